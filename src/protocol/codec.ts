@@ -1,0 +1,157 @@
+import { protocolError, type ProtocolError } from './errors.js';
+import type { ServerMessage } from './events.js';
+import { MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_ROOM_NAME_CHARS, ROOM_ID_PATTERN } from './limits.js';
+import { checkNick } from './nick.js';
+import { sanitizeText } from './sanitize.js';
+import { isRequestType, requestSchemas, type ClientMessage } from './schema.js';
+
+/** The result of decoding one client frame: a request, or an error to answer with (and its ref). */
+export type DecodeResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; error: ProtocolError; ref?: string | number };
+
+/** Options for {@link decodeClientFrame}. */
+export interface DecodeOptions {
+  maxMessageChars?: number;
+}
+
+type Ref = string | number | undefined;
+
+function readRef(value: unknown): Ref | null {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.length <= 128) return value;
+  return null;
+}
+
+/** Counts code points without allocating, so a 64 KiB string is cheap to measure. */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Parses and validates one client frame. Never throws: every problem becomes a
+ * {@link ProtocolError} with a stable code, carrying the frame's `ref` when it could be read.
+ */
+export function decodeClientFrame(text: string, options: DecodeOptions = {}): DecodeResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, error: protocolError('bad_json') };
+  }
+  return decodeClientValue(raw, options);
+}
+
+/** Validates an already-parsed JSON value as a client request (see {@link decodeClientFrame}). */
+export function decodeClientValue(raw: unknown, options: DecodeOptions = {}): DecodeResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, error: protocolError('bad_frame') };
+  }
+  const frame = raw as Record<string, unknown>;
+  const ref = readRef(frame.ref);
+  if (ref === null) return { ok: false, error: protocolError('invalid_payload', 'ref must be a string (at most 128 characters) or a number') };
+  const fail = (error: ProtocolError): DecodeResult => (ref === undefined ? { ok: false, error } : { ok: false, error, ref });
+  if (typeof frame.type !== 'string') return fail(protocolError('bad_frame', 'the frame has no string "type"'));
+  const type = frame.type;
+  if (!isRequestType(type)) return fail(protocolError('unknown_type', `unknown type "${type.slice(0, 40)}"`));
+  const parsed = requestSchemas[type].safeParse(frame.payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'payload';
+    return fail(protocolError('invalid_payload', `${type}: ${where}: ${issue?.message ?? 'invalid'}`));
+  }
+  const message = { type, payload: parsed.data ?? null } as ClientMessage;
+  if (ref !== undefined) message.ref = ref;
+  const domainError = checkDomain(message, options.maxMessageChars ?? MAX_MESSAGE_CHARS);
+  return domainError ? fail(domainError) : { ok: true, message };
+}
+
+function checkRoomId(roomId: string): ProtocolError | undefined {
+  return ROOM_ID_PATTERN.test(roomId) ? undefined : protocolError('bad_room_id', `bad room id "${sanitizeText(roomId).slice(0, 64)}": use 1-64 letters, digits, "_", "-" or "."`);
+}
+
+function checkText(text: string, maxChars: number): { text: string } | ProtocolError {
+  if (text.length > maxChars * 2 || codePointLength(text) > maxChars) {
+    return protocolError('message_too_long', `messages are at most ${maxChars} characters`);
+  }
+  const clean = sanitizeText(text, { keepNewlines: true });
+  if (clean.trim().length === 0) return protocolError('empty_message');
+  return { text: clean };
+}
+
+function normaliseNick(p: { user_name?: string }, field = 'user_name'): ProtocolError | undefined {
+  if (p.user_name === undefined) return undefined;
+  const check = checkNick(p.user_name);
+  if (!check.ok) return protocolError('bad_nick', `${field}: ${check.reason}`);
+  p.user_name = check.nick;
+  return undefined;
+}
+
+/** Domain rules, applied in place (normalised nicks, cleaned text). Returns the first violation. */
+function checkDomain(m: ClientMessage, maxChars: number): ProtocolError | undefined {
+  switch (m.type) {
+    case 'hello':
+    case 'nick':
+      return normaliseNick(m.payload) ?? (m.type === 'hello' && (m.payload.password?.length ?? 0) > 256 ? protocolError('bad_password') : undefined);
+    case 'create_room': {
+      const bad = checkRoomId(m.payload.room_id) ?? normaliseNick(m.payload);
+      if (bad) return bad;
+      if (m.payload.room_name !== undefined) {
+        const name = sanitizeText(m.payload.room_name).trim();
+        if (name.length === 0 || codePointLength(name) > MAX_ROOM_NAME_CHARS) return protocolError('bad_room_name');
+        m.payload.room_name = name;
+      }
+      return undefined;
+    }
+    case 'join':
+      return checkRoomId(m.payload.room_id) ?? normaliseNick(m.payload);
+    case 'leave':
+    case 'users':
+      return checkRoomId(m.payload.room_id);
+    case 'history':
+      if (m.payload.limit !== undefined) m.payload.limit = Math.min(m.payload.limit, MAX_HISTORY_PAGE);
+      return checkRoomId(m.payload.room_id);
+    case 'message': {
+      const bad = checkRoomId(m.payload.room_id);
+      if (bad) return bad;
+      const text = checkText(m.payload.message, maxChars);
+      if ('code' in text) return text;
+      m.payload.message = text.text;
+      return undefined;
+    }
+    case 'dm': {
+      const to = checkNick(m.payload.to);
+      if (!to.ok) return protocolError('bad_nick', `to: ${to.reason}`);
+      m.payload.to = to.nick;
+      const text = checkText(m.payload.message, maxChars);
+      if ('code' in text) return text;
+      m.payload.message = text.text;
+      return undefined;
+    }
+    case 'register':
+      return m.payload.password.length < 8 || m.payload.password.length > 256 ? protocolError('bad_password') : undefined;
+    case 'rooms':
+    case 'ping':
+      return undefined;
+  }
+}
+
+/** Serialises a server event. Called once per room event, never once per member. */
+export function encodeServerMessage(message: ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Builds the frame a client sends; used by the TUI, the bench loader and tests. */
+export function encodeClientMessage(message: ClientMessage): string {
+  return JSON.stringify(message);
+}

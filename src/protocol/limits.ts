@@ -1,0 +1,10 @@
+/** Protocol-level limits shared by server, clients and every transport. */
+export const MAX_MESSAGE_CHARS = 4000;
+export const MAX_NICK_CHARS = 32;
+export const MAX_ROOM_ID_CHARS = 64;
+export const MAX_ROOM_NAME_CHARS = 100;
+export const HISTORY_ON_JOIN = 50;
+export const MAX_HISTORY_PAGE = 200;
+export const DEFAULT_ROOM = 'lobby';
+/** Room ids: letters, digits, `_ - .`; 1-64 characters. */
+export const ROOM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;

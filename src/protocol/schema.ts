@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/**
+ * Shapes of client requests: which fields exist and their JSON types. Domain rules with their
+ * own error codes (room id pattern, nick rules, message length) are checked by the codec after
+ * the shape, so a client learns exactly what was wrong.
+ */
+const roomId = z.string();
+const optionalUser = {
+  user_id: z.string().max(256).optional(),
+  user_name: z.string().optional(),
+};
+const seq = z.number().int().nonnegative();
+
+export const requestSchemas = {
+  hello: z.object({ user_name: z.string(), password: z.string().optional(), user_id: z.string().max(256).optional() }),
+  create_room: z.object({ room_id: roomId, room_name: z.string().optional(), ...optionalUser }),
+  join: z.object({ room_id: roomId, since_seq: seq.optional(), ...optionalUser }),
+  leave: z.object({ room_id: roomId }),
+  message: z.object({ room_id: roomId, message: z.string(), client_msg_id: z.string().min(1).max(64).optional() }),
+  dm: z.object({ to: z.string(), message: z.string() }),
+  nick: z.object({ user_name: z.string() }),
+  rooms: z.object({}).nullish(),
+  users: z.object({ room_id: roomId }),
+  ping: z.object({ ts: z.number().optional() }).nullish(),
+  history: z.object({ room_id: roomId, before_seq: seq.optional(), limit: z.number().int().positive().optional() }),
+  register: z.object({ password: z.string() }),
+} as const;
+
+/** Every request type a client may send. */
+export type RequestType = keyof typeof requestSchemas;
+
+/** The payload of request `T`, after validation. */
+export type RequestPayload<T extends RequestType> = z.output<(typeof requestSchemas)[T]>;
+
+/** A validated client request: a discriminated union over `type`. */
+export type ClientMessage = {
+  [T in RequestType]: { type: T; payload: RequestPayload<T>; ref?: string | number };
+}[RequestType];
+
+/** True when `type` names a request the server handles. */
+export function isRequestType(type: string): type is RequestType {
+  return Object.prototype.hasOwnProperty.call(requestSchemas, type);
+}

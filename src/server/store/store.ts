@@ -1,0 +1,64 @@
+import type { ChatMessage } from '../../protocol/events.js';
+
+/** A room as persisted. */
+export interface RoomRecord {
+  room_id: string;
+  room_name: string;
+  created_by: string;
+  created_ts: number;
+  /** The highest seq stored for the room (0 when it has none). */
+  last_seq: number;
+}
+
+/** A registered nick: the key it collides on, its display form and its scrypt hash. */
+export interface UserRecord {
+  nick_key: string;
+  user_name: string;
+  /** `scrypt$N$r$p$saltB64$hashB64`; never logged, never sent. */
+  password_hash: string;
+  created_ts: number;
+}
+
+/** A message to append; `sender_key` is the sender's nick key, used for idempotency. */
+export interface AppendRecord extends ChatMessage {
+  sender_key: string;
+}
+
+/**
+ * Persistence for rooms, messages and registered users.
+ *
+ * Contract (checked by test/server/store/contract.ts against every implementation):
+ * - `append` resolves only after the records are durable to the implementation's standard
+ *   (committed transaction for SQLite). Appends made in one event-loop turn may be committed
+ *   together; promises resolve in append order. A rejected append stored nothing of its batch.
+ * - seq is assigned by the room actor, never by the store; the store keeps (room_id, seq) unique
+ *   and rejects a duplicate.
+ * - `(room_id, sender_key, client_msg_id)` is unique when client_msg_id is set;
+ *   `findByClientMsgId` returns the stored copy.
+ * - Reads see every append whose promise resolved; they return messages in ascending seq.
+ * - `createRoom` is idempotent on room_id: it keeps the first record.
+ */
+export interface Store {
+  /** Every room, for start-up. */
+  listRooms(): Promise<RoomRecord[]>;
+  /** One room, or undefined. */
+  getRoom(roomId: string): Promise<RoomRecord | undefined>;
+  /** Creates the room if absent (idempotent). */
+  createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void>;
+  /** Appends messages durably; see the contract above. */
+  append(records: AppendRecord[]): Promise<void>;
+  /** Up to `limit` messages with seq > afterSeq, ascending. */
+  since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
+  /** The latest `limit` messages with seq < beforeSeq (all when undefined), ascending. */
+  before(roomId: string, beforeSeq: number | undefined, limit: number): Promise<ChatMessage[]>;
+  /** The lowest seq still retained for the room, or undefined when it holds none. */
+  firstSeq(roomId: string): Promise<number | undefined>;
+  /** The stored message for an idempotency key, if any. */
+  findByClientMsgId(roomId: string, senderKey: string, clientMsgId: string): Promise<ChatMessage | undefined>;
+  /** A registered user by nick key. */
+  getUser(nickKey: string): Promise<UserRecord | undefined>;
+  /** Registers or re-registers a user. */
+  putUser(user: UserRecord): Promise<void>;
+  /** Flushes pending appends and releases resources. Idempotent. */
+  close(): Promise<void>;
+}
