@@ -1,0 +1,27 @@
+import type { Outbound } from './outbound.js';
+
+/** Which door a connection came through; used for stats, metrics and per-transport rendering. */
+export type TransportKind = 'ws' | 'tcp' | 'sse' | 'http' | 'memory';
+
+/** Why the server ends a connection; sent to the client where the transport allows. */
+export interface CloseReason {
+  /** Stable snake_case reason, e.g. `slow_consumer`, `rate_limited`, `shutdown`, `idle`. */
+  code: string;
+  message: string;
+}
+
+/**
+ * What a transport gives the hub for each client: whole events in, close out. Transports own
+ * bytes and framing; the hub and rooms never see a socket.
+ */
+export interface Connection {
+  readonly transport: TransportKind;
+  /** The peer's address (for per-IP limits and logs). */
+  readonly remoteAddress: string;
+  /** Queues one event for the client. Must not throw; a dead connection ignores it. */
+  send(out: Outbound): void;
+  /** Bytes queued for this client and not yet taken by the kernel. */
+  bufferedBytes(): number;
+  /** Ends the connection, telling the client why when the transport can. */
+  close(reason: CloseReason): void;
+}

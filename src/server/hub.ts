@@ -1,0 +1,366 @@
+import { decodeClientFrame, type DecodeOptions } from '../protocol/codec.js';
+import { protocolError, RequestError } from '../protocol/errors.js';
+import type { RoomSummary } from '../protocol/events.js';
+import { DEFAULT_ROOM, MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_NICK_CHARS } from '../protocol/limits.js';
+import { nickKey } from '../protocol/nick.js';
+import type { ClientMessage, RequestPayload, RequestType } from '../protocol/schema.js';
+import { hashPassword, verifyPassword } from './auth/password.js';
+import type { CloseReason, Connection, TransportKind } from './connection.js';
+import { Room, type RoomObserver } from './room.js';
+import { Session } from './session.js';
+import type { Store } from './store/store.js';
+
+/** The server version reported in `welcome`. */
+export const SERVER_VERSION = '0.1.0';
+
+/** Hub settings; every one has a default. */
+export interface HubOptions {
+  store: Store;
+  defaultRoom?: string;
+  /** Outbound queue bound per connection in bytes (slow-consumer cut-off). */
+  maxQueueBytes?: number;
+  maxMessageChars?: number;
+  /** Rooms one session may be in at once. */
+  maxRoomsPerUser?: number;
+  /** Members one room may hold. */
+  maxMembersPerRoom?: number;
+  /** Called for failures that are the server's fault (logged by the caller). */
+  onInternalError?(err: unknown, context: string): void;
+  /** Called once per message batch committed by any room. */
+  observer?: RoomObserver;
+  /**
+   * A gate every chat message passes before its room (rate limits, filters). Throw a
+   * RequestError to refuse; return the text to send (possibly changed).
+   */
+  checkMessage?(session: Session, text: string, roomId: string): string;
+}
+
+type Handler<T extends RequestType> = (session: Session, payload: RequestPayload<T>, ref: string | number | undefined) => void | Promise<void>;
+
+/**
+ * The registry: rooms, sessions and nicks. It validates requests, checks who may do what, and
+ * hands room work to the room actors; it never touches a room's members or seq itself.
+ */
+export class Hub {
+  readonly store: Store;
+  readonly defaultRoom: string;
+  private readonly rooms = new Map<string, Room>();
+  private readonly sessions = new Set<Session>();
+  private readonly nicks = new Map<string, Session>();
+  private readonly options: Required<Omit<HubOptions, 'onInternalError' | 'observer' | 'checkMessage'>> & HubOptions;
+  private readonly decodeOptions: DecodeOptions;
+  /** Counters for stats and metrics. */
+  readonly counters = { messagesIn: 0, framesIn: 0, errorsOut: 0, slowConsumers: 0 };
+  private accepting = true;
+
+  constructor(options: HubOptions) {
+    this.options = {
+      defaultRoom: DEFAULT_ROOM,
+      maxQueueBytes: 1024 * 1024,
+      maxMessageChars: MAX_MESSAGE_CHARS,
+      maxRoomsPerUser: 100,
+      maxMembersPerRoom: 100_000,
+      ...options,
+    };
+    this.store = options.store;
+    this.defaultRoom = this.options.defaultRoom;
+    this.decodeOptions = { maxMessageChars: this.options.maxMessageChars };
+  }
+
+  /** Loads the rooms from the store and makes sure the default room exists. */
+  async init(): Promise<void> {
+    for (const record of await this.store.listRooms()) {
+      this.rooms.set(record.room_id, this.makeRoom(record.room_id, record.room_name, record.created_by, record.last_seq));
+    }
+    if (!this.rooms.has(this.defaultRoom)) {
+      await this.store.createRoom({ room_id: this.defaultRoom, room_name: this.defaultRoom, created_by: 'server', created_ts: Date.now() });
+      this.rooms.set(this.defaultRoom, this.makeRoom(this.defaultRoom, this.defaultRoom, 'server', 0));
+    }
+  }
+
+  private makeRoom(id: string, name: string, createdBy: string, lastSeq: number): Room {
+    return new Room(id, name, createdBy, lastSeq, this.store, this.options.observer);
+  }
+
+  /** Registers a new connection and returns its session. */
+  connect(conn: Connection): Session {
+    const session = new Session(conn, {
+      maxQueueBytes: this.options.maxQueueBytes,
+      onSlowConsumer: (s) => {
+        this.counters.slowConsumers++;
+        this.disconnect(s, { code: 'slow_consumer', message: 'you fell too far behind; reconnect and resume from history' });
+      },
+    });
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Ends a session: frees its nick, leaves its rooms (members see why), closes the connection. */
+  disconnect(session: Session, reason: CloseReason): void {
+    if (!this.sessions.delete(session)) return;
+    session.close(reason);
+    this.release(session, reason.code === 'client_closed' ? 'quit' : reason.code);
+  }
+
+  /** The client went away (socket closed): same as disconnect, but there is nobody to tell. */
+  gone(session: Session): void {
+    this.disconnect(session, { code: 'client_closed', message: 'connection closed' });
+  }
+
+  private release(session: Session, why: string): void {
+    if (session.nickKey !== undefined && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    for (const roomId of session.rooms) this.rooms.get(roomId)?.post({ kind: 'leave', session, reason: why, ref: undefined });
+    session.rooms.clear();
+  }
+
+  /** Handles one raw frame from a session's transport. Never throws. */
+  receive(session: Session, text: string): void {
+    if (session.closed) return;
+    this.counters.framesIn++;
+    const decoded = decodeClientFrame(text, this.decodeOptions);
+    if (!decoded.ok) {
+      this.counters.errorsOut++;
+      session.send('error', decoded.error, decoded.ref);
+      return;
+    }
+    this.dispatch(session, decoded.message);
+  }
+
+  /** Handles one validated request (transports that parse themselves, e.g. TCP, call this). */
+  dispatch(session: Session, message: ClientMessage): void {
+    session.run(() => this.handle(session, message));
+  }
+
+  private handle(session: Session, message: ClientMessage): void | Promise<void> {
+    const handler = this.handlers[message.type] as Handler<typeof message.type>;
+    try {
+      const result = handler(session, message.payload as never, message.ref);
+      if (result instanceof Promise) return result.catch((err: unknown) => this.fail(session, err, message));
+    } catch (err) {
+      this.fail(session, err, message);
+    }
+  }
+
+  private fail(session: Session, err: unknown, message: ClientMessage): void {
+    this.counters.errorsOut++;
+    if (err instanceof RequestError) {
+      session.send('error', err.error, message.ref);
+      return;
+    }
+    this.options.onInternalError?.(err, `handling ${message.type}`);
+    session.send('error', protocolError('internal_error'), message.ref);
+  }
+
+  // ---- request handlers ------------------------------------------------------------------
+
+  private readonly handlers: { [T in RequestType]: Handler<T> } = {
+    hello: async (session, p, ref) => {
+      if (session.identified) throw new RequestError('already_identified', `you are ${session.nick} already; use nick to rename`);
+      await this.bind(session, p.user_name, p.user_id, p.password);
+      this.sendWelcome(session, ref);
+    },
+    create_room: async (session, p, ref) => {
+      if (this.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
+      await this.ensureIdentity(session, p.user_name, p.user_id, ref);
+      // Re-check: binding may have waited on the store.
+      if (this.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
+      this.checkRoomQuota(session);
+      const name = p.room_name ?? p.room_id;
+      const room = this.makeRoom(p.room_id, name, session.nick!, 0);
+      this.rooms.set(p.room_id, room);
+      await this.store.createRoom({ room_id: p.room_id, room_name: name, created_by: session.nick!, created_ts: Date.now() });
+      session.send('room_created', { room_id: p.room_id, room_name: name, created_by: session.nick! }, ref);
+      this.enter(session, room, undefined, ref);
+    },
+    join: async (session, p, ref) => {
+      await this.ensureIdentity(session, p.user_name, p.user_id, ref);
+      let room = this.rooms.get(p.room_id);
+      if (!session.rooms.has(p.room_id)) this.checkRoomQuota(session);
+      if (!room) {
+        room = this.makeRoom(p.room_id, p.room_id, session.nick!, 0);
+        this.rooms.set(p.room_id, room);
+        await this.store.createRoom({ room_id: p.room_id, room_name: p.room_id, created_by: session.nick!, created_ts: Date.now() });
+      }
+      if (!session.rooms.has(p.room_id) && room.memberCount >= this.options.maxMembersPerRoom) {
+        throw new RequestError('room_full', `${p.room_id} has ${room.memberCount} members, the most it may hold`);
+      }
+      this.enter(session, room, p.since_seq, ref);
+    },
+    leave: (session, p, ref) => {
+      const room = this.requireRoom(p.room_id);
+      if (!session.rooms.delete(p.room_id)) throw new RequestError('not_in_room', `you are not in ${p.room_id}`);
+      room.post({ kind: 'leave', session, ref });
+    },
+    message: (session, p, ref) => {
+      this.requireIdentity(session);
+      const room = this.requireRoom(p.room_id);
+      if (!session.rooms.has(p.room_id)) throw new RequestError('not_in_room', `join ${p.room_id} before sending to it`);
+      const text = this.options.checkMessage ? this.options.checkMessage(session, p.message, p.room_id) : p.message;
+      this.counters.messagesIn++;
+      room.post({ kind: 'message', session, text, ref, ...(p.client_msg_id !== undefined ? { clientMsgId: p.client_msg_id } : {}) });
+    },
+    dm: (session, p, ref) => {
+      this.requireIdentity(session);
+      const target = this.nicks.get(nickKey(p.to));
+      if (!target) throw new RequestError('no_such_user', `${p.to} is not online`);
+      const text = this.options.checkMessage ? this.options.checkMessage(session, p.message, `@${target.nick}`) : p.message;
+      this.counters.messagesIn++;
+      const dm = { id: `dm-${session.id}-${Date.now().toString(36)}-${(this.dmCounter++).toString(36)}`, ts: Date.now(), from: session.nick!, to: target.nick!, message: text };
+      if (target !== session) target.send('dm', dm);
+      session.send('dm', dm, ref);
+    },
+    nick: async (session, p, ref) => {
+      this.requireIdentity(session);
+      const oldName = session.nick!;
+      const key = nickKey(p.user_name);
+      if (p.user_name === oldName) {
+        session.send('nick_changed', { old_name: oldName, user_name: oldName }, ref);
+        return;
+      }
+      if (key !== session.nickKey) {
+        const holder = this.nicks.get(key);
+        if (holder && holder !== session) throw new RequestError('nick_taken', `${holder.nick} is online already`);
+        const user = await this.store.getUser(key);
+        if (user) throw new RequestError('nick_registered', `${user.user_name} is registered; reconnect with hello {user_name, password}`);
+        if (this.nicks.has(key)) throw new RequestError('nick_taken', `${p.user_name} was just taken`);
+        this.nicks.delete(session.nickKey!);
+        this.nicks.set(key, session);
+        session.nickKey = key;
+        session.registered = false;
+      }
+      session.nick = p.user_name;
+      session.send('nick_changed', { old_name: oldName, user_name: p.user_name }, ref);
+      for (const roomId of session.rooms) this.rooms.get(roomId)?.post({ kind: 'rename', session, oldName });
+    },
+    rooms: (session, _p, ref) => {
+      const rooms: RoomSummary[] = [];
+      for (const room of this.rooms.values()) rooms.push({ room_id: room.id, room_name: room.name, members: room.memberCount });
+      rooms.sort((a, b) => b.members - a.members || a.room_id.localeCompare(b.room_id));
+      session.send('rooms', { rooms }, ref);
+    },
+    users: (session, p, ref) => {
+      this.requireRoom(p.room_id).post({ kind: 'users', session, ref });
+    },
+    ping: (session, p, ref) => {
+      session.send('pong', { ts: p?.ts ?? Date.now(), server_ts: Date.now() }, ref);
+    },
+    history: (session, p, ref) => {
+      const room = this.requireRoom(p.room_id);
+      const limit = Math.min(p.limit ?? 50, MAX_HISTORY_PAGE);
+      room.post({ kind: 'history', session, limit, ref, ...(p.before_seq !== undefined ? { beforeSeq: p.before_seq } : {}) });
+    },
+    register: async (session, p, ref) => {
+      this.requireIdentity(session);
+      const existing = await this.store.getUser(session.nickKey!);
+      if (existing && !session.registered) throw new RequestError('nick_registered', `${existing.user_name} is registered by somebody else`);
+      const hash = await hashPassword(p.password);
+      await this.store.putUser({ nick_key: session.nickKey!, user_name: session.nick!, password_hash: hash, created_ts: existing?.created_ts ?? Date.now() });
+      session.registered = true;
+      session.send('registered', { user_name: session.nick! }, ref);
+    },
+  };
+
+  private dmCounter = 0;
+
+  private sendWelcome(session: Session, ref: string | number | undefined): void {
+    session.send(
+      'welcome',
+      {
+        user_name: session.nick!,
+        user_id: session.userId!,
+        session_id: session.id,
+        server_version: SERVER_VERSION,
+        default_room: this.defaultRoom,
+        registered: session.registered,
+        limits: { max_message_chars: this.options.maxMessageChars, max_nick_chars: MAX_NICK_CHARS, max_history_page: MAX_HISTORY_PAGE },
+      },
+      ref,
+    );
+  }
+
+  /** Binds a nick to the session, checking collisions and registration. */
+  private async bind(session: Session, userName: string, userId: string | undefined, password: string | undefined): Promise<void> {
+    const key = nickKey(userName);
+    const holder = this.nicks.get(key);
+    if (holder && holder !== session) throw new RequestError('nick_taken', `${holder.nick} is online already; pick another nick`);
+    const user = await this.store.getUser(key);
+    if (user) {
+      if (password === undefined) throw new RequestError('nick_registered', `${user.user_name} is registered; send hello {user_name, password}`);
+      if (!(await verifyPassword(password, user.password_hash))) throw new RequestError('nick_registered', `wrong password for ${user.user_name}`);
+    }
+    // The checks above may have waited; the nick could have been taken meanwhile.
+    const now = this.nicks.get(key);
+    if (now && now !== session) throw new RequestError('nick_taken', `${now.nick} is online already; pick another nick`);
+    if (session.closed) return;
+    this.nicks.set(key, session);
+    session.nick = userName;
+    session.nickKey = key;
+    session.userId = userId ?? userName;
+    session.registered = user !== undefined;
+  }
+
+  /** For join/create_room: binds the identity they carry, or checks the one bound already. */
+  private async ensureIdentity(session: Session, userName: string | undefined, userId: string | undefined, ref: string | number | undefined): Promise<void> {
+    if (session.identified) {
+      if (userName !== undefined && nickKey(userName) !== session.nickKey) {
+        throw new RequestError('already_identified', `this connection is ${session.nick}; use nick to rename`);
+      }
+      return;
+    }
+    if (userName === undefined) throw new RequestError('not_identified', 'send hello {user_name} first, or include user_name');
+    await this.bind(session, userName, userId, undefined);
+    this.sendWelcome(session, ref);
+  }
+
+  private enter(session: Session, room: Room, sinceSeq: number | undefined, ref: string | number | undefined): void {
+    if (session.closed) return;
+    session.rooms.add(room.id);
+    room.post({ kind: 'join', session, ref, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });
+  }
+
+  private checkRoomQuota(session: Session): void {
+    if (session.rooms.size >= this.options.maxRoomsPerUser) {
+      throw new RequestError('too_many_rooms', `you are in ${session.rooms.size} rooms, the most allowed; leave one first`);
+    }
+  }
+
+  private requireIdentity(session: Session): void {
+    if (!session.identified) throw new RequestError('not_identified', 'send hello {user_name} first');
+  }
+
+  private requireRoom(roomId: string): Room {
+    const room = this.rooms.get(roomId);
+    if (!room) throw new RequestError('no_such_room', `there is no room ${roomId}`);
+    return room;
+  }
+
+  // ---- introspection and lifecycle ---------------------------------------------------------
+
+  /** A room by id (tests, stats). */
+  room(roomId: string): Room | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  /** Connected sessions by transport, identified users and rooms. */
+  snapshot(): { connections: Record<TransportKind, number>; users: number; rooms: number } {
+    const connections: Record<TransportKind, number> = { ws: 0, tcp: 0, sse: 0, http: 0, memory: 0 };
+    for (const s of this.sessions) connections[s.conn.transport]++;
+    return { connections, users: this.nicks.size, rooms: this.rooms.size };
+  }
+
+  /** Every live session (shutdown notices). */
+  allSessions(): Iterable<Session> {
+    return this.sessions;
+  }
+
+  /** False once shutdown began: transports refuse new connections. */
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  /** Stops accepting, waits for every room's mailbox to drain. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    await Promise.all([...this.rooms.values()].map((r) => r.settled()));
+  }
+}

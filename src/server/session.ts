@@ -1,0 +1,91 @@
+import type { ServerEventPayloads, ServerEventType } from '../protocol/events.js';
+import type { CloseReason, Connection } from './connection.js';
+import { outbound, type Outbound } from './outbound.js';
+
+let nextId = 1;
+
+/** Per-session settings the hub hands in. */
+export interface SessionOptions {
+  /** Past this many queued bytes the client is cut as a slow consumer. */
+  maxQueueBytes: number;
+  /** Called once when the session must be closed for being too slow. */
+  onSlowConsumer(session: Session): void;
+}
+
+/**
+ * One connected client, whatever its transport: its identity, the rooms it is in and its
+ * outbound path. Requests from one session are handled strictly in order (see {@link run}).
+ */
+export class Session {
+  readonly id: string;
+  /** The display nick, once identified. */
+  nick: string | undefined;
+  /** The collision key of the nick (see nickKey). */
+  nickKey: string | undefined;
+  userId: string | undefined;
+  /** True when the nick is registered and this session proved it (or registered it). */
+  registered = false;
+  /** Rooms this session is a member of (kept by the hub in step with the room actors). */
+  readonly rooms = new Set<string>();
+  closed = false;
+  readonly connectedAt = Date.now();
+  /** Free-form per-transport or per-feature state (rate limiter, timers). */
+  readonly extra: Record<string, unknown> = {};
+  private tail: Promise<void> | undefined;
+  private pending = 0;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly options: SessionOptions,
+  ) {
+    this.id = `s${(nextId++).toString(36)}`;
+  }
+
+  /** True once the session has a nick. */
+  get identified(): boolean {
+    return this.nick !== undefined;
+  }
+
+  /** Delivers a shared event; cuts the client if its queue grows past the bound. */
+  deliver(out: Outbound): void {
+    if (this.closed) return;
+    this.conn.send(out);
+    if (this.conn.bufferedBytes() > this.options.maxQueueBytes) this.options.onSlowConsumer(this);
+  }
+
+  /** Sends one event to this session only (replies, errors). */
+  send<T extends ServerEventType>(type: T, payload: ServerEventPayloads[T], ref?: string | number): void {
+    const message = (ref === undefined ? { type, payload } : { type, payload, ref }) as Parameters<typeof outbound>[0];
+    this.deliver(outbound(message));
+  }
+
+  /** Closes the connection with a reason. Idempotent. */
+  close(reason: CloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.conn.close(reason);
+  }
+
+  /**
+   * Runs request handlers one after another: a synchronous handler runs at once when nothing
+   * is pending; an asynchronous one (password check, store read) holds back later requests of
+   * this session until it settles, so a `join` sent right after `hello` sees the identity.
+   */
+  run(task: () => void | Promise<void>): void {
+    if (this.pending === 0) {
+      const result = task();
+      if (result instanceof Promise) this.chain(result);
+      return;
+    }
+    this.chain((this.tail ?? Promise.resolve()).then(task));
+  }
+
+  private chain(promise: Promise<void>): void {
+    this.pending++;
+    const tail = promise.finally(() => {
+      this.pending--;
+      if (this.tail === tail) this.tail = undefined;
+    });
+    this.tail = tail;
+  }
+}

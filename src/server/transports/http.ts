@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Hub } from '../hub.js';
+import type { Logger } from '../log.js';
+
+/** What every HTTP route may use. */
+export interface HttpContext {
+  hub: Hub;
+  log: Logger;
+  /** False while shutting down (health turns 503). */
+  serving(): boolean;
+  startedAt: number;
+}
+
+/**
+ * One HTTP route: returns true when it handled the request. Routes are tried in order; the
+ * first to claim a request owns the response.
+ */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, ctx: HttpContext) => boolean | Promise<boolean>;
+
+/** Sends a JSON response. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  res.end(text);
+}
+
+/** The request path without its query string. */
+export function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0] ?? '/';
+}
+
+/** `GET /health`: 200 while serving, 503 while shutting down. */
+export const healthRoute: HttpRoute = (req, res, ctx) => {
+  if (pathOf(req) !== '/health') return false;
+  const ok = ctx.serving();
+  sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'shutting_down', uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000) });
+  return true;
+};
+
+/** Builds the request listener that runs the routes, answering 404 for anything unclaimed. */
+export function createHttpHandler(routes: HttpRoute[], ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void (async () => {
+      try {
+        for (const route of routes) if (await route(req, res, ctx)) return;
+        sendJson(res, 404, { error: 'not_found', message: `no route for ${req.method} ${pathOf(req)}` });
+      } catch (err) {
+        ctx.log.error({ err, url: req.url }, 'http route failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'the server failed to handle the request' });
+        else res.destroy();
+      }
+    })();
+  };
+}

@@ -1,0 +1,203 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { CloseReason, Connection } from '../connection.js';
+import type { Hub } from '../hub.js';
+import type { Outbound } from '../outbound.js';
+import type { Session } from '../session.js';
+import { wsFrameOf } from './ws-frame.js';
+
+/** WebSocket transport settings. */
+export interface WsTransportOptions {
+  /** Largest incoming frame; bigger ones close the connection with 1009. */
+  maxPayload?: number;
+  /** permessage-deflate; off by default because it costs memory per idle connection. */
+  compression?: boolean;
+  /** Interval of protocol pings; a client that has not answered the previous one is dropped. */
+  pingIntervalMs?: number;
+  /** Decides whether an upgrade may proceed; returns a refusal (HTTP status + text) or undefined. */
+  admit?(req: IncomingMessage): { status: number; message: string } | undefined;
+  /** Called when a session is created/ended, for per-IP accounting. */
+  onOpen?(session: Session, req: IncomingMessage): void;
+  onClose?(session: Session): void;
+}
+
+/** Close codes the server uses, per reason (4000-4999 are application codes). */
+const CLOSE_CODES: Record<string, number> = {
+  shutdown: 1001,
+  slow_consumer: 4008,
+  rate_limited: 4029,
+  identify_timeout: 4001,
+  idle: 4002,
+};
+
+/**
+ * Connections whose frames were queued this event-loop turn; flushed together at the end of
+ * the turn so each socket gets one write per turn however many events it received.
+ */
+const dirty = new Set<WsConnection>();
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  for (const conn of dirty) conn.flush();
+  dirty.clear();
+}
+
+class WsConnection implements Connection {
+  readonly transport = 'ws' as const;
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  alive = true;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Socket,
+    readonly remoteAddress: string,
+    private readonly compression: boolean,
+  ) {}
+
+  send(out: Outbound): void {
+    if (this.ws.readyState !== 1) return;
+    if (this.compression) {
+      // ws must own framing when it compresses; no shared frame then.
+      this.ws.send(out.text);
+      return;
+    }
+    const frame = wsFrameOf(out);
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    dirty.add(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushAll);
+    }
+  }
+
+  /**
+   * Writes the queued frames in one corked burst. Frames go straight to the socket: with
+   * compression off ws's own sender writes synchronously too, so the order with its pings and
+   * close frames is kept.
+   */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const frames = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.ws.readyState !== 1 || this.socket.destroyed) return;
+    this.socket.cork();
+    for (const frame of frames) this.socket.write(frame);
+    this.socket.uncork();
+  }
+
+  bufferedBytes(): number {
+    return this.queuedBytes + this.socket.writableLength + (this.compression ? this.ws.bufferedAmount : 0);
+  }
+
+  close(reason: CloseReason): void {
+    dirty.delete(this);
+    this.flush();
+    const code = CLOSE_CODES[reason.code] ?? 4000;
+    // A close frame carries at most 123 bytes of reason.
+    const text = `${reason.code}: ${reason.message}`.slice(0, 120);
+    if (reason.code === 'slow_consumer') {
+      // Its socket is backed up; a close frame would wait behind everything queued.
+      this.ws.terminate();
+      return;
+    }
+    try {
+      this.ws.close(code, text);
+    } catch {
+      this.ws.terminate();
+    }
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+}
+
+/** The WebSocket door: upgrades on `/ws` and `/` become hub sessions. */
+export class WsTransport {
+  private readonly wss: WebSocketServer;
+  private readonly pingTimer: NodeJS.Timeout;
+  private readonly conns = new Map<WebSocket, { conn: WsConnection; session: Session }>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly options: WsTransportOptions = {},
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayload ?? 64 * 1024,
+      perMessageDeflate: options.compression ?? false,
+      clientTracking: false,
+    });
+    this.pingTimer = setInterval(() => this.heartbeat(), options.pingIntervalMs ?? 30_000);
+    this.pingTimer.unref();
+  }
+
+  /** Handles an HTTP upgrade request from the shared HTTP server. */
+  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/ws' && path !== '/') return refuse(socket, 404, 'WebSocket endpoint is /ws');
+    if (!this.hub.isAccepting) return refuse(socket, 503, 'server is shutting down');
+    const refusal = this.options.admit?.(req);
+    if (refusal) return refuse(socket, refusal.status, refusal.message);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, req));
+  }
+
+  private accept(ws: WebSocket, socket: Socket, req: IncomingMessage): void {
+    const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? 'unknown', this.options.compression ?? false);
+    const session = this.hub.connect(conn);
+    this.conns.set(ws, { conn, session });
+    this.options.onOpen?.(session, req);
+    ws.on('message', (data, isBinary) => {
+      // Text and binary frames are both read as UTF-8 JSON text; invalid UTF-8 in a text frame
+      // is refused by ws itself (close 1007).
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      void isBinary;
+      this.hub.receive(session, text);
+    });
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('error', () => {
+      // ws reports protocol violations (bad frames, oversize payloads) here before closing; the
+      // close handler below cleans up. Nothing to do but keep the process alive.
+    });
+    ws.on('close', () => {
+      this.conns.delete(ws);
+      this.hub.gone(session);
+      this.options.onClose?.(session);
+    });
+  }
+
+  private heartbeat(): void {
+    for (const [ws, { conn }] of this.conns) {
+      if (!conn.alive) {
+        ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      ws.ping();
+    }
+  }
+
+  /** Number of open WebSocket connections. */
+  get size(): number {
+    return this.conns.size;
+  }
+
+  /** Stops the heartbeat; sockets are closed by the hub's shutdown. */
+  close(): void {
+    clearInterval(this.pingTimer);
+    for (const ws of this.conns.keys()) ws.terminate();
+    this.wss.close();
+  }
+}
+
+function refuse(socket: Socket, status: number, message: string): void {
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : 'Service Unavailable'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
