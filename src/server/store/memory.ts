@@ -43,13 +43,19 @@ export class MemoryStore implements Store {
     if (this.closed) throw new Error('store is closed');
     // Validate the whole batch first so a rejected append stores nothing of it.
     const lastSeq = new Map<string, number>();
+    const batchKeys = new Set<string>();
     for (const r of records) {
       const log = this.rooms.get(r.room_id);
       if (!log) throw new Error(`no such room ${r.room_id}`);
       const prev = lastSeq.get(r.room_id) ?? log.room.last_seq;
       if (r.seq <= prev) throw new Error(`duplicate seq ${r.seq} in ${r.room_id}`);
-      if (r.client_msg_id !== undefined && log.byClientId.has(`${r.sender_key}\0${r.client_msg_id}`)) {
-        throw new Error(`duplicate client_msg_id ${r.client_msg_id} in ${r.room_id}`);
+      if (r.client_msg_id !== undefined) {
+        const key = `${r.sender_key}\0${r.client_msg_id}`;
+        // The batch may carry the same key twice: check it against itself as well as the log.
+        if (log.byClientId.has(key) || batchKeys.has(`${r.room_id}\0${key}`)) {
+          throw new Error(`duplicate client_msg_id ${r.client_msg_id} in ${r.room_id}`);
+        }
+        batchKeys.add(`${r.room_id}\0${key}`);
       }
       lastSeq.set(r.room_id, r.seq);
     }
@@ -64,8 +70,9 @@ export class MemoryStore implements Store {
   }
 
   private trim(log: RoomLog): void {
-    const dropped = log.messages.splice(0, log.messages.length - this.retain);
-    for (const [key, m] of log.byClientId) if (dropped.includes(m)) log.byClientId.delete(key);
+    // A Set, not Array#includes: a trim drops thousands of messages and scans every key.
+    const dropped = new Set(log.messages.splice(0, log.messages.length - this.retain));
+    for (const [key, m] of log.byClientId) if (dropped.has(m)) log.byClientId.delete(key);
   }
 
   async since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
@@ -84,7 +91,11 @@ export class MemoryStore implements Store {
     return this.rooms.get(roomId)?.messages[0]?.seq;
   }
 
-  async findByClientMsgId(roomId: string, senderKey: string, clientMsgId: string): Promise<ChatMessage | undefined> {
+  async findByClientMsgId(
+    roomId: string,
+    senderKey: string,
+    clientMsgId: string,
+  ): Promise<ChatMessage | undefined> {
     return this.rooms.get(roomId)?.byClientId.get(`${senderKey}\0${clientMsgId}`);
   }
 

@@ -1,0 +1,306 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ChatMessage } from '../../protocol/events.js';
+import { migrate } from './migrations.js';
+import type { AppendRecord, RoomRecord, Store, UserRecord } from './store.js';
+
+/** Options for {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file, created with its directory on first start; `:memory:` for a throwaway one. */
+  path: string;
+  /**
+   * `normal` (default): in WAL mode a commit survives a process crash but a power loss may undo the
+   * last transactions. `full`: every commit is fsynced before its appends resolve.
+   */
+  synchronous?: 'normal' | 'full';
+  /**
+   * true (default): every `append` of one event-loop turn shares one transaction.
+   * false: one transaction per `append`, only for comparison in bench/store.ts.
+   */
+  batch?: boolean;
+  /** Messages kept per room; older ones are deleted as new ones arrive. Default: keep everything. */
+  retainPerRoom?: number;
+}
+
+/** Counters for tests and the benchmark. */
+export interface SqliteStoreStats {
+  /** Transactions committed by `append` (a batch that fell back to one-by-one counts each). */
+  transactions: number;
+  /** Records committed. */
+  records: number;
+}
+
+interface PendingAppend {
+  records: AppendRecord[];
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+}
+
+/** null when an append committed, else why it was rejected. */
+type Outcome = { error: unknown } | null;
+
+interface MessageRow {
+  room_id: string;
+  seq: number;
+  id: string;
+  ts: number;
+  user_name: string;
+  message: string;
+  client_msg_id: string | null;
+}
+
+const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id';
+
+/**
+ * A {@link Store} on an embedded SQLite file (better-sqlite3, WAL).
+ *
+ * Appends made during one event-loop turn are committed in one transaction on the next
+ * `setImmediate`; each `append` runs inside its own savepoint so a bad record (duplicate seq or
+ * idempotency key, unknown room) rejects only its own `append` while the rest of the batch commits.
+ * Promises resolve after the commit, in append order. Records must not be mutated until then.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly batch: boolean;
+  private readonly retain: number | undefined;
+  private readonly stmt: Statements;
+  private readonly writeOne: (records: AppendRecord[]) => void;
+  private readonly writeBatch: (batch: PendingAppend[]) => Outcome[];
+  private pending: PendingAppend[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly counters: SqliteStoreStats = { transactions: 0, records: 0 };
+
+  constructor(options: SqliteStoreOptions) {
+    this.batch = options.batch ?? true;
+    this.retain = options.retainPerRoom;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path, { timeout: 5000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.stmt = prepareStatements(this.db);
+    // Called at top level it is a transaction; called inside writeBatch it becomes a savepoint.
+    this.writeOne = this.db.transaction((records: AppendRecord[]) => this.write(records));
+    this.writeBatch = this.db.transaction((batch: PendingAppend[]) =>
+      batch.map((p): Outcome => {
+        try {
+          this.writeOne(p.records);
+          return null;
+        } catch (error) {
+          // Some errors (I/O, full disk) make SQLite roll back the whole transaction: abandon it.
+          if (!this.db.inTransaction) throw error;
+          return { error };
+        }
+      }),
+    );
+  }
+
+  /** Transactions and records committed so far. */
+  get stats(): SqliteStoreStats {
+    return { ...this.counters };
+  }
+
+  /** The underlying connection, for `PRAGMA` checks in tests; do not write through it. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  async listRooms(): Promise<RoomRecord[]> {
+    return this.stmt.listRooms.all();
+  }
+
+  async getRoom(roomId: string): Promise<RoomRecord | undefined> {
+    return this.stmt.getRoom.get(roomId);
+  }
+
+  async createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void> {
+    this.stmt.createRoom.run(room);
+  }
+
+  append(records: AppendRecord[]): Promise<void> {
+    if (this.closing) return Promise.reject(new Error('store is closed'));
+    if (!this.batch) {
+      try {
+        this.commitAlone(records);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ records, resolve, reject });
+      this.flushTimer ??= setImmediate(() => this.flush());
+    });
+  }
+
+  async since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
+    // SQLite reads a negative LIMIT as "no limit".
+    if (limit <= 0) return [];
+    return this.stmt.since.all(roomId, afterSeq, limit).map(toMessage);
+  }
+
+  async before(roomId: string, beforeSeq: number | undefined, limit: number): Promise<ChatMessage[]> {
+    if (limit <= 0) return [];
+    const rows = this.stmt.before.all(roomId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit);
+    return rows.reverse().map(toMessage);
+  }
+
+  async firstSeq(roomId: string): Promise<number | undefined> {
+    return this.stmt.firstSeq.get(roomId)?.seq ?? undefined;
+  }
+
+  async findByClientMsgId(
+    roomId: string,
+    senderKey: string,
+    clientMsgId: string,
+  ): Promise<ChatMessage | undefined> {
+    const row = this.stmt.byClientMsgId.get(roomId, senderKey, clientMsgId);
+    return row ? toMessage(row) : undefined;
+  }
+
+  async getUser(nickKey: string): Promise<UserRecord | undefined> {
+    return this.stmt.getUser.get(nickKey);
+  }
+
+  async putUser(user: UserRecord): Promise<void> {
+    this.stmt.putUser.run(user);
+  }
+
+  /** Commits the pending appends, then closes the database. Later calls return the same promise. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      try {
+        this.flush();
+        this.db.close();
+        this.closing = Promise.resolve();
+      } catch (err) {
+        this.closing = Promise.reject(err);
+      }
+    }
+    return this.closing;
+  }
+
+  /** Commits everything appended since the last flush and settles the promises in order. */
+  private flush(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.writeBatch(batch);
+      this.counters.transactions += 1;
+      this.counters.records += countCommitted(batch, outcomes);
+    } catch {
+      // The batch as a whole failed (commit error or automatic rollback): give every append its
+      // own transaction so whatever can be stored is, and each caller learns its own outcome.
+      outcomes = batch.map((p): Outcome => {
+        try {
+          this.commitAlone(p.records);
+          return null;
+        } catch (error) {
+          return { error };
+        }
+      });
+    }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (outcome) p.reject(outcome.error);
+      else p.resolve();
+    });
+  }
+
+  private commitAlone(records: AppendRecord[]): void {
+    this.writeOne(records);
+    this.counters.transactions += 1;
+    this.counters.records += records.length;
+  }
+
+  /** Writes one `append`'s records; throws (rolling back its savepoint) on any bad record. */
+  private write(records: AppendRecord[]): void {
+    const maxSeq = new Map<string, number>();
+    for (const r of records) maxSeq.set(r.room_id, Math.max(maxSeq.get(r.room_id) ?? 0, r.seq));
+    // The room update first, so an unknown room fails with a clear message, not a foreign key error.
+    for (const [roomId, seq] of maxSeq) {
+      if (this.stmt.bumpLastSeq.run(seq, roomId).changes === 0) throw new Error(`no such room ${roomId}`);
+    }
+    for (const r of records) {
+      this.stmt.insertMessage.run({
+        room_id: r.room_id,
+        seq: r.seq,
+        id: r.id,
+        ts: r.ts,
+        user_name: r.user_name,
+        sender_key: r.sender_key,
+        message: r.message,
+        client_msg_id: r.client_msg_id ?? null,
+      });
+    }
+    if (this.retain !== undefined) {
+      for (const [roomId, seq] of maxSeq) this.stmt.prune.run(roomId, seq - this.retain);
+    }
+  }
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+const ROOM_COLUMNS = 'room_id, room_name, created_by, created_ts, last_seq';
+const USER_COLUMNS = 'nick_key, user_name, password_hash, created_ts';
+
+/** Every statement the store runs, prepared once per connection. */
+function prepareStatements(db: Database.Database) {
+  return {
+    listRooms: db.prepare<[], RoomRecord>(`SELECT ${ROOM_COLUMNS} FROM rooms ORDER BY room_id`),
+    getRoom: db.prepare<[string], RoomRecord>(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE room_id = ?`),
+    createRoom: db.prepare<Omit<RoomRecord, 'last_seq'>>(
+      `INSERT INTO rooms (room_id, room_name, created_by, created_ts)
+       VALUES (@room_id, @room_name, @created_by, @created_ts) ON CONFLICT (room_id) DO NOTHING`,
+    ),
+    bumpLastSeq: db.prepare<[number, string]>(
+      'UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE room_id = ?',
+    ),
+    insertMessage: db.prepare<MessageRow & { sender_key: string }>(
+      `INSERT INTO messages (room_id, seq, id, ts, user_name, sender_key, message, client_msg_id)
+       VALUES (@room_id, @seq, @id, @ts, @user_name, @sender_key, @message, @client_msg_id)`,
+    ),
+    prune: db.prepare<[string, number]>('DELETE FROM messages WHERE room_id = ? AND seq <= ?'),
+    since: db.prepare<[string, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    before: db.prepare<[string, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    firstSeq: db.prepare<[string], { seq: number | null }>(
+      'SELECT MIN(seq) AS seq FROM messages WHERE room_id = ?',
+    ),
+    byClientMsgId: db.prepare<[string, string, string], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+       WHERE room_id = ? AND sender_key = ? AND client_msg_id = ? AND client_msg_id IS NOT NULL`,
+    ),
+    getUser: db.prepare<[string], UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE nick_key = ?`),
+    putUser: db.prepare<UserRecord>(
+      `INSERT INTO users (nick_key, user_name, password_hash, created_ts)
+       VALUES (@nick_key, @user_name, @password_hash, @created_ts)
+       ON CONFLICT (nick_key) DO UPDATE SET user_name = excluded.user_name,
+         password_hash = excluded.password_hash, created_ts = excluded.created_ts`,
+    ),
+  };
+}
+
+function toMessage(row: MessageRow): ChatMessage {
+  const { client_msg_id, ...message } = row;
+  return client_msg_id === null ? message : { ...message, client_msg_id };
+}
+
+function countCommitted(batch: PendingAppend[], outcomes: Outcome[]): number {
+  return batch.reduce((n, p, i) => (outcomes[i] ? n : n + p.records.length), 0);
+}

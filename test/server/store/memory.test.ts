@@ -1,0 +1,7 @@
+import { MemoryStore } from '../../../src/server/store/memory.js';
+import { runStoreContract } from './contract.js';
+
+runStoreContract('memory', async () => {
+  const store = new MemoryStore();
+  return { store, cleanup: () => store.close() };
+});

@@ -1,0 +1,136 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../../src/server/store/migrations.js';
+import { SqliteStore } from '../../../src/server/store/sqlite.js';
+import type { SqliteStoreOptions } from '../../../src/server/store/sqlite.js';
+import { record, runStoreContract, stored } from './contract.js';
+
+/** Opens the file read-only and asks SQLite whether it is sound. */
+function integrityCheck(path: string): unknown {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.pragma('integrity_check', { simple: true });
+  } finally {
+    db.close();
+  }
+}
+
+runStoreContract('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
+  const path = join(dir, 'chat.db');
+  let current = new SqliteStore({ path });
+  return {
+    store: current,
+    reopen: async () => (current = new SqliteStore({ path })),
+    commits: () => current.stats.transactions,
+    cleanup: async () => {
+      await current.close();
+      expect(integrityCheck(path)).toBe('ok');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteStore', () => {
+  let dir: string;
+  let open: SqliteStore[];
+
+  const make = (options: Partial<SqliteStoreOptions> = {}, path = join(dir, 'chat.db')): SqliteStore => {
+    const store = new SqliteStore({ path, ...options });
+    open.push(store);
+    return store;
+  };
+  const roomA = { room_id: 'a', room_name: 'A', created_by: 'Alice', created_ts: 1 };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'chat-sqlite-'));
+    open = [];
+  });
+  afterEach(async () => {
+    for (const store of open) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the file and its missing directories on first start, at the current schema', () => {
+    const path = join(dir, 'nested', 'deeper', 'chat.db');
+    const store = make({}, path);
+    expect(existsSync(path)).toBe(true);
+    expect(store.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(store.database.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('uses synchronous NORMAL by default and FULL when asked', async () => {
+    // SQLite reports NORMAL as 1 and FULL as 2.
+    expect(make().database.pragma('synchronous', { simple: true })).toBe(1);
+    expect(
+      make({ synchronous: 'full' }, join(dir, 'full.db')).database.pragma('synchronous', { simple: true }),
+    ).toBe(2);
+  });
+
+  it('reopens an existing file without migrating it again', async () => {
+    const first = make();
+    await first.createRoom(roomA);
+    await first.close();
+    const second = make();
+    expect(second.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(await second.getRoom('a')).toMatchObject({ room_name: 'A' });
+  });
+
+  it('refuses a database written by a newer schema', () => {
+    const path = join(dir, 'future.db');
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => make({}, path)).toThrow(/newer/);
+  });
+
+  it('commits each append in its own transaction when batching is off', async () => {
+    const store = make({ batch: false });
+    await store.createRoom(roomA);
+    await Promise.all([1, 2, 3, 4].map((seq) => store.append([record('a', seq)])));
+    expect(store.stats).toEqual({ transactions: 4, records: 4 });
+    await expect(store.append([record('a', 4)])).rejects.toThrow();
+    expect((await store.since('a', 0, 10)).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('commits one turn of appends as one transaction', async () => {
+    const store = make();
+    await store.createRoom(roomA);
+    await Promise.all([1, 2, 3, 4].map((seq) => store.append([record('a', seq)])));
+    expect(store.stats).toEqual({ transactions: 1, records: 4 });
+  });
+
+  it('rejects a record of the wrong type alone, keeping the rest of its turn', async () => {
+    const store = make();
+    await store.createRoom(roomA);
+    const bad = { ...record('a', 2), ts: 'yesterday' as unknown as number };
+    const results = await Promise.allSettled(
+      [1, 2, 3].map((seq) => store.append([seq === 2 ? bad : record('a', seq)])),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await store.since('a', 0, 10)).toEqual([stored(record('a', 1)), stored(record('a', 3))]);
+  });
+
+  it('keeps only the newest messages of a room under retention, and last_seq across reopen', async () => {
+    const store = make({ retainPerRoom: 5 });
+    await store.createRoom(roomA);
+    await Promise.all(Array.from({ length: 12 }, (_, i) => store.append([record('a', i + 1)])));
+    expect(await store.firstSeq('a')).toBe(8);
+    expect((await store.since('a', 0, 100)).map((m) => m.seq)).toEqual([8, 9, 10, 11, 12]);
+    await store.close();
+    const reopened = make({ retainPerRoom: 5 });
+    expect((await reopened.getRoom('a'))?.last_seq).toBe(12);
+  });
+
+  it('leaves a sound file after a workload and a close', async () => {
+    const path = join(dir, 'chat.db');
+    const store = make({}, path);
+    await store.createRoom(roomA);
+    await Promise.all(Array.from({ length: 500 }, (_, i) => store.append([record('a', i + 1)])));
+    await store.close();
+    expect(integrityCheck(path)).toBe('ok');
+  });
+});
