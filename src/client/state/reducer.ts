@@ -1,0 +1,207 @@
+import { commandNames } from '../../protocol/commands.js';
+import { sanitizeText } from '../../protocol/sanitize.js';
+import type { Action } from './actions.js';
+import { completeInput } from './completion.js';
+import {
+  addConversation,
+  addNotice,
+  closeConversation,
+  newConversation,
+  select,
+  updateConversation,
+} from './conversations.js';
+import {
+  backspace,
+  deleteWord,
+  emptyInput,
+  historyNext,
+  historyPrev,
+  insertText,
+  moveCursor,
+  submit,
+} from './input.js';
+import { dmId } from './mention.js';
+import { reduceServerEvent } from './server-events.js';
+import { sanitizeEvent } from './sanitize-event.js';
+import type { ChatState, InputState } from './types.js';
+
+export type { Action } from './actions.js';
+export type * from './types.js';
+
+/** The state before anything happened. */
+export function initialState(server: string, nick: string): ChatState {
+  return {
+    server,
+    nick,
+    identified: false,
+    status: { state: 'connecting' },
+    lagMs: null,
+    order: [],
+    conversations: {},
+    current: null,
+    system: [],
+    input: emptyInput(),
+    nickPrompt: null,
+    knownRooms: [],
+    pendingSelect: null,
+    nextKey: 0,
+  };
+}
+
+/**
+ * The client's whole state machine: `(state, action) => state`, pure, no clock and no I/O (the
+ * time arrives inside the actions). Every string from the network is sanitised on the way in.
+ */
+export function reducer(state: ChatState, action: Action): ChatState {
+  switch (action.type) {
+    case 'server':
+      return reduceServerEvent(state, sanitizeEvent(action.event), action.now);
+    case 'status':
+      return status(state, action.status);
+    case 'lag':
+      return state.lagMs === action.ms ? state : { ...state, lagMs: action.ms };
+    case 'nick_rejected': {
+      const nick = sanitizeText(action.nick);
+      const hint =
+        action.code === 'nick_registered'
+          ? 'type another nick, or "<nick> <password>", and press Enter'
+          : 'type another nick and press Enter';
+      const next: ChatState = {
+        ...state,
+        identified: false,
+        nickPrompt: {
+          nick,
+          message: sanitizeText(action.message),
+          needsPassword: action.code === 'nick_registered',
+        },
+      };
+      return addNotice(next, next.current, `${sanitizeText(action.message)}: ${hint}`, 'error', action.now);
+    }
+    case 'nick_chosen':
+      return { ...state, nick: action.nick, nickPrompt: null };
+    case 'notice':
+      return addNotice(state, state.current, action.text, action.tone, action.now);
+    case 'select':
+      return action.id === state.current ? state : select(state, action.id);
+    case 'select_index': {
+      const id = state.order[action.index];
+      return id === undefined || id === state.current ? state : select(state, id);
+    }
+    case 'select_relative':
+      return selectRelative(state, action.delta);
+    case 'select_activity':
+      return selectActivity(state);
+    case 'open_dm': {
+      const id = dmId(action.nick);
+      const next = state.conversations[id]
+        ? state
+        : addConversation(state, newConversation(id, 'dm', action.nick));
+      return select(next, id);
+    }
+    case 'join_requested':
+      return state.conversations[action.roomId]
+        ? select(state, action.roomId)
+        : { ...state, pendingSelect: action.roomId };
+    case 'close':
+      return closeConversation(state, action.id);
+    case 'scroll_to':
+      return updateConversation(state, action.id, (c) => ({
+        ...c,
+        scroll: action.anchor,
+        newBelow: action.anchor ? c.newBelow : 0,
+      }));
+    case 'history_requested':
+      return updateConversation(state, action.id, (c) => ({ ...c, loadingOlder: true }));
+    case 'message_pending':
+      return updateConversation(state, action.roomId, (c) => ({
+        ...c,
+        pending: [...c.pending, { clientMsgId: action.clientMsgId, text: action.text, ts: action.now }],
+        // Sending means you want to see the conversation live again.
+        scroll: null,
+        newBelow: 0,
+      }));
+    case 'complete':
+      return withInput(state, completeInput(state.input, completionSources(state)));
+    default:
+      return withInput(state, reduceInput(state.input, action));
+  }
+}
+
+function reduceInput(input: InputState, action: Action): InputState {
+  switch (action.type) {
+    case 'input_insert':
+      return insertText(input, action.text);
+    case 'input_backspace':
+      return backspace(input);
+    case 'input_delete_word':
+      return deleteWord(input);
+    case 'input_clear':
+      return { ...input, text: '', cursor: 0, historyIndex: null, completion: null };
+    case 'input_move':
+      return moveCursor(input, action.to);
+    case 'history_prev':
+      return historyPrev(input);
+    case 'history_next':
+      return historyNext(input);
+    case 'input_submit':
+      return submit(input, action.record);
+    default:
+      return input;
+  }
+}
+
+function withInput(state: ChatState, input: InputState): ChatState {
+  return input === state.input ? state : { ...state, input };
+}
+
+function status(state: ChatState, status: ChatState['status']): ChatState {
+  if (status.state === 'connected' || status.state === 'identifying') return { ...state, status };
+  // The link is down: every room must be rejoined before it is live again.
+  const conversations: Record<string, ChatState['conversations'][string]> = {};
+  for (const [id, conv] of Object.entries(state.conversations))
+    conversations[id] = conv.kind === 'room' && conv.joined ? { ...conv, joined: false } : conv;
+  return { ...state, status, identified: false, conversations };
+}
+
+function selectRelative(state: ChatState, delta: 1 | -1): ChatState {
+  const n = state.order.length;
+  if (n === 0) return state;
+  const at = state.current === null ? -1 : state.order.indexOf(state.current);
+  const index = at === -1 ? (delta === 1 ? 0 : n - 1) : (at + delta + n) % n;
+  return select(state, state.order[index]!);
+}
+
+function selectActivity(state: ChatState): ChatState {
+  const n = state.order.length;
+  const at = state.current === null ? -1 : state.order.indexOf(state.current);
+  const after = (pick: (id: string) => boolean): string | undefined => {
+    for (let i = 1; i <= n; i++) {
+      const id = state.order[(at + i + n) % n]!;
+      if (id !== state.current && pick(id)) return id;
+    }
+    return undefined;
+  };
+  const id =
+    after((id) => (state.conversations[id]?.mentions ?? 0) > 0) ??
+    after((id) => (state.conversations[id]?.unread ?? 0) > 0);
+  return id === undefined ? state : select(state, id);
+}
+
+function completionSources(state: ChatState) {
+  const current = state.current === null ? undefined : state.conversations[state.current];
+  const dmPartners = state.order.flatMap((id) =>
+    state.conversations[id]?.kind === 'dm' ? [state.conversations[id]!.name] : [],
+  );
+  const rooms = [
+    ...new Set([
+      ...state.order.filter((id) => state.conversations[id]?.kind === 'room'),
+      ...state.knownRooms,
+    ]),
+  ];
+  return {
+    commands: commandNames(),
+    nicks: [...(current?.members ?? []), ...dmPartners],
+    rooms,
+    self: state.nick,
+  };
+}

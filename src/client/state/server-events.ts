@@ -1,0 +1,257 @@
+import type { ServerEventPayloads, ServerMessage } from '../../protocol/events.js';
+import {
+  addConversation,
+  addNotice,
+  appendEntries,
+  mergeMessages,
+  newConversation,
+  putConversation,
+  select,
+  updateConversation,
+} from './conversations.js';
+import { dmId, sameNick } from './mention.js';
+import type { ChatState, Conversation, Entry } from './types.js';
+
+type P<T extends keyof ServerEventPayloads> = ServerEventPayloads[T];
+
+/** Applies one (already sanitised) server event. */
+export function reduceServerEvent(state: ChatState, event: ServerMessage, now: number): ChatState {
+  switch (event.type) {
+    case 'welcome':
+      return { ...state, nick: event.payload.user_name, identified: true, nickPrompt: null };
+    case 'joined':
+      return joined(state, event.payload);
+    case 'history':
+      return history(state, event.payload, now);
+    case 'message':
+      return updateConversation(state, event.payload.room_id, (c) =>
+        mergeMessages(state, c, [event.payload], true),
+      );
+    case 'dm':
+      return directMessage(state, event.payload);
+    case 'user_joined':
+      return memberNotice(state, event.payload.room_id, now, `${event.payload.user_name} joined`, (m) =>
+        m.some((n) => sameNick(n, event.payload.user_name)) ? m : [...m, event.payload.user_name],
+      );
+    case 'user_left':
+      return userLeft(state, event.payload, now);
+    case 'nick_changed':
+      return nickChanged(state, event.payload, now);
+    case 'rooms': {
+      const rooms = event.payload.rooms;
+      const lines = rooms.map(
+        (r) =>
+          `  #${r.room_id}${r.room_name !== r.room_id ? ` (${r.room_name})` : ''}: ${r.members} ${r.members === 1 ? 'user' : 'users'}`,
+      );
+      const knownRooms = rooms.map((r) => r.room_id);
+      return notices(
+        { ...state, knownRooms },
+        state.current,
+        [`${rooms.length} ${rooms.length === 1 ? 'room' : 'rooms'} on the server:`, ...lines],
+        'info',
+        now,
+      );
+    }
+    case 'users': {
+      const { room_id, users } = event.payload;
+      const next = updateConversation(state, room_id, (c) => ({ ...c, members: users }));
+      const target = next.conversations[room_id] ? room_id : state.current;
+      return addNotice(next, target, `${users.length} in #${room_id}: ${users.join(', ')}`, 'info', now);
+    }
+    case 'room_created':
+      return state.knownRooms.includes(event.payload.room_id)
+        ? state
+        : { ...state, knownRooms: [...state.knownRooms, event.payload.room_id] };
+    case 'registered':
+      return addNotice(
+        state,
+        state.current,
+        `${event.payload.user_name} is registered; reconnecting with this nick will need the password`,
+        'info',
+        now,
+      );
+    case 'shutdown':
+      return addNotice(
+        state,
+        state.current,
+        `server: ${event.payload.message || event.payload.reason}`,
+        'error',
+        now,
+      );
+    case 'error':
+      return serverError(state, event, now);
+    case 'pong':
+      return state;
+  }
+}
+
+function notices(
+  state: ChatState,
+  id: string | null,
+  lines: string[],
+  tone: 'info' | 'error',
+  now: number,
+): ChatState {
+  let next = state;
+  for (const line of lines) next = addNotice(next, id, line, tone, now);
+  return next;
+}
+
+function joined(state: ChatState, p: P<'joined'>): ChatState {
+  const existing = state.conversations[p.room_id];
+  let next: ChatState;
+  if (existing) {
+    next = putConversation(state, { ...existing, name: p.room_name, members: p.members, joined: true });
+  } else {
+    next = addConversation(state, {
+      ...newConversation(p.room_id, 'room', p.room_name),
+      members: p.members,
+      joined: true,
+    });
+    if (!next.knownRooms.includes(p.room_id)) next = { ...next, knownRooms: [...next.knownRooms, p.room_id] };
+  }
+  if (next.current === null || next.pendingSelect === p.room_id) {
+    next = select(
+      { ...next, pendingSelect: next.pendingSelect === p.room_id ? null : next.pendingSelect },
+      p.room_id,
+    );
+  }
+  return next;
+}
+
+function history(state: ChatState, p: P<'history'>, now: number): ChatState {
+  const conv = state.conversations[p.room_id];
+  if (!conv) return state;
+  const replay = p.recovered !== undefined;
+  let next = mergeMessages(state, conv, p.messages, replay);
+  if (!replay && (conv.loadingOlder || conv.newestSeq === 0))
+    next = { ...next, hasMore: p.has_more, loadingOlder: false };
+  let out = putConversation(state, next);
+  if (p.recovered === false) {
+    out = addNotice(
+      out,
+      p.room_id,
+      'some messages from while you were away are no longer on the server',
+      'error',
+      now,
+    );
+  }
+  return out;
+}
+
+function directMessage(state: ChatState, p: P<'dm'>): ChatState {
+  const self = sameNick(p.from, state.nick);
+  const partner = self ? p.to : p.from;
+  const id = dmId(partner);
+  let next = state;
+  if (!next.conversations[id]) next = addConversation(next, newConversation(id, 'dm', partner));
+  const conv = next.conversations[id]!;
+  const key = `d${p.id}`;
+  if (conv.entries.slice(-50).some((e) => e.key === key)) return state;
+  // A DM is addressed to us, so it always counts as a mention.
+  const entry: Entry = {
+    kind: 'message',
+    key,
+    seq: null,
+    ts: p.ts,
+    nick: p.from,
+    text: p.message,
+    self,
+    mention: !self,
+  };
+  return putConversation(next, appendEntries(next, { ...conv, name: partner }, [entry], true));
+}
+
+function memberNotice(
+  state: ChatState,
+  roomId: string,
+  now: number,
+  text: string,
+  members: (m: readonly string[]) => readonly string[],
+): ChatState {
+  const conv = state.conversations[roomId];
+  if (!conv) return state;
+  return addNotice(
+    putConversation(state, { ...conv, members: members(conv.members) }),
+    roomId,
+    text,
+    'info',
+    now,
+  );
+}
+
+function userLeft(state: ChatState, p: P<'user_left'>, now: number): ChatState {
+  const why = p.reason && p.reason !== 'quit' ? ` (${p.reason})` : '';
+  if (sameNick(p.user_name, state.nick)) {
+    // Our own leave: /leave already closed the conversation. Anything else means we were removed.
+    const conv = state.conversations[p.room_id];
+    if (!conv) return state;
+    return addNotice(
+      putConversation(state, { ...conv, joined: false }),
+      p.room_id,
+      `you left #${p.room_id}${why}`,
+      'error',
+      now,
+    );
+  }
+  return memberNotice(state, p.room_id, now, `${p.user_name} left${why}`, (m) =>
+    m.filter((n) => !sameNick(n, p.user_name)),
+  );
+}
+
+function nickChanged(state: ChatState, p: P<'nick_changed'>, now: number): ChatState {
+  let next = state;
+  const ours = sameNick(p.old_name, state.nick) || sameNick(p.user_name, state.nick);
+  if (p.room_id === undefined) {
+    // The copy sent to us alone: our own rename.
+    if (!ours || p.old_name === p.user_name) return state;
+    next = { ...next, nick: p.user_name };
+    return addNotice(next, next.current, `you are now known as ${p.user_name}`, 'info', now);
+  }
+  next = memberNotice(next, p.room_id, now, `${p.old_name} is now known as ${p.user_name}`, (m) =>
+    m.map((n) => (n === p.old_name ? p.user_name : n)),
+  );
+  return renameDm(next, p.old_name, p.user_name);
+}
+
+/** Keeps a DM conversation when its partner changes nick. */
+function renameDm(state: ChatState, oldName: string, newName: string): ChatState {
+  const oldId = dmId(oldName);
+  const newId = dmId(newName);
+  const conv = state.conversations[oldId];
+  if (!conv) return state;
+  if (oldId === newId) return putConversation(state, { ...conv, name: newName });
+  if (state.conversations[newId]) return state;
+  const { [oldId]: _old, ...rest } = state.conversations;
+  const moved: Conversation = { ...conv, id: newId, name: newName };
+  return {
+    ...state,
+    conversations: { ...rest, [newId]: moved },
+    order: state.order.map((id) => (id === oldId ? newId : id)),
+    current: state.current === oldId ? newId : state.current,
+  };
+}
+
+function serverError(
+  state: ChatState,
+  event: Extract<ServerMessage, { type: 'error' }>,
+  now: number,
+): ChatState {
+  const { code, message } = event.payload;
+  // Joining a room we are in is how /join switches to it; nothing went wrong.
+  if (code === 'already_in_room') return state;
+  let next = state;
+  // A refused chat message: its ref is its client_msg_id, so drop the "sending" line.
+  if (event.ref !== undefined) {
+    const ref = String(event.ref);
+    for (const conv of Object.values(state.conversations)) {
+      if (conv.pending.some((p) => p.clientMsgId === ref)) {
+        next = putConversation(next, { ...conv, pending: conv.pending.filter((p) => p.clientMsgId !== ref) });
+      }
+    }
+  }
+  for (const conv of Object.values(next.conversations)) {
+    if (conv.loadingOlder) next = putConversation(next, { ...conv, loadingOlder: false });
+  }
+  return addNotice(next, next.current, `${message} [${code}]`, 'error', now);
+}

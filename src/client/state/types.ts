@@ -1,0 +1,117 @@
+import type { ConnectionStatus } from '../connection-types.js';
+
+/** One line-producing item in a conversation: a chat message or a local/system notice. */
+export type Entry =
+  | {
+      kind: 'message';
+      /** Stable React key and line-cache identity. */
+      key: string;
+      /** Per-room seq; null for direct messages (they have none). */
+      seq: number | null;
+      ts: number;
+      nick: string;
+      text: string;
+      self: boolean;
+      /** The text names us (or it is a DM to us). */
+      mention: boolean;
+    }
+  | {
+      kind: 'notice';
+      key: string;
+      ts: number;
+      text: string;
+      /** `info` notices are dimmed; `error` ones stand out. */
+      tone: 'info' | 'error';
+    };
+
+/** A message typed while the server had not acknowledged it yet. */
+export interface PendingMessage {
+  clientMsgId: string;
+  text: string;
+  ts: number;
+}
+
+/**
+ * Where the viewport's bottom edge sits when scrolled up: `below` entries are hidden under the
+ * bottom, and `skip` lines of the bottom-most visible entry are hidden too. Counting from the end
+ * keeps the view still while older history is prepended, and new messages only bump `below`.
+ */
+export interface ScrollAnchor {
+  below: number;
+  skip: number;
+}
+
+/** A room we are in, or a direct-message conversation with one nick. */
+export interface Conversation {
+  /** Room id, or `@` + the nick key for a DM. */
+  id: string;
+  kind: 'room' | 'dm';
+  /** Display name: the room name, or the partner's nick. */
+  name: string;
+  entries: readonly Entry[];
+  /** Highest and lowest seq held (0 when none): dedupe is "outside this range or drop". */
+  newestSeq: number;
+  oldestSeq: number;
+  /** Older history exists on the server. */
+  hasMore: boolean;
+  loadingOlder: boolean;
+  members: readonly string[];
+  /** False while the connection is down and the room has not been rejoined yet. */
+  joined: boolean;
+  unread: number;
+  mentions: number;
+  /** Null while following live traffic. */
+  scroll: ScrollAnchor | null;
+  /** Messages that arrived while scrolled up. */
+  newBelow: number;
+  pending: readonly PendingMessage[];
+}
+
+/** Tab completion in progress: repeated Tab cycles through `matches`. */
+export interface Completion {
+  /** The line and cursor before the first Tab, so each Tab rewrites from there. */
+  baseText: string;
+  start: number;
+  end: number;
+  matches: readonly string[];
+  index: number;
+}
+
+/** The input line, its cursor and the Up/Down history. */
+export interface InputState {
+  text: string;
+  /** Cursor position as a UTF-16 index into `text`. */
+  cursor: number;
+  /** Oldest first. */
+  history: readonly string[];
+  /** Position while browsing history (an index into `history`), or null when editing. */
+  historyIndex: number | null;
+  /** What was being typed before browsing history started. */
+  draft: string;
+  completion: Completion | null;
+}
+
+/** Everything the TUI renders. */
+export interface ChatState {
+  server: string;
+  /** Our nick: the requested one until `welcome`, then the server's. */
+  nick: string;
+  identified: boolean;
+  status: ConnectionStatus;
+  lagMs: number | null;
+  /** Sidebar order: rooms first (in join order), then DMs (in open order). */
+  order: readonly string[];
+  conversations: Readonly<Record<string, Conversation>>;
+  current: string | null;
+  /** Notices shown while no conversation is open. */
+  system: readonly Entry[];
+  input: InputState;
+  /** Set when the server refused our nick: the input line asks for another. */
+  nickPrompt: { nick: string; message: string; needsPassword: boolean } | null;
+  /** Room ids seen in /rooms, for completion. */
+  knownRooms: readonly string[];
+  /** A room the user asked to join: switch to it when `joined` arrives. */
+  pendingSelect: string | null;
+  /** Counter for notice keys. */
+  nextKey: number;
+}
