@@ -82,7 +82,12 @@ export class Room {
   /** Puts an event in the mailbox; handled after everything queued before it. */
   post(event: RoomEvent): void {
     this.mailbox.push(event);
-    if (!this.draining) void this.drain();
+    if (!this.draining) {
+      // Start on a microtask: everything posted in this synchronous stretch (e.g. all the frames
+      // one socket read delivered) is then in the mailbox and can share one commit.
+      this.draining = true;
+      queueMicrotask(() => void this.drain());
+    }
   }
 
   /** Resolves once the mailbox is empty (used by shutdown and tests). */
@@ -91,7 +96,6 @@ export class Room {
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
     try {
       while (this.mailbox.length > 0) {
         if (this.mailbox[0]!.kind === 'message') {

@@ -1,0 +1,53 @@
+import type { ServerMessage } from '../../src/protocol/events.js';
+import type { CloseReason, Connection } from '../../src/server/connection.js';
+import type { Outbound } from '../../src/server/outbound.js';
+
+/** A Connection with no socket: records what the hub sends, for actor and hub unit tests. */
+export class MemoryConnection implements Connection {
+  readonly transport = 'memory' as const;
+  readonly received: ServerMessage[] = [];
+  closedWith: CloseReason | undefined;
+  private waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  buffered = 0;
+
+  constructor(readonly remoteAddress = '127.0.0.1') {}
+
+  send(out: Outbound): void {
+    // Round-trip through JSON so the test sees exactly what a client would.
+    const message = JSON.parse(out.text) as ServerMessage;
+    this.received.push(message);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred(message)) return true;
+      w.resolve(message);
+      return false;
+    });
+  }
+
+  bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  close(reason: CloseReason): void {
+    this.closedWith = reason;
+  }
+
+  /** Messages of one type received so far. */
+  ofType<T extends ServerMessage['type']>(type: T): Extract<ServerMessage, { type: T }>[] {
+    return this.received.filter((m) => m.type === type) as Extract<ServerMessage, { type: T }>[];
+  }
+
+  /** Resolves with the first message (already received or future) matching `pred`. */
+  next(pred: (m: ServerMessage) => boolean, timeoutMs = 5000): Promise<ServerMessage> {
+    const seen = this.received.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching message; got ${JSON.stringify(this.received.slice(-5))}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  }
+
+  /** Resolves with the reply carrying `ref`. */
+  reply(ref: string | number): Promise<ServerMessage> {
+    return this.next((m) => m.ref === ref);
+  }
+}

@@ -1,0 +1,67 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { codePointLength, decodeClientFrame } from '../../src/protocol/codec.js';
+
+const code = (text: string) => {
+  const r = decodeClientFrame(text);
+  return r.ok ? 'ok' : r.error.code;
+};
+
+describe('decodeClientFrame', () => {
+  it.each([
+    ['{"type":"ping","payload":null}', 'ok'],
+    ['{"type":"ping"}', 'ok'],
+    ['{"type":"rooms","payload":{}}', 'ok'],
+    ['not json', 'bad_json'],
+    ['null', 'bad_frame'],
+    ['"ping"', 'bad_frame'],
+    ['[]', 'bad_frame'],
+    ['{"payload":{}}', 'bad_frame'],
+    ['{"type":5}', 'bad_frame'],
+    ['{"type":"nope","payload":{}}', 'unknown_type'],
+    ['{"type":"__proto__","payload":{}}', 'unknown_type'],
+    ['{"type":"join","payload":null}', 'invalid_payload'],
+    ['{"type":"join","payload":{"room_id":7}}', 'invalid_payload'],
+    ['{"type":"join","payload":{"room_id":"a b"}}', 'bad_room_id'],
+    ['{"type":"join","payload":{"room_id":""}}', 'bad_room_id'],
+    ['{"type":"join","payload":{"room_id":"ok.room-1_x"}}', 'ok'],
+    ['{"type":"hello","payload":{"user_name":"has space"}}', 'bad_nick'],
+    ['{"type":"hello","payload":{"user_name":"zero\\u200bwidth"}}', 'bad_nick'],
+    ['{"type":"hello","payload":{"user_name":"bidi\\u202eevil"}}', 'bad_nick'],
+    ['{"type":"hello","payload":{"user_name":"ünïcødé"}}', 'ok'],
+    ['{"type":"message","payload":{"room_id":"r","message":""}}', 'empty_message'],
+    ['{"type":"message","payload":{"room_id":"r","message":"\\u001b[2J"}}', 'empty_message'],
+    ['{"type":"history","payload":{"room_id":"r","limit":-1}}', 'invalid_payload'],
+    ['{"type":"ping","payload":null,"ref":{"x":1}}', 'invalid_payload'],
+    ['{"type":"register","payload":{"password":"1234567"}}', 'bad_password'],
+  ])('%s -> %s', (text, expected) => {
+    expect(code(text)).toBe(expected);
+  });
+
+  it('echoes the ref on errors it can attribute', () => {
+    const r = decodeClientFrame('{"type":"join","payload":{},"ref":"abc"}');
+    expect(r).toMatchObject({ ok: false, ref: 'abc', error: { code: 'invalid_payload' } });
+  });
+
+  it('counts message length in characters, not UTF-16 units', () => {
+    const emoji = '😀'.repeat(4000);
+    expect(codePointLength(emoji)).toBe(4000);
+    expect(code(JSON.stringify({ type: 'message', payload: { room_id: 'r', message: emoji } }))).toBe('ok');
+    expect(code(JSON.stringify({ type: 'message', payload: { room_id: 'r', message: emoji + '😀' } }))).toBe('message_too_long');
+  });
+
+  it('strips terminal control from message text but keeps newlines', () => {
+    const r = decodeClientFrame(JSON.stringify({ type: 'message', payload: { room_id: 'r', message: 'a\u001b[31mred\u0007\nline2' } }));
+    expect(r.ok && r.message.type === 'message' && r.message.payload.message).toBe('ared\nline2');
+  });
+
+  it('never throws, whatever the input', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ type: 'message', payload: v }))), (text) => {
+        const r = decodeClientFrame(text);
+        expect(typeof r.ok).toBe('boolean');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../src/protocol/events.js';
+import { startServer, type RunningServer } from '../../src/server/index.js';
+import { MemoryStore } from '../../src/server/store/memory.js';
+import { TestClient } from '../helpers/ws-client.js';
+
+let server: RunningServer;
+const clients: TestClient[] = [];
+
+async function client(): Promise<TestClient> {
+  const c = await TestClient.open(server.url);
+  clients.push(c);
+  return c;
+}
+
+const isType = (type: string) => (m: ServerMessage) => m.type === type;
+
+beforeAll(async () => {
+  server = await startServer({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logLevel: 'silent' });
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server.close();
+});
+
+describe('the seed-compatible requests, sent verbatim', () => {
+  it('create_room, join, message, leave and ping work exactly as written', async () => {
+    const artur = await client();
+    const michal = await client();
+    artur.raw('{"type":"create_room","payload":{"room_id":"room_1","room_name":"hello room","user_id":"Artur","user_name":"Artur"}}');
+    const created = await artur.next(isType('room_created'));
+    expect(created.payload).toEqual({ room_id: 'room_1', room_name: 'hello room', created_by: 'Artur' });
+    await artur.next(isType('joined'));
+
+    michal.raw('{"type":"join","payload":{"room_id":"room_1","user_id":"Michal","user_name":"Michal"}}');
+    const joined = await michal.next(isType('joined'));
+    expect(joined.payload).toMatchObject({ room_id: 'room_1', room_name: 'hello room', members: ['Artur', 'Michal'] });
+    await artur.next((m) => m.type === 'user_joined' && m.payload.user_name === 'Michal');
+
+    michal.raw('{"type":"message","payload":{"room_id":"room_1","message":"hello everybody"}}');
+    for (const c of [artur, michal]) {
+      const msg = await c.next(isType('message'));
+      expect(msg.payload).toMatchObject({ room_id: 'room_1', seq: 1, user_name: 'Michal', message: 'hello everybody' });
+      expect(typeof (msg.payload as { id: unknown }).id).toBe('string');
+      expect(typeof (msg.payload as { ts: unknown }).ts).toBe('number');
+    }
+
+    michal.raw('{"type":"leave","payload":{"room_id":"room_1"}}');
+    await artur.next((m) => m.type === 'user_left' && m.payload.user_name === 'Michal');
+    await michal.next((m) => m.type === 'user_left' && m.payload.user_name === 'Michal');
+
+    michal.raw('{"type":"ping","payload":null}');
+    await michal.next(isType('pong'));
+  });
+});
+
+describe('requests', () => {
+  it('hello binds the identity once and answers with welcome', async () => {
+    const c = await client();
+    const welcome = await c.request('hello', { user_name: 'hana' });
+    expect(welcome).toMatchObject({ type: 'welcome', payload: { user_name: 'hana', default_room: 'lobby' } });
+    const again = await c.request('hello', { user_name: 'hana2' });
+    expect(again).toMatchObject({ type: 'error', payload: { code: 'already_identified' } });
+  });
+
+  it('rooms lists rooms with member counts, including the default room', async () => {
+    const c = await client();
+    await c.hello('lister');
+    await c.request('join', { room_id: 'listed' });
+    const reply = await c.request('rooms', null);
+    expect(reply.type).toBe('rooms');
+    const rooms = (reply.payload as { rooms: { room_id: string; members: number }[] }).rooms;
+    expect(rooms.find((r) => r.room_id === 'lobby')).toBeDefined();
+    expect(rooms.find((r) => r.room_id === 'listed')).toMatchObject({ members: 1 });
+  });
+
+  it('users lists the members of a room', async () => {
+    const a = await client();
+    const b = await client();
+    await a.hello('ua');
+    await b.hello('ub');
+    await a.request('join', { room_id: 'userlist' });
+    await b.request('join', { room_id: 'userlist' });
+    const reply = await a.request('users', { room_id: 'userlist' });
+    expect(reply).toMatchObject({ type: 'users', payload: { room_id: 'userlist', users: ['ua', 'ub'] } });
+  });
+
+  it('join sends the room history before live traffic', async () => {
+    const a = await client();
+    await a.hello('historian');
+    await a.request('join', { room_id: 'hist' });
+    for (let i = 0; i < 3; i++) await a.request('message', { room_id: 'hist', message: `m${i}` });
+    const b = await client();
+    await b.hello('reader');
+    b.send('join', { room_id: 'hist' });
+    const history = await b.next(isType('history'));
+    expect((history.payload as { messages: { message: string }[] }).messages.map((m) => m.message)).toEqual(['m0', 'm1', 'm2']);
+  });
+
+  it('history pages back before a seq', async () => {
+    const a = await client();
+    await a.hello('pager');
+    await a.request('join', { room_id: 'pages' });
+    for (let i = 1; i <= 10; i++) await a.request('message', { room_id: 'pages', message: `p${i}` });
+    const page = await a.request('history', { room_id: 'pages', before_seq: 6, limit: 3 });
+    expect(page.type).toBe('history');
+    const p = page.payload as { messages: { seq: number }[]; has_more: boolean };
+    expect(p.messages.map((m) => m.seq)).toEqual([3, 4, 5]);
+    expect(p.has_more).toBe(true);
+  });
+
+  it('nick renames and tells the rooms; the old nick is free again', async () => {
+    const a = await client();
+    const b = await client();
+    await a.hello('oldname');
+    await b.hello('watcher');
+    await a.request('join', { room_id: 'renames' });
+    await b.request('join', { room_id: 'renames' });
+    const reply = await a.request('nick', { user_name: 'newname' });
+    expect(reply).toMatchObject({ type: 'nick_changed', payload: { old_name: 'oldname', user_name: 'newname' } });
+    const seen = await b.next((m) => m.type === 'nick_changed');
+    expect(seen.payload).toEqual({ room_id: 'renames', old_name: 'oldname', user_name: 'newname' });
+    const c = await client();
+    expect(await c.hello('oldname')).toMatchObject({ type: 'welcome' });
+  });
+
+  it('nick collisions are refused case-insensitively and for look-alikes', async () => {
+    const a = await client();
+    await a.hello('Evan');
+    for (const name of ['evan', 'EVAN', 'еvan']) {
+      const c = await client();
+      expect(await c.hello(name)).toMatchObject({ type: 'error', payload: { code: 'nick_taken' } });
+    }
+    const b = await client();
+    await b.hello('someone');
+    expect(await b.request('nick', { user_name: 'eVaN' })).toMatchObject({ type: 'error', payload: { code: 'nick_taken' } });
+  });
+
+  it('leave and join are announced to the room', async () => {
+    const a = await client();
+    const b = await client();
+    await a.hello('stayer');
+    await b.hello('goer');
+    await a.request('join', { room_id: 'door' });
+    await b.request('join', { room_id: 'door' });
+    await a.next((m) => m.type === 'user_joined' && m.payload.user_name === 'goer');
+    await b.request('leave', { room_id: 'door' });
+    await a.next((m) => m.type === 'user_left' && m.payload.user_name === 'goer');
+    b.close();
+    const c = await client();
+    await c.hello('dropper');
+    await c.request('join', { room_id: 'door' });
+    c.close();
+    const left = await a.next((m) => m.type === 'user_left' && m.payload.user_name === 'dropper');
+    expect(left.payload).toMatchObject({ reason: 'quit' });
+  });
+
+  it('dm reaches a present user and echoes to the sender; an absent user is an error', async () => {
+    const a = await client();
+    const b = await client();
+    await a.hello('dmfrom');
+    await b.hello('dmto');
+    const echo = await a.request('dm', { to: 'DMTO', message: 'psst' });
+    expect(echo).toMatchObject({ type: 'dm', payload: { from: 'dmfrom', to: 'dmto', message: 'psst' } });
+    const got = await b.next(isType('dm'));
+    expect(got.payload).toMatchObject({ from: 'dmfrom', message: 'psst' });
+    expect(await a.request('dm', { to: 'nobody_here', message: 'hi' })).toMatchObject({ type: 'error', payload: { code: 'no_such_user' } });
+  });
+
+  it('the sender receives its own message with its ref and the seq', async () => {
+    const a = await client();
+    await a.hello('echoer');
+    await a.request('join', { room_id: 'echo' });
+    const ack = await a.request('message', { room_id: 'echo', message: 'mine' });
+    expect(ack).toMatchObject({ type: 'message', payload: { room_id: 'echo', seq: 1, message: 'mine', user_name: 'echoer' } });
+  });
+});
+
+describe('every invalid frame gets an error with a stable code and the ref; the connection stays open', () => {
+  const cases: [string, string, unknown, string][] = [
+    ['unknown type', 'fly', {}, 'unknown_type'],
+    ['missing field', 'join', {}, 'invalid_payload'],
+    ['wrong field type', 'message', { room_id: 'lobby', message: 42 }, 'invalid_payload'],
+    ['message too long', 'message', { room_id: 'lobby', message: 'x'.repeat(4001) }, 'message_too_long'],
+    ['empty message', 'message', { room_id: 'lobby', message: '   ' }, 'empty_message'],
+    ['malformed room id', 'join', { room_id: 'bad room!' }, 'bad_room_id'],
+    ['room id too long', 'join', { room_id: 'r'.repeat(65) }, 'bad_room_id'],
+    ['nick with a space', 'nick', { user_name: 'a b' }, 'bad_nick'],
+    ['nick with a control char', 'nick', { user_name: 'a\u0007' }, 'bad_nick'],
+    ['nick too long', 'nick', { user_name: 'n'.repeat(33) }, 'bad_nick'],
+    ['no such room', 'users', { room_id: 'nowhere' }, 'no_such_room'],
+    ['not in room', 'message', { room_id: 'lobby', message: 'hi' }, 'not_in_room'],
+    ['room exists', 'create_room', { room_id: 'lobby', room_name: 'x' }, 'room_exists'],
+    ['leave a room you are not in', 'leave', { room_id: 'lobby' }, 'not_in_room'],
+    ['dm to nobody', 'dm', { to: 'ghost', message: 'boo' }, 'no_such_user'],
+    ['short password', 'register', { password: 'short' }, 'bad_password'],
+  ];
+
+  it.each(cases)('%s -> %s', async (_name, type, payload, code) => {
+    const c = await client();
+    await c.hello(`e${Math.random().toString(36).slice(2, 10)}`);
+    const reply = await c.request(type, payload);
+    expect(reply).toMatchObject({ type: 'error', payload: { code } });
+    expect(typeof (reply.payload as { message: unknown }).message).toBe('string');
+    expect(await c.request('ping', null)).toMatchObject({ type: 'pong' });
+  });
+
+  it('not identified -> not_identified', async () => {
+    const c = await client();
+    expect(await c.request('message', { room_id: 'lobby', message: 'hi' })).toMatchObject({ payload: { code: 'not_identified' } });
+    expect(await c.request('join', { room_id: 'lobby' })).toMatchObject({ payload: { code: 'not_identified' } });
+  });
+
+  it('bad JSON, a non-object and a frame without type are answered', async () => {
+    const c = await client();
+    c.raw('{"type": "ping", ');
+    expect(await c.next((m) => m.type === 'error')).toMatchObject({ payload: { code: 'bad_json' } });
+    c.raw('[1,2,3]');
+    await c.waitCount((m) => m.type === 'error' && m.payload.code === 'bad_frame', 1);
+    c.raw('{"payload":{},"ref":"x1"}');
+    expect(await c.next((m) => m.ref === 'x1')).toMatchObject({ payload: { code: 'bad_frame' } });
+    expect(await c.request('ping', null)).toMatchObject({ type: 'pong' });
+  });
+
+  it('a taken nick is refused for hello and for join', async () => {
+    const a = await client();
+    await a.hello('taken_one');
+    const b = await client();
+    expect(await b.request('join', { room_id: 'lobby', user_name: 'taken_one' })).toMatchObject({ payload: { code: 'nick_taken' } });
+  });
+});
+
+describe('fan-out under concurrency', () => {
+  it('50 clients each sending 100 messages: everyone gets all 5,000 in one gap-free order', async () => {
+    const N = 50;
+    const M = 100;
+    const room = 'busy';
+    const members = await Promise.all(Array.from({ length: N }, () => TestClient.open(server.url)));
+    clients.push(...members);
+    await Promise.all(members.map((c, i) => c.hello(`busy${i}`)));
+    await Promise.all(members.map((c) => c.request('join', { room_id: room })));
+    for (let j = 0; j < M; j++) {
+      members.forEach((c, i) => c.send('message', { room_id: room, message: `${i}:${j}` }));
+    }
+    const isMsg = (m: ServerMessage) => m.type === 'message' && m.payload.room_id === room;
+    const streams = await Promise.all(members.map((c) => c.waitCount(isMsg, N * M, 60_000)));
+    const reference = streams[0]!.map((m) => (m.payload as { id: string }).id);
+    for (const stream of streams) {
+      const payloads = stream.map((m) => m.payload as { seq: number; id: string; message: string });
+      expect(payloads.length).toBe(N * M);
+      expect(payloads.map((p) => p.seq)).toEqual(Array.from({ length: N * M }, (_, k) => k + 1));
+      expect(payloads.map((p) => p.id)).toEqual(reference);
+      // Each sender's messages arrive in the order it sent them.
+      const next = new Array<number>(N).fill(0);
+      for (const p of payloads) {
+        const [sender, index] = p.message.split(':').map(Number) as [number, number];
+        expect(index).toBe(next[sender]);
+        next[sender] = index + 1;
+      }
+    }
+  }, 90_000);
+});
