@@ -111,6 +111,11 @@ export class Hub {
     if (session.nickKey !== undefined && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
     for (const roomId of session.rooms) this.rooms.get(roomId)?.post({ kind: 'leave', session, reason: why, ref: undefined });
     session.rooms.clear();
+    const watched = this.watching.get(session);
+    if (watched !== undefined) {
+      this.watching.delete(session);
+      this.rooms.get(watched)?.post({ kind: 'unwatch', session });
+    }
   }
 
   /** Handles one raw frame from a session's transport. Never throws. */
@@ -191,14 +196,7 @@ export class Hub {
       if (!session.rooms.delete(p.room_id)) throw new RequestError('not_in_room', `you are not in ${p.room_id}`);
       room.post({ kind: 'leave', session, ref });
     },
-    message: (session, p, ref) => {
-      this.requireIdentity(session);
-      const room = this.requireRoom(p.room_id);
-      if (!session.rooms.has(p.room_id)) throw new RequestError('not_in_room', `join ${p.room_id} before sending to it`);
-      const text = this.options.checkMessage ? this.options.checkMessage(session, p.message, p.room_id) : p.message;
-      this.counters.messagesIn++;
-      room.post({ kind: 'message', session, text, ref, ...(p.client_msg_id !== undefined ? { clientMsgId: p.client_msg_id } : {}) });
-    },
+    message: (session, p, ref) => this.sendToRoom(session, p, ref, true),
     dm: (session, p, ref) => {
       this.requireIdentity(session);
       const target = this.nicks.get(nickKey(p.to));
@@ -261,6 +259,47 @@ export class Hub {
   };
 
   private dmCounter = 0;
+
+  private sendToRoom(session: Session, p: RequestPayload<'message'>, ref: string | number | undefined, mustBeMember: boolean): void {
+    this.requireIdentity(session);
+    const room = this.requireRoom(p.room_id);
+    if (mustBeMember && !session.rooms.has(p.room_id)) throw new RequestError('not_in_room', `join ${p.room_id} before sending to it`);
+    const text = this.options.checkMessage ? this.options.checkMessage(session, p.message, p.room_id) : p.message;
+    this.counters.messagesIn++;
+    room.post({ kind: 'message', session, text, ref, ...(p.client_msg_id !== undefined ? { clientMsgId: p.client_msg_id } : {}) });
+  }
+
+  /**
+   * A one-shot message from an identified session that has not joined the room (HTTP
+   * `POST /post`): the same room, size and rate checks as `message`, but no join or leave is
+   * announced, so a curl user does not spam the room with notices. The stored message comes
+   * back to the session carrying `message.ref`; so does an error.
+   */
+  postOnce(session: Session, message: Extract<ClientMessage, { type: 'message' }>): void {
+    session.run(() => {
+      try {
+        this.sendToRoom(session, message.payload, message.ref, false);
+      } catch (err) {
+        this.fail(session, err, message);
+      }
+    });
+  }
+
+  /**
+   * Subscribes a read-only session (SSE) to a room without a nick: it receives the room's
+   * messages and notices but is not a member (never listed, never announced, cannot send).
+   * With `sinceSeq` the messages after it are replayed first, in room order, so a resumed
+   * stream has no gap and no duplicate. One room per session; throws `no_such_room`.
+   */
+  watch(session: Session, roomId: string, sinceSeq?: number): void {
+    const room = this.requireRoom(roomId);
+    if (session.closed || this.watching.has(session)) return;
+    this.watching.set(session, roomId);
+    room.post({ kind: 'watch', session, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });
+  }
+
+  /** The room each watching session (see {@link watch}) is subscribed to. */
+  private readonly watching = new Map<Session, string>();
 
   private sendWelcome(session: Session, ref: string | number | undefined): void {
     session.send(

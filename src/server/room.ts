@@ -14,7 +14,9 @@ export type RoomEvent =
   | { kind: 'message'; session: Session; text: string; clientMsgId?: string; ref: Ref }
   | { kind: 'history'; session: Session; beforeSeq?: number; limit: number; ref: Ref }
   | { kind: 'users'; session: Session; ref: Ref }
-  | { kind: 'rename'; session: Session; oldName: string };
+  | { kind: 'rename'; session: Session; oldName: string }
+  | { kind: 'watch'; session: Session; sinceSeq?: number }
+  | { kind: 'unwatch'; session: Session };
 
 /** Hooks the room reports through (metrics, message counters); all optional. */
 export interface RoomObserver {
@@ -43,6 +45,8 @@ function newMessageId(): string {
 export class Room {
   /** Members by session; the value is unused (a Set would do) but keeps insertion order. */
   private readonly members = new Set<Session>();
+  /** Read-only subscribers (SSE): they get every broadcast but are not members (never listed or announced). */
+  private readonly watchers = new Set<Session>();
   private readonly mailbox: RoomEvent[] = [];
   private draining = false;
   private readonly recentIds = new Map<string, ChatMessage>();
@@ -76,7 +80,7 @@ export class Room {
 
   /** True when nothing is queued and nobody is in: the hub may drop the actor. */
   get idle(): boolean {
-    return this.members.size === 0 && this.mailbox.length === 0 && !this.draining;
+    return this.members.size === 0 && this.watchers.size === 0 && this.mailbox.length === 0 && !this.draining;
   }
 
   /** Puts an event in the mailbox; handled after everything queued before it. */
@@ -135,6 +139,11 @@ export class Room {
       case 'users':
         event.session.send('users', { room_id: this.id, users: this.memberNames() }, event.ref);
         return;
+      case 'watch':
+        return this.handleWatch(event);
+      case 'unwatch':
+        this.watchers.delete(event.session);
+        return;
       case 'rename':
         if (this.members.has(event.session)) {
           this.broadcast({
@@ -161,6 +170,16 @@ export class Room {
     if (event.sinceSeq !== undefined) await this.replaySince(session, event.sinceSeq);
     else await this.sendHistoryPage(session, undefined, HISTORY_ON_JOIN, undefined);
     if (!rejoin) this.broadcast({ type: 'user_joined', payload: { room_id: this.id, user_name: session.nick ?? '?' } }, session);
+  }
+
+  /** A watcher gets `joined`, then (with sinceSeq) the messages it missed, then every broadcast. */
+  private async handleWatch(event: Extract<RoomEvent, { kind: 'watch' }>): Promise<void> {
+    const { session } = event;
+    if (session.closed) return;
+    session.send('joined', { room_id: this.id, room_name: this.name, members: this.memberNames(), last_seq: this.lastSeq });
+    // As for a join with since_seq: no other event is handled until the replay is queued.
+    if (event.sinceSeq !== undefined) await this.replaySince(session, event.sinceSeq);
+    if (!session.closed) this.watchers.add(session);
   }
 
   private async replaySince(session: Session, sinceSeq: number): Promise<void> {
@@ -276,6 +295,10 @@ export class Room {
     for (const member of this.members) {
       if (member === except) continue;
       member.deliver(out);
+      n++;
+    }
+    for (const watcher of this.watchers) {
+      watcher.deliver(out);
       n++;
     }
     return n;
