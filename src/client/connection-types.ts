@@ -51,8 +51,6 @@ export interface ChatConnection {
   sendMessage(roomId: string, text: string): string;
   /** Sends any other request when connected; returns its ref, or undefined when offline. */
   send(request: OutgoingRequest): string | undefined;
-  /** Remembers the password for the current nick so reconnects can re-identify after /register. */
-  rememberPassword(password: string): void;
   /** Closes for good: no more reconnects. */
   close(): void;
 }

@@ -121,11 +121,12 @@ export function mergeMessages(
   let lastOlder = 0;
   const pendingIds = new Set<string>();
   for (const m of sorted) {
+    // An acknowledgement clears its "sending" line even when the message was already shown.
+    if (m.client_msg_id !== undefined) pendingIds.add(m.client_msg_id);
     if (m.seq > newest) {
       newer.push(messageEntry(m, state.nick));
       newest = m.seq;
       if (oldest === 0) oldest = m.seq;
-      if (m.client_msg_id !== undefined) pendingIds.add(m.client_msg_id);
     } else if (!empty && m.seq < conv.oldestSeq && m.seq > lastOlder) {
       older.push(messageEntry(m, state.nick));
       lastOlder = m.seq;

@@ -1,0 +1,333 @@
+import WebSocket from 'ws';
+import type { ServerMessage } from '../protocol/events.js';
+import { DEFAULT_ROOM } from '../protocol/limits.js';
+import { nickKey } from '../protocol/nick.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import type {
+  ChatConnection,
+  ConnectionSignal,
+  ConnectionStatus,
+  OutgoingRequest,
+} from './connection-types.js';
+
+export type * from './connection-types.js';
+
+/** Settings for {@link createConnection}; only `url` and `nick` are required. */
+export interface ConnectionOptions {
+  url: string;
+  nick: string;
+  password?: string;
+  /** How often to ping (and so measure lag). */
+  pingIntervalMs?: number;
+  /** Silence longer than this means the link is dead even if TCP has not noticed. */
+  deadAfterMs?: number;
+  backoff?: BackoffOptions;
+  random?: () => number;
+  now?: () => number;
+}
+
+interface Outgoing {
+  roomId: string;
+  text: string;
+}
+
+/**
+ * The real connection: one WebSocket at a time, replaced after every drop.
+ *
+ * It keeps the session alive across drops: after reconnecting it sends `hello` again, rejoins
+ * every room with `since_seq` (the last seq it saw there, so the server replays exactly what
+ * was missed) and resends chat messages the server never acknowledged, under the same
+ * `client_msg_id` so a message that did arrive is not stored twice.
+ */
+export class WsChatConnection implements ChatConnection {
+  readonly url: string;
+  private nick: string;
+  private password: string | undefined;
+  private ws: WebSocket | null = null;
+  private status: ConnectionStatus = { state: 'connecting' };
+  private readonly listeners = new Set<(signal: ConnectionSignal) => void>();
+  /** Rooms to be in, with the last seq seen in each (undefined: nothing seen yet). */
+  private readonly rooms = new Map<string, number | undefined>();
+  /** Chat messages not acknowledged yet, by client_msg_id (also their ref), in send order. */
+  private readonly outbox = new Map<string, Outgoing>();
+  /** Passwords of /register requests in flight, by ref: remembered only once accepted. */
+  private readonly registering = new Map<string, string>();
+  private identified = false;
+  private everWelcomed = false;
+  private started = false;
+  private closed = false;
+  private attempt = 0;
+  private refCounter = 0;
+  private helloRef: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private lastHeard = 0;
+  private readonly idPrefix: string;
+  private readonly options: Required<Omit<ConnectionOptions, 'password'>>;
+
+  constructor(options: ConnectionOptions) {
+    this.options = {
+      pingIntervalMs: 5_000,
+      deadAfterMs: 15_000,
+      backoff: DEFAULT_BACKOFF,
+      random: Math.random,
+      now: Date.now,
+      ...options,
+    };
+    this.url = options.url;
+    this.nick = options.nick;
+    this.password = options.password;
+    // Unique per client run, so ids from before a client restart never collide with new ones.
+    this.idPrefix = `${Date.now().toString(36)}${Math.floor(this.options.random() * 1e6).toString(36)}`;
+  }
+
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.open();
+  }
+
+  subscribe(listener: (signal: ConnectionSignal) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  identify(nick: string, password?: string): void {
+    this.nick = nick;
+    this.password = password;
+    if (this.isOpen() && !this.identified) this.sendHello();
+  }
+
+  joinRoom(roomId: string): void {
+    if (!this.rooms.has(roomId)) this.rooms.set(roomId, undefined);
+    if (this.ready()) this.write({ type: 'join', payload: { room_id: roomId } }, this.nextRef());
+  }
+
+  leaveRoom(roomId: string): void {
+    this.rooms.delete(roomId);
+    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.outbox.delete(id);
+    if (this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
+  }
+
+  sendMessage(roomId: string, text: string): string {
+    const id = `${this.idPrefix}-${(this.refCounter++).toString(36)}`;
+    this.outbox.set(id, { roomId, text });
+    if (this.ready()) this.writeMessage(id, roomId, text);
+    return id;
+  }
+
+  send(request: OutgoingRequest): string | undefined {
+    if (!this.ready()) return undefined;
+    const ref = this.nextRef();
+    if (request.type === 'register') this.registering.set(ref, request.payload.password);
+    this.write(request, ref);
+    return ref;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.stopPing();
+    this.ws?.removeAllListeners();
+    this.ws?.on('error', () => {});
+    this.ws?.close(1000, 'bye');
+    this.ws = null;
+    this.setStatus({ state: 'closed' });
+  }
+
+  // ---- socket lifecycle ---------------------------------------------------------------------
+
+  private open(): void {
+    clearTimeout(this.retryTimer);
+    const ws = new WebSocket(this.url, { handshakeTimeout: 5_000 });
+    this.ws = ws;
+    this.identified = false;
+    ws.on('open', () => {
+      this.lastHeard = this.options.now();
+      this.startPing();
+      this.sendHello();
+    });
+    ws.on('message', (data) => {
+      this.lastHeard = this.options.now();
+      let event: ServerMessage;
+      try {
+        event = JSON.parse(data.toString()) as ServerMessage;
+      } catch {
+        return;
+      }
+      if (event && typeof event === 'object' && typeof event.type === 'string') this.handle(event);
+    });
+    // 'error' is always followed by 'close'; reconnecting happens there.
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.stopPing();
+      this.identified = false;
+      if (!this.closed) this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    const delay = backoffDelay(this.attempt, this.options.backoff, this.options.random);
+    this.attempt++;
+    this.setStatus({ state: 'reconnecting', attempt: this.attempt, retryAt: this.options.now() + delay });
+    this.retryTimer = setTimeout(() => {
+      if (this.closed) return;
+      this.setStatus({ state: 'connecting' });
+      this.open();
+    }, delay);
+  }
+
+  private startPing(): void {
+    this.stopPing();
+    this.pingTimer = setInterval(() => {
+      if (this.options.now() - this.lastHeard > this.options.deadAfterMs) {
+        // Nothing heard, not even a pong: the link is dead though TCP has not said so.
+        this.ws?.terminate();
+        return;
+      }
+      this.write({ type: 'ping', payload: { ts: this.options.now() } }, undefined);
+    }, this.options.pingIntervalMs);
+    this.pingTimer.unref?.();
+  }
+
+  private stopPing(): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  // ---- protocol -----------------------------------------------------------------------------
+
+  private sendHello(): void {
+    this.helloRef = this.nextRef();
+    const payload =
+      this.password === undefined
+        ? { user_name: this.nick }
+        : { user_name: this.nick, password: this.password };
+    this.write({ type: 'hello', payload }, this.helloRef);
+  }
+
+  private handle(event: ServerMessage): void {
+    if (event.ref !== undefined && event.ref === this.helloRef) {
+      this.helloRef = undefined;
+      if (event.type === 'error') {
+        this.setStatus({ state: 'identifying' });
+        this.emit({
+          kind: 'nick_rejected',
+          nick: this.nick,
+          code: event.payload.code,
+          message: event.payload.message,
+        });
+        return;
+      }
+    }
+    switch (event.type) {
+      case 'welcome':
+        this.emit({ kind: 'event', event });
+        this.welcomed(event.payload.user_name, event.payload.default_room);
+        return;
+      case 'message': {
+        this.seen(event.payload.room_id, event.payload.seq);
+        if (event.payload.client_msg_id !== undefined && event.ref === event.payload.client_msg_id)
+          this.outbox.delete(event.payload.client_msg_id);
+        break;
+      }
+      case 'history':
+        for (const m of event.payload.messages) this.seen(event.payload.room_id, m.seq);
+        break;
+      case 'error':
+        // A refused chat message is not retried: the user sees why.
+        if (event.ref !== undefined) this.outbox.delete(String(event.ref));
+        break;
+      case 'nick_changed':
+        if (event.payload.room_id === undefined && nickKey(event.payload.old_name) === nickKey(this.nick)) {
+          if (nickKey(event.payload.user_name) !== nickKey(this.nick)) this.password = undefined;
+          this.nick = event.payload.user_name;
+        }
+        break;
+      case 'registered': {
+        const password = event.ref === undefined ? undefined : this.registering.get(String(event.ref));
+        if (password !== undefined) this.password = password;
+        this.registering.clear();
+        break;
+      }
+      case 'pong':
+        if (typeof event.payload.ts === 'number')
+          this.emit({ kind: 'lag', ms: Math.max(0, this.options.now() - event.payload.ts) });
+        break;
+      default:
+        break;
+    }
+    this.emit({ kind: 'event', event });
+  }
+
+  private welcomed(nick: string, defaultRoom: string): void {
+    this.nick = nick;
+    this.identified = true;
+    this.attempt = 0;
+    this.setStatus({ state: 'connected' });
+    if (!this.everWelcomed) {
+      // Everybody starts in the default room, listed first, whatever was asked for before.
+      const room = defaultRoom || DEFAULT_ROOM;
+      const asked = [...this.rooms].filter(([id]) => id !== room);
+      this.rooms.clear();
+      this.rooms.set(room, undefined);
+      for (const [id, seq] of asked) this.rooms.set(id, seq);
+    }
+    this.everWelcomed = true;
+    // One session handles its requests in order, so the joins land before the resent messages.
+    for (const [roomId, lastSeq] of this.rooms) {
+      const payload = lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq };
+      this.write({ type: 'join', payload }, this.nextRef());
+    }
+    for (const [id, out] of this.outbox) this.writeMessage(id, out.roomId, out.text);
+  }
+
+  private seen(roomId: string, seq: number): void {
+    if (!this.rooms.has(roomId)) return;
+    const last = this.rooms.get(roomId);
+    if (last === undefined || seq > last) this.rooms.set(roomId, seq);
+  }
+
+  private writeMessage(id: string, roomId: string, text: string): void {
+    this.write({ type: 'message', payload: { room_id: roomId, message: text, client_msg_id: id } }, id);
+  }
+
+  private write(request: OutgoingRequest, ref: string | undefined): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify(ref === undefined ? request : { ...request, ref }));
+  }
+
+  private nextRef(): string {
+    return `r${(this.refCounter++).toString(36)}`;
+  }
+
+  private isOpen(): boolean {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  private ready(): boolean {
+    return this.identified && this.isOpen();
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    this.status = status;
+    this.emit({ kind: 'status', status });
+  }
+
+  private emit(signal: ConnectionSignal): void {
+    for (const listener of [...this.listeners]) listener(signal);
+  }
+
+  /** The current status (for a listener that subscribed late). */
+  currentStatus(): ConnectionStatus {
+    return this.status;
+  }
+}
+
+/** Creates a reconnecting connection; call `start()` once listeners are subscribed. */
+export function createConnection(options: ConnectionOptions): WsChatConnection {
+  return new WsChatConnection(options);
+}
