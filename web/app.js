@@ -374,6 +374,14 @@ export function applyEvent(state, event, request) {
       const conv = ensureConv(state, 'room', p.room_id);
       const rejoin = conv.lastSeq > 0 || conv.items.length > 0;
       conv.joined = true;
+      if (Number.isInteger(p.last_seq) && p.last_seq < conv.lastSeq) {
+        // The server lost this room's history (a restart without persistence): its seqs start
+        // again, so forget ours or every new message would look like one already seen.
+        conv.lastSeq = p.last_seq;
+        conv.firstSeq = null;
+        conv.hasMore = false;
+        addNotice(state, conv, 'the server no longer has the earlier history of this room', 'error');
+      }
       if (typeof p.room_name === 'string' && p.room_name !== '')
         conv.name = cleanText(p.room_name, { keepNewlines: false });
       conv.members = new Set((p.members ?? []).map((m) => cleanText(m, { keepNewlines: false })));
@@ -671,6 +679,9 @@ export class Client {
       if (request?.type === 'hello' || (!this.welcomed && NICK_ERRORS.has(code))) {
         this.prompt = { visible: true, error: cleanText(event.payload?.message ?? code), busy: false };
         this.state.conn = { state: 'identifying', retryAt: 0 };
+        // Wait for a new answer: if the server closes the unidentified connection meanwhile,
+        // do not reconnect and offer the refused nick again; the next submit reconnects.
+        this.wantedNick = null;
         this.changed();
         return;
       }

@@ -157,6 +157,30 @@ describe('web/app.js state model', () => {
     expect(lobby.items[1]!.mine).toBe(true);
   });
 
+  it('starts counting again when a restarted server lost the room (its seqs restart)', () => {
+    const state = fresh();
+    joined(state);
+    web.applyEvent(state, msg(1, 'bob', 'one'));
+    web.applyEvent(state, msg(2, 'bob', 'two'));
+    // Reconnected to a server without persistence: the room is new, last_seq 0.
+    web.applyEvent(state, {
+      type: 'joined',
+      payload: { room_id: 'lobby', room_name: 'lobby', members: ['alice'], last_seq: 0 },
+    });
+    web.applyEvent(state, {
+      type: 'history',
+      payload: { room_id: 'lobby', messages: [], has_more: false, recovered: true },
+    });
+    web.applyEvent(state, msg(1, 'bob', 'one again'));
+    const lobby = state.convs.get('#lobby')!;
+    expect(texts(lobby).filter((t) => t.startsWith('<'))).toEqual([
+      '<bob> one',
+      '<bob> two',
+      '<bob> one again',
+    ]);
+    expect(lobby.lastSeq).toBe(1);
+  });
+
   it('counts unread and mentions only for conversations not on screen', () => {
     const state = fresh();
     joined(state);
