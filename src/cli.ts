@@ -20,14 +20,42 @@ const HELP = `
     --max-rooms-per-user N                                                    default 100
     --max-members-per-room N                                                  default 100000
 
+  Limits and security
+    --msg-burst N         messages a connection may send at once              default 10
+    --msg-rate N          messages per second after the burst (0 = no limit)  default 5
+    --max-clients N       connections server-wide                             default 50000
+    --max-per-ip N        open connections per address                        default 16
+    --connects-per-minute N  new connections per address per minute           default 60
+    --limit-exempt CIDR   exempt from per-address limits (repeatable)         default loopback
+    --allow-origin ORIGIN browser origin allowed besides the server's own (repeatable, * = any)
+    --tls-cert FILE       PEM certificate: serve wss:// and https:// (and TLS on --tcp-port)
+    --tls-key FILE        PEM private key for --tls-cert
+    --identify-timeout S  close connections that send no hello within S seconds   default 30
+    --shutdown-timeout S  on SIGINT/SIGTERM, exit within S seconds            default 5
+    --filter-words FILE   moderation word list, one per line
+    --filter-mode MODE    mask|refuse listed words                            default mask
+    --filter-module FILE  an ES module default-exporting a message filter (see docs/moderation.md)
+
   Connect options
     --port N, --host H    server to connect to                                default 127.0.0.1:8080
     --url URL             full WebSocket URL instead of host and port
     --nick NAME           your nick                                           default $USER
 
+  Bench options (without --url it starts chat serve on 127.0.0.1, SQLite in a temp dir)
+    --url URL             load a running server instead (loopback only)
+    --clients N           connections to open (hello + join)                default 1000
+    --rooms N             rooms they spread over (client i joins room i % N)  default 1
+    --publishers N        clients that publish, spread over the rooms         default 1
+    --rate N              msgs/s offered in total (0: connect only)          default 1000
+    --duration S          seconds of publishing                               default 10
+    --size N              characters per message                              default 100
+    --memory              start the server with --memory instead of SQLite
+    --json                print one JSON object instead of the table
+
   Examples
     $ npx chat serve --port 8080
     $ npx chat connect --port 8080 --nick alice
+    $ npx chat bench --clients 1000 --rate 1000 --duration 10
 `;
 
 const cli = meow(HELP, {
@@ -45,8 +73,29 @@ const cli = meow(HELP, {
     maxQueueBytes: { type: 'number' },
     maxRoomsPerUser: { type: 'number' },
     maxMembersPerRoom: { type: 'number' },
+    msgBurst: { type: 'number', default: 10 },
+    msgRate: { type: 'number', default: 5 },
+    maxClients: { type: 'number' },
+    maxPerIp: { type: 'number' },
+    connectsPerMinute: { type: 'number' },
+    limitExempt: { type: 'string', isMultiple: true },
+    allowOrigin: { type: 'string', isMultiple: true },
+    tlsCert: { type: 'string' },
+    tlsKey: { type: 'string' },
+    identifyTimeout: { type: 'number', default: 30 },
+    shutdownTimeout: { type: 'number', default: 5 },
+    filterWords: { type: 'string' },
+    filterMode: { type: 'string', default: 'mask', choices: ['mask', 'refuse'] },
+    filterModule: { type: 'string' },
     url: { type: 'string' },
     nick: { type: 'string' },
+    clients: { type: 'number' },
+    rooms: { type: 'number' },
+    publishers: { type: 'number' },
+    rate: { type: 'number' },
+    duration: { type: 'number' },
+    size: { type: 'number' },
+    json: { type: 'boolean', default: false },
   },
 });
 
@@ -61,10 +110,34 @@ function checkPort(port: number | undefined, fallback: number): number {
   return value;
 }
 
+function positive(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isFinite(value) || value < 0)) fail(`--${name} must be a number >= 0, got ${String(value)}`);
+  return value;
+}
+
 async function serve(): Promise<void> {
   const { startServer } = await import('./server/server.js');
+  const { wordFilterFromFile, loadFilterModule } = await import('./server/moderation/filters.js');
   const f = cli.flags;
+  if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) fail('--tls-cert and --tls-key go together');
+  const filters = [];
+  try {
+    if (f.filterWords !== undefined) filters.push(wordFilterFromFile(f.filterWords, f.filterMode as 'mask' | 'refuse'));
+    if (f.filterModule !== undefined) filters.push(await loadFilterModule(f.filterModule));
+  } catch (err) {
+    fail(`cannot load filter: ${(err as Error).message}`);
+  }
+  const msgRate = positive('msg-rate', f.msgRate) ?? 5;
   const server = await startServer({
+    rateLimit: msgRate === 0 ? false : { burst: Math.max(1, positive('msg-burst', f.msgBurst) ?? 10), perSecond: msgRate },
+    identifyTimeoutMs: (positive('identify-timeout', f.identifyTimeout) ?? 30) * 1000,
+    filters,
+    ...(f.maxClients !== undefined ? { maxClients: positive('max-clients', f.maxClients)! } : {}),
+    ...(f.maxPerIp !== undefined ? { maxPerIp: positive('max-per-ip', f.maxPerIp)! } : {}),
+    ...(f.connectsPerMinute !== undefined ? { connectsPerMinute: positive('connects-per-minute', f.connectsPerMinute)! } : {}),
+    ...(f.limitExempt !== undefined && f.limitExempt.length > 0 ? { limitExempt: f.limitExempt } : {}),
+    ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),
+    ...(f.tlsCert !== undefined && f.tlsKey !== undefined ? { tlsCert: f.tlsCert, tlsKey: f.tlsKey } : {}),
     port: checkPort(f.port, 8080),
     host: f.host ?? '0.0.0.0',
     memory: f.memory,
@@ -87,6 +160,11 @@ async function serve(): Promise<void> {
     }
     stopping = true;
     server.log.info({ signal }, 'shutting down');
+    const limit = setTimeout(() => {
+      server.log.error({ signal }, `shutdown took longer than ${f.shutdownTimeout} s; exiting`);
+      process.exit(1);
+    }, (positive('shutdown-timeout', f.shutdownTimeout) ?? 5) * 1000);
+    limit.unref();
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -118,6 +196,10 @@ async function main(): Promise<void> {
       return serve();
     case 'connect':
       return connect();
+    case 'bench': {
+      const { runBench } = await import('./bench/cli.js');
+      return runBench(cli.flags);
+    }
     case undefined:
       cli.showHelp(0);
       return;

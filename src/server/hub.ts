@@ -6,6 +6,8 @@ import { nickKey } from '../protocol/nick.js';
 import type { ClientMessage, RequestPayload, RequestType } from '../protocol/schema.js';
 import { hashPassword, verifyPassword } from './auth/password.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
+import { RateLimiter, type RateLimitOptions } from './limits/rate-limit.js';
+import { runFilters, type MessageFilter } from './moderation/filters.js';
 import { Room, type RoomObserver } from './room.js';
 import { Session } from './session.js';
 import type { Store } from './store/store.js';
@@ -28,11 +30,12 @@ export interface HubOptions {
   onInternalError?(err: unknown, context: string): void;
   /** Called once per message batch committed by any room. */
   observer?: RoomObserver;
-  /**
-   * A gate every chat message passes before its room (rate limits, filters). Throw a
-   * RequestError to refuse; return the text to send (possibly changed).
-   */
-  checkMessage?(session: Session, text: string, roomId: string): string;
+  /** Per-connection message rate limit (messages and DMs); `false` turns it off. */
+  rateLimit?: RateLimitOptions | false;
+  /** Moderation filters every message and DM passes, in order. */
+  filters?: MessageFilter[];
+  /** A connection that has not identified within this many ms is closed (0 = never). */
+  identifyTimeoutMs?: number;
 }
 
 type Handler<T extends RequestType> = (session: Session, payload: RequestPayload<T>, ref: string | number | undefined) => void | Promise<void>;
@@ -47,7 +50,7 @@ export class Hub {
   private readonly rooms = new Map<string, Room>();
   private readonly sessions = new Set<Session>();
   private readonly nicks = new Map<string, Session>();
-  private readonly options: Required<Omit<HubOptions, 'onInternalError' | 'observer' | 'checkMessage'>> & HubOptions;
+  private readonly options: Required<Omit<HubOptions, 'onInternalError' | 'observer'>> & HubOptions;
   private readonly decodeOptions: DecodeOptions;
   /** Counters for stats and metrics. */
   readonly counters = { messagesIn: 0, framesIn: 0, errorsOut: 0, slowConsumers: 0 };
@@ -60,6 +63,9 @@ export class Hub {
       maxMessageChars: MAX_MESSAGE_CHARS,
       maxRoomsPerUser: 100,
       maxMembersPerRoom: 100_000,
+      rateLimit: { burst: 10, perSecond: 5 },
+      filters: [],
+      identifyTimeoutMs: 30_000,
       ...options,
     };
     this.store = options.store;
@@ -92,12 +98,23 @@ export class Hub {
       },
     });
     this.sessions.add(session);
+    // Read-only and one-shot doors (SSE, POST) identify differently; sockets must say who they are.
+    if (this.options.identifyTimeoutMs > 0 && (conn.transport === 'ws' || conn.transport === 'tcp')) {
+      const timer = setTimeout(() => {
+        if (!session.identified) {
+          this.disconnect(session, { code: 'identify_timeout', message: `no hello within ${Math.round(this.options.identifyTimeoutMs / 1000)} s` });
+        }
+      }, this.options.identifyTimeoutMs);
+      timer.unref();
+      session.extra.identifyTimer = timer;
+    }
     return session;
   }
 
   /** Ends a session: frees its nick, leaves its rooms (members see why), closes the connection. */
   disconnect(session: Session, reason: CloseReason): void {
     if (!this.sessions.delete(session)) return;
+    clearTimeout(session.extra.identifyTimer as NodeJS.Timeout | undefined);
     session.close(reason);
     this.release(session, reason.code === 'client_closed' ? 'quit' : reason.code);
   }
@@ -123,6 +140,10 @@ export class Hub {
     if (session.closed) return;
     this.counters.framesIn++;
     const decoded = decodeClientFrame(text, this.decodeOptions);
+    if (!this.accepting && decoded.ok && decoded.message.type !== 'ping') {
+      session.send('error', protocolError('shutting_down'), decoded.message.ref);
+      return;
+    }
     if (!decoded.ok) {
       this.counters.errorsOut++;
       session.send('error', decoded.error, decoded.ref);
@@ -201,7 +222,7 @@ export class Hub {
       this.requireIdentity(session);
       const target = this.nicks.get(nickKey(p.to));
       if (!target) throw new RequestError('no_such_user', `${p.to} is not online`);
-      const text = this.options.checkMessage ? this.options.checkMessage(session, p.message, `@${target.nick}`) : p.message;
+      const text = this.admitMessage(session, p.message, `@${target.nick}`);
       this.counters.messagesIn++;
       const dm = { id: `dm-${session.id}-${Date.now().toString(36)}-${(this.dmCounter++).toString(36)}`, ts: Date.now(), from: session.nick!, to: target.nick!, message: text };
       if (target !== session) target.send('dm', dm);
@@ -260,11 +281,33 @@ export class Hub {
 
   private dmCounter = 0;
 
+  /**
+   * The gate every message and DM passes: the sender's rate limit, then the moderation
+   * filters. Returns the text to send; throws a RequestError to refuse.
+   */
+  private admitMessage(session: Session, text: string, target: string): string {
+    if (this.options.rateLimit) {
+      const limiter = (session.extra.rate ??= new RateLimiter(this.options.rateLimit)) as RateLimiter;
+      const decision = limiter.take();
+      if (!decision.ok) {
+        if (decision.flooding) {
+          session.send('error', protocolError('rate_limited', 'sustained flooding; disconnected'));
+          this.disconnect(session, { code: 'rate_limited', message: 'sustained flooding' });
+        }
+        throw new RequestError('rate_limited', `too many messages; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
+      }
+    }
+    if (this.options.filters.length === 0) return text;
+    const verdict = runFilters(this.options.filters, { user: session.nick!, target, text });
+    if (verdict.action === 'refuse') throw new RequestError('message_refused', verdict.reason);
+    return verdict.text;
+  }
+
   private sendToRoom(session: Session, p: RequestPayload<'message'>, ref: string | number | undefined, mustBeMember: boolean): void {
     this.requireIdentity(session);
     const room = this.requireRoom(p.room_id);
     if (mustBeMember && !session.rooms.has(p.room_id)) throw new RequestError('not_in_room', `join ${p.room_id} before sending to it`);
-    const text = this.options.checkMessage ? this.options.checkMessage(session, p.message, p.room_id) : p.message;
+    const text = this.admitMessage(session, p.message, p.room_id);
     this.counters.messagesIn++;
     room.post({ kind: 'message', session, text, ref, ...(p.client_msg_id !== undefined ? { clientMsgId: p.client_msg_id } : {}) });
   }
@@ -332,6 +375,7 @@ export class Hub {
     if (now && now !== session) throw new RequestError('nick_taken', `${now.nick} is online already; pick another nick`);
     if (session.closed) return;
     this.nicks.set(key, session);
+    clearTimeout(session.extra.identifyTimer as NodeJS.Timeout | undefined);
     session.nick = userName;
     session.nickKey = key;
     session.userId = userId ?? userName;
@@ -395,6 +439,18 @@ export class Hub {
   /** False once shutdown began: transports refuse new connections. */
   get isAccepting(): boolean {
     return this.accepting;
+  }
+
+  /**
+   * Every client gets a `shutdown` notice, then its connection is closed (queued events are
+   * flushed first by the transport).
+   */
+  async shutdown(message = 'the server is shutting down'): Promise<void> {
+    this.accepting = false;
+    for (const session of [...this.sessions]) {
+      session.send('shutdown', { reason: 'shutdown', message });
+      this.disconnect(session, { code: 'shutdown', message });
+    }
   }
 
   /** Stops accepting, waits for every room's mailbox to drain. */

@@ -1,6 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Hub } from './hub.js';
+import { Admission, DEFAULT_EXEMPT } from './limits/admission.js';
+import { originAllowed } from './limits/origin.js';
+import type { RateLimitOptions } from './limits/rate-limit.js';
+import type { MessageFilter } from './moderation/filters.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -25,6 +31,27 @@ export interface ServerOptions {
   maxRoomsPerUser?: number;
   maxMembersPerRoom?: number;
   pingIntervalMs?: number;
+  /** Per-connection message rate limit; `false` disables it. Default burst 10, then 5/s. */
+  rateLimit?: RateLimitOptions | false;
+  /** Connections server-wide. Default 50,000. */
+  maxClients?: number;
+  /** Open connections per address (loopback exempt by default). Default 16. */
+  maxPerIp?: number;
+  /** New connections per address per minute. Default 60. */
+  connectsPerMinute?: number;
+  /** CIDRs exempt from the per-address limits. Default loopback. */
+  limitExempt?: string[];
+  /** Extra allowed browser origins (`*` for any); the server's own host is always allowed. */
+  allowOrigins?: string[];
+  /** PEM files: serve wss/https (and TLS on the TCP port). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Close connections that do not identify within this many ms. Default 30,000. */
+  identifyTimeoutMs?: number;
+  /** How long shutdown waits for clients to read their last events and close. Default 2,000 ms. */
+  shutdownDrainMs?: number;
+  /** Moderation filters run on every message and DM. */
+  filters?: MessageFilter[];
 }
 
 /** A running server. */
@@ -51,17 +78,37 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.maxQueueBytes ? { maxQueueBytes: options.maxQueueBytes } : {}),
     ...(options.maxRoomsPerUser ? { maxRoomsPerUser: options.maxRoomsPerUser } : {}),
     ...(options.maxMembersPerRoom ? { maxMembersPerRoom: options.maxMembersPerRoom } : {}),
+    ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+    ...(options.filters ? { filters: options.filters } : {}),
+    ...(options.identifyTimeoutMs !== undefined ? { identifyTimeoutMs: options.identifyTimeoutMs } : {}),
     onInternalError: (err, context) => log.error({ err }, context),
   });
   await hub.init();
 
+  const admission = new Admission({
+    maxClients: options.maxClients ?? 50_000,
+    maxPerIp: options.maxPerIp ?? 16,
+    connectsPerMinute: options.connectsPerMinute ?? 60,
+    exempt: options.limitExempt ?? DEFAULT_EXEMPT,
+  });
+  const sweeper = setInterval(() => admission.sweep(), 60_000);
+  sweeper.unref();
+  const allowOrigins = options.allowOrigins ?? [];
+
   let serving = true;
-  const ctx: HttpContext = { hub, log, serving: () => serving, startedAt: Date.now() };
+  const ctx: HttpContext = { hub, log, serving: () => serving, startedAt: Date.now(), admission, allowOrigins };
   const routes: HttpRoute[] = [healthRoute];
-  const http: Server = createServer(createHttpHandler(routes, ctx));
+  const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
+  const handler = createHttpHandler(routes, ctx);
+  const http: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
   const ws = new WsTransport(hub, {
     ...(options.compression ? { compression: true } : {}),
     ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
+    admit: (req) => {
+      if (!originAllowed(req, allowOrigins)) return { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` };
+      return admission.admit(req.socket.remoteAddress ?? 'unknown');
+    },
+    onClose: (session) => admission.release(session.conn.remoteAddress),
   });
   http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket as import('node:net').Socket, head));
   http.on('clientError', (_err, socket) => socket.destroy());
@@ -78,18 +125,28 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
   let closing: Promise<void> | undefined;
+  /**
+   * Graceful shutdown: health turns 503 and listeners stop accepting; rooms finish what is in
+   * their mailboxes (every accepted message is committed and acknowledged); every client gets a
+   * `shutdown` notice and its queue is flushed before its connection closes; then the store is
+   * flushed and closed.
+   */
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       serving = false;
+      clearInterval(sweeper);
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
       await hub.drain();
-      for (const session of [...hub.allSessions()]) hub.disconnect(session, { code: 'shutdown', message: 'the server is shutting down' });
+      await hub.shutdown();
+      // Clients answer the close frame once they have read everything before it.
+      await ws.whenEmpty(options.shutdownDrainMs ?? 2000);
       ws.close();
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+      http.closeAllConnections();
+      await stopped;
       await store.close();
     })());
 
-  return { hub, host, port, url: `ws://${shownHost}:${port}/ws`, httpUrl: `http://${shownHost}:${port}`, log, close };
+  const scheme = tls ? 's' : '';
+  return { hub, host, port, url: `ws${scheme}://${shownHost}:${port}/ws`, httpUrl: `http${scheme}://${shownHost}:${port}`, log, close };
 }

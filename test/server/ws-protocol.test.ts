@@ -16,7 +16,7 @@ async function client(): Promise<TestClient> {
 const isType = (type: string) => (m: ServerMessage) => m.type === type;
 
 beforeAll(async () => {
-  server = await startServer({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logLevel: 'silent' });
+  server = await startServer({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logLevel: 'silent', rateLimit: false });
 });
 
 afterAll(async () => {

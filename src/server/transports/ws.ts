@@ -165,6 +165,7 @@ export class WsTransport {
     });
     ws.on('close', () => {
       this.conns.delete(ws);
+      if (this.conns.size === 0) this.emptied?.();
       this.hub.gone(session);
       this.options.onClose?.(session);
     });
@@ -179,6 +180,21 @@ export class WsTransport {
       conn.alive = false;
       ws.ping();
     }
+  }
+
+  private emptied: (() => void) | undefined;
+
+  /** Resolves when every WebSocket has closed, or after `timeoutMs`, whichever is first. */
+  whenEmpty(timeoutMs: number): Promise<void> {
+    if (this.conns.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.emptied = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Number of open WebSocket connections. */
