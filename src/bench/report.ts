@@ -1,0 +1,88 @@
+import type { LatencySummary, LoadResult, Progress } from './loader.js';
+
+/** What `chat bench` learned about the server process (only when it started it). */
+export interface ServerFigures {
+  url: string;
+  /** 'started' when chat bench ran it as a child, 'external' for --url. */
+  origin: 'started' | 'external';
+  pid?: number;
+  store?: 'memory' | 'sqlite';
+  /** Server CPU (user + system) over the publish window, µs. */
+  cpu_us?: number;
+  cpu_us_per_delivery?: number;
+  /** CPU time over wall time of the window, percent of one core. */
+  cpu_percent?: number;
+  rss_kib_idle?: number;
+  rss_kib_connected?: number;
+  rss_bytes_per_connection?: number;
+  rss_kib_end?: number;
+}
+
+export interface BenchReport extends LoadResult {
+  server: ServerFigures;
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ms = (l: LatencySummary): string => `p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  max ${l.max}`;
+const counts = (c: Record<string, number>): string =>
+  Object.entries(c)
+    .map(([k, v]) => `${k} x${v}`)
+    .join(', ');
+
+/** The human summary printed at the end of a run. */
+export function formatReport(r: BenchReport): string {
+  const s = r.server;
+  const lines: [string, string][] = [];
+  lines.push([
+    'server',
+    s.origin === 'started'
+      ? `${s.url} (started here, pid ${s.pid}, ${s.store === 'memory' ? 'memory store' : 'SQLite in a temporary directory'})`
+      : s.url,
+  ]);
+  lines.push([
+    'load',
+    `${int(r.clients)} clients in ${int(r.rooms)} room(s), ${int(r.publishers)} publisher(s), ${int(r.rate)} msgs/s for ${r.duration_s} s, ${r.size}-char messages`,
+  ]);
+  lines.push([
+    'connections held',
+    `${int(r.connections.held)} of ${int(r.clients)} (failed ${r.connections.failed}, disconnected ${r.connections.disconnects}; opened in ${r.connect_s} s)`,
+  ]);
+  lines.push(['messages sent', int(r.sent)]);
+  const pct =
+    r.expected_deliveries > 0 ? ` (${((100 * r.deliveries) / r.expected_deliveries).toFixed(1)}%)` : '';
+  lines.push([
+    'deliveries',
+    `${int(r.deliveries)} of ${int(r.expected_deliveries)} expected${pct}, ${int(r.deliveries_per_s)}/s over ${r.window_s} s`,
+  ]);
+  lines.push(['latency ms', ms(r.latency_ms)]);
+  lines.push(['ack latency ms', ms(r.ack_latency_ms)]);
+  if (s.cpu_us_per_delivery !== undefined) {
+    lines.push([
+      'server CPU',
+      `${s.cpu_us_per_delivery.toFixed(2)} µs per delivery (${((s.cpu_us ?? 0) / 1e6).toFixed(2)} s, ${s.cpu_percent}% of a core)`,
+    ]);
+  }
+  if (s.rss_bytes_per_connection !== undefined) {
+    lines.push([
+      'server RSS',
+      `${int((s.rss_kib_idle ?? 0) / 1024)} MiB idle, ${int((s.rss_kib_connected ?? 0) / 1024)} MiB connected (${int(s.rss_bytes_per_connection)} B per connection), ${int((s.rss_kib_end ?? 0) / 1024)} MiB at the end`,
+    ]);
+  }
+  lines.push(['errors', r.errors === 0 ? '0' : `${r.errors}: ${counts(r.error_codes)}`]);
+  lines.push([
+    'disconnects',
+    r.connections.disconnects === 0 ? '0' : `${r.connections.disconnects}: ${counts(r.disconnect_reasons)}`,
+  ]);
+  if (r.connections.failed > 0) lines.push(['connect failures', counts(r.connect_failures)]);
+  const width = Math.max(...lines.map(([k]) => k.length)) + 2;
+  return lines.map(([k, v]) => k.padEnd(width) + v).join('\n') + '\n';
+}
+
+/** One progress line for stderr. */
+export function formatProgress(p: Progress, clients: number): string {
+  return (
+    `[${p.elapsedS.toFixed(1).padStart(5)}s] ${p.phase.padEnd(7)} conn ${int(p.connected)}/${int(clients)}` +
+    (p.failed ? ` (failed ${p.failed})` : '') +
+    `  sent ${int(p.sent)}  deliveries ${int(p.deliveries)} (+${int(p.deliveriesLastS)}/s)  p99 ${p.p99Ms} ms  errors ${p.errors}  disconnects ${p.disconnects}\n`
+  );
+}
