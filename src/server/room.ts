@@ -184,7 +184,9 @@ export class Room {
 
   private async replaySince(session: Session, sinceSeq: number): Promise<void> {
     const first = await this.store.firstSeq(this.id);
-    const recovered = sinceSeq >= this.lastSeq || first === undefined || first <= sinceSeq + 1;
+    // Nothing missed, or the oldest kept message is the first one missed. A room with messages
+    // after sinceSeq but none kept (retention dropped them all) has lost the whole gap.
+    const recovered = sinceSeq >= this.lastSeq || (first !== undefined && first <= sinceSeq + 1);
     let after = sinceSeq;
     do {
       const page = await this.store.since(this.id, after, REPLAY_PAGE);
