@@ -102,7 +102,7 @@ export class Hub {
     if (this.options.identifyTimeoutMs > 0 && (conn.transport === 'ws' || conn.transport === 'tcp')) {
       const timer = setTimeout(() => {
         if (!session.identified) {
-          this.disconnect(session, { code: 'identify_timeout', message: `no hello within ${Math.round(this.options.identifyTimeoutMs / 1000)} s` });
+          this.disconnect(session, { code: 'identify_timeout', message: `no hello within ${this.options.identifyTimeoutMs / 1000} s` });
         }
       }, this.options.identifyTimeoutMs);
       timer.unref();

@@ -1,0 +1,142 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { Admission } from '../../../src/server/limits/admission.js';
+import { originAllowed } from '../../../src/server/limits/origin.js';
+import { RateLimiter } from '../../../src/server/limits/rate-limit.js';
+import { runFilters, wordFilter } from '../../../src/server/moderation/filters.js';
+
+function fakeClock(start = 0) {
+  let now = start;
+  return { clock: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('RateLimiter (token bucket with an injected clock)', () => {
+  it('allows the burst at once, then exactly the rate', () => {
+    const t = fakeClock();
+    const limiter = new RateLimiter({ burst: 10, perSecond: 5, clock: t.clock });
+    let accepted = 0;
+    // 1,000 msgs/s for 4 s: one attempt per millisecond.
+    for (let ms = 0; ms <= 4000; ms++) {
+      if (limiter.take().ok) accepted++;
+      t.advance(1);
+    }
+    expect(accepted).toBe(10 + 5 * 4);
+  });
+
+  it('says how long to wait', () => {
+    const t = fakeClock();
+    const limiter = new RateLimiter({ burst: 1, perSecond: 5, clock: t.clock });
+    expect(limiter.take().ok).toBe(true);
+    const refused = limiter.take();
+    expect(refused).toEqual({ ok: false, retryAfterMs: 200, flooding: false });
+    t.advance(200);
+    expect(limiter.take().ok).toBe(true);
+  });
+
+  it('calls 3x the rate sustained for 10 s flooding, but not a short burst over it', () => {
+    const t = fakeClock();
+    const limiter = new RateLimiter({ burst: 10, perSecond: 5, clock: t.clock });
+    let flooding = false;
+    let at = 0;
+    for (let i = 0; i < 15 * 12 && !flooding; i++) {
+      const d = limiter.take();
+      if (!d.ok && d.flooding) {
+        flooding = true;
+        at = i / 15;
+      }
+      t.advance(1000 / 15);
+    }
+    expect(flooding).toBe(true);
+    expect(at).toBeGreaterThanOrEqual(10);
+    expect(at).toBeLessThan(12); // the burst lasts about a second before the first refusal
+
+    // 1,000 msgs/s is refused from the start but only cut once it has lasted the window.
+    const t2 = fakeClock();
+    const fast = new RateLimiter({ burst: 10, perSecond: 5, clock: t2.clock });
+    let cutAt = -1;
+    for (let ms = 0; ms < 12_000 && cutAt < 0; ms++) {
+      const d = fast.take();
+      if (!d.ok && d.flooding) cutAt = ms;
+      t2.advance(1);
+    }
+    expect(cutAt).toBeGreaterThanOrEqual(10_000);
+    expect(cutAt).toBeLessThan(10_100);
+
+    // Twice the rate is refused half the time but never cut: it pauses between refusals.
+    const t3 = fakeClock();
+    const eager = new RateLimiter({ burst: 10, perSecond: 5, clock: t3.clock });
+    for (let i = 0; i < 10 * 60; i++) {
+      expect(eager.take()).not.toMatchObject({ flooding: true });
+      t3.advance(100);
+    }
+  });
+});
+
+describe('Admission', () => {
+  it('caps connections per address and server-wide; loopback is exempt from the per-address cap', () => {
+    const a = new Admission({ maxClients: 5, maxPerIp: 2, connectsPerMinute: 100, exempt: ['127.0.0.0/8', '::1/128'] });
+    expect(a.admit('10.0.0.1')).toBeUndefined();
+    expect(a.admit('10.0.0.1')).toBeUndefined();
+    expect(a.admit('10.0.0.1')).toMatchObject({ code: 'too_many_connections', status: 429 });
+    expect(a.admit('::ffff:127.0.0.1')).toBeUndefined();
+    expect(a.admit('127.0.0.1')).toBeUndefined();
+    expect(a.admit('::1')).toBeUndefined();
+    expect(a.admit('10.0.0.2')).toMatchObject({ code: 'server_full', status: 503 });
+    a.release('10.0.0.1');
+    expect(a.admit('10.0.0.1')).toBeUndefined();
+  });
+
+  it('limits the rate of new connections per address over a minute', () => {
+    const t = fakeClock();
+    const a = new Admission({ maxClients: 100, maxPerIp: 100, connectsPerMinute: 3, exempt: [], clock: t.clock });
+    for (let i = 0; i < 3; i++) {
+      expect(a.admit('192.0.2.7')).toBeUndefined();
+      a.release('192.0.2.7');
+    }
+    expect(a.admit('192.0.2.7')).toMatchObject({ code: 'connecting_too_fast' });
+    t.advance(60_001);
+    expect(a.admit('192.0.2.7')).toBeUndefined();
+  });
+
+  it('honours --limit-exempt CIDRs and refuses a malformed one', () => {
+    const a = new Admission({ maxClients: 100, maxPerIp: 1, connectsPerMinute: 100, exempt: ['198.51.100.0/24', '2001:db8::/32'] });
+    for (let i = 0; i < 3; i++) expect(a.admit('198.51.100.9')).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect(a.admit('2001:db8::1')).toBeUndefined();
+    expect(() => new Admission({ maxClients: 1, maxPerIp: 1, connectsPerMinute: 1, exempt: ['not-an-ip/8'] })).toThrow(/bad CIDR/);
+  });
+});
+
+describe('originAllowed', () => {
+  const req = (origin: string | undefined, host = 'chat.example:8080') =>
+    ({ headers: { ...(origin === undefined ? {} : { origin }), host } }) as IncomingMessage;
+  it.each([
+    [undefined, [], true],
+    ['http://chat.example:8080', [], true],
+    ['https://evil.example', [], false],
+    ['null', [], false],
+    ['https://friend.example', ['https://friend.example'], true],
+    ['https://friend.example', ['friend.example'], true],
+    ['https://anything.example', ['*'], true],
+    ['garbage', [], false],
+  ] as [string | undefined, string[], boolean][])('origin %s with allow-list %j -> %s', (origin, allow, expected) => {
+    expect(originAllowed(req(origin), allow)).toBe(expected);
+  });
+});
+
+describe('moderation filters', () => {
+  it('masks listed words, whole words only, any case', () => {
+    const f = wordFilter(['darn', 'heck'], 'mask');
+    expect(runFilters([f], { user: 'a', target: 'r', text: 'Darn it, what the HECK; darned' })).toEqual({
+      action: 'pass',
+      text: '**** it, what the ****; darned',
+    });
+  });
+
+  it('refuses in refuse mode and stops the pipeline', () => {
+    let later = false;
+    const f = wordFilter(['spam'], 'refuse');
+    const after = () => ((later = true), { action: 'pass' as const, text: 'x' });
+    expect(runFilters([f, after], { user: 'a', target: 'r', text: 'buy spam now' })).toMatchObject({ action: 'refuse' });
+    expect(later).toBe(false);
+  });
+});
