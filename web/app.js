@@ -500,7 +500,7 @@ export function applyEvent(state, event, request) {
     case 'room_created':
       return;
     case 'shutdown':
-      addNotice(state, null, `server: ${cleanText(p.message ?? p.reason ?? 'shutting down')}`, 'error');
+      addNotice(state, null, cleanText(p.message ?? p.reason ?? 'the server is shutting down'), 'error');
       return;
     case 'error': {
       const target = request?.roomId
@@ -554,10 +554,12 @@ export class Client {
     this.onChange?.();
   }
 
-  /** Called from the nick prompt. */
-  start(nick) {
+  /** Called from the nick prompt; the password only for a registered nick. */
+  start(nick, password) {
     this.wantedNick = nick.trim();
-    this.prompt = { visible: true, error: null, busy: true };
+    // Kept in memory (never stored) so a reconnect can identify a registered nick again.
+    this.password = password || undefined;
+    this.prompt = { visible: true, error: null, busy: true, needPassword: this.prompt.needPassword };
     if (this.ws && this.ws.readyState === 1) this.hello();
     else if (!this.ws) this.connect();
     this.changed();
@@ -658,7 +660,7 @@ export class Client {
   }
 
   hello() {
-    this.send('hello', { user_name: this.wantedNick });
+    this.send('hello', { user_name: this.wantedNick, ...(this.password ? { password: this.password } : {}) });
   }
 
   receive(data) {
@@ -677,7 +679,14 @@ export class Client {
     if (event.type === 'error') {
       const code = event.payload?.code;
       if (request?.type === 'hello' || (!this.welcomed && NICK_ERRORS.has(code))) {
-        this.prompt = { visible: true, error: cleanText(event.payload?.message ?? code), busy: false };
+        const needPassword =
+          code === 'nick_registered' || (code !== 'nick_taken' && this.prompt.needPassword);
+        // The server's text for a registered nick speaks protocol; say it for a person unless a password was tried.
+        const error =
+          code === 'nick_registered' && !this.password
+            ? `${this.wantedNick} is a registered nick: enter its password, or choose another nick.`
+            : cleanText(event.payload?.message ?? code);
+        this.prompt = { visible: true, error, busy: false, needPassword };
         this.state.conn = { state: 'identifying', retryAt: 0 };
         // Wait for a new answer: if the server closes the unidentified connection meanwhile,
         // do not reconnect and offer the refused nick again; the next submit reconnects.
@@ -687,6 +696,8 @@ export class Client {
       }
       if (request?.rejoin && QUIET_ON_REJOIN.has(code)) return;
     }
+    if (event.type === 'registered' && request?.password) this.password = request.password;
+    if (event.type === 'nick_changed' && request?.type === 'nick') this.password = undefined;
 
     applyEvent(state, event, request);
 
@@ -798,7 +809,7 @@ export class Client {
         ok = Boolean(this.send('nick', { user_name: cmd.nick }));
         break;
       case 'register':
-        ok = Boolean(this.send('register', { password: cmd.password }));
+        ok = Boolean(this.send('register', { password: cmd.password }, { password: cmd.password }));
         break;
       case 'help':
         addNotice(state, current, helpLines(cmd.topic).join('\n'), 'info', { mono: true });
@@ -861,6 +872,7 @@ export class Client {
     this.attempt = 0;
     this.welcomed = false;
     this.pending.clear();
+    this.password = undefined;
     this.prompt = { visible: true, error: null, busy: false, nick };
     this.changed();
   }
@@ -916,6 +928,8 @@ class View {
       nickForm: $('nick-form'),
       nickInput: $('nick-input'),
       nickError: $('nick-error'),
+      passwordField: $('password-field'),
+      passwordInput: $('nick-password'),
       nickSubmit: $('nick-submit'),
       menu: $('menu-toggle'),
       scrim: $('scrim'),
@@ -939,7 +953,7 @@ class View {
         this.schedule();
         return;
       }
-      client.start(nick);
+      client.start(nick, el.passwordField.hidden ? undefined : el.passwordInput.value);
     });
     el.composer.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -1073,10 +1087,14 @@ class View {
     el.nickSubmit.disabled = Boolean(p.busy);
     el.nickSubmit.textContent = p.busy ? 'Connecting…' : 'Start chatting';
     if (p.visible && p.nick && el.nickInput.value === '') el.nickInput.value = p.nick;
-    if (p.visible && (wasHidden || newError)) {
+    const askPassword = Boolean(p.needPassword) && el.passwordField.hidden;
+    el.passwordField.hidden = !p.needPassword;
+    if (askPassword) el.passwordInput.focus();
+    else if (p.visible && (wasHidden || newError)) {
       el.nickInput.focus();
       if (newError) el.nickInput.select();
     }
+    if (!p.visible) el.passwordInput.value = '';
     if (!p.visible && !wasHidden) el.input.focus();
   }
 
