@@ -167,90 +167,118 @@ interface Row extends ChatMessage {
   client_msg_id: string;
 }
 
-describe('SIGKILL mid-stream, restart, retry without an ack', () => {
+/** Five crashes, then one graceful stop under the same load (it must not lose an ack either). */
+const SCENARIOS: ('SIGKILL' | 'SIGTERM')[] = [
+  ...Array.from({ length: RUNS }, () => 'SIGKILL' as const),
+  'SIGTERM',
+];
+
+describe('killed mid-stream, restarted, retrying what has no ack', () => {
   const summary: string[] = [];
 
-  for (let run = 1; run <= RUNS; run++) {
-    it(`run ${run}: every acknowledged message is kept once and unchanged, all ${TOTAL} land once, seq gap-free`, async () => {
-      const dir = tempDir();
-      dirs.push(dir);
-      const killAt = 1_000 + Math.floor(Math.random() * 2_000);
+  SCENARIOS.forEach((signal, index) => {
+    const run = index + 1;
+    const title =
+      signal === 'SIGKILL'
+        ? `run ${run}: every acknowledged message is kept once and unchanged, all ${TOTAL} land once, seq gap-free`
+        : `run ${run}: a SIGTERM under the same load also stores every acknowledged message, and exits 0`;
+    it(
+      title,
+      async () => {
+        const dir = tempDir();
+        dirs.push(dir);
+        const killAt = 1_000 + Math.floor(Math.random() * 2_000);
 
-      // Before the crash: pipeline everything, kill the server once killAt acks are in.
-      const first = await start(dir.path);
-      const writer = await Writer.open(first.url);
-      expect(await enter(writer, 'writer')).toBe(0);
-      let killed: Promise<number | string> | undefined;
-      const all = Array.from({ length: TOTAL }, (_, i) => i);
-      void writer.send(all, (count) => {
-        if (count >= killAt && !killed) {
-          writer.halt();
-          killed = first.kill();
+        // Before the crash: pipeline everything, signal the server once killAt acks are in.
+        const first = await start(dir.path);
+        const writer = await Writer.open(first.url);
+        expect(await enter(writer, 'writer')).toBe(0);
+        let killed: Promise<number | string> | undefined;
+        const all = Array.from({ length: TOTAL }, (_, i) => i);
+        void writer.send(all, (count) => {
+          if (count < killAt || killed) return;
+          if (signal === 'SIGKILL') {
+            writer.halt();
+            killed = first.kill();
+          } else {
+            // Keep sending: the shutdown has to cope with frames arriving while it drains.
+            killed = first.stop();
+          }
+        });
+        await writer.closed;
+        const before = new Map(writer.acks);
+        if (signal === 'SIGKILL') {
+          expect(await killed).toBe('SIGKILL');
+          expect(writer.errors).toEqual([]);
+          expect(before.size).toBe(killAt);
+        } else {
+          expect(await killed).toBe(0);
+          // Requests that came in after the shutdown began are refused, never silently dropped.
+          expect(new Set(writer.errors.map((e) => (e.payload as { code: string }).code))).toEqual(
+            new Set(writer.errors.length > 0 ? ['shutting_down'] : []),
+          );
+          expect(before.size).toBeGreaterThanOrEqual(killAt);
         }
-      });
-      await writer.closed;
-      expect(await killed).toBe('SIGKILL');
-      expect(writer.errors).toEqual([]);
-      const before = new Map(writer.acks);
-      expect(before.size).toBe(killAt);
-      expect(before.size).toBeLessThan(TOTAL);
-      // Acks arrive in seq order and seq is 1.. with no gap on the writer's side too.
-      expect([...before.values()].map((m) => m.seq)).toEqual(
-        Array.from({ length: before.size }, (_, i) => i + 1),
-      );
+        expect(before.size).toBeLessThan(TOTAL);
+        // Acks arrive in seq order and seq is 1.. with no gap on the writer's side too.
+        expect([...before.values()].map((m) => m.seq)).toEqual(
+          Array.from({ length: before.size }, (_, i) => i + 1),
+        );
 
-      // After the restart: a watcher sees the live stream; the writer retries what it lacks.
-      const second = await start(dir.path);
-      const watcher = await Writer.open(second.url);
-      const lastSeq = await enter(watcher, 'watcher');
-      expect(lastSeq).toBeGreaterThanOrEqual(before.size);
-      const retry = await Writer.open(second.url);
-      await enter(retry, 'writer');
-      const missing = all.filter((i) => !before.has(i));
-      await retry.send(missing);
-      expect(retry.errors).toEqual([]);
-      // Retries of messages committed before the kill get their original seq back.
-      const reAcked = missing.filter((i) => retry.acks.get(i)!.seq <= lastSeq);
-      expect(reAcked.length).toBe(lastSeq - before.size);
-      // Acks that were sent but dropped: the retry is answered with the very same message.
-      for (const [i, late] of writer.lateAcks) expect(retry.acks.get(i)).toEqual(late);
-      // The watcher got each new message once and none of the re-acknowledged ones.
-      // A ping's pong follows everything queued before it, so the predicate runs at least once.
-      await watcher.request('ping', null, () => watcher.broadcasts.some((m) => m.seq === TOTAL));
-      expect(watcher.broadcasts.map((m) => m.seq)).toEqual(
-        Array.from({ length: TOTAL - lastSeq }, (_, i) => lastSeq + i + 1),
-      );
-      retry.close();
-      watcher.close();
-      expect(await second.stop()).toBe(0);
+        // After the restart: a watcher sees the live stream; the writer retries what it lacks.
+        const second = await start(dir.path);
+        const watcher = await Writer.open(second.url);
+        const lastSeq = await enter(watcher, 'watcher');
+        expect(lastSeq).toBeGreaterThanOrEqual(before.size);
+        const retry = await Writer.open(second.url);
+        await enter(retry, 'writer');
+        const missing = all.filter((i) => !before.has(i));
+        await retry.send(missing);
+        expect(retry.errors).toEqual([]);
+        // Retries of messages committed before the kill get their original seq back.
+        const reAcked = missing.filter((i) => retry.acks.get(i)!.seq <= lastSeq);
+        expect(reAcked.length).toBe(lastSeq - before.size);
+        // Acks that were sent but dropped: the retry is answered with the very same message.
+        for (const [i, late] of writer.lateAcks) expect(retry.acks.get(i)).toEqual(late);
+        // The watcher got each new message once and none of the re-acknowledged ones.
+        // A ping's pong follows everything queued before it, so the predicate runs at least once.
+        await watcher.request('ping', null, () => watcher.broadcasts.some((m) => m.seq === TOTAL));
+        expect(watcher.broadcasts.map((m) => m.seq)).toEqual(
+          Array.from({ length: TOTAL - lastSeq }, (_, i) => lastSeq + i + 1),
+        );
+        retry.close();
+        watcher.close();
+        expect(await second.stop()).toBe(0);
 
-      const db = new Database(join(dir.path, 'chat.db'), { readonly: true });
-      try {
-        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-        const rows = db
-          .prepare(
-            'SELECT room_id, seq, id, ts, user_name, message, client_msg_id FROM messages WHERE room_id = ? ORDER BY seq',
-          )
-          .all(ROOM) as Row[];
-        expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
-        expect(db.prepare('SELECT last_seq FROM rooms WHERE room_id = ?').pluck().get(ROOM)).toBe(TOTAL);
-        const byKey = new Map(rows.map((r) => [r.client_msg_id, r]));
-        expect(byKey.size).toBe(TOTAL);
-        for (let i = 0; i < TOTAL; i++) {
-          const row = byKey.get(key(i));
-          expect(row, `message ${i}`).toBeDefined();
-          expect(row!.message).toBe(text(i));
-          // Whichever side acknowledged it, the acknowledgement is the stored message.
-          expect(row).toEqual(before.get(i) ?? retry.acks.get(i));
+        const db = new Database(join(dir.path, 'chat.db'), { readonly: true });
+        try {
+          expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+          const rows = db
+            .prepare(
+              'SELECT room_id, seq, id, ts, user_name, message, client_msg_id FROM messages WHERE room_id = ? ORDER BY seq',
+            )
+            .all(ROOM) as Row[];
+          expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
+          expect(db.prepare('SELECT last_seq FROM rooms WHERE room_id = ?').pluck().get(ROOM)).toBe(TOTAL);
+          const byKey = new Map(rows.map((r) => [r.client_msg_id, r]));
+          expect(byKey.size).toBe(TOTAL);
+          for (let i = 0; i < TOTAL; i++) {
+            const row = byKey.get(key(i));
+            expect(row, `message ${i}`).toBeDefined();
+            expect(row!.message).toBe(text(i));
+            // Whichever side acknowledged it, the acknowledgement is the stored message.
+            expect(row).toEqual(before.get(i) ?? retry.acks.get(i));
+          }
+        } finally {
+          db.close();
         }
-      } finally {
-        db.close();
-      }
-      summary.push(
-        `run ${run}: SIGKILL after ${before.size} acks (${writer.lateAcks.size} more dropped as lost), ${lastSeq} stored at restart, ${reAcked.length} retries answered with their original seq`,
-      );
-    }, 60_000);
-  }
+        summary.push(
+          `run ${run}: ${signal} after ${before.size} acks (${writer.lateAcks.size} more dropped as lost), ${lastSeq} stored at restart, ${reAcked.length} retries answered with their original seq`,
+        );
+      },
+      60_000,
+    );
+  });
 
   afterAll(() => console.info(summary.join('\n')));
 });
