@@ -14,6 +14,7 @@ const HELP = `
     --data-dir DIR        where history is kept      default $XDG_DATA_HOME/chat or ~/.local/share/chat
     --memory              keep nothing on disk
     --sync normal|full    SQLite synchronous mode (full survives power loss)  default normal
+    --retain N            messages kept per room, older ones deleted   default all (memory: 10000)
     --log-level LEVEL     ${LOG_LEVELS.join('|')}                default info
     --compression         permessage-deflate for WebSocket clients           default off
     --max-queue-bytes N   outbound bytes queued per client before it is cut  default 1048576
@@ -68,6 +69,7 @@ const cli = meow(HELP, {
     dataDir: { type: 'string' },
     memory: { type: 'boolean', default: false },
     sync: { type: 'string', default: 'normal', choices: ['normal', 'full'] },
+    retain: { type: 'number' },
     logLevel: { type: 'string', default: 'info', choices: [...LOG_LEVELS] },
     compression: { type: 'boolean', default: false },
     maxQueueBytes: { type: 'number' },
@@ -115,6 +117,11 @@ function positive(name: string, value: number | undefined): number | undefined {
   return value;
 }
 
+function checkRetain(value: number): number {
+  if (!Number.isInteger(value) || value < 1) fail(`--retain must be a whole number of messages >= 1, got ${String(value)}`);
+  return value;
+}
+
 async function serve(): Promise<void> {
   const { startServer } = await import('./server/server.js');
   const { wordFilterFromFile, loadFilterModule } = await import('./server/moderation/filters.js');
@@ -146,6 +153,7 @@ async function serve(): Promise<void> {
     compression: f.compression,
     ...(f.defaultRoom !== undefined ? { defaultRoom: f.defaultRoom } : {}),
     ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}),
+    ...(f.retain !== undefined ? { retainPerRoom: checkRetain(f.retain) } : {}),
     ...(f.maxQueueBytes !== undefined ? { maxQueueBytes: f.maxQueueBytes } : {}),
     ...(f.maxRoomsPerUser !== undefined ? { maxRoomsPerUser: f.maxRoomsPerUser } : {}),
     ...(f.maxMembersPerRoom !== undefined ? { maxMembersPerRoom: f.maxMembersPerRoom } : {}),

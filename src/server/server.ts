@@ -22,7 +22,9 @@ export interface ServerOptions {
   memory?: boolean;
   dataDir?: string;
   synchronous?: 'normal' | 'full';
-  /** A ready store (tests); overrides memory/dataDir. */
+  /** Messages kept per room (`--retain`); default: all on disk, 10,000 in memory. */
+  retainPerRoom?: number;
+  /** A ready store (tests); overrides memory/dataDir/synchronous/retainPerRoom. */
   store?: Store;
   logLevel?: LogLevel;
   logger?: Logger;
@@ -71,7 +73,7 @@ export interface RunningServer {
 /** Starts the hub and its doors. Resolves once listening. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info');
-  const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
+  const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}) });
   const hub = new Hub({
     store,
     ...(options.defaultRoom ? { defaultRoom: options.defaultRoom } : {}),

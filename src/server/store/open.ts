@@ -15,6 +15,11 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** SQLite `synchronous`; `full` makes every acknowledged message survive a power loss. */
   synchronous?: 'normal' | 'full';
+  /**
+   * Messages kept per room (`--retain`); older ones are deleted as new ones arrive. Default: SQLite
+   * keeps everything, memory keeps 10,000.
+   */
+  retainPerRoom?: number;
 }
 
 /**
@@ -29,10 +34,12 @@ export function resolveDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Opens the store `chat serve` runs on: memory, or SQLite at `<dataDir>/chat.db` (created if absent). */
 export function openStore(options: OpenStoreOptions = {}): Store {
-  if (options.memory) return new MemoryStore();
+  const retain = options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {};
+  if (options.memory) return new MemoryStore(retain);
   const dataDir = options.dataDir ?? resolveDataDir();
   return new SqliteStore({
     path: join(dataDir, DB_FILE_NAME),
     ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+    ...retain,
   });
 }
