@@ -10,6 +10,7 @@ const HELP = `
   Serve options
     --port N              WebSocket + HTTP port (0 picks a free one)          default 8080
     --host H              address to listen on                                default 0.0.0.0
+    --tcp-port N          also serve plain TCP line clients (nc, telnet) on N (0 = a free port)
     --default-room ID     the room everybody starts in                        default lobby
     --data-dir DIR        where history is kept      default $XDG_DATA_HOME/chat or ~/.local/share/chat
     --memory              keep nothing on disk
@@ -64,6 +65,7 @@ const cli = meow(HELP, {
   allowUnknownFlags: false,
   flags: {
     port: { type: 'number' },
+    tcpPort: { type: 'number' },
     host: { type: 'string' },
     defaultRoom: { type: 'string' },
     dataDir: { type: 'string' },
@@ -146,6 +148,7 @@ async function serve(): Promise<void> {
     ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),
     ...(f.tlsCert !== undefined && f.tlsKey !== undefined ? { tlsCert: f.tlsCert, tlsKey: f.tlsKey } : {}),
     port: checkPort(f.port, 8080),
+    ...(f.tcpPort !== undefined ? { tcpPort: checkPort(f.tcpPort, 0) } : {}),
     host: f.host ?? '0.0.0.0',
     memory: f.memory,
     synchronous: f.sync as 'normal' | 'full',
@@ -160,6 +163,7 @@ async function serve(): Promise<void> {
   });
   // Tests and scripts parse this line for the port; keep its shape.
   process.stdout.write(`chat serving on ${server.httpUrl} (WebSocket ${server.url})\n`);
+  if (server.tcpPort !== undefined) process.stdout.write(`chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {

@@ -12,6 +12,14 @@ import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { createHttpHandler, healthRoute, type HttpContext, type HttpRoute } from './transports/http.js';
 import { WsTransport } from './transports/ws.js';
+import { ServerMetrics } from './metrics.js';
+import { startMonitor } from './monitor.js';
+import { ServerStats } from './stats.js';
+import { postRoute } from './transports/post.js';
+import { SseTransport } from './transports/sse.js';
+import { staticRoute } from './transports/static.js';
+import { metricsRoute, statsRoute } from './transports/stats.js';
+import { TcpTransport } from './transports/tcp.js';
 
 /** Everything `chat serve` can be told; all optional. */
 export interface ServerOptions {
@@ -54,6 +62,14 @@ export interface ServerOptions {
   shutdownDrainMs?: number;
   /** Moderation filters run on every message and DM. */
   filters?: MessageFilter[];
+  /** Plain TCP line port (nc/telnet); 0 picks a free one; absent: no TCP door. */
+  tcpPort?: number;
+  /** Interval of the monitor's stats log line; 0 turns it off. Default 5,000 ms. */
+  monitorIntervalMs?: number;
+  /** Directory served at `GET /` (default: the package's web/). */
+  webRoot?: string;
+  /** Interval of SSE heartbeat comments. Default 15,000 ms. */
+  sseHeartbeatMs?: number;
 }
 
 /** A running server. */
@@ -65,6 +81,10 @@ export interface RunningServer {
   url: string;
   /** http://host:port */
   httpUrl: string;
+  /** The TCP line port, when `tcpPort` was given. */
+  tcpPort?: number;
+  /** Server-wide counters (what `/stats` shows). */
+  stats: ServerStats;
   log: Logger;
   /** Stops accepting, closes every connection, flushes and closes the store. */
   close(): Promise<void>;
@@ -74,8 +94,10 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info');
   const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}) });
+  const stats = new ServerStats();
   const hub = new Hub({
     store,
+    observer: stats,
     ...(options.defaultRoom ? { defaultRoom: options.defaultRoom } : {}),
     ...(options.maxQueueBytes ? { maxQueueBytes: options.maxQueueBytes } : {}),
     ...(options.maxRoomsPerUser ? { maxRoomsPerUser: options.maxRoomsPerUser } : {}),
@@ -99,7 +121,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   let serving = true;
   const ctx: HttpContext = { hub, log, serving: () => serving, startedAt: Date.now(), admission, allowOrigins };
-  const routes: HttpRoute[] = [healthRoute];
+  const metrics = new ServerMetrics(hub);
+  stats.also(metrics);
+  const sse = new SseTransport(hub, options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {});
+  // The static files come last: they claim only paths that are files under web/.
+  const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub), sse.route, staticRoute(options.webRoot)];
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   const handler = createHttpHandler(routes, ctx);
   const http: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
@@ -126,6 +152,27 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const port = (http.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
+  let tcp: TcpTransport | undefined;
+  let tcpPort: number | undefined;
+  if (options.tcpPort !== undefined) {
+    tcp = new TcpTransport(hub, {
+      ...(tls ? { tls } : {}),
+      admit: (address) => admission.admit(address),
+      onClose: (address) => admission.release(address),
+    });
+    try {
+      tcpPort = await tcp.listen(options.tcpPort, host);
+    } catch (err) {
+      clearInterval(sweeper);
+      sse.close();
+      stats.close();
+      http.close();
+      await store.close();
+      throw err;
+    }
+  }
+  const stopMonitor = options.monitorIntervalMs === 0 ? () => {} : startMonitor(log, hub, stats, options.monitorIntervalMs ?? 5000);
+
   let closing: Promise<void> | undefined;
   /**
    * Graceful shutdown: health turns 503 and listeners stop accepting; rooms finish what is in
@@ -144,11 +191,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       // Clients answer the close frame once they have read everything before it.
       await ws.whenEmpty(options.shutdownDrainMs ?? 2000);
       ws.close();
+      await tcp?.close(options.shutdownDrainMs ?? 2000);
+      sse.close();
+      stopMonitor();
+      stats.close();
       http.closeAllConnections();
       await stopped;
       await store.close();
     })());
 
   const scheme = tls ? 's' : '';
-  return { hub, host, port, url: `ws${scheme}://${shownHost}:${port}/ws`, httpUrl: `http${scheme}://${shownHost}:${port}`, log, close };
+  return { hub, host, port, url: `ws${scheme}://${shownHost}:${port}/ws`, httpUrl: `http${scheme}://${shownHost}:${port}`, ...(tcpPort !== undefined ? { tcpPort } : {}), stats, log, close };
 }

@@ -1,0 +1,252 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeClientValue } from '../../protocol/codec.js';
+import type { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { ServerMessage } from '../../protocol/events.js';
+import type { ClientMessage } from '../../protocol/schema.js';
+import type { CloseReason, Connection } from '../connection.js';
+import type { Hub } from '../hub.js';
+import type { Outbound } from '../outbound.js';
+import { pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
+
+/**
+ * `POST /post {"username","content"[,"room"][,"password"]}` -> 201 with the stored message.
+ *
+ * The request is a one-shot session (transport `http`): it binds the nick with `hello` (nick
+ * rules, collisions and registration apply as for any client), sends with `Hub.postOnce` (no
+ * join or leave notice in the room) and waits for the acknowledgement, i.e. the committed
+ * message with its seq. Then the session ends quietly and the nick is free again.
+ */
+
+/** POST settings. */
+export interface PostOptions {
+  /** Largest body accepted; a bigger one gets 413. */
+  maxBodyBytes?: number;
+  /** How long to wait for the hub's answer before giving up with 503. */
+  replyTimeoutMs?: number;
+}
+
+/** HTTP status for each error code a post can meet (400 for the rest). */
+const STATUS: Partial<Record<ErrorCode | 'payload_too_large', number>> = {
+  nick_taken: 409,
+  nick_registered: 403,
+  no_such_room: 404,
+  rate_limited: 429,
+  message_refused: 403,
+  server_full: 503,
+  shutting_down: 503,
+  internal_error: 500,
+  frame_too_large: 413,
+};
+
+/** The error body: the same stable codes as the WebSocket protocol. */
+function errorBody(error: ProtocolError): Record<string, unknown> {
+  return {
+    error: error.code,
+    message: error.message,
+    ...(error.retry_after_ms !== undefined ? { retry_after_ms: error.retry_after_ms } : {}),
+  };
+}
+
+/** A Connection that only collects the replies to its own requests, by ref. */
+class OneShotConnection implements Connection {
+  readonly transport = 'http' as const;
+  private readonly replies = new Map<string | number, ServerMessage>();
+  private readonly waiters = new Map<string | number, (m: ServerMessage | undefined) => void>();
+
+  constructor(readonly remoteAddress: string) {}
+
+  send(out: Outbound): void {
+    const { ref } = out.message;
+    if (ref === undefined) return;
+    // `join`-style replies may come before the one awaited (`welcome` is the hello reply).
+    const waiter = this.waiters.get(ref);
+    if (waiter) {
+      this.waiters.delete(ref);
+      waiter(out.message);
+    } else this.replies.set(ref, out.message);
+  }
+
+  bufferedBytes(): number {
+    return 0;
+  }
+
+  close(_reason: CloseReason): void {
+    for (const waiter of this.waiters.values()) waiter(undefined);
+    this.waiters.clear();
+  }
+
+  /** The reply to `ref`: already received, or the next one; undefined on timeout or close. */
+  reply(ref: string, timeoutMs: number): Promise<ServerMessage | undefined> {
+    const seen = this.replies.get(ref);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(ref);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiters.set(ref, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  }
+}
+
+type Body = { ok: true; bytes: Buffer } | { ok: false; tooLarge: true };
+
+/** Reads the body up to `limit` bytes; stops reading (and says so) past it. */
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ ok: false, tooLarge: true });
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        resolve({ ok: false, tooLarge: true });
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEnd = (): void => resolve({ ok: true, bytes: Buffer.concat(parts, size) });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', reject);
+  });
+}
+
+/** Reads `{username, content, room?, password?}`; an error body otherwise. */
+export function parsePostBody(
+  text: string,
+  defaultRoom: string,
+):
+  | { ok: true; username: string; content: string; room: string; password?: string }
+  | { ok: false; error: ProtocolError } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return {
+      ok: false,
+      error: {
+        code: 'bad_json',
+        message: 'the body is not valid JSON; send {"username": "...", "content": "..."}',
+      },
+    };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return {
+      ok: false,
+      error: {
+        code: 'invalid_payload',
+        message: 'the body must be a JSON object {"username": "...", "content": "..."}',
+      },
+    };
+  }
+  const body = raw as Record<string, unknown>;
+  for (const field of ['username', 'content'] as const) {
+    if (body[field] === undefined)
+      return { ok: false, error: { code: 'invalid_payload', message: `${field} is required` } };
+    if (typeof body[field] !== 'string')
+      return { ok: false, error: { code: 'invalid_payload', message: `${field} must be a string` } };
+  }
+  for (const field of ['room', 'password'] as const) {
+    if (body[field] !== undefined && typeof body[field] !== 'string')
+      return { ok: false, error: { code: 'invalid_payload', message: `${field} must be a string` } };
+  }
+  return {
+    ok: true,
+    username: body.username as string,
+    content: body.content as string,
+    room: (body.room as string | undefined) ?? defaultRoom,
+    ...(body.password !== undefined ? { password: body.password as string } : {}),
+  };
+}
+
+/** Builds the `POST /post` route. */
+export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+  const replyTimeoutMs = options.replyTimeoutMs ?? 10_000;
+
+  function fail(res: ServerResponse, error: ProtocolError): void {
+    sendJson(res, STATUS[error.code] ?? 400, errorBody(error));
+  }
+
+  return async (req, res, ctx) => {
+    if (pathOf(req) !== '/post') return false;
+    await handle(req, res, ctx);
+    return true;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<void> {
+    if (req.method !== 'POST') {
+      return sendJson(
+        res,
+        405,
+        { error: 'method_not_allowed', message: 'use POST /post with {"username": "...", "content": "..."}' },
+        { Allow: 'POST' },
+      );
+    }
+    if (!hub.isAccepting) return fail(res, { code: 'shutting_down', message: 'the server is shutting down' });
+    const body = await readBody(req, maxBodyBytes);
+    if (!body.ok) {
+      // Answer at once and drop the connection rather than read the rest of a huge body.
+      sendJson(
+        res,
+        413,
+        { error: 'payload_too_large', message: `the body is larger than ${maxBodyBytes} bytes` },
+        { Connection: 'close' },
+      );
+      res.once('finish', () => req.socket.destroySoon());
+      return;
+    }
+    const parsed = parsePostBody(body.bytes.toString('utf8'), hub.defaultRoom);
+    if (!parsed.ok) return fail(res, parsed.error);
+
+    // Validate both requests before any session exists, exactly as WebSocket frames are.
+    const password = parsed.password !== undefined ? { password: parsed.password } : {};
+    const hello = decodeClientValue({
+      type: 'hello',
+      payload: { user_name: parsed.username, ...password },
+      ref: 'hello',
+    });
+    if (!hello.ok) return fail(res, hello.error);
+    const message = decodeClientValue({
+      type: 'message',
+      payload: { room_id: parsed.room, message: parsed.content },
+      ref: 'post',
+    });
+    if (!message.ok) return fail(res, message.error);
+    if (!hub.room(parsed.room))
+      return fail(res, { code: 'no_such_room', message: `there is no room ${parsed.room}` });
+
+    // A post is a (short) connection: the server-wide and per-address limits apply to it too.
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const refusal = ctx.admission.admit(address);
+    if (refusal) return sendJson(res, refusal.status, { error: refusal.code, message: refusal.message });
+    const conn = new OneShotConnection(address);
+    const session = hub.connect(conn);
+    try {
+      hub.dispatch(session, hello.message);
+      const welcome = await conn.reply('hello', replyTimeoutMs);
+      if (welcome?.type !== 'welcome') return answer(res, welcome);
+      hub.postOnce(session, message.message as Extract<ClientMessage, { type: 'message' }>);
+      const ack = await conn.reply('post', replyTimeoutMs);
+      if (ack?.type !== 'message') return answer(res, ack);
+      sendJson(res, 201, ack.payload);
+    } finally {
+      // Not in any room, so nobody sees it leave; the nick is free again.
+      hub.disconnect(session, { code: 'client_closed', message: 'post done' });
+      ctx.admission.release(address);
+    }
+  }
+
+  /** Answers with the hub's error, or 503 when no answer came. */
+  function answer(res: ServerResponse, reply: ServerMessage | undefined): void {
+    if (reply?.type === 'error') fail(res, reply.payload);
+    else sendJson(res, 503, { error: 'internal_error', message: 'the server did not answer in time' });
+  }
+}

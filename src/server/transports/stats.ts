@@ -1,0 +1,41 @@
+import type { Hub } from '../hub.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { ServerStats } from '../stats.js';
+import { pathOf, sendJson, type HttpRoute } from './http.js';
+
+/** `GET /stats`: connections by transport, rooms, users, messages (total, per second), uptime. */
+export function statsRoute(hub: Hub, stats: ServerStats): HttpRoute {
+  return (req, res) => {
+    if (pathOf(req) !== '/stats') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method_not_allowed', message: 'use GET /stats' }, { Allow: 'GET, HEAD' });
+      return true;
+    }
+    sendJson(res, 200, stats.snapshot(hub));
+    return true;
+  };
+}
+
+/** `GET /metrics`: Prometheus text exposition of this server's own registry. */
+export function metricsRoute(metrics: ServerMetrics): HttpRoute {
+  return async (req, res) => {
+    if (pathOf(req) !== '/metrics') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(
+        res,
+        405,
+        { error: 'method_not_allowed', message: 'use GET /metrics' },
+        { Allow: 'GET, HEAD' },
+      );
+      return true;
+    }
+    const text = await metrics.text();
+    res.writeHead(200, {
+      'Content-Type': metrics.contentType,
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : text);
+    return true;
+  };
+}

@@ -1,0 +1,121 @@
+import type { ChatMessage, DirectMessage, ServerMessage } from '../../protocol/events.js';
+import { sanitizeText } from '../../protocol/sanitize.js';
+import type { Outbound } from '../outbound.js';
+
+/**
+ * How server events read on a plain TCP line connection (nc, telnet). Pure functions: the
+ * transport renders a room event once through {@link tcpLinesOf} and writes the same bytes to
+ * every TCP member. Everything that came from a peer passes through `sanitizeText` here, so no
+ * control or escape sequence from the network reaches a terminal.
+ */
+
+/** Line ending on the wire: CRLF, as telnet (NVT) expects; nc shows it as a plain newline. */
+export const EOL = '\r\n';
+
+/** Names shown after `you joined` before the list is cut short. */
+const MAX_NAMES_SHOWN = 20;
+
+/** `HH:MM` in UTC: a server cannot know the reader's time zone, and UTC is the same for all. */
+export function clock(ts: number): string {
+  const d = new Date(ts);
+  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+}
+
+/** A peer-supplied string made safe for one terminal line. */
+function clean(text: string): string {
+  return sanitizeText(text);
+}
+
+/** `[12:03] #lobby <alice> hello`, one line per line of a multi-line message. */
+export function messageLines(m: ChatMessage): string[] {
+  const prefix = `[${clock(m.ts)}] #${clean(m.room_id)} <${clean(m.user_name)}> `;
+  return sanitizeText(m.message, { keepNewlines: true })
+    .split('\n')
+    .map((line) => prefix + line);
+}
+
+/** `[12:03] *dm* <bob> hi` as received; the sender's own copy reads `*dm to bob*`. */
+export function dmLines(dm: DirectMessage, me: string | undefined): string[] {
+  const tag = dm.from === me && dm.to !== me ? `*dm to ${clean(dm.to)}*` : '*dm*';
+  const prefix = `[${clock(dm.ts)}] ${tag} <${clean(dm.from)}> `;
+  return sanitizeText(dm.message, { keepNewlines: true })
+    .split('\n')
+    .map((line) => prefix + line);
+}
+
+function nameList(names: string[]): string {
+  const shown = names.slice(0, MAX_NAMES_SHOWN).map(clean).join(', ');
+  return names.length > MAX_NAMES_SHOWN ? `${shown} and ${names.length - MAX_NAMES_SHOWN} more` : shown;
+}
+
+/**
+ * The lines an event reads as, without line endings; none for events a line client does not
+ * show (pong). Events whose wording depends on the reader (`dm`, your own `user_left`) are
+ * rendered by the connection with {@link dmLines} / its own text instead.
+ */
+export function renderLines(message: ServerMessage): string[] {
+  switch (message.type) {
+    case 'message':
+      return messageLines(message.payload);
+    case 'history': {
+      const lines = message.payload.messages.flatMap(messageLines);
+      if (message.payload.recovered === false)
+        lines.unshift(
+          `*** older messages of #${clean(message.payload.room_id)} are no longer kept; some were missed`,
+        );
+      return lines;
+    }
+    case 'user_joined':
+      return [`*** ${clean(message.payload.user_name)} joined #${clean(message.payload.room_id)}`];
+    case 'user_left': {
+      const { reason } = message.payload;
+      const why = reason && reason !== 'quit' ? ` (${clean(reason)})` : '';
+      return [`*** ${clean(message.payload.user_name)} left #${clean(message.payload.room_id)}${why}`];
+    }
+    case 'nick_changed':
+      return message.payload.room_id === undefined
+        ? [`*** you are now known as ${clean(message.payload.user_name)}`]
+        : [`*** ${clean(message.payload.old_name)} is now known as ${clean(message.payload.user_name)}`];
+    case 'joined': {
+      const { room_id, room_name, members } = message.payload;
+      const name = room_name !== room_id ? ` (${clean(room_name)})` : '';
+      return [`*** you joined #${clean(room_id)}${name}; here: ${nameList(members)}`];
+    }
+    case 'welcome':
+      return [`*** hello ${clean(message.payload.user_name)}; type a line to talk, /help for commands`];
+    case 'room_created':
+      return [`*** created #${clean(message.payload.room_id)}`];
+    case 'rooms':
+      return [
+        `*** ${message.payload.rooms.length} room(s):`,
+        ...message.payload.rooms.map(
+          (r) =>
+            `***   #${clean(r.room_id)}  ${r.members} here${r.room_name !== r.room_id ? `  ${clean(r.room_name)}` : ''}`,
+        ),
+      ];
+    case 'users':
+      return [`*** in #${clean(message.payload.room_id)}: ${nameList(message.payload.users)}`];
+    case 'registered':
+      return [
+        `*** registered ${clean(message.payload.user_name)}; next time answer the nick prompt with "nick password"`,
+      ];
+    case 'shutdown':
+      return [`*** ${clean(message.payload.message)}`];
+    case 'error':
+      return [`*** error: ${clean(message.payload.message)}`];
+    case 'dm':
+      return dmLines(message.payload, undefined);
+    case 'pong':
+      return [];
+  }
+}
+
+/** Joins lines into wire text (each ended with CRLF). */
+export function toWire(lines: string[]): string {
+  return lines.length === 0 ? '' : lines.join(EOL) + EOL;
+}
+
+/** The event's TCP bytes, rendered once per event and shared by every TCP recipient. */
+export function tcpLinesOf(out: Outbound): Buffer {
+  return out.render('tcp', (o) => Buffer.from(toWire(renderLines(o.message)), 'utf8'));
+}
