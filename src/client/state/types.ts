@@ -14,6 +14,8 @@ export type Entry =
       self: boolean;
       /** The text names us (or it is a DM to us). */
       mention: boolean;
+      /** Ours and not acknowledged by the server yet (shown dimmed). */
+      pending?: boolean;
     }
   | {
       kind: 'notice';

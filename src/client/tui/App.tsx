@@ -1,0 +1,123 @@
+import { Box, useApp, useInput } from 'ink';
+import { useMemo, useRef } from 'react';
+import type { ChatConnection } from '../connection-types.js';
+import { createController, inputMask, promptFor } from '../controller.js';
+import { newConversation } from '../state/conversations.js';
+import { initialState } from '../state/reducer.js';
+import { createStore } from '../store.js';
+import { useConnection } from './hooks/use-connection.js';
+import { useStoreState } from './hooks/use-store.js';
+import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
+import { InputLine } from './InputLine.js';
+import { keyToIntents } from './keys.js';
+import { inputRows, screenLayout, type ScreenLayout } from './layout/screen.js';
+import { cellWidth } from './layout/wrap.js';
+import { MessagePane } from './MessagePane.js';
+import { Sidebar } from './Sidebar.js';
+import { StatusBar } from './StatusBar.js';
+
+/** Props of {@link App}. */
+export interface AppProps {
+  connection: ChatConnection;
+  nick: string;
+  /** A fixed terminal size (tests); by default the real one, following resizes. */
+  size?: TerminalSize;
+  /** Called when the user quits, before Ink unmounts. */
+  onQuit?: () => void;
+  now?: () => number;
+}
+
+/**
+ * The whole client screen. It owns the store and the controller and wires keys and connection
+ * signals to them; everything it draws comes from the state.
+ */
+export function App({ connection, nick, size, onQuit, now }: AppProps) {
+  const { exit } = useApp();
+  const terminal = useTerminalSize(size);
+  const store = useMemo(() => createStore(initialState(connection.url, nick)), [connection, nick]);
+  const state = useStoreState(store);
+  const layoutRef = useRef<ScreenLayout | null>(null);
+
+  const prompt = promptFor(state);
+  const rows = inputRows(
+    state.input.text,
+    state.input.cursor,
+    terminal.columns - cellWidth(prompt),
+    inputMask(state),
+  );
+  const layout = screenLayout(terminal.columns, terminal.rows, rows.length);
+  layoutRef.current = layout;
+
+  const controller = useMemo(
+    () =>
+      createController({
+        store,
+        connection,
+        layout: () => layoutRef.current!,
+        quit: () => {
+          onQuit?.();
+          exit();
+        },
+        ...(now ? { now } : {}),
+      }),
+    [store, connection],
+  );
+  useConnection(connection, controller, store);
+  useInput((input, key) => {
+    const intents = keyToIntents(input, key);
+    store.batch(() => {
+      for (const intent of intents) controller.intent(intent);
+    });
+  });
+
+  const system = useMemo(
+    () => ({ ...newConversation('*', 'room', 'server'), entries: state.system }),
+    [state.system],
+  );
+  const conversation = state.current === null ? undefined : state.conversations[state.current];
+  const mainHeight = layout.rows - 1 - layout.inputRows;
+
+  return (
+    <Box flexDirection="column" width={layout.columns} height={layout.rows}>
+      <Box flexDirection="row" height={mainHeight}>
+        {layout.sidebarWidth > 0 && (
+          <Box
+            borderStyle="single"
+            borderTop={false}
+            borderBottom={false}
+            borderLeft={false}
+            borderDimColor
+            width={layout.sidebarWidth + 1}
+            flexShrink={0}
+          >
+            <Sidebar
+              order={state.order}
+              conversations={state.conversations}
+              current={state.current}
+              width={layout.sidebarWidth}
+              height={mainHeight}
+            />
+          </Box>
+        )}
+        <Box paddingLeft={layout.sidebarWidth > 0 ? 1 : 0}>
+          <MessagePane
+            conversation={conversation ?? system}
+            nick={state.nick}
+            width={layout.paneWidth}
+            height={layout.paneHeight}
+          />
+        </Box>
+      </Box>
+      <StatusBar
+        server={state.server}
+        nick={state.nick}
+        status={state.status}
+        conversation={conversation}
+        lagMs={state.lagMs}
+        width={layout.columns}
+        choosingNick={state.nickPrompt !== null}
+      />
+      <InputLine prompt={prompt} rows={rows} width={layout.columns} />
+    </Box>
+  );
+}

@@ -1,0 +1,8 @@
+import { useSyncExternalStore } from 'react';
+import type { ChatState } from '../../state/types.js';
+import type { Store } from '../../store.js';
+
+/** The store's state, re-rendering when it changes. */
+export function useStoreState(store: Store): ChatState {
+  return useSyncExternalStore(store.subscribe, store.getState, store.getState);
+}

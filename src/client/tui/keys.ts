@@ -1,0 +1,83 @@
+import type { Key } from 'ink';
+import { sanitizeText } from '../../protocol/sanitize.js';
+
+/** What a keypress asks for, independent of the state it lands in. */
+export type Intent =
+  | { kind: 'quit' }
+  | { kind: 'next_room' }
+  | { kind: 'prev_room' }
+  | { kind: 'jump'; index: number }
+  | { kind: 'activity' }
+  | { kind: 'page_up' }
+  | { kind: 'page_down' }
+  | { kind: 'live' }
+  | { kind: 'history_prev' }
+  | { kind: 'history_next' }
+  | { kind: 'submit' }
+  | { kind: 'insert'; text: string }
+  | { kind: 'complete' }
+  | { kind: 'backspace' }
+  | { kind: 'delete_word' }
+  | { kind: 'clear_line' }
+  | { kind: 'move'; to: 'left' | 'right' | 'home' | 'end' | 'word_left' | 'word_right' };
+
+/**
+ * Maps one Ink keypress to intents. Usually one; a chunk of typed or pasted text that carries
+ * Enter (a fast typist, tmux send-keys, a paste) becomes text, submit, text, ...
+ */
+export function keyToIntents(input: string, key: Key): Intent[] {
+  if (key.ctrl) {
+    switch (input) {
+      case 'c':
+        return [{ kind: 'quit' }];
+      case 'n':
+        return [{ kind: 'next_room' }];
+      case 'p':
+        return [{ kind: 'prev_room' }];
+      case 'a':
+        return [{ kind: 'move', to: 'home' }];
+      case 'e':
+        return [{ kind: 'move', to: 'end' }];
+      case 'u':
+        return [{ kind: 'clear_line' }];
+      case 'w':
+        return [{ kind: 'delete_word' }];
+      default:
+        return [];
+    }
+  }
+  // Alt+Enter arrives as ESC CR: a newline inside the message.
+  if (key.return) return key.meta ? [{ kind: 'insert', text: '\n' }] : [{ kind: 'submit' }];
+  if (key.pageUp) return [{ kind: 'page_up' }];
+  if (key.pageDown) return [{ kind: 'page_down' }];
+  if (key.end) return [{ kind: 'live' }, { kind: 'move', to: 'end' }];
+  if (key.home) return [{ kind: 'move', to: 'home' }];
+  if (key.upArrow) return [{ kind: 'history_prev' }];
+  if (key.downArrow) return [{ kind: 'history_next' }];
+  if (key.leftArrow) return [{ kind: 'move', to: key.meta ? 'word_left' : 'left' }];
+  if (key.rightArrow) return [{ kind: 'move', to: key.meta ? 'word_right' : 'right' }];
+  if (key.tab) return key.shift ? [] : [{ kind: 'complete' }];
+  // Terminals send DEL (0x7f) for Backspace, which Ink reports as `delete`; both erase backwards.
+  if (key.backspace || key.delete) return key.meta ? [{ kind: 'delete_word' }] : [{ kind: 'backspace' }];
+  if (key.escape) return [];
+  if (key.meta) {
+    if (/^[1-9]$/.test(input)) return [{ kind: 'jump', index: Number(input) - 1 }];
+    if (input === 'a' || input === 'A') return [{ kind: 'activity' }];
+    if (input === 'b') return [{ kind: 'move', to: 'word_left' }];
+    if (input === 'f') return [{ kind: 'move', to: 'word_right' }];
+    return [];
+  }
+  return textIntents(input);
+}
+
+function textIntents(input: string): Intent[] {
+  const intents: Intent[] = [];
+  const parts = input.split(/\r\n|\r|\n/);
+  parts.forEach((part, i) => {
+    if (i > 0) intents.push({ kind: 'submit' });
+    // Whatever else a paste carries (escape sequences, control characters) never reaches the line.
+    const text = sanitizeText(part);
+    if (text !== '') intents.push({ kind: 'insert', text });
+  });
+  return intents;
+}

@@ -1,0 +1,135 @@
+import type { Conversation, Entry, PendingMessage, ScrollAnchor } from '../../state/types.js';
+import { entryLines, type Line } from './entry-lines.js';
+
+/** What the message pane shows: exactly the rows that fit, and whether the top is among them. */
+export interface View {
+  lines: readonly Line[];
+  /** The conversation's first row (its header) is visible: time to load older history. */
+  atTop: boolean;
+}
+
+/**
+ * The rows of a conversation, addressed by item index: -1 is the header row, 0..n-1 the
+ * entries. Nothing here walks more than the rows it needs, so a 10,000-message room costs the
+ * same per keystroke as a 10-message one (plus O(rows scrolled) when scrolled up).
+ */
+interface Items {
+  n: number;
+  lines(i: number): readonly Line[];
+}
+
+const pendingEntries = new WeakMap<PendingMessage, Entry>();
+
+function pendingEntry(p: PendingMessage, nick: string): Entry {
+  let e = pendingEntries.get(p);
+  if (!e) {
+    e = {
+      kind: 'message',
+      key: `p${p.clientMsgId}`,
+      seq: null,
+      ts: p.ts,
+      nick,
+      text: p.text,
+      self: true,
+      mention: false,
+      pending: true,
+    };
+    pendingEntries.set(p, e);
+  }
+  return e;
+}
+
+function headerText(conv: Conversation): string {
+  if (conv.loadingOlder) return 'loading older messages...';
+  if (conv.hasMore) return 'older messages: PgUp';
+  if (conv.id === '*') return 'not in a room yet: /join <room>, /help for the commands';
+  return conv.kind === 'room' ? `start of #${conv.id}` : `start of your conversation with ${conv.name}`;
+}
+
+function items(conv: Conversation, width: number, nick: string, withPending: boolean): Items {
+  const entries =
+    withPending && conv.pending.length > 0
+      ? [...conv.entries, ...conv.pending.map((p) => pendingEntry(p, nick))]
+      : conv.entries;
+  const header: Line[] = [
+    { key: `${conv.id}:header`, segments: [{ text: `-- ${headerText(conv)} --`, dim: true }] },
+  ];
+  return { n: entries.length, lines: (i) => (i < 0 ? header : entryLines(entries[i]!, width)) };
+}
+
+/** The rows to show for `conv` in a pane of `width` x `height` cells. */
+export function visibleLines(conv: Conversation, width: number, height: number, nick: string): View {
+  const list = items(conv, width, nick, conv.scroll === null);
+  if (height <= 0) return { lines: [], atTop: false };
+  const anchor = conv.scroll ?? { below: 0, skip: 0 };
+  const chunks: (readonly Line[])[] = [];
+  let count = 0;
+  let i = Math.max(-1, list.n - 1 - anchor.below);
+  let first = true;
+  while (i >= -1 && count < height) {
+    let rows = list.lines(i);
+    if (first && i === list.n - 1 - anchor.below)
+      rows = rows.slice(0, Math.max(0, rows.length - anchor.skip));
+    first = false;
+    chunks.push(rows);
+    count += rows.length;
+    i--;
+  }
+  if (count < height && conv.scroll !== null) return fromTop(list, height);
+  const lines = chunks.reverse().flat().slice(-height);
+  return { lines, atTop: i < -1 && lines[0]?.key === `${conv.id}:header` };
+}
+
+function fromTop(list: Items, height: number): View {
+  const lines: Line[] = [];
+  for (let i = -1; i < list.n && lines.length < height; i++) lines.push(...list.lines(i));
+  return { lines: lines.slice(0, height), atTop: true };
+}
+
+/**
+ * Where the view ends up after scrolling `delta` rows (positive: up, towards older messages),
+ * clamped so the pane never scrolls past the header nor shows less than a full page. Returns
+ * null when that is the live bottom.
+ */
+export function scrollBy(
+  conv: Conversation,
+  width: number,
+  height: number,
+  delta: number,
+  nick: string,
+): ScrollAnchor | null {
+  const list = items(conv, width, nick, false);
+  const count = (i: number) => list.lines(i).length;
+  const anchor = conv.scroll ?? { below: 0, skip: 0 };
+  let offset = anchor.skip;
+  for (let j = Math.max(0, list.n - anchor.below); j < list.n; j++) offset += count(j);
+  const target = Math.max(0, offset + delta);
+  if (target === 0) return null;
+  let i = list.n - 1;
+  let rest = target;
+  while (i >= -1) {
+    const c = count(i);
+    if (rest < c) break;
+    rest -= c;
+    i--;
+  }
+  if (i < -1) return topAnchor(list, height);
+  let above = count(i) - rest;
+  for (let j = i - 1; above < height && j >= -1; j--) above += count(j);
+  if (above < height) return topAnchor(list, height);
+  return { below: list.n - 1 - i, skip: rest };
+}
+
+/** The anchor that puts the header on the pane's first row, or null when everything fits. */
+function topAnchor(list: Items, height: number): ScrollAnchor | null {
+  let rows = 0;
+  for (let i = -1; i < list.n; i++) {
+    const c = list.lines(i).length;
+    if (rows + c >= height) {
+      const skip = rows + c - height;
+      return i === list.n - 1 && skip === 0 ? null : { below: list.n - 1 - i, skip };
+    }
+    rows += c;
+  }
+  return null;
+}

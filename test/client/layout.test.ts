@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { newConversation } from '../../src/client/state/conversations.js';
+import type { Conversation, Entry } from '../../src/client/state/types.js';
+import { entryLines } from '../../src/client/tui/layout/entry-lines.js';
+import { scrollBy, visibleLines } from '../../src/client/tui/layout/viewport.js';
+import { cellWidth, hardWrap, wrapCells } from '../../src/client/tui/layout/wrap.js';
+import { nickColor } from '../../src/client/tui/nick-color.js';
+
+describe('wrapCells', () => {
+  it.each([
+    ['short text stays one line', 'hello world', 20, ['hello world']],
+    ['wraps at word boundaries', 'hello big world', 10, ['hello big', 'world']],
+    ['drops the space at the wrap point', 'aaaa bbbb', 4, ['aaaa', 'bbbb']],
+    ['breaks a word longer than a line', 'abcdefghij', 4, ['abcd', 'efgh', 'ij']],
+    ['CJK takes two cells each', '漢字漢字漢字', 5, ['漢字', '漢字', '漢字']],
+    ['emoji take two cells and never split', '👍🏽👍🏽👍🏽', 4, ['👍🏽👍🏽', '👍🏽']],
+    ['a ZWJ family is one grapheme', 'ab👨‍👩‍👧cd', 4, ['ab👨‍👩‍👧', 'cd']],
+    ['newlines start new lines', 'one\ntwo', 20, ['one', 'two']],
+    ['an empty text is one empty line', '', 10, ['']],
+  ])('%s', (_name, text, width, expected) => {
+    const lines = wrapCells(text, width);
+    expect(lines).toEqual(expected);
+    for (const line of lines) expect(cellWidth(line)).toBeLessThanOrEqual(width);
+  });
+
+  it('uses a different width after the first line', () => {
+    expect(wrapCells('aa bb cc dd', 5, 2)).toEqual(['aa bb', 'cc', 'dd']);
+  });
+
+  it('keeps every character when hard-wrapping the input line', () => {
+    const text = 'ab  漢字\ncd';
+    const rows = hardWrap(text, 4);
+    expect(rows.map((r) => text.slice(r.start, r.end))).toEqual(['ab  ', '漢字', 'cd']);
+  });
+});
+
+const message = (seq: number, text = `message ${seq}`, nick = 'bob'): Entry => ({
+  kind: 'message',
+  key: `m${seq}`,
+  seq,
+  ts: 0,
+  nick,
+  text,
+  self: false,
+  mention: false,
+});
+
+function room(count: number, extra: Partial<Conversation> = {}): Conversation {
+  const entries = Array.from({ length: count }, (_, i) => message(i + 1));
+  return {
+    ...newConversation('lobby', 'room', 'lobby'),
+    entries,
+    newestSeq: count,
+    oldestSeq: count ? 1 : 0,
+    ...extra,
+  };
+}
+
+const text = (lines: readonly { segments: readonly { text: string }[] }[]) =>
+  lines.map((l) => l.segments.map((s) => s.text).join(''));
+
+describe('entry lines', () => {
+  it('hangs continuation lines under the text and fits the width', () => {
+    const lines = text(entryLines(message(1, 'one two three four five six seven', 'al'), 30));
+    expect(lines[0]).toMatch(/^\d\d:\d\d <al> one two three four$/);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^ {11}\S/);
+    for (const l of lines) expect(cellWidth(l)).toBeLessThanOrEqual(30);
+  });
+
+  it('gives a nick the same colour every time, case-insensitively', () => {
+    expect(nickColor('Alice')).toBe(nickColor('alice'));
+    expect(new Set(['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map(nickColor)).size).toBeGreaterThan(
+      2,
+    );
+  });
+});
+
+describe('viewport', () => {
+  it('shows only the last rows that fit, live at the bottom', () => {
+    const view = visibleLines(room(10_000), 80, 5, 'alice');
+    expect(view.lines).toHaveLength(5);
+    expect(text(view.lines).at(-1)).toMatch(/message 10000$/);
+    expect(view.atTop).toBe(false);
+  });
+
+  it('shows the header on top of a short conversation', () => {
+    const view = visibleLines(room(2), 80, 5, 'alice');
+    expect(text(view.lines)[0]).toBe('-- start of #lobby --');
+    expect(view.atTop).toBe(true);
+  });
+
+  it('scrolls up a page, then back down to live', () => {
+    const conv = room(100);
+    const up = scrollBy(conv, 80, 10, 9, 'alice');
+    expect(up).toEqual({ below: 9, skip: 0 });
+    const view = visibleLines({ ...conv, scroll: up }, 80, 10, 'alice');
+    expect(text(view.lines).at(-1)).toMatch(/message 91$/);
+    expect(scrollBy({ ...conv, scroll: up }, 80, 10, -9, 'alice')).toBeNull();
+  });
+
+  it('stops at the header and reports the top', () => {
+    const conv = room(30);
+    const anchor = scrollBy(conv, 80, 10, 1_000, 'alice');
+    const view = visibleLines({ ...conv, scroll: anchor }, 80, 10, 'alice');
+    expect(view.atTop).toBe(true);
+    expect(text(view.lines)[0]).toMatch(/start of #lobby/);
+    expect(view.lines).toHaveLength(10);
+    expect(scrollBy({ ...conv, scroll: anchor }, 80, 10, 5, 'alice')).toEqual(anchor);
+  });
+
+  it('does not scroll when everything fits', () => {
+    expect(scrollBy(room(3), 80, 10, 5, 'alice')).toBeNull();
+  });
+
+  it('scrolls by rows inside a long multi-line message', () => {
+    const long: Entry = { ...message(2), text: Array.from({ length: 20 }, (_, i) => `row ${i}`).join('\n') };
+    const conv = { ...room(1), entries: [message(1), long, message(3)] };
+    const anchor = scrollBy(conv, 80, 5, 3, 'alice');
+    expect(anchor).toEqual({ below: 1, skip: 2 });
+    expect(text(visibleLines({ ...conv, scroll: anchor }, 80, 5, 'alice').lines).at(-1)).toMatch(/row 17$/);
+  });
+
+  it('shows unacknowledged messages dimmed at the bottom while live', () => {
+    const conv = room(3, { pending: [{ clientMsgId: 'c1', text: 'on its way', ts: 0 }] });
+    const last = visibleLines(conv, 80, 5, 'alice').lines.at(-1)!;
+    expect(text([last])[0]).toMatch(/<alice> on its way$/);
+    expect(last.segments.at(-1)).toMatchObject({ dim: true });
+  });
+});
