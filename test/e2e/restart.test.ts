@@ -150,6 +150,9 @@ describe('chat serve --data-dir across a restart', () => {
     expect(payloadOf(bare, 'error').code).toBe('nick_registered');
     const caseFold = await client.request('hello', { user_name: 'carol' });
     expect(payloadOf(caseFold, 'error').code).toBe('nick_registered');
+    // join and create_room carry no password, so they cannot bind a registered nick either.
+    const viaJoin = await client.request('join', { room_id: 'lobby', user_name: 'Carol' });
+    expect(payloadOf(viaJoin, 'error').code).toBe('nick_registered');
     const wrong = await client.request('hello', { user_name: 'Carol', password: 'wrong horse' });
     expect(payloadOf(wrong, 'error').code).toBe('nick_registered');
     const right = payloadOf(
