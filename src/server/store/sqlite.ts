@@ -62,6 +62,8 @@ const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  /** Held open for the store's lifetime: the exclusive lock on `<path>-lock` (see {@link lockDataFile}). */
+  private readonly lock: Database.Database | undefined;
   private readonly batch: boolean;
   private readonly retain: number | undefined;
   private readonly stmt: Statements;
@@ -75,8 +77,16 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.batch = options.batch ?? true;
     this.retain = options.retainPerRoom;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { timeout: 5000 });
+    if (options.path !== ':memory:') {
+      mkdirSync(dirname(options.path), { recursive: true });
+      this.lock = lockDataFile(options.path);
+    }
+    try {
+      this.db = new Database(options.path, { timeout: 5000 });
+    } catch (err) {
+      this.lock?.close();
+      throw err;
+    }
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -84,6 +94,7 @@ export class SqliteStore implements Store {
       migrate(this.db);
     } catch (err) {
       this.db.close();
+      this.lock?.close();
       throw err;
     }
     this.stmt = prepareStatements(this.db);
@@ -180,6 +191,7 @@ export class SqliteStore implements Store {
       try {
         this.flush();
         this.db.close();
+        this.lock?.close();
         this.closing = Promise.resolve();
       } catch (err) {
         this.closing = Promise.reject(err);
@@ -248,6 +260,28 @@ export class SqliteStore implements Store {
     if (this.retain !== undefined) {
       for (const [roomId, seq] of maxSeq) this.stmt.prune.run(roomId, seq - this.retain);
     }
+  }
+}
+
+/**
+ * Takes an exclusive SQLite lock on `<path>-lock` and keeps it until the returned connection is
+ * closed. A second server (or store) on the same file would assign the same seqs and fail every
+ * append with a constraint error, so it is refused at once instead. The lock is the kernel's: a
+ * crashed process leaves nothing to clean up. A separate file keeps `chat.db` itself readable by
+ * `sqlite3` and backup tools while the server runs.
+ */
+function lockDataFile(path: string): Database.Database {
+  const lock = new Database(`${path}-lock`, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (err) {
+    lock.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new Error(`${path} is in use by another chat server; stop it or choose another --data-dir`);
+    }
+    throw err;
   }
 }
 
