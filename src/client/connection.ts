@@ -236,6 +236,18 @@ export class WsChatConnection implements ChatConnection {
       case 'history':
         for (const m of event.payload.messages) this.seen(event.payload.room_id, m.seq);
         break;
+      case 'joined': {
+        const last = this.rooms.get(event.payload.room_id);
+        if (last !== undefined && event.payload.last_seq < last) {
+          // The server lost this room's history (restarted without storage) and its seq starts
+          // over, so our since_seq means nothing: forget it and join again for the latest page.
+          this.rooms.set(event.payload.room_id, undefined);
+          this.emit({ kind: 'event', event });
+          this.write({ type: 'join', payload: { room_id: event.payload.room_id } }, this.nextRef());
+          return;
+        }
+        break;
+      }
       case 'error':
         // A refused chat message is not retried: the user sees why.
         if (event.ref !== undefined) this.outbox.delete(String(event.ref));

@@ -171,6 +171,27 @@ describe('WsChatConnection against the real server', () => {
     bob.ws.close();
   });
 
+  it('after a restart that lost the history, it resumes from the new seq 1', async () => {
+    const { rec } = connectAs('alice');
+    let bob = await rawClient(server.url, 'bob');
+    for (let i = 1; i <= 3; i++) bob.send('message', { room_id: 'lobby', message: `old ${i}` });
+    await until('3 old messages', () => rec.messages('lobby').length === 3);
+    bob.ws.close();
+    const port = server.port;
+    await server.close();
+    server = await startServer({ host: '127.0.0.1', port, memory: true, logLevel: 'silent' });
+    await until('welcomed again', () => rec.events().filter((e) => e.type === 'welcome').length === 2);
+    bob = await rawClient(server.url, 'bob');
+    bob.send('message', { room_id: 'lobby', message: 'new 1' });
+    await until('the new message', () => rec.messages('lobby').some((m) => m.message === 'new 1'));
+    expect(rec.messages('lobby').find((m) => m.message === 'new 1')?.seq).toBe(1);
+    // Its next resume asks from the new history, not the old seq.
+    proxy.dropAll();
+    bob.send('message', { room_id: 'lobby', message: 'new 2' });
+    await until('new 2 after another drop', () => rec.messages('lobby').some((m) => m.message === 'new 2'));
+    bob.ws.close();
+  });
+
   it('a silent link is declared dead and replaced', async () => {
     const { rec } = connectAs('alice', { pingIntervalMs: 30, deadAfterMs: 200 });
     await until('connected', () => rec.statuses().includes('connected'));

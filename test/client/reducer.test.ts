@@ -219,6 +219,55 @@ describe('dedupe and ordering by seq', () => {
   });
 });
 
+describe('a server that lost its history', () => {
+  it('keeps the old messages above a notice and accepts seq 1 again', () => {
+    let s = run(
+      [
+        server(
+          ev('history', {
+            room_id: 'lobby',
+            messages: [1, 2, 3].map((n) => msg('lobby', n, 'bob', `old ${n}`)),
+            has_more: false,
+          }),
+        ),
+      ],
+      twoRooms(),
+    );
+    s = run(
+      [
+        server(joined('lobby', ['alice'], 0)),
+        server(ev('history', { room_id: 'lobby', messages: [], has_more: false, recovered: true })),
+      ],
+      s,
+    );
+    s = run(
+      [
+        server(ev('message', { ...msg('lobby', 1, 'bob', 'new 1'), id: 'x1' })),
+        server(ev('message', { ...msg('lobby', 1, 'bob', 'new 1'), id: 'x1' })),
+      ],
+      s,
+    );
+    s = reducer(
+      s,
+      server(
+        ev('history', {
+          room_id: 'lobby',
+          messages: [{ ...msg('lobby', 1, 'bob', 'new 1'), id: 'x1' }],
+          has_more: false,
+        }),
+      ),
+    );
+    expect(texts(conv(s, 'lobby'))).toEqual([
+      'bob:old 1',
+      'bob:old 2',
+      'bob:old 3',
+      '* the server restarted without its history; the messages above are from before',
+      'bob:new 1',
+    ]);
+    expect(new Set(conv(s, 'lobby').entries.map((e) => e.key)).size).toBe(5);
+  });
+});
+
 describe('history paging', () => {
   it.each([
     ['join history sets has_more', false, true, true],

@@ -11,6 +11,7 @@ export function newConversation(id: string, kind: 'room' | 'dm', name: string): 
     entries: [],
     newestSeq: 0,
     oldestSeq: 0,
+    epochStart: 0,
     hasMore: false,
     loadingOlder: false,
     members: [],
@@ -56,7 +57,8 @@ export function messageEntry(m: ChatMessage, me: string): Entry {
   const self = sameNick(m.user_name, me);
   return {
     kind: 'message',
-    key: `m${m.seq}`,
+    // Keyed by id, not seq: after a server restart without storage, seqs repeat but ids do not.
+    key: `m${m.id}`,
     seq: m.seq,
     ts: m.ts,
     nick: m.user_name,
@@ -134,7 +136,10 @@ export function mergeMessages(
     }
   }
   let next = conv;
-  if (older.length > 0) next = { ...next, entries: [...older, ...next.entries] };
+  if (older.length > 0) {
+    const at = next.epochStart;
+    next = { ...next, entries: [...next.entries.slice(0, at), ...older, ...next.entries.slice(at)] };
+  }
   next = appendEntries(state, next, newer, countUnread);
   const pending =
     pendingIds.size > 0 ? next.pending.filter((p) => !pendingIds.has(p.clientMsgId)) : next.pending;

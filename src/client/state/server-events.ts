@@ -20,7 +20,7 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
     case 'welcome':
       return { ...state, nick: event.payload.user_name, identified: true, nickPrompt: null };
     case 'joined':
-      return joined(state, event.payload);
+      return joined(state, event.payload, now);
     case 'history':
       return history(state, event.payload, now);
     case 'message':
@@ -97,10 +97,30 @@ function notices(
   return next;
 }
 
-function joined(state: ChatState, p: P<'joined'>): ChatState {
+function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
   const existing = state.conversations[p.room_id];
   let next: ChatState;
-  if (existing) {
+  if (existing && p.last_seq < existing.newestSeq) {
+    // The server forgot this room's history (a restart without storage): seq starts over.
+    const withNotice = addNotice(
+      state,
+      p.room_id,
+      'the server restarted without its history; the messages above are from before',
+      'error',
+      now,
+    );
+    const conv = withNotice.conversations[p.room_id]!;
+    next = putConversation(withNotice, {
+      ...conv,
+      name: p.room_name,
+      members: p.members,
+      joined: true,
+      newestSeq: 0,
+      oldestSeq: 0,
+      hasMore: false,
+      epochStart: conv.entries.length,
+    });
+  } else if (existing) {
     next = putConversation(state, { ...existing, name: p.room_name, members: p.members, joined: true });
   } else {
     next = addConversation(state, {

@@ -54,6 +54,12 @@ export interface Conversation {
   /** Highest and lowest seq held (0 when none): dedupe is "outside this range or drop". */
   newestSeq: number;
   oldestSeq: number;
+  /**
+   * Index of the first entry of the server's current history. Above it: messages from before a
+   * server restart that lost its history (seq started again at 1); they stay readable, but
+   * seq-based merging only ever looks below it.
+   */
+  epochStart: number;
   /** Older history exists on the server. */
   hasMore: boolean;
   loadingOlder: boolean;

@@ -8,8 +8,9 @@ export async function renderApp(connection: ChatConnection, nick: string): Promi
     // Ctrl+C is ours: quitting goes through the App so the terminal is restored in order.
     exitOnCtrlC: false,
     patchConsole: true,
-    // Rewrite only the rows that changed: no flicker, little output per keystroke.
-    incrementalRendering: true,
+    // Ink 6.8's incremental mode starts one row low when the frame ends in a newline (ours does:
+    // see screenLayout) and scrolls the screen; the standard mode redraws the frame in one write.
+    incrementalRendering: false,
     maxFps: 60,
   });
   await instance.waitUntilExit();
