@@ -85,7 +85,7 @@ export class Hub {
   }
 
   private makeRoom(id: string, name: string, createdBy: string, lastSeq: number): Room {
-    return new Room(id, name, createdBy, lastSeq, this.store, this.options.observer);
+    return new Room(id, name, createdBy, lastSeq, this.store, this.options.observer, this.options.onInternalError);
   }
 
   /** Registers a new connection and returns its session. */

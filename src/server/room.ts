@@ -59,6 +59,8 @@ export class Room {
     lastSeq: number,
     private readonly store: Store,
     private readonly observer: RoomObserver = {},
+    /** Told about every failure the room answers with internal_error (the hub logs them). */
+    private readonly onError: (err: unknown, context: string) => void = () => {},
   ) {
     this.lastSeq = lastSeq;
   }
@@ -122,8 +124,10 @@ export class Room {
     try {
       await fn();
     } catch (err) {
+      // The cause goes to the log, not to clients: it may name files, tables or constraints.
+      this.onError(err, `room ${this.id}: handling ${events.length} ${events[0]?.kind ?? 'event'} event(s)`);
       for (const e of events) {
-        if ('ref' in e) e.session.send('error', protocolError('internal_error', `room ${this.id}: ${(err as Error).message}`), e.ref);
+        if ('ref' in e) e.session.send('error', protocolError('internal_error'), e.ref);
       }
     }
   }
