@@ -1,0 +1,179 @@
+/**
+ * Issue 3 end to end: a real `chat serve` and two real `chat connect` in tmux. alice and bob
+ * chat in lobby, join a second room, switch by keys, watch unread counts, DM each other, then the
+ * server restarts on the same port and both clients reconnect by themselves.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasTmux, shellQuote, sidebarRow, Tmux } from '../client/tmux.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.url));
+const BUILT = existsSync(fileURLToPath(new URL('../../dist/client/main.js', import.meta.url)));
+const TMUX = hasTmux();
+
+if (!TMUX)
+  console.warn(
+    'test/e2e/tui.test.ts: skipped, tmux is not installed (CI installs it; locally: apt-get install tmux)',
+  );
+
+interface Serve {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `chat serve --memory` on `port` (0: any) and resolves once it printed its address. */
+function serve(port: number): Promise<Serve> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--memory', '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`chat serve did not start; stderr: ${err}`)), 15_000);
+    void exited.then(() => reject(new Error(`chat serve exited before listening; stderr: ${err}`)));
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      // The server's documented start line: "chat serving on http://H:P (WebSocket ws://H:P/ws)".
+      const m = /chat serving on http:\/\/\S+:(\d+) \(WebSocket/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        child,
+        port: Number(m[1]),
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    });
+  });
+}
+
+/** The client in a clean environment: no CI variables (Ink draws nothing when it sees them). */
+function connectCommand(port: number, nick: string): string {
+  const env = [
+    'env',
+    '-i',
+    `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+    `HOME=${process.env.HOME ?? '/tmp'}`,
+    'TERM=xterm-256color',
+    'LANG=C.UTF-8',
+  ];
+  const cmd = [...env, process.execPath, BIN, 'connect', '--port', String(port), '--nick', nick]
+    .map(shellQuote)
+    .join(' ');
+  // After the client exits, say how, and keep the pane open so the test can read the screen.
+  return `cd ${shellQuote(ROOT)} && ${cmd}; echo "chat exited with $?"; sleep 600`;
+}
+
+describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
+  const tmux = new Tmux();
+  let server: Serve;
+
+  beforeAll(async () => {
+    if (!BUILT) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    server = await serve(0);
+    tmux.start('alice', connectCommand(server.port, 'alice'));
+    tmux.start('bob', connectCommand(server.port, 'bob'));
+  });
+
+  afterAll(async () => {
+    tmux.killServer();
+    await server?.stop();
+  });
+
+  it(
+    'two people chat across rooms and DMs with the keyboard, and survive a server restart',
+    { timeout: 90_000 },
+    async () => {
+      // Both are in lobby and see each other.
+      await tmux.waitFor(
+        'alice',
+        /alice \| connected \| #lobby \(2 users\)/,
+        'alice connected with bob in lobby',
+      );
+      await tmux.waitFor('bob', /bob \| connected \| #lobby/, 'bob connected');
+
+      tmux.line('alice', 'hello from alice');
+      await tmux.waitFor('bob', '<alice> hello from alice', "alice's message at bob");
+      tmux.line('bob', 'hi alice, bob here');
+      await tmux.waitFor('alice', '<bob> hi alice, bob here', "bob's reply at alice");
+
+      // A second room: both join; /join switches to it.
+      tmux.line('alice', '/join dev');
+      await tmux.waitFor('alice', '#dev>', 'alice in dev');
+      tmux.line('bob', '/join dev');
+      await tmux.waitFor('bob', '#dev>', 'bob in dev');
+      await tmux.waitFor('alice', /#dev \(2 users\)/, 'bob counted in dev');
+
+      // alice goes back to lobby by key; bob talks in dev: an unread count, then a mention.
+      tmux.keys('alice', 'C-p');
+      await tmux.waitFor('alice', '#lobby>', 'alice back in lobby (Ctrl+P)');
+      tmux.line('bob', 'dev news');
+      await tmux.waitFor('alice', (s) => /^2 #dev +1$/.test(sidebarRow(s, '#dev')), 'an unread count on dev');
+      tmux.line('bob', 'alice: look at this');
+      let screen = await tmux.waitFor(
+        'alice',
+        (s) => /^2 #dev +2!$/.test(sidebarRow(s, '#dev')),
+        'a mention marker on dev',
+      );
+      expect(screen).not.toContain('dev news');
+
+      // Alt+2 jumps to dev: the messages are there and the count is gone.
+      tmux.keys('alice', 'M-2');
+      screen = await tmux.waitFor(
+        'alice',
+        (s) => s.includes('<bob> alice: look at this') && sidebarRow(s, '#dev') === '2 #dev',
+        'dev read',
+      );
+      expect(screen).toContain('<bob> dev news');
+      tmux.keys('alice', 'C-n');
+      await tmux.waitFor('alice', '#lobby>', 'Ctrl+N wraps around to lobby');
+
+      // DMs both ways.
+      tmux.line('alice', '/msg bob psst, a secret');
+      await tmux.waitFor('alice', '@bob>', "alice's DM window");
+      screen = await tmux.waitFor(
+        'bob',
+        (s) => /^3 @alice +1!$/.test(sidebarRow(s, '@alice')),
+        "the DM marker at bob's",
+      );
+      tmux.keys('bob', 'M-3');
+      await tmux.waitFor('bob', '<alice> psst, a secret', 'the DM at bob');
+      tmux.line('bob', 'secret received');
+      await tmux.waitFor('alice', '<bob> secret received', 'the DM reply at alice');
+
+      // The server restarts on the same port; both clients notice and come back by themselves.
+      const port = server.port;
+      await server.stop();
+      await tmux.waitFor('alice', /reconnecting|server: /, 'alice noticing the drop');
+      server = await serve(port);
+      await tmux.waitFor('alice', /alice \| connected \|/, 'alice reconnected', 20_000);
+      await tmux.waitFor('bob', /bob \| connected \|/, 'bob reconnected', 20_000);
+
+      // Rooms were rejoined: lobby chat works again, both ways.
+      tmux.keys('alice', 'M-1');
+      tmux.keys('bob', 'M-1');
+      await tmux.waitFor('alice', /#lobby \(2 users\)/, 'both back in lobby');
+      tmux.line('bob', 'back after the restart');
+      await tmux.waitFor('alice', '<bob> back after the restart', 'chat after the restart');
+      tmux.keys('alice', 'M-2');
+      await tmux.waitFor('alice', /#dev \(2 users\)/, 'dev rejoined too');
+
+      // Ctrl+C quits and gives the terminal back (the normal screen, not the chat frame).
+      tmux.keys('alice', 'C-c');
+      screen = await tmux.waitFor('alice', 'chat exited with 0', 'alice quitting');
+      expect(screen).not.toContain('Rooms');
+    },
+  );
+});
