@@ -242,7 +242,11 @@ describe('killed mid-stream, restarted, retrying what has no ack', () => {
         for (const [i, late] of writer.lateAcks) expect(retry.acks.get(i)).toEqual(late);
         // The watcher got each new message once and none of the re-acknowledged ones.
         // A ping's pong follows everything queued before it, so the predicate runs at least once.
-        await watcher.request('ping', null, () => watcher.broadcasts.some((m) => m.seq === TOTAL));
+        await watcher.request(
+          'ping',
+          null,
+          (m) => (lastSeq === TOTAL && m.type === 'pong') || watcher.broadcasts.some((b) => b.seq === TOTAL),
+        );
         expect(watcher.broadcasts.map((m) => m.seq)).toEqual(
           Array.from({ length: TOTAL - lastSeq }, (_, i) => lastSeq + i + 1),
         );
