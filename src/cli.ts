@@ -47,7 +47,7 @@ const HELP = `
     --url URL             load a running server instead (loopback only)
     --clients N           connections to open (hello + join)                default 1000
     --rooms N             rooms they spread over (client i joins room i % N)  default 1
-    --publishers N        clients that publish, spread over the rooms         default 1
+    --publishers N        clients that publish, spread over the rooms      default rate/4 (limit 5/s each)
     --rate N              msgs/s offered in total (0: connect only)          default 1000
     --duration S          seconds of publishing                               default 10
     --size N              characters per message                              default 100

@@ -39,8 +39,9 @@ export interface Progress {
   failed: number;
   sent: number;
   deliveries: number;
-  /** Deliveries in the last second. */
+  /** Deliveries in the last second, and their latency. */
   deliveriesLastS: number;
+  p50Ms: number;
   p99Ms: number;
   errors: number;
   disconnects: number;
@@ -76,6 +77,8 @@ export interface LoadResult {
   window_s: number;
   /** Send to arrival, at every member. */
   latency_ms: LatencySummary;
+  /** CPU this loader process used over the window, percent of one core (near 100: it is the bottleneck). */
+  loader_cpu_percent: number;
   /** Send to the publisher's own copy (the server acknowledges by echoing the stored message). */
   ack_latency_ms: LatencySummary;
   errors: number;
@@ -115,6 +118,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const clients: (BenchClient | undefined)[] = new Array<BenchClient | undefined>(o.clients);
   const latency = new Histogram();
   const ack = new Histogram();
+  /** The last second only, for the progress line. */
+  const recent = new Histogram();
   const errorCodes: Record<string, number> = {};
   const disconnectReasons: Record<string, number> = {};
   const connectFailures: Record<string, number> = {};
@@ -138,12 +143,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
             if (stopped) return;
             deliveries++;
             latency.record(us);
+            recent.record(us);
             ack.record(us);
           }
         : (us) => {
             if (stopped) return;
             deliveries++;
             latency.record(us);
+            recent.record(us);
           },
       activity: () => {
         lastActivity = Date.now();
@@ -172,11 +179,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       sent,
       deliveries,
       deliveriesLastS: deliveries - lastDeliveries,
-      p99Ms: Math.round(latency.percentile(99)) / 1000,
+      p50Ms: Math.round(recent.percentile(50)) / 1000,
+      p99Ms: Math.round(recent.percentile(99)) / 1000,
       errors,
       disconnects,
     };
     lastDeliveries = deliveries;
+    recent.reset();
     o.onProgress?.(p);
   }, 1000);
 
@@ -224,6 +233,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     const total = o.rate > 0 && publishers.length > 0 ? Math.round(o.rate * o.durationS) : 0;
     const t0 = nowUs();
+    const cpu0 = process.cpuUsage();
     if (total > 0) {
       await new Promise<void>((resolve) => {
         const tick = setInterval(() => {
@@ -256,6 +266,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     if (deliveries !== lastCount) lastChange = nowUs();
     const windowS = total > 0 ? Math.max(o.durationS, (lastChange - t0) / 1e6) : 0;
+    const cpu = process.cpuUsage(cpu0);
+    const loaderCpuPercent = Math.round(((cpu.user + cpu.system) / Math.max(1, nowUs() - t0)) * 100);
     await o.onDone?.();
     stopped = true;
 
@@ -274,6 +286,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       deliveries_per_s: windowS > 0 ? Math.round(deliveries / windowS) : 0,
       window_s: Math.round(windowS * 1000) / 1000,
       latency_ms: summary(latency),
+      loader_cpu_percent: loaderCpuPercent,
       ack_latency_ms: summary(ack),
       errors,
       error_codes: errorCodes,

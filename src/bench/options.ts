@@ -16,6 +16,9 @@ export interface BenchOptions {
 /** Above this many connections to one address the loader uses several source addresses. */
 export const CONNECTIONS_PER_SOURCE = 20_000;
 
+/** Messages per second one default publisher sends (the server allows 5 per connection by default). */
+export const PER_PUBLISHER_RATE = 4;
+
 export const BENCH_DEFAULTS = {
   clients: 1000,
   rooms: 1,
@@ -57,7 +60,13 @@ export function isLoopbackHost(host: string): boolean {
 export function parseBenchOptions(flags: Record<string, unknown>): BenchOptions {
   const clients = numberFlag(flags, 'clients');
   const rooms = numberFlag(flags, 'rooms');
-  const publishers = numberFlag(flags, 'publishers');
+  const rate = numberFlag(flags, 'rate');
+  // By default enough publishers that each stays under the server's default per-connection limit
+  // (5 msgs/s after a burst of 10): a benchmark should measure fan-out, not the flood guard.
+  const publishers =
+    flags.publishers === undefined
+      ? Math.min(clients, Math.max(1, Math.ceil(rate / PER_PUBLISHER_RATE)))
+      : numberFlag(flags, 'publishers');
   if (rooms > clients) throw new Error(`--rooms (${rooms}) cannot exceed --clients (${clients})`);
   if (publishers > clients)
     throw new Error(`--publishers (${publishers}) cannot exceed --clients (${clients})`);
@@ -83,7 +92,7 @@ export function parseBenchOptions(flags: Record<string, unknown>): BenchOptions 
     clients,
     rooms,
     publishers,
-    rate: numberFlag(flags, 'rate'),
+    rate,
     durationS: numberFlag(flags, 'duration'),
     size: numberFlag(flags, 'size'),
     json: flags.json === true,

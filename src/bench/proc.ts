@@ -37,3 +37,21 @@ export function openFileLimit(): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * CPU time every process on the machine has used (user + nice + system + irq + softirq + steal
+ * from /proc/stat), in microseconds summed over cores; undefined off Linux. Against the server's
+ * and the loader's own time it shows how much else was running during a measurement.
+ */
+export function machineBusyMicros(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (
+      (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1e6) /
+      CLK_TCK
+    );
+  } catch {
+    return undefined;
+  }
+}

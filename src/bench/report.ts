@@ -1,25 +1,16 @@
 import type { LatencySummary, LoadResult, Progress } from './loader.js';
+import type { ServerFigures } from './measure.js';
 
-/** What `chat bench` learned about the server process (only when it started it). */
-export interface ServerFigures {
+/** Where the server came from, and what was measured of it. */
+export interface BenchServer extends ServerFigures {
   url: string;
   /** 'started' when chat bench ran it as a child, 'external' for --url. */
   origin: 'started' | 'external';
-  pid?: number;
   store?: 'memory' | 'sqlite';
-  /** Server CPU (user + system) over the publish window, µs. */
-  cpu_us?: number;
-  cpu_us_per_delivery?: number;
-  /** CPU time over wall time of the window, percent of one core. */
-  cpu_percent?: number;
-  rss_kib_idle?: number;
-  rss_kib_connected?: number;
-  rss_bytes_per_connection?: number;
-  rss_kib_end?: number;
 }
 
 export interface BenchReport extends LoadResult {
-  server: ServerFigures;
+  server: BenchServer;
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -56,6 +47,10 @@ export function formatReport(r: BenchReport): string {
   ]);
   lines.push(['latency ms', ms(r.latency_ms)]);
   lines.push(['ack latency ms', ms(r.ack_latency_ms)]);
+  lines.push([
+    'loader CPU',
+    `${r.loader_cpu_percent}% of a core${r.loader_cpu_percent >= 90 ? ' (saturated: latency includes the loader)' : ''}`,
+  ]);
   if (s.cpu_us_per_delivery !== undefined) {
     lines.push([
       'server CPU',
@@ -63,9 +58,16 @@ export function formatReport(r: BenchReport): string {
     ]);
   }
   if (s.rss_bytes_per_connection !== undefined) {
+    const mib = (kib: number | undefined): string => ((kib ?? 0) / 1024).toFixed(1);
     lines.push([
       'server RSS',
-      `${int((s.rss_kib_idle ?? 0) / 1024)} MiB idle, ${int((s.rss_kib_connected ?? 0) / 1024)} MiB connected (${int(s.rss_bytes_per_connection)} B per connection), ${int((s.rss_kib_end ?? 0) / 1024)} MiB at the end`,
+      `${mib(s.rss_kib_before)} MiB before, ${mib(s.rss_kib_connected)} MiB connected: ${int(s.rss_bytes_per_connection)} B per connection; ${mib(s.rss_kib_end)} MiB at the end`,
+    ]);
+  }
+  if (s.other_cpu_percent !== undefined) {
+    lines.push([
+      'other load',
+      `${s.other_cpu_percent}% of a core used by other processes during the window${s.other_cpu_percent >= 20 ? ' (latency is inflated)' : ''}`,
     ]);
   }
   lines.push(['errors', r.errors === 0 ? '0' : `${r.errors}: ${counts(r.error_codes)}`]);
@@ -83,6 +85,6 @@ export function formatProgress(p: Progress, clients: number): string {
   return (
     `[${p.elapsedS.toFixed(1).padStart(5)}s] ${p.phase.padEnd(7)} conn ${int(p.connected)}/${int(clients)}` +
     (p.failed ? ` (failed ${p.failed})` : '') +
-    `  sent ${int(p.sent)}  deliveries ${int(p.deliveries)} (+${int(p.deliveriesLastS)}/s)  p99 ${p.p99Ms} ms  errors ${p.errors}  disconnects ${p.disconnects}\n`
+    `  sent ${int(p.sent)}  deliveries ${int(p.deliveries)} (+${int(p.deliveriesLastS)}/s, p50 ${p.p50Ms} p99 ${p.p99Ms} ms)  errors ${p.errors}  disconnects ${p.disconnects}\n`
   );
 }
