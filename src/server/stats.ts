@@ -45,6 +45,9 @@ export class RateWindow {
   }
 }
 
+/** Sampling interval of the event-loop delay histogram. */
+const LAG_RESOLUTION_MS = 20;
+
 /** What `GET /stats` answers and the monitor logs. */
 export interface StatsSnapshot {
   uptime_s: number;
@@ -81,7 +84,7 @@ export class ServerStats implements RoomObserver {
 
   constructor(windowSeconds = 10) {
     this.window = new RateWindow(windowSeconds, this.startedAt);
-    this.lag = monitorEventLoopDelay({ resolution: 20 });
+    this.lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     this.lag.enable();
   }
 
@@ -105,7 +108,8 @@ export class ServerStats implements RoomObserver {
   snapshot(hub: Hub, now = Date.now()): StatsSnapshot {
     const { connections, users, rooms } = hub.snapshot();
     const total = Object.values(connections).reduce((a, b) => a + b, 0);
-    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    // The sampler records whole timer intervals: the lag is what exceeds the resolution.
+    const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - LAG_RESOLUTION_MS) * 100) / 100);
     return {
       uptime_s: Math.round((now - this.startedAt) / 1000),
       connections: { ...connections, total },

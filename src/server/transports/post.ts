@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeClientValue } from '../../protocol/codec.js';
 import type { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { ServerMessage } from '../../protocol/events.js';
+import { nickKey } from '../../protocol/nick.js';
 import type { ClientMessage } from '../../protocol/schema.js';
 import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
@@ -170,6 +171,8 @@ export function parsePostBody(
 export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   const replyTimeoutMs = options.replyTimeoutMs ?? 10_000;
+  /** The last post in line for each nick key. */
+  const turns = new Map<string, Promise<void>>();
 
   function fail(res: ServerResponse, error: ProtocolError): void {
     sendJson(res, STATUS[error.code] ?? 400, errorBody(error));
@@ -227,6 +230,15 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
     const address = req.socket.remoteAddress ?? 'unknown';
     const refusal = ctx.admission.admit(address);
     if (refusal) return sendJson(res, refusal.status, { error: refusal.code, message: refusal.message });
+    // Posts under one nick take turns: each holds the nick while it runs, and a script posting
+    // in parallel as `ci-bot` must not get 409 from itself.
+    const key = nickKey((hello.message.payload as { user_name: string }).user_name);
+    const before = turns.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const tail = before.then(() => mine);
+    turns.set(key, tail);
+    await before;
     const conn = new OneShotConnection(address);
     const session = hub.connect(conn);
     try {
@@ -241,6 +253,8 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
       // Not in any room, so nobody sees it leave; the nick is free again.
       hub.disconnect(session, { code: 'client_closed', message: 'post done' });
       ctx.admission.release(address);
+      done();
+      if (turns.get(key) === tail) turns.delete(key);
     }
   }
 

@@ -316,8 +316,9 @@ class TcpClient implements Connection {
     );
   }
 
+  /** Ends the session once the requests before it were handled (a `/register` then `/quit` gets its answer). */
   private quit(): void {
-    this.hub.disconnect(this.session, { code: 'client_closed', message: 'quit' });
+    this.session.run(() => this.hub.disconnect(this.session, { code: 'client_closed', message: 'quit' }));
   }
 
   /**

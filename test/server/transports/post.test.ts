@@ -1,0 +1,186 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../../src/protocol/events.js';
+import { startServer, type RunningServer } from '../../../src/server/server.js';
+import { parsePostBody } from '../../../src/server/transports/post.js';
+import { TestClient } from '../../helpers/ws-client.js';
+
+let server: RunningServer;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    memory: true,
+    logLevel: 'silent',
+    monitorIntervalMs: 0,
+  });
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server.close();
+});
+
+async function member(name: string, room = 'lobby'): Promise<TestClient> {
+  const ws = await TestClient.open(server.url);
+  clients.push(ws);
+  await ws.request('join', { room_id: room, user_name: name });
+  return ws;
+}
+
+const post = (
+  body: unknown,
+  headers: Record<string, string> = { 'Content-Type': 'application/json' },
+): Promise<Response> =>
+  fetch(`${server.httpUrl}/post`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+describe('POST /post', () => {
+  it('stores the message and answers 201 with it (id, seq), quietly: no join or leave notice', async () => {
+    const ws = await member('listener');
+    const res = await post({ username: 'Alice', content: 'Hello from terminal' });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ room_id: 'lobby', user_name: 'Alice', message: 'Hello from terminal' });
+    expect(typeof body.id).toBe('string');
+    expect(typeof body.seq).toBe('number');
+    const seen = await ws.next((m) => m.type === 'message' && m.payload.message === 'Hello from terminal');
+    expect(seen.payload).toEqual(body);
+    expect(ws.received.filter((m) => m.type === 'user_joined' || m.type === 'user_left')).toEqual([]);
+    // The one-shot session is gone and its nick free again.
+    expect(server.hub.snapshot().connections.http).toBe(0);
+    const alice = await TestClient.open(server.url);
+    clients.push(alice);
+    expect((await alice.request('hello', { user_name: 'alice' })).type).toBe('welcome');
+  });
+
+  it('posts to another room with "room", and cleans text like any message', async () => {
+    const ws = await member('devfan', 'dev');
+    const res = await post({ username: 'bot', content: 'build \x1b[32mgreen\x1b[0m', room: 'dev' });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ room_id: 'dev', message: 'build green' });
+    await ws.next((m) => m.type === 'message' && m.payload.message === 'build green');
+  });
+
+  it('reads the body as JSON whatever the content type (curl -d sends form encoding)', async () => {
+    const res = await post({ username: 'formy', content: 'no header' }, {});
+    expect(res.status).toBe(201);
+  });
+
+  it.each<[string, string | Record<string, unknown>, number, string]>([
+    ['bad JSON', '{"username": "x", ', 400, 'bad_json'],
+    ['a body that is no object', '[1,2]', 400, 'invalid_payload'],
+    ['a missing username', { content: 'x' }, 400, 'invalid_payload'],
+    ['a missing content', { username: 'x' }, 400, 'invalid_payload'],
+    ['a content that is no string', { username: 'x', content: 5 }, 400, 'invalid_payload'],
+    ['an empty content', { username: 'x', content: '   ' }, 400, 'empty_message'],
+    ['a too long content', { username: 'x', content: 'y'.repeat(4001) }, 400, 'message_too_long'],
+    ['a bad nick', { username: 'two words', content: 'x' }, 400, 'bad_nick'],
+    ['a bad room id', { username: 'x', content: 'x', room: 'a b' }, 400, 'bad_room_id'],
+    ['an unknown room', { username: 'x', content: 'x', room: 'nowhere' }, 404, 'no_such_room'],
+  ])('refuses %s with %i and a stable code', async (_name, body, status, code) => {
+    const res = await post(body);
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toMatchObject({ error: code, message: expect.any(String) });
+  });
+
+  it('answers 409 when the nick is held by somebody online', async () => {
+    await member('Taken');
+    const res = await post({ username: 'taken', content: 'impostor' });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ error: 'nick_taken' });
+  });
+
+  it('answers 403 for a registered nick without its password, 201 with it', async () => {
+    const owner = await member('owner');
+    await owner.request('register', { password: 'correct horse' });
+    owner.close();
+    await until(() => !isOnline('owner'));
+    expect((await post({ username: 'owner', content: 'x' })).status).toBe(403);
+    expect((await post({ username: 'owner', content: 'x', password: 'correct horse' })).status).toBe(201);
+  });
+
+  it('answers 413 for a body over 64 KiB, with or without Content-Length', async () => {
+    const big = JSON.stringify({ username: 'big', content: 'x'.repeat(70 * 1024) });
+    const res = await post(big);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: 'payload_too_large' });
+    // Chunked: no Content-Length, the limit is counted while reading.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${server.httpUrl}/post`,
+        { method: 'POST', headers: { 'Content-Type': 'application/json' } },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      for (let i = 0; i < 70; i++) req.write('x'.repeat(1024));
+      req.end();
+    });
+    expect(status).toBe(413);
+  });
+
+  it('lets parallel posts under one nick take turns instead of refusing each other', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => post({ username: 'ci-bot', content: `build ${i}` })),
+    );
+    expect(responses.map((r) => r.status)).toEqual(new Array(8).fill(201));
+  });
+
+  it('answers 405 to other methods', async () => {
+    const res = await fetch(`${server.httpUrl}/post`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+
+  it('keeps the room order: posts and WebSocket messages interleave by seq', async () => {
+    const ws = await member('orderly');
+    const acks = await Promise.all(
+      [1, 2, 3].map((i) =>
+        post({ username: `p${i}`, content: `post ${i}` }).then((r) => r.json() as Promise<{ seq: number }>),
+      ),
+    );
+    const seqs = acks.map((a) => a.seq).sort((a, b) => a - b);
+    expect(new Set(seqs).size).toBe(3);
+    const got = await ws.waitCount((m) => m.type === 'message' && m.payload.message.startsWith('post '), 3);
+    expect(got.map((m) => (m as Extract<ServerMessage, { type: 'message' }>).payload.seq)).toEqual(seqs);
+  });
+});
+
+function isOnline(name: string): boolean {
+  return [...server.hub.allSessions()].some((s) => s.nick === name);
+}
+
+/** Resolves once `check` holds, looking again after each turn of the event loop. */
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('parsePostBody', () => {
+  it('defaults the room and keeps an optional password', () => {
+    expect(parsePostBody('{"username":"a","content":"b"}', 'lobby')).toEqual({
+      ok: true,
+      username: 'a',
+      content: 'b',
+      room: 'lobby',
+    });
+    expect(parsePostBody('{"username":"a","content":"b","room":"r","password":"p"}', 'lobby')).toEqual({
+      ok: true,
+      username: 'a',
+      content: 'b',
+      room: 'r',
+      password: 'p',
+    });
+  });
+});
