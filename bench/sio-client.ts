@@ -34,8 +34,11 @@ export function socketioClientConnector(url: string): Connector {
         });
       });
       socket.on('message', (m: { message?: string }) => {
-        const sent = typeof m?.message === 'string' ? readStamp(m.message) : -1;
-        if (sent >= 0) events.delivery(nowUs() - sent);
+        if (typeof m?.message !== 'string') return;
+        const { sent, publisherId } = readStamp(m.message);
+        if (sent < 0) return;
+        events.delivery(nowUs() - sent);
+        if (publisherId === request.publisherId) events.ack(nowUs() - sent);
       });
       socket.on('connect_error', (err: Error) => {
         events.error('connect_error');

@@ -7,6 +7,8 @@
 export interface ClientEvents {
   /** A chat message of this run arrived; `latencyUs` is now minus its embedded send time. */
   delivery(latencyUs: number): void;
+  /** A publisher received its own message back: the server's acknowledgement. */
+  ack(latencyUs: number): void;
   /** A frame that was not a delivery (join storms, history): the loader waits for these to stop. */
   activity(): void;
   /** The server answered with an error frame. */
@@ -29,6 +31,8 @@ export interface ConnectRequest {
   roomId: string;
   /** Local source address (several let one host open more than ~28k connections to one port). */
   localAddress?: string;
+  /** Set on publishers: the id their messages carry in the stamp, to recognise their own. */
+  publisherId?: number;
   /** Gives up on the handshake + join after this long. */
   timeoutMs: number;
 }
@@ -36,7 +40,7 @@ export interface ConnectRequest {
 /** Opens a client and resolves once it is in its room. */
 export type Connector = (request: ConnectRequest, events: ClientEvents) => Promise<BenchClient>;
 
-/** Where a send timestamp sits in a message text: `#t=<µs>;`. */
+/** Where a send timestamp sits in a message text: `#t=<µs>.<publisher id>;`. */
 export const STAMP = '#t=';
 
 /** µs on the loader's monotonic clock; send and receive happen in this one process. */
@@ -45,15 +49,13 @@ export function nowUs(): number {
 }
 
 /** The text of one benchmark message: the stamp, padded with `x` to `size` characters. */
-export function stampedText(sentUs: number, size: number): string {
-  const head = `${STAMP}${sentUs};`;
+export function stampedText(sentUs: number, size: number, publisherId = 0): string {
+  const head = `${STAMP}${sentUs}.${publisherId};`;
   return head.length >= size ? head : head + 'x'.repeat(size - head.length);
 }
 
-/** Reads the send time back out of a message text, or -1. */
-export function readStamp(text: string): number {
-  const at = text.indexOf(STAMP);
-  if (at < 0) return -1;
-  const v = Number.parseInt(text.slice(at + STAMP.length), 10);
-  return Number.isFinite(v) ? v : -1;
+/** Reads the send time and publisher id back out of a message text; sent is -1 without a stamp. */
+export function readStamp(text: string): { sent: number; publisherId: number } {
+  const match = /#t=(\d+)\.(\d+);/.exec(text);
+  return match ? { sent: Number(match[1]), publisherId: Number(match[2]) } : { sent: -1, publisherId: -1 };
 }

@@ -136,22 +136,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const started = Date.now();
 
   const eventsFor = (i: number): ClientEvents => {
-    const publisher = i < o.publishers;
     return {
-      delivery: publisher
-        ? (us) => {
-            if (stopped) return;
-            deliveries++;
-            latency.record(us);
-            recent.record(us);
-            ack.record(us);
-          }
-        : (us) => {
-            if (stopped) return;
-            deliveries++;
-            latency.record(us);
-            recent.record(us);
-          },
+      delivery: (us) => {
+        if (stopped) return;
+        deliveries++;
+        latency.record(us);
+        recent.record(us);
+      },
+      ack: (us) => {
+        if (!stopped) ack.record(us);
+      },
       activity: () => {
         lastActivity = Date.now();
       },
@@ -202,6 +196,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
             {
               nick: `b${runId}-${i}`,
               roomId: roomIds[room]!,
+              ...(i < o.publishers ? { publisherId: i } : {}),
               timeoutMs: o.joinTimeoutMs ?? 30_000,
               ...(addrs.length > 0 ? { localAddress: addrs[i % addrs.length]! } : {}),
             },
@@ -226,10 +221,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
     // ---- publish: open loop at the offered rate ----
     phase = 'publish';
-    const publishers: { client: BenchClient; roomId: string; room: number }[] = [];
+    const publishers: { client: BenchClient; roomId: string; room: number; id: number }[] = [];
     for (let i = 0; i < Math.min(o.publishers, o.clients); i++) {
       const client = clients[i];
-      if (client) publishers.push({ client, roomId: roomIds[i % o.rooms]!, room: i % o.rooms });
+      if (client) publishers.push({ client, roomId: roomIds[i % o.rooms]!, room: i % o.rooms, id: i });
     }
     const total = o.rate > 0 && publishers.length > 0 ? Math.round(o.rate * o.durationS) : 0;
     const t0 = nowUs();
@@ -241,7 +236,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           const due = Math.min(total, Math.floor((o.rate * (now - t0)) / 1e6));
           for (; sent < due; sent++) {
             const p = publishers[sent % publishers.length]!;
-            p.client.publish(p.roomId, stampedText(now, o.size));
+            p.client.publish(p.roomId, stampedText(now, o.size, p.id));
             expected += members[p.room]!;
           }
           if (sent >= total) {

@@ -63,9 +63,15 @@ class RawClient implements BenchClient {
         buf.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0
       ) {
         const at = buf.indexOf(STAMP_BYTES, start);
-        const sent = at >= 0 && at < end ? readUint(buf, at + STAMP_BYTES.length, end) : -1;
-        // A message without our stamp is somebody else's chatter in the room: not counted.
-        if (sent >= 0) this.events.delivery(chunkUs - sent);
+        if (at < 0 || at >= end) return; // somebody else's chatter in the room: not counted
+        let i = at + STAMP_BYTES.length;
+        const sent = readUint(buf, i, end);
+        if (sent < 0) return;
+        this.events.delivery(chunkUs - sent);
+        if (this.request.publisherId !== undefined) {
+          while (i < end && buf[i] !== 0x2e) i++; // '.'
+          if (readUint(buf, i + 1, end) === this.request.publisherId) this.events.ack(chunkUs - sent);
+        }
         return;
       }
       this.control(buf.toString('utf8', start, end));
