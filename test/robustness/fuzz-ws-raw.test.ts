@@ -27,7 +27,7 @@ const MAX_PAYLOAD = 64 * 1024;
 type RawDraft =
   | { kind: 'data'; opcode: 1 | 2; payload: Buffer; cuts: number[]; randomMask: boolean }
   | { kind: 'ping'; payload: Buffer }
-  | { kind: 'violation'; name: string; frames: Buffer[]; code: number };
+  | { kind: 'violation'; name: string; frames: readonly Buffer[]; code: number };
 
 const bytes = (max: number): fc.Arbitrary<Buffer> =>
   fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a));
@@ -232,7 +232,7 @@ it(
     await fc.assert(
       fc.asyncProperty(fc.array(rawDraft, { minLength: BATCH, maxLength: BATCH }), async (drafts) => {
         const conns = await Promise.all(Array.from({ length: CONNS }, () => FuzzConn.open(chat.port, stats)));
-        const closers: { frames: Buffer[]; code: number }[] = [];
+        const closers: { frames: readonly Buffer[]; code: number }[] = [];
         const outgoing: Buffer[][] = conns.map(() => []);
         drafts.forEach((draft, i) => {
           const conn = conns[i % CONNS]!;

@@ -140,7 +140,7 @@ export class RawWs {
   }
 
   /** Sends several already-encoded frames in one write. */
-  writeMany(frames: Buffer[]): boolean {
+  writeMany(frames: readonly Buffer[]): boolean {
     return this.socket.write(Buffer.concat(frames));
   }
 
