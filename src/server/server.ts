@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Hub } from './hub.js';
 import { Admission, DEFAULT_EXEMPT } from './limits/admission.js';
 import { originAllowed } from './limits/origin.js';
@@ -138,7 +138,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     onClose: (session) => admission.release(session.conn.remoteAddress),
   });
-  http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket as import('node:net').Socket, head));
+  http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket as Socket, head));
   http.on('clientError', (_err, socket) => socket.destroy());
 
   const host = options.host ?? '0.0.0.0';
