@@ -40,6 +40,8 @@ export interface ServerEventPayloads {
     server_version: string;
     default_room: string;
     registered: boolean;
+    /** Secret; send it in `hello` after a reconnect to take the nick over from the old connection. */
+    resume_token?: string;
     limits: { max_message_chars: number; max_nick_chars: number; max_history_page: number };
   };
   room_created: { room_id: string; room_name: string; created_by: string };

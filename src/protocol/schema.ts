@@ -13,7 +13,13 @@ const optionalUser = {
 const seq = z.number().int().nonnegative();
 
 export const requestSchemas = {
-  hello: z.object({ user_name: z.string(), password: z.string().optional(), user_id: z.string().max(256).optional() }),
+  hello: z.object({
+    user_name: z.string(),
+    password: z.string().optional(),
+    user_id: z.string().max(256).optional(),
+    /** The token from an earlier `welcome`: takes the nick over from a connection that died unnoticed. */
+    resume_token: z.string().max(64).optional(),
+  }),
   create_room: z.object({ room_id: roomId, room_name: z.string().optional(), ...optionalUser }),
   join: z.object({ room_id: roomId, since_seq: seq.optional(), ...optionalUser }),
   leave: z.object({ room_id: roomId }),

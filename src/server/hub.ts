@@ -4,6 +4,7 @@ import type { RoomSummary } from '../protocol/events.js';
 import { DEFAULT_ROOM, MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_NICK_CHARS } from '../protocol/limits.js';
 import { nickKey } from '../protocol/nick.js';
 import type { ClientMessage, RequestPayload, RequestType } from '../protocol/schema.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashPassword, verifyPassword } from './auth/password.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
 import { RateLimiter, type RateLimitOptions } from './limits/rate-limit.js';
@@ -11,6 +12,9 @@ import { runFilters, type MessageFilter } from './moderation/filters.js';
 import { Room, type RoomObserver } from './room.js';
 import { Session } from './session.js';
 import type { Store } from './store/store.js';
+
+/** Wrong passwords one connection may send before it is closed. */
+const MAX_PASSWORD_FAILURES = 3;
 
 /** The server version reported in `welcome`. */
 export const SERVER_VERSION = '0.1.0';
@@ -182,7 +186,7 @@ export class Hub {
   private readonly handlers: { [T in RequestType]: Handler<T> } = {
     hello: async (session, p, ref) => {
       if (session.identified) throw new RequestError('already_identified', `you are ${session.nick} already; use nick to rename`);
-      await this.bind(session, p.user_name, p.user_id, p.password);
+      await this.bind(session, p.user_name, p.user_id, p.password, p.resume_token);
       this.sendWelcome(session, ref);
     },
     create_room: async (session, p, ref) => {
@@ -354,26 +358,53 @@ export class Hub {
         server_version: SERVER_VERSION,
         default_room: this.defaultRoom,
         registered: session.registered,
+        resume_token: session.extra.resumeToken as string,
         limits: { max_message_chars: this.options.maxMessageChars, max_nick_chars: MAX_NICK_CHARS, max_history_page: MAX_HISTORY_PAGE },
       },
       ref,
     );
   }
 
+  /**
+   * True when `token` is the resume token the holder of a nick was given: the same person
+   * reconnecting after a dropped link, whose old connection the server has not noticed is dead.
+   */
+  private ownsGhost(holder: Session, token: string | undefined): boolean {
+    const expected = holder.extra.resumeToken as string | undefined;
+    if (token === undefined || expected === undefined || token.length !== expected.length) return false;
+    return timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+  }
+
   /** Binds a nick to the session, checking collisions and registration. */
-  private async bind(session: Session, userName: string, userId: string | undefined, password: string | undefined): Promise<void> {
+  private async bind(session: Session, userName: string, userId: string | undefined, password: string | undefined, resumeToken?: string): Promise<void> {
     const key = nickKey(userName);
     const holder = this.nicks.get(key);
-    if (holder && holder !== session) throw new RequestError('nick_taken', `${holder.nick} is online already; pick another nick`);
+    if (holder && holder !== session && !this.ownsGhost(holder, resumeToken)) {
+      throw new RequestError('nick_taken', `${holder.nick} is online already; pick another nick`);
+    }
     const user = await this.store.getUser(key);
-    if (user) {
+    if (user && !(holder && this.ownsGhost(holder, resumeToken) && holder.registered)) {
       if (password === undefined) throw new RequestError('nick_registered', `${user.user_name} is registered; send hello {user_name, password}`);
-      if (!(await verifyPassword(password, user.password_hash))) throw new RequestError('nick_registered', `wrong password for ${user.user_name}`);
+      if (!(await verifyPassword(password, user.password_hash))) {
+        // Each guess costs a full scrypt; a connection gets three before it is closed.
+        const failures = ((session.extra.passwordFailures as number | undefined) ?? 0) + 1;
+        session.extra.passwordFailures = failures;
+        if (failures >= MAX_PASSWORD_FAILURES) {
+          // After the error reply below has been queued, so the client reads why.
+          setImmediate(() => this.disconnect(session, { code: 'auth_failed', message: 'too many wrong passwords' }));
+          throw new RequestError('nick_registered', `wrong password for ${user.user_name}; too many attempts, disconnecting`);
+        }
+        throw new RequestError('nick_registered', `wrong password for ${user.user_name}`);
+      }
     }
     // The checks above may have waited; the nick could have been taken meanwhile.
     const now = this.nicks.get(key);
-    if (now && now !== session) throw new RequestError('nick_taken', `${now.nick} is online already; pick another nick`);
+    if (now && now !== session) {
+      if (!this.ownsGhost(now, resumeToken)) throw new RequestError('nick_taken', `${now.nick} is online already; pick another nick`);
+      this.disconnect(now, { code: 'replaced', message: 'you connected again from elsewhere' });
+    }
     if (session.closed) return;
+    session.extra.resumeToken = randomBytes(18).toString('base64url');
     this.nicks.set(key, session);
     clearTimeout(session.extra.identifyTimer as NodeJS.Timeout | undefined);
     session.nick = userName;

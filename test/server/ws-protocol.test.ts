@@ -261,3 +261,42 @@ describe('fan-out under concurrency', () => {
     }
   }, 90_000);
 });
+
+describe('reconnecting over a dead connection', () => {
+  it('a hello with the resume token takes the nick over from the old connection', async () => {
+    const old = await client();
+    const welcome = await old.hello('ghosty');
+    const token = (welcome.payload as { resume_token: string }).resume_token;
+    expect(token.length).toBeGreaterThan(16);
+    await old.request('join', { room_id: 'haunt' });
+    const watcher = await client();
+    await watcher.hello('ghostwatch');
+    await watcher.request('join', { room_id: 'haunt' });
+
+    const stranger = await client();
+    expect(await stranger.request('hello', { user_name: 'ghosty', resume_token: 'x'.repeat(token.length) })).toMatchObject({
+      payload: { code: 'nick_taken' },
+    });
+    const fresh = await client();
+    expect(await fresh.request('hello', { user_name: 'ghosty', resume_token: token })).toMatchObject({ type: 'welcome' });
+    await old.closedByServer();
+    const left = await watcher.next((m) => m.type === 'user_left' && m.payload.user_name === 'ghosty');
+    expect(left.payload).toMatchObject({ reason: 'replaced' });
+    // The token is single-use: the new session has its own.
+    const third = await client();
+    expect(await third.request('hello', { user_name: 'ghosty', resume_token: token })).toMatchObject({ payload: { code: 'nick_taken' } });
+  });
+
+  it('three wrong passwords close the connection', async () => {
+    const owner = await client();
+    await owner.hello('locked');
+    await owner.request('register', { password: 'correct horse' });
+    owner.close();
+    await owner.closedByServer();
+    const guesser = await client();
+    for (let i = 0; i < 3; i++) {
+      expect(await guesser.request('hello', { user_name: 'locked', password: `guess${i}xyz` })).toMatchObject({ payload: { code: 'nick_registered' } });
+    }
+    expect((await guesser.closedByServer()).reason).toMatch(/auth_failed/);
+  });
+});
