@@ -19,7 +19,8 @@ export class Outbound {
 
   /** A transport-specific rendering, built once per event by the first recipient of that kind. */
   render<T>(kind: string, build: (out: Outbound) => T): T {
-    if (this.renders.has(kind)) return this.renders.get(kind) as T;
+    const cached = this.renders.get(kind);
+    if (cached !== undefined) return cached as T;
     const value = build(this);
     this.renders.set(kind, value);
     return value;

@@ -20,7 +20,10 @@ export function frameText(text: string): Buffer {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
+const buildFrame = (out: Outbound): Buffer => frameText(out.text);
+
 /** The event's WebSocket frame, built once per event and shared by every WebSocket recipient. */
 export function wsFrameOf(out: Outbound): Buffer {
-  return out.render('ws', (o) => frameText(o.text));
+  // A module-level builder: no closure allocated per recipient.
+  return out.render('ws', buildFrame);
 }
