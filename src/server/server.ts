@@ -139,7 +139,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     onClose: (session) => admission.release(session.conn.remoteAddress),
   });
   http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket as Socket, head));
-  http.on('clientError', (_err, socket) => socket.destroy());
+  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Answer as Node does without a listener (431 for headers past the 16 KiB limit, 400 for
+    // other parse errors) so a client learns why; a socket mid-response is only dropped.
+    const busy = (socket as { _httpMessage?: unknown })._httpMessage;
+    if (!socket.writable || busy) return void socket.destroy();
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // HTTP sockets are half-open: a peer that never closes its side must not linger.
+    setTimeout(() => socket.destroy(), 2000).unref();
+  });
 
   const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
