@@ -2,7 +2,7 @@ import { protocolError, type ProtocolError } from './errors.js';
 import type { ServerMessage } from './events.js';
 import { MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_ROOM_NAME_CHARS, ROOM_ID_PATTERN } from './limits.js';
 import { checkNick } from './nick.js';
-import { sanitizeText } from './sanitize.js';
+import { isTerminalSafe, sanitizeText } from './sanitize.js';
 import { isRequestType, requestSchemas, type ClientMessage } from './schema.js';
 
 /** The result of decoding one client frame: a request, or an error to answer with (and its ref). */
@@ -63,7 +63,7 @@ export function decodeClientValue(raw: unknown, options: DecodeOptions = {}): De
   const fail = (error: ProtocolError): DecodeResult => (ref === undefined ? { ok: false, error } : { ok: false, error, ref });
   if (typeof frame.type !== 'string') return fail(protocolError('bad_frame', 'the frame has no string "type"'));
   const type = frame.type;
-  if (!isRequestType(type)) return fail(protocolError('unknown_type', `unknown type "${type.slice(0, 40)}"`));
+  if (!isRequestType(type)) return fail(protocolError('unknown_type', `unknown type "${sanitizeText(type).slice(0, 40)}"`));
   const parsed = requestSchemas[type].safeParse(frame.payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -124,6 +124,10 @@ function checkDomain(m: ClientMessage, maxChars: number): ProtocolError | undefi
     case 'message': {
       const bad = checkRoomId(m.payload.room_id);
       if (bad) return bad;
+      // The key travels in every member's copy of the message: no terminal control may ride along.
+      if (m.payload.client_msg_id !== undefined && !isTerminalSafe(m.payload.client_msg_id)) {
+        return protocolError('invalid_payload', 'message: client_msg_id: control, escape and bidi characters are not allowed');
+      }
       const text = checkText(m.payload.message, maxChars);
       if ('code' in text) return text;
       m.payload.message = text.text;

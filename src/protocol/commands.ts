@@ -3,6 +3,8 @@
  * commands exist, their arguments and their help, and both front ends parse through it.
  */
 
+import { sanitizeText } from './sanitize.js';
+
 /** A parsed slash command. */
 export type Command =
   | { name: 'join'; room: string }
@@ -144,7 +146,7 @@ export function parseLine(line: string): ParsedLine {
   const word = match?.[1] ?? '';
   const rest = match?.[2] ?? '';
   const name = lookupCommand(word);
-  if (!name) return { kind: 'error', message: `unknown command /${word.slice(0, 32)}; /help lists the commands` };
+  if (!name) return { kind: 'error', message: `unknown command /${sanitizeText(word).slice(0, 32)}; /help lists the commands` };
   const spec = COMMANDS[name];
   const args = rest.split(/\s+/).filter((a) => a.length > 0);
   const built = spec.build(args, rest);

@@ -3,6 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { decodeClientValue } from '../../protocol/codec.js';
 import { helpLines, parseLine, type Command } from '../../protocol/commands.js';
 import type { ServerMessage } from '../../protocol/events.js';
+import { sanitizeText } from '../../protocol/sanitize.js';
 import type { ClientMessage } from '../../protocol/schema.js';
 import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
@@ -182,7 +183,8 @@ class TcpClient implements Connection {
   }
 
   private info(...lines: string[]): void {
-    this.write(toWire(lines.map((l) => `*** ${l}`)));
+    // Notices may quote what the client typed; nothing it typed is echoed back as a control.
+    this.write(toWire(lines.map((l) => `*** ${sanitizeText(l)}`)));
   }
 
   // ---- input -------------------------------------------------------------------------------
