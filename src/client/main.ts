@@ -24,6 +24,9 @@ export async function runConnect(options: ConnectOptions): Promise<void> {
   // output, so clear them before Ink is loaded.
   delete process.env.CI;
   delete process.env.CONTINUOUS_INTEGRATION;
+  // React picks its build when first loaded; the development one records a performance entry
+  // per component render, which piles up and turns every keystroke into garbage collection.
+  process.env.NODE_ENV ??= 'production';
   const { renderApp } = await import('./tui/render-app.js');
 
   const nick = options.nick || process.env.USER || process.env.USERNAME || 'guest';
