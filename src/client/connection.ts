@@ -294,6 +294,8 @@ export class WsChatConnection implements ChatConnection {
       this.write({ type: 'join', payload }, this.nextRef());
     }
     for (const [id, out] of this.outbox) this.writeMessage(id, out.roomId, out.text);
+    // A first lag sample now, rather than one ping interval later.
+    this.write({ type: 'ping', payload: { ts: this.options.now() } }, undefined);
   }
 
   private seen(roomId: string, seq: number): void {

@@ -1,0 +1,180 @@
+/**
+ * Issue 4, the TUI side: a real `chat connect` in tmux loses its link (a TCP proxy cuts it and
+ * refuses it for a while), messages pass meanwhile, and when it is back they are on screen
+ * exactly once and in order. Then the same against a restart of a server that keeps its data.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../src/protocol/events.js';
+import { startProxy, type TcpProxy } from '../client/tcp-proxy.js';
+import { hasTmux, shellQuote, Tmux } from '../client/tmux.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'chat.js');
+const BUILT = existsSync(join(ROOT, 'dist', 'client', 'main.js'));
+const TMUX = hasTmux();
+
+if (!TMUX)
+  console.warn(
+    'test/e2e/tui-resume.test.ts: skipped, tmux is not installed (CI installs it; locally: apt-get install tmux)',
+  );
+
+interface Serve {
+  port: number;
+  stop(): Promise<void>;
+}
+
+function serve(port: number, dataDir: string): Promise<Serve> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      BIN,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`chat serve did not start; stderr: ${err}`)), 15_000);
+    void exited.then(() => reject(new Error(`chat serve exited before listening; stderr: ${err}`)));
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const m = /chat serving on http:\/\/\S+:(\d+) \(WebSocket/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        port: Number(m[1]),
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    });
+  });
+}
+
+/** bob, as a bare protocol client in lobby. */
+async function bob(port: number): Promise<{ say(text: string): void; close(): void }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  const inbox: ServerMessage[] = [];
+  ws.on('message', (d) => inbox.push(JSON.parse(d.toString()) as ServerMessage));
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ type: 'hello', payload: { user_name: 'bob' } }));
+  ws.send(JSON.stringify({ type: 'join', payload: { room_id: 'lobby' } }));
+  const deadline = Date.now() + 5_000;
+  while (!inbox.some((e) => e.type === 'joined')) {
+    if (Date.now() > deadline) throw new Error('bob could not join');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    say: (text) => ws.send(JSON.stringify({ type: 'message', payload: { room_id: 'lobby', message: text } })),
+    close: () => ws.close(),
+  };
+}
+
+const count = (screen: string, text: string) => screen.split(text).length - 1;
+
+describe.skipIf(!TMUX)('chat connect resumes with since_seq', () => {
+  const tmux = new Tmux();
+  const dataDir = mkdtempSync(join(tmpdir(), 'chat-tui-resume-'));
+  let server: Serve;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    if (!BUILT) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    server = await serve(0, dataDir);
+    proxy = await startProxy(server.port);
+    const env = [
+      'env',
+      '-i',
+      `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+      `HOME=${process.env.HOME ?? '/tmp'}`,
+      'TERM=xterm-256color',
+      'LANG=C.UTF-8',
+    ];
+    const cmd = [
+      ...env,
+      process.execPath,
+      BIN,
+      'connect',
+      '--url',
+      `ws://127.0.0.1:${proxy.port}/ws`,
+      '--nick',
+      'alice',
+    ]
+      .map(shellQuote)
+      .join(' ');
+    tmux.start('alice', `${cmd}; sleep 600`, 100, 30);
+  });
+
+  afterAll(async () => {
+    tmux.killServer();
+    await proxy?.close();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it(
+    'shows the messages sent while the link was down exactly once, in order',
+    { timeout: 60_000 },
+    async () => {
+      await tmux.waitFor('alice', /alice \| connected \| #lobby/, 'alice connected');
+      let b = await bob(server.port);
+      b.say('before the drop');
+      await tmux.waitFor('alice', '<bob> before the drop', 'the first message');
+
+      proxy.refuse(true);
+      proxy.dropAll();
+      await tmux.waitFor('alice', /reconnecting/, 'alice noticing the drop');
+      for (let i = 1; i <= 5; i++) b.say(`missed ${i}`);
+      tmux.line('alice', 'typed while offline');
+      await tmux.waitFor('alice', '<alice> typed while offline', 'the pending line');
+      proxy.refuse(false);
+
+      let screen = await tmux.waitFor(
+        'alice',
+        (s) => s.includes('<bob> missed 5') && /alice \| connected/.test(s),
+        'the missed messages',
+        20_000,
+      );
+      const order = ['before the drop', 'missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5'].map((t) =>
+        screen.indexOf(`<bob> ${t}`),
+      );
+      expect(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
+      for (let i = 1; i <= 5; i++) expect(count(screen, `missed ${i}`)).toBe(1);
+      expect(count(screen, 'typed while offline')).toBe(1);
+
+      // A restart of a server that keeps its data: seq continues, nothing is shown twice.
+      b.close();
+      await server.stop();
+      await tmux.waitFor('alice', /reconnecting/, 'alice noticing the restart');
+      server = await serve(server.port, dataDir);
+      await tmux.waitFor('alice', /alice \| connected/, 'alice back', 20_000);
+      b = await bob(server.port);
+      b.say('after the restart');
+      screen = await tmux.waitFor('alice', '<bob> after the restart', 'a message after the restart');
+      for (const text of ['before the drop', 'missed 3', 'typed while offline'])
+        expect(count(screen, text)).toBe(1);
+      expect(screen).not.toContain('without its history');
+      b.close();
+    },
+  );
+});
