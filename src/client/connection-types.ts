@@ -10,7 +10,7 @@ export type ConnectionStatus =
   /** The socket is open but the server refused our nick; waiting for the user to pick one. */
   | { state: 'identifying' }
   /** The socket dropped; the next attempt starts at `retryAt` (ms since the epoch). */
-  | { state: 'reconnecting'; attempt: number; retryAt: number }
+  | { state: 'reconnecting'; attempt: number; retryAt: number; reason?: string }
   | { state: 'closed' };
 
 /** A request as the client builds it: no ref (the connection adds one). */

@@ -157,21 +157,32 @@ export class WsChatConnection implements ChatConnection {
       }
       if (event && typeof event === 'object' && typeof event.type === 'string') this.handle(event);
     });
-    // 'error' is always followed by 'close'; reconnecting happens there.
-    ws.on('error', () => {});
-    ws.on('close', () => {
+    // 'error' is always followed by 'close'; reconnecting happens there, with the reason.
+    let failure: string | undefined;
+    ws.on('error', (err) => {
+      failure = err.message;
+    });
+    ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopPing();
       this.identified = false;
-      if (!this.closed) this.scheduleReconnect();
+      const why =
+        failure ??
+        (reason.length > 0 ? reason.toString() : code === 1006 ? 'connection lost' : `closed (${code})`);
+      if (!this.closed) this.scheduleReconnect(why);
     });
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(reason: string): void {
     const delay = backoffDelay(this.attempt, this.options.backoff, this.options.random);
     this.attempt++;
-    this.setStatus({ state: 'reconnecting', attempt: this.attempt, retryAt: this.options.now() + delay });
+    this.setStatus({
+      state: 'reconnecting',
+      attempt: this.attempt,
+      retryAt: this.options.now() + delay,
+      reason,
+    });
     this.retryTimer = setTimeout(() => {
       if (this.closed) return;
       this.setStatus({ state: 'connecting' });

@@ -504,6 +504,14 @@ describe('connection and identity', () => {
 });
 
 describe('sanitising', () => {
+  it('strips escape sequences from a close reason', () => {
+    const s = reducer(twoRooms(), {
+      type: 'status',
+      status: { state: 'reconnecting', attempt: 1, retryAt: 0, reason: 'bye\x1b]0;x\x07\x1b[2J' },
+    });
+    expect(s.status).toMatchObject({ reason: 'bye' });
+  });
+
   it('strips escape sequences from nicks, messages, room names and errors', () => {
     const evil = '\x1b[2J\x1b]0;pwned\x07\x07';
     const s = run(

@@ -154,7 +154,12 @@ function withInput(state: ChatState, input: InputState): ChatState {
   return input === state.input ? state : { ...state, input };
 }
 
-function status(state: ChatState, status: ChatState['status']): ChatState {
+function status(state: ChatState, incoming: ChatState['status']): ChatState {
+  // A close reason is the server's text: as untrusted as any other.
+  const status =
+    incoming.state === 'reconnecting' && incoming.reason !== undefined
+      ? { ...incoming, reason: sanitizeText(incoming.reason).slice(0, 120) }
+      : incoming;
   if (status.state === 'connected' || status.state === 'identifying') return { ...state, status };
   // The link is down: every room must be rejoined before it is live again.
   const conversations: Record<string, ChatState['conversations'][string]> = {};

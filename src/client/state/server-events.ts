@@ -66,7 +66,7 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
       return addNotice(
         state,
         state.current,
-        `${event.payload.user_name} is registered; reconnecting with this nick will need the password`,
+        `${event.payload.user_name} is registered: this nick now needs its password (this client remembers it until you quit)`,
         'info',
         now,
       );

@@ -30,7 +30,11 @@ function statusText(
       return { text: 'choosing a nick', color: 'yellow' };
     case 'reconnecting': {
       const seconds = Math.max(0, Math.ceil((status.retryAt - now) / 1000));
-      return { text: seconds > 0 ? `reconnecting in ${seconds}s` : 'reconnecting...', color: 'yellow' };
+      const why = status.reason ? ` (${status.reason})` : '';
+      return {
+        text: `${seconds > 0 ? `reconnecting in ${seconds}s` : 'reconnecting...'}${why}`,
+        color: 'yellow',
+      };
     }
     case 'closed':
       return { text: 'disconnected', color: 'red' };
