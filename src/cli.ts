@@ -194,9 +194,7 @@ async function connect(): Promise<void> {
   const host = f.host ?? '127.0.0.1';
   const url = f.url ?? `ws://${host.includes(':') ? `[${host}]` : host}:${checkPort(f.port, 8080)}/ws`;
   const nick = f.nick ?? process.env.USER ?? process.env.USERNAME ?? 'guest';
-  // TODO(issue 3): a literal import once src/client/main.ts has landed.
-  const clientModule = './client/main.js' as string;
-  const { runConnect } = (await import(clientModule)) as { runConnect(o: { url: string; nick: string }): Promise<void> };
+  const { runConnect } = await import('./client/main.js');
   await runConnect({ url, nick });
 }
 
