@@ -1,7 +1,8 @@
 import { Box, useApp, useInput } from 'ink';
 import { useMemo, useRef } from 'react';
 import type { ChatConnection } from '../connection-types.js';
-import { createController, inputMask, promptFor } from '../controller.js';
+import { createController } from '../controller.js';
+import { inputMask, promptFor } from './prompt.js';
 import { newConversation } from '../state/conversations.js';
 import { initialState } from '../state/reducer.js';
 import { createStore } from '../store.js';

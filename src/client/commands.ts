@@ -1,0 +1,156 @@
+import { helpLines, parseLine, type Command } from '../protocol/commands.js';
+import { ROOM_ID_PATTERN } from '../protocol/limits.js';
+import { checkNick } from '../protocol/nick.js';
+import type { ChatConnection } from './connection-types.js';
+import type { Action } from './state/actions.js';
+import type { Conversation } from './state/types.js';
+import type { Store } from './store.js';
+
+/** Key help shown by /help after the command table. */
+export const KEY_HELP = [
+  'keys: Ctrl+N/Ctrl+P next/previous room, Alt+1..9 room N, Alt+A next room with activity (mentions first)',
+  '      PgUp/PgDn scroll, End back to live, Up/Down input history, Tab completes, Alt+Enter newline, Ctrl+C quits',
+];
+
+/** What running a line needs. */
+export interface LineRunnerDeps {
+  store: Store;
+  connection: ChatConnection;
+  quit(): void;
+  now(): number;
+}
+
+/** Runs what Enter submits: a chat line, a slash command, or the answer to the nick prompt. */
+export interface LineRunner {
+  /** Takes the input line, clears it (recording it in the history unless secret) and runs it. */
+  submit(): void;
+}
+
+/**
+ * Slash commands come from the shared table in src/protocol/commands.ts (the TCP transport parses
+ * with it too); this decides what each one does in the TUI.
+ */
+export function createLineRunner(deps: LineRunnerDeps): LineRunner {
+  const { store, connection, now } = deps;
+  const dispatch = (action: Action) => store.dispatch(action);
+  const state = () => store.getState();
+  const current = (): Conversation | undefined => {
+    const s = state();
+    return s.current === null ? undefined : s.conversations[s.current];
+  };
+  const notice = (text: string, tone: 'info' | 'error' = 'info') =>
+    dispatch({ type: 'notice', text, tone, now: now() });
+  const offline = () => notice('not connected to the server; try again once reconnected', 'error');
+
+  function submit(): void {
+    const s = state();
+    const line = s.input.text;
+    if (s.nickPrompt) {
+      dispatch({ type: 'input_submit', record: false });
+      answerNickPrompt(line);
+      return;
+    }
+    const parsed = parseLine(line);
+    const secret = parsed.kind === 'command' && parsed.command.name === 'register';
+    dispatch({ type: 'input_submit', record: !secret });
+    if (parsed.kind === 'error') notice(parsed.message, 'error');
+    else if (parsed.kind === 'command') run(parsed.command);
+    else if (parsed.text.trim() !== '') say(parsed.text);
+  }
+
+  function answerNickPrompt(line: string): void {
+    const [nick = '', ...rest] = line.trim().split(/\s+/);
+    const check = checkNick(nick);
+    if (!check.ok) {
+      notice(`${check.reason}; type another nick`, 'error');
+      return;
+    }
+    const password = rest.join(' ');
+    dispatch({ type: 'nick_chosen', nick: check.nick });
+    connection.identify(check.nick, password === '' ? undefined : password);
+  }
+
+  function say(text: string): void {
+    const conv = current();
+    if (!conv) {
+      notice('you are not in a room: /join <room> first', 'error');
+      return;
+    }
+    if (conv.kind === 'room') {
+      // Queued while offline and resent on reconnect, so it is shown as "sending" right away.
+      const clientMsgId = connection.sendMessage(conv.id, text);
+      dispatch({ type: 'message_pending', roomId: conv.id, clientMsgId, text, now: now() });
+      return;
+    }
+    if (connection.send({ type: 'dm', payload: { to: conv.name, message: text } }) === undefined) offline();
+  }
+
+  function run(command: Command): void {
+    switch (command.name) {
+      case 'join': {
+        if (!ROOM_ID_PATTERN.test(command.room)) {
+          notice(`bad room name "${command.room}": use 1-64 letters, digits, "_", "-" or "."`, 'error');
+          return;
+        }
+        const known = state().conversations[command.room];
+        dispatch({ type: 'join_requested', roomId: command.room });
+        if (!known) connection.joinRoom(command.room);
+        return;
+      }
+      case 'leave': {
+        const id = command.room ?? state().current;
+        const conv = id === null ? undefined : state().conversations[id];
+        if (!conv) {
+          notice(command.room ? `you are not in #${command.room}` : 'nothing to leave', 'error');
+          return;
+        }
+        if (conv.kind === 'room') connection.leaveRoom(conv.id);
+        dispatch({ type: 'close', id: conv.id });
+        return;
+      }
+      case 'users': {
+        const roomId = command.room ?? (current()?.kind === 'room' ? current()!.id : undefined);
+        if (!roomId) {
+          notice('/users needs a room here: /users <room>', 'error');
+          return;
+        }
+        if (connection.send({ type: 'users', payload: { room_id: roomId } }) === undefined) offline();
+        return;
+      }
+      case 'rooms':
+        if (connection.send({ type: 'rooms', payload: null }) === undefined) offline();
+        return;
+      case 'msg': {
+        const check = checkNick(command.to);
+        if (!check.ok) {
+          notice(`bad nick "${command.to}": ${check.reason}`, 'error');
+          return;
+        }
+        dispatch({ type: 'open_dm', nick: check.nick });
+        if (connection.send({ type: 'dm', payload: { to: check.nick, message: command.text } }) === undefined)
+          offline();
+        return;
+      }
+      case 'nick': {
+        const check = checkNick(command.nick);
+        if (!check.ok) notice(`bad nick "${command.nick}": ${check.reason}`, 'error');
+        else if (connection.send({ type: 'nick', payload: { user_name: check.nick } }) === undefined)
+          offline();
+        return;
+      }
+      case 'register':
+        if (connection.send({ type: 'register', payload: { password: command.password } }) === undefined)
+          offline();
+        return;
+      case 'help':
+        for (const line of helpLines(command.topic)) notice(line);
+        if (command.topic === undefined) for (const line of KEY_HELP) notice(line);
+        return;
+      case 'quit':
+        deps.quit();
+        return;
+    }
+  }
+
+  return { submit };
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { createController } from '../../src/client/controller.js';
+import { initialState } from '../../src/client/state/reducer.js';
+import { createStore } from '../../src/client/store.js';
+import { screenLayout } from '../../src/client/tui/layout/screen.js';
+import type { ServerMessage } from '../../src/protocol/events.js';
+import { ev, joined, msg, welcome } from './events.js';
+import { FakeConnection } from './fake-connection.js';
+
+/** alice in lobby and dev, with a controller wired to a fake connection; no terminal. */
+function setup() {
+  const conn = new FakeConnection();
+  const store = createStore(initialState(conn.url, 'alice'));
+  let quits = 0;
+  const controller = createController({
+    store,
+    connection: conn,
+    layout: () => screenLayout(100, 24, 1),
+    quit: () => quits++,
+    now: () => 0,
+  });
+  const emit = (...events: ServerMessage[]) =>
+    events.forEach((event) => controller.signal({ kind: 'event', event }));
+  emit(welcome('alice'), joined('lobby', ['alice', 'bob']), joined('dev', ['alice']));
+  const enter = (line: string) => {
+    controller.intent({ kind: 'insert', text: line });
+    controller.intent({ kind: 'submit' });
+  };
+  const lastNotice = () => {
+    const s = store.getState();
+    const entries = s.current ? s.conversations[s.current]!.entries : s.system;
+    const last = entries.at(-1);
+    return last?.kind === 'notice' ? `${last.tone}: ${last.text}` : undefined;
+  };
+  return { conn, store, controller, emit, enter, lastNotice, quits: () => quits };
+}
+
+describe('slash commands', () => {
+  it.each([
+    ['/join has#bad', 'error: bad room name "has#bad": use 1-64 letters, digits, "_", "-" or "."'],
+    ['/leave nowhere', 'error: you are not in #nowhere'],
+    [
+      '/msg b@d!\u200b hi',
+      'error: bad nick "b@d!\u200b": a nick cannot contain spaces, control, format or invisible characters',
+    ],
+    ['/nick', 'error: /nick needs exactly one nick: /nick <name>'],
+    ['/help join', 'info: /join <room>  join a room (created if it does not exist) and switch to it'],
+  ])('%s says what is wrong', (line, expected) => {
+    const t = setup();
+    t.enter(line);
+    expect(t.lastNotice()).toBe(expected);
+    expect(t.conn.calls).toEqual([]);
+  });
+
+  it('/join of a room already joined just switches to it', () => {
+    const t = setup();
+    t.enter('/join dev');
+    expect(t.store.getState().current).toBe('dev');
+    expect(t.conn.calls).toEqual([]);
+  });
+
+  it('/leave of a DM closes it without telling the server', () => {
+    const t = setup();
+    t.enter('/msg bob hi');
+    expect(t.store.getState().current).toBe('@bob');
+    t.enter('/leave');
+    expect(t.store.getState().order).toEqual(['lobby', 'dev']);
+    expect(t.conn.calls.filter((c) => c.op === 'leave')).toEqual([]);
+  });
+
+  it('/users, /rooms and /register go to the server; /register stays out of the history', () => {
+    const t = setup();
+    t.enter('/users');
+    t.enter('/rooms');
+    t.enter('/register sekrit-password');
+    expect(t.conn.sent('users')).toEqual([{ type: 'users', payload: { room_id: 'lobby' } }]);
+    expect(t.conn.sent('rooms')).toHaveLength(1);
+    expect(t.conn.sent('register')).toEqual([{ type: 'register', payload: { password: 'sekrit-password' } }]);
+    expect(t.store.getState().input.history).toEqual(['/users', '/rooms']);
+  });
+
+  it('a DM or command while offline says so; a room message waits for the reconnect', () => {
+    const t = setup();
+    t.conn.online = false;
+    t.enter('/rooms');
+    expect(t.lastNotice()).toBe('error: not connected to the server; try again once reconnected');
+    t.enter('queued');
+    expect(t.conn.calls.at(-1)).toMatchObject({ op: 'message', room: 'lobby', text: 'queued' });
+    expect(t.store.getState().conversations.lobby!.pending).toHaveLength(1);
+  });
+
+  it('text with no room open asks to join one', () => {
+    const t = setup();
+    t.enter('/leave lobby');
+    t.enter('/leave dev');
+    t.enter('hello?');
+    expect(t.lastNotice()).toBe('error: you are not in a room: /join <room> first');
+  });
+
+  it('/quit quits', () => {
+    const t = setup();
+    t.enter('/quit');
+    expect(t.quits()).toBe(1);
+  });
+});
+
+describe('paging', () => {
+  it('asks for one older page at the top, not again while it loads', () => {
+    const t = setup();
+    t.emit(
+      ev('history', {
+        room_id: 'lobby',
+        messages: Array.from({ length: 10 }, (_, i) => msg('lobby', i + 91)),
+        has_more: true,
+      }),
+    );
+    t.controller.intent({ kind: 'page_up' });
+    t.controller.intent({ kind: 'page_up' });
+    expect(t.conn.sent('history')).toEqual([
+      { type: 'history', payload: { room_id: 'lobby', before_seq: 91, limit: 100 } },
+    ]);
+  });
+
+  it('a DM never asks for history', () => {
+    const t = setup();
+    t.enter('/msg bob hi');
+    t.emit(ev('dm', { id: 'd', ts: 0, from: 'alice', to: 'bob', message: 'hi' }));
+    t.controller.intent({ kind: 'page_up' });
+    expect(t.conn.sent('history')).toEqual([]);
+  });
+});
