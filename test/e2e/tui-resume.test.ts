@@ -43,6 +43,9 @@ function serve(port: number, dataDir: string): Promise<Serve> {
       dataDir,
       '--log-level',
       'warn',
+      // bob pipelines a backlog faster than a person types.
+      '--msg-rate',
+      '0',
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,21 +74,21 @@ function serve(port: number, dataDir: string): Promise<Serve> {
   });
 }
 
-/** bob, as a bare protocol client in lobby. */
-async function bob(port: number): Promise<{ say(text: string): void; close(): void }> {
+/** bob, as a bare protocol client in `room`. */
+async function bob(port: number, room = 'lobby'): Promise<{ say(text: string): void; close(): void }> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   const inbox: ServerMessage[] = [];
   ws.on('message', (d) => inbox.push(JSON.parse(d.toString()) as ServerMessage));
   await new Promise((r) => ws.once('open', r));
   ws.send(JSON.stringify({ type: 'hello', payload: { user_name: 'bob' } }));
-  ws.send(JSON.stringify({ type: 'join', payload: { room_id: 'lobby' } }));
+  ws.send(JSON.stringify({ type: 'join', payload: { room_id: room } }));
   const deadline = Date.now() + 5_000;
   while (!inbox.some((e) => e.type === 'joined')) {
     if (Date.now() > deadline) throw new Error('bob could not join');
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
-    say: (text) => ws.send(JSON.stringify({ type: 'message', payload: { room_id: 'lobby', message: text } })),
+    say: (text) => ws.send(JSON.stringify({ type: 'message', payload: { room_id: room, message: text } })),
     close: () => ws.close(),
   };
 }
@@ -177,4 +180,31 @@ describe.skipIf(!TMUX)('chat connect resumes with since_seq', () => {
       b.close();
     },
   );
+
+  it('PgUp past the top loads older history until the start of the room', { timeout: 60_000 }, async () => {
+    const b = await bob(server.port, 'archive');
+    for (let i = 1; i <= 130; i++) b.say(`archived ${i}`);
+    tmux.line('alice', '/join archive');
+    let screen = await tmux.waitFor(
+      'alice',
+      (s) => s.includes('<bob> archived 130') && s.includes('#archive>'),
+      'the newest page',
+    );
+    for (let i = 0; i < 30 && !screen.includes('-- start of #archive --'); i++) {
+      const before = screen;
+      tmux.keys('alice', 'PageUp');
+      screen = await tmux.waitFor('alice', (s) => s !== before, 'the screen to move');
+    }
+    expect(screen).toContain('-- start of #archive --');
+    expect(screen).toMatch(/<bob> archived 1\s*\n/);
+    // Back to live: the newest message once, nothing lost in between.
+    tmux.keys('alice', 'End');
+    screen = await tmux.waitFor(
+      'alice',
+      (s) => s.includes('<bob> archived 130') && !s.includes('below'),
+      'live again',
+    );
+    expect(count(screen, 'archived 130')).toBe(1);
+    b.close();
+  });
 });
