@@ -74,17 +74,21 @@ function serve(port: number, dataDir: string): Promise<Serve> {
   });
 }
 
-/** bob, as a bare protocol client in `room`. */
-async function bob(port: number, room = 'lobby'): Promise<{ say(text: string): void; close(): void }> {
+/** A bare protocol client (bob, by default) in `room`. */
+async function bob(
+  port: number,
+  room = 'lobby',
+  nick = 'bob',
+): Promise<{ say(text: string): void; close(): void }> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   const inbox: ServerMessage[] = [];
   ws.on('message', (d) => inbox.push(JSON.parse(d.toString()) as ServerMessage));
   await new Promise((r) => ws.once('open', r));
-  ws.send(JSON.stringify({ type: 'hello', payload: { user_name: 'bob' } }));
+  ws.send(JSON.stringify({ type: 'hello', payload: { user_name: nick } }));
   ws.send(JSON.stringify({ type: 'join', payload: { room_id: room } }));
   const deadline = Date.now() + 5_000;
   while (!inbox.some((e) => e.type === 'joined')) {
-    if (Date.now() > deadline) throw new Error('bob could not join');
+    if (Date.now() > deadline) throw new Error(`${nick} could not join`);
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
@@ -182,12 +186,13 @@ describe.skipIf(!TMUX)('chat connect resumes with since_seq', () => {
   );
 
   it('PgUp past the top loads older history until the start of the room', { timeout: 60_000 }, async () => {
-    const b = await bob(server.port, 'archive');
+    // Not bob: the server may not have released the previous test's bob yet.
+    const b = await bob(server.port, 'archive', 'ben');
     for (let i = 1; i <= 130; i++) b.say(`archived ${i}`);
     tmux.line('alice', '/join archive');
     let screen = await tmux.waitFor(
       'alice',
-      (s) => s.includes('<bob> archived 130') && s.includes('#archive>'),
+      (s) => s.includes('<ben> archived 130') && s.includes('#archive>'),
       'the newest page',
     );
     for (let i = 0; i < 30 && !screen.includes('-- start of #archive --'); i++) {
@@ -196,12 +201,12 @@ describe.skipIf(!TMUX)('chat connect resumes with since_seq', () => {
       screen = await tmux.waitFor('alice', (s) => s !== before, 'the screen to move');
     }
     expect(screen).toContain('-- start of #archive --');
-    expect(screen).toMatch(/<bob> archived 1\s*\n/);
+    expect(screen).toMatch(/<ben> archived 1\s*\n/);
     // Back to live: the newest message once, nothing lost in between.
     tmux.keys('alice', 'End');
     screen = await tmux.waitFor(
       'alice',
-      (s) => s.includes('<bob> archived 130') && !s.includes('below'),
+      (s) => s.includes('<ben> archived 130') && !s.includes('below'),
       'live again',
     );
     expect(count(screen, 'archived 130')).toBe(1);
