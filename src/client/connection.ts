@@ -59,6 +59,8 @@ export class WsChatConnection implements ChatConnection {
   private attempt = 0;
   private refCounter = 0;
   private helloRef: string | undefined;
+  /** From the last `welcome`: lets a reconnect take our nick over from a link the server thinks is alive. */
+  private resumeToken: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private lastHeard = 0;
@@ -212,10 +214,11 @@ export class WsChatConnection implements ChatConnection {
 
   private sendHello(): void {
     this.helloRef = this.nextRef();
-    const payload =
-      this.password === undefined
-        ? { user_name: this.nick }
-        : { user_name: this.nick, password: this.password };
+    const payload = {
+      user_name: this.nick,
+      ...(this.password === undefined ? {} : { password: this.password }),
+      ...(this.resumeToken === undefined ? {} : { resume_token: this.resumeToken }),
+    };
     this.write({ type: 'hello', payload }, this.helloRef);
   }
 
@@ -235,6 +238,7 @@ export class WsChatConnection implements ChatConnection {
     }
     switch (event.type) {
       case 'welcome':
+        this.resumeToken = event.payload.resume_token;
         this.emit({ kind: 'event', event });
         this.welcomed(event.payload.user_name, event.payload.default_room);
         return;

@@ -192,6 +192,18 @@ describe('WsChatConnection against the real server', () => {
     bob.ws.close();
   });
 
+  it('takes its nick back from a dead link the server has not noticed (resume token)', async () => {
+    const { rec } = connectAs('alice', { pingIntervalMs: 30, deadAfterMs: 200 });
+    await until('connected', () => rec.statuses().includes('connected'));
+    proxy.strand(true);
+    proxy.blackhole(true);
+    await until('reconnecting', () => rec.statuses().includes('reconnecting'));
+    proxy.blackhole(false);
+    await until('welcomed again', () => rec.events().filter((e) => e.type === 'welcome').length === 2);
+    expect(rec.signals.some((s) => s.kind === 'nick_rejected')).toBe(false);
+    expect(server.hub.snapshot().users).toBe(1);
+  });
+
   it('a silent link is declared dead and replaced', async () => {
     const { rec } = connectAs('alice', { pingIntervalMs: 30, deadAfterMs: 200 });
     await until('connected', () => rec.statuses().includes('connected'));

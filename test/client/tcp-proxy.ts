@@ -14,6 +14,11 @@ export interface TcpProxy {
   blackhole(on: boolean): void;
   /** While muted, the server's bytes never reach the client (the client's still reach the server). */
   mute(on: boolean): void;
+  /**
+   * While stranding, a link the client closes stays open towards the server, silently: a dead
+   * link the server has not noticed (its session, and its nick, live on).
+   */
+  strand(on: boolean): void;
   /** Links accepted so far. */
   accepted(): number;
   close(): Promise<void>;
@@ -25,6 +30,7 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
   let refusing = false;
   let holed = false;
   let muted = false;
+  let stranding = false;
   let count = 0;
   const server: Server = createServer((client) => {
     if (refusing) {
@@ -35,17 +41,23 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     const upstream = connect(targetPort, '127.0.0.1');
     links.add(client);
     links.add(upstream);
+    let stranded = false;
     const forget = () => {
       client.destroy();
       upstream.destroy();
       links.delete(client);
       links.delete(upstream);
     };
+    const clientGone = () => {
+      if (!stranding) return forget();
+      stranded = true;
+      links.delete(client);
+    };
     client.on('data', (d) => holed || upstream.write(d));
-    upstream.on('data', (d) => holed || muted || client.write(d));
-    client.on('close', forget);
+    upstream.on('data', (d) => holed || muted || stranded || client.write(d));
+    client.on('close', clientGone);
     upstream.on('close', forget);
-    client.on('error', forget);
+    client.on('error', clientGone);
     upstream.on('error', forget);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,6 +75,9 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     },
     mute: (on) => {
       muted = on;
+    },
+    strand: (on) => {
+      stranding = on;
     },
     accepted: () => count,
     close: async () => {
