@@ -3,6 +3,7 @@ import { newConversation } from '../../src/client/state/conversations.js';
 import type { Conversation, Entry } from '../../src/client/state/types.js';
 import { entryLines } from '../../src/client/tui/layout/entry-lines.js';
 import { scrollBy, visibleLines } from '../../src/client/tui/layout/viewport.js';
+import { inputRows } from '../../src/client/tui/layout/screen.js';
 import { cellWidth, hardWrap, wrapCells } from '../../src/client/tui/layout/wrap.js';
 import { nickColor } from '../../src/client/tui/nick-color.js';
 
@@ -126,5 +127,34 @@ describe('viewport', () => {
     const last = visibleLines(conv, 80, 5, 'alice').lines.at(-1)!;
     expect(text([last])[0]).toMatch(/<alice> on its way$/);
     expect(last.segments.at(-1)).toMatchObject({ dim: true });
+  });
+});
+
+describe('input rows', () => {
+  const show = (rows: ReturnType<typeof inputRows>) =>
+    rows.map((r) => `${r.before}${r.at === null ? '' : `[${r.at}]`}${r.after}`);
+  it.each([
+    ['the cursor at the end is a block after the text', 'hello', 5, 20, undefined, ['hello[ ]']],
+    ['the cursor on a wide character covers all of it', 'a漢b', 1, 20, undefined, ['a[漢]b']],
+    ['Alt+Enter lines are rows; the cursor stays on its row', 'one\ntwo', 2, 20, undefined, ['on[e]', 'two']],
+    ['a long line wraps without losing characters', 'abcdefgh', 8, 5, undefined, ['abcd', 'efgh[ ]']],
+    [
+      'a password is masked from the mask index on',
+      '/register hunter22',
+      18,
+      40,
+      10,
+      ['/register ********[ ]'],
+    ],
+    [
+      'only the last five rows around the cursor show',
+      'a\nb\nc\nd\ne\nf\ng',
+      13,
+      20,
+      undefined,
+      ['c', 'd', 'e', 'f', 'g[ ]'],
+    ],
+  ])('%s', (_name, text, cursor, width, mask, expected) => {
+    expect(show(inputRows(text, cursor, width, mask))).toEqual(expected);
   });
 });

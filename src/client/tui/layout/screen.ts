@@ -62,7 +62,7 @@ export function inputRows(text: string, cursor: number, width: number, mask?: nu
     if (first + i !== cursorRow) return { before: row, at: null, after: '' };
     const offset = cursorShown - r.start;
     const rest = row.slice(offset);
-    const at = rest === '' ? ' ' : ([...new Intl.Segmenter().segment(rest)][0]?.segment ?? ' ');
+    const at = rest === '' ? ' ' : (splitGraphemes(rest)[0] ?? ' ');
     return { before: row.slice(0, offset), at, after: rest.slice(at === ' ' && rest === '' ? 0 : at.length) };
   });
 }
