@@ -18,6 +18,8 @@ const HELP = `
     --retain N            messages kept per room, older ones deleted   default all (memory: 10000)
     --log-level LEVEL     ${LOG_LEVELS.join('|')}                default info
     --compression         permessage-deflate for WebSocket clients           default off
+    --write-delay MS      under sustained traffic, write each socket at most every MS ms,
+                          batching events into fewer syscalls (trades latency for CPU)  default 0
     --max-queue-bytes N   outbound bytes queued per client before it is cut  default 1048576
     --max-rooms-per-user N                                                    default 100
     --max-members-per-room N                                                  default 100000
@@ -74,6 +76,7 @@ const cli = meow(HELP, {
     retain: { type: 'number' },
     logLevel: { type: 'string', default: 'info', choices: [...LOG_LEVELS] },
     compression: { type: 'boolean', default: false },
+    writeDelay: { type: 'number' },
     maxQueueBytes: { type: 'number' },
     maxRoomsPerUser: { type: 'number' },
     maxMembersPerRoom: { type: 'number' },
@@ -106,6 +109,11 @@ const cli = meow(HELP, {
 function fail(message: string): never {
   process.stderr.write(`chat: ${message}\n`);
   process.exit(2);
+}
+
+function checkWriteDelay(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0 || ms > 1000) fail(`--write-delay must be 0-1000 ms, got ${String(ms)}`);
+  return ms;
 }
 
 function checkPort(port: number | undefined, fallback: number): number {
@@ -154,6 +162,7 @@ async function serve(): Promise<void> {
     synchronous: f.sync as 'normal' | 'full',
     logLevel: f.logLevel as LogLevel,
     compression: f.compression,
+    ...(f.writeDelay !== undefined ? { writeDelayMs: checkWriteDelay(f.writeDelay) } : {}),
     ...(f.defaultRoom !== undefined ? { defaultRoom: f.defaultRoom } : {}),
     ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}),
     ...(f.retain !== undefined ? { retainPerRoom: checkRetain(f.retain) } : {}),

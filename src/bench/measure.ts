@@ -1,5 +1,5 @@
 import { runLoad, type LoadOptions, type LoadResult } from './loader.js';
-import { cpuMicros, machineBusyMicros, rssKiB } from './proc.js';
+import { cpuMicros, machineBusyMicros, rssKiB, writeSyscalls } from './proc.js';
 
 /** What a run measured of the server process, when its pid is known. */
 export interface ServerFigures {
@@ -7,6 +7,8 @@ export interface ServerFigures {
   /** Server CPU (user + system) from the start of publishing to the end of the drain, µs. */
   cpu_us?: number;
   cpu_us_per_delivery?: number;
+  /** Write syscalls over the same window per delivery (under 1: writes carry several events). */
+  writes_per_delivery?: number;
   /** That CPU time over the wall time, percent of one core. */
   cpu_percent?: number;
   /** RSS before the clients connected, once they had all joined, and at the end. */
@@ -39,6 +41,8 @@ export async function measureLoad(
   let cpu0 = 0;
   let wall0 = 0;
   let busy0 = 0;
+  let writes0 = 0;
+  let writes = 0;
   let self0 = process.cpuUsage();
   const result = await runLoad({
     ...load,
@@ -48,6 +52,7 @@ export async function measureLoad(
       await sleep(settleMs);
       server.rss_kib_connected = rssKiB(pid);
       cpu0 = cpuMicros(pid) ?? 0;
+      writes0 = writeSyscalls(pid) ?? 0;
       busy0 = machineBusyMicros() ?? 0;
       self0 = process.cpuUsage();
       wall0 = performance.now();
@@ -56,6 +61,7 @@ export async function measureLoad(
       if (pid) {
         const wallUs = (performance.now() - wall0) * 1000;
         const cpu = (cpuMicros(pid) ?? 0) - cpu0;
+        writes = (writeSyscalls(pid) ?? 0) - writes0;
         const self = process.cpuUsage(self0);
         const busy = (machineBusyMicros() ?? 0) - busy0;
         server.cpu_us = cpu;
@@ -74,6 +80,7 @@ export async function measureLoad(
     }
     if (server.cpu_us !== undefined && result.deliveries > 0) {
       server.cpu_us_per_delivery = Math.round((server.cpu_us / result.deliveries) * 1000) / 1000;
+      server.writes_per_delivery = Math.round((writes / result.deliveries) * 1000) / 1000;
     }
   }
   return { result, server };

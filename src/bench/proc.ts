@@ -55,3 +55,13 @@ export function machineBusyMicros(): number | undefined {
     return undefined;
   }
 }
+
+/** Write syscalls a process has made (syscw in /proc/<pid>/io); undefined when unreadable. */
+export function writeSyscalls(pid: number): number | undefined {
+  try {
+    const match = /^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'latin1'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

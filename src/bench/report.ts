@@ -54,7 +54,7 @@ export function formatReport(r: BenchReport): string {
   if (s.cpu_us_per_delivery !== undefined) {
     lines.push([
       'server CPU',
-      `${s.cpu_us_per_delivery.toFixed(2)} µs per delivery (${((s.cpu_us ?? 0) / 1e6).toFixed(2)} s, ${s.cpu_percent}% of a core)`,
+      `${s.cpu_us_per_delivery.toFixed(2)} µs per delivery (${((s.cpu_us ?? 0) / 1e6).toFixed(2)} s, ${s.cpu_percent}% of a core; ${s.writes_per_delivery ?? '?'} write syscalls per delivery)`,
     ]);
   }
   if (s.rss_bytes_per_connection !== undefined) {

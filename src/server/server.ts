@@ -41,6 +41,8 @@ export interface ServerOptions {
   maxRoomsPerUser?: number;
   maxMembersPerRoom?: number;
   pingIntervalMs?: number;
+  /** WebSocket writes per socket at most every this many ms under sustained traffic (0: once per turn). */
+  writeDelayMs?: number;
   /** Per-connection message rate limit; `false` disables it. Default burst 10, then 5/s. */
   rateLimit?: RateLimitOptions | false;
   /** Connections server-wide. Default 50,000. */
@@ -132,6 +134,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const ws = new WsTransport(hub, {
     ...(options.compression ? { compression: true } : {}),
     ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
+    ...(options.writeDelayMs ? { writeDelayMs: options.writeDelayMs } : {}),
     admit: (req) => {
       if (!originAllowed(req, allowOrigins)) return { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` };
       return admission.admit(req.socket.remoteAddress ?? 'unknown');

@@ -6,6 +6,7 @@ import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
 import { wsFrameOf } from './ws-frame.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 /** WebSocket transport settings. */
 export interface WsTransportOptions {
@@ -13,6 +14,11 @@ export interface WsTransportOptions {
   maxPayload?: number;
   /** permessage-deflate; off by default because it costs memory per idle connection. */
   compression?: boolean;
+  /**
+   * Spaces the writes to each socket at least this many ms apart under sustained traffic, so one
+   * write carries several events (see WriteCoalescer). 0: one write per socket per turn.
+   */
+  writeDelayMs?: number;
   /** Interval of protocol pings; a client that has not answered the previous one is dropped. */
   pingIntervalMs?: number;
   /** Decides whether an upgrade may proceed; returns a refusal (HTTP status + text) or undefined. */
@@ -31,19 +37,6 @@ const CLOSE_CODES: Record<string, number> = {
   idle: 4002,
 };
 
-/**
- * Connections whose frames were queued this event-loop turn; flushed together at the end of
- * the turn so each socket gets one write per turn however many events it received.
- */
-const dirty = new Set<WsConnection>();
-let flushScheduled = false;
-
-function flushAll(): void {
-  flushScheduled = false;
-  for (const conn of dirty) conn.flush();
-  dirty.clear();
-}
-
 class WsConnection implements Connection {
   readonly transport = 'ws' as const;
   private queue: Buffer[] = [];
@@ -55,6 +48,8 @@ class WsConnection implements Connection {
     private readonly socket: Socket,
     readonly remoteAddress: string,
     private readonly compression: boolean,
+    /** Flushes the connections that queued frames: one write per socket per turn (or interval). */
+    private readonly coalescer: WriteCoalescer<WsConnection>,
   ) {}
 
   send(out: Outbound): void {
@@ -65,13 +60,9 @@ class WsConnection implements Connection {
       return;
     }
     const frame = wsFrameOf(out);
-    // In `dirty` exactly while the queue is non-empty: one Set insert per socket per turn, not per event.
-    if (this.queue.push(frame) === 1) dirty.add(this);
+    // Marked exactly when the queue becomes non-empty: one Set insert per socket per flush, not per event.
+    if (this.queue.push(frame) === 1) this.coalescer.mark(this);
     this.queuedBytes += frame.length;
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushAll);
-    }
   }
 
   /**
@@ -95,7 +86,7 @@ class WsConnection implements Connection {
   }
 
   close(reason: CloseReason): void {
-    dirty.delete(this);
+    this.coalescer.forget(this);
     this.flush();
     const code = CLOSE_CODES[reason.code] ?? 4000;
     // A close frame carries at most 123 bytes of reason.
@@ -117,6 +108,7 @@ class WsConnection implements Connection {
 /** The WebSocket door: upgrades on `/ws` and `/` become hub sessions. */
 export class WsTransport {
   private readonly wss: WebSocketServer;
+  private readonly coalescer: WriteCoalescer<WsConnection>;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly conns = new Map<WebSocket, { conn: WsConnection; session: Session }>();
 
@@ -130,6 +122,7 @@ export class WsTransport {
       perMessageDeflate: options.compression ?? false,
       clientTracking: false,
     });
+    this.coalescer = new WriteCoalescer(options.writeDelayMs ?? 0);
     this.pingTimer = setInterval(() => this.heartbeat(), options.pingIntervalMs ?? 30_000);
     this.pingTimer.unref();
   }
@@ -145,7 +138,7 @@ export class WsTransport {
   }
 
   private accept(ws: WebSocket, socket: Socket, req: IncomingMessage): void {
-    const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? 'unknown', this.options.compression ?? false);
+    const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? 'unknown', this.options.compression ?? false, this.coalescer);
     const session = this.hub.connect(conn);
     this.conns.set(ws, { conn, session });
     this.options.onOpen?.(session, req);
