@@ -20,6 +20,7 @@ const HELP = `
     --compression         permessage-deflate for WebSocket clients           default off
     --write-delay MS      under sustained traffic, write each socket at most every MS ms,
                           batching events into fewer syscalls (trades latency for CPU)  default 0
+    --max-write-delay MS  cap of the automatic write spacing under heavy fan-out (0 = off)  default 10
     --max-queue-bytes N   outbound bytes queued per client before it is cut  default 1048576
     --max-rooms-per-user N                                                    default 100
     --max-members-per-room N                                                  default 100000
@@ -54,6 +55,7 @@ const HELP = `
     --duration S          seconds of publishing                               default 10
     --size N              characters per message                              default 100
     --memory              start the server with --memory instead of SQLite
+    --write-delay MS, --max-write-delay MS   passed to the server it starts
     --json                print one JSON object instead of the table
 
   Examples
@@ -77,6 +79,7 @@ const cli = meow(HELP, {
     logLevel: { type: 'string', default: 'info', choices: [...LOG_LEVELS] },
     compression: { type: 'boolean', default: false },
     writeDelay: { type: 'number' },
+    maxWriteDelay: { type: 'number' },
     maxQueueBytes: { type: 'number' },
     maxRoomsPerUser: { type: 'number' },
     maxMembersPerRoom: { type: 'number' },
@@ -112,7 +115,7 @@ function fail(message: string): never {
 }
 
 function checkWriteDelay(ms: number): number {
-  if (!Number.isFinite(ms) || ms < 0 || ms > 1000) fail(`--write-delay must be 0-1000 ms, got ${String(ms)}`);
+  if (!Number.isFinite(ms) || ms < 0 || ms > 1000) fail(`write delays must be 0-1000 ms, got ${String(ms)}`);
   return ms;
 }
 
@@ -163,6 +166,7 @@ async function serve(): Promise<void> {
     logLevel: f.logLevel as LogLevel,
     compression: f.compression,
     ...(f.writeDelay !== undefined ? { writeDelayMs: checkWriteDelay(f.writeDelay) } : {}),
+    ...(f.maxWriteDelay !== undefined ? { maxWriteDelayMs: checkWriteDelay(f.maxWriteDelay) } : {}),
     ...(f.defaultRoom !== undefined ? { defaultRoom: f.defaultRoom } : {}),
     ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}),
     ...(f.retain !== undefined ? { retainPerRoom: checkRetain(f.retain) } : {}),

@@ -23,6 +23,7 @@ function checkFileLimit(o: BenchOptions): void {
 /** Starts `chat serve` on a free loopback port, SQLite in a fresh temporary directory unless `memory`. */
 export async function startChatServer(
   memory: boolean,
+  extraArgs: string[] = [],
 ): Promise<{ server: ServerProcess; cleanup(): Promise<void> }> {
   const dir = memory ? undefined : mkdtempSync(join(tmpdir(), 'chat-bench-'));
   const args = [
@@ -35,6 +36,7 @@ export async function startChatServer(
     '--log-level',
     'warn',
     ...(dir ? ['--data-dir', dir] : ['--memory']),
+    ...extraArgs,
   ];
   try {
     const server = await startServerProcess(args);
@@ -59,7 +61,7 @@ export async function startChatServer(
 export async function runBench(flags: Record<string, unknown>): Promise<void> {
   const o = parseBenchOptions(flags);
   checkFileLimit(o);
-  const started = o.url === undefined ? await startChatServer(o.memory) : undefined;
+  const started = o.url === undefined ? await startChatServer(o.memory, o.serveArgs) : undefined;
   const stopOnSignal = (): void => {
     void (started?.cleanup() ?? Promise.resolve()).finally(() => process.exit(130));
   };

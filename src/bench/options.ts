@@ -11,6 +11,8 @@ export interface BenchOptions {
   json: boolean;
   /** For a server started here: keep nothing on disk (default: SQLite in a temporary directory). */
   memory: boolean;
+  /** For a server started here: extra `chat serve` flags (--write-delay, --max-write-delay). */
+  serveArgs: string[];
 }
 
 /** Above this many connections to one address the loader uses several source addresses. */
@@ -97,6 +99,10 @@ export function parseBenchOptions(flags: Record<string, unknown>): BenchOptions 
     size: numberFlag(flags, 'size'),
     json: flags.json === true,
     memory: flags.memory === true,
+    serveArgs: [
+      ...(typeof flags.writeDelay === 'number' ? ['--write-delay', String(flags.writeDelay)] : []),
+      ...(typeof flags.maxWriteDelay === 'number' ? ['--max-write-delay', String(flags.maxWriteDelay)] : []),
+    ],
   };
 }
 

@@ -43,6 +43,8 @@ export interface ServerOptions {
   pingIntervalMs?: number;
   /** WebSocket writes per socket at most every this many ms under sustained traffic (0: once per turn). */
   writeDelayMs?: number;
+  /** Cap of the adaptive write spacing under heavy fan-out; 0 turns it off. Default 10. */
+  maxWriteDelayMs?: number;
   /** Per-connection message rate limit; `false` disables it. Default burst 10, then 5/s. */
   rateLimit?: RateLimitOptions | false;
   /** Connections server-wide. Default 50,000. */
@@ -135,6 +137,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.compression ? { compression: true } : {}),
     ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
     ...(options.writeDelayMs ? { writeDelayMs: options.writeDelayMs } : {}),
+    ...(options.maxWriteDelayMs !== undefined ? { maxWriteDelayMs: options.maxWriteDelayMs } : {}),
     admit: (req) => {
       if (!originAllowed(req, allowOrigins)) return { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` };
       return admission.admit(req.socket.remoteAddress ?? 'unknown');

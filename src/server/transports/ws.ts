@@ -16,9 +16,11 @@ export interface WsTransportOptions {
   compression?: boolean;
   /**
    * Spaces the writes to each socket at least this many ms apart under sustained traffic, so one
-   * write carries several events (see WriteCoalescer). 0: one write per socket per turn.
+   * write carries several events (see WriteCoalescer). Default 0: one write per socket per turn.
    */
   writeDelayMs?: number;
+  /** Cap of the adaptive spacing under heavy fan-out (see WriteCoalescer); 0 turns it off. Default 10. */
+  maxWriteDelayMs?: number;
   /** Interval of protocol pings; a client that has not answered the previous one is dropped. */
   pingIntervalMs?: number;
   /** Decides whether an upgrade may proceed; returns a refusal (HTTP status + text) or undefined. */
@@ -71,14 +73,15 @@ class WsConnection implements Connection {
    * close frames is kept. (Copying a few small frames into one buffer is cheaper than a corked
    * writev: the stream keeps no per-chunk request objects and libuv gets one buffer.)
    */
-  flush(): void {
-    if (this.queue.length === 0) return;
+  flush(): number {
+    if (this.queue.length === 0) return 0;
     const frames = this.queue;
     const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    if (this.ws.readyState !== 1 || this.socket.destroyed) return;
+    if (this.ws.readyState !== 1 || this.socket.destroyed) return 0;
     this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+    return frames.length;
   }
 
   bufferedBytes(): number {
@@ -122,7 +125,10 @@ export class WsTransport {
       perMessageDeflate: options.compression ?? false,
       clientTracking: false,
     });
-    this.coalescer = new WriteCoalescer(options.writeDelayMs ?? 0);
+    this.coalescer = new WriteCoalescer({
+      minIntervalMs: options.writeDelayMs ?? 0,
+      adaptiveMaxMs: options.maxWriteDelayMs ?? 10,
+    });
     this.pingTimer = setInterval(() => this.heartbeat(), options.pingIntervalMs ?? 30_000);
     this.pingTimer.unref();
   }

@@ -4,11 +4,12 @@ import { WriteCoalescer } from '../../../src/server/transports/write-coalescer.j
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function conn(): { flushes: number; flush(): void } {
+function conn(events = 1): { flushes: number; flush(): number } {
   return {
     flushes: 0,
     flush() {
       this.flushes++;
+      return events;
     },
   };
 }
@@ -36,7 +37,7 @@ describe('WriteCoalescer', () => {
   });
 
   it('with a write delay, sends the first burst at once and spaces the next by the delay', async () => {
-    const c = new WriteCoalescer<ReturnType<typeof conn>>(50);
+    const c = new WriteCoalescer<ReturnType<typeof conn>>({ minIntervalMs: 50 });
     const a = conn();
     c.mark(a);
     await nextTurn();
@@ -48,5 +49,40 @@ describe('WriteCoalescer', () => {
     while (a.flushes < 2) await sleep(5);
     // Timers may fire up to a millisecond early.
     expect(performance.now() - marked).toBeGreaterThanOrEqual(45);
+  });
+
+  it('spaces flushes out when sockets get several events each and flushing takes time', async () => {
+    const c = new WriteCoalescer<{ flushes: number; flush(): number }>({
+      adaptiveMaxMs: 30,
+      adaptiveFactor: 3,
+    });
+    const slow = {
+      flushes: 0,
+      flush() {
+        this.flushes++;
+        const until = performance.now() + 5;
+        while (performance.now() < until); // a 5 ms flush carrying 4 events
+        return 4;
+      },
+    };
+    c.mark(slow);
+    await nextTurn();
+    const after = performance.now();
+    c.mark(slow);
+    await nextTurn();
+    expect(slow.flushes).toBe(1);
+    while (slow.flushes < 2) await sleep(2);
+    // 3 x the 5 ms the last flush took, from when it began.
+    expect(performance.now() - after).toBeGreaterThanOrEqual(8);
+  });
+
+  it('keeps flushing every turn while each socket gets one event per flush', async () => {
+    const c = new WriteCoalescer<ReturnType<typeof conn>>({ adaptiveMaxMs: 30 });
+    const conns = Array.from({ length: 100 }, () => conn(1));
+    for (let turn = 1; turn <= 3; turn++) {
+      for (const x of conns) c.mark(x);
+      await nextTurn();
+      expect(conns.every((x) => x.flushes === turn)).toBe(true);
+    }
   });
 });
