@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BenchClient, ClientEvents, Connector } from './connector.js';
 import { nowUs, stampedText } from './connector.js';
 import { Histogram } from './histogram.js';
@@ -79,6 +80,11 @@ export interface LoadResult {
   latency_ms: LatencySummary;
   /** CPU this loader process used over the window, percent of one core (near 100: it is the bottleneck). */
   loader_cpu_percent: number;
+  /**
+   * How late this loader's own event loop ran over the window (ms): a delivery that arrives while
+   * the loader is busy is timed late by up to this much, so latency tails include it.
+   */
+  loader_delay_ms: { p99: number; max: number };
   /** Send to the publisher's own copy (the server acknowledges by echoing the stored message). */
   ack_latency_ms: LatencySummary;
   errors: number;
@@ -134,6 +140,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let phase: Progress['phase'] = 'connect';
   let stopped = false;
   const started = Date.now();
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 
   const eventsFor = (i: number): ClientEvents => {
     return {
@@ -229,6 +236,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const total = o.rate > 0 && publishers.length > 0 ? Math.round(o.rate * o.durationS) : 0;
     const t0 = nowUs();
     const cpu0 = process.cpuUsage();
+    loopDelay.enable();
     if (total > 0) {
       await new Promise<void>((resolve) => {
         const tick = setInterval(() => {
@@ -262,6 +270,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     if (deliveries !== lastCount) lastChange = nowUs();
     const windowS = total > 0 ? Math.max(o.durationS, (lastChange - t0) / 1e6) : 0;
     const cpu = process.cpuUsage(cpu0);
+    loopDelay.disable();
     const loaderCpuPercent = Math.round(((cpu.user + cpu.system) / Math.max(1, nowUs() - t0)) * 100);
     await o.onDone?.();
     stopped = true;
@@ -282,6 +291,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       window_s: Math.round(windowS * 1000) / 1000,
       latency_ms: summary(latency),
       loader_cpu_percent: loaderCpuPercent,
+      loader_delay_ms: {
+        p99: loopDelay.count > 0 ? Math.round(loopDelay.percentile(99) / 1e3) / 1e3 : 0,
+        max: loopDelay.count > 0 ? Math.round(loopDelay.max / 1e3) / 1e3 : 0,
+      },
       ack_latency_ms: summary(ack),
       errors,
       error_codes: errorCodes,

@@ -48,6 +48,10 @@ export function formatReport(r: BenchReport): string {
   lines.push(['latency ms', ms(r.latency_ms)]);
   lines.push(['ack latency ms', ms(r.ack_latency_ms)]);
   lines.push([
+    'loader delay',
+    `event loop late by p99 ${r.loader_delay_ms.p99} ms, max ${r.loader_delay_ms.max} ms (included in the latencies above)`,
+  ]);
+  lines.push([
     'loader CPU',
     `${r.loader_cpu_percent}% of a core${r.loader_cpu_percent >= 90 ? ' (saturated: latency includes the loader)' : ''}`,
   ]);
