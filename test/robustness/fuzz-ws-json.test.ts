@@ -80,7 +80,7 @@ it(
         await Promise.all(conns.map((conn) => conn.end(stats)));
         return stats.anomalies.length === 0 && stats.internalErrors === 0;
       }),
-      { numRuns: RUNS, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
+      { numRuns: RUNS, endOnFailure: process.env.FUZZ_SHRINK === undefined, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
     );
 
     const seconds = (performance.now() - started) / 1000;
