@@ -10,7 +10,7 @@ import type { CloseReason, Connection, TransportKind } from './connection.js';
 import { RateLimiter, type RateLimitOptions } from './limits/rate-limit.js';
 import { runFilters, type MessageFilter } from './moderation/filters.js';
 import { Room, type RoomObserver } from './room.js';
-import { Session } from './session.js';
+import { Session, type SessionOptions } from './session.js';
 import type { Store } from './store/store.js';
 
 /** Wrong passwords one connection may send before it is closed. */
@@ -75,6 +75,7 @@ export class Hub {
     this.store = options.store;
     this.defaultRoom = this.options.defaultRoom;
     this.decodeOptions = { maxMessageChars: this.options.maxMessageChars };
+    this.sessionOptions.maxQueueBytes = this.options.maxQueueBytes;
   }
 
   /** Loads the rooms from the store and makes sure the default room exists. */
@@ -92,15 +93,18 @@ export class Hub {
     return new Room(id, name, createdBy, lastSeq, this.store, this.options.observer, this.options.onInternalError);
   }
 
+  /** Shared by every session (one object, not one closure per connection: idle memory). */
+  private readonly sessionOptions: SessionOptions = {
+    maxQueueBytes: 0, // set in the constructor, once the options are known
+    onSlowConsumer: (s) => {
+      this.counters.slowConsumers++;
+      this.disconnect(s, { code: 'slow_consumer', message: 'you fell too far behind; reconnect and resume from history' });
+    },
+  };
+
   /** Registers a new connection and returns its session. */
   connect(conn: Connection): Session {
-    const session = new Session(conn, {
-      maxQueueBytes: this.options.maxQueueBytes,
-      onSlowConsumer: (s) => {
-        this.counters.slowConsumers++;
-        this.disconnect(s, { code: 'slow_consumer', message: 'you fell too far behind; reconnect and resume from history' });
-      },
-    });
+    const session = new Session(conn, this.sessionOptions);
     this.sessions.add(session);
     // Read-only and one-shot doors (SSE, POST) identify differently; sockets must say who they are.
     if (this.options.identifyTimeoutMs > 0 && (conn.transport === 'ws' || conn.transport === 'tcp')) {
@@ -407,6 +411,7 @@ export class Hub {
     session.extra.resumeToken = randomBytes(18).toString('base64url');
     this.nicks.set(key, session);
     clearTimeout(session.extra.identifyTimer as NodeJS.Timeout | undefined);
+    session.extra.identifyTimer = undefined; // frees the Timeout object of every identified session
     session.nick = userName;
     session.nickKey = key;
     session.userId = userId ?? userName;
