@@ -280,7 +280,11 @@ if (json) {
   const sio = rows.find((r) => r.kind === 'socketio');
   if (chat && sio) {
     const ratio = (a: number | undefined, b: number | undefined): string =>
-      a === undefined || b === undefined || b === 0 ? '-' : (a / b).toFixed(2);
+      a === undefined || b === undefined || b === 0
+        ? '-'
+        : a / b >= 0.1
+          ? (a / b).toFixed(2)
+          : (a / b).toPrecision(2);
     out.push('');
     out.push(
       `chat / Socket.IO: CPU per delivery ${ratio(chat.fanout?.server.cpu_us_per_delivery, sio.fanout?.server.cpu_us_per_delivery)}, ` +
