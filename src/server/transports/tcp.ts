@@ -64,6 +64,10 @@ class TcpClient implements Connection {
   private corked = false;
   private inputEnded = false;
   private closed = false;
+  /** Refs of requests sent and not answered yet: `/quit` waits for them so no answer is lost. */
+  private readonly awaiting = new Set<string>();
+  /** `/quit` (or the end of input) arrived while answers were outstanding. */
+  private quitTimer: NodeJS.Timeout | undefined;
   private readonly reader: LineReader;
 
   constructor(
@@ -109,6 +113,9 @@ class TcpClient implements Connection {
       if (own !== undefined) this.write(own);
       else this.writeBytes(tcpLinesOf(out));
       if (gateReply) this.settleGate(message);
+      if (typeof message.ref === 'string' && this.awaiting.delete(message.ref) && this.awaiting.size === 0 && this.quitTimer) {
+        this.finishQuit();
+      }
     } catch {
       // A Connection must not throw into the room that is fanning out.
     }
@@ -320,6 +327,16 @@ class TcpClient implements Connection {
 
   /** Ends the session once the requests before it were handled (a `/register` then `/quit` gets its answer). */
   private quit(): void {
+    if (this.awaiting.size === 0) return this.finishQuit();
+    // Messages, /users and /msg are answered by room actors and the store a turn or more later.
+    if (this.quitTimer === undefined) {
+      this.quitTimer = setTimeout(() => this.finishQuit(), this.options.replyTimeoutMs);
+      this.quitTimer.unref();
+    }
+  }
+
+  private finishQuit(): void {
+    if (this.quitTimer !== undefined) clearTimeout(this.quitTimer);
     this.session.run(() => this.hub.disconnect(this.session, { code: 'client_closed', message: 'quit' }));
   }
 
@@ -331,11 +348,14 @@ class TcpClient implements Connection {
     raw: { type: ClientMessage['type']; payload: unknown; ref?: string },
     gate?: Omit<Gate, 'timer'>,
   ): boolean {
-    const decoded = decodeClientValue(raw);
+    // Every request carries a ref, so `/quit` can wait for its answer (see `awaiting`).
+    const ref = raw.ref ?? this.nextRef();
+    const decoded = decodeClientValue({ ...raw, ref });
     if (!decoded.ok) {
       this.info(`error: ${decoded.error.message}`);
       return false;
     }
+    this.awaiting.add(ref);
     if (gate) {
       const timer = setTimeout(() => this.settleGate(undefined), this.options.replyTimeoutMs);
       timer.unref();
@@ -401,6 +421,7 @@ class TcpClient implements Connection {
 
   private clearTimers(): void {
     if (this.gate) clearTimeout(this.gate.timer);
+    if (this.quitTimer !== undefined) clearTimeout(this.quitTimer);
   }
 }
 

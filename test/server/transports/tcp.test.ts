@@ -189,6 +189,20 @@ describe('TCP line transport: chatting', () => {
     expect(c.lines.at(-1)).toBe('*** bye');
     await ws.next((m) => m.type === 'user_left' && m.payload.user_name === name);
   });
+  it('answers every line piped in before /quit (printf ... | nc), then says bye', async () => {
+    const name = nick('piper');
+    const c = track(await TcpTestClient.connect(port));
+    // One chunk: nothing waits for an answer before the next line, as with `printf ... | nc`.
+    c.write(`${name}\nfirst line\n/join piped\nsecond line\n/users\n/msg ${name} note to self\n/quit\n`);
+    c.socket.end();
+    await c.waitClosed();
+    const lines = c.lines;
+    expect(lines.some((l) => new RegExp(`#lobby <${name}> first line$`).test(l))).toBe(true);
+    expect(lines.some((l) => new RegExp(`#piped <${name}> second line$`).test(l))).toBe(true);
+    expect(lines).toContain(`*** in #piped: ${name}`);
+    expect(lines.some((l) => l.includes('note to self'))).toBe(true);
+    expect(lines.at(-1)).toBe('*** bye');
+  });
 });
 
 describe('TCP line transport: bytes on the wire', () => {
