@@ -113,7 +113,12 @@ class TcpClient implements Connection {
       if (own !== undefined) this.write(own);
       else this.writeBytes(tcpLinesOf(out));
       if (gateReply) this.settleGate(message);
-      if (typeof message.ref === 'string' && this.awaiting.delete(message.ref) && this.awaiting.size === 0 && this.quitTimer) {
+      if (
+        typeof message.ref === 'string' &&
+        this.awaiting.delete(message.ref) &&
+        this.awaiting.size === 0 &&
+        this.quitTimer
+      ) {
         this.finishQuit();
       }
     } catch {
