@@ -8,131 +8,14 @@
 // Everything that came from the network is put on the page with textContent only: never
 // innerHTML, never an attribute that the browser would interpret as markup, URL or script.
 
-// ---------------------------------------------------------------------------------------------
-// Slash commands: a mirror of src/protocol/commands.ts (test/e2e/browser-commands.test.ts
-// checks the two agree line by line, so change both together).
-// ---------------------------------------------------------------------------------------------
+// Slash commands: the one table the TUI and the TCP door use (src/protocol/commands.ts), imported
+// as built. The path works in both places: under Node it is the file in dist/, and in the browser
+// `/dist/protocol/commands.js`, which the server serves from the same build.
+import { COMMANDS, helpLines, lookupCommand, parseLine } from '../dist/protocol/commands.js';
 
-const one = (what) => (args) => (args.length === 1 ? args[0] : `needs exactly one ${what}`);
+export { COMMANDS, helpLines, lookupCommand, parseLine };
+
 const stripHash = (room) => (room.startsWith('#') ? room.slice(1) : room);
-
-/** The command table: name -> usage, help, aliases and argument rules. */
-export const COMMANDS = {
-  join: {
-    usage: '/join <room>',
-    help: 'join a room (created if it does not exist) and switch to it',
-    aliases: ['j'],
-    build: (args) => {
-      const room = one('room')(args);
-      return room.startsWith('needs') ? room : { name: 'join', room: stripHash(room) };
-    },
-  },
-  leave: {
-    usage: '/leave [room]',
-    help: 'leave the given room, or the current one',
-    aliases: ['part'],
-    build: (args) =>
-      args.length > 1
-        ? 'takes at most one room'
-        : args[0]
-          ? { name: 'leave', room: stripHash(args[0]) }
-          : { name: 'leave' },
-  },
-  users: {
-    usage: '/users [room]',
-    help: 'list who is in the current room',
-    aliases: ['names', 'who'],
-    build: (args) =>
-      args.length > 1
-        ? 'takes at most one room'
-        : args[0]
-          ? { name: 'users', room: stripHash(args[0]) }
-          : { name: 'users' },
-  },
-  rooms: {
-    usage: '/rooms',
-    help: 'list the rooms on the server',
-    aliases: ['list'],
-    build: (args) => (args.length > 0 ? 'takes no arguments' : { name: 'rooms' }),
-  },
-  msg: {
-    usage: '/msg <nick> <text>',
-    help: 'send a direct message',
-    aliases: ['query', 'dm'],
-    build: (args, rest) => {
-      const to = args[0];
-      const text = rest.slice(rest.indexOf(to ?? '') + (to?.length ?? 0)).replace(/^\s/, '');
-      if (!to || text.trim() === '') return 'needs a nick and a message';
-      return { name: 'msg', to, text };
-    },
-  },
-  nick: {
-    usage: '/nick <name>',
-    help: 'change your nick',
-    build: (args) => {
-      const nick = one('nick')(args);
-      return nick.startsWith('needs') ? nick : { name: 'nick', nick };
-    },
-  },
-  register: {
-    usage: '/register <password>',
-    help: 'register your current nick with a password (8+ characters)',
-    build: (_args, rest) =>
-      rest.trim() === '' ? 'needs a password' : { name: 'register', password: rest.trim() },
-  },
-  help: {
-    usage: '/help [command]',
-    help: 'show the commands, or one command',
-    aliases: ['h', '?'],
-    build: (args) => (args[0] ? { name: 'help', topic: args[0].replace(/^\//, '') } : { name: 'help' }),
-  },
-  quit: {
-    usage: '/quit',
-    help: 'leave the chat',
-    aliases: ['exit', 'q'],
-    build: () => ({ name: 'quit' }),
-  },
-};
-
-const BY_NAME = new Map();
-for (const [name, spec] of Object.entries(COMMANDS)) {
-  BY_NAME.set(name, name);
-  for (const alias of spec.aliases ?? []) BY_NAME.set(alias, name);
-}
-
-/** Resolves a command name or alias (without the slash). */
-export function lookupCommand(word) {
-  return BY_NAME.get(word.toLowerCase());
-}
-
-/** Help lines: one per command, or the one asked for. */
-export function helpLines(topic) {
-  if (topic !== undefined) {
-    const name = lookupCommand(topic);
-    if (!name) return [`no command /${topic}; /help lists them`];
-    const spec = COMMANDS[name];
-    return [`${spec.usage}  ${spec.help}`];
-  }
-  return Object.keys(COMMANDS).map((name) => `${COMMANDS[name].usage.padEnd(22)} ${COMMANDS[name].help}`);
-}
-
-/** Parses one input line: `{kind:'text'|'command'|'error'}`. `//text` sends `/text` literally. */
-export function parseLine(line) {
-  if (!line.startsWith('/')) return { kind: 'text', text: line };
-  if (line.startsWith('//')) return { kind: 'text', text: line.slice(1) };
-  const body = line.slice(1);
-  const match = /^(\S*)\s*([\s\S]*)$/.exec(body);
-  const word = match?.[1] ?? '';
-  const rest = match?.[2] ?? '';
-  const name = lookupCommand(word);
-  if (!name)
-    return { kind: 'error', message: `unknown command /${word.slice(0, 32)}; /help lists the commands` };
-  const spec = COMMANDS[name];
-  const args = rest.split(/\s+/).filter((a) => a.length > 0);
-  const built = spec.build(args, rest);
-  if (typeof built === 'string') return { kind: 'error', message: `/${name} ${built}: ${spec.usage}` };
-  return { kind: 'command', command: built };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Pure helpers

@@ -17,7 +17,7 @@ import { startMonitor } from './monitor.js';
 import { ServerStats } from './stats.js';
 import { postRoute } from './transports/post.js';
 import { SseTransport } from './transports/sse.js';
-import { staticRoute } from './transports/static.js';
+import { sharedModulesRoute, staticRoute } from './transports/static.js';
 import { metricsRoute, statsRoute } from './transports/stats.js';
 import { TcpTransport } from './transports/tcp.js';
 
@@ -129,7 +129,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   stats.also(metrics);
   const sse = new SseTransport(hub, options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {});
   // The static files come last: they claim only paths that are files under web/.
-  const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub), sse.route, staticRoute(options.webRoot)];
+  const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub), sse.route, sharedModulesRoute(), staticRoute(options.webRoot)];
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   const handler = createHttpHandler(routes, ctx);
   const http: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);

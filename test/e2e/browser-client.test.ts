@@ -1,6 +1,6 @@
 /**
  * The browser page's logic under Node, without a browser: web/app.js exports its pure parts
- * (the slash-command mirror and the state model) and only boots when there is a document.
+ * (the shared slash-command table, imported from dist/, and the state model) and only boots when there is a document.
  */
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, helpLines, parseLine } from '../../src/protocol/commands.js';
@@ -85,7 +85,7 @@ const LINES = [
   '/msg bob multi\nline',
 ];
 
-describe('web/app.js mirrors the slash-command table of src/protocol/commands.ts', () => {
+describe('web/app.js parses slash commands with the shared table of src/protocol/commands.ts (as built)', () => {
   it('has the same commands, usage, help and aliases', () => {
     const strip = (table: Record<string, { usage: string; help: string; aliases?: string[] }>) =>
       Object.fromEntries(

@@ -38,6 +38,39 @@ export function defaultWebRoot(): string {
   return fileURLToPath(new URL('../../../web/', import.meta.url));
 }
 
+/**
+ * The protocol modules the browser page imports as they are built (`web/app.js` imports
+ * `../dist/protocol/commands.js`, which is `/dist/protocol/commands.js` in the browser and the
+ * real file under Node): one slash-command table for the TUI, the TCP door and the page.
+ * Only these files are served from dist/, and only from this URL prefix.
+ */
+export const SHARED_MODULES_PREFIX = '/dist/protocol/';
+const SHARED_MODULES = new Set(['commands.js', 'sanitize.js']);
+
+/** The built protocol modules (dist/protocol/), three levels up from this module as source or built. */
+export function defaultSharedRoot(): string {
+  return fileURLToPath(new URL('../../../dist/protocol/', import.meta.url));
+}
+
+/** Serves the allow-listed built protocol modules under {@link SHARED_MODULES_PREFIX}. */
+export function sharedModulesRoute(root = defaultSharedRoot()): HttpRoute {
+  const files = staticRoute(root);
+  return async (req, res) => {
+    const path = pathOf(req);
+    if (!path.startsWith(SHARED_MODULES_PREFIX)) return false;
+    const name = path.slice(SHARED_MODULES_PREFIX.length);
+    if (!SHARED_MODULES.has(name)) return false;
+    // The static route reads the path from req.url; hand it the file name alone.
+    const original = req.url;
+    req.url = `/${name}`;
+    try {
+      return await files(req, res);
+    } finally {
+      req.url = original;
+    }
+  };
+}
+
 /** The content type for a file name; unknown kinds are sent as bytes. */
 export function contentTypeOf(file: string): string {
   return CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
