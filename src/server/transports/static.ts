@@ -55,7 +55,7 @@ export function defaultSharedRoot(): string {
 /** Serves the allow-listed built protocol modules under {@link SHARED_MODULES_PREFIX}. */
 export function sharedModulesRoute(root = defaultSharedRoot()): HttpRoute {
   const files = staticRoute(root);
-  return async (req, res) => {
+  return async (req, res, ctx) => {
     const path = pathOf(req);
     if (!path.startsWith(SHARED_MODULES_PREFIX)) return false;
     const name = path.slice(SHARED_MODULES_PREFIX.length);
@@ -64,7 +64,7 @@ export function sharedModulesRoute(root = defaultSharedRoot()): HttpRoute {
     const original = req.url;
     req.url = `/${name}`;
     try {
-      return await files(req, res);
+      return await files(req, res, ctx);
     } finally {
       req.url = original;
     }
