@@ -169,7 +169,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     // HTTP sockets are half-open: a peer that never closes its side must not linger.
-    setTimeout(() => socket.destroy(), 2000).unref();
+    const timer = setTimeout(() => socket.destroy(), 2000).unref();
+    socket.once('close', () => clearTimeout(timer));
   });
 
   const host = options.host ?? '0.0.0.0';
