@@ -197,9 +197,6 @@ async function serve(): Promise<void> {
     ...(f.maxRoomsPerUser !== undefined ? { maxRoomsPerUser: f.maxRoomsPerUser } : {}),
     ...(f.maxMembersPerRoom !== undefined ? { maxMembersPerRoom: f.maxMembersPerRoom } : {}),
   });
-  // Tests and scripts parse this line for the port; keep its shape.
-  process.stdout.write(`chat serving on ${server.httpUrl} (WebSocket ${server.url})\n`);
-  if (server.tcpPort !== undefined) process.stdout.write(`chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -221,8 +218,13 @@ async function serve(): Promise<void> {
       },
     );
   };
+  // Before the line below: a script that reads it may signal at once, and a signal that comes
+  // before its handler kills the process outright (seen as a flaky exit by SIGTERM under load).
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Tests and scripts parse this line for the port; keep its shape.
+  process.stdout.write(`chat serving on ${server.httpUrl} (WebSocket ${server.url})\n`);
+  if (server.tcpPort !== undefined) process.stdout.write(`chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`);
 }
 
 async function connect(): Promise<void> {
