@@ -28,6 +28,14 @@ const HELP = `
   Limits and security
     --msg-burst N         messages a connection may send at once              default 10
     --msg-rate N          messages per second after the burst (0 = no limit)  default 5
+                          (per connection; POST /post: per address)
+    --max-rooms N         rooms the server holds (past it: server_rooms_full)  default 10000
+    --room-burst N        new rooms a connection may create at once           default 10
+    --rooms-per-minute N  new rooms per connection per minute after the burst (0 = no limit)  default 10
+    --password-burst N    password checks (hello with a password, register) one address may
+                          make at once                                        default 10
+    --passwords-per-minute N  password checks per address per minute after the burst
+                          (0 = no limit; loopback too)                        default 30
     --max-clients N       connections server-wide                             default 50000
     --max-per-ip N        open connections per address                        default 16
     --connects-per-minute N  new connections per address per minute           default 60
@@ -85,6 +93,11 @@ const cli = meow(HELP, {
     maxMembersPerRoom: { type: 'number' },
     msgBurst: { type: 'number', default: 10 },
     msgRate: { type: 'number', default: 5 },
+    maxRooms: { type: 'number' },
+    roomBurst: { type: 'number', default: 10 },
+    roomsPerMinute: { type: 'number', default: 10 },
+    passwordBurst: { type: 'number', default: 10 },
+    passwordsPerMinute: { type: 'number', default: 30 },
     maxClients: { type: 'number' },
     maxPerIp: { type: 'number' },
     connectsPerMinute: { type: 'number' },
@@ -119,11 +132,17 @@ function checkWriteDelay(ms: number): number {
   return ms;
 }
 
-function checkPort(port: number | undefined, fallback: number): number {
+function checkPort(flag: string, port: number | undefined, fallback: number): number {
   const value = port ?? fallback;
-  if (!Number.isInteger(value) || value < 0 || value > 65535)
-    fail(`--port must be an integer 0-65535, got ${String(port)}`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) fail(`--${flag} must be an integer 0-65535, got ${String(port)}`);
   return value;
+}
+
+/** A token bucket from a burst flag and a per-minute rate flag; rate 0 turns it off. */
+function perMinute(burstFlag: string, burst: number, rateFlag: string, rate: number): { burst: number; perSecond: number } | false {
+  const perMin = positive(rateFlag, rate) ?? 0;
+  if (perMin === 0) return false;
+  return { burst: Math.max(1, positive(burstFlag, burst) ?? 1), perSecond: perMin / 60 };
 }
 
 function positive(name: string, value: number | undefined): number | undefined {
@@ -159,6 +178,9 @@ async function serve(): Promise<void> {
         ? false
         : { burst: Math.max(1, positive('msg-burst', f.msgBurst) ?? 10), perSecond: msgRate },
     identifyTimeoutMs: (positive('identify-timeout', f.identifyTimeout) ?? 30) * 1000,
+    ...(f.maxRooms !== undefined ? { maxRooms: positive('max-rooms', f.maxRooms)! } : {}),
+    roomCreateLimit: perMinute('room-burst', f.roomBurst, 'rooms-per-minute', f.roomsPerMinute),
+    passwordLimit: perMinute('password-burst', f.passwordBurst, 'passwords-per-minute', f.passwordsPerMinute),
     filters,
     ...(f.maxClients !== undefined ? { maxClients: positive('max-clients', f.maxClients)! } : {}),
     ...(f.maxPerIp !== undefined ? { maxPerIp: positive('max-per-ip', f.maxPerIp)! } : {}),
@@ -168,8 +190,8 @@ async function serve(): Promise<void> {
     ...(f.limitExempt !== undefined && f.limitExempt.length > 0 ? { limitExempt: f.limitExempt } : {}),
     ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),
     ...(f.tlsCert !== undefined && f.tlsKey !== undefined ? { tlsCert: f.tlsCert, tlsKey: f.tlsKey } : {}),
-    port: checkPort(f.port, 8080),
-    ...(f.tcpPort !== undefined ? { tcpPort: checkPort(f.tcpPort, 0) } : {}),
+    port: checkPort('port', f.port, 8080),
+    ...(f.tcpPort !== undefined ? { tcpPort: checkPort('tcp-port', f.tcpPort, 0) } : {}),
     host: f.host ?? '0.0.0.0',
     memory: f.memory,
     synchronous: f.sync as 'normal' | 'full',
@@ -205,21 +227,19 @@ async function serve(): Promise<void> {
       },
     );
   };
-  // Handlers first: whoever reads the address line may signal at once, and an unhandled SIGTERM kills.
+  // Before the line below: a script that reads it may signal at once, and a signal that comes
+  // before its handler kills the process outright (seen as a flaky exit by SIGTERM under load).
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Tests and scripts parse this line for the port; keep its shape.
   process.stdout.write(`chat serving on ${server.httpUrl} (WebSocket ${server.url})\n`);
-  if (server.tcpPort !== undefined)
-    process.stdout.write(
-      `chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`,
-    );
+  if (server.tcpPort !== undefined) process.stdout.write(`chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`);
 }
 
 async function connect(): Promise<void> {
   const f = cli.flags;
   const host = f.host ?? '127.0.0.1';
-  const url = f.url ?? `ws://${host.includes(':') ? `[${host}]` : host}:${checkPort(f.port, 8080)}/ws`;
+  const url = f.url ?? `ws://${host.includes(':') ? `[${host}]` : host}:${checkPort('port', f.port, 8080)}/ws`;
   const nick = f.nick ?? process.env.USER ?? process.env.USERNAME ?? 'guest';
   const { runConnect } = await import('./client/main.js');
   await runConnect({ url, nick });

@@ -7,7 +7,9 @@ import type { ClientMessage, RequestPayload, RequestType } from '../protocol/sch
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashPassword, verifyPassword } from './auth/password.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
-import { RateLimiter, type RateLimitOptions } from './limits/rate-limit.js';
+import { normaliseAddress } from './limits/admission.js';
+import { KeyedRateLimiters, type KeyedLimitOptions } from './limits/keyed.js';
+import { DEFAULT_MESSAGE_RATE, RateLimiter, type RateLimitOptions } from './limits/rate-limit.js';
 import { runFilters, type MessageFilter } from './moderation/filters.js';
 import { Room, type RoomObserver } from './room.js';
 import { Session, type SessionOptions } from './session.js';
@@ -30,6 +32,15 @@ export interface HubOptions {
   maxRoomsPerUser?: number;
   /** Members one room may hold. */
   maxMembersPerRoom?: number;
+  /** Rooms the server holds at most (loaded ones included); past it `server_rooms_full`. */
+  maxRooms?: number;
+  /** Per-connection rate of creating rooms (`create_room`, `join` of a new id); `false` turns it off. */
+  roomCreateLimit?: RateLimitOptions | false;
+  /**
+   * Per-address rate of password checks (`hello` with a password for a registered nick,
+   * `register`): each costs a full scrypt. `false` turns it off.
+   */
+  passwordLimit?: KeyedLimitOptions | false;
   /** Called for failures that are the server's fault (logged by the caller). */
   onInternalError?(err: unknown, context: string): void;
   /** Called once per message batch committed by any room. */
@@ -67,7 +78,10 @@ export class Hub {
       maxMessageChars: MAX_MESSAGE_CHARS,
       maxRoomsPerUser: 100,
       maxMembersPerRoom: 100_000,
-      rateLimit: { burst: 10, perSecond: 5 },
+      maxRooms: 10_000,
+      rateLimit: DEFAULT_MESSAGE_RATE,
+      roomCreateLimit: { burst: 10, perSecond: 10 / 60 },
+      passwordLimit: { burst: 10, perSecond: 30 / 60 },
       filters: [],
       identifyTimeoutMs: 30_000,
       ...options,
@@ -76,7 +90,11 @@ export class Hub {
     this.defaultRoom = this.options.defaultRoom;
     this.decodeOptions = { maxMessageChars: this.options.maxMessageChars };
     this.sessionOptions.maxQueueBytes = this.options.maxQueueBytes;
+    this.passwordLimiters = this.options.passwordLimit ? new KeyedRateLimiters(this.options.passwordLimit) : undefined;
   }
+
+  /** Password checks per client address (see HubOptions.passwordLimit). */
+  private readonly passwordLimiters: KeyedRateLimiters | undefined;
 
   /** Loads the rooms from the store and makes sure the default room exists. */
   async init(): Promise<void> {
@@ -199,6 +217,7 @@ export class Hub {
       // Re-check: binding may have waited on the store.
       if (this.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
       this.checkRoomQuota(session);
+      this.admitNewRoom(session);
       const name = p.room_name ?? p.room_id;
       const room = this.makeRoom(p.room_id, name, session.nick!, 0);
       this.rooms.set(p.room_id, room);
@@ -211,6 +230,7 @@ export class Hub {
       let room = this.rooms.get(p.room_id);
       if (!session.rooms.has(p.room_id)) this.checkRoomQuota(session);
       if (!room) {
+        this.admitNewRoom(session);
         room = this.makeRoom(p.room_id, p.room_id, session.nick!, 0);
         this.rooms.set(p.room_id, room);
         await this.store.createRoom({ room_id: p.room_id, room_name: p.room_id, created_by: session.nick!, created_ts: Date.now() });
@@ -280,6 +300,7 @@ export class Hub {
       this.requireIdentity(session);
       const existing = await this.store.getUser(session.nickKey!);
       if (existing && !session.registered) throw new RequestError('nick_registered', `${existing.user_name} is registered by somebody else`);
+      this.admitPasswordCheck(session);
       const hash = await hashPassword(p.password);
       await this.store.putUser({ nick_key: session.nickKey!, user_name: session.nick!, password_hash: hash, created_ts: existing?.created_ts ?? Date.now() });
       session.registered = true;
@@ -389,6 +410,7 @@ export class Hub {
     const user = await this.store.getUser(key);
     if (user && !(holder && this.ownsGhost(holder, resumeToken) && holder.registered)) {
       if (password === undefined) throw new RequestError('nick_registered', `${user.user_name} is registered; send hello {user_name, password}`);
+      this.admitPasswordCheck(session);
       if (!(await verifyPassword(password, user.password_hash))) {
         // Each guess costs a full scrypt; a connection gets three before it is closed.
         const failures = ((session.extra.passwordFailures as number | undefined) ?? 0) + 1;
@@ -435,6 +457,35 @@ export class Hub {
     if (session.closed) return;
     session.rooms.add(room.id);
     room.post({ kind: 'join', session, ref, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });
+  }
+
+  /**
+   * The gate before a room is made: the server-wide room cap, then the session's room-creation
+   * bucket. Rooms are never dropped (they live in the store), so the cap bounds the registry.
+   */
+  private admitNewRoom(session: Session): void {
+    if (this.rooms.size >= this.options.maxRooms) {
+      throw new RequestError('server_rooms_full', `the server holds ${this.rooms.size} rooms, its limit; join an existing room`);
+    }
+    if (!this.options.roomCreateLimit) return;
+    const limiter = (session.extra.roomRate ??= new RateLimiter(this.options.roomCreateLimit)) as RateLimiter;
+    const decision = limiter.take();
+    if (!decision.ok) {
+      throw new RequestError('rate_limited', `too many new rooms; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
+    }
+  }
+
+  /**
+   * Charges one password check (a full scrypt) to the client's address, before it runs: a
+   * client must not be able to keep the server's CPU busy hashing. Per address rather than per
+   * connection, since a POST or a fresh connection would otherwise start with a full bucket.
+   */
+  private admitPasswordCheck(session: Session): void {
+    if (!this.passwordLimiters) return;
+    const decision = this.passwordLimiters.take(normaliseAddress(session.conn.remoteAddress));
+    if (!decision.ok) {
+      throw new RequestError('rate_limited', `too many password attempts from your address; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
+    }
   }
 
   private checkRoomQuota(session: Session): void {

@@ -2,11 +2,29 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Hub } from './hub.js';
 import type { RoomObserver } from './room.js';
 
+/** The process-wide registry of the Node.js default metrics, made on first use. */
+let processRegistry: Registry | undefined;
+
+/**
+ * The Node.js default metrics (event-loop lag, GC, heap, CPU) describe the process, not a
+ * server, and prom-client cannot stop collecting them: each `collectDefaultMetrics` call enables
+ * an event-loop delay monitor and a GC observer that live as long as the process. So they are
+ * collected once per process, into a registry every server's scrape appends, however many
+ * servers one process starts and stops (the tests start hundreds).
+ */
+export function processMetricsRegistry(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 20 });
+  }
+  return processRegistry;
+}
+
 /**
  * Prometheus metrics for one server, in a Registry of its own (never prom-client's global one:
  * tests run many servers in one process). Gauges and hub counters are read at scrape time;
  * commit latency and fan-out are observed as the rooms commit (this is a RoomObserver).
- * The Node.js default metrics (event-loop lag, GC, heap, CPU) are included.
+ * The scrape ends with the process-wide Node.js default metrics ({@link processMetricsRegistry}).
  */
 export class ServerMetrics implements RoomObserver {
   readonly registry = new Registry();
@@ -15,6 +33,7 @@ export class ServerMetrics implements RoomObserver {
   private readonly commitSeconds: Histogram;
   private readonly batchSize: Histogram;
   private readonly fanout: Histogram;
+  private readonly process: Registry;
 
   constructor(hub: Hub) {
     const registers = [this.registry];
@@ -98,7 +117,7 @@ export class ServerMetrics implements RoomObserver {
       buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000, 20000, 100000],
       registers,
     });
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    this.process = processMetricsRegistry();
   }
 
   onMessagesCommitted(count: number, deliveries: number, commitMs: number): void {
@@ -111,7 +130,8 @@ export class ServerMetrics implements RoomObserver {
 
   /** The Prometheus text exposition. */
   async text(): Promise<string> {
-    return this.registry.metrics();
+    // Both end with a newline, so the concatenation is valid exposition text.
+    return (await this.registry.metrics()) + (await this.process.metrics());
   }
 
   get contentType(): string {

@@ -5,7 +5,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Hub } from './hub.js';
 import { Admission, DEFAULT_EXEMPT } from './limits/admission.js';
 import { originAllowed } from './limits/origin.js';
-import type { RateLimitOptions } from './limits/rate-limit.js';
+import { KeyedRateLimiters, type KeyedLimitOptions } from './limits/keyed.js';
+import { DEFAULT_MESSAGE_RATE, type RateLimitOptions } from './limits/rate-limit.js';
 import type { MessageFilter } from './moderation/filters.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { openStore } from './store/open.js';
@@ -45,8 +46,17 @@ export interface ServerOptions {
   writeDelayMs?: number;
   /** Cap of the adaptive write spacing under heavy fan-out; 0 turns it off. Default 10. */
   maxWriteDelayMs?: number;
-  /** Per-connection message rate limit; `false` disables it. Default burst 10, then 5/s. */
+  /**
+   * Message rate limit, per connection (WebSocket, TCP) and per address (POST); `false`
+   * disables it. Default burst 10, then 5/s.
+   */
   rateLimit?: RateLimitOptions | false;
+  /** Rooms the server holds at most. Default 10,000. */
+  maxRooms?: number;
+  /** Per-connection room creation limit; `false` disables it. Default burst 10, then 10/min. */
+  roomCreateLimit?: RateLimitOptions | false;
+  /** Per-address password check limit; `false` disables it. Default burst 10, then 30/min. */
+  passwordLimit?: KeyedLimitOptions | false;
   /** Connections server-wide. Default 50,000. */
   maxClients?: number;
   /** Open connections per address (loopback exempt by default). Default 16. */
@@ -107,6 +117,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.maxRoomsPerUser ? { maxRoomsPerUser: options.maxRoomsPerUser } : {}),
     ...(options.maxMembersPerRoom ? { maxMembersPerRoom: options.maxMembersPerRoom } : {}),
     ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+    ...(options.maxRooms !== undefined ? { maxRooms: options.maxRooms } : {}),
+    ...(options.roomCreateLimit !== undefined ? { roomCreateLimit: options.roomCreateLimit } : {}),
+    ...(options.passwordLimit !== undefined ? { passwordLimit: options.passwordLimit } : {}),
     ...(options.filters ? { filters: options.filters } : {}),
     ...(options.identifyTimeoutMs !== undefined ? { identifyTimeoutMs: options.identifyTimeoutMs } : {}),
     onInternalError: (err, context) => log.error({ err }, context),
@@ -129,7 +142,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   stats.also(metrics);
   const sse = new SseTransport(hub, options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {});
   // The static files come last: they claim only paths that are files under web/.
-  const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub), sse.route, sharedModulesRoute(), staticRoute(options.webRoot)];
+  // Posts share the message limit's settings, one bucket per address (default: as the hub's).
+  const postRate = options.rateLimit === false ? undefined : new KeyedRateLimiters(options.rateLimit ?? DEFAULT_MESSAGE_RATE);
+  const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub, postRate ? { rate: postRate } : {}), sse.route, sharedModulesRoute(), staticRoute(options.webRoot)];
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   const handler = createHttpHandler(routes, ctx);
   const http: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
@@ -154,7 +169,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     // HTTP sockets are half-open: a peer that never closes its side must not linger.
-    setTimeout(() => socket.destroy(), 2000).unref();
+    const timer = setTimeout(() => socket.destroy(), 2000).unref();
+    socket.once('close', () => clearTimeout(timer));
   });
 
   const host = options.host ?? '0.0.0.0';

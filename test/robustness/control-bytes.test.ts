@@ -95,7 +95,8 @@ let server: RunningServer;
 const open: { close(): void }[] = [];
 
 beforeAll(async () => {
-  server = await startServer({ host: '127.0.0.1', port: 0, tcpPort: 0, memory: true, logLevel: 'silent', rateLimit: false, monitorIntervalMs: 0 });
+  // No rate limits: mallory creates a room per nasty string, as fast as she can.
+  server = await startServer({ host: '127.0.0.1', port: 0, tcpPort: 0, memory: true, logLevel: 'silent', rateLimit: false, roomCreateLimit: false, monitorIntervalMs: 0 });
 });
 
 afterAll(async () => {

@@ -6,6 +6,8 @@ import { nickKey } from '../../protocol/nick.js';
 import type { ClientMessage } from '../../protocol/schema.js';
 import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
+import { normaliseAddress } from '../limits/admission.js';
+import type { KeyedRateLimiters } from '../limits/keyed.js';
 import type { Outbound } from '../outbound.js';
 import { pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
 
@@ -24,6 +26,12 @@ export interface PostOptions {
   maxBodyBytes?: number;
   /** How long to wait for the hub's answer before giving up with 503. */
   replyTimeoutMs?: number;
+  /**
+   * The message rate limit, one bucket per client address shared by all its posts (a post is a
+   * connection of its own, so the per-connection bucket would start full every time).
+   * Absent: no limit.
+   */
+  rate?: KeyedRateLimiters;
 }
 
 /** HTTP status for each error code a post can meet (400 for the rest). */
@@ -174,8 +182,10 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
   /** The last post in line for each nick key. */
   const turns = new Map<string, Promise<void>>();
 
-  function fail(res: ServerResponse, error: ProtocolError): void {
-    sendJson(res, STATUS[error.code] ?? 400, errorBody(error));
+  function fail(res: ServerResponse, error: ProtocolError, headers: Record<string, string> = {}): void {
+    // HTTP clients read Retry-After (whole seconds, rounded up); the body keeps the exact ms.
+    if (error.retry_after_ms !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retry_after_ms / 1000)));
+    sendJson(res, STATUS[error.code] ?? 400, errorBody(error), headers);
   }
 
   return async (req, res, ctx) => {
@@ -226,8 +236,12 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
     if (!hub.room(parsed.room))
       return fail(res, { code: 'no_such_room', message: `there is no room ${parsed.room}` });
 
-    // A post is a (short) connection: the server-wide and per-address limits apply to it too.
     const address = req.socket.remoteAddress ?? 'unknown';
+    // Charged before any work (a password check, a nick's turn): a refused post costs nothing.
+    const decision = options.rate?.take(normaliseAddress(address));
+    if (decision && !decision.ok) return refuseRate(req, res, decision.retryAfterMs, decision.flooding);
+
+    // A post is a (short) connection: the server-wide and per-address limits apply to it too.
     const refusal = ctx.admission.admit(address);
     if (refusal) return sendJson(res, refusal.status, { error: refusal.code, message: refusal.message });
     // Posts under one nick take turns: each holds the nick while it runs, and a script posting
@@ -256,6 +270,17 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
       done();
       if (turns.get(key) === tail) turns.delete(key);
     }
+  }
+
+  /**
+   * 429 with `Retry-After` and the WebSocket error body. A client that keeps posting through its
+   * refusals (RateLimiter's flood rule) loses its keep-alive connection too, as a flooding
+   * socket client is disconnected.
+   */
+  function refuseRate(req: IncomingMessage, res: ServerResponse, retryAfterMs: number, flooding: boolean): void {
+    const message = flooding ? 'sustained flooding; disconnected' : `too many posts from your address; retry in ${retryAfterMs} ms`;
+    fail(res, { code: 'rate_limited', message, retry_after_ms: retryAfterMs }, flooding ? { Connection: 'close' } : {});
+    if (flooding) res.once('finish', () => req.socket.destroySoon());
   }
 
   /** Answers with the hub's error, or 503 when no answer came. */

@@ -149,7 +149,9 @@ class TcpClient implements Connection {
             ? ['*** no nick given in time; bye']
             : [`*** ${reason.message}`];
     this.socket.end(toWire(text));
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    // A peer that never closes its side must not linger; one that does needs no timer.
+    const timer = setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.socket.once('close', () => clearTimeout(timer));
   }
 
   // ---- output ------------------------------------------------------------------------------

@@ -104,7 +104,9 @@ class WsConnection implements Connection {
     } catch {
       this.ws.terminate();
     }
-    setTimeout(() => this.ws.terminate(), 2000).unref();
+    // A peer that never answers the close frame is cut; one that does needs no timer.
+    const timer = setTimeout(() => this.ws.terminate(), 2000).unref();
+    this.ws.once('close', () => clearTimeout(timer));
   }
 }
 

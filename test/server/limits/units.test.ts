@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { Admission } from '../../../src/server/limits/admission.js';
+import { KeyedRateLimiters } from '../../../src/server/limits/keyed.js';
 import { originAllowed } from '../../../src/server/limits/origin.js';
 import { RateLimiter } from '../../../src/server/limits/rate-limit.js';
 import { runFilters, wordFilter } from '../../../src/server/moderation/filters.js';
@@ -69,6 +70,43 @@ describe('RateLimiter (token bucket with an injected clock)', () => {
       expect(eager.take()).not.toMatchObject({ flooding: true });
       t3.advance(100);
     }
+  });
+});
+
+describe('KeyedRateLimiters (one bucket per address, bounded)', () => {
+  it('keeps one bucket per key: one key refused, another still served', () => {
+    const t = fakeClock();
+    const keyed = new KeyedRateLimiters({ burst: 2, perSecond: 1, clock: t.clock });
+    expect([keyed.take('a').ok, keyed.take('a').ok, keyed.take('a').ok]).toEqual([true, true, false]);
+    expect(keyed.take('b').ok).toBe(true);
+    expect(keyed.take('a')).toMatchObject({ ok: false, retryAfterMs: 1000 });
+    t.advance(1000);
+    expect(keyed.take('a').ok).toBe(true);
+  });
+
+  it('remembers at most maxKeys keys under a flood of addresses, forgetting the least recently used', () => {
+    const t = fakeClock();
+    const keyed = new KeyedRateLimiters({ burst: 1, perSecond: 1, clock: t.clock, maxKeys: 100 });
+    keyed.take('busy'); // its one token is spent
+    for (let i = 0; i < 10_000; i++) {
+      keyed.take(`10.0.${i >> 8}.${i & 255}`);
+      if (i % 50 === 0) expect(keyed.take('busy').ok).toBe(false); // used recently: never evicted
+      expect(keyed.size).toBeLessThanOrEqual(100);
+    }
+    expect(keyed.size).toBe(100);
+  });
+
+  it('forgets a key once its bucket is full again, so idle addresses cost no memory', () => {
+    const t = fakeClock();
+    const keyed = new KeyedRateLimiters({ burst: 4, perSecond: 2, clock: t.clock });
+    for (let i = 0; i < 500; i++) keyed.take(`192.0.2.${i}`);
+    expect(keyed.size).toBe(500);
+    t.advance(1999); // 4 tokens at 2/s: full after 2 s
+    keyed.take('fresh');
+    expect(keyed.size).toBe(501);
+    t.advance(1);
+    keyed.take('fresh');
+    expect(keyed.size).toBe(1);
   });
 });
 

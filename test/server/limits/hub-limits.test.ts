@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../../src/protocol/events.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import { TcpTestClient } from '../../helpers/tcp-client.js';
+import { TestClient } from '../../helpers/ws-client.js';
+
+/** A clock the test moves by hand: the server's buckets refill only when told. */
+function manualClock(start = 1_000_000) {
+  let now = start;
+  return { clock: () => now, advance: (ms: number) => (now += ms) };
+}
+
+const servers: RunningServer[] = [];
+const open: { close(): void }[] = [];
+
+async function serve(options: ServerOptions): Promise<RunningServer> {
+  const server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0, ...options });
+  servers.push(server);
+  return server;
+}
+
+async function connect(server: RunningServer): Promise<TestClient> {
+  const c = await TestClient.open(server.url);
+  open.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of open.splice(0)) c.close();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function errorOf(m: ServerMessage): { code: string; message: string; retry_after_ms?: number } {
+  if (m.type !== 'error') throw new Error(`expected an error, got ${JSON.stringify(m)}`);
+  return m.payload;
+}
+
+/** Resolves once `check` holds, looking again after each turn of the event loop. */
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('password checks are rate-limited per address (each is a full scrypt)', () => {
+  it('charges register and hello-with-password, refuses past the bucket with retry_after_ms, across connections and POST', async () => {
+    const t = manualClock();
+    const server = await serve({ passwordLimit: { burst: 3, perSecond: 1 / 60, clock: t.clock } });
+    const owner = await connect(server);
+    await owner.hello('owner');
+    expect(await owner.request('register', { password: 'correct horse' })).toMatchObject({ type: 'registered' }); // 1
+    owner.close();
+    await until(() => ![...server.hub.allSessions()].some((s) => s.nick === 'owner'));
+
+    // Two guesses on two fresh connections (a new connection is no new bucket).
+    for (const guess of ['wrong one 1', 'wrong one 2']) {
+      const c = await connect(server);
+      expect(errorOf(await c.request('hello', { user_name: 'owner', password: guess })).code).toBe('nick_registered'); // 2, 3
+    }
+    const late = await connect(server);
+    const refused = errorOf(await late.request('hello', { user_name: 'owner', password: 'correct horse' }));
+    expect(refused).toMatchObject({ code: 'rate_limited', retry_after_ms: 60_000 });
+    expect(refused.message).toMatch(/password attempts/);
+
+    // No scrypt, no charge: a password given for a nick nobody registered is not checked.
+    expect(await late.request('hello', { user_name: 'newbie', password: 'whatever you like' })).toMatchObject({ type: 'welcome' });
+    // register hashes, so it is charged and refused too.
+    expect(errorOf(await late.request('register', { password: 'newbie password' }))).toMatchObject({ code: 'rate_limited' });
+    // POST with a password: the same address, the same bucket; HTTP says 429 and Retry-After.
+    const res = await fetch(`${server.httpUrl}/post`, { method: 'POST', body: JSON.stringify({ username: 'owner', content: 'x', password: 'correct horse' }) });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('60');
+    expect(await res.json()).toMatchObject({ error: 'rate_limited', retry_after_ms: 60_000 });
+
+    t.advance(60_000);
+    const back = await connect(server);
+    expect(await back.request('hello', { user_name: 'owner', password: 'correct horse' })).toMatchObject({ type: 'welcome', payload: { registered: true } });
+  });
+
+  it('turns off with passwordLimit false (--passwords-per-minute 0)', async () => {
+    const server = await serve({ passwordLimit: false });
+    const c = await connect(server);
+    await c.hello('hasher');
+    for (let i = 0; i < 12; i++) expect(await c.request('register', { password: `password ${i}` })).toMatchObject({ type: 'registered' });
+  });
+});
+
+describe('room creation limits', () => {
+  it('a connection creates rooms at the bucket rate (create_room and join of a new id), each connection on its own bucket', async () => {
+    const t = manualClock();
+    const server = await serve({ roomCreateLimit: { burst: 2, perSecond: 1 / 6, clock: t.clock } });
+    const a = await connect(server);
+    await a.hello('a');
+    expect(await a.request('create_room', { room_id: 'r1' })).toMatchObject({ type: 'room_created' });
+    expect(await a.request('join', { room_id: 'r2' })).toMatchObject({ type: 'joined' });
+    expect(errorOf(await a.request('create_room', { room_id: 'r3' }))).toMatchObject({ code: 'rate_limited', retry_after_ms: 6000 });
+    expect(errorOf(await a.request('join', { room_id: 'r3' }))).toMatchObject({ code: 'rate_limited', retry_after_ms: 6000 });
+    // Joining rooms that exist costs nothing.
+    expect(await a.request('join', { room_id: 'lobby' })).toMatchObject({ type: 'joined' });
+    const b = await connect(server);
+    await b.hello('b');
+    expect(await b.request('join', { room_id: 'r3' })).toMatchObject({ type: 'joined' });
+    expect(await a.request('join', { room_id: 'r3' })).toMatchObject({ type: 'joined' });
+    t.advance(6000);
+    expect(await a.request('create_room', { room_id: 'r4' })).toMatchObject({ type: 'room_created' });
+    expect(server.hub.snapshot().rooms).toBe(5);
+  });
+
+  it('holds TCP clients to the same gate through /join', async () => {
+    const t = manualClock();
+    const server = await serve({ tcpPort: 0, roomCreateLimit: { burst: 1, perSecond: 1 / 6, clock: t.clock } });
+    const tcp = await TcpTestClient.login(server.tcpPort!, 'terry');
+    open.push(tcp);
+    tcp.write('/join x1\n');
+    await tcp.waitLine('*** you joined #x1');
+    tcp.write('/join x2\n');
+    expect(await tcp.waitLine('*** error:')).toBe('*** error: too many new rooms; retry in 6000 ms');
+    t.advance(6000);
+    tcp.write('/join x2\n');
+    await tcp.waitLine('*** you joined #x2');
+  });
+
+  it('refuses new rooms past --max-rooms with server_rooms_full; existing rooms stay open', async () => {
+    const server = await serve({ maxRooms: 3 }); // lobby + 2
+    const a = await connect(server);
+    await a.hello('a');
+    expect(await a.request('create_room', { room_id: 'one' })).toMatchObject({ type: 'room_created' });
+    expect(await a.request('join', { room_id: 'two' })).toMatchObject({ type: 'joined' });
+    const full = errorOf(await a.request('create_room', { room_id: 'three' }));
+    expect(full.code).toBe('server_rooms_full');
+    expect(full.message).toMatch(/3 rooms/);
+    expect(errorOf(await a.request('join', { room_id: 'three' })).code).toBe('server_rooms_full');
+    const b = await connect(server);
+    await b.hello('b');
+    expect(errorOf(await b.request('join', { room_id: 'four' })).code).toBe('server_rooms_full');
+    expect(await b.request('join', { room_id: 'one' })).toMatchObject({ type: 'joined' });
+    expect(server.hub.snapshot().rooms).toBe(3);
+  });
+});
