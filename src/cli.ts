@@ -247,6 +247,11 @@ async function connect(): Promise<void> {
 
 async function main(): Promise<void> {
   const [command, ...rest] = cli.input;
+  // meow answers --help/--version only when nothing else is on the line; `chat serve --help`
+  // must not start a server.
+  const args = process.argv.slice(2);
+  if (args.includes('--help')) cli.showHelp(0);
+  if (args.includes('--version')) cli.showVersion();
   if (rest.length > 0) fail(`unexpected argument "${rest[0]}"; see chat --help`);
   switch (command) {
     case 'serve':

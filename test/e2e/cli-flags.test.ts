@@ -47,6 +47,23 @@ describe('chat serve flag errors', () => {
   });
 });
 
+describe('--help and --version after a command', () => {
+  it.each([['serve'], ['bench'], ['connect']])('chat %s --help prints the help and exits 0 without starting anything', (command) => {
+    // Before: `chat serve --help` started a server, and `chat bench --help` ran a 10 s benchmark.
+    const result = spawnSync(process.execPath, [BIN, command, '--help'], { encoding: 'utf8', timeout: 10_000 });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage');
+    expect(result.stdout).toContain(`$ chat ${command}`);
+    expect(result.stdout).not.toContain('chat serving on');
+  });
+
+  it('chat serve --version prints the version', () => {
+    const result = spawnSync(process.execPath, [BIN, 'serve', '--version'], { encoding: 'utf8', timeout: 10_000 });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
 describe('chat serve limit flags reach the server', () => {
   it('--max-rooms and --room-burst bound room creation', async () => {
     const chat = await spawnChat(['--memory', '--max-rooms', '3', '--room-burst', '1']);
