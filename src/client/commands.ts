@@ -76,8 +76,13 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
       notice('you are not in a room: /join <room> first', 'error');
       return;
     }
+    if (conv.joinRequest === 'failed') {
+      notice(`not sent: you are not in #${conv.id} (/join ${conv.id} tries again)`, 'error');
+      return;
+    }
     if (conv.kind === 'room') {
-      // Queued while offline and resent on reconnect, so it is shown as "sending" right away.
+      // Queued while offline or joining and sent once the room is joined, so it is shown as
+      // "sending" right away.
       const clientMsgId = connection.sendMessage(conv.id, text);
       dispatch({ type: 'message_pending', roomId: conv.id, clientMsgId, text, now: now() });
       return;
@@ -94,7 +99,8 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
         }
         const known = state().conversations[command.room];
         dispatch({ type: 'join_requested', roomId: command.room });
-        if (!known) connection.joinRoom(command.room);
+        // Switching to a room we are in (or still joining) needs nothing from the server.
+        if (!known || known.joinRequest === 'failed') connection.joinRoom(command.room);
         return;
       }
       case 'leave': {

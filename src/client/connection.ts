@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { ServerMessage } from '../protocol/events.js';
 import { DEFAULT_ROOM } from '../protocol/limits.js';
 import { nickKey } from '../protocol/nick.js';
@@ -48,6 +49,13 @@ export class WsChatConnection implements ChatConnection {
   private readonly listeners = new Set<(signal: ConnectionSignal) => void>();
   /** Rooms to be in, with the last seq seen in each (undefined: nothing seen yet). */
   private readonly rooms = new Map<string, number | undefined>();
+  /**
+   * Rooms the server confirmed (`joined`) on the current socket: a message for a room waits
+   * until then, so it never races its own join.
+   */
+  private readonly live = new Set<string>();
+  /** Join requests in flight on the current socket: ref → room, to tell which join an error refuses. */
+  private readonly joinRefs = new Map<string, string>();
   /** Chat messages not acknowledged yet, by client_msg_id (also their ref), in send order. */
   private readonly outbox = new Map<string, Outgoing>();
   /** Passwords of /register requests in flight, by ref: remembered only once accepted. */
@@ -102,19 +110,21 @@ export class WsChatConnection implements ChatConnection {
 
   joinRoom(roomId: string): void {
     if (!this.rooms.has(roomId)) this.rooms.set(roomId, undefined);
-    if (this.ready()) this.write({ type: 'join', payload: { room_id: roomId } }, this.nextRef());
+    if (this.ready()) this.writeJoin({ room_id: roomId });
   }
 
   leaveRoom(roomId: string): void {
-    this.rooms.delete(roomId);
+    // A room whose join was refused is not on the server: telling it to leave earns an error.
+    const wanted = this.rooms.delete(roomId);
+    this.live.delete(roomId);
     for (const [id, out] of this.outbox) if (out.roomId === roomId) this.outbox.delete(id);
-    if (this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
+    if (wanted && this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
   }
 
   sendMessage(roomId: string, text: string): string {
     const id = `${this.idPrefix}-${(this.refCounter++).toString(36)}`;
     this.outbox.set(id, { roomId, text });
-    if (this.ready()) this.writeMessage(id, roomId, text);
+    if (this.canSendTo(roomId)) this.writeMessage(id, roomId, text);
     return id;
   }
 
@@ -144,6 +154,8 @@ export class WsChatConnection implements ChatConnection {
     const ws = new WebSocket(this.url, { handshakeTimeout: 5_000 });
     this.ws = ws;
     this.identified = false;
+    this.live.clear();
+    this.joinRefs.clear();
     ws.on('open', () => {
       this.lastHeard = this.options.now();
       this.startPing();
@@ -252,21 +264,29 @@ export class WsChatConnection implements ChatConnection {
         for (const m of event.payload.messages) this.seen(event.payload.room_id, m.seq);
         break;
       case 'joined': {
+        this.roomLive(event.payload.room_id, event.ref);
         const last = this.rooms.get(event.payload.room_id);
         if (last !== undefined && event.payload.last_seq < last) {
           // The server lost this room's history (restarted without storage) and its seq starts
           // over, so our since_seq means nothing: forget it and join again for the latest page.
           this.rooms.set(event.payload.room_id, undefined);
           this.emit({ kind: 'event', event });
-          this.write({ type: 'join', payload: { room_id: event.payload.room_id } }, this.nextRef());
+          this.writeJoin({ room_id: event.payload.room_id });
           return;
         }
         break;
       }
-      case 'error':
+      case 'error': {
+        if (event.ref === undefined) break;
+        const joining = this.joinRefs.get(String(event.ref));
+        if (joining !== undefined) {
+          this.joinRefused(joining, String(event.ref), event.payload.code, event.payload.message);
+          return;
+        }
         // A refused chat message is not retried: the user sees why.
-        if (event.ref !== undefined) this.outbox.delete(String(event.ref));
+        this.outbox.delete(String(event.ref));
         break;
+      }
       case 'nick_changed':
         if (event.payload.room_id === undefined && nickKey(event.payload.old_name) === nickKey(this.nick)) {
           if (nickKey(event.payload.user_name) !== nickKey(this.nick)) this.password = undefined;
@@ -304,13 +324,44 @@ export class WsChatConnection implements ChatConnection {
     }
     this.everWelcomed = true;
     // One session handles its requests in order, so the joins land before the resent messages.
-    for (const [roomId, lastSeq] of this.rooms) {
-      const payload = lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq };
-      this.write({ type: 'join', payload }, this.nextRef());
-    }
-    for (const [id, out] of this.outbox) this.writeMessage(id, out.roomId, out.text);
+    // Unacknowledged messages follow as each room's `joined` comes back (see roomLive).
+    for (const [roomId, lastSeq] of this.rooms)
+      this.writeJoin(lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq });
+    for (const [id, out] of this.outbox)
+      if (this.canSendTo(out.roomId)) this.writeMessage(id, out.roomId, out.text);
     // A first lag sample now, rather than one ping interval later.
     this.write({ type: 'ping', payload: { ts: this.options.now() } }, undefined);
+  }
+
+  /** The server has us in `roomId` on this socket: send what waited for that, in order. */
+  private roomLive(roomId: string, ref: string | number | undefined): void {
+    if (ref !== undefined) this.joinRefs.delete(String(ref));
+    if (this.live.has(roomId)) return;
+    this.live.add(roomId);
+    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.writeMessage(id, roomId, out.text);
+  }
+
+  /** A join was refused: stop rejoining the room and drop what waited for it; the owner says why. */
+  private joinRefused(roomId: string, ref: string, code: ErrorCode, message: string): void {
+    this.joinRefs.delete(ref);
+    // A room left meanwhile is nobody's concern any more.
+    if (!this.rooms.delete(roomId)) return;
+    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.outbox.delete(id);
+    this.emit({ kind: 'join_failed', roomId, code, message });
+  }
+
+  /**
+   * A message goes out once its room is confirmed on this socket. A room we never asked for
+   * (or were refused) is tried at once, so the server's error tells the user why.
+   */
+  private canSendTo(roomId: string): boolean {
+    return this.ready() && (this.live.has(roomId) || !this.rooms.has(roomId));
+  }
+
+  private writeJoin(payload: { room_id: string; since_seq?: number }): void {
+    const ref = this.nextRef();
+    this.joinRefs.set(ref, payload.room_id);
+    this.write({ type: 'join', payload }, ref);
   }
 
   private seen(roomId: string, seq: number): void {

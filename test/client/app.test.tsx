@@ -280,15 +280,36 @@ describe('App', () => {
     expect(conn.calls.at(-1)).toMatchObject({ op: 'message', text: 'one\ntwo' });
   });
 
-  it('/join asks to join and switches once joined; /leave leaves', async () => {
+  it('/join switches at once to a pending room; what is typed before the join lands there', async () => {
     const { r, conn } = await setup();
-    await typeLine(r, '/join #ops');
+    let frame = await typeLine(r, '/join #ops');
     expect(conn.calls.at(-1)).toEqual({ op: 'join', room: 'ops' });
-    conn.emit(joined('ops', ['alice']));
-    let frame = await waitForFrame(r, (f) => f.includes('#ops>'), 'the switch to ops');
+    expect(frame).toContain('#ops>');
+    expect(sidebarRow(frame, '#ops')).toMatch(/^3 #ops +joining…$/);
+    expect(frame).toMatch(/alice \| connected \| #ops \(joining…\)/);
+    expect(frame).toContain('-- joining #ops... --');
+    frame = await typeLine(r, 'typed before the join');
+    expect(conn.calls.at(-1)).toMatchObject({ op: 'message', room: 'ops', text: 'typed before the join' });
+    expect(frame).toMatch(/<alice> typed before the join/);
+    conn.emit(joined('ops', ['alice', 'bob']));
+    frame = await waitForFrame(r, (f) => /#ops \(2 users\)/.test(f), 'ops joined');
+    expect(sidebarRow(frame, '#ops')).toBe('3 #ops');
+    expect(frame).toContain('-- start of #ops --');
     frame = await typeLine(r, '/leave');
     expect(conn.calls.at(-1)).toEqual({ op: 'leave', room: 'ops' });
     expect(frame).not.toContain('#ops');
+  });
+
+  it('a refused /join says why in the room and marks the lines that waited as not sent', async () => {
+    const { r, conn } = await setup();
+    await typeLine(r, '/join ops');
+    await typeLine(r, 'hello ops');
+    conn.signal({ kind: 'join_failed', roomId: 'ops', code: 'room_full', message: 'ops has 2 members' });
+    const frame = await waitForFrame(r, (f) => f.includes('not sent: hello ops'), 'the failure');
+    expect(frame).toContain('!! cannot join #ops: ops has 2 members [room_full]; /join ops tries again');
+    expect(frame).not.toMatch(/<alice> hello ops/);
+    expect(sidebarRow(frame, '#ops')).toMatch(/^3 #ops +failed$/);
+    expect(frame).toMatch(/#ops \(not joined\)/);
   });
 
   it('shows the reconnect countdown', async () => {

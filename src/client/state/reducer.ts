@@ -20,6 +20,7 @@ import {
   moveCursor,
   submit,
 } from './input.js';
+import { joinFailed, joinRequested } from './join.js';
 import { dmId } from './mention.js';
 import { reduceServerEvent } from './server-events.js';
 import { sanitizeEvent } from './sanitize-event.js';
@@ -43,7 +44,6 @@ export function initialState(server: string, nick: string): ChatState {
     input: emptyInput(),
     nickPrompt: null,
     knownRooms: [],
-    pendingSelect: null,
     nextKey: 0,
   };
 }
@@ -99,9 +99,9 @@ export function reducer(state: ChatState, action: Action): ChatState {
       return select(next, id);
     }
     case 'join_requested':
-      return state.conversations[action.roomId]
-        ? select(state, action.roomId)
-        : { ...state, pendingSelect: action.roomId };
+      return joinRequested(state, action.roomId);
+    case 'join_failed':
+      return joinFailed(state, action.roomId, action.code, action.message, action.now);
     case 'close':
       return closeConversation(state, action.id);
     case 'scroll_to':

@@ -119,24 +119,26 @@ function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
       oldestSeq: 0,
       hasMore: false,
       epochStart: conv.entries.length,
+      joinRequest: null,
     });
   } else if (existing) {
-    next = putConversation(state, { ...existing, name: p.room_name, members: p.members, joined: true });
+    next = putConversation(state, {
+      ...existing,
+      name: p.room_name,
+      members: p.members,
+      joined: true,
+      joinRequest: null,
+    });
   } else {
     next = addConversation(state, {
       ...newConversation(p.room_id, 'room', p.room_name),
       members: p.members,
       joined: true,
     });
-    if (!next.knownRooms.includes(p.room_id)) next = { ...next, knownRooms: [...next.knownRooms, p.room_id] };
   }
-  if (next.current === null || next.pendingSelect === p.room_id) {
-    next = select(
-      { ...next, pendingSelect: next.pendingSelect === p.room_id ? null : next.pendingSelect },
-      p.room_id,
-    );
-  }
-  return next;
+  if (!next.knownRooms.includes(p.room_id)) next = { ...next, knownRooms: [...next.knownRooms, p.room_id] };
+  // The first room joined (the default one) is where the client opens; a /join switched already.
+  return next.current === null ? select(next, p.room_id) : next;
 }
 
 function history(state: ChatState, p: P<'history'>, now: number): ChatState {

@@ -44,6 +44,8 @@ function statusText(
 function where(conv: Conversation | undefined): string {
   if (!conv) return 'no room';
   if (conv.kind === 'dm') return `@${conv.name}`;
+  if (conv.joinRequest === 'pending') return `#${conv.id} (joining…)`;
+  if (conv.joinRequest === 'failed') return `#${conv.id} (not joined)`;
   const n = conv.members.length;
   return `#${conv.id} (${n} ${n === 1 ? 'user' : 'users'})`;
 }
