@@ -273,6 +273,16 @@ describe('App', () => {
     expect(frame).toContain('#lobby> bob: hi');
   });
 
+  it('keys that arrive in one chunk with the text before them (a fast typist) still act', async () => {
+    const { r, conn } = await setup();
+    let frame = await press(r, '/jo\t');
+    expect(frame).toContain('#lobby> /join');
+    frame = await press(r, '\x15ca\x7f\x7fbo\t');
+    expect(frame).toContain('#lobby> bob:');
+    await press(r, 'yo\r');
+    expect(conn.calls.at(-1)).toMatchObject({ op: 'message', text: 'bob: yo' });
+  });
+
   it('Alt+Enter starts a new line in the message', async () => {
     const { r, conn } = await setup();
     await press(r, 'one', ALT_ENTER, 'two');
