@@ -67,10 +67,15 @@ afterEach(() => {
 });
 
 /** alice, connected, in lobby (with bob) and dev (with carol), lobby on screen. */
-async function setup(options: { quit?: () => void } = {}) {
+async function setup(options: { quit?: () => void; columns?: number } = {}) {
   const conn = new FakeConnection();
   const r = render(
-    <App connection={conn} nick="alice" size={{ columns: 100, rows: 24 }} onQuit={options.quit} />,
+    <App
+      connection={conn}
+      nick="alice"
+      size={{ columns: options.columns ?? 100, rows: 24 }}
+      onQuit={options.quit}
+    />,
   );
   apps.push(r);
   conn.status({ state: 'connected' });
@@ -327,6 +332,24 @@ describe('App', () => {
     conn.status({ state: 'reconnecting', attempt: 2, retryAt: Date.now() + 4_000 });
     const frame = await waitForFrame(r, (f) => /reconnecting in [34]s/.test(f), 'the countdown');
     expect(frame).toContain('#lobby');
+  });
+
+  it('a narrow status bar drops the server, the lag and the reason before the link state and the room', async () => {
+    const { r, conn } = await setup({ columns: 60 });
+    conn.signal({ kind: 'lag', ms: 12 });
+    let frame = await waitForFrame(r, (f) => f.includes('lag 12 ms'), 'the lag');
+    expect(frame).toContain('alice | connected | #lobby (2 users) | lag 12 ms');
+    expect(frame).not.toContain('ws://fake');
+    conn.status({
+      state: 'reconnecting',
+      attempt: 1,
+      retryAt: Date.now() + 9_000,
+      reason: 'connection lost',
+    });
+    frame = await waitForFrame(r, (f) => f.includes('reconnecting in'), 'the countdown');
+    expect(frame).toMatch(/alice \| reconnecting in \d+s \| #lobby \(2 users\)$/m);
+    expect(frame).not.toContain('connection lost');
+    expect(frame).not.toContain('lag');
   });
 
   it('Ctrl+C and /quit quit', async () => {

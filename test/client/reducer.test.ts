@@ -513,13 +513,14 @@ describe('tab completion', () => {
 });
 
 describe('connection and identity', () => {
-  it('a dropped link marks rooms to rejoin; joined marks them live again', () => {
-    let s = reducer(twoRooms(), {
+  it('a dropped link marks rooms to rejoin and forgets the lag; joined marks them live again', () => {
+    let s = reducer(reducer(twoRooms(), { type: 'lag', ms: 12 }), {
       type: 'status',
       status: { state: 'reconnecting', attempt: 1, retryAt: NOW + 2000 },
     });
     expect(conv(s, 'lobby').joined).toBe(false);
     expect(s.identified).toBe(false);
+    expect(s.lagMs).toBeNull();
     s = run(
       [
         { type: 'status', status: { state: 'connected' } },

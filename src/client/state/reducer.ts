@@ -165,7 +165,8 @@ function status(state: ChatState, incoming: ChatState['status']): ChatState {
   const conversations: Record<string, ChatState['conversations'][string]> = {};
   for (const [id, conv] of Object.entries(state.conversations))
     conversations[id] = conv.kind === 'room' && conv.joined ? { ...conv, joined: false } : conv;
-  return { ...state, status, identified: false, conversations };
+  // The last lag sample says nothing about a link that is gone.
+  return { ...state, status, identified: false, lagMs: null, conversations };
 }
 
 function selectRelative(state: ChatState, delta: 1 | -1): ChatState {
