@@ -325,6 +325,7 @@ describe('App', () => {
     expect(frame).not.toMatch(/<alice> hello ops/);
     expect(sidebarRow(frame, '#ops')).toMatch(/^3 #ops +failed$/);
     expect(frame).toMatch(/#ops \(not joined\)/);
+    expect(frame).toContain('-- not in #ops: /join ops tries again --');
   });
 
   it('shows the reconnect countdown', async () => {
