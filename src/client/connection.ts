@@ -30,7 +30,13 @@ export interface ConnectionOptions {
 interface Outgoing {
   roomId: string;
   text: string;
+  /** Written on the current socket and not answered yet. */
+  sent: boolean;
 }
+
+/** Bounds on the pause after a `rate_limited` refusal (the server says how long in retry_after_ms). */
+const MIN_PACE_MS = 50;
+const MAX_PACE_MS = 10_000;
 
 /**
  * The real connection: one WebSocket at a time, replaced after every drop.
@@ -58,6 +64,12 @@ export class WsChatConnection implements ChatConnection {
   private readonly joinRefs = new Map<string, string>();
   /** Chat messages not acknowledged yet, by client_msg_id (also their ref), in send order. */
   private readonly outbox = new Map<string, Outgoing>();
+  /**
+   * Set once the server refused a message as `rate_limited` (a paste of many lines): from then
+   * on messages go one at a time, this many ms apart, until none is waiting. Null: no pacing.
+   */
+  private paceMs: number | null = null;
+  private paceTimer: NodeJS.Timeout | undefined;
   /** Passwords of /register requests in flight, by ref: remembered only once accepted. */
   private readonly registering = new Map<string, string>();
   private identified = false;
@@ -123,8 +135,8 @@ export class WsChatConnection implements ChatConnection {
 
   sendMessage(roomId: string, text: string): string {
     const id = `${this.idPrefix}-${(this.refCounter++).toString(36)}`;
-    this.outbox.set(id, { roomId, text });
-    if (this.canSendTo(roomId)) this.writeMessage(id, roomId, text);
+    this.outbox.set(id, { roomId, text, sent: false });
+    this.flush();
     return id;
   }
 
@@ -139,6 +151,7 @@ export class WsChatConnection implements ChatConnection {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.paceTimer);
     this.stopPing();
     this.ws?.removeAllListeners();
     this.ws?.on('error', () => {});
@@ -156,6 +169,11 @@ export class WsChatConnection implements ChatConnection {
     this.identified = false;
     this.live.clear();
     this.joinRefs.clear();
+    // Nothing is in flight on a new socket (and its session has a fresh rate limit).
+    for (const out of this.outbox.values()) out.sent = false;
+    clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
+    this.paceMs = null;
     ws.on('open', () => {
       this.lastHeard = this.options.now();
       this.startPing();
@@ -257,7 +275,7 @@ export class WsChatConnection implements ChatConnection {
       case 'message': {
         this.seen(event.payload.room_id, event.payload.seq);
         if (event.payload.client_msg_id !== undefined && event.ref === event.payload.client_msg_id)
-          this.outbox.delete(event.payload.client_msg_id);
+          this.settled(event.payload.client_msg_id);
         break;
       }
       case 'history':
@@ -283,8 +301,15 @@ export class WsChatConnection implements ChatConnection {
           this.joinRefused(joining, String(event.ref), event.payload.code, event.payload.message);
           return;
         }
-        // A refused chat message is not retried: the user sees why.
-        this.outbox.delete(String(event.ref));
+        const out = this.outbox.get(String(event.ref));
+        if (out && event.payload.code === 'rate_limited') {
+          // Too fast (a pasted block): it waits, still shown as sending, and goes again later.
+          out.sent = false;
+          this.slowDown(event.payload.retry_after_ms);
+          return;
+        }
+        // Any other refusal is final: the user sees why.
+        this.settled(String(event.ref));
         break;
       }
       case 'nick_changed':
@@ -327,8 +352,7 @@ export class WsChatConnection implements ChatConnection {
     // Unacknowledged messages follow as each room's `joined` comes back (see roomLive).
     for (const [roomId, lastSeq] of this.rooms)
       this.writeJoin(lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq });
-    for (const [id, out] of this.outbox)
-      if (this.canSendTo(out.roomId)) this.writeMessage(id, out.roomId, out.text);
+    this.flush();
     // A first lag sample now, rather than one ping interval later.
     this.write({ type: 'ping', payload: { ts: this.options.now() } }, undefined);
   }
@@ -338,7 +362,36 @@ export class WsChatConnection implements ChatConnection {
     if (ref !== undefined) this.joinRefs.delete(String(ref));
     if (this.live.has(roomId)) return;
     this.live.add(roomId);
-    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.writeMessage(id, roomId, out.text);
+    this.flush();
+  }
+
+  /** Writes every waiting message that can go now, in the order typed (one at a time when paced). */
+  private flush(): void {
+    if (this.paceMs !== null) return;
+    for (const [id, out] of this.outbox)
+      if (!out.sent && this.canSendTo(out.roomId)) this.writeMessage(id, out);
+  }
+
+  /** A message was acknowledged or refused for good. */
+  private settled(id: string): void {
+    this.outbox.delete(id);
+    if (this.paceMs !== null && this.paceTimer === undefined) this.schedulePaced(this.paceMs);
+  }
+
+  private slowDown(retryAfterMs: number | undefined): void {
+    this.paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, retryAfterMs ?? 1_000));
+    this.schedulePaced(this.paceMs);
+  }
+
+  private schedulePaced(delay: number): void {
+    clearTimeout(this.paceTimer);
+    this.paceTimer = setTimeout(() => {
+      this.paceTimer = undefined;
+      const next = [...this.outbox].find(([, out]) => !out.sent && this.canSendTo(out.roomId));
+      if (next) this.writeMessage(next[0], next[1]);
+      // Nothing left to pace (or nothing sendable yet: joins and reconnects flush it later).
+      else this.paceMs = null;
+    }, delay);
   }
 
   /** A join was refused: stop rejoining the room and drop what waited for it; the owner says why. */
@@ -346,7 +399,7 @@ export class WsChatConnection implements ChatConnection {
     this.joinRefs.delete(ref);
     // A room left meanwhile is nobody's concern any more.
     if (!this.rooms.delete(roomId)) return;
-    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.outbox.delete(id);
+    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.settled(id);
     this.emit({ kind: 'join_failed', roomId, code, message });
   }
 
@@ -370,8 +423,12 @@ export class WsChatConnection implements ChatConnection {
     if (last === undefined || seq > last) this.rooms.set(roomId, seq);
   }
 
-  private writeMessage(id: string, roomId: string, text: string): void {
-    this.write({ type: 'message', payload: { room_id: roomId, message: text, client_msg_id: id } }, id);
+  private writeMessage(id: string, out: Outgoing): void {
+    out.sent = true;
+    this.write(
+      { type: 'message', payload: { room_id: out.roomId, message: out.text, client_msg_id: id } },
+      id,
+    );
   }
 
   private write(request: OutgoingRequest, ref: string | undefined): void {

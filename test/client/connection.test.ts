@@ -197,6 +197,27 @@ describe('WsChatConnection against the real server', () => {
     expect(rec.events().filter((e) => e.type === 'error')).toEqual([]);
   });
 
+  it('a burst past the rate limit (a pasted block) is paced and delivered whole, in order', async () => {
+    await server.close();
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      memory: true,
+      logLevel: 'silent',
+      rateLimit: { burst: 3, perSecond: 20 },
+    });
+    await proxy.close();
+    proxy = await startProxy(server.port);
+    const { conn, rec } = connectAs('alice');
+    await until('in lobby', () => rec.events().some((e) => e.type === 'joined'));
+    const lines = Array.from({ length: 12 }, (_, i) => `pasted line ${i + 1}`);
+    for (const line of lines) conn.sendMessage('lobby', line);
+    await until('all 12 acknowledged', () => rec.messages('lobby').length === 12);
+    expect(rec.messages('lobby').map((m) => m.message)).toEqual(lines);
+    // The refusals were the connection's business: nothing for the user to see.
+    expect(rec.events().filter((e) => e.type === 'error')).toEqual([]);
+  });
+
   it('a message whose acknowledgement was lost is resent under the same id and stored once', async () => {
     const bob = await rawClient(server.url, 'bob');
     const { conn, rec } = connectAs('alice');
