@@ -282,6 +282,12 @@ export class WsChatConnection implements ChatConnection {
         for (const m of event.payload.messages) this.seen(event.payload.room_id, m.seq);
         break;
       case 'joined': {
+        // The answer to a join the user took back (/join then /leave at once): the leave that
+        // follows takes us out again, so the room must not reappear meanwhile.
+        if (!this.rooms.has(event.payload.room_id)) {
+          if (event.ref !== undefined) this.joinRefs.delete(String(event.ref));
+          return;
+        }
         this.roomLive(event.payload.room_id, event.ref);
         const last = this.rooms.get(event.payload.room_id);
         if (last !== undefined && event.payload.last_seq < last) {

@@ -197,6 +197,18 @@ describe('WsChatConnection against the real server', () => {
     expect(rec.events().filter((e) => e.type === 'error')).toEqual([]);
   });
 
+  it('a join taken back at once (/join then /leave) never surfaces as joined', async () => {
+    const { conn, rec } = connectAs('alice');
+    await until('in lobby', () => rec.events().some((e) => e.type === 'joined'));
+    conn.joinRoom('typo');
+    conn.leaveRoom('typo');
+    // The session answers in order: once /rooms is answered, the join and leave were too.
+    conn.send({ type: 'rooms', payload: null });
+    await until('rooms', () => rec.events().some((e) => e.type === 'rooms'));
+    const typo = rec.events().filter((e) => e.type === 'joined' && e.payload.room_id === 'typo');
+    expect(typo).toEqual([]);
+  });
+
   it('a burst past the rate limit (a pasted block) is paced and delivered whole, in order', async () => {
     await server.close();
     server = await startServer({
