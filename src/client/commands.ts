@@ -87,7 +87,14 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
       dispatch({ type: 'message_pending', roomId: conv.id, clientMsgId, text, now: now() });
       return;
     }
-    if (connection.send({ type: 'dm', payload: { to: conv.name, message: text } }) === undefined) offline();
+    sendDm(conv.id, conv.name, text);
+  }
+
+  /** A DM is shown as sending until the server echoes it (or refuses it, e.g. nobody online). */
+  function sendDm(convId: string, to: string, text: string): void {
+    const ref = connection.send({ type: 'dm', payload: { to, message: text } });
+    if (ref === undefined) offline();
+    else dispatch({ type: 'message_pending', roomId: convId, clientMsgId: ref, text, now: now() });
   }
 
   function run(command: Command): void {
@@ -133,8 +140,8 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
           return;
         }
         dispatch({ type: 'open_dm', nick: check.nick });
-        if (connection.send({ type: 'dm', payload: { to: check.nick, message: command.text } }) === undefined)
-          offline();
+        const id = state().current;
+        if (id !== null) sendDm(id, check.nick, command.text);
         return;
       }
       case 'nick': {

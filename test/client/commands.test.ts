@@ -152,6 +152,25 @@ describe('paging', () => {
     ]);
   });
 
+  it('/msg and lines typed in a DM show as sending under their ref; offline they are refused', () => {
+    const t = setup();
+    t.enter('/msg bob hi');
+    t.enter('still there?');
+    const pending = () => t.store.getState().conversations['@bob']!.pending;
+    expect(t.conn.sent('dm')).toEqual([
+      { type: 'dm', payload: { to: 'bob', message: 'hi' } },
+      { type: 'dm', payload: { to: 'bob', message: 'still there?' } },
+    ]);
+    expect(pending().map((p) => [p.clientMsgId, p.text])).toEqual([
+      ['r0', 'hi'],
+      ['r1', 'still there?'],
+    ]);
+    t.conn.online = false;
+    t.enter('offline now');
+    expect(pending()).toHaveLength(2);
+    expect(t.lastNotice()).toBe('error: not connected to the server; try again once reconnected');
+  });
+
   it('a DM never asks for history', () => {
     const t = setup();
     t.enter('/msg bob hi');

@@ -281,14 +281,44 @@ describe('dedupe and ordering by seq', () => {
     expect(texts(conv(s, 'lobby'))).toEqual(['alice:hi']);
   });
 
-  it('a refused message drops its pending line and says why', () => {
+  it('a refused message turns its pending line into a "not sent" line that says why', () => {
     let s = run(
       [{ type: 'message_pending', roomId: 'lobby', clientMsgId: 'c9', text: 'spam', now: NOW }],
       twoRooms(),
     );
-    s = reducer(s, server(ev('error', { code: 'rate_limited', message: 'slow down' }, 'c9')));
+    s = reducer(s, server(ev('error', { code: 'message_too_long', message: 'too long' }, 'c9')));
     expect(conv(s, 'lobby').pending).toHaveLength(0);
-    expect(texts(conv(s, 'lobby'))).toEqual(['* slow down [rate_limited]']);
+    expect(texts(conv(s, 'lobby'))).toEqual(['* not sent: spam (too long [message_too_long])']);
+  });
+
+  it('a message refused in a room not on screen is marked there; the reason shows where you are', () => {
+    let s = run(
+      [{ type: 'message_pending', roomId: 'dev', clientMsgId: 'c9', text: 'spam', now: NOW }],
+      twoRooms(),
+    );
+    s = reducer(s, server(ev('error', { code: 'not_in_room', message: 'join dev first' }, 'c9')));
+    expect(texts(conv(s, 'dev'))).toEqual(['* not sent: spam']);
+    expect(texts(conv(s, 'lobby'))).toEqual(['* join dev first [not_in_room]']);
+  });
+
+  it('a DM is pending until the server echoes it with its ref, and "not sent" when refused', () => {
+    let s = run(
+      [
+        { type: 'open_dm', nick: 'bob' },
+        { type: 'message_pending', roomId: '@bob', clientMsgId: 'r1', text: 'psst', now: NOW },
+        { type: 'message_pending', roomId: '@bob', clientMsgId: 'r2', text: 'again', now: NOW },
+      ],
+      twoRooms(),
+    );
+    const echo = { id: 'd1', ts: NOW, from: 'alice', to: 'bob', message: 'psst' };
+    s = reducer(s, server(ev('dm', echo, 'r1')));
+    expect(conv(s, '@bob').pending.map((p) => p.text)).toEqual(['again']);
+    s = reducer(s, server(ev('error', { code: 'no_such_user', message: 'bob is not online' }, 'r2')));
+    expect(conv(s, '@bob').pending).toEqual([]);
+    expect(texts(conv(s, '@bob'))).toEqual([
+      'alice:psst',
+      '* not sent: again (bob is not online [no_such_user])',
+    ]);
   });
 });
 
