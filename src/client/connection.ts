@@ -354,8 +354,8 @@ export class WsChatConnection implements ChatConnection {
       for (const [id, seq] of asked) this.rooms.set(id, seq);
     }
     this.everWelcomed = true;
-    // One session handles its requests in order, so the joins land before the resent messages.
-    // Unacknowledged messages follow as each room's `joined` comes back (see roomLive).
+    // Unacknowledged messages follow as each room's `joined` comes back (see roomLive): sent
+    // straight after the join, one could be handled before it and refused as not_in_room.
     for (const [roomId, lastSeq] of this.rooms)
       this.writeJoin(lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq });
     this.flush();
