@@ -76,13 +76,25 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
       notice('you are not in a room: /join <room> first', 'error');
       return;
     }
+    if (conv.joinRequest === 'failed') {
+      notice(`not sent: you are not in #${conv.id} (/join ${conv.id} tries again)`, 'error');
+      return;
+    }
     if (conv.kind === 'room') {
-      // Queued while offline and resent on reconnect, so it is shown as "sending" right away.
+      // Queued while offline or joining and sent once the room is joined, so it is shown as
+      // "sending" right away.
       const clientMsgId = connection.sendMessage(conv.id, text);
       dispatch({ type: 'message_pending', roomId: conv.id, clientMsgId, text, now: now() });
       return;
     }
-    if (connection.send({ type: 'dm', payload: { to: conv.name, message: text } }) === undefined) offline();
+    sendDm(conv.id, conv.name, text);
+  }
+
+  /** A DM is shown as sending until the server echoes it (or refuses it, e.g. nobody online). */
+  function sendDm(convId: string, to: string, text: string): void {
+    const ref = connection.send({ type: 'dm', payload: { to, message: text } });
+    if (ref === undefined) offline();
+    else dispatch({ type: 'message_pending', roomId: convId, clientMsgId: ref, text, now: now() });
   }
 
   function run(command: Command): void {
@@ -94,7 +106,8 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
         }
         const known = state().conversations[command.room];
         dispatch({ type: 'join_requested', roomId: command.room });
-        if (!known) connection.joinRoom(command.room);
+        // Switching to a room we are in (or still joining) needs nothing from the server.
+        if (!known || known.joinRequest === 'failed') connection.joinRoom(command.room);
         return;
       }
       case 'leave': {
@@ -127,8 +140,8 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
           return;
         }
         dispatch({ type: 'open_dm', nick: check.nick });
-        if (connection.send({ type: 'dm', payload: { to: check.nick, message: command.text } }) === undefined)
-          offline();
+        const id = state().current;
+        if (id !== null) sendDm(id, check.nick, command.text);
         return;
       }
       case 'nick': {

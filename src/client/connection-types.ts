@@ -25,7 +25,9 @@ export type ConnectionSignal =
   /** Round-trip time of the last ping, in milliseconds. */
   | { kind: 'lag'; ms: number }
   /** `hello` was refused: the user must choose another nick (or give the password). */
-  | { kind: 'nick_rejected'; nick: string; code: ErrorCode; message: string };
+  | { kind: 'nick_rejected'; nick: string; code: ErrorCode; message: string }
+  /** The server refused a join (the room is forgotten, with the messages that waited for it). */
+  | { kind: 'join_failed'; roomId: string; code: ErrorCode; message: string };
 
 /**
  * The client's link to the server, as the TUI sees it. The real one reconnects by itself and
@@ -45,8 +47,9 @@ export interface ChatConnection {
   /** Leaves a room and stops rejoining it. */
   leaveRoom(roomId: string): void;
   /**
-   * Sends a chat message with an idempotency key; while disconnected it waits, and it is
-   * resent after a reconnect until the server acknowledged it. Returns the key.
+   * Sends a chat message with an idempotency key; while disconnected, or while its room's join
+   * is unanswered, it waits, and it is resent after a reconnect until the server acknowledged
+   * it. Returns the key.
    */
   sendMessage(roomId: string, text: string): string;
   /** Sends any other request when connected; returns its ref, or undefined when offline. */

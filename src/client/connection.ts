@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { ServerMessage } from '../protocol/events.js';
 import { DEFAULT_ROOM } from '../protocol/limits.js';
 import { nickKey } from '../protocol/nick.js';
@@ -29,7 +30,13 @@ export interface ConnectionOptions {
 interface Outgoing {
   roomId: string;
   text: string;
+  /** Written on the current socket and not answered yet. */
+  sent: boolean;
 }
+
+/** Bounds on the pause after a `rate_limited` refusal (the server says how long in retry_after_ms). */
+const MIN_PACE_MS = 50;
+const MAX_PACE_MS = 10_000;
 
 /**
  * The real connection: one WebSocket at a time, replaced after every drop.
@@ -48,8 +55,21 @@ export class WsChatConnection implements ChatConnection {
   private readonly listeners = new Set<(signal: ConnectionSignal) => void>();
   /** Rooms to be in, with the last seq seen in each (undefined: nothing seen yet). */
   private readonly rooms = new Map<string, number | undefined>();
+  /**
+   * Rooms the server confirmed (`joined`) on the current socket: a message for a room waits
+   * until then, so it never races its own join.
+   */
+  private readonly live = new Set<string>();
+  /** Join requests in flight on the current socket: ref → room, to tell which join an error refuses. */
+  private readonly joinRefs = new Map<string, string>();
   /** Chat messages not acknowledged yet, by client_msg_id (also their ref), in send order. */
   private readonly outbox = new Map<string, Outgoing>();
+  /**
+   * Set once the server refused a message as `rate_limited` (a paste of many lines): from then
+   * on messages go one at a time, this many ms apart, until none is waiting. Null: no pacing.
+   */
+  private paceMs: number | null = null;
+  private paceTimer: NodeJS.Timeout | undefined;
   /** Passwords of /register requests in flight, by ref: remembered only once accepted. */
   private readonly registering = new Map<string, string>();
   private identified = false;
@@ -102,19 +122,21 @@ export class WsChatConnection implements ChatConnection {
 
   joinRoom(roomId: string): void {
     if (!this.rooms.has(roomId)) this.rooms.set(roomId, undefined);
-    if (this.ready()) this.write({ type: 'join', payload: { room_id: roomId } }, this.nextRef());
+    if (this.ready()) this.writeJoin({ room_id: roomId });
   }
 
   leaveRoom(roomId: string): void {
-    this.rooms.delete(roomId);
+    // A room whose join was refused is not on the server: telling it to leave earns an error.
+    const wanted = this.rooms.delete(roomId);
+    this.live.delete(roomId);
     for (const [id, out] of this.outbox) if (out.roomId === roomId) this.outbox.delete(id);
-    if (this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
+    if (wanted && this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
   }
 
   sendMessage(roomId: string, text: string): string {
     const id = `${this.idPrefix}-${(this.refCounter++).toString(36)}`;
-    this.outbox.set(id, { roomId, text });
-    if (this.ready()) this.writeMessage(id, roomId, text);
+    this.outbox.set(id, { roomId, text, sent: false });
+    this.flush();
     return id;
   }
 
@@ -129,6 +151,7 @@ export class WsChatConnection implements ChatConnection {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.paceTimer);
     this.stopPing();
     this.ws?.removeAllListeners();
     this.ws?.on('error', () => {});
@@ -144,6 +167,13 @@ export class WsChatConnection implements ChatConnection {
     const ws = new WebSocket(this.url, { handshakeTimeout: 5_000 });
     this.ws = ws;
     this.identified = false;
+    this.live.clear();
+    this.joinRefs.clear();
+    // Nothing is in flight on a new socket (and its session has a fresh rate limit).
+    for (const out of this.outbox.values()) out.sent = false;
+    clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
+    this.paceMs = null;
     ws.on('open', () => {
       this.lastHeard = this.options.now();
       this.startPing();
@@ -245,28 +275,49 @@ export class WsChatConnection implements ChatConnection {
       case 'message': {
         this.seen(event.payload.room_id, event.payload.seq);
         if (event.payload.client_msg_id !== undefined && event.ref === event.payload.client_msg_id)
-          this.outbox.delete(event.payload.client_msg_id);
+          this.settled(event.payload.client_msg_id);
         break;
       }
       case 'history':
         for (const m of event.payload.messages) this.seen(event.payload.room_id, m.seq);
         break;
       case 'joined': {
+        // The answer to a join the user took back (/join then /leave at once): the leave that
+        // follows takes us out again, so the room must not reappear meanwhile.
+        if (!this.rooms.has(event.payload.room_id)) {
+          if (event.ref !== undefined) this.joinRefs.delete(String(event.ref));
+          return;
+        }
+        this.roomLive(event.payload.room_id, event.ref);
         const last = this.rooms.get(event.payload.room_id);
         if (last !== undefined && event.payload.last_seq < last) {
           // The server lost this room's history (restarted without storage) and its seq starts
           // over, so our since_seq means nothing: forget it and join again for the latest page.
           this.rooms.set(event.payload.room_id, undefined);
           this.emit({ kind: 'event', event });
-          this.write({ type: 'join', payload: { room_id: event.payload.room_id } }, this.nextRef());
+          this.writeJoin({ room_id: event.payload.room_id });
           return;
         }
         break;
       }
-      case 'error':
-        // A refused chat message is not retried: the user sees why.
-        if (event.ref !== undefined) this.outbox.delete(String(event.ref));
+      case 'error': {
+        if (event.ref === undefined) break;
+        const joining = this.joinRefs.get(String(event.ref));
+        if (joining !== undefined) {
+          this.joinRefused(joining, String(event.ref), event.payload.code, event.payload.message);
+          return;
+        }
+        const out = this.outbox.get(String(event.ref));
+        if (out && event.payload.code === 'rate_limited') {
+          // Too fast (a pasted block): it waits, still shown as sending, and goes again later.
+          out.sent = false;
+          this.slowDown(event.payload.retry_after_ms);
+          return;
+        }
+        // Any other refusal is final: the user sees why.
+        this.settled(String(event.ref));
         break;
+      }
       case 'nick_changed':
         if (event.payload.room_id === undefined && nickKey(event.payload.old_name) === nickKey(this.nick)) {
           if (nickKey(event.payload.user_name) !== nickKey(this.nick)) this.password = undefined;
@@ -303,14 +354,73 @@ export class WsChatConnection implements ChatConnection {
       for (const [id, seq] of asked) this.rooms.set(id, seq);
     }
     this.everWelcomed = true;
-    // One session handles its requests in order, so the joins land before the resent messages.
-    for (const [roomId, lastSeq] of this.rooms) {
-      const payload = lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq };
-      this.write({ type: 'join', payload }, this.nextRef());
-    }
-    for (const [id, out] of this.outbox) this.writeMessage(id, out.roomId, out.text);
+    // Unacknowledged messages follow as each room's `joined` comes back (see roomLive): sent
+    // straight after the join, one could be handled before it and refused as not_in_room.
+    for (const [roomId, lastSeq] of this.rooms)
+      this.writeJoin(lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq });
+    this.flush();
     // A first lag sample now, rather than one ping interval later.
     this.write({ type: 'ping', payload: { ts: this.options.now() } }, undefined);
+  }
+
+  /** The server has us in `roomId` on this socket: send what waited for that, in order. */
+  private roomLive(roomId: string, ref: string | number | undefined): void {
+    if (ref !== undefined) this.joinRefs.delete(String(ref));
+    if (this.live.has(roomId)) return;
+    this.live.add(roomId);
+    this.flush();
+  }
+
+  /** Writes every waiting message that can go now, in the order typed (one at a time when paced). */
+  private flush(): void {
+    if (this.paceMs !== null) return;
+    for (const [id, out] of this.outbox)
+      if (!out.sent && this.canSendTo(out.roomId)) this.writeMessage(id, out);
+  }
+
+  /** A message was acknowledged or refused for good. */
+  private settled(id: string): void {
+    this.outbox.delete(id);
+    if (this.paceMs !== null && this.paceTimer === undefined) this.schedulePaced(this.paceMs);
+  }
+
+  private slowDown(retryAfterMs: number | undefined): void {
+    this.paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, retryAfterMs ?? 1_000));
+    this.schedulePaced(this.paceMs);
+  }
+
+  private schedulePaced(delay: number): void {
+    clearTimeout(this.paceTimer);
+    this.paceTimer = setTimeout(() => {
+      this.paceTimer = undefined;
+      const next = [...this.outbox].find(([, out]) => !out.sent && this.canSendTo(out.roomId));
+      if (next) this.writeMessage(next[0], next[1]);
+      // Nothing left to pace (or nothing sendable yet: joins and reconnects flush it later).
+      else this.paceMs = null;
+    }, delay);
+  }
+
+  /** A join was refused: stop rejoining the room and drop what waited for it; the owner says why. */
+  private joinRefused(roomId: string, ref: string, code: ErrorCode, message: string): void {
+    this.joinRefs.delete(ref);
+    // A room left meanwhile is nobody's concern any more.
+    if (!this.rooms.delete(roomId)) return;
+    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.settled(id);
+    this.emit({ kind: 'join_failed', roomId, code, message });
+  }
+
+  /**
+   * A message goes out once its room is confirmed on this socket. A room we never asked for
+   * (or were refused) is tried at once, so the server's error tells the user why.
+   */
+  private canSendTo(roomId: string): boolean {
+    return this.ready() && (this.live.has(roomId) || !this.rooms.has(roomId));
+  }
+
+  private writeJoin(payload: { room_id: string; since_seq?: number }): void {
+    const ref = this.nextRef();
+    this.joinRefs.set(ref, payload.room_id);
+    this.write({ type: 'join', payload }, ref);
   }
 
   private seen(roomId: string, seq: number): void {
@@ -319,8 +429,12 @@ export class WsChatConnection implements ChatConnection {
     if (last === undefined || seq > last) this.rooms.set(roomId, seq);
   }
 
-  private writeMessage(id: string, roomId: string, text: string): void {
-    this.write({ type: 'message', payload: { room_id: roomId, message: text, client_msg_id: id } }, id);
+  private writeMessage(id: string, out: Outgoing): void {
+    out.sent = true;
+    this.write(
+      { type: 'message', payload: { room_id: out.roomId, message: out.text, client_msg_id: id } },
+      id,
+    );
   }
 
   private write(request: OutgoingRequest, ref: string | undefined): void {

@@ -120,6 +120,14 @@ export function createController(deps: ControllerDeps): Controller {
             message: signal.message,
             now: now(),
           });
+        case 'join_failed':
+          return dispatch({
+            type: 'join_failed',
+            roomId: signal.roomId,
+            code: signal.code,
+            message: signal.message,
+            now: now(),
+          });
       }
     },
   };

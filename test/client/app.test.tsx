@@ -67,10 +67,15 @@ afterEach(() => {
 });
 
 /** alice, connected, in lobby (with bob) and dev (with carol), lobby on screen. */
-async function setup(options: { quit?: () => void } = {}) {
+async function setup(options: { quit?: () => void; columns?: number } = {}) {
   const conn = new FakeConnection();
   const r = render(
-    <App connection={conn} nick="alice" size={{ columns: 100, rows: 24 }} onQuit={options.quit} />,
+    <App
+      connection={conn}
+      nick="alice"
+      size={{ columns: options.columns ?? 100, rows: 24 }}
+      onQuit={options.quit}
+    />,
   );
   apps.push(r);
   conn.status({ state: 'connected' });
@@ -273,6 +278,16 @@ describe('App', () => {
     expect(frame).toContain('#lobby> bob: hi');
   });
 
+  it('keys that arrive in one chunk with the text before them (a fast typist) still act', async () => {
+    const { r, conn } = await setup();
+    let frame = await press(r, '/jo\t');
+    expect(frame).toContain('#lobby> /join');
+    frame = await press(r, '\x15ca\x7f\x7fbo\t');
+    expect(frame).toContain('#lobby> bob:');
+    await press(r, 'yo\r');
+    expect(conn.calls.at(-1)).toMatchObject({ op: 'message', text: 'bob: yo' });
+  });
+
   it('Alt+Enter starts a new line in the message', async () => {
     const { r, conn } = await setup();
     await press(r, 'one', ALT_ENTER, 'two');
@@ -280,15 +295,37 @@ describe('App', () => {
     expect(conn.calls.at(-1)).toMatchObject({ op: 'message', text: 'one\ntwo' });
   });
 
-  it('/join asks to join and switches once joined; /leave leaves', async () => {
+  it('/join switches at once to a pending room; what is typed before the join lands there', async () => {
     const { r, conn } = await setup();
-    await typeLine(r, '/join #ops');
+    let frame = await typeLine(r, '/join #ops');
     expect(conn.calls.at(-1)).toEqual({ op: 'join', room: 'ops' });
-    conn.emit(joined('ops', ['alice']));
-    let frame = await waitForFrame(r, (f) => f.includes('#ops>'), 'the switch to ops');
+    expect(frame).toContain('#ops>');
+    expect(sidebarRow(frame, '#ops')).toMatch(/^3 #ops +joining…$/);
+    expect(frame).toMatch(/alice \| connected \| #ops \(joining…\)/);
+    expect(frame).toContain('-- joining #ops... --');
+    frame = await typeLine(r, 'typed before the join');
+    expect(conn.calls.at(-1)).toMatchObject({ op: 'message', room: 'ops', text: 'typed before the join' });
+    expect(frame).toMatch(/<alice> typed before the join/);
+    conn.emit(joined('ops', ['alice', 'bob']));
+    frame = await waitForFrame(r, (f) => /#ops \(2 users\)/.test(f), 'ops joined');
+    expect(sidebarRow(frame, '#ops')).toBe('3 #ops');
+    expect(frame).toContain('-- start of #ops --');
     frame = await typeLine(r, '/leave');
     expect(conn.calls.at(-1)).toEqual({ op: 'leave', room: 'ops' });
     expect(frame).not.toContain('#ops');
+  });
+
+  it('a refused /join says why in the room and marks the lines that waited as not sent', async () => {
+    const { r, conn } = await setup();
+    await typeLine(r, '/join ops');
+    await typeLine(r, 'hello ops');
+    conn.signal({ kind: 'join_failed', roomId: 'ops', code: 'room_full', message: 'ops has 2 members' });
+    const frame = await waitForFrame(r, (f) => f.includes('not sent: hello ops'), 'the failure');
+    expect(frame).toContain('!! cannot join #ops: ops has 2 members [room_full]; /join ops tries again');
+    expect(frame).not.toMatch(/<alice> hello ops/);
+    expect(sidebarRow(frame, '#ops')).toMatch(/^3 #ops +failed$/);
+    expect(frame).toMatch(/#ops \(not joined\)/);
+    expect(frame).toContain('-- not in #ops: /join ops tries again --');
   });
 
   it('shows the reconnect countdown', async () => {
@@ -296,6 +333,24 @@ describe('App', () => {
     conn.status({ state: 'reconnecting', attempt: 2, retryAt: Date.now() + 4_000 });
     const frame = await waitForFrame(r, (f) => /reconnecting in [34]s/.test(f), 'the countdown');
     expect(frame).toContain('#lobby');
+  });
+
+  it('a narrow status bar drops the server, the lag and the reason before the link state and the room', async () => {
+    const { r, conn } = await setup({ columns: 60 });
+    conn.signal({ kind: 'lag', ms: 12 });
+    let frame = await waitForFrame(r, (f) => f.includes('lag 12 ms'), 'the lag');
+    expect(frame).toContain('alice | connected | #lobby (2 users) | lag 12 ms');
+    expect(frame).not.toContain('ws://fake');
+    conn.status({
+      state: 'reconnecting',
+      attempt: 1,
+      retryAt: Date.now() + 9_000,
+      reason: 'connection lost',
+    });
+    frame = await waitForFrame(r, (f) => f.includes('reconnecting in'), 'the countdown');
+    expect(frame).toMatch(/alice \| reconnecting in \d+s \| #lobby \(2 users\)$/m);
+    expect(frame).not.toContain('connection lost');
+    expect(frame).not.toContain('lag');
   });
 
   it('Ctrl+C and /quit quit', async () => {

@@ -59,6 +59,37 @@ describe('slash commands', () => {
     expect(t.conn.calls).toEqual([]);
   });
 
+  it('a line typed right after /join goes to the new room, not the one left', () => {
+    const t = setup();
+    t.enter('/join ops');
+    t.enter('first in ops');
+    expect(t.store.getState().current).toBe('ops');
+    expect(t.conn.calls).toEqual([
+      { op: 'join', room: 'ops' },
+      { op: 'message', room: 'ops', text: 'first in ops', id: 'c0' },
+    ]);
+    expect(t.store.getState().conversations.lobby!.pending).toEqual([]);
+  });
+
+  it('a refused join is tried again by /join; lines typed into it meanwhile are not sent', () => {
+    const t = setup();
+    t.enter('/join ops');
+    t.controller.signal({
+      kind: 'join_failed',
+      roomId: 'ops',
+      code: 'too_many_rooms',
+      message: 'leave one first',
+    });
+    t.enter('anyone?');
+    expect(t.lastNotice()).toBe('error: not sent: you are not in #ops (/join ops tries again)');
+    t.enter('/join ops');
+    expect(t.conn.calls).toEqual([
+      { op: 'join', room: 'ops' },
+      { op: 'join', room: 'ops' },
+    ]);
+    expect(t.store.getState().conversations.ops!.joinRequest).toBe('pending');
+  });
+
   it('/leave of a DM closes it without telling the server', () => {
     const t = setup();
     t.enter('/msg bob hi');
@@ -119,6 +150,25 @@ describe('paging', () => {
     expect(t.conn.sent('history')).toEqual([
       { type: 'history', payload: { room_id: 'lobby', before_seq: 91, limit: 100 } },
     ]);
+  });
+
+  it('/msg and lines typed in a DM show as sending under their ref; offline they are refused', () => {
+    const t = setup();
+    t.enter('/msg bob hi');
+    t.enter('still there?');
+    const pending = () => t.store.getState().conversations['@bob']!.pending;
+    expect(t.conn.sent('dm')).toEqual([
+      { type: 'dm', payload: { to: 'bob', message: 'hi' } },
+      { type: 'dm', payload: { to: 'bob', message: 'still there?' } },
+    ]);
+    expect(pending().map((p) => [p.clientMsgId, p.text])).toEqual([
+      ['r0', 'hi'],
+      ['r1', 'still there?'],
+    ]);
+    t.conn.online = false;
+    t.enter('offline now');
+    expect(pending()).toHaveLength(2);
+    expect(t.lastNotice()).toBe('error: not connected to the server; try again once reconnected');
   });
 
   it('a DM never asks for history', () => {

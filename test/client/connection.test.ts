@@ -151,6 +151,85 @@ describe('WsChatConnection against the real server', () => {
     bob.ws.close();
   });
 
+  it('a message sent right after joinRoom reaches the new room once it is joined', async () => {
+    const bob = await rawClient(server.url, 'bob');
+    bob.send('join', { room_id: 'ops' });
+    const { conn, rec } = connectAs('alice');
+    await until('connected', () => rec.statuses().includes('connected'));
+    conn.joinRoom('ops');
+    const id = conn.sendMessage('ops', 'first words in ops');
+    const ack = await until('acknowledged', () =>
+      rec.events().find((e) => e.type === 'message' && e.ref === id),
+    );
+    expect(ack.payload).toMatchObject({ room_id: 'ops', message: 'first words in ops' });
+    const order = rec
+      .events()
+      .flatMap((e) =>
+        (e.type === 'joined' || e.type === 'message') && e.payload.room_id === 'ops' ? [e.type] : [],
+      );
+    expect(order).toEqual(['joined', 'message']);
+    await until('bob got it', () => bob.inbox.some((e) => e.type === 'message'));
+    bob.ws.close();
+  });
+
+  it('a refused join is reported, and the message waiting for it is never sent', async () => {
+    await server.close();
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      memory: true,
+      logLevel: 'silent',
+      maxRoomsPerUser: 1,
+    });
+    await proxy.close();
+    proxy = await startProxy(server.port);
+    const { conn, rec } = connectAs('alice');
+    await until('in lobby', () => rec.events().some((e) => e.type === 'joined'));
+    conn.joinRoom('ops');
+    conn.sendMessage('ops', 'never sent');
+    const failed = await until('join_failed', () => rec.signals.find((s) => s.kind === 'join_failed'));
+    expect(failed).toMatchObject({ roomId: 'ops', code: 'too_many_rooms' });
+    // Leaving the refused room locally tells the server nothing (it would answer not_in_room).
+    conn.leaveRoom('ops');
+    // The session answers in order: once /rooms is answered, any error for the above is in.
+    conn.send({ type: 'rooms', payload: null });
+    await until('rooms', () => rec.events().some((e) => e.type === 'rooms'));
+    expect(rec.events().filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('a join taken back at once (/join then /leave) never surfaces as joined', async () => {
+    const { conn, rec } = connectAs('alice');
+    await until('in lobby', () => rec.events().some((e) => e.type === 'joined'));
+    conn.joinRoom('typo');
+    conn.leaveRoom('typo');
+    // The session answers in order: once /rooms is answered, the join and leave were too.
+    conn.send({ type: 'rooms', payload: null });
+    await until('rooms', () => rec.events().some((e) => e.type === 'rooms'));
+    const typo = rec.events().filter((e) => e.type === 'joined' && e.payload.room_id === 'typo');
+    expect(typo).toEqual([]);
+  });
+
+  it('a burst past the rate limit (a pasted block) is paced and delivered whole, in order', async () => {
+    await server.close();
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      memory: true,
+      logLevel: 'silent',
+      rateLimit: { burst: 3, perSecond: 20 },
+    });
+    await proxy.close();
+    proxy = await startProxy(server.port);
+    const { conn, rec } = connectAs('alice');
+    await until('in lobby', () => rec.events().some((e) => e.type === 'joined'));
+    const lines = Array.from({ length: 12 }, (_, i) => `pasted line ${i + 1}`);
+    for (const line of lines) conn.sendMessage('lobby', line);
+    await until('all 12 acknowledged', () => rec.messages('lobby').length === 12);
+    expect(rec.messages('lobby').map((m) => m.message)).toEqual(lines);
+    // The refusals were the connection's business: nothing for the user to see.
+    expect(rec.events().filter((e) => e.type === 'error')).toEqual([]);
+  });
+
   it('a message whose acknowledgement was lost is resent under the same id and stored once', async () => {
     const bob = await rawClient(server.url, 'bob');
     const { conn, rec } = connectAs('alice');

@@ -46,6 +46,39 @@ describe('keyToIntents', () => {
       [{ kind: 'insert', text: 'hi' }, { kind: 'submit' }, { kind: 'insert', text: 'there' }],
     ],
     ['a paste never brings escapes in', 'a\x1b[31mb\x07', NO_KEY, [{ kind: 'insert', text: 'ab' }]],
+    [
+      'Tab typed right after text completes',
+      'bo\t',
+      NO_KEY,
+      [{ kind: 'insert', text: 'bo' }, { kind: 'complete' }],
+    ],
+    ['a Tab inside pasted text stays text', 'a\tb', NO_KEY, [{ kind: 'insert', text: 'a b' }]],
+    [
+      'Backspace, Ctrl+W and Ctrl+U typed right after text edit it',
+      'abc\x7fd e\x17f\x15g',
+      NO_KEY,
+      [
+        { kind: 'insert', text: 'abc' },
+        { kind: 'backspace' },
+        { kind: 'insert', text: 'd e' },
+        { kind: 'delete_word' },
+        { kind: 'insert', text: 'f' },
+        { kind: 'clear_line' },
+        { kind: 'insert', text: 'g' },
+      ],
+    ],
+    [
+      'Ctrl+N after text switches rooms; Ctrl+C in a chunk never quits',
+      'x\x0e\x03',
+      NO_KEY,
+      [{ kind: 'insert', text: 'x' }, { kind: 'next_room' }],
+    ],
+    [
+      'CRLF is one Enter',
+      'a\r\nb',
+      NO_KEY,
+      [{ kind: 'insert', text: 'a' }, { kind: 'submit' }, { kind: 'insert', text: 'b' }],
+    ],
   ] as [string, string, Key, Intent[]][])('%s', (_name, input, key, expected) => {
     expect(keyToIntents(input, key)).toEqual(expected);
   });

@@ -61,12 +61,85 @@ describe('rooms and selection', () => {
     expect(run(actions, twoRooms()).current).toBe(expected);
   });
 
-  it('switches to a room asked for by /join once the server confirms it', () => {
-    let s = run([{ type: 'join_requested', roomId: 'ops' }], twoRooms());
-    expect(s.current).toBe('lobby');
-    s = reducer(s, server(joined('ops')));
+  it('switches to a room asked for by /join at once, pending until the server confirms it', () => {
+    let s = run(
+      [
+        { type: 'open_dm', nick: 'bob' },
+        { type: 'join_requested', roomId: 'ops' },
+      ],
+      twoRooms(),
+    );
     expect(s.current).toBe('ops');
-    expect(s.pendingSelect).toBeNull();
+    expect(s.order).toEqual(['lobby', 'dev', 'ops', '@bob']);
+    expect(conv(s, 'ops')).toMatchObject({ joined: false, joinRequest: 'pending' });
+    s = reducer(s, server(joined('ops', ['alice', 'dan'])));
+    expect(s.current).toBe('ops');
+    expect(conv(s, 'ops')).toMatchObject({ joined: true, joinRequest: null, members: ['alice', 'dan'] });
+    expect(s.knownRooms).toContain('ops');
+  });
+
+  it('a line typed into a pending room waits there, and is acknowledged after the join', () => {
+    let s = run(
+      [
+        { type: 'join_requested', roomId: 'ops' },
+        { type: 'message_pending', roomId: 'ops', clientMsgId: 'c1', text: 'first!', now: NOW },
+      ],
+      twoRooms(),
+    );
+    expect(conv(s, 'ops').pending.map((p) => p.text)).toEqual(['first!']);
+    expect(conv(s, 'lobby').pending).toEqual([]);
+    s = run(
+      [
+        server(joined('ops', ['alice'], 0)),
+        server(ev('history', { room_id: 'ops', messages: [], has_more: false })),
+        server(ev('message', msg('ops', 1, 'alice', 'first!', { client_msg_id: 'c1' }), 'c1')),
+      ],
+      s,
+    );
+    expect(conv(s, 'ops').pending).toEqual([]);
+    expect(texts(conv(s, 'ops'))).toEqual(['alice:first!']);
+  });
+
+  it('the join confirmed after the user moved on does not pull them back', () => {
+    let s = run(
+      [
+        { type: 'join_requested', roomId: 'ops' },
+        { type: 'select', id: 'dev' },
+      ],
+      twoRooms(),
+    );
+    s = reducer(s, server(joined('ops')));
+    expect(s.current).toBe('dev');
+  });
+
+  it('a refused join keeps the room on screen, says why and shows the waiting lines as not sent', () => {
+    let s = run(
+      [
+        { type: 'join_requested', roomId: 'ops' },
+        { type: 'message_pending', roomId: 'ops', clientMsgId: 'c1', text: 'hello?', now: NOW },
+        { type: 'join_failed', roomId: 'ops', code: 'room_full', message: 'ops is \x1b[2Jfull', now: NOW },
+      ],
+      twoRooms(),
+    );
+    expect(s.current).toBe('ops');
+    expect(conv(s, 'ops')).toMatchObject({ joined: false, joinRequest: 'failed', pending: [] });
+    expect(texts(conv(s, 'ops'))).toEqual([
+      '* cannot join #ops: ops is full [room_full]; /join ops tries again, /leave closes it',
+      '* not sent: hello?',
+    ]);
+    // /join again asks anew.
+    s = reducer(s, { type: 'select', id: 'lobby' });
+    s = reducer(s, { type: 'join_requested', roomId: 'ops' });
+    expect(s.current).toBe('ops');
+    expect(conv(s, 'ops').joinRequest).toBe('pending');
+  });
+
+  it('a join refused for a room no longer listed is said in the current conversation', () => {
+    const s = run(
+      [{ type: 'join_failed', roomId: 'gone', code: 'too_many_rooms', message: 'leave one first', now: NOW }],
+      twoRooms(),
+    );
+    expect(texts(conv(s, 'lobby')).at(-1)).toBe('* cannot join #gone: leave one first [too_many_rooms]');
   });
 
   it('closing the current room moves to its neighbour', () => {
@@ -208,14 +281,44 @@ describe('dedupe and ordering by seq', () => {
     expect(texts(conv(s, 'lobby'))).toEqual(['alice:hi']);
   });
 
-  it('a refused message drops its pending line and says why', () => {
+  it('a refused message turns its pending line into a "not sent" line that says why', () => {
     let s = run(
       [{ type: 'message_pending', roomId: 'lobby', clientMsgId: 'c9', text: 'spam', now: NOW }],
       twoRooms(),
     );
-    s = reducer(s, server(ev('error', { code: 'rate_limited', message: 'slow down' }, 'c9')));
+    s = reducer(s, server(ev('error', { code: 'message_too_long', message: 'too long' }, 'c9')));
     expect(conv(s, 'lobby').pending).toHaveLength(0);
-    expect(texts(conv(s, 'lobby'))).toEqual(['* slow down [rate_limited]']);
+    expect(texts(conv(s, 'lobby'))).toEqual(['* not sent: spam (too long [message_too_long])']);
+  });
+
+  it('a message refused in a room not on screen is marked there; the reason shows where you are', () => {
+    let s = run(
+      [{ type: 'message_pending', roomId: 'dev', clientMsgId: 'c9', text: 'spam', now: NOW }],
+      twoRooms(),
+    );
+    s = reducer(s, server(ev('error', { code: 'not_in_room', message: 'join dev first' }, 'c9')));
+    expect(texts(conv(s, 'dev'))).toEqual(['* not sent: spam']);
+    expect(texts(conv(s, 'lobby'))).toEqual(['* join dev first [not_in_room]']);
+  });
+
+  it('a DM is pending until the server echoes it with its ref, and "not sent" when refused', () => {
+    let s = run(
+      [
+        { type: 'open_dm', nick: 'bob' },
+        { type: 'message_pending', roomId: '@bob', clientMsgId: 'r1', text: 'psst', now: NOW },
+        { type: 'message_pending', roomId: '@bob', clientMsgId: 'r2', text: 'again', now: NOW },
+      ],
+      twoRooms(),
+    );
+    const echo = { id: 'd1', ts: NOW, from: 'alice', to: 'bob', message: 'psst' };
+    s = reducer(s, server(ev('dm', echo, 'r1')));
+    expect(conv(s, '@bob').pending.map((p) => p.text)).toEqual(['again']);
+    s = reducer(s, server(ev('error', { code: 'no_such_user', message: 'bob is not online' }, 'r2')));
+    expect(conv(s, '@bob').pending).toEqual([]);
+    expect(texts(conv(s, '@bob'))).toEqual([
+      'alice:psst',
+      '* not sent: again (bob is not online [no_such_user])',
+    ]);
   });
 });
 
@@ -440,13 +543,14 @@ describe('tab completion', () => {
 });
 
 describe('connection and identity', () => {
-  it('a dropped link marks rooms to rejoin; joined marks them live again', () => {
-    let s = reducer(twoRooms(), {
+  it('a dropped link marks rooms to rejoin and forgets the lag; joined marks them live again', () => {
+    let s = reducer(reducer(twoRooms(), { type: 'lag', ms: 12 }), {
       type: 'status',
       status: { state: 'reconnecting', attempt: 1, retryAt: NOW + 2000 },
     });
     expect(conv(s, 'lobby').joined).toBe(false);
     expect(s.identified).toBe(false);
+    expect(s.lagMs).toBeNull();
     s = run(
       [
         { type: 'status', status: { state: 'connected' } },

@@ -96,6 +96,7 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
     'two people chat across rooms and DMs with the keyboard, and survive a server restart',
     { timeout: 90_000 },
     async () => {
+      let screen: string;
       // Both are in lobby and see each other.
       await tmux.waitFor(
         'alice',
@@ -109,10 +110,17 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
       tmux.line('bob', 'hi alice, bob here');
       await tmux.waitFor('alice', '<bob> hi alice, bob here', "bob's reply at alice");
 
-      // A second room: both join; /join switches to it.
+      // A second room: both join; /join switches to it at once, so a line typed straight after
+      // it (before the server's answer) goes to dev, not to lobby.
       tmux.line('alice', '/join dev');
-      await tmux.waitFor('alice', '#dev>', 'alice in dev');
+      tmux.line('alice', 'first words in dev');
+      await tmux.waitFor('alice', /#dev \(1 user\)/, 'alice in dev');
       tmux.line('bob', '/join dev');
+      screen = await tmux.waitFor('bob', '<alice> first words in dev', 'the line in dev history at bob');
+      tmux.keys('bob', 'M-1');
+      screen = await tmux.waitFor('bob', '#lobby>', 'bob looking at lobby');
+      expect(screen).not.toContain('first words in dev');
+      tmux.keys('bob', 'M-2');
       await tmux.waitFor('bob', '#dev>', 'bob in dev');
       await tmux.waitFor('alice', /#dev \(2 users\)/, 'bob counted in dev');
 
@@ -122,7 +130,7 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
       tmux.line('bob', 'dev news');
       await tmux.waitFor('alice', (s) => /^2 #dev +1$/.test(sidebarRow(s, '#dev')), 'an unread count on dev');
       tmux.line('bob', 'alice: look at this');
-      let screen = await tmux.waitFor(
+      screen = await tmux.waitFor(
         'alice',
         (s) => /^2 #dev +2!$/.test(sidebarRow(s, '#dev')),
         'a mention marker on dev',

@@ -20,8 +20,13 @@ export type Action =
   /** Alt+A: the next conversation with activity, mentions first. */
   | { type: 'select_activity' }
   | { type: 'open_dm'; nick: string }
-  /** The user asked to join: switch to the room once joined (or now, when already in it). */
+  /**
+   * The user asked to join: the room becomes current at once, shown as pending until the
+   * server's `joined` (lines typed meanwhile wait in the connection).
+   */
   | { type: 'join_requested'; roomId: string }
+  /** The server refused to let us into a room (on /join, or on a rejoin after a reconnect). */
+  | { type: 'join_failed'; roomId: string; code: ErrorCode; message: string; now: number }
   /** Close a conversation locally (after /leave, or closing a DM). */
   | { type: 'close'; id: string }
   | { type: 'scroll_to'; id: string; anchor: ScrollAnchor | null }

@@ -16,6 +16,7 @@ export function newConversation(id: string, kind: 'room' | 'dm', name: string): 
     loadingOlder: false,
     members: [],
     joined: kind === 'dm',
+    joinRequest: null,
     unread: 0,
     mentions: 0,
     scroll: null,

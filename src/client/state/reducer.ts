@@ -20,6 +20,7 @@ import {
   moveCursor,
   submit,
 } from './input.js';
+import { joinFailed, joinRequested } from './join.js';
 import { dmId } from './mention.js';
 import { reduceServerEvent } from './server-events.js';
 import { sanitizeEvent } from './sanitize-event.js';
@@ -43,7 +44,6 @@ export function initialState(server: string, nick: string): ChatState {
     input: emptyInput(),
     nickPrompt: null,
     knownRooms: [],
-    pendingSelect: null,
     nextKey: 0,
   };
 }
@@ -99,9 +99,9 @@ export function reducer(state: ChatState, action: Action): ChatState {
       return select(next, id);
     }
     case 'join_requested':
-      return state.conversations[action.roomId]
-        ? select(state, action.roomId)
-        : { ...state, pendingSelect: action.roomId };
+      return joinRequested(state, action.roomId);
+    case 'join_failed':
+      return joinFailed(state, action.roomId, action.code, action.message, action.now);
     case 'close':
       return closeConversation(state, action.id);
     case 'scroll_to':
@@ -165,7 +165,8 @@ function status(state: ChatState, incoming: ChatState['status']): ChatState {
   const conversations: Record<string, ChatState['conversations'][string]> = {};
   for (const [id, conv] of Object.entries(state.conversations))
     conversations[id] = conv.kind === 'room' && conv.joined ? { ...conv, joined: false } : conv;
-  return { ...state, status, identified: false, conversations };
+  // The last lag sample says nothing about a link that is gone.
+  return { ...state, status, identified: false, lagMs: null, conversations };
 }
 
 function selectRelative(state: ChatState, delta: 1 | -1): ChatState {

@@ -28,7 +28,7 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
         mergeMessages(state, c, [event.payload], true),
       );
     case 'dm':
-      return directMessage(state, event.payload);
+      return directMessage(state, event.payload, event.ref);
     case 'user_joined':
       return memberNotice(state, event.payload.room_id, now, `${event.payload.user_name} joined`, (m) =>
         m.some((n) => sameNick(n, event.payload.user_name)) ? m : [...m, event.payload.user_name],
@@ -119,24 +119,26 @@ function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
       oldestSeq: 0,
       hasMore: false,
       epochStart: conv.entries.length,
+      joinRequest: null,
     });
   } else if (existing) {
-    next = putConversation(state, { ...existing, name: p.room_name, members: p.members, joined: true });
+    next = putConversation(state, {
+      ...existing,
+      name: p.room_name,
+      members: p.members,
+      joined: true,
+      joinRequest: null,
+    });
   } else {
     next = addConversation(state, {
       ...newConversation(p.room_id, 'room', p.room_name),
       members: p.members,
       joined: true,
     });
-    if (!next.knownRooms.includes(p.room_id)) next = { ...next, knownRooms: [...next.knownRooms, p.room_id] };
   }
-  if (next.current === null || next.pendingSelect === p.room_id) {
-    next = select(
-      { ...next, pendingSelect: next.pendingSelect === p.room_id ? null : next.pendingSelect },
-      p.room_id,
-    );
-  }
-  return next;
+  if (!next.knownRooms.includes(p.room_id)) next = { ...next, knownRooms: [...next.knownRooms, p.room_id] };
+  // The first room joined (the default one) is where the client opens; a /join switched already.
+  return next.current === null ? select(next, p.room_id) : next;
 }
 
 function history(state: ChatState, p: P<'history'>, now: number): ChatState {
@@ -159,15 +161,18 @@ function history(state: ChatState, p: P<'history'>, now: number): ChatState {
   return out;
 }
 
-function directMessage(state: ChatState, p: P<'dm'>): ChatState {
+function directMessage(state: ChatState, p: P<'dm'>, ref: string | number | undefined): ChatState {
   const self = sameNick(p.from, state.nick);
   const partner = self ? p.to : p.from;
   const id = dmId(partner);
   let next = state;
   if (!next.conversations[id]) next = addConversation(next, newConversation(id, 'dm', partner));
-  const conv = next.conversations[id]!;
+  let conv = next.conversations[id]!;
+  // Our own DM echoed back with its ref: it is no longer "sending".
+  if (self && ref !== undefined && conv.pending.some((m) => m.clientMsgId === String(ref)))
+    conv = { ...conv, pending: conv.pending.filter((m) => m.clientMsgId !== String(ref)) };
   const key = `d${p.id}`;
-  if (conv.entries.slice(-50).some((e) => e.key === key)) return state;
+  if (conv.entries.slice(-50).some((e) => e.key === key)) return putConversation(next, conv);
   // A DM is addressed to us, so it always counts as a mention.
   const entry: Entry = {
     kind: 'message',
@@ -261,17 +266,22 @@ function serverError(
   // Joining a room we are in is how /join switches to it; nothing went wrong.
   if (code === 'already_in_room') return state;
   let next = state;
-  // A refused chat message: its ref is its client_msg_id, so drop the "sending" line.
-  if (event.ref !== undefined) {
-    const ref = String(event.ref);
-    for (const conv of Object.values(state.conversations)) {
-      if (conv.pending.some((p) => p.clientMsgId === ref)) {
-        next = putConversation(next, { ...conv, pending: conv.pending.filter((p) => p.clientMsgId !== ref) });
-      }
-    }
-  }
   for (const conv of Object.values(next.conversations)) {
     if (conv.loadingOlder) next = putConversation(next, { ...conv, loadingOlder: false });
+  }
+  // A refused chat message or DM: its ref is its client_msg_id. Its "sending" line turns into a
+  // "not sent" one where it was typed, so the text is not lost and it is clear which one failed.
+  const ref = event.ref === undefined ? undefined : String(event.ref);
+  const conv =
+    ref === undefined
+      ? undefined
+      : Object.values(next.conversations).find((c) => c.pending.some((p) => p.clientMsgId === ref));
+  const refused = conv?.pending.find((p) => p.clientMsgId === ref);
+  if (conv && refused) {
+    next = putConversation(next, { ...conv, pending: conv.pending.filter((p) => p !== refused) });
+    if (conv.id === next.current)
+      return addNotice(next, conv.id, `not sent: ${refused.text} (${message} [${code}])`, 'error', now);
+    next = addNotice(next, conv.id, `not sent: ${refused.text}`, 'error', now);
   }
   return addNotice(next, next.current, `${message} [${code}]`, 'error', now);
 }

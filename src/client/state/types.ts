@@ -66,6 +66,12 @@ export interface Conversation {
   members: readonly string[];
   /** False while the connection is down and the room has not been rejoined yet. */
   joined: boolean;
+  /**
+   * A room we asked to join and are not in yet: `pending` from /join until the server's
+   * `joined` (it is on screen at once and lines typed into it wait), `failed` when the server
+   * refused (a rejoin after a reconnect can fail too). Null otherwise.
+   */
+  joinRequest: 'pending' | 'failed' | null;
   unread: number;
   mentions: number;
   /** Null while following live traffic. */
@@ -118,8 +124,6 @@ export interface ChatState {
   nickPrompt: { nick: string; message: string; needsPassword: boolean } | null;
   /** Room ids seen in /rooms, for completion. */
   knownRooms: readonly string[];
-  /** A room the user asked to join: switch to it when `joined` arrives. */
-  pendingSelect: string | null;
   /** Counter for notice keys. */
   nextKey: number;
 }

@@ -13,7 +13,10 @@ export interface SidebarProps {
   height: number;
 }
 
-function badge(conv: Conversation): string {
+/** The right-hand marker: where a /join stands (in words when there is room), or the unread count. */
+function badge(conv: Conversation, room: number): string {
+  if (conv.joinRequest === 'pending') return room >= 8 ? 'joining…' : '…';
+  if (conv.joinRequest === 'failed') return room >= 6 ? 'failed' : 'x';
   if (conv.unread === 0) return '';
   return conv.mentions > 0 ? `${conv.unread}!` : String(conv.unread);
 }
@@ -27,7 +30,8 @@ function windowAround(count: number, at: number, height: number): [number, numbe
 
 /**
  * Joined rooms, then open DMs. Each row: its Alt+N number, the name, and the unread count; a
- * count ending in `!` (and shown in magenta) means somebody mentioned you there.
+ * count ending in `!` (and shown in magenta) means somebody mentioned you there. A room being
+ * joined says `joining…`, one the server refused `failed`.
  */
 export const Sidebar = memo(function Sidebar({ order, conversations, current, width, height }: SidebarProps) {
   const rows: { key: string; node: ReactNode }[] = [];
@@ -38,8 +42,8 @@ export const Sidebar = memo(function Sidebar({ order, conversations, current, wi
     if (i === 0 && conv.kind === 'room')
       rows.push({ key: 'h-rooms', node: <Text dimColor>{fitCells(' Rooms', width)}</Text> });
     if (i === firstDm) rows.push({ key: 'h-dms', node: <Text dimColor>{fitCells(' Direct', width)}</Text> });
-    const right = `${badge(conv)} `;
     const label = ` ${i < 9 ? i + 1 : ' '} ${conv.kind === 'room' ? '#' : '@'}${conv.name}`;
+    const right = `${badge(conv, width - cellWidth(label) - 2)} `;
     const text = fitCells(label, width - cellWidth(right)) + right;
     const selected = id === current;
     rows.push({
@@ -48,7 +52,7 @@ export const Sidebar = memo(function Sidebar({ order, conversations, current, wi
         <Text
           inverse={selected}
           bold={selected || conv.unread > 0}
-          color={conv.mentions > 0 ? 'magenta' : undefined}
+          color={conv.mentions > 0 ? 'magenta' : conv.joinRequest === 'failed' ? 'red' : undefined}
           dimColor={!conv.joined && !selected}
         >
           {text}

@@ -23,7 +23,8 @@ export type Intent =
 
 /**
  * Maps one Ink keypress to intents. Usually one; a chunk of typed or pasted text that carries
- * Enter (a fast typist, tmux send-keys, a paste) becomes text, submit, text, ...
+ * Enter or other editing keys (a fast typist, tmux send-keys, a paste) becomes text, submit,
+ * text, ...
  */
 export function keyToIntents(input: string, key: Key): Intent[] {
   if (key.ctrl) {
@@ -70,14 +71,42 @@ export function keyToIntents(input: string, key: Key): Intent[] {
   return textIntents(input);
 }
 
+/**
+ * Editing keys that arrive inside a chunk of text rather than as a keypress of their own: Ink
+ * hands over a run of bytes as one `input` when they come together, which they do from a fast
+ * typist over a slow link (and from tmux send-keys). Ctrl+C is left out on purpose: junk in a
+ * paste must never quit.
+ */
+const CHUNK_KEYS: Readonly<Record<string, Intent>> = {
+  '\r\n': { kind: 'submit' },
+  '\r': { kind: 'submit' },
+  '\n': { kind: 'submit' },
+  '\x7f': { kind: 'backspace' },
+  '\b': { kind: 'backspace' },
+  '\x17': { kind: 'delete_word' },
+  '\x15': { kind: 'clear_line' },
+  '\x01': { kind: 'move', to: 'home' },
+  '\x05': { kind: 'move', to: 'end' },
+  '\x0e': { kind: 'next_room' },
+  '\x10': { kind: 'prev_room' },
+};
+const CHUNK_KEY = /(\r\n|[\r\n\x7f\b\x17\x15\x01\x05\x0e\x10])/;
+
 function textIntents(input: string): Intent[] {
   const intents: Intent[] = [];
-  const parts = input.split(/\r\n|\r|\n/);
-  parts.forEach((part, i) => {
-    if (i > 0) intents.push({ kind: 'submit' });
+  // A Tab that ends the chunk was pressed after the text; one inside it was pasted (a space).
+  const complete = input.endsWith('\t');
+  const body = complete ? input.slice(0, -1) : input;
+  for (const part of body.split(CHUNK_KEY)) {
+    const key = CHUNK_KEYS[part];
+    if (key) {
+      intents.push(key);
+      continue;
+    }
     // Whatever else a paste carries (escape sequences, control characters) never reaches the line.
     const text = sanitizeText(part);
     if (text !== '') intents.push({ kind: 'insert', text });
-  });
+  }
+  if (complete) intents.push({ kind: 'complete' });
   return intents;
 }

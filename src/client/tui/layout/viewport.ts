@@ -43,6 +43,8 @@ function headerText(conv: Conversation): string {
   if (conv.loadingOlder) return 'loading older messages...';
   if (conv.hasMore) return 'older messages: PgUp';
   if (conv.id === '*') return 'not in a room yet: /join <room>, /help for the commands';
+  if (conv.joinRequest === 'pending') return `joining #${conv.id}...`;
+  if (conv.joinRequest === 'failed') return `not in #${conv.id}: /join ${conv.id} tries again`;
   return conv.kind === 'room' ? `start of #${conv.id}` : `start of your conversation with ${conv.name}`;
 }
 
