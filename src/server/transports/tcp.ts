@@ -9,6 +9,7 @@ import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
+import { DrainWaiters } from './drain-waiters.js';
 import { dmLines, renderLines, tcpLinesOf, toWire } from './tcp-format.js';
 import { LineReader, type LineEvent } from './tcp-lines.js';
 
@@ -65,6 +66,8 @@ class TcpClient implements Connection {
   private inputEnded = false;
   private closed = false;
   private readonly reader: LineReader;
+  /** Created by the first `drained` call: most connections never wait. */
+  private waiters: DrainWaiters | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -93,6 +96,7 @@ class TcpClient implements Connection {
     });
     this.socket.on('close', () => {
       this.closed = true;
+      this.waiters?.release();
       this.clearTimers();
       this.hub.gone(session);
     });
@@ -118,9 +122,15 @@ class TcpClient implements Connection {
     return this.socket.writableLength;
   }
 
+  drained(lowWater: number): Promise<void> {
+    if (this.closed || this.socket.destroyed) return Promise.resolve();
+    return (this.waiters ??= new DrainWaiters(() => this.bufferedBytes(), this.socket)).wait(lowWater);
+  }
+
   close(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
+    this.waiters?.release();
     this.clearTimers();
     if (reason.code === 'slow_consumer') {
       // Its socket is backed up; a goodbye line would queue behind everything else.
@@ -177,6 +187,7 @@ class TcpClient implements Connection {
       process.nextTick(() => {
         this.corked = false;
         this.socket.uncork();
+        this.waiters?.check();
       });
     }
     this.socket.write(bytes);
