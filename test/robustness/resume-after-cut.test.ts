@@ -15,6 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ChatMessage, ServerEventPayloads, ServerMessage } from '../../src/protocol/events.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import type { Outbound } from '../../src/server/outbound.js';
+import { SseTestClient } from '../helpers/sse-client.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const CAP = 1024 * 1024; // the default --max-queue-bytes
@@ -26,7 +27,7 @@ const LIVE = 100;
 
 let server: RunningServer;
 let writer: TestClient;
-const clients: TestClient[] = [];
+const clients: { close(): void }[] = [];
 
 async function client(nick: string): Promise<TestClient> {
   const c = await TestClient.open(server.url);
@@ -198,3 +199,19 @@ it('messages sent while a replay waits for a reader that stopped reading arrive 
   expect(watch.peak).toBeLessThan(CAP);
   expect(server.hub.room('busy')!.replaying).toBe(0);
 }, 120_000);
+
+it('an SSE stream resuming with Last-Event-ID after a 20,000-message gap gets every message once, in order, and is not cut', async () => {
+  const head = server.hub.room('many')!.seq;
+  const cutsBefore = server.hub.counters.slowConsumers;
+  const started = performance.now();
+  const sse = await SseTestClient.open(`${server.httpUrl}/stream?room=many`, { 'Last-Event-ID': '0' });
+  clients.push(sse);
+  await Promise.race([sse.waitEvent('message', (e) => e.id === String(head), 60_000), sse.waitEnded(60_000)]);
+  const ms = performance.now() - started;
+  const seqs = sse.messages().map((m) => m.seq);
+  console.log(`resume after cut: SSE Last-Event-ID replay of ${head} messages: ${seqs.length} received, ${ms.toFixed(0)} ms, ended=${sse.ended}`);
+  expect(sse.ended).toBe(false);
+  expect(server.hub.counters.slowConsumers).toBe(cutsBefore);
+  expect(seqs).toEqual(range(1, head));
+  expect(sse.events.some((e) => e.event === 'gap')).toBe(false);
+}, 90_000);
