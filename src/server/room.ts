@@ -22,6 +22,8 @@ interface Replay {
   recovered: boolean;
   /** Messages the session itself sent meanwhile; committed once the replay handed over to live. */
   deferred: MessageEvent[];
+  /** The ref of the join that asked for it, for an error that ends it. */
+  ref: Ref;
 }
 
 /** The events a room's mailbox accepts. Only the room reads or changes its members and seq. */
@@ -205,7 +207,7 @@ export class Room {
     // A rejoin replaces a replay still under way; the messages it deferred still wait for one.
     const previous = this.replays.get(session);
     this.replays.delete(session);
-    if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, previous?.deferred ?? []);
+    if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, previous?.deferred ?? [], event.ref);
     else {
       await this.sendHistoryPage(session, undefined, HISTORY_ON_JOIN, undefined);
       if (previous && previous.deferred.length > 0) await this.commitDeferred(previous.deferred);
@@ -220,7 +222,7 @@ export class Room {
     session.send('joined', { room_id: this.id, room_name: this.name, members: this.memberNames(), last_seq: this.lastSeq });
     this.watchers.add(session);
     // As for a join: live messages wait until the replay caught up (see replayStep).
-    if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, []);
+    if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, [], undefined);
   }
 
   // ---- since_seq replay ----------------------------------------------------------------------
@@ -234,8 +236,8 @@ export class Room {
   // reaches it is the last one, and the hand-over to live traffic happens in that same step,
   // before any later message is broadcast. No gap, no duplicate, memory bounded by one page.
 
-  private async startReplay(session: Session, sinceSeq: number, deferred: MessageEvent[]): Promise<void> {
-    const replay: Replay = { cursor: sinceSeq, recovered: true, deferred };
+  private async startReplay(session: Session, sinceSeq: number, deferred: MessageEvent[], ref: Ref): Promise<void> {
+    const replay: Replay = { cursor: sinceSeq, recovered: true, deferred, ref };
     this.replays.set(session, replay);
     await this.replayStep(session, replay);
   }
@@ -244,7 +246,16 @@ export class Room {
   private async replayStep(session: Session, replay: Replay): Promise<void> {
     if (this.replays.get(session) !== replay || session.closed) return;
     if (session.conn.bufferedBytes() > session.replyBudget) return this.replayLater(session, replay);
-    const page = await readReplayPage(this.store, this.id, replay.cursor, this.lastSeq, session.replyBudget);
+    let page: Awaited<ReturnType<typeof readReplayPage>>;
+    try {
+      page = await readReplayPage(this.store, this.id, replay.cursor, this.lastSeq, session.replyBudget);
+    } catch (err) {
+      // A replay left in place would keep the session off live traffic for good: end it, and
+      // tell the client where to pick up.
+      this.onError(err, `room ${this.id}: reading a replay page after seq ${replay.cursor}`);
+      session.send('error', protocolError('internal_error', `the replay of ${this.id} stopped after seq ${replay.cursor}; join again with that since_seq`), replay.ref);
+      return this.endReplay(session, replay);
+    }
     if (session.closed) return;
     // Other rooms may have filled the buffer while the page was read: read it again later.
     if (session.conn.bufferedBytes() > session.replyBudget) return this.replayLater(session, replay);
@@ -253,6 +264,11 @@ export class Room {
     if (last) replay.cursor = last.seq;
     session.send('history', { room_id: this.id, messages: page.messages, has_more: page.more, recovered: replay.recovered });
     if (page.more) return this.replayLater(session, replay);
+    return this.endReplay(session, replay);
+  }
+
+  /** Hands the session over to live traffic, then commits what it sent during the replay. */
+  private async endReplay(session: Session, replay: Replay): Promise<void> {
     this.replays.delete(session);
     if (replay.deferred.length > 0) await this.commitDeferred(replay.deferred);
   }

@@ -21,9 +21,10 @@ class FillingConnection extends MemoryConnection {
 }
 
 async function setup(options: { retain?: number; maxQueueBytes?: number } = {}) {
+  const errors: string[] = [];
   const store = new MemoryStore(options.retain !== undefined ? { retainPerRoom: options.retain } : {});
   await store.createRoom({ room_id: 'r', room_name: 'R', created_by: 't', created_ts: 0 });
-  const room = new Room('r', 'R', 't', 0, store);
+  const room = new Room('r', 'R', 't', 0, store, {}, (_err, context) => errors.push(context));
   const session = (nick: string, conn: MemoryConnection) => {
     const s = new Session(conn, { maxQueueBytes: options.maxQueueBytes ?? 1 << 20, onSlowConsumer: () => undefined });
     s.nick = s.nickKey = nick;
@@ -36,7 +37,7 @@ async function setup(options: { retain?: number; maxQueueBytes?: number } = {}) 
     for (let i = 0; i < n; i++) room.post({ kind: 'message', session: writer, text: text(i), ref: undefined });
     await room.settled();
   };
-  return { room, session, writer, writerConn, write };
+  return { room, store, errors, session, writer, writerConn, write };
 }
 
 /** The room's messages a connection got, replayed and live, in arrival order. */
@@ -162,5 +163,27 @@ describe('Room replay flow control (no sockets)', () => {
     expect(gapAt).toBeGreaterThan(0);
     expect(histories.slice(0, gapAt).every((h) => h.recovered === true)).toBe(true);
     expect(histories.slice(gapAt).every((h) => h.recovered === false)).toBe(true);
+  });
+
+  it('a store failure in the middle of a replay ends it with internal_error saying where to resume, and the session goes live', async () => {
+    const { room, store, errors, session, write } = await setup();
+    await write(2000, (i) => `m${i} ${'x'.repeat(300)}`);
+    const conn = new FillingConnection();
+    const reader = session('reader', conn);
+    room.post({ kind: 'join', session: reader, sinceSeq: 0, ref: 'j' });
+    await room.settled();
+    const sent = stream(conn).at(-1)!.seq;
+    const since = store.since.bind(store);
+    store.since = async () => {
+      throw new Error('disk gone');
+    };
+    await drainAll(room, conn);
+    expect(room.replaying).toBe(0);
+    expect(conn.received.at(-1)).toMatchObject({ type: 'error', ref: 'j', payload: { code: 'internal_error' } });
+    expect(JSON.stringify(conn.received.at(-1))).toContain(`after seq ${sent}`);
+    expect(errors.some((e) => e.includes('replay'))).toBe(true);
+    store.since = since;
+    await write(1, () => 'live again');
+    expect(conn.received.at(-1)).toMatchObject({ type: 'message', payload: { seq: 2001, message: 'live again' } });
   });
 });
