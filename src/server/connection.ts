@@ -22,6 +22,12 @@ export interface Connection {
   send(out: Outbound): void;
   /** Bytes queued for this client and not yet taken by the kernel. */
   bufferedBytes(): number;
+  /**
+   * Resolves once {@link bufferedBytes} is at most `lowWater`, or the connection closed. Driven by
+   * the transport's own write notifications (socket `drain`, the end of a write burst), never by
+   * polling; flow-controlled replies (a since_seq replay) wait on it before their next page.
+   */
+  drained(lowWater: number): Promise<void>;
   /** Ends the connection, telling the client why when the transport can. */
   close(reason: CloseReason): void;
 }

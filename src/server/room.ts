@@ -2,10 +2,29 @@ import type { ChatMessage, ServerMessage } from '../protocol/events.js';
 import { protocolError } from '../protocol/errors.js';
 import { HISTORY_ON_JOIN } from '../protocol/limits.js';
 import { outbound } from './outbound.js';
+import { newestWithin, readReplayPage } from './reply-pages.js';
 import type { Session } from './session.js';
 import type { AppendRecord, Store } from './store/store.js';
 
 type Ref = string | number | undefined;
+
+type MessageEvent = Extract<RoomEvent, { kind: 'message' }>;
+
+/**
+ * A since_seq replay under way for one session (member or watcher). While it exists the session
+ * gets no live `message` of this room: everything after `cursor` is read from the store instead,
+ * a page at a time, until the cursor reaches the room's seq (see Room.replayStep).
+ */
+interface Replay {
+  /** The highest seq sent to the session so far. */
+  cursor: number;
+  /** False once a page found retention had dropped messages the replay owed; stays false. */
+  recovered: boolean;
+  /** Messages the session itself sent meanwhile; committed once the replay handed over to live. */
+  deferred: MessageEvent[];
+  /** The ref of the join that asked for it, for an error that ends it. */
+  ref: Ref;
+}
 
 /** The events a room's mailbox accepts. Only the room reads or changes its members and seq. */
 export type RoomEvent =
@@ -16,15 +35,21 @@ export type RoomEvent =
   | { kind: 'users'; session: Session; ref: Ref }
   | { kind: 'rename'; session: Session; oldName: string }
   | { kind: 'watch'; session: Session; sinceSeq?: number }
-  | { kind: 'unwatch'; session: Session };
+  | { kind: 'unwatch'; session: Session }
+  /** The next page of a replay (posted by the replay itself once the session's buffer drained). */
+  | { kind: 'replay'; session: Session; replay: Replay };
 
 /** Hooks the room reports through (metrics, message counters); all optional. */
 export interface RoomObserver {
   onMessagesCommitted?(count: number, deliveries: number, commitMs: number): void;
 }
 
-/** Largest replay page sent in one history event when resuming with since_seq. */
-const REPLAY_PAGE = 500;
+/**
+ * Messages a session may send to a room while its replay of that room is under way; they wait
+ * for the replay (their seq must come after it), so a client that stalls its replay cannot
+ * make the room hold an unbounded queue.
+ */
+const MAX_DEFERRED = 100;
 /** How many recent idempotency keys a room remembers without asking the store. */
 const RECENT_IDS = 1024;
 
@@ -50,6 +75,8 @@ export class Room {
   private readonly mailbox: RoomEvent[] = [];
   private draining = false;
   private readonly recentIds = new Map<string, ChatMessage>();
+  /** Replays under way, by session; see {@link Replay}. */
+  private readonly replays = new Map<Session, Replay>();
   private lastSeq: number;
 
   constructor(
@@ -73,6 +100,11 @@ export class Room {
   /** The highest seq acknowledged so far. */
   get seq(): number {
     return this.lastSeq;
+  }
+
+  /** Sessions whose since_seq replay of this room is still under way (stats, tests). */
+  get replaying(): number {
+    return this.replays.size;
   }
 
   /** Nicks of the members, in join order. */
@@ -106,8 +138,8 @@ export class Room {
       while (this.mailbox.length > 0) {
         if (this.mailbox[0]!.kind === 'message') {
           // Take the whole run of queued messages: one append (one commit) for all of them.
-          const batch: Extract<RoomEvent, { kind: 'message' }>[] = [];
-          while (this.mailbox[0]?.kind === 'message') batch.push(this.mailbox.shift() as (typeof batch)[number]);
+          const batch: MessageEvent[] = [];
+          while (this.mailbox[0]?.kind === 'message') batch.push(this.mailbox.shift() as MessageEvent);
           await this.guard(batch, () => this.handleMessages(batch));
         } else {
           const event = this.mailbox.shift()!;
@@ -147,7 +179,10 @@ export class Room {
         return this.handleWatch(event);
       case 'unwatch':
         this.watchers.delete(event.session);
+        this.replays.delete(event.session);
         return;
+      case 'replay':
+        return this.replayStep(event.session, event.replay);
       case 'rename':
         if (this.members.has(event.session)) {
           this.broadcast({
@@ -169,10 +204,14 @@ export class Room {
       { room_id: this.id, room_name: this.name, members: this.memberNames(), last_seq: this.lastSeq },
       event.ref,
     );
-    // The actor does not take another event until the replay is written: nothing committed
-    // in between can be missed or sent twice.
-    if (event.sinceSeq !== undefined) await this.replaySince(session, event.sinceSeq);
-    else await this.sendHistoryPage(session, undefined, HISTORY_ON_JOIN, undefined);
+    // A rejoin replaces a replay still under way; the messages it deferred still wait for one.
+    const previous = this.replays.get(session);
+    this.replays.delete(session);
+    if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, previous?.deferred ?? [], event.ref);
+    else {
+      await this.sendHistoryPage(session, undefined, HISTORY_ON_JOIN, undefined);
+      if (previous && previous.deferred.length > 0) await this.commitDeferred(previous.deferred);
+    }
     if (!rejoin) this.broadcast({ type: 'user_joined', payload: { room_id: this.id, user_name: session.nick ?? '?' } }, session);
   }
 
@@ -181,29 +220,75 @@ export class Room {
     const { session } = event;
     if (session.closed) return;
     session.send('joined', { room_id: this.id, room_name: this.name, members: this.memberNames(), last_seq: this.lastSeq });
-    // As for a join with since_seq: no other event is handled until the replay is queued.
-    if (event.sinceSeq !== undefined) await this.replaySince(session, event.sinceSeq);
-    if (!session.closed) this.watchers.add(session);
+    this.watchers.add(session);
+    // As for a join: live messages wait until the replay caught up (see replayStep).
+    if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, [], undefined);
   }
 
-  private async replaySince(session: Session, sinceSeq: number): Promise<void> {
-    const first = await this.store.firstSeq(this.id);
-    // Nothing missed, or the oldest kept message is the first one missed. A room with messages
-    // after sinceSeq but none kept (retention dropped them all) has lost the whole gap.
-    const recovered = sinceSeq >= this.lastSeq || (first !== undefined && first <= sinceSeq + 1);
-    let after = sinceSeq;
-    do {
-      const page = await this.store.since(this.id, after, REPLAY_PAGE);
-      const last = page[page.length - 1];
-      const more = last !== undefined && last.seq < this.lastSeq;
-      session.send('history', { room_id: this.id, messages: page, has_more: more, recovered });
-      if (!last || !more) break;
-      after = last.seq;
-    } while (!session.closed);
+  // ---- since_seq replay ----------------------------------------------------------------------
+  //
+  // A replay is flow-controlled: a page goes out only while the session's outbound bytes are at
+  // or below its reply budget; otherwise the replay waits for the connection to drain and posts
+  // its next step to the mailbox. Meanwhile the room keeps working: messages are committed and
+  // broadcast to everybody else, and the replaying session skips them (broadcast), since every
+  // committed message is in the store and a later page reads it. Every step runs in the mailbox,
+  // where no append is in flight, so `lastSeq` is exactly what the store holds: the page that
+  // reaches it is the last one, and the hand-over to live traffic happens in that same step,
+  // before any later message is broadcast. No gap, no duplicate, memory bounded by one page.
+
+  private async startReplay(session: Session, sinceSeq: number, deferred: MessageEvent[], ref: Ref): Promise<void> {
+    const replay: Replay = { cursor: sinceSeq, recovered: true, deferred, ref };
+    this.replays.set(session, replay);
+    await this.replayStep(session, replay);
+  }
+
+  /** Sends the next page of `replay` if the session has room for it; hands over to live after the last. */
+  private async replayStep(session: Session, replay: Replay): Promise<void> {
+    if (this.replays.get(session) !== replay || session.closed) return;
+    if (session.conn.bufferedBytes() > session.replyBudget) return this.replayLater(session, replay);
+    let page: Awaited<ReturnType<typeof readReplayPage>>;
+    try {
+      page = await readReplayPage(this.store, this.id, replay.cursor, this.lastSeq, session.replyBudget);
+    } catch (err) {
+      // A replay left in place would keep the session off live traffic for good: end it, and
+      // tell the client where to pick up.
+      this.onError(err, `room ${this.id}: reading a replay page after seq ${replay.cursor}`);
+      session.send('error', protocolError('internal_error', `the replay of ${this.id} stopped after seq ${replay.cursor}; join again with that since_seq`), replay.ref);
+      return this.endReplay(session, replay);
+    }
+    if (session.closed) return;
+    // Other rooms may have filled the buffer while the page was read: read it again later.
+    if (session.conn.bufferedBytes() > session.replyBudget) return this.replayLater(session, replay);
+    if (page.gap) replay.recovered = false;
+    const last = page.messages[page.messages.length - 1];
+    if (last) replay.cursor = last.seq;
+    session.send('history', { room_id: this.id, messages: page.messages, has_more: page.more, recovered: replay.recovered });
+    if (page.more) return this.replayLater(session, replay);
+    return this.endReplay(session, replay);
+  }
+
+  /** Hands the session over to live traffic, then commits what it sent during the replay. */
+  private async endReplay(session: Session, replay: Replay): Promise<void> {
+    this.replays.delete(session);
+    if (replay.deferred.length > 0) await this.commitDeferred(replay.deferred);
+  }
+
+  /** Posts the next step now if the buffer is low enough, else once it drained. */
+  private replayLater(session: Session, replay: Replay): void {
+    const step = (): void => this.post({ kind: 'replay', session, replay });
+    if (session.conn.bufferedBytes() <= session.replyBudget) step();
+    else void session.drained().then(step);
+  }
+
+  /** Commits the messages a session sent during its replay, in the order it sent them. */
+  private async commitDeferred(deferred: MessageEvent[]): Promise<void> {
+    await this.guard(deferred, () => this.handleMessages(deferred));
   }
 
   private async sendHistoryPage(session: Session, beforeSeq: number | undefined, limit: number, ref: Ref): Promise<void> {
-    const messages = await this.store.before(this.id, beforeSeq, limit);
+    // The limit is a maximum: a page also stops at the reply budget (long messages), and
+    // has_more then tells the client to page on.
+    const messages = newestWithin(await this.store.before(this.id, beforeSeq, limit), session.replyBudget);
     const oldest = messages[0];
     const first = oldest ? await this.store.firstSeq(this.id) : undefined;
     const hasMore = oldest !== undefined && first !== undefined && first < oldest.seq;
@@ -214,19 +299,24 @@ export class Room {
     return this.sendHistoryPage(event.session, event.beforeSeq, event.limit, event.ref);
   }
 
-  private handleLeave(event: Extract<RoomEvent, { kind: 'leave' }>): void {
+  private async handleLeave(event: Extract<RoomEvent, { kind: 'leave' }>): Promise<void> {
     const { session } = event;
     if (!this.members.has(session)) {
       if (event.ref !== undefined || !event.reason) session.send('error', protocolError('not_in_room', `you are not in ${this.id}`), event.ref);
       return;
     }
+    // Messages sent while replaying were accepted as a member's: they are stored before the leave.
+    const replay = this.replays.get(session);
+    this.replays.delete(session);
+    if (replay && replay.deferred.length > 0) await this.commitDeferred(replay.deferred);
     const payload = { room_id: this.id, user_name: session.nick ?? '?', ...(event.reason ? { reason: event.reason } : {}) };
     this.members.delete(session);
     this.broadcast({ type: 'user_left', payload });
     if (!session.closed) session.send('user_left', payload, event.ref);
   }
 
-  private async handleMessages(batch: Extract<RoomEvent, { kind: 'message' }>[]): Promise<void> {
+  private async handleMessages(events: MessageEvent[]): Promise<void> {
+    const batch = this.replays.size === 0 ? events : events.filter((e) => !this.defer(e));
     const records: AppendRecord[] = [];
     const accepted: { event: (typeof batch)[number]; record: AppendRecord }[] = [];
     const startSeq = this.lastSeq;
@@ -286,6 +376,18 @@ export class Room {
     this.observer.onMessagesCommitted?.(records.length, deliveries, commitMs);
   }
 
+  /**
+   * Holds a message whose sender is replaying this room: its seq (and the sender's copy, its
+   * acknowledgement) must come after everything replayed. True when held or refused.
+   */
+  private defer(event: MessageEvent): boolean {
+    const replay = this.replays.get(event.session);
+    if (!replay) return false;
+    if (replay.deferred.length < MAX_DEFERRED) replay.deferred.push(event);
+    else event.session.send('error', protocolError('rate_limited', `wait for the replay of ${this.id} to finish before sending more`), event.ref);
+    return true;
+  }
+
   private remember(record: AppendRecord): void {
     this.recentIds.set(`${record.sender_key}\0${record.client_msg_id}`, stripSender(record));
     if (this.recentIds.size > RECENT_IDS) {
@@ -294,16 +396,21 @@ export class Room {
     }
   }
 
-  /** Serialises the event once and queues it to every member but `except`. Returns deliveries. */
+  /**
+   * Serialises the event once and queues it to every member but `except`. Returns deliveries.
+   * Sessions replaying the room skip its messages: a later replay page carries them.
+   */
   private broadcast(message: ServerMessage, except?: Session): number {
     const out = outbound(message);
+    const replaying = message.type === 'message' && this.replays.size > 0 ? this.replays : undefined;
     let n = 0;
     for (const member of this.members) {
-      if (member === except) continue;
+      if (member === except || replaying?.has(member)) continue;
       member.deliver(out);
       n++;
     }
     for (const watcher of this.watchers) {
+      if (replaying?.has(watcher)) continue;
       watcher.deliver(out);
       n++;
     }

@@ -4,6 +4,11 @@ import { outbound, type Outbound } from './outbound.js';
 
 let nextId = 1;
 
+/** The most one reply page (history, a replay page) may carry, in bytes of JSON. */
+export const MAX_REPLY_BYTES = 256 * 1024;
+/** The least: a connection's stream buffers 16 KiB before it asks for a `drain`. */
+const MIN_REPLY_BYTES = 16 * 1024;
+
 /** Per-session settings the hub hands in. */
 export interface SessionOptions {
   /** Past this many queued bytes the client is cut as a slow consumer. */
@@ -39,6 +44,20 @@ export class Session {
     private readonly options: SessionOptions,
   ) {
     this.id = `s${(nextId++).toString(36)}`;
+  }
+
+  /**
+   * Bytes one reply page may carry, and the low-water mark a flow-controlled replay waits for
+   * before its next page: a quarter of the slow-consumer cap (at most {@link MAX_REPLY_BYTES}), so
+   * a page queued on top of the mark stays far below the cap.
+   */
+  get replyBudget(): number {
+    return Math.min(MAX_REPLY_BYTES, Math.max(MIN_REPLY_BYTES, Math.floor(this.options.maxQueueBytes / 4)));
+  }
+
+  /** Resolves once the outbound bytes fell to the reply budget, or the connection closed. */
+  drained(): Promise<void> {
+    return this.closed ? Promise.resolve() : this.conn.drained(this.replyBudget);
   }
 
   /** True once the session has a nick. */

@@ -393,6 +393,17 @@ describe('history paging', () => {
     expect(conv(s, 'lobby').loadingOlder).toBe(false);
   });
 
+  it('a page shorter than asked for (pages are capped by bytes too) keeps paging open from its oldest message', () => {
+    const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => msg('lobby', from + i));
+    let s = reducer(twoRooms(), server(ev('history', { room_id: 'lobby', messages: seqs(180, 200), has_more: true })));
+    s = reducer(s, { type: 'history_requested', id: 'lobby' });
+    // 100 asked for, 10 long ones came back: there are still older ones.
+    s = reducer(s, server(ev('history', { room_id: 'lobby', messages: seqs(170, 179), has_more: true })));
+    expect(conv(s, 'lobby').hasMore).toBe(true);
+    expect(conv(s, 'lobby').loadingOlder).toBe(false);
+    expect(conv(s, 'lobby').oldestSeq).toBe(170);
+  });
+
   it('a since_seq replay leaves has_more alone and counts what was missed as unread', () => {
     let s = run(
       [server(ev('history', { room_id: 'dev', messages: [msg('dev', 1)], has_more: true }))],

@@ -8,6 +8,8 @@ export class MemoryConnection implements Connection {
   readonly received: ServerMessage[] = [];
   closedWith: CloseReason | undefined;
   private waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  private drainWaiters: { lowWater: number; resolve: () => void }[] = [];
+  /** What bufferedBytes reports; a test plays the socket with it (see setBuffered). */
   buffered = 0;
 
   constructor(readonly remoteAddress = '127.0.0.1') {}
@@ -27,8 +29,29 @@ export class MemoryConnection implements Connection {
     return this.buffered;
   }
 
+  drained(lowWater: number): Promise<void> {
+    if (this.closedWith || this.buffered <= lowWater) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push({ lowWater, resolve }));
+  }
+
+  /** Plays the kernel taking (or not taking) bytes: sets bufferedBytes and wakes drained waiters. */
+  setBuffered(bytes: number): void {
+    this.buffered = bytes;
+    this.drainWaiters = this.drainWaiters.filter((w) => {
+      if (bytes > w.lowWater && !this.closedWith) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** True while something waits in drained (a replay holding its next page). */
+  get waitingForDrain(): boolean {
+    return this.drainWaiters.length > 0;
+  }
+
   close(reason: CloseReason): void {
     this.closedWith = reason;
+    this.setBuffered(this.buffered);
   }
 
   /** Messages of one type received so far. */

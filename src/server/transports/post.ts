@@ -79,6 +79,10 @@ class OneShotConnection implements Connection {
     return 0;
   }
 
+  drained(_lowWater: number): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(_reason: CloseReason): void {
     for (const waiter of this.waiters.values()) waiter(undefined);
     this.waiters.clear();

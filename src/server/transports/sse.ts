@@ -4,6 +4,7 @@ import { ROOM_ID_PATTERN } from '../../protocol/limits.js';
 import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
+import { DrainWaiters } from './drain-waiters.js';
 import { pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
 
 /**
@@ -60,6 +61,8 @@ class SseConnection implements Connection {
   readonly transport = 'sse' as const;
   private corked = false;
   private closed = false;
+  /** Created by the first `drained` call (a stream resuming with Last-Event-ID). */
+  private waiters: DrainWaiters | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -79,6 +82,7 @@ class SseConnection implements Connection {
       process.nextTick(() => {
         this.corked = false;
         this.res.uncork();
+        this.waiters?.check();
       });
     }
     this.res.write(bytes);
@@ -88,7 +92,13 @@ class SseConnection implements Connection {
     return this.res.writableLength;
   }
 
+  drained(lowWater: number): Promise<void> {
+    if (this.closed || this.res.destroyed) return Promise.resolve();
+    return (this.waiters ??= new DrainWaiters(() => this.bufferedBytes(), this.res)).wait(lowWater);
+  }
+
   close(reason: CloseReason): void {
+    this.waiters?.release();
     if (this.closed) return;
     if (reason.code === 'slow_consumer' || reason.code === 'client_closed') {
       this.closed = true;

@@ -9,6 +9,7 @@ import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
+import { DrainWaiters } from './drain-waiters.js';
 import { dmLines, renderLines, tcpLinesOf, toWire } from './tcp-format.js';
 import { LineReader, type LineEvent } from './tcp-lines.js';
 
@@ -69,6 +70,8 @@ class TcpClient implements Connection {
   /** `/quit` (or the end of input) arrived while answers were outstanding. */
   private quitTimer: NodeJS.Timeout | undefined;
   private readonly reader: LineReader;
+  /** Created by the first `drained` call: most connections never wait. */
+  private waiters: DrainWaiters | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -97,6 +100,7 @@ class TcpClient implements Connection {
     });
     this.socket.on('close', () => {
       this.closed = true;
+      this.waiters?.release();
       this.clearTimers();
       this.hub.gone(session);
     });
@@ -130,9 +134,15 @@ class TcpClient implements Connection {
     return this.socket.writableLength;
   }
 
+  drained(lowWater: number): Promise<void> {
+    if (this.closed || this.socket.destroyed) return Promise.resolve();
+    return (this.waiters ??= new DrainWaiters(() => this.bufferedBytes(), this.socket)).wait(lowWater);
+  }
+
   close(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
+    this.waiters?.release();
     this.clearTimers();
     if (reason.code === 'slow_consumer') {
       // Its socket is backed up; a goodbye line would queue behind everything else.
@@ -191,6 +201,7 @@ class TcpClient implements Connection {
       process.nextTick(() => {
         this.corked = false;
         this.socket.uncork();
+        this.waiters?.check();
       });
     }
     this.socket.write(bytes);

@@ -5,6 +5,7 @@ import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
+import { DrainWaiters } from './drain-waiters.js';
 import { wsFrameOf } from './ws-frame.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
@@ -43,6 +44,8 @@ class WsConnection implements Connection {
   readonly transport = 'ws' as const;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
+  /** Created by the first `drained` call: most connections never wait. */
+  private waiters: DrainWaiters | undefined;
   alive = true;
 
   constructor(
@@ -57,8 +60,9 @@ class WsConnection implements Connection {
   send(out: Outbound): void {
     if (this.ws.readyState !== 1) return;
     if (this.compression) {
-      // ws must own framing when it compresses; no shared frame then.
-      this.ws.send(out.text);
+      // ws must own framing when it compresses; no shared frame then. Its write callback is the
+      // only sign that deflated bytes left its own queue (bufferedAmount).
+      this.ws.send(out.text, () => this.waiters?.check());
       return;
     }
     const frame = wsFrameOf(out);
@@ -81,6 +85,7 @@ class WsConnection implements Connection {
     this.queuedBytes = 0;
     if (this.ws.readyState !== 1 || this.socket.destroyed) return 0;
     this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+    this.waiters?.check();
     return frames.length;
   }
 
@@ -88,9 +93,15 @@ class WsConnection implements Connection {
     return this.queuedBytes + this.socket.writableLength + (this.compression ? this.ws.bufferedAmount : 0);
   }
 
+  drained(lowWater: number): Promise<void> {
+    if (this.ws.readyState !== 1 || this.socket.destroyed) return Promise.resolve();
+    return (this.waiters ??= new DrainWaiters(() => this.bufferedBytes(), this.socket)).wait(lowWater);
+  }
+
   close(reason: CloseReason): void {
     this.coalescer.forget(this);
     this.flush();
+    this.waiters?.release();
     const code = CLOSE_CODES[reason.code] ?? 4000;
     // A close frame carries at most 123 bytes of reason.
     const text = `${reason.code}: ${reason.message}`.slice(0, 120);
