@@ -45,7 +45,8 @@ export interface ReplayPage {
   more: boolean;
   /**
    * Retention dropped messages the replay owed: the page does not start right after the cursor,
-   * or nothing is kept between the cursor and `head`.
+   * or nothing is kept between the cursor and `head`. Also a cursor past `head`: the client's
+   * seq comes from a history this server no longer has (a `--memory` restart, a new data dir).
    */
   gap: boolean;
 }
@@ -62,6 +63,6 @@ export async function readReplayPage(store: Store, roomId: string, cursor: numbe
   return {
     messages,
     more: last !== undefined && last.seq < head,
-    gap: first !== undefined ? first.seq > cursor + 1 : cursor < head,
+    gap: cursor > head || (first !== undefined ? first.seq > cursor + 1 : cursor < head),
   };
 }

@@ -155,6 +155,16 @@ describe('join with since_seq over WebSocket', () => {
     const history = (await bob.next(isHistory)).payload;
     expect(history).toEqual({ room_id: ROOM, messages: [], has_more: false, recovered: true });
   });
+
+  it('says recovered: false for a since_seq past the head (history from a server that forgot it)', async () => {
+    const server = await serve();
+    const alice = await member(server, 'alice');
+    await sendMany(alice, 3, 'x');
+    // bob's seq 500 comes from before a restart without storage: this room only reached 3.
+    const bob = await member(server, 'bob', 500);
+    const history = (await bob.next(isHistory)).payload;
+    expect(history).toEqual({ room_id: ROOM, messages: [], has_more: false, recovered: false });
+  });
 });
 
 const retainingStores: [string, () => Store][] = [
