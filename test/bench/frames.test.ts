@@ -37,6 +37,18 @@ describe('FrameReader', () => {
     expect(readAll(chunks)).toEqual(['1:{"type":"message"}', `1:${'x'.repeat(300)}`]);
   });
 
+  it('completes a cut frame when every chunk arrives in one reused read buffer', () => {
+    const got: string[] = [];
+    const reader = new FrameReader((op, buf, start, end) => got.push(buf.toString('utf8', start, end)));
+    const shared = Buffer.alloc(both.length);
+    for (const [from, to] of [[0, 10], [10, a.length + 50], [a.length + 50, both.length]] as const) {
+      both.copy(shared, 0, from, to);
+      reader.push(shared.subarray(0, to - from));
+      shared.fill(0x21); // the next read overwrites it
+    }
+    expect(got).toEqual(['{"type":"message"}', 'x'.repeat(300)]);
+  });
+
   it('refuses a masked frame from the server', () => {
     expect(() => readAll([clientText('hi')])).toThrow(/masked/);
   });
