@@ -230,8 +230,8 @@ export class SqliteStore implements Store {
         return this.closing;
       }
       this.closing = (async () => {
-        // The worker's connection first, so the writer's close is the last one and checkpoints
-        // and removes the WAL as SQLite does for a sole connection.
+        // The worker's connection first: the last connection to close checkpoints and removes
+        // the WAL, and that should be the writer, after its final commit.
         await this.checkpointer?.close();
         this.db.close();
         this.lock?.close();
