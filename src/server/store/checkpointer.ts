@@ -19,6 +19,8 @@ export interface CheckpointerOptions {
   synchronous: 'NORMAL' | 'FULL';
   /** A checkpoint runs this long after the first commit since the last one. */
   delayMs: number;
+  /** Told after each checkpoint the worker completed. */
+  onCheckpoint?(result: CheckpointResult): void;
 }
 
 /**
@@ -77,7 +79,8 @@ export class Checkpointer {
       eval: true,
       workerData: { driver, path: options.path, synchronous: options.synchronous },
     });
-    // A checkpoint never has to finish for the process to exit: the WAL is replayed at next open.
+    // An idle worker does not keep the process alive; one with a checkpoint or a close in flight
+    // does (ref'd in start and close), so whoever awaits them gets an answer.
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.settle(reply));
     this.worker.on('error', (err) => this.settle({ ok: false, error: err.message }));
@@ -124,6 +127,7 @@ export class Checkpointer {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       while (this.inFlight) await new Promise<Reply>((r) => this.waiting.push(r));
+      this.worker.ref();
       this.worker.postMessage('close');
       await this.exited;
     })();
@@ -137,13 +141,17 @@ export class Checkpointer {
       return;
     }
     this.inFlight = true;
+    this.worker.ref();
     this.worker.postMessage('checkpoint');
   }
 
   private settle(reply: Reply): void {
     this.inFlight = false;
-    if (reply.ok) this.count++;
-    else this.lastError = reply.error;
+    if (!this.closed) this.worker.unref();
+    if (reply.ok) {
+      this.count++;
+      this.options.onCheckpoint?.(reply.result);
+    } else this.lastError = reply.error;
     const waiting = this.waiting;
     this.waiting = [];
     for (const w of waiting) w(reply);
