@@ -123,20 +123,17 @@ function checkWriteDelay(ms: number): number {
 
 function checkPort(port: number | undefined, fallback: number): number {
   const value = port ?? fallback;
-  if (!Number.isInteger(value) || value < 0 || value > 65535)
-    fail(`--port must be an integer 0-65535, got ${String(port)}`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) fail(`--port must be an integer 0-65535, got ${String(port)}`);
   return value;
 }
 
 function positive(name: string, value: number | undefined): number | undefined {
-  if (value !== undefined && (!Number.isFinite(value) || value < 0))
-    fail(`--${name} must be a number >= 0, got ${String(value)}`);
+  if (value !== undefined && (!Number.isFinite(value) || value < 0)) fail(`--${name} must be a number >= 0, got ${String(value)}`);
   return value;
 }
 
 function checkRetain(value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    fail(`--retain must be a whole number of messages >= 1, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < 1) fail(`--retain must be a whole number of messages >= 1, got ${String(value)}`);
   return value;
 }
 
@@ -147,25 +144,19 @@ async function serve(): Promise<void> {
   if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) fail('--tls-cert and --tls-key go together');
   const filters = [];
   try {
-    if (f.filterWords !== undefined)
-      filters.push(wordFilterFromFile(f.filterWords, f.filterMode as 'mask' | 'refuse'));
+    if (f.filterWords !== undefined) filters.push(wordFilterFromFile(f.filterWords, f.filterMode as 'mask' | 'refuse'));
     if (f.filterModule !== undefined) filters.push(await loadFilterModule(f.filterModule));
   } catch (err) {
     fail(`cannot load filter: ${(err as Error).message}`);
   }
   const msgRate = positive('msg-rate', f.msgRate) ?? 5;
   const server = await startServer({
-    rateLimit:
-      msgRate === 0
-        ? false
-        : { burst: Math.max(1, positive('msg-burst', f.msgBurst) ?? 10), perSecond: msgRate },
+    rateLimit: msgRate === 0 ? false : { burst: Math.max(1, positive('msg-burst', f.msgBurst) ?? 10), perSecond: msgRate },
     identifyTimeoutMs: (positive('identify-timeout', f.identifyTimeout) ?? 30) * 1000,
     filters,
     ...(f.maxClients !== undefined ? { maxClients: positive('max-clients', f.maxClients)! } : {}),
     ...(f.maxPerIp !== undefined ? { maxPerIp: positive('max-per-ip', f.maxPerIp)! } : {}),
-    ...(f.connectsPerMinute !== undefined
-      ? { connectsPerMinute: positive('connects-per-minute', f.connectsPerMinute)! }
-      : {}),
+    ...(f.connectsPerMinute !== undefined ? { connectsPerMinute: positive('connects-per-minute', f.connectsPerMinute)! } : {}),
     ...(f.limitExempt !== undefined && f.limitExempt.length > 0 ? { limitExempt: f.limitExempt } : {}),
     ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),
     ...(f.tlsCert !== undefined && f.tlsKey !== undefined ? { tlsCert: f.tlsCert, tlsKey: f.tlsKey } : {}),
@@ -187,10 +178,7 @@ async function serve(): Promise<void> {
   });
   // Tests and scripts parse this line for the port; keep its shape.
   process.stdout.write(`chat serving on ${server.httpUrl} (WebSocket ${server.url})\n`);
-  if (server.tcpPort !== undefined)
-    process.stdout.write(
-      `chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`,
-    );
+  if (server.tcpPort !== undefined) process.stdout.write(`chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -199,13 +187,10 @@ async function serve(): Promise<void> {
     }
     stopping = true;
     server.log.info({ signal }, 'shutting down');
-    const limit = setTimeout(
-      () => {
-        server.log.error({ signal }, `shutdown took longer than ${f.shutdownTimeout} s; exiting`);
-        process.exit(1);
-      },
-      (positive('shutdown-timeout', f.shutdownTimeout) ?? 5) * 1000,
-    );
+    const limit = setTimeout(() => {
+      server.log.error({ signal }, `shutdown took longer than ${f.shutdownTimeout} s; exiting`);
+      process.exit(1);
+    }, (positive('shutdown-timeout', f.shutdownTimeout) ?? 5) * 1000);
     limit.unref();
     server.close().then(
       () => process.exit(0),

@@ -51,14 +51,6 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
-  {
-    version: 2,
-    description:
-      'rooms.last_seq becomes a floor: appends no longer bump it, the highest seq is MAX(last_seq, MAX(messages.seq)); ' +
-      'a build before this reads only last_seq and would reuse seqs, so it must refuse the file',
-    // Nothing to change in the data: every existing last_seq is already at least its MAX(seq).
-    sql: `-- schema 2: rooms.last_seq is only written with retention; read it as MAX(last_seq, MAX(seq))`,
-  },
 ];
 
 /** The schema version this build writes. */

@@ -316,35 +316,26 @@ export class SqliteStore implements Store {
 
   /** Writes one `append`'s records; throws (rolling back its savepoint) on any bad record. */
   private write(records: AppendRecord[]): void {
-    for (const r of records) {
-      try {
-        this.stmt.insertMessage.run({
-          room_id: r.room_id,
-          seq: r.seq,
-          id: r.id,
-          ts: r.ts,
-          user_name: r.user_name,
-          sender_key: r.sender_key,
-          message: r.message,
-          client_msg_id: r.client_msg_id ?? null,
-        });
-      } catch (err) {
-        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY')
-          throw new Error(`no such room ${r.room_id}`);
-        throw err;
-      }
+    const maxSeq = new Map<string, number>();
+    for (const r of records) maxSeq.set(r.room_id, Math.max(maxSeq.get(r.room_id) ?? 0, r.seq));
+    // The room update first, so an unknown room fails with a clear message, not a foreign key error.
+    for (const [roomId, seq] of maxSeq) {
+      if (this.stmt.bumpLastSeq.run(seq, roomId).changes === 0) throw new Error(`no such room ${roomId}`);
     }
-    // rooms.last_seq is not bumped on every append (schema 2): the highest seq is read back as
-    // MAX(last_seq, MAX(seq)), and not touching the rooms table saves a statement and one or two
-    // WAL pages per commit. Only retention deletes messages, so only then is last_seq written, in
-    // the same transaction, before the newest could ever be pruned.
+    for (const r of records) {
+      this.stmt.insertMessage.run({
+        room_id: r.room_id,
+        seq: r.seq,
+        id: r.id,
+        ts: r.ts,
+        user_name: r.user_name,
+        sender_key: r.sender_key,
+        message: r.message,
+        client_msg_id: r.client_msg_id ?? null,
+      });
+    }
     if (this.retain !== undefined) {
-      const maxSeq = new Map<string, number>();
-      for (const r of records) maxSeq.set(r.room_id, Math.max(maxSeq.get(r.room_id) ?? 0, r.seq));
-      for (const [roomId, seq] of maxSeq) {
-        this.stmt.bumpLastSeq.run(seq, roomId);
-        this.stmt.prune.run(roomId, seq - this.retain);
-      }
+      for (const [roomId, seq] of maxSeq) this.stmt.prune.run(roomId, seq - this.retain);
     }
   }
 }
@@ -373,9 +364,7 @@ function lockDataFile(path: string): Database.Database {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-/** last_seq is a floor (see write): the highest seq stored, through the primary key, if higher. */
-const ROOM_COLUMNS = `room_id, room_name, created_by, created_ts,
-  MAX(last_seq, IFNULL((SELECT MAX(seq) FROM messages m WHERE m.room_id = rooms.room_id), 0)) AS last_seq`;
+const ROOM_COLUMNS = 'room_id, room_name, created_by, created_ts, last_seq';
 const USER_COLUMNS = 'nick_key, user_name, password_hash, created_ts';
 
 /** Every statement the store runs, prepared once per connection. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate, MIGRATIONS, SCHEMA_VERSION } from '../../../src/server/store/migrations.js';
+import { SCHEMA_VERSION } from '../../../src/server/store/migrations.js';
 import { SqliteStore } from '../../../src/server/store/sqlite.js';
 import type { SqliteStoreOptions } from '../../../src/server/store/sqlite.js';
 import { record, runStoreContract, stored } from './contract.js';
@@ -170,48 +170,5 @@ describe('SqliteStore', () => {
     await store.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
     expect(integrityCheck(path)).toBe('ok');
-  });
-
-  it('upgrades a schema 1 file in place: rooms, messages and last_seq kept, seq continues, old builds refuse it', async () => {
-    const path = join(dir, 'v1.db');
-    const old = new Database(path);
-    migrate(
-      old,
-      MIGRATIONS.filter((m) => m.version === 1),
-    );
-    old.prepare(`INSERT INTO rooms VALUES ('a', 'A', 'Alice', 1, 3), ('gone', 'G', 'Alice', 1, 40)`).run();
-    const insert = old.prepare(
-      `INSERT INTO messages (room_id, seq, id, ts, user_name, sender_key, message) VALUES (?, ?, ?, 1, 'Alice', 'alice', 'hi')`,
-    );
-    for (const seq of [1, 2, 3]) insert.run('a', seq, `a-${seq}`);
-    insert.run('gone', 40, 'gone-40'); // retention deleted 1..39; last_seq says 40
-    old.close();
-
-    const store = make({}, path);
-    expect(store.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect((await store.listRooms()).map((r) => [r.room_id, r.last_seq])).toEqual([
-      ['a', 3],
-      ['gone', 40],
-    ]);
-    expect((await store.since('a', 0, 10)).map((m) => m.id)).toEqual(['a-1', 'a-2', 'a-3']);
-    await store.append([record('a', 4), record('a', 5)]);
-    await expect(store.append([record('a', 5, { id: 'dup' })])).rejects.toThrow();
-    expect((await store.getRoom('a'))?.last_seq).toBe(5);
-    await store.close();
-
-    expect((await make({}, path).getRoom('a'))?.last_seq).toBe(5);
-    const older = new Database(path, { readonly: true });
-    expect(() =>
-      migrate(
-        older,
-        MIGRATIONS.filter((m) => m.version === 1),
-      ),
-    ).toThrow(/newer/);
-    older.close();
-  });
-
-  it('names the room when an append goes to a room that does not exist', async () => {
-    const store = make();
-    await expect(store.append([record('nowhere', 1)])).rejects.toThrow(/no such room nowhere/);
   });
 });
