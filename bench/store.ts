@@ -54,7 +54,11 @@ const CHECKPOINT_DELAY = Number(values['checkpoint-delay']);
 /** Persists MESSAGES messages round-robin across ROOMS, PER_TURN appends per event-loop turn. */
 async function run(config: Run): Promise<Result> {
   const dir = mkdtempSync(join(values.dir, 'chat-bench-'));
-  const store = new SqliteStore({ path: join(dir, 'chat.db'), checkpointDelayMs: CHECKPOINT_DELAY, ...config });
+  const store = new SqliteStore({
+    path: join(dir, 'chat.db'),
+    checkpointDelayMs: CHECKPOINT_DELAY,
+    ...config,
+  });
   try {
     const rooms = Array.from({ length: ROOMS }, (_, i) => `room-${i}`);
     for (const room_id of rooms) {
@@ -94,7 +98,13 @@ async function run(config: Run): Promise<Result> {
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     turnMs.sort((a, b) => a - b);
-    return { ...config, seconds, transactions: store.stats.transactions, turnMs, cpuUs: cpu.user + cpu.system };
+    return {
+      ...config,
+      seconds,
+      transactions: store.stats.transactions,
+      turnMs,
+      cpuUs: cpu.user + cpu.system,
+    };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -113,9 +123,21 @@ console.log(
   `SqliteStore: ${MESSAGES} messages of ${SIZE} chars across ${ROOMS} rooms, ${PER_TURN} appends per turn, in ${values.dir}\n`,
 );
 const rows = [
-  ['synchronous', 'mode', 'checkpoints', 'transactions', 'seconds', 'messages/s', 'turn p50 ms', 'p99', 'max', 'CPU µs/msg'],
+  [
+    'synchronous',
+    'mode',
+    'checkpoints',
+    'transactions',
+    'seconds',
+    'messages/s',
+    'turn p50 ms',
+    'p99',
+    'max',
+    'CPU µs/msg',
+  ],
 ];
-const at = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+const at = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 for (const config of runs) {
   const r = await run(config);
   rows.push([

@@ -76,10 +76,7 @@ export function parseBenchOptions(flags: Record<string, unknown>): BenchOptions 
   // fan-out, not the flood guard. Without a limit, one publisher per room.
   const publishers =
     flags.publishers === undefined
-      ? Math.min(
-          clients,
-          msgRate === 0 ? rooms : Math.max(1, Math.ceil(rate / (PUBLISHER_SHARE * msgRate))),
-        )
+      ? Math.min(clients, msgRate === 0 ? rooms : Math.max(1, Math.ceil(rate / (PUBLISHER_SHARE * msgRate))))
       : numberFlag(flags, 'publishers');
   if (rooms > clients) throw new Error(`--rooms (${rooms}) cannot exceed --clients (${clients})`);
   if (publishers > clients)

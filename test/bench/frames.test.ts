@@ -41,7 +41,11 @@ describe('FrameReader', () => {
     const got: string[] = [];
     const reader = new FrameReader((_op, buf, start, end) => got.push(buf.toString('utf8', start, end)));
     const shared = Buffer.alloc(both.length);
-    for (const [from, to] of [[0, 10], [10, a.length + 50], [a.length + 50, both.length]] as const) {
+    for (const [from, to] of [
+      [0, 10],
+      [10, a.length + 50],
+      [a.length + 50, both.length],
+    ] as const) {
       both.copy(shared, 0, from, to);
       reader.push(shared.subarray(0, to - from));
       shared.fill(0x21); // the next read overwrites it
