@@ -1,12 +1,18 @@
 /**
  * Messages persisted per second by SqliteStore, batched (one transaction per event-loop turn)
- * against unbatched (one per append), with synchronous NORMAL and FULL.
+ * against unbatched (one per append), with synchronous NORMAL and FULL, and with WAL checkpoints
+ * on the worker thread (the default) against SQLite's own inside the commit. For each, how long a
+ * turn's appends take to resolve (p50/p99/max: what a commit adds to an acknowledgement) and the
+ * process CPU per message (the worker's included).
  *
- *   npx vite-node bench/store.ts [-- --messages 20000 --rooms 10 --size 100 --per-turn 50 --dir /path]
+ *   npx vite-node bench/store.ts [-- --messages 20000 --rooms 10 --size 100 --per-turn 50 --dir /path
+ *                                    --checkpoint-delay 100 --pace 0]
  *
  * A benchmark, not a test: it prints a table and asserts nothing. `--per-turn` is how many appends
  * arrive in one event-loop turn, as if read from that many sockets at once. `--dir` picks the disk
- * (default: the OS temp dir); fsync cost, and so every FULL figure, depends on it.
+ * (default: the OS temp dir); fsync cost, and so every FULL figure, depends on it. `--pace MS` waits
+ * that long between turns, as a server under steady load does (`--per-turn 5 --rooms 100 --pace 1`
+ * is about 5,000 msgs/s across 100 rooms).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,11 +24,16 @@ import type { AppendRecord } from '../src/server/store/store.js';
 interface Run {
   synchronous: 'normal' | 'full';
   batch: boolean;
+  /** 0: SQLite checkpoints inside the commit that crosses 1,000 WAL pages. */
+  checkpointDelayMs?: number;
 }
 
 interface Result extends Run {
   seconds: number;
   transactions: number;
+  /** Per turn: from its first append to its last append resolving, ms, sorted. */
+  turnMs: number[];
+  cpuUs: number;
 }
 
 const { values } = parseArgs({
@@ -32,17 +43,27 @@ const { values } = parseArgs({
     size: { type: 'string', default: '100' },
     'per-turn': { type: 'string', default: '50' },
     dir: { type: 'string', default: tmpdir() },
+    'checkpoint-delay': { type: 'string', default: '100' },
+    pace: { type: 'string', default: '0' },
   },
 });
 const MESSAGES = Number(values.messages);
 const ROOMS = Number(values.rooms);
 const SIZE = Number(values.size);
 const PER_TURN = Number(values['per-turn']);
+/** checkpointDelayMs of the runs whose checkpoints are on the worker. */
+const CHECKPOINT_DELAY = Number(values['checkpoint-delay']);
+/** ms to wait between turns, as a server under a steady load does (0: flat out). */
+const PACE = Number(values.pace);
 
 /** Persists MESSAGES messages round-robin across ROOMS, PER_TURN appends per event-loop turn. */
 async function run(config: Run): Promise<Result> {
   const dir = mkdtempSync(join(values.dir, 'chat-bench-'));
-  const store = new SqliteStore({ path: join(dir, 'chat.db'), ...config });
+  const store = new SqliteStore({
+    path: join(dir, 'chat.db'),
+    checkpointDelayMs: CHECKPOINT_DELAY,
+    ...config,
+  });
   try {
     const rooms = Array.from({ length: ROOMS }, (_, i) => `room-${i}`);
     for (const room_id of rooms) {
@@ -50,7 +71,10 @@ async function run(config: Run): Promise<Result> {
     }
     const text = 'x'.repeat(SIZE);
     const seqs = new Map(rooms.map((r) => [r, 0]));
-    const acks: Promise<void>[] = [];
+    let acks: Promise<void>[] = [];
+    const turnMs: number[] = [];
+    let turnStart = performance.now();
+    const cpu0 = process.cpuUsage();
     const start = process.hrtime.bigint();
     for (let i = 0; i < MESSAGES; i++) {
       const room_id = rooms[i % ROOMS]!;
@@ -68,11 +92,25 @@ async function run(config: Run): Promise<Result> {
       };
       acks.push(store.append([record]));
       // End the turn, as a server does between socket reads; the store flushes on this boundary.
-      if ((i + 1) % PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+      if ((i + 1) % PER_TURN === 0 || i === MESSAGES - 1) {
+        await Promise.all(acks);
+        acks = [];
+        const now = performance.now();
+        turnMs.push(now - turnStart);
+        if (PACE > 0) await new Promise((resolve) => setTimeout(resolve, PACE));
+        turnStart = performance.now();
+      }
     }
-    await Promise.all(acks);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return { ...config, seconds, transactions: store.stats.transactions };
+    const cpu = process.cpuUsage(cpu0);
+    turnMs.sort((a, b) => a - b);
+    return {
+      ...config,
+      seconds,
+      transactions: store.stats.transactions,
+      turnMs,
+      cpuUs: cpu.user + cpu.system,
+    };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -81,6 +119,7 @@ async function run(config: Run): Promise<Result> {
 
 const runs: Run[] = [
   { synchronous: 'normal', batch: true },
+  { synchronous: 'normal', batch: true, checkpointDelayMs: 0 },
   { synchronous: 'normal', batch: false },
   { synchronous: 'full', batch: true },
   { synchronous: 'full', batch: false },
@@ -89,15 +128,37 @@ const runs: Run[] = [
 console.log(
   `SqliteStore: ${MESSAGES} messages of ${SIZE} chars across ${ROOMS} rooms, ${PER_TURN} appends per turn, in ${values.dir}\n`,
 );
-const rows = [['synchronous', 'mode', 'transactions', 'seconds', 'messages/s']];
+const rows = [
+  [
+    'synchronous',
+    'mode',
+    'checkpoints',
+    'transactions',
+    'seconds',
+    'messages/s',
+    'turn p50 ms',
+    'p99',
+    'p99.9',
+    'max',
+    'CPU µs/msg',
+  ],
+];
+const at = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 for (const config of runs) {
   const r = await run(config);
   rows.push([
     r.synchronous.toUpperCase(),
     r.batch ? 'batched' : 'unbatched',
+    r.checkpointDelayMs === 0 ? 'in commit' : 'worker',
     String(r.transactions),
     r.seconds.toFixed(2),
     Math.round(MESSAGES / r.seconds).toLocaleString('en-US'),
+    at(r.turnMs, 0.5).toFixed(3),
+    at(r.turnMs, 0.99).toFixed(3),
+    at(r.turnMs, 0.999).toFixed(3),
+    (r.turnMs[r.turnMs.length - 1] ?? 0).toFixed(2),
+    (r.cpuUs / MESSAGES).toFixed(1),
   ]);
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));

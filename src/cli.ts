@@ -58,11 +58,13 @@ const HELP = `
     --url URL             load a running server instead (loopback only)
     --clients N           connections to open (hello + join)                default 1000
     --rooms N             rooms they spread over (client i joins room i % N)  default 1
-    --publishers N        clients that publish, spread over the rooms      default rate/4 (limit 5/s each)
+    --publishers N        clients that publish, spread over the rooms      default rate/(0.8 x msg-rate)
     --rate N              msgs/s offered in total (0: connect only)          default 1000
     --duration S          seconds of publishing                               default 10
     --size N              characters per message                              default 100
     --memory              start the server with --memory instead of SQLite
+    --msg-rate N          per-connection limit of the server it starts (0 = none); the default
+                          publisher count keeps each at 80% of it                default 5
     --write-delay MS, --max-write-delay MS   passed to the server it starts
     --json                print one JSON object instead of the table
 

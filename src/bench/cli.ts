@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chatDialect } from './dialects.js';
 import { measureLoad } from './measure.js';
-import { parseBenchOptions, sourceAddresses, type BenchOptions } from './options.js';
+import { DEFAULT_MSG_RATE, parseBenchOptions, sourceAddresses, type BenchOptions } from './options.js';
 import { openFileLimit } from './proc.js';
 import { rawConnector } from './raw-client.js';
 import { formatProgress, formatReport, type BenchReport } from './report.js';
@@ -71,7 +71,8 @@ export async function runBench(flags: Record<string, unknown>): Promise<void> {
     const url = started?.server.url ?? o.url!;
     const pid = started?.server.pid;
     process.stderr.write(
-      `chat bench: ${o.clients} clients, ${o.rooms} room(s), ${o.publishers} publisher(s), ${o.rate} msgs/s for ${o.durationS} s against ${url}\n`,
+      `chat bench: ${o.clients} clients, ${o.rooms} room(s), ${o.publishers} publisher(s), ${o.rate} msgs/s for ${o.durationS} s against ${url}` +
+        `${started && o.msgRate !== DEFAULT_MSG_RATE ? ` (started with --msg-rate ${o.msgRate})` : ''}\n`,
     );
     const { result, server } = await measureLoad(
       {
@@ -92,7 +93,7 @@ export async function runBench(flags: Record<string, unknown>): Promise<void> {
       server: {
         url,
         origin: started ? 'started' : 'external',
-        ...(started ? { store: o.memory ? 'memory' : 'sqlite' } : {}),
+        ...(started ? { store: o.memory ? 'memory' : 'sqlite', msg_rate: o.msgRate } : {}),
         ...server,
       },
     };

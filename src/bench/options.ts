@@ -11,15 +11,20 @@ export interface BenchOptions {
   json: boolean;
   /** For a server started here: keep nothing on disk (default: SQLite in a temporary directory). */
   memory: boolean;
-  /** For a server started here: extra `chat serve` flags (--write-delay, --max-write-delay). */
+  /** For a server started here: its per-connection message limit (`--msg-rate`; 0 = none). */
+  msgRate: number;
+  /** For a server started here: extra `chat serve` flags (--write-delay, --max-write-delay, --msg-rate). */
   serveArgs: string[];
 }
 
 /** Above this many connections to one address the loader uses several source addresses. */
 export const CONNECTIONS_PER_SOURCE = 20_000;
 
-/** Messages per second one default publisher sends (the server allows 5 per connection by default). */
-export const PER_PUBLISHER_RATE = 4;
+/** The server's default per-connection limit, messages per second after the burst. */
+export const DEFAULT_MSG_RATE = 5;
+
+/** A default publisher sends this share of the per-connection limit (4/s under the default 5/s). */
+export const PUBLISHER_SHARE = 0.8;
 
 export const BENCH_DEFAULTS = {
   clients: 1000,
@@ -63,11 +68,15 @@ export function parseBenchOptions(flags: Record<string, unknown>): BenchOptions 
   const clients = numberFlag(flags, 'clients');
   const rooms = numberFlag(flags, 'rooms');
   const rate = numberFlag(flags, 'rate');
-  // By default enough publishers that each stays under the server's default per-connection limit
-  // (5 msgs/s after a burst of 10): a benchmark should measure fan-out, not the flood guard.
+  const msgRate = flags.msgRate === undefined ? DEFAULT_MSG_RATE : Number(flags.msgRate);
+  if (!Number.isInteger(msgRate) || msgRate < 0 || msgRate > 1_000_000)
+    throw new Error(`--msg-rate must be a whole number from 0 to 1000000, got ${String(flags.msgRate)}`);
+  // By default enough publishers that each stays under the server's per-connection limit
+  // (5 msgs/s after a burst of 10 unless --msg-rate says otherwise): a benchmark should measure
+  // fan-out, not the flood guard. Without a limit, one publisher per room.
   const publishers =
     flags.publishers === undefined
-      ? Math.min(clients, Math.max(1, Math.ceil(rate / PER_PUBLISHER_RATE)))
+      ? Math.min(clients, msgRate === 0 ? rooms : Math.max(1, Math.ceil(rate / (PUBLISHER_SHARE * msgRate))))
       : numberFlag(flags, 'publishers');
   if (rooms > clients) throw new Error(`--rooms (${rooms}) cannot exceed --clients (${clients})`);
   if (publishers > clients)
@@ -99,7 +108,9 @@ export function parseBenchOptions(flags: Record<string, unknown>): BenchOptions 
     size: numberFlag(flags, 'size'),
     json: flags.json === true,
     memory: flags.memory === true,
+    msgRate,
     serveArgs: [
+      ...(msgRate !== DEFAULT_MSG_RATE ? ['--msg-rate', String(msgRate)] : []),
       ...(typeof flags.writeDelay === 'number' ? ['--write-delay', String(flags.writeDelay)] : []),
       ...(typeof flags.maxWriteDelay === 'number' ? ['--max-write-delay', String(flags.maxWriteDelay)] : []),
     ],

@@ -147,6 +147,14 @@ function queueFlush(client: RawClient): void {
   toFlush.add(client);
 }
 
+/**
+ * Every socket reads into this one buffer (net's `onread`): a read then costs no 64 KiB allocation
+ * and no trip through the stream machinery ('data' events), which were a fifth of the loader's CPU
+ * at 100k deliveries/s. Safe because a read is handled synchronously before the next one; the
+ * frame reader copies the tail of a cut frame.
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
 /** A {@link Connector} for `ws://host:port/path` speaking `dialect` over a bare socket. */
 export function rawConnector(url: string, dialect: Dialect): Connector {
   const u = new URL(url);
@@ -155,10 +163,29 @@ export function rawConnector(url: string, dialect: Dialect): Connector {
   const path = dialect.path(u.pathname === '/' ? '' : u.pathname);
   return (request, events) =>
     new Promise<BenchClient>((resolve, reject) => {
+      let head: Buffer | undefined = Buffer.alloc(0);
+      const onRead = (chunk: Buffer): void => {
+        if (!head) return client.data(chunk);
+        head = Buffer.concat([head, chunk]);
+        const split = splitResponseHead(head);
+        if (!split) return;
+        head = undefined;
+        if (!split.head.startsWith('HTTP/1.1 101'))
+          return client.fail(new Error(`upgrade refused: ${split.head.split('\r\n')[0]}`));
+        for (const f of dialect.opened(request.nick, request.roomId)) client.write(clientText(f));
+        if (split.rest.length > 0) client.data(split.rest);
+      };
       const socket = connect({
         host,
         port,
         ...(request.localAddress ? { localAddress: request.localAddress } : {}),
+        onread: {
+          buffer: readBuffer,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            onRead((buf as Buffer).subarray(0, n));
+            return true;
+          },
+        },
       });
       socket.setNoDelay(true);
       let settled = false;
@@ -173,19 +200,7 @@ export function rawConnector(url: string, dialect: Dialect): Connector {
         if (err) reject(err);
         else resolve(client);
       });
-      let head: Buffer | undefined = Buffer.alloc(0);
       socket.on('connect', () => socket.write(upgradeRequest(host, port, path)));
-      socket.on('data', (chunk: Buffer) => {
-        if (!head) return client.data(chunk);
-        head = Buffer.concat([head, chunk]);
-        const split = splitResponseHead(head);
-        if (!split) return;
-        head = undefined;
-        if (!split.head.startsWith('HTTP/1.1 101'))
-          return client.fail(new Error(`upgrade refused: ${split.head.split('\r\n')[0]}`));
-        for (const f of dialect.opened(request.nick, request.roomId)) client.write(clientText(f));
-        if (split.rest.length > 0) client.data(split.rest);
-      });
       socket.on('error', (err) => client.fail(err));
       socket.on('close', () => client.socketClosed());
     });

@@ -1,3 +1,4 @@
+import { DEFAULT_MSG_RATE } from './options.js';
 import type { LatencySummary, LoadResult, Progress } from './loader.js';
 import type { ServerFigures } from './measure.js';
 
@@ -7,6 +8,8 @@ export interface BenchServer extends ServerFigures {
   /** 'started' when chat bench ran it as a child, 'external' for --url. */
   origin: 'started' | 'external';
   store?: 'memory' | 'sqlite';
+  /** Per-connection messages per second the started server allows (0 = no limit). */
+  msg_rate?: number;
 }
 
 export interface BenchReport extends LoadResult {
@@ -27,7 +30,8 @@ export function formatReport(r: BenchReport): string {
   lines.push([
     'server',
     s.origin === 'started'
-      ? `${s.url} (started here, pid ${s.pid}, ${s.store === 'memory' ? 'memory store' : 'SQLite in a temporary directory'})`
+      ? `${s.url} (started here, pid ${s.pid}, ${s.store === 'memory' ? 'memory store' : 'SQLite in a temporary directory'}` +
+        `${s.msg_rate === undefined || s.msg_rate === DEFAULT_MSG_RATE ? '' : `, --msg-rate ${s.msg_rate === 0 ? '0 (no limit)' : s.msg_rate}`})`
       : s.url,
   ]);
   lines.push([

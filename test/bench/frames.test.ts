@@ -37,6 +37,22 @@ describe('FrameReader', () => {
     expect(readAll(chunks)).toEqual(['1:{"type":"message"}', `1:${'x'.repeat(300)}`]);
   });
 
+  it('completes a cut frame when every chunk arrives in one reused read buffer', () => {
+    const got: string[] = [];
+    const reader = new FrameReader((_op, buf, start, end) => got.push(buf.toString('utf8', start, end)));
+    const shared = Buffer.alloc(both.length);
+    for (const [from, to] of [
+      [0, 10],
+      [10, a.length + 50],
+      [a.length + 50, both.length],
+    ] as const) {
+      both.copy(shared, 0, from, to);
+      reader.push(shared.subarray(0, to - from));
+      shared.fill(0x21); // the next read overwrites it
+    }
+    expect(got).toEqual(['{"type":"message"}', 'x'.repeat(300)]);
+  });
+
   it('refuses a masked frame from the server', () => {
     expect(() => readAll([clientText('hi')])).toThrow(/masked/);
   });
@@ -91,12 +107,21 @@ describe('options', () => {
     expect(parseBenchOptions({ clients: 1000, rate: 1000, publishers: 1 }).publishers).toBe(1);
   });
 
+  it('passes a non-default --msg-rate to the server it starts and sizes the publishers to it', () => {
+    const o = parseBenchOptions({ clients: 100, rooms: 100, rate: 5000, msgRate: 100 });
+    expect(o.publishers).toBe(63); // 5000 / (0.8 x 100), so each sends 80 msgs/s
+    expect(o.serveArgs).toEqual(['--msg-rate', '100']);
+    expect(parseBenchOptions({ clients: 1000, rate: 1000, msgRate: 5 }).serveArgs).toEqual([]);
+    expect(parseBenchOptions({ clients: 300, rooms: 100, rate: 5000, msgRate: 0 }).publishers).toBe(100);
+  });
+
   it.each([
     [{ clients: 0 }, /--clients/],
     [{ clients: 10, rooms: 11 }, /--rooms/],
     [{ duration: 0 }, /--duration/],
     [{ url: 'ws://192.168.1.2:8080/ws' }, /only loads this machine/],
     [{ url: 'wss://127.0.0.1/ws' }, /ws:\/\//],
+    [{ msgRate: -1 }, /--msg-rate/],
   ])('refuses %j', (flags, message) => {
     expect(() => parseBenchOptions(flags)).toThrow(message);
   });

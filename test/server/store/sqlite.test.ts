@@ -133,4 +133,42 @@ describe('SqliteStore', () => {
     await store.close();
     expect(integrityCheck(path)).toBe('ok');
   });
+
+  it('checkpoints the WAL on a worker connection, leaving the writer only a backstop', async () => {
+    const store = make({ checkpointDelayMs: 60_000 });
+    expect(store.database.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    await store.createRoom(roomA);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => store.append([record('a', i + 1)])));
+    const result = await store.checkpoint();
+    expect(result?.busy).toBe(0);
+    expect(result?.log).toBeGreaterThan(0);
+    expect(result?.checkpointed).toBe(result?.log);
+  });
+
+  it('runs a checkpoint by itself after commits', async () => {
+    const store = make({ checkpointDelayMs: 1 });
+    await store.createRoom(roomA);
+    expect(store.checkpoints).toBe(0);
+    await store.append([record('a', 1)]);
+    for (let i = 0; i < 500 && store.checkpoints === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(store.checkpoints).toBeGreaterThan(0);
+  });
+
+  it('leaves checkpoints to SQLite when asked to', async () => {
+    const store = make({ checkpointDelayMs: 0 });
+    expect(store.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(await store.checkpoint()).toBeUndefined();
+  });
+
+  it('closes the worker connection too, so no WAL is left behind', async () => {
+    const path = join(dir, 'chat.db');
+    const store = make({}, path);
+    await store.createRoom(roomA);
+    await store.append([record('a', 1)]);
+    await store.checkpoint(); // the worker's connection is open
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    await store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    expect(integrityCheck(path)).toBe('ok');
+  });
 });
