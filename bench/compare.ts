@@ -17,9 +17,8 @@
  * before each phase for the other processes to go quiet; the `other load` column says how well
  * that worked. A benchmark, not a test: it asserts nothing.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Connector } from '../src/bench/connector.js';
@@ -29,7 +28,8 @@ import { machineBusyMicros } from '../src/bench/proc.js';
 import type { LoadResult } from '../src/bench/loader.js';
 import { formatProgress } from '../src/bench/report.js';
 import { rawConnector } from '../src/bench/raw-client.js';
-import { CHAT_BIN, startServerProcess } from '../src/bench/server-process.js';
+import { startChatServer } from '../src/bench/cli.js';
+import { startServerProcess } from '../src/bench/server-process.js';
 import { socketioClientConnector } from './sio-client.js';
 
 const FLAGS = {
@@ -85,20 +85,9 @@ const KITS: Record<Kind, Kit> = {
   chat: {
     label: 'chat (SQLite)',
     async start() {
-      const dir = mkdtempSync(join(tmpdir(), 'chat-compare-'));
-      const s = await startServerProcess([
-        CHAT_BIN,
-        'serve',
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--log-level',
-        'warn',
-        '--data-dir',
-        dir,
-      ]);
-      return { ...s, stop: async () => (await s.stop(), rmSync(dir, { recursive: true, force: true })) };
+      // The same server `chat bench` starts: SQLite in a temporary directory, removed on stop.
+      const { server, cleanup } = await startChatServer(false);
+      return { ...server, stop: cleanup };
     },
     connector: (url) => rawConnector(url, chatDialect),
   },
