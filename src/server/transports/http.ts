@@ -29,6 +29,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** 405 with `Allow` and a JSON error that says how the route is used. */
+export function methodNotAllowed(res: ServerResponse, allow: string, usage: string): void {
+  sendJson(res, 405, { error: 'method_not_allowed', message: usage }, { Allow: allow });
+}
+
 /** The request path without its query string. */
 export function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0] ?? '/';

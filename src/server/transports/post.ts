@@ -9,7 +9,7 @@ import type { Hub } from '../hub.js';
 import { normaliseAddress } from '../limits/admission.js';
 import type { KeyedRateLimiters } from '../limits/keyed.js';
 import type { Outbound } from '../outbound.js';
-import { pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
+import { methodNotAllowed, pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
 
 /**
  * `POST /post {"username","content"[,"room"][,"password"]}` -> 201 with the stored message.
@@ -200,12 +200,7 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
 
   async function handle(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<void> {
     if (req.method !== 'POST') {
-      return sendJson(
-        res,
-        405,
-        { error: 'method_not_allowed', message: 'use POST /post with {"username": "...", "content": "..."}' },
-        { Allow: 'POST' },
-      );
+      return methodNotAllowed(res, 'POST', 'use POST /post with {"username": "...", "content": "..."}');
     }
     if (!hub.isAccepting) return fail(res, { code: 'shutting_down', message: 'the server is shutting down' });
     const body = await readBody(req, maxBodyBytes);

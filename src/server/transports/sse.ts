@@ -5,7 +5,8 @@ import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import { DrainWaiters } from './drain-waiters.js';
-import { pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
+import { TurnCork } from './turn-cork.js';
+import { methodNotAllowed, pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
 
 /**
  * `GET /stream[?room=ID]`: a room's messages and notices as Server-Sent Events. The stream is a
@@ -59,15 +60,18 @@ export function sseBlockOf(out: Outbound): Buffer {
 
 class SseConnection implements Connection {
   readonly transport = 'sse' as const;
-  private corked = false;
   private closed = false;
   /** Created by the first `drained` call (a stream resuming with Last-Event-ID). */
   private waiters: DrainWaiters | undefined;
 
+  private readonly cork: TurnCork;
+
   constructor(
     private readonly res: ServerResponse,
     readonly remoteAddress: string,
-  ) {}
+  ) {
+    this.cork = new TurnCork(res, () => this.waiters?.check());
+  }
 
   send(out: Outbound): void {
     this.write(sseBlockOf(out));
@@ -76,16 +80,7 @@ class SseConnection implements Connection {
   /** Writes go out corked and are flushed together once this turn's events are queued. */
   write(bytes: Buffer | string): void {
     if (this.closed || this.res.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.res.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.res.uncork();
-        this.waiters?.check();
-      });
-    }
-    this.res.write(bytes);
+    this.cork.write(bytes);
   }
 
   bufferedBytes(): number {
@@ -140,12 +135,7 @@ export class SseTransport {
   readonly route: HttpRoute = (req, res, ctx) => {
     if (pathOf(req) !== '/stream') return false;
     if (req.method !== 'GET') {
-      sendJson(
-        res,
-        405,
-        { error: 'method_not_allowed', message: 'use GET /stream[?room=ID]' },
-        { Allow: 'GET' },
-      );
+      methodNotAllowed(res, 'GET', 'use GET /stream[?room=ID]');
       return true;
     }
     this.open(req, res, ctx);

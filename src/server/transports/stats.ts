@@ -1,14 +1,14 @@
 import type { Hub } from '../hub.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ServerStats } from '../stats.js';
-import { pathOf, sendJson, type HttpRoute } from './http.js';
+import { methodNotAllowed, pathOf, sendJson, type HttpRoute } from './http.js';
 
 /** `GET /stats`: connections by transport, rooms, users, messages (total, per second), uptime. */
 export function statsRoute(hub: Hub, stats: ServerStats): HttpRoute {
   return (req, res) => {
     if (pathOf(req) !== '/stats') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: 'method_not_allowed', message: 'use GET /stats' }, { Allow: 'GET, HEAD' });
+      methodNotAllowed(res, 'GET, HEAD', 'use GET /stats');
       return true;
     }
     sendJson(res, 200, stats.snapshot(hub));
@@ -21,12 +21,7 @@ export function metricsRoute(metrics: ServerMetrics): HttpRoute {
   return async (req, res) => {
     if (pathOf(req) !== '/metrics') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(
-        res,
-        405,
-        { error: 'method_not_allowed', message: 'use GET /metrics' },
-        { Allow: 'GET, HEAD' },
-      );
+      methodNotAllowed(res, 'GET, HEAD', 'use GET /metrics');
       return true;
     }
     const text = await metrics.text();

@@ -10,6 +10,7 @@ import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
 import { DrainWaiters } from './drain-waiters.js';
+import { TurnCork } from './turn-cork.js';
 import { dmLines, renderLines, tcpLinesOf, toWire } from './tcp-format.js';
 import { LineReader, type LineEvent } from './tcp-lines.js';
 
@@ -62,7 +63,6 @@ class TcpClient implements Connection {
   private gate: Gate | undefined;
   private readonly queue: LineEvent[] = [];
   private refs = 0;
-  private corked = false;
   private inputEnded = false;
   private closed = false;
   /** Refs of requests sent and not answered yet: `/quit` waits for them so no answer is lost. */
@@ -72,6 +72,7 @@ class TcpClient implements Connection {
   private readonly reader: LineReader;
   /** Created by the first `drained` call: most connections never wait. */
   private waiters: DrainWaiters | undefined;
+  private readonly cork: TurnCork;
 
   constructor(
     private readonly socket: Socket,
@@ -80,6 +81,7 @@ class TcpClient implements Connection {
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.reader = new LineReader(options.maxLineBytes);
+    this.cork = new TurnCork(socket, () => this.waiters?.check());
   }
 
   start(session: Session): void {
@@ -195,16 +197,7 @@ class TcpClient implements Connection {
   /** Writes go out corked and are flushed together once this turn's events are queued. */
   private writeBytes(bytes: Buffer): void {
     if (bytes.length === 0 || this.socket.destroyed || !this.socket.writable) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-        this.waiters?.check();
-      });
-    }
-    this.socket.write(bytes);
+    this.cork.write(bytes);
   }
 
   private info(...lines: string[]): void {
