@@ -132,7 +132,7 @@ export class Hub {
         }
       }, this.options.identifyTimeoutMs);
       timer.unref();
-      session.extra.identifyTimer = timer;
+      session.identifyTimer = timer;
     }
     return session;
   }
@@ -140,7 +140,7 @@ export class Hub {
   /** Ends a session: frees its nick, leaves its rooms (members see why), closes the connection. */
   disconnect(session: Session, reason: CloseReason): void {
     if (!this.sessions.delete(session)) return;
-    clearTimeout(session.extra.identifyTimer as NodeJS.Timeout | undefined);
+    clearTimeout(session.identifyTimer);
     session.close(reason);
     this.release(session, reason.code === 'client_closed' ? 'quit' : reason.code);
   }
@@ -316,7 +316,7 @@ export class Hub {
    */
   private admitMessage(session: Session, text: string, target: string): string {
     if (this.options.rateLimit) {
-      const limiter = (session.extra.rate ??= new RateLimiter(this.options.rateLimit)) as RateLimiter;
+      const limiter = (session.messageRate ??= new RateLimiter(this.options.rateLimit));
       const decision = limiter.take();
       if (!decision.ok) {
         if (decision.flooding) {
@@ -383,7 +383,7 @@ export class Hub {
         server_version: SERVER_VERSION,
         default_room: this.defaultRoom,
         registered: session.registered,
-        resume_token: session.extra.resumeToken as string,
+        resume_token: session.resumeToken!,
         limits: { max_message_chars: this.options.maxMessageChars, max_nick_chars: MAX_NICK_CHARS, max_history_page: MAX_HISTORY_PAGE },
       },
       ref,
@@ -395,7 +395,7 @@ export class Hub {
    * reconnecting after a dropped link, whose old connection the server has not noticed is dead.
    */
   private ownsGhost(holder: Session, token: string | undefined): boolean {
-    const expected = holder.extra.resumeToken as string | undefined;
+    const expected = holder.resumeToken;
     if (token === undefined || expected === undefined || token.length !== expected.length) return false;
     return timingSafeEqual(Buffer.from(token), Buffer.from(expected));
   }
@@ -404,18 +404,18 @@ export class Hub {
   private async bind(session: Session, userName: string, userId: string | undefined, password: string | undefined, resumeToken?: string): Promise<void> {
     const key = nickKey(userName);
     const holder = this.nicks.get(key);
-    if (holder && holder !== session && !this.ownsGhost(holder, resumeToken)) {
+    // The nick's holder is this client's own earlier connection, proved by its resume token.
+    const ownGhost = holder !== undefined && this.ownsGhost(holder, resumeToken);
+    if (holder && holder !== session && !ownGhost) {
       throw new RequestError('nick_taken', `${holder.nick} is online already; pick another nick`);
     }
     const user = await this.store.getUser(key);
-    if (user && !(holder && this.ownsGhost(holder, resumeToken) && holder.registered)) {
+    if (user && !(ownGhost && holder.registered)) {
       if (password === undefined) throw new RequestError('nick_registered', `${user.user_name} is registered; send hello {user_name, password}`);
       this.admitPasswordCheck(session);
       if (!(await verifyPassword(password, user.password_hash))) {
         // Each guess costs a full scrypt; a connection gets three before it is closed.
-        const failures = ((session.extra.passwordFailures as number | undefined) ?? 0) + 1;
-        session.extra.passwordFailures = failures;
-        if (failures >= MAX_PASSWORD_FAILURES) {
+        if (++session.passwordFailures >= MAX_PASSWORD_FAILURES) {
           // After the error reply below has been queued, so the client reads why.
           setImmediate(() => this.disconnect(session, { code: 'auth_failed', message: 'too many wrong passwords' }));
           throw new RequestError('nick_registered', `wrong password for ${user.user_name}; too many attempts, disconnecting`);
@@ -430,10 +430,10 @@ export class Hub {
       this.disconnect(now, { code: 'replaced', message: 'you connected again from elsewhere' });
     }
     if (session.closed) return;
-    session.extra.resumeToken = randomBytes(18).toString('base64url');
+    session.resumeToken = randomBytes(18).toString('base64url');
     this.nicks.set(key, session);
-    clearTimeout(session.extra.identifyTimer as NodeJS.Timeout | undefined);
-    session.extra.identifyTimer = undefined; // frees the Timeout object of every identified session
+    clearTimeout(session.identifyTimer);
+    session.identifyTimer = undefined; // frees the Timeout object of every identified session
     session.nick = userName;
     session.nickKey = key;
     session.userId = userId ?? userName;
@@ -468,7 +468,7 @@ export class Hub {
       throw new RequestError('server_rooms_full', `the server holds ${this.rooms.size} rooms, its limit; join an existing room`);
     }
     if (!this.options.roomCreateLimit) return;
-    const limiter = (session.extra.roomRate ??= new RateLimiter(this.options.roomCreateLimit)) as RateLimiter;
+    const limiter = (session.roomRate ??= new RateLimiter(this.options.roomCreateLimit));
     const decision = limiter.take();
     if (!decision.ok) {
       throw new RequestError('rate_limited', `too many new rooms; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
