@@ -19,6 +19,7 @@ import { ServerStats } from './stats.js';
 import { postRoute } from './transports/post.js';
 import { SseTransport } from './transports/sse.js';
 import { sharedModulesRoute, staticRoute } from './transports/static.js';
+import { forceCloseAfterGrace } from './transports/close-grace.js';
 import { metricsRoute, statsRoute } from './transports/stats.js';
 import { TcpTransport } from './transports/tcp.js';
 
@@ -169,8 +170,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     // HTTP sockets are half-open: a peer that never closes its side must not linger.
-    const timer = setTimeout(() => socket.destroy(), 2000).unref();
-    socket.once('close', () => clearTimeout(timer));
+    forceCloseAfterGrace(socket, () => socket.destroy());
   });
 
   const host = options.host ?? '0.0.0.0';

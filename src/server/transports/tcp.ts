@@ -10,6 +10,7 @@ import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
 import { DrainWaiters } from './drain-waiters.js';
+import { forceCloseAfterGrace } from './close-grace.js';
 import { TurnCork } from './turn-cork.js';
 import { dmLines, renderLines, tcpLinesOf, toWire } from './tcp-format.js';
 import { LineReader, type LineEvent } from './tcp-lines.js';
@@ -162,8 +163,7 @@ class TcpClient implements Connection {
             : [`*** ${reason.message}`];
     this.socket.end(toWire(text));
     // A peer that never closes its side must not linger; one that does needs no timer.
-    const timer = setTimeout(() => this.socket.destroy(), 2000).unref();
-    this.socket.once('close', () => clearTimeout(timer));
+    forceCloseAfterGrace(this.socket, () => this.socket.destroy());
   }
 
   // ---- output ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
+import { forceCloseAfterGrace } from './close-grace.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { wsFrameOf } from './ws-frame.js';
 import { WriteCoalescer } from './write-coalescer.js';
@@ -116,8 +117,7 @@ class WsConnection implements Connection {
       this.ws.terminate();
     }
     // A peer that never answers the close frame is cut; one that does needs no timer.
-    const timer = setTimeout(() => this.ws.terminate(), 2000).unref();
-    this.ws.once('close', () => clearTimeout(timer));
+    forceCloseAfterGrace(this.ws, () => this.ws.terminate());
   }
 }
 
