@@ -515,7 +515,17 @@ export class Hub {
   snapshot(): { connections: Record<TransportKind, number>; users: number; rooms: number } {
     const connections: Record<TransportKind, number> = { ws: 0, tcp: 0, sse: 0, http: 0, memory: 0 };
     for (const s of this.sessions) connections[s.conn.transport]++;
-    return { connections, users: this.nicks.size, rooms: this.rooms.size };
+    return { connections, users: this.userCount, rooms: this.roomCount };
+  }
+
+  /** Rooms on the server (without walking the sessions, as snapshot does). */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** Identified users online: nicks in use. */
+  get userCount(): number {
+    return this.nicks.size;
   }
 
   /** Every live session (shutdown notices). */

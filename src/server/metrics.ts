@@ -51,7 +51,7 @@ export class ServerMetrics implements RoomObserver {
       help: 'Rooms on the server.',
       registers,
       collect() {
-        this.set(hub.snapshot().rooms);
+        this.set(hub.roomCount);
       },
     });
     new Gauge({
@@ -59,7 +59,7 @@ export class ServerMetrics implements RoomObserver {
       help: 'Identified users online (nicks in use).',
       registers,
       collect() {
-        this.set(hub.snapshot().users);
+        this.set(hub.userCount);
       },
     });
     const fromHub = (name: string, help: string, read: (h: Hub) => number): void => {
