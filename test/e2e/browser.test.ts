@@ -6,16 +6,15 @@
  *
  * Screenshots go to test-artifacts/browser-*.png (gitignored).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const WAIT_MS = 15_000;
 
@@ -27,68 +26,25 @@ if (!HAVE_CHROMIUM) {
 
 // ---- the server ------------------------------------------------------------------------------
 
-interface Server {
-  child: ChildProcess;
-  httpPort: number;
-  tcpPort: number;
-  output(): string;
-  stop(): Promise<void>;
-}
+type Server = ChatProcess & { tcpPort: number };
 
-/** Starts `node bin/chat.js serve --port P --tcp-port 0 --memory` and reads its ports from stdout. */
-function startServer(port = 0): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--tcp-port',
-      '0',
-      '--memory',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`chat serve did not print its ports in ${WAIT_MS} ms\n${output()}`));
-    }, WAIT_MS);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`chat serve exited before listening\n${output()}`));
-    });
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      // "chat serving on http://127.0.0.1:PORT (WebSocket ws://127.0.0.1:PORT/ws)" and "chat tcp on 127.0.0.1:PORT".
-      const http = /chat serving on http:\/\/\S+:(\d+) /.exec(stdout);
-      const tcp = /chat tcp on \S+:(\d+)/.exec(stdout);
-      if (!http || !tcp) return;
-      clearTimeout(timer);
-      resolve({
-        child,
-        httpPort: Number(http[1]),
-        tcpPort: Number(tcp[1]),
-        output,
-        stop: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(killer);
-        },
-      });
-    });
-  });
+/**
+ * Starts `node bin/chat.js serve --port P --tcp-port 0 --memory`; its stop() is SIGTERM, then a
+ * SIGKILL if the process is still there after 5 s.
+ */
+async function startServer(port = 0): Promise<Server> {
+  const chat = await spawnChat(['--tcp-port', '0', '--memory'], { port, timeoutMs: WAIT_MS });
+  return {
+    ...chat,
+    tcpPort: chat.tcpPort!,
+    stop: async () => {
+      const stopped = chat.stop();
+      const killer = setTimeout(() => chat.child.kill('SIGKILL'), 5000);
+      const how = await stopped;
+      clearTimeout(killer);
+      return how;
+    },
+  };
 }
 
 // ---- a plain TCP line client -----------------------------------------------------------------
@@ -258,7 +214,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`browser page at GET / (real ${CHROMIUM})`, () =
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startServer();
-    url = `http://127.0.0.1:${server.httpPort}/`;
+    url = `http://127.0.0.1:${server.port}/`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -453,7 +409,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`browser page at GET / (real ${CHROMIUM})`, () =
   it('reconnects by itself after a server restart and rejoins its rooms', async () => {
     carol?.close();
     carol = undefined;
-    const port = server.httpPort;
+    const port = server.port;
     await server.stop();
     for (const { page } of [alice, bob]) {
       await page.locator('[data-testid="status"][data-state="reconnecting"]').waitFor({ timeout: WAIT_MS });

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage, ServerMessage } from '../../src/protocol/events.js';
-import { spawnChat, tempDir, type ChatProcess } from '../helpers/chat-process.js';
+import { chatFixtures, type ChatProcess } from '../helpers/chat-process.js';
 
 const TOTAL = 5_000;
 /** Requests in flight at once: pipelined, yet bounded so the kill lands mid-stream. */
@@ -131,18 +131,12 @@ class Writer {
   }
 }
 
-const running: ChatProcess[] = [];
-const dirs: { remove(): void }[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.kill()));
-  for (const d of dirs.splice(0)) d.remove();
-});
+const chats = chatFixtures();
+afterEach(() => chats.cleanup());
 
-async function start(dataDir: string): Promise<ChatProcess> {
+function start(dataDir: string): Promise<ChatProcess> {
   // No rate limit: the writers here pipeline far past a person's burst.
-  const proc = await spawnChat(['--data-dir', dataDir, '--msg-rate', '0']);
-  running.push(proc);
-  return proc;
+  return chats.spawn(['--data-dir', dataDir, '--msg-rate', '0']);
 }
 
 async function enter(writer: Writer, nick: string): Promise<number> {
@@ -185,8 +179,7 @@ describe('killed mid-stream, restarted, retrying what has no ack', () => {
     it(
       title,
       async () => {
-        const dir = tempDir();
-        dirs.push(dir);
+        const dir = chats.tempDir();
         const killAt = 1_000 + Math.floor(Math.random() * 2_000);
 
         // Before the crash: pipeline everything, signal the server once killAt acks are in.

@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 import { TcpTestClient } from '../helpers/tcp-client.js';
 
 /**
@@ -10,58 +10,18 @@ import { TcpTestClient } from '../helpers/tcp-client.js';
  * Only the address differs from the issue text: a free port instead of localhost:8080.
  */
 const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.url));
 
-let child: ChildProcess;
+let chat: ChatProcess;
 let base: string;
 let tcpPort: number;
-let stderr = '';
 
 beforeAll(async () => {
-  child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--tcp-port',
-      '0',
-      '--memory',
-      '--log-level',
-      'info',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  let stdout = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`chat serve did not start; stderr: ${stderr}`)), 15_000);
-    child.once('exit', (code) => reject(new Error(`chat serve exited ${code}; stderr: ${stderr}`)));
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-      const http =
-        /chat serving on (http:\/\/127\.0\.0\.1:\d+) \(WebSocket ws:\/\/127\.0\.0\.1:\d+\/ws\)\n/.exec(
-          stdout,
-        );
-      const tcp = /chat tcp on 127\.0\.0\.1:(\d+)\n/.exec(stdout);
-      if (!http || !tcp) return;
-      clearTimeout(timer);
-      base = http[1]!;
-      tcpPort = Number(tcp[1]);
-      resolve();
-    });
-  });
+  chat = await spawnChat(['--tcp-port', '0', '--memory'], { logLevel: 'info' });
+  base = `http://127.0.0.1:${chat.port}`;
+  tcpPort = chat.tcpPort!;
 });
 afterAll(async () => {
-  if (child.exitCode === null) {
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
+  await chat?.kill();
 });
 
 /** Runs curl -N on the stream and collects its output until `until` appears in it. */
@@ -191,11 +151,14 @@ describe("the issue's curl commands against chat serve", () => {
 
   it('logs a stats line every 5 s at info level', async () => {
     const deadline = Date.now() + 12_000;
-    while (!stderr.includes('"msg":"stats"')) {
-      if (Date.now() > deadline) throw new Error(`no stats line; stderr: ${stderr}`);
-      await new Promise((resolve) => child.stderr!.once('data', resolve));
+    while (!chat.stderr().includes('"msg":"stats"')) {
+      if (Date.now() > deadline) throw new Error(`no stats line; stderr: ${chat.stderr()}`);
+      await new Promise((resolve) => chat.child.stderr!.once('data', resolve));
     }
-    const line = stderr.split('\n').find((l) => l.includes('"msg":"stats"'))!;
+    const line = chat
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"msg":"stats"'))!;
     expect(JSON.parse(line)).toMatchObject({
       level: 30,
       msg: 'stats',
@@ -206,12 +169,10 @@ describe("the issue's curl commands against chat serve", () => {
 
   it('stops on SIGTERM, telling TCP clients', async () => {
     const nc = await TcpTestClient.login(tcpPort, 'lastone');
-    child.kill('SIGTERM');
+    chat.child.kill('SIGTERM');
     await nc.waitLine('*** the server is shutting down');
     await nc.waitClosed();
-    const code = await new Promise((resolve) =>
-      child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
-    );
+    const code = await chat.exited;
     expect(code).toBe(0);
   });
 });

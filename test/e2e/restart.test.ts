@@ -6,27 +6,23 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage, ServerEventPayloads, ServerMessage } from '../../src/protocol/events.js';
-import { spawnChat, tempDir, type ChatProcess } from '../helpers/chat-process.js';
+import { chatFixtures, type ChatProcess } from '../helpers/chat-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const ROOMS = { room_a: 12, room_b: 7, room_c: 60 } as const;
 type RoomId = keyof typeof ROOMS;
 
-const running: ChatProcess[] = [];
+const chats = chatFixtures();
 const clients: TestClient[] = [];
-const dirs: { remove(): void }[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
-  await Promise.all(running.splice(0).map((p) => p.kill()));
-  for (const d of dirs.splice(0)) d.remove();
+  await chats.cleanup();
 });
 
-async function start(dataDir: string): Promise<ChatProcess> {
+function start(dataDir: string): Promise<ChatProcess> {
   // No rate limit: the writers here pipeline far past a person's burst.
-  const proc = await spawnChat(['--data-dir', dataDir, '--msg-rate', '0']);
-  running.push(proc);
-  return proc;
+  return chats.spawn(['--data-dir', dataDir, '--msg-rate', '0']);
 }
 
 async function connect(proc: ChatProcess): Promise<TestClient> {
@@ -61,8 +57,7 @@ async function readRoom(client: TestClient, roomId: string): Promise<ChatMessage
 
 describe('chat serve --data-dir across a restart', () => {
   it('keeps rooms, history and seq; the next message in each room continues the seq', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = chats.tempDir();
     const first = await start(dir.path);
     const alice = await connect(first);
     payloadOf(await alice.hello('alice'), 'welcome');
@@ -130,8 +125,7 @@ describe('chat serve --data-dir across a restart', () => {
   });
 
   it('keeps a registered nick: it takes the right password, not none or a wrong one', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = chats.tempDir();
     const first = await start(dir.path);
     const carol = await connect(first);
     const welcome = payloadOf(await carol.hello('Carol'), 'welcome');
@@ -166,8 +160,7 @@ describe('chat serve --data-dir across a restart', () => {
   });
 
   it('answers a client_msg_id retry after a restart with the original seq and id, and broadcasts nothing', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = chats.tempDir();
     const first = await start(dir.path);
     const dave = await connect(first);
     await dave.hello('dave');

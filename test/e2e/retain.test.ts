@@ -5,18 +5,16 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage, ServerEventPayloads, ServerMessage } from '../../src/protocol/events.js';
-import { spawnChat, tempDir, type ChatProcess } from '../helpers/chat-process.js';
+import { chatFixtures } from '../helpers/chat-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.url));
-const running: ChatProcess[] = [];
+const chats = chatFixtures();
 const clients: TestClient[] = [];
-const dirs: { remove(): void }[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
-  await Promise.all(running.splice(0).map((p) => p.kill()));
-  for (const d of dirs.splice(0)) d.remove();
+  await chats.cleanup();
 });
 
 const isHistory = (m: ServerMessage): m is Extract<ServerMessage, { type: 'history' }> =>
@@ -24,11 +22,9 @@ const isHistory = (m: ServerMessage): m is Extract<ServerMessage, { type: 'histo
 
 describe('chat serve --retain', () => {
   it('keeps the newest N per room on disk, continues the seq after a restart, and resumes with recovered: false', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = chats.tempDir();
     const args = ['--data-dir', dir.path, '--retain', '20', '--msg-rate', '0'];
-    const first = await spawnChat(args);
-    running.push(first);
+    const first = await chats.spawn(args);
     const alice = await TestClient.open(first.url);
     clients.push(alice);
     await alice.hello('alice');
@@ -50,8 +46,7 @@ describe('chat serve --retain', () => {
       db.close();
     }
 
-    const second = await spawnChat(args);
-    running.push(second);
+    const second = await chats.spawn(args);
     const bob = await TestClient.open(second.url);
     clients.push(bob);
     await bob.hello('bob');

@@ -3,7 +3,6 @@
  * refuses it for a while), messages pass meanwhile, and when it is back they are on screen
  * exactly once and in order. Then the same against a restart of a server that keeps its data.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
 import { startProxy, type TcpProxy } from '../client/tcp-proxy.js';
 import { hasTmux, shellQuote, Tmux } from '../client/tmux.js';
+import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'chat.js');
@@ -24,54 +24,10 @@ if (!TMUX)
     'test/e2e/tui-resume.test.ts: skipped, tmux is not installed (CI installs it; locally: apt-get install tmux)',
   );
 
-interface Serve {
-  port: number;
-  stop(): Promise<void>;
-}
-
-function serve(port: number, dataDir: string): Promise<Serve> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      BIN,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--log-level',
-      'warn',
-      // bob pipelines a backlog faster than a person types.
-      '--msg-rate',
-      '0',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`chat serve did not start; stderr: ${err}`)), 15_000);
-    void exited.then(() => reject(new Error(`chat serve exited before listening; stderr: ${err}`)));
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /chat serving on http:\/\/\S+:(\d+) \(WebSocket/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({
-        port: Number(m[1]),
-        stop: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-  });
+/** `chat serve` on `port` (0: any) keeping its data in `dataDir`. */
+function serve(port: number, dataDir: string): Promise<ChatProcess> {
+  // bob pipelines a backlog faster than a person types.
+  return spawnChat(['--data-dir', dataDir, '--msg-rate', '0'], { port });
 }
 
 /** A bare protocol client (bob, by default) in `room`. */
@@ -102,7 +58,7 @@ const count = (screen: string, text: string) => screen.split(text).length - 1;
 describe.skipIf(!TMUX)('chat connect resumes with since_seq', () => {
   const tmux = new Tmux();
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-tui-resume-'));
-  let server: Serve;
+  let server: ChatProcess;
   let proxy: TcpProxy;
 
   beforeAll(async () => {

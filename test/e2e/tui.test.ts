@@ -3,11 +3,11 @@
  * chat in lobby, join a second room, switch by keys, watch unread counts, DM each other, then the
  * server restarts on the same port and both clients reconnect by themselves.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTmux, shellQuote, sidebarRow, Tmux } from '../client/tmux.js';
+import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.url));
@@ -18,46 +18,6 @@ if (!TMUX)
   console.warn(
     'test/e2e/tui.test.ts: skipped, tmux is not installed (CI installs it; locally: apt-get install tmux)',
   );
-
-interface Serve {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts `chat serve --memory` on `port` (0: any) and resolves once it printed its address. */
-function serve(port: number): Promise<Serve> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--memory', '--log-level', 'warn'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`chat serve did not start; stderr: ${err}`)), 15_000);
-    void exited.then(() => reject(new Error(`chat serve exited before listening; stderr: ${err}`)));
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      // The server's documented start line: "chat serving on http://H:P (WebSocket ws://H:P/ws)".
-      const m = /chat serving on http:\/\/\S+:(\d+) \(WebSocket/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({
-        child,
-        port: Number(m[1]),
-        stop: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-  });
-}
 
 /** The client in a clean environment: no CI variables (Ink draws nothing when it sees them). */
 function connectCommand(port: number, nick: string): string {
@@ -78,11 +38,11 @@ function connectCommand(port: number, nick: string): string {
 
 describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
   const tmux = new Tmux();
-  let server: Serve;
+  let server: ChatProcess;
 
   beforeAll(async () => {
     if (!BUILT) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-    server = await serve(0);
+    server = await spawnChat(['--memory']);
     tmux.start('alice', connectCommand(server.port, 'alice'));
     tmux.start('bob', connectCommand(server.port, 'bob'));
   });
@@ -165,7 +125,7 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
       const port = server.port;
       await server.stop();
       await tmux.waitFor('alice', /reconnecting|server: /, 'alice noticing the drop');
-      server = await serve(port);
+      server = await spawnChat(['--memory'], { port });
       await tmux.waitFor('alice', /alice \| connected \|/, 'alice reconnected', 20_000);
       await tmux.waitFor('bob', /bob \| connected \|/, 'bob reconnected', 20_000);
 

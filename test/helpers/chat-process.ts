@@ -13,6 +13,8 @@ export interface ChatProcess {
   readonly port: number;
   /** ws://127.0.0.1:port/ws */
   readonly url: string;
+  /** The TCP line port, when `--tcp-port` was among the args. */
+  readonly tcpPort?: number;
   /** Everything the process wrote to stderr so far (pino JSON lines). */
   stderr(): string;
   /** Resolves with the exit code (or the signal name) once the process is gone. */
@@ -23,14 +25,26 @@ export interface ChatProcess {
   kill(): Promise<number | string>;
 }
 
+export interface SpawnOptions {
+  /** `--port`; 0 (the default) takes a free one. Set it here, not in args: meow refuses a repeated flag. */
+  port?: number;
+  /** `--log-level`, `warn` by default; here for the same reason. */
+  logLevel?: string;
+  /** How long to wait for the start line(s) before SIGKILL and rejecting; 15 s by default. */
+  timeoutMs?: number;
+}
+
 /**
- * Starts `node bin/chat.js serve --host 127.0.0.1 --port 0 ...args` and resolves once it printed
- * the line with its address. Rejects (with its stderr) if it exits before.
+ * Starts `node bin/chat.js serve --host 127.0.0.1 --port 0 --log-level warn ...args` and resolves
+ * once it printed the line with its address (and, with `--tcp-port` in args, the TCP line).
+ * Rejects (with its output) if it exits or times out before.
  */
-export function spawnChat(args: string[], timeoutMs = 15_000): Promise<ChatProcess> {
+export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<ChatProcess> {
+  const { port = 0, logLevel = 'warn', timeoutMs = 15_000 } = options;
+  const wantTcp = args.some((a) => a === '--tcp-port' || a.startsWith('--tcp-port='));
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...args],
+    [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-level', logLevel, ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -41,19 +55,26 @@ export function spawnChat(args: string[], timeoutMs = 15_000): Promise<ChatProce
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
+  const output = () => `stdout: ${stdout}; stderr: ${stderr}`;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`chat serve did not start in ${timeoutMs} ms; stderr: ${stderr}`));
+      reject(new Error(`chat serve did not start in ${timeoutMs} ms; ${output()}`));
     }, timeoutMs);
     void exited.then((how) => {
       clearTimeout(timer);
-      reject(new Error(`chat serve exited (${how}) before listening; stderr: ${stderr}`));
+      reject(new Error(`chat serve exited (${how}) before listening; ${output()}`));
     });
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /chat serving on http:\/\/127\.0\.0\.1:(\d+) \(WebSocket (ws:\/\/\S+)\)/.exec(stdout);
-      if (!match) return;
+      // "chat serving on http://127.0.0.1:P (WebSocket ws://127.0.0.1:P/ws)", then with --tcp-port
+      // "chat tcp on 127.0.0.1:N".
+      const http =
+        /chat serving on http:\/\/127\.0\.0\.1:(\d+) \(WebSocket (ws:\/\/127\.0\.0\.1:\d+\/ws)\)\n/.exec(
+          stdout,
+        );
+      const tcp = wantTcp ? /chat tcp on 127\.0\.0\.1:(\d+)\n/.exec(stdout) : undefined;
+      if (!http || tcp === null) return;
       clearTimeout(timer);
       const signalAndWait = (signal: NodeJS.Signals) => () => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -61,8 +82,9 @@ export function spawnChat(args: string[], timeoutMs = 15_000): Promise<ChatProce
       };
       resolve({
         child,
-        port: Number(match[1]),
-        url: match[2]!,
+        port: Number(http[1]),
+        url: http[2]!,
+        ...(tcp ? { tcpPort: Number(tcp[1]) } : {}),
         stderr: () => stderr,
         exited,
         stop: signalAndWait('SIGTERM'),
@@ -76,4 +98,33 @@ export function spawnChat(args: string[], timeoutMs = 15_000): Promise<ChatProce
 export function tempDir(prefix = 'chat-e2e-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * The servers and temporary directories of one test file. `cleanup()`, from afterEach, SIGKILLs
+ * the servers still running and removes the directories.
+ */
+export function chatFixtures(): {
+  spawn(args: string[], options?: SpawnOptions): Promise<ChatProcess>;
+  tempDir(): { path: string; remove(): void };
+  cleanup(): Promise<void>;
+} {
+  const running: ChatProcess[] = [];
+  const dirs: { remove(): void }[] = [];
+  return {
+    async spawn(args, options) {
+      const proc = await spawnChat(args, options);
+      running.push(proc);
+      return proc;
+    },
+    tempDir() {
+      const dir = tempDir();
+      dirs.push(dir);
+      return dir;
+    },
+    async cleanup() {
+      await Promise.all(running.splice(0).map((p) => p.kill()));
+      for (const d of dirs.splice(0)) d.remove();
+    },
+  };
 }
