@@ -25,6 +25,13 @@ import { Room, type RoomObserver } from './room.js';
 import { Session, type SessionOptions } from './session.js';
 import type { Store } from './store/store.js';
 
+/**
+ * Requests refused `rate_limited` within one second after which a connection is cut: each
+ * refusal is cheap, but a client can pipeline thousands in one socket read, and answering them
+ * all holds the event loop. No client that reads its errors gets near this.
+ */
+const MAX_REFUSALS_PER_SECOND = 200;
+
 /** Wrong passwords one connection may send before it is closed. */
 const MAX_PASSWORD_FAILURES = 3;
 
@@ -294,10 +301,24 @@ export class Hub {
     this.counters.errorsOut++;
     if (err instanceof RequestError) {
       session.send('error', err.error, message.ref);
+      if (err.error.code === 'rate_limited') this.noteRefusal(session);
       return;
     }
     this.options.onInternalError?.(err, `handling ${message.type}`);
     session.send('error', protocolError('internal_error'), message.ref);
+  }
+
+  /** Cuts a connection refused more than {@link MAX_REFUSALS_PER_SECOND} times in a second. */
+  private noteRefusal(session: Session): void {
+    const now = Date.now();
+    if (now - session.refusalsSince >= 1000) {
+      session.refusalsSince = now;
+      session.refusals = 0;
+    }
+    if (++session.refusals > MAX_REFUSALS_PER_SECOND && !session.closed) {
+      session.send('error', protocolError('rate_limited', `more than ${MAX_REFUSALS_PER_SECOND} refused requests in a second; disconnected`));
+      this.disconnect(session, { code: 'rate_limited', message: 'sustained flooding' });
+    }
   }
 
   // ---- request handlers ------------------------------------------------------------------

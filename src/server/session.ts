@@ -51,6 +51,9 @@ export class Session {
   readRate: RateLimiter | undefined;
   /** The presence rate limit (join, leave, nick), made on the first change. */
   presenceRate: RateLimiter | undefined;
+  /** Requests refused `rate_limited` in the second starting at {@link refusalsSince} (see Hub.fail). */
+  refusals = 0;
+  refusalsSince = 0;
   private tail: Promise<void> | undefined;
   private pending = 0;
 
