@@ -128,7 +128,7 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
 
   it('decides in the mailbox: a join queued behind the expiry check finds the room or a fresh one, never a half-removed one', async () => {
     const store = new MemoryStore();
-    const server = await serve({ store, roomIdleExpiryMs: 3_600_000, roomCreateLimit: false, roomCreateAddressLimit: false, presenceLimit: false, presenceAddressLimit: false });
+    const server = await serve({ store, roomIdleExpiryMs: 3_600_000, roomCreateLimit: false, roomCreateAddressLimit: false, presenceLimit: false, presenceAddressLimit: false, rateLimit: false });
     const c = await connect(server, 'racer');
     await c.request('create_room', { room_id: 'race' });
     await c.request('leave', { room_id: 'race' });
