@@ -588,8 +588,8 @@ export class Hub {
   }
 
   /**
-   * The gate before a room is made: the server-wide room cap, then the session's room-creation
-   * bucket. Rooms are never dropped (they live in the store), so the cap bounds the registry.
+   * The gate before a room is made: the server-wide room cap, then the room-creation buckets of
+   * the connection and of its address. The cap bounds the registry; idle expiry frees it.
    */
   private admitNewRoom(session: Session): void {
     if (this.rooms.size >= this.options.maxRooms) {
