@@ -26,11 +26,26 @@ import { Session, type SessionOptions } from './session.js';
 import type { Store } from './store/store.js';
 
 /**
- * Requests refused `rate_limited` within one second after which a connection is cut: each
- * refusal is cheap, but a client can pipeline thousands in one socket read, and answering them
- * all holds the event loop. No client that reads its errors gets near this.
+ * Requests of one connection refused `rate_limited` within one event-loop turn after which it is
+ * cut: each refusal is cheap, but a client can pipeline thousands in one socket read, and
+ * answering them all holds the event loop. A client that waits for its answers, even one
+ * flooding at 1,000 requests a second, is left to the flood rule of its rate limit.
  */
-const MAX_REFUSALS_PER_SECOND = 200;
+const MAX_REFUSALS_PER_TURN = 200;
+
+/** A number that changes once per event-loop turn (bumped by an immediate, made only when asked). */
+let turn = 0;
+let turnBumpQueued = false;
+function currentTurn(): number {
+  if (!turnBumpQueued) {
+    turnBumpQueued = true;
+    setImmediate(() => {
+      turn++;
+      turnBumpQueued = false;
+    });
+  }
+  return turn;
+}
 
 /** Wrong passwords one connection may send before it is closed. */
 const MAX_PASSWORD_FAILURES = 3;
@@ -308,15 +323,15 @@ export class Hub {
     session.send('error', protocolError('internal_error'), message.ref);
   }
 
-  /** Cuts a connection refused more than {@link MAX_REFUSALS_PER_SECOND} times in a second. */
+  /** Cuts a connection refused more than {@link MAX_REFUSALS_PER_TURN} times in one turn. */
   private noteRefusal(session: Session): void {
-    const now = Date.now();
-    if (now - session.refusalsSince >= 1000) {
-      session.refusalsSince = now;
+    const now = currentTurn();
+    if (session.refusalsTurn !== now) {
+      session.refusalsTurn = now;
       session.refusals = 0;
     }
-    if (++session.refusals > MAX_REFUSALS_PER_SECOND && !session.closed) {
-      session.send('error', protocolError('rate_limited', `more than ${MAX_REFUSALS_PER_SECOND} refused requests in a second; disconnected`));
+    if (++session.refusals > MAX_REFUSALS_PER_TURN && !session.closed) {
+      session.send('error', protocolError('rate_limited', `more than ${MAX_REFUSALS_PER_TURN} refused requests at once; disconnected`));
       this.disconnect(session, { code: 'rate_limited', message: 'sustained flooding' });
     }
   }

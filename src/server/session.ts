@@ -51,9 +51,9 @@ export class Session {
   readRate: RateLimiter | undefined;
   /** The presence rate limit (join, leave, nick), made on the first change. */
   presenceRate: RateLimiter | undefined;
-  /** Requests refused `rate_limited` in the second starting at {@link refusalsSince} (see Hub.fail). */
+  /** Requests refused `rate_limited` in event-loop turn {@link refusalsTurn} (see Hub.noteRefusal). */
   refusals = 0;
-  refusalsSince = 0;
+  refusalsTurn = -1;
   private tail: Promise<void> | undefined;
   private pending = 0;
 

@@ -76,7 +76,7 @@ describe('presence changes are rate-limited (issue 11, item 7)', () => {
       attacker.send('leave', { room_id: 'lobby' });
       attacker.send('join', { room_id: 'lobby' });
     }
-    // Cut for flooding (over 200 refusals in a second) long before the end.
+    // Cut for flooding (over 200 refusals in one turn) long before the end.
     await attacker.closedByServer();
     const marker = await bystander.request('ping', null);
     expect(marker.type).toBe('pong');

@@ -64,8 +64,8 @@ describe('a read flood from one connection does not freeze the server (issue 11,
     const rtts: number[] = [];
     let attacking = true;
     const pinger = (async () => {
-      // At least 40 round trips, and keep going as long as the attack is being handled.
-      while (attacking || rtts.length < 40) {
+      // At least 100 round trips, and keep going as long as the attack is being handled.
+      while (attacking || rtts.length < 100) {
         const started = performance.now();
         await bystander.request('ping', null);
         rtts.push(performance.now() - started);
@@ -89,8 +89,11 @@ describe('a read flood from one connection does not freeze the server (issue 11,
         `p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms; slowest ${sorted.slice(-5).map((x) => x.toFixed(0)).join(", ")}`,
     );
     expect(percentile(sorted, 99)).toBeLessThan(100);
+    // One ping at a time: a whole-server freeze is one sample, so bound the worst one too (generously:
+    // this machine may be busy; before the fix it was 5-7 s).
+    expect(sorted[sorted.length - 1]!).toBeLessThan(1000);
     // The per-connection read bucket (burst 20) served the first pages and refused the rest, until
-    // the connection passed 200 refusals in a second and was cut.
+    // the connection passed 200 refusals in one turn and was cut.
     expect(refused).toBeGreaterThan(200);
     expect(attackerSession.closed).toBe(true);
     expect(await bystander.request('ping', null)).toMatchObject({ type: 'pong' });
