@@ -32,6 +32,18 @@ const HELP = `
     --max-rooms N         rooms the server holds (past it: server_rooms_full)  default 10000
     --room-burst N        new rooms a connection may create at once           default 10
     --rooms-per-minute N  new rooms per connection per minute after the burst (0 = no limit)  default 10
+    --room-burst-per-ip N new rooms one address may create at once (loopback too)  default 20
+    --rooms-per-minute-per-ip N  new rooms per address per minute (0 = no limit)  default 10
+    --room-idle-expiry M  delete a room empty for M minutes, with its history, unless a
+                          registered nick created it (0 = never)              default 60
+    --read-burst N        reads (history, users, rooms) a connection may make at once  default 20
+    --reads-per-second N  reads per connection per second after the burst (0 = no limit)  default 5
+    --read-burst-per-ip N reads one address may make at once (loopback too)   default 100
+    --reads-per-second-per-ip N  reads per address per second (0 = no limit)  default 20
+    --presence-burst N    joins, leaves and nick changes a connection may make at once  default 50
+    --presence-per-minute N  of those per connection per minute (0 = no limit)  default 60
+    --presence-burst-per-ip N  of those one address may make at once (loopback too)  default 300
+    --presence-per-minute-per-ip N  of those per address per minute (0 = no limit)  default 600
     --password-burst N    password checks (hello with a password, register) one address may
                           make at once                                        default 10
     --passwords-per-minute N  password checks per address per minute after the burst
@@ -98,6 +110,17 @@ const cli = meow(HELP, {
     maxRooms: { type: 'number' },
     roomBurst: { type: 'number', default: 10 },
     roomsPerMinute: { type: 'number', default: 10 },
+    roomBurstPerIp: { type: 'number', default: 20 },
+    roomsPerMinutePerIp: { type: 'number', default: 10 },
+    roomIdleExpiry: { type: 'number', default: 60 },
+    readBurst: { type: 'number', default: 20 },
+    readsPerSecond: { type: 'number', default: 5 },
+    readBurstPerIp: { type: 'number', default: 100 },
+    readsPerSecondPerIp: { type: 'number', default: 20 },
+    presenceBurst: { type: 'number', default: 50 },
+    presencePerMinute: { type: 'number', default: 60 },
+    presenceBurstPerIp: { type: 'number', default: 300 },
+    presencePerMinutePerIp: { type: 'number', default: 600 },
     passwordBurst: { type: 'number', default: 10 },
     passwordsPerMinute: { type: 'number', default: 30 },
     maxClients: { type: 'number' },
@@ -182,6 +205,22 @@ async function serve(): Promise<void> {
     identifyTimeoutMs: (positive('identify-timeout', f.identifyTimeout) ?? 30) * 1000,
     ...(f.maxRooms !== undefined ? { maxRooms: positive('max-rooms', f.maxRooms)! } : {}),
     roomCreateLimit: perMinute('room-burst', f.roomBurst, 'rooms-per-minute', f.roomsPerMinute),
+    roomCreateAddressLimit: perMinute('room-burst-per-ip', f.roomBurstPerIp, 'rooms-per-minute-per-ip', f.roomsPerMinutePerIp),
+    roomIdleExpiryMs: (positive('room-idle-expiry', f.roomIdleExpiry) ?? 60) * 60_000,
+    readLimit: perMinute('read-burst', f.readBurst, 'reads-per-second', (positive('reads-per-second', f.readsPerSecond) ?? 0) * 60),
+    readAddressLimit: perMinute(
+      'read-burst-per-ip',
+      f.readBurstPerIp,
+      'reads-per-second-per-ip',
+      (positive('reads-per-second-per-ip', f.readsPerSecondPerIp) ?? 0) * 60,
+    ),
+    presenceLimit: perMinute('presence-burst', f.presenceBurst, 'presence-per-minute', f.presencePerMinute),
+    presenceAddressLimit: perMinute(
+      'presence-burst-per-ip',
+      f.presenceBurstPerIp,
+      'presence-per-minute-per-ip',
+      f.presencePerMinutePerIp,
+    ),
     passwordLimit: perMinute('password-burst', f.passwordBurst, 'passwords-per-minute', f.passwordsPerMinute),
     filters,
     ...(f.maxClients !== undefined ? { maxClients: positive('max-clients', f.maxClients)! } : {}),

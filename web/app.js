@@ -88,6 +88,9 @@ export function createState() {
     convs: new Map(),
     current: null,
     serverRooms: null,
+    /** Where the next page of the room list starts (null: no more), and the filter it was asked with. */
+    serverRoomsCursor: null,
+    serverRoomsFilter: '',
     lagMs: null,
     conn: { state: 'offline', retryAt: 0 },
   };
@@ -340,22 +343,26 @@ export function applyEvent(state, event, request) {
       renameEverywhere(state, oldName, newName, p.room_id);
       return;
     }
-    case 'rooms':
-      state.serverRooms = (p.rooms ?? []).map((r) => ({
+    case 'rooms': {
+      // The list comes a page at a time (busiest first); "more" appends the next page.
+      const page = (p.rooms ?? []).map((r) => ({
         room_id: String(r.room_id),
         room_name: cleanText(r.room_name ?? r.room_id, { keepNewlines: false }),
         members: Number(r.members) || 0,
       }));
+      state.serverRooms = request?.append && state.serverRooms ? [...state.serverRooms, ...page] : page;
+      state.serverRoomsCursor = typeof p.next_cursor === 'string' ? p.next_cursor : null;
       if (request?.announce) {
-        const width = Math.max(...state.serverRooms.map((r) => r.room_id.length)) + 1;
-        const lines = state.serverRooms.map((r) => {
+        const width = Math.max(...page.map((r) => r.room_id.length)) + 1;
+        const more = state.serverRoomsCursor ? '\n(more: /rooms more, or /rooms <filter> to search)' : '';
+        const lines = page.map((r) => {
           const name = r.room_name !== r.room_id ? `  ${r.room_name}` : '';
           return `${`#${r.room_id}`.padEnd(width)}  ${String(r.members).padStart(3)} online${name}`;
         });
         addNotice(
           state,
           null,
-          lines.length ? `rooms on the server:\n${lines.join('\n')}` : 'no rooms on the server',
+          lines.length ? `rooms on the server:\n${lines.join('\n')}${more}` : 'no rooms on the server',
           'info',
           {
             mono: lines.length > 0,
@@ -363,6 +370,7 @@ export function applyEvent(state, event, request) {
         );
       }
       return;
+    }
     case 'users': {
       const users = (p.users ?? []).map((u) => cleanText(u, { keepNewlines: false }));
       const conv = state.convs.get(roomKey(p.room_id));
@@ -680,7 +688,10 @@ export class Client {
         break;
       }
       case 'rooms':
-        ok = Boolean(this.send('rooms', null, { announce: true }));
+        if (cmd.more && !state.serverRoomsCursor) {
+          addNotice(state, current, 'no more rooms to list; /rooms [filter] starts again', 'info');
+          ok = true;
+        } else ok = cmd.more ? this.moreRooms({ announce: true }) : this.listRooms(cmd.filter ?? '', { announce: true });
         break;
       case 'msg': {
         const conv = ensureConv(state, 'dm', cmd.to);
@@ -725,8 +736,17 @@ export class Client {
     return Boolean(sent);
   }
 
-  listRooms() {
-    this.send('rooms', null);
+  /** Asks for the first page of the room list, only rooms whose id or name contains `filter`. */
+  listRooms(filter = '', meta = {}) {
+    this.state.serverRoomsFilter = filter;
+    return Boolean(this.send('rooms', filter ? { filter } : null, meta));
+  }
+
+  /** Asks for the next page of the last listing; it is appended to the list. */
+  moreRooms(meta = {}) {
+    const { serverRoomsCursor: cursor, serverRoomsFilter: filter } = this.state;
+    if (!cursor) return false;
+    return Boolean(this.send('rooms', { cursor, ...(filter ? { filter } : {}) }, { ...meta, append: true }));
   }
 
   loadOlder() {
@@ -799,6 +819,7 @@ class View {
       joinForm: $('join-form'),
       joinInput: $('join-input'),
       browse: $('browse-rooms'),
+      browseFilter: $('browse-filter'),
       serverRooms: $('server-room-list'),
       me: $('me'),
       scroller: $('message-scroller'),
@@ -880,8 +901,14 @@ class View {
     });
     el.browse.addEventListener('click', () => {
       this.browseOpen = !this.browseOpen;
-      if (this.browseOpen) client.listRooms();
+      if (this.browseOpen) client.listRooms(el.browseFilter.value.trim());
       this.schedule();
+    });
+    let filterTimer;
+    el.browseFilter.addEventListener('input', () => {
+      // Searching asks the server (the list is paged); wait for a pause in typing.
+      clearTimeout(filterTimer);
+      filterTimer = setTimeout(() => client.listRooms(el.browseFilter.value.trim()), 250);
     });
     el.loadOlder.addEventListener('click', () => client.loadOlder());
     el.newBelow.addEventListener('click', () => {
@@ -1051,12 +1078,15 @@ class View {
     el.dmList.replaceChildren(...dms);
     el.dmSection.hidden = dms.length === 0;
     el.serverRooms.hidden = !this.browseOpen;
+    el.browseFilter.hidden = !this.browseOpen;
     el.browse.textContent = this.browseOpen ? 'Hide server rooms' : 'Browse server rooms';
     if (this.browseOpen) {
       const list = state.serverRooms;
       if (list === null) el.serverRooms.replaceChildren(h('li', { class: 'muted', text: 'loading…' }));
       else if (list.length === 0)
-        el.serverRooms.replaceChildren(h('li', { class: 'muted', text: 'no rooms yet' }));
+        el.serverRooms.replaceChildren(
+          h('li', { class: 'muted', text: state.serverRoomsFilter ? 'no room matches' : 'no rooms yet' }),
+        );
       else {
         el.serverRooms.replaceChildren(
           ...list.map((r) =>
@@ -1076,6 +1106,19 @@ class View {
                   }),
             ]),
           ),
+          ...(state.serverRoomsCursor
+            ? [
+                h('li', {}, [
+                  h('button', {
+                    type: 'button',
+                    class: 'link-button',
+                    testid: 'browse-more',
+                    text: 'More rooms…',
+                    onclick: () => this.client.moreRooms(),
+                  }),
+                ]),
+              ]
+            : []),
         );
       }
     }

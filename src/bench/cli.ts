@@ -36,6 +36,10 @@ export async function startChatServer(
     '--log-level',
     'warn',
     ...(dir ? ['--data-dir', dir] : ['--memory']),
+    // Every simulated client connects from this one address: the per-address rates (which
+    // loopback is not exempt from) would refuse their joins and rooms, which no real crowd
+    // behind one address makes at once.
+    ...['--rooms-per-minute-per-ip', '0', '--reads-per-second-per-ip', '0', '--presence-per-minute-per-ip', '0'],
     ...extraArgs,
   ];
   try {

@@ -34,6 +34,8 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
   const { store, connection, now } = deps;
   const dispatch = (action: Action) => store.dispatch(action);
   const state = () => store.getState();
+  /** The filter of the last /rooms, which `/rooms more` pages on with. */
+  let roomsFilter: string | undefined;
   const current = (): Conversation | undefined => {
     const s = state();
     return s.current === null ? undefined : s.conversations[s.current];
@@ -130,9 +132,20 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
         if (connection.send({ type: 'users', payload: { room_id: roomId } }) === undefined) offline();
         return;
       }
-      case 'rooms':
-        if (connection.send({ type: 'rooms', payload: null }) === undefined) offline();
+      case 'rooms': {
+        const cursor = state().roomsCursor;
+        if (command.more && cursor === null) {
+          notice('no more rooms to list; /rooms [filter] starts again', 'info');
+          return;
+        }
+        if (!command.more) roomsFilter = command.filter;
+        const payload = {
+          ...(roomsFilter !== undefined ? { filter: roomsFilter } : {}),
+          ...(command.more && cursor !== null ? { cursor } : {}),
+        };
+        if (connection.send({ type: 'rooms', payload }) === undefined) offline();
         return;
+      }
       case 'msg': {
         const check = checkNick(command.to);
         if (!check.ok) {

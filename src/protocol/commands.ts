@@ -10,7 +10,7 @@ export type Command =
   | { name: 'join'; room: string }
   | { name: 'leave'; room?: string }
   | { name: 'users'; room?: string }
-  | { name: 'rooms' }
+  | { name: 'rooms'; filter?: string; more?: boolean }
   | { name: 'msg'; to: string; text: string }
   | { name: 'nick'; nick: string }
   | { name: 'register'; password: string }
@@ -60,10 +60,15 @@ export const COMMANDS: Record<CommandName, Spec> = {
     build: (args) => (args.length > 1 ? 'takes at most one room' : args[0] ? { name: 'users', room: stripHash(args[0]) } : { name: 'users' }),
   },
   rooms: {
-    usage: '/rooms',
-    help: 'list the rooms on the server',
+    usage: '/rooms [filter | more]',
+    help: 'list the rooms on the server, busiest first, a page at a time (filter: part of an id or name; more: the next page)',
     aliases: ['list'],
-    build: (args) => (args.length > 0 ? 'takes no arguments' : { name: 'rooms' }),
+    build: (args) => {
+      if (args.length > 1) return 'takes at most one filter word';
+      if (args[0] === undefined) return { name: 'rooms' };
+      if (args[0].toLowerCase() === 'more') return { name: 'rooms', more: true };
+      return { name: 'rooms', filter: stripHash(args[0]) };
+    },
   },
   msg: {
     usage: '/msg <nick> <text>',

@@ -58,7 +58,8 @@ export interface ServerEventPayloads {
   nick_changed: { room_id?: string; old_name: string; user_name: string };
   message: ChatMessage;
   dm: DirectMessage;
-  rooms: { rooms: RoomSummary[] };
+  /** One page of the room list, busiest first; `next_cursor` asks for the next (see docs/protocol.md). */
+  rooms: { rooms: RoomSummary[]; has_more: boolean; next_cursor?: string };
   users: { room_id: string; users: string[] };
   pong: { ts: number; server_ts: number };
   registered: { user_name: string };

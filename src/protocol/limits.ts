@@ -5,6 +5,9 @@ export const MAX_ROOM_ID_CHARS = 64;
 export const MAX_ROOM_NAME_CHARS = 100;
 export const HISTORY_ON_JOIN = 50;
 export const MAX_HISTORY_PAGE = 200;
+/** Rooms in one `rooms` reply when the request names no limit, and at most (a page also stops at the reply budget). */
+export const DEFAULT_ROOMS_PAGE = 50;
+export const MAX_ROOMS_PAGE = 500;
 export const DEFAULT_ROOM = 'lobby';
 /** Room ids: letters, digits, `_ - .`; 1-64 characters. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;

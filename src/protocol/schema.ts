@@ -26,7 +26,15 @@ export const requestSchemas = {
   message: z.object({ room_id: roomId, message: z.string(), client_msg_id: z.string().min(1).max(64).optional() }),
   dm: z.object({ to: z.string(), message: z.string() }),
   nick: z.object({ user_name: z.string() }),
-  rooms: z.object({}).nullish(),
+  rooms: z
+    .object({
+      /** Only rooms whose id or name contains this (ignoring case). */
+      filter: z.string().max(100).optional(),
+      /** The `next_cursor` of the previous page. */
+      cursor: z.string().max(200).optional(),
+      limit: z.number().int().positive().optional(),
+    })
+    .nullish(),
   users: z.object({ room_id: roomId }),
   ping: z.object({ ts: z.number().optional() }).nullish(),
   history: z.object({ room_id: roomId, before_seq: seq.optional(), limit: z.number().int().positive().optional() }),

@@ -9,11 +9,43 @@ import { hashPassword, verifyPassword } from './auth/password.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
 import { normaliseAddress } from './limits/admission.js';
 import { KeyedRateLimiters, type KeyedLimitOptions } from './limits/keyed.js';
-import { DEFAULT_MESSAGE_RATE, RateLimiter, type RateLimitOptions } from './limits/rate-limit.js';
+import { DEFAULT_MESSAGE_RATE, RateLimiter, type RateDecision, type RateLimitOptions } from './limits/rate-limit.js';
+import {
+  DEFAULT_PRESENCE_RATE,
+  DEFAULT_PRESENCE_RATE_PER_ADDRESS,
+  DEFAULT_READ_RATE,
+  DEFAULT_READ_RATE_PER_ADDRESS,
+  DEFAULT_ROOM_CREATE_PER_ADDRESS,
+  DEFAULT_ROOM_IDLE_EXPIRY_MS,
+  DualLimit,
+} from './limits/request-limit.js';
+import { roomsPage } from './rooms-page.js';
 import { runFilters, type MessageFilter } from './moderation/filters.js';
 import { Room, type RoomObserver } from './room.js';
 import { Session, type SessionOptions } from './session.js';
 import type { Store } from './store/store.js';
+
+/**
+ * Requests of one connection refused `rate_limited` within one event-loop turn after which it is
+ * cut: each refusal is cheap, but a client can pipeline thousands in one socket read, and
+ * answering them all holds the event loop. A client that waits for its answers, even one
+ * flooding at 1,000 requests a second, is left to the flood rule of its rate limit.
+ */
+const MAX_REFUSALS_PER_TURN = 200;
+
+/** A number that changes once per event-loop turn (bumped by an immediate, made only when asked). */
+let turn = 0;
+let turnBumpQueued = false;
+function currentTurn(): number {
+  if (!turnBumpQueued) {
+    turnBumpQueued = true;
+    setImmediate(() => {
+      turn++;
+      turnBumpQueued = false;
+    });
+  }
+  return turn;
+}
 
 /** Wrong passwords one connection may send before it is closed. */
 const MAX_PASSWORD_FAILURES = 3;
@@ -36,6 +68,21 @@ export interface HubOptions {
   maxRooms?: number;
   /** Per-connection rate of creating rooms (`create_room`, `join` of a new id); `false` turns it off. */
   roomCreateLimit?: RateLimitOptions | false;
+  /** The same per client address (a fresh connection does not reset it); `false` turns it off. */
+  roomCreateAddressLimit?: KeyedLimitOptions | false;
+  /** Per-connection rate of reads (`history`, `users`, `rooms`); `false` turns it off. */
+  readLimit?: RateLimitOptions | false;
+  /** The same per client address; `false` turns it off. */
+  readAddressLimit?: KeyedLimitOptions | false;
+  /** Per-connection rate of presence changes (`join`, `leave`, `nick`: each makes notices); `false` turns it off. */
+  presenceLimit?: RateLimitOptions | false;
+  /** The same per client address; `false` turns it off. */
+  presenceAddressLimit?: KeyedLimitOptions | false;
+  /**
+   * An empty room (no members, no watchers) this long is deleted with its history, unless a
+   * registered nick (or the server) created it; 0 keeps every room. Default one hour.
+   */
+  roomIdleExpiryMs?: number;
   /**
    * Per-address rate of password checks (`hello` with a password for a registered nick,
    * `register`): each costs a full scrypt. `false` turns it off.
@@ -81,6 +128,12 @@ export class Hub {
       maxRooms: 10_000,
       rateLimit: DEFAULT_MESSAGE_RATE,
       roomCreateLimit: { burst: 10, perSecond: 10 / 60 },
+      roomCreateAddressLimit: DEFAULT_ROOM_CREATE_PER_ADDRESS,
+      readLimit: DEFAULT_READ_RATE,
+      readAddressLimit: DEFAULT_READ_RATE_PER_ADDRESS,
+      presenceLimit: DEFAULT_PRESENCE_RATE,
+      presenceAddressLimit: DEFAULT_PRESENCE_RATE_PER_ADDRESS,
+      roomIdleExpiryMs: DEFAULT_ROOM_IDLE_EXPIRY_MS,
       passwordLimit: { burst: 10, perSecond: 30 / 60 },
       filters: [],
       identifyTimeoutMs: 30_000,
@@ -91,7 +144,15 @@ export class Hub {
     this.decodeOptions = { maxMessageChars: this.options.maxMessageChars };
     this.sessionOptions.maxQueueBytes = this.options.maxQueueBytes;
     this.passwordLimiters = this.options.passwordLimit ? new KeyedRateLimiters(this.options.passwordLimit) : undefined;
+    this.roomCreates = new DualLimit({ perConnection: this.options.roomCreateLimit, perAddress: this.options.roomCreateAddressLimit });
+    this.reads = new DualLimit({ perConnection: this.options.readLimit, perAddress: this.options.readAddressLimit });
+    this.presence = new DualLimit({ perConnection: this.options.presenceLimit, perAddress: this.options.presenceAddressLimit });
   }
+
+  private readonly roomCreates: DualLimit;
+  private readonly reads: DualLimit;
+  private readonly presence: DualLimit;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   /** Password checks per client address (see HubOptions.passwordLimit). */
   private readonly passwordLimiters: KeyedRateLimiters | undefined;
@@ -99,16 +160,74 @@ export class Hub {
   /** Loads the rooms from the store and makes sure the default room exists. */
   async init(): Promise<void> {
     for (const record of await this.store.listRooms()) {
-      this.rooms.set(record.room_id, this.makeRoom(record.room_id, record.room_name, record.created_by, record.last_seq));
+      this.rooms.set(record.room_id, this.makeRoom(record.room_id, record.room_name, record.created_by, record.last_seq, undefined));
     }
     if (!this.rooms.has(this.defaultRoom)) {
       await this.store.createRoom({ room_id: this.defaultRoom, room_name: this.defaultRoom, created_by: 'server', created_ts: Date.now() });
-      this.rooms.set(this.defaultRoom, this.makeRoom(this.defaultRoom, this.defaultRoom, 'server', 0));
+      this.rooms.set(this.defaultRoom, this.makeRoom(this.defaultRoom, this.defaultRoom, 'server', 0, true));
+    }
+    this.rooms.get(this.defaultRoom)!.keep = true;
+    const expiry = this.options.roomIdleExpiryMs;
+    if (expiry > 0) {
+      this.expiryTimer = setInterval(() => void this.expireIdleRooms(), Math.min(60_000, Math.max(10, expiry / 4)));
+      this.expiryTimer.unref();
     }
   }
 
-  private makeRoom(id: string, name: string, createdBy: string, lastSeq: number): Room {
-    return new Room(id, name, createdBy, lastSeq, this.store, this.options.observer, this.options.onInternalError);
+  /** `keep`: survives being empty (see Room.keep); undefined for rooms loaded from the store. */
+  private makeRoom(id: string, name: string, createdBy: string, lastSeq: number, keep: boolean | undefined): Room {
+    return new Room(id, name, createdBy, lastSeq, this.store, this.options.observer, this.options.onInternalError, keep);
+  }
+
+  // ---- idle expiry -------------------------------------------------------------------------
+
+  private sweeping = false;
+
+  /**
+   * Asks every room empty for longer than the expiry, and not kept, to end itself. The room
+   * decides in its mailbox (Room.handleExpire), where no join can race the decision.
+   */
+  private async expireIdleRooms(): Promise<void> {
+    if (this.sweeping || !this.accepting) return;
+    this.sweeping = true;
+    try {
+      const idleMs = this.options.roomIdleExpiryMs;
+      const now = Date.now();
+      for (const room of [...this.rooms.values()]) {
+        if (room.keep === true || room.idleFor(now) < idleMs) continue;
+        // Loaded from the store: kept when its creator's nick is registered (or it is the server's).
+        room.keep ??= room.createdBy === 'server' || (await this.isRegistered(room.createdBy));
+        if (room.keep || this.rooms.get(room.id) !== room) continue;
+        room.post({ kind: 'expire', idleMs, remove: () => this.removeRoom(room) });
+      }
+    } catch (err) {
+      this.options.onInternalError?.(err, 'expiring idle rooms');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async isRegistered(name: string): Promise<boolean> {
+    let key: string;
+    try {
+      key = nickKey(name);
+    } catch {
+      return false;
+    }
+    return (await this.store.getUser(key)) !== undefined;
+  }
+
+  /**
+   * Called by an expiring room from its mailbox: out of the registry at once (in the same
+   * synchronous stretch as the room's decision), then out of the store. If the store fails the
+   * room goes back in, unless the id was taken meanwhile, and the error reaches the log.
+   */
+  private removeRoom(room: Room): Promise<void> {
+    if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+    return this.store.deleteRoom(room.id).catch((err: unknown) => {
+      if (!this.rooms.has(room.id)) this.rooms.set(room.id, room);
+      throw err;
+    });
   }
 
   /** Shared by every session (one object, not one closure per connection: idle memory). */
@@ -197,10 +316,24 @@ export class Hub {
     this.counters.errorsOut++;
     if (err instanceof RequestError) {
       session.send('error', err.error, message.ref);
+      if (err.error.code === 'rate_limited') this.noteRefusal(session);
       return;
     }
     this.options.onInternalError?.(err, `handling ${message.type}`);
     session.send('error', protocolError('internal_error'), message.ref);
+  }
+
+  /** Cuts a connection refused more than {@link MAX_REFUSALS_PER_TURN} times in one turn. */
+  private noteRefusal(session: Session): void {
+    const now = currentTurn();
+    if (session.refusalsTurn !== now) {
+      session.refusalsTurn = now;
+      session.refusals = 0;
+    }
+    if (++session.refusals > MAX_REFUSALS_PER_TURN && !session.closed) {
+      session.send('error', protocolError('rate_limited', `more than ${MAX_REFUSALS_PER_TURN} refused requests at once; disconnected`));
+      this.disconnect(session, { code: 'rate_limited', message: 'sustained flooding' });
+    }
   }
 
   // ---- request handlers ------------------------------------------------------------------
@@ -219,7 +352,7 @@ export class Hub {
       this.checkRoomQuota(session);
       this.admitNewRoom(session);
       const name = p.room_name ?? p.room_id;
-      const room = this.makeRoom(p.room_id, name, session.nick!, 0);
+      const room = this.makeRoom(p.room_id, name, session.nick!, 0, session.registered);
       this.rooms.set(p.room_id, room);
       await this.store.createRoom({ room_id: p.room_id, room_name: name, created_by: session.nick!, created_ts: Date.now() });
       session.send('room_created', { room_id: p.room_id, room_name: name, created_by: session.nick! }, ref);
@@ -229,9 +362,11 @@ export class Hub {
       await this.ensureIdentity(session, p.user_name, p.user_id, ref);
       let room = this.rooms.get(p.room_id);
       if (!session.rooms.has(p.room_id)) this.checkRoomQuota(session);
+      // Every join costs: a newcomer is announced to the room, a rejoin reads a history page.
+      this.charge(session, this.presence, 'presenceRate', 'joins, leaves and nick changes');
       if (!room) {
         this.admitNewRoom(session);
-        room = this.makeRoom(p.room_id, p.room_id, session.nick!, 0);
+        room = this.makeRoom(p.room_id, p.room_id, session.nick!, 0, session.registered);
         this.rooms.set(p.room_id, room);
         await this.store.createRoom({ room_id: p.room_id, room_name: p.room_id, created_by: session.nick!, created_ts: Date.now() });
       }
@@ -243,6 +378,9 @@ export class Hub {
     leave: (session, p, ref) => {
       const room = this.requireRoom(p.room_id);
       if (!session.rooms.delete(p.room_id)) throw new RequestError('not_in_room', `you are not in ${p.room_id}`);
+      // A leave spends a presence token when there is one but is never refused: the way out stays
+      // open, and leaves cannot outnumber the joins (which are refused) by more than the rooms one is in.
+      this.presence.take(session, 'presenceRate', session.conn.remoteAddress);
       room.post({ kind: 'leave', session, ref });
     },
     message: (session, p, ref) => this.sendToRoom(session, p, ref, true),
@@ -258,6 +396,8 @@ export class Hub {
     },
     nick: async (session, p, ref) => {
       this.requireIdentity(session);
+      // Charged before the store read; a rename is announced in every room the session is in.
+      this.charge(session, this.presence, 'presenceRate', 'joins, leaves and nick changes');
       const oldName = session.nick!;
       const key = nickKey(p.user_name);
       if (p.user_name === oldName) {
@@ -279,20 +419,23 @@ export class Hub {
       session.send('nick_changed', { old_name: oldName, user_name: p.user_name }, ref);
       for (const roomId of session.rooms) this.rooms.get(roomId)?.post({ kind: 'rename', session, oldName });
     },
-    rooms: (session, _p, ref) => {
-      const rooms: RoomSummary[] = [];
-      for (const room of this.rooms.values()) rooms.push({ room_id: room.id, room_name: room.name, members: room.memberCount });
-      rooms.sort((a, b) => b.members - a.members || a.room_id.localeCompare(b.room_id));
-      session.send('rooms', { rooms }, ref);
+    rooms: (session, p, ref) => {
+      this.charge(session, this.reads, 'readRate', 'reads');
+      const all: RoomSummary[] = [];
+      for (const room of this.rooms.values()) all.push({ room_id: room.id, room_name: room.name, members: room.memberCount });
+      session.send('rooms', roomsPage(all, p ?? {}, session.replyBudget), ref);
     },
     users: (session, p, ref) => {
-      this.requireRoom(p.room_id).post({ kind: 'users', session, ref });
+      const room = this.requireRoom(p.room_id);
+      this.charge(session, this.reads, 'readRate', 'reads');
+      room.post({ kind: 'users', session, ref });
     },
     ping: (session, p, ref) => {
       session.send('pong', { ts: p?.ts ?? Date.now(), server_ts: Date.now() }, ref);
     },
     history: (session, p, ref) => {
       const room = this.requireRoom(p.room_id);
+      this.charge(session, this.reads, 'readRate', 'reads');
       const limit = Math.min(p.limit ?? 50, MAX_HISTORY_PAGE);
       room.post({ kind: 'history', session, limit, ref, ...(p.before_seq !== undefined ? { beforeSeq: p.before_seq } : {}) });
     },
@@ -460,19 +603,29 @@ export class Hub {
   }
 
   /**
-   * The gate before a room is made: the server-wide room cap, then the session's room-creation
-   * bucket. Rooms are never dropped (they live in the store), so the cap bounds the registry.
+   * The gate before a room is made: the server-wide room cap, then the room-creation buckets of
+   * the connection and of its address. The cap bounds the registry; idle expiry frees it.
    */
   private admitNewRoom(session: Session): void {
     if (this.rooms.size >= this.options.maxRooms) {
       throw new RequestError('server_rooms_full', `the server holds ${this.rooms.size} rooms, its limit; join an existing room`);
     }
-    if (!this.options.roomCreateLimit) return;
-    const limiter = (session.roomRate ??= new RateLimiter(this.options.roomCreateLimit));
-    const decision = limiter.take();
-    if (!decision.ok) {
-      throw new RequestError('rate_limited', `too many new rooms; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
+    this.charge(session, this.roomCreates, 'roomRate', 'new rooms');
+  }
+
+  /**
+   * Takes a token of a limit kept per connection and per address; refuses with `rate_limited`
+   * (and `retry_after_ms`) without one, and disconnects a client that keeps on regardless
+   * (the same flood rule as for messages).
+   */
+  private charge(session: Session, limit: DualLimit, field: 'readRate' | 'presenceRate' | 'roomRate', what: string): void {
+    const decision: RateDecision = limit.take(session, field, session.conn.remoteAddress);
+    if (decision.ok) return;
+    if (decision.flooding) {
+      session.send('error', protocolError('rate_limited', 'sustained flooding; disconnected'));
+      this.disconnect(session, { code: 'rate_limited', message: 'sustained flooding' });
     }
+    throw new RequestError('rate_limited', `too many ${what}; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
   }
 
   /**
@@ -544,6 +697,7 @@ export class Hub {
    */
   async shutdown(message = 'the server is shutting down'): Promise<void> {
     this.accepting = false;
+    clearInterval(this.expiryTimer);
     for (const session of [...this.sessions]) {
       session.send('shutdown', { reason: 'shutdown', message });
       this.disconnect(session, { code: 'shutdown', message });
@@ -553,6 +707,7 @@ export class Hub {
   /** Stops accepting, waits for every room's mailbox to drain. */
   async drain(): Promise<void> {
     this.accepting = false;
+    clearInterval(this.expiryTimer);
     await Promise.all([...this.rooms.values()].map((r) => r.settled()));
   }
 }

@@ -37,7 +37,12 @@ export type RoomEvent =
   | { kind: 'watch'; session: Session; sinceSeq?: number }
   | { kind: 'unwatch'; session: Session }
   /** The next page of a replay (posted by the replay itself once the session's buffer drained). */
-  | { kind: 'replay'; session: Session; replay: Replay };
+  | { kind: 'replay'; session: Session; replay: Replay }
+  /**
+   * Asks an empty room to end itself (posted by the hub's expiry sweep). Decided in the mailbox,
+   * so no join can slip between the check and the removal: see Room.handleExpire.
+   */
+  | { kind: 'expire'; idleMs: number; remove: () => Promise<void> };
 
 /** Hooks the room reports through (metrics, message counters); all optional. */
 export interface RoomObserver {
@@ -52,6 +57,15 @@ export interface RoomObserver {
 const MAX_DEFERRED = 100;
 /** How many recent idempotency keys a room remembers without asking the store. */
 const RECENT_IDS = 1024;
+/**
+ * A draining room gives the event loop back after this much work (whichever comes first), so
+ * one busy room cannot stall other rooms, sockets, SSE and HTTP: store reads and SQLite commits
+ * are synchronous underneath, so awaiting them alone never yields.
+ */
+const SLICE_MS = 8;
+const SLICE_EVENTS = 64;
+/** Kinds of event that are only worth doing for a session still connected. */
+const FOR_LIVE_SESSIONS = new Set<RoomEvent['kind']>(['join', 'history', 'users', 'watch', 'replay', 'rename']);
 
 let idCounter = 0;
 const idPrefix = Date.now().toString(36);
@@ -78,6 +92,10 @@ export class Room {
   /** Replays under way, by session; see {@link Replay}. */
   private readonly replays = new Map<Session, Replay>();
   private lastSeq: number;
+  /** When the room last had nobody in it (members and watchers), for idle expiry. */
+  private emptySince = Date.now();
+  /** True once expired: the hub dropped it, and it answers anything still sent to it with no_such_room. */
+  private expired = false;
 
   constructor(
     readonly id: string,
@@ -88,6 +106,11 @@ export class Room {
     private readonly observer: RoomObserver = {},
     /** Told about every failure the room answers with internal_error (the hub logs them). */
     private readonly onError: (err: unknown, context: string) => void = () => {},
+    /**
+     * True when the room outlives being empty (created by a registered nick, or by the server);
+     * undefined when unknown (loaded from the store): the hub looks the creator up.
+     */
+    public keep?: boolean,
   ) {
     this.lastSeq = lastSeq;
   }
@@ -105,6 +128,11 @@ export class Room {
   /** Sessions whose since_seq replay of this room is still under way (stats, tests). */
   get replaying(): number {
     return this.replays.size;
+  }
+
+  /** Ms the room has been without members or watchers (0 while anyone is in). */
+  idleFor(now = Date.now()): number {
+    return this.members.size > 0 || this.watchers.size > 0 ? 0 : now - this.emptySince;
   }
 
   /** Nicks of the members, in join order. */
@@ -135,14 +163,28 @@ export class Room {
 
   private async drain(): Promise<void> {
     try {
+      let sliceStart = performance.now();
+      let handled = 0;
       while (this.mailbox.length > 0) {
+        if (handled >= SLICE_EVENTS || performance.now() - sliceStart >= SLICE_MS) {
+          // Still one event at a time: posts made meanwhile only queue (draining stays true).
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+          handled = 0;
+        }
         if (this.mailbox[0]!.kind === 'message') {
           // Take the whole run of queued messages: one append (one commit) for all of them.
           const batch: MessageEvent[] = [];
           while (this.mailbox[0]?.kind === 'message') batch.push(this.mailbox.shift() as MessageEvent);
+          handled += batch.length;
           await this.guard(batch, () => this.handleMessages(batch));
         } else {
           const event = this.mailbox.shift()!;
+          handled++;
+          // Work for a session that closed meanwhile (cut as a slow consumer, gone) is dropped: a
+          // client must not keep the room busy with reads nobody will receive. A leave and an
+          // unwatch still run (they clean up), and so do messages (accepted, they get stored).
+          if ('session' in event && event.session.closed && FOR_LIVE_SESSIONS.has(event.kind)) continue;
           await this.guard([event], () => this.handle(event as Exclude<RoomEvent, { kind: 'message' }>));
         }
       }
@@ -165,7 +207,10 @@ export class Room {
   }
 
   private handle(event: Exclude<RoomEvent, { kind: 'message' }>): void | Promise<void> {
+    if (this.expired && event.kind !== 'expire') return this.refuseExpired(event);
     switch (event.kind) {
+      case 'expire':
+        return this.handleExpire(event);
       case 'join':
         return this.handleJoin(event);
       case 'leave':
@@ -180,6 +225,7 @@ export class Room {
       case 'unwatch':
         this.watchers.delete(event.session);
         this.replays.delete(event.session);
+        this.noteIfEmpty();
         return;
       case 'replay':
         return this.replayStep(event.session, event.replay);
@@ -311,11 +357,44 @@ export class Room {
     if (replay && replay.deferred.length > 0) await this.commitDeferred(replay.deferred);
     const payload = { room_id: this.id, user_name: session.nick ?? '?', ...(event.reason ? { reason: event.reason } : {}) };
     this.members.delete(session);
+    this.noteIfEmpty();
     this.broadcast({ type: 'user_left', payload });
     if (!session.closed) session.send('user_left', payload, event.ref);
   }
 
+  private noteIfEmpty(): void {
+    if (this.members.size === 0 && this.watchers.size === 0) this.emptySince = Date.now();
+  }
+
+  /**
+   * Ends the room if it is still empty, idle long enough, and nothing waits behind this event.
+   * The hub posts to a room only in the same synchronous stretch as it looks the room up in its
+   * registry, so any join, watch or read that found this room is in the mailbox by now: an empty
+   * mailbox here means none did, and once `remove` took the room out of the registry none can.
+   */
+  private async handleExpire(event: Extract<RoomEvent, { kind: 'expire' }>): Promise<void> {
+    if (this.expired || this.mailbox.length > 0 || this.idleFor() < event.idleMs) return;
+    this.expired = true;
+    try {
+      await event.remove();
+    } catch (err) {
+      this.expired = false; // the hub put it back: the store still holds it
+      throw err;
+    }
+  }
+
+  /** Something reached the room after it expired (a replay step, say): nobody is served here any more. */
+  private refuseExpired(event: Exclude<RoomEvent, { kind: 'expire' }>): void {
+    if ('ref' in event && !event.session.closed) {
+      event.session.send('error', protocolError('no_such_room', `${this.id} expired; join it again to create it`), event.ref);
+    }
+  }
+
   private async handleMessages(events: MessageEvent[]): Promise<void> {
+    if (this.expired) {
+      for (const e of events) this.refuseExpired(e);
+      return;
+    }
     const batch = this.replays.size === 0 ? events : events.filter((e) => !this.defer(e));
     const records: AppendRecord[] = [];
     const accepted: { event: (typeof batch)[number]; record: AppendRecord }[] = [];

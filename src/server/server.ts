@@ -56,6 +56,18 @@ export interface ServerOptions {
   maxRooms?: number;
   /** Per-connection room creation limit; `false` disables it. Default burst 10, then 10/min. */
   roomCreateLimit?: RateLimitOptions | false;
+  /** Per-address room creation limit; `false` disables it. Default burst 20, then 10/min. */
+  roomCreateAddressLimit?: KeyedLimitOptions | false;
+  /** Reads (history, users, rooms) per connection; `false` disables it. Default burst 20, then 5/s. */
+  readLimit?: RateLimitOptions | false;
+  /** Reads per address; `false` disables it. Default burst 100, then 20/s. */
+  readAddressLimit?: KeyedLimitOptions | false;
+  /** Joins, leaves and nick changes per connection; `false` disables it. Default burst 50, then 1/s. */
+  presenceLimit?: RateLimitOptions | false;
+  /** Joins, leaves and nick changes per address; `false` disables it. Default burst 300, then 10/s. */
+  presenceAddressLimit?: KeyedLimitOptions | false;
+  /** Empty rooms not created by a registered nick are deleted after this long; 0 never. Default 1 h. */
+  roomIdleExpiryMs?: number;
   /** Per-address password check limit; `false` disables it. Default burst 10, then 30/min. */
   passwordLimit?: KeyedLimitOptions | false;
   /** Connections server-wide. Default 50,000. */
@@ -120,6 +132,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
     ...(options.maxRooms !== undefined ? { maxRooms: options.maxRooms } : {}),
     ...(options.roomCreateLimit !== undefined ? { roomCreateLimit: options.roomCreateLimit } : {}),
+    ...(options.roomCreateAddressLimit !== undefined ? { roomCreateAddressLimit: options.roomCreateAddressLimit } : {}),
+    ...(options.readLimit !== undefined ? { readLimit: options.readLimit } : {}),
+    ...(options.readAddressLimit !== undefined ? { readAddressLimit: options.readAddressLimit } : {}),
+    ...(options.presenceLimit !== undefined ? { presenceLimit: options.presenceLimit } : {}),
+    ...(options.presenceAddressLimit !== undefined ? { presenceAddressLimit: options.presenceAddressLimit } : {}),
+    ...(options.roomIdleExpiryMs !== undefined ? { roomIdleExpiryMs: options.roomIdleExpiryMs } : {}),
     ...(options.passwordLimit !== undefined ? { passwordLimit: options.passwordLimit } : {}),
     ...(options.filters ? { filters: options.filters } : {}),
     ...(options.identifyTimeoutMs !== undefined ? { identifyTimeoutMs: options.identifyTimeoutMs } : {}),

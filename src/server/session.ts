@@ -47,6 +47,13 @@ export class Session {
   messageRate: RateLimiter | undefined;
   /** The room-creation rate limit, made on the first new room. */
   roomRate: RateLimiter | undefined;
+  /** The read rate limit (history, users, rooms, hello), made on the first read. */
+  readRate: RateLimiter | undefined;
+  /** The presence rate limit (join, leave, nick), made on the first change. */
+  presenceRate: RateLimiter | undefined;
+  /** Requests refused `rate_limited` in event-loop turn {@link refusalsTurn} (see Hub.noteRefusal). */
+  refusals = 0;
+  refusalsTurn = -1;
   private tail: Promise<void> | undefined;
   private pending = 0;
 
@@ -100,14 +107,17 @@ export class Session {
    * Runs request handlers one after another: a synchronous handler runs at once when nothing
    * is pending; an asynchronous one (password check, store read) holds back later requests of
    * this session until it settles, so a `join` sent right after `hello` sees the identity.
+   * Requests still queued when the session closes are dropped: nobody is left to answer, and a
+   * client that was cut must not keep the server busy with the work it queued.
    */
   run(task: () => void | Promise<void>): void {
+    if (this.closed) return;
     if (this.pending === 0) {
       const result = task();
       if (result instanceof Promise) this.chain(result);
       return;
     }
-    this.chain((this.tail ?? Promise.resolve()).then(task));
+    this.chain((this.tail ?? Promise.resolve()).then(() => (this.closed ? undefined : task())));
   }
 
   private chain(promise: Promise<void>): void {

@@ -20,7 +20,7 @@ describe('parseLine', () => {
     expect(parseLine(line)).toEqual(expected);
   });
 
-  it.each(['/join', '/join a b', '/msg bob', '/msg', '/nick', '/rooms x', '/register'])('%j is a usage error', (line) => {
+  it.each(['/join', '/join a b', '/msg bob', '/msg', '/nick', '/rooms a b', '/register'])('%j is a usage error', (line) => {
     const r = parseLine(line);
     expect(r.kind).toBe('error');
   });

@@ -44,6 +44,7 @@ export function initialState(server: string, nick: string): ChatState {
     input: emptyInput(),
     nickPrompt: null,
     knownRooms: [],
+    roomsCursor: null,
     nextKey: 0,
   };
 }

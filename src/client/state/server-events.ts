@@ -43,11 +43,17 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
         (r) =>
           `  #${r.room_id}${r.room_name !== r.room_id ? ` (${r.room_name})` : ''}: ${r.members} ${r.members === 1 ? 'user' : 'users'}`,
       );
-      const knownRooms = rooms.map((r) => r.room_id);
+      // Pages add to what completion knows; the listing is paged, never the whole server at once.
+      const knownRooms = [...new Set([...state.knownRooms, ...rooms.map((r) => r.room_id)])];
+      const more = event.payload.has_more;
       return notices(
-        { ...state, knownRooms },
+        { ...state, knownRooms, roomsCursor: event.payload.next_cursor ?? null },
         state.current,
-        [`${rooms.length} ${rooms.length === 1 ? 'room' : 'rooms'} on the server:`, ...lines],
+        [
+          `${rooms.length} ${rooms.length === 1 ? 'room' : 'rooms'}${more ? ', busiest first' : ' on the server'}:`,
+          ...lines,
+          ...(more ? ['more: /rooms more (or /rooms <filter> to search)'] : []),
+        ],
         'info',
         now,
       );

@@ -124,6 +124,8 @@ export interface ChatState {
   nickPrompt: { nick: string; message: string; needsPassword: boolean } | null;
   /** Room ids seen in /rooms, for completion. */
   knownRooms: readonly string[];
+  /** Where the next page of the last /rooms listing starts (`/rooms more`); null after the last page. */
+  roomsCursor: string | null;
   /** Counter for notice keys. */
   nextKey: number;
 }

@@ -39,6 +39,11 @@ export class MemoryStore implements Store {
     }
   }
 
+  async deleteRoom(roomId: string): Promise<void> {
+    if (this.closed) throw new Error('store is closed');
+    this.rooms.delete(roomId);
+  }
+
   async append(records: AppendRecord[]): Promise<void> {
     if (this.closed) throw new Error('store is closed');
     // Validate the whole batch first so a rejected append stores nothing of it.

@@ -80,6 +80,7 @@ export class SqliteStore implements Store {
   private readonly retain: number | undefined;
   private readonly stmt: Statements;
   private readonly writeOne: (records: AppendRecord[]) => void;
+  private readonly deleteRoomTx: (roomId: string) => void;
   private readonly writeBatch: (batch: PendingAppend[]) => Outcome[];
   private readonly writeAll: (batch: PendingAppend[]) => void;
   private readonly checkpointer: Checkpointer | undefined;
@@ -125,6 +126,10 @@ export class SqliteStore implements Store {
     this.stmt = prepareStatements(this.db);
     // Called at top level it is a transaction; called inside writeBatch it becomes a savepoint.
     this.writeOne = this.db.transaction((records: AppendRecord[]) => this.write(records));
+    this.deleteRoomTx = this.db.transaction((roomId: string) => {
+      this.stmt.deleteMessages.run(roomId);
+      this.stmt.deleteRoom.run(roomId);
+    });
     // The common case, no bad record: the whole batch without a savepoint per append (a SAVEPOINT
     // and a RELEASE each). Any error rolls all of it back and the batch is redone with savepoints.
     this.writeAll = this.db.transaction((batch: PendingAppend[]) => {
@@ -164,6 +169,13 @@ export class SqliteStore implements Store {
 
   async createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void> {
     this.stmt.createRoom.run(room);
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
+    if (this.closing) throw new Error('store is closed');
+    // Appends still pending in this turn's batch belong to other rooms (the room deleting itself
+    // has none in flight); the delete commits on its own, both statements or neither.
+    this.deleteRoomTx(roomId);
   }
 
   append(records: AppendRecord[]): Promise<void> {
@@ -388,6 +400,8 @@ function prepareStatements(db: Database.Database) {
        VALUES (@room_id, @seq, @id, @ts, @user_name, @sender_key, @message, @client_msg_id)`,
     ),
     prune: db.prepare<[string, number]>('DELETE FROM messages WHERE room_id = ? AND seq <= ?'),
+    deleteMessages: db.prepare<[string]>('DELETE FROM messages WHERE room_id = ?'),
+    deleteRoom: db.prepare<[string]>('DELETE FROM rooms WHERE room_id = ?'),
     since: db.prepare<[string, number, number], MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     ),

@@ -45,6 +45,11 @@ export interface Store {
   getRoom(roomId: string): Promise<RoomRecord | undefined>;
   /** Creates the room if absent (idempotent). */
   createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void>;
+  /**
+   * Deletes a room and every message of it (idle expiry). The room must have no append in
+   * flight (the room actor calls it from its mailbox). A later `createRoom` of the id starts afresh.
+   */
+  deleteRoom(roomId: string): Promise<void>;
   /** Appends messages durably; see the contract above. */
   append(records: AppendRecord[]): Promise<void>;
   /** Up to `limit` messages with seq > afterSeq, ascending. */

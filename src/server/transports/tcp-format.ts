@@ -87,11 +87,12 @@ export function renderLines(message: ServerMessage): string[] {
       return [`*** created #${clean(message.payload.room_id)}`];
     case 'rooms':
       return [
-        `*** ${message.payload.rooms.length} room(s):`,
+        `*** ${message.payload.rooms.length} room(s)${message.payload.has_more ? ', busiest first' : ''}:`,
         ...message.payload.rooms.map(
           (r) =>
             `***   #${clean(r.room_id)}  ${r.members} here${r.room_name !== r.room_id ? `  ${clean(r.room_name)}` : ''}`,
         ),
+        ...(message.payload.has_more ? ['*** more: /rooms more (or /rooms <filter> to search)'] : []),
       ];
     case 'users':
       return [`*** in #${clean(message.payload.room_id)}: ${nameList(message.payload.users)}`];

@@ -62,6 +62,9 @@ class TcpClient implements Connection {
   private readonly joined: string[] = [];
   private current: string | undefined;
   private gate: Gate | undefined;
+  /** The filter of the last `/rooms`, and where its next page starts (`/rooms more`). */
+  private roomsFilter: string | undefined;
+  private roomsNext: { cursor: string; filter?: string } | undefined;
   private readonly queue: LineEvent[] = [];
   private refs = 0;
   private inputEnded = false;
@@ -116,6 +119,11 @@ class TcpClient implements Connection {
     try {
       const message = out.message;
       const gateReply = this.gate !== undefined && message.ref === this.gate.ref;
+      if (message.type === 'rooms') {
+        // Where `/rooms more` picks up: the filter asked for and the cursor the page ended at.
+        const next = message.payload.next_cursor;
+        this.roomsNext = next !== undefined ? { cursor: next, ...(this.roomsFilter !== undefined ? { filter: this.roomsFilter } : {}) } : undefined;
+      }
       const own = this.ownRendering(message);
       if (own !== undefined) this.write(own);
       else this.writeBytes(tcpLinesOf(out));
@@ -306,9 +314,13 @@ class TcpClient implements Connection {
         this.request({ type: 'users', payload: { room_id: room } });
         return;
       }
-      case 'rooms':
-        this.request({ type: 'rooms', payload: null });
+      case 'rooms': {
+        if (c.more && this.roomsNext === undefined) return this.info('no more rooms to list; /rooms [filter] starts again');
+        const query = c.more ? this.roomsNext! : c.filter !== undefined ? { filter: c.filter } : {};
+        this.roomsFilter = query.filter;
+        this.request({ type: 'rooms', payload: query });
         return;
+      }
       case 'msg':
         this.request({ type: 'dm', payload: { to: c.to, message: c.text } });
         return;

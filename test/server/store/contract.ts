@@ -97,6 +97,27 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect(ids).toEqual(['a', 'b', 'c']);
       });
 
+      it('deletes a room with its messages; a new room of the id starts afresh; others stay', async () => {
+        await createRooms(store, 'a', 'b');
+        await appendRange(store, 'a', 1, 3);
+        await appendRange(store, 'b', 1, 2);
+        await store.deleteRoom('a');
+        expect(await store.getRoom('a')).toBeUndefined();
+        expect((await store.listRooms()).map((r) => r.room_id)).toEqual(['b']);
+        expect(await store.since('a', 0, 10)).toEqual([]);
+        expect(await store.since('b', 0, 10)).toHaveLength(2);
+        await createRooms(store, 'a');
+        expect((await store.getRoom('a'))?.last_seq).toBe(0);
+        await store.append([record('a', 1)]);
+        expect(await store.since('a', 0, 10)).toEqual([stored(record('a', 1))]);
+        if (fixture.reopen) {
+          await store.close();
+          store = await fixture.reopen();
+          expect((await store.listRooms()).map((r) => r.room_id).sort()).toEqual(['a', 'b']);
+          expect(await store.since('a', 0, 10)).toHaveLength(1);
+        }
+      });
+
       it('reports the highest appended seq as last_seq', async () => {
         await createRooms(store, 'a', 'b');
         await appendRange(store, 'a', 1, 7);

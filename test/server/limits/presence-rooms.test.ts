@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../../src/protocol/events.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import { MemoryStore } from '../../../src/server/store/memory.js';
+import { TcpTestClient } from '../../helpers/tcp-client.js';
+import { TestClient } from '../../helpers/ws-client.js';
+
+const servers: RunningServer[] = [];
+const open: { close(): void }[] = [];
+
+async function serve(options: ServerOptions = {}): Promise<RunningServer> {
+  const server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0, ...options });
+  servers.push(server);
+  return server;
+}
+
+async function connect(server: RunningServer, nick?: string): Promise<TestClient> {
+  const c = await TestClient.open(server.url);
+  open.push(c);
+  if (nick !== undefined) await c.hello(nick);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of open.splice(0)) c.close();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function code(m: ServerMessage): string {
+  return m.type === 'error' ? m.payload.code : m.type;
+}
+
+/** Resolves once `check` holds, looking again after each turn of the event loop. */
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('presence changes are rate-limited (issue 11, item 7)', () => {
+  it('nick changes and joins draw from the connection bucket; a leave spends a token but is never refused', async () => {
+    const server = await serve({ presenceLimit: { burst: 4, perSecond: 1 / 60 }, presenceAddressLimit: false });
+    const c = await connect(server, 'flipper');
+    expect(code(await c.request('nick', { user_name: 'flipper1' }))).toBe('nick_changed'); // 1
+    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('joined'); // 2
+    expect(code(await c.request('leave', { room_id: 'lobby' }))).toBe('user_left'); // 3
+    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('joined'); // 4
+    const refused = await c.request('nick', { user_name: 'flipper2' });
+    expect(refused).toMatchObject({ type: 'error', payload: { code: 'rate_limited' } });
+    if (refused.type === 'error') expect(refused.payload.message).toMatch(/joins, leaves and nick changes/);
+    expect(code(await c.request('leave', { room_id: 'lobby' }))).toBe('user_left');
+    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('rate_limited');
+  });
+
+  it('the address bucket outlives the connection', async () => {
+    const server = await serve({ presenceLimit: false, presenceAddressLimit: { burst: 3, perSecond: 1 / 60 } });
+    const a = await connect(server, 'first');
+    expect(code(await a.request('join', { room_id: 'lobby' }))).toBe('joined');
+    expect(code(await a.request('nick', { user_name: 'first2' }))).toBe('nick_changed');
+    a.close();
+    const b = await connect(server, 'second');
+    expect(code(await b.request('join', { room_id: 'lobby' }))).toBe('joined');
+    expect(code(await b.request('nick', { user_name: 'second2' }))).toBe('rate_limited');
+  });
+
+  it('with the defaults, 2,000 nick changes and 1,000 leave/join pairs reach a bystander as at most a burst of notices', async () => {
+    const server = await serve();
+    const bystander = await connect(server, 'bystander');
+    await bystander.request('join', { room_id: 'lobby' });
+    const attacker = await connect(server, 'churn');
+    await attacker.request('join', { room_id: 'lobby' });
+    for (let i = 0; i < 2000; i++) attacker.send('nick', { user_name: `churn${i % 2}` });
+    for (let i = 0; i < 1000; i++) {
+      attacker.send('leave', { room_id: 'lobby' });
+      attacker.send('join', { room_id: 'lobby' });
+    }
+    // Cut for flooding (over 200 refusals in one turn) long before the end.
+    await attacker.closedByServer();
+    const marker = await bystander.request('ping', null);
+    expect(marker.type).toBe('pong');
+    const notices = bystander.received.filter((m) => m.type === 'nick_changed' || m.type === 'user_joined' || m.type === 'user_left');
+    console.log(`presence flood: the bystander got ${notices.length} notices (unlimited: 4,000)`);
+    expect(notices.length).toBeLessThanOrEqual(55);
+  });
+});
+
+describe('room creation, idle expiry and the room list (issue 11, item 4)', () => {
+  it('limits new rooms per address across fresh connections', async () => {
+    const server = await serve({ roomCreateLimit: false, roomCreateAddressLimit: { burst: 3, perSecond: 1 / 60 } });
+    for (const [i, rooms] of [['a', ['a1', 'a2']], ['b', ['b1']]] as const) {
+      const c = await connect(server, `maker${i}`);
+      for (const id of rooms) expect(code(await c.request('create_room', { room_id: id }))).toBe('room_created');
+      c.close();
+    }
+    const late = await connect(server, 'makerc');
+    const refused = await late.request('join', { room_id: 'c1' });
+    expect(refused).toMatchObject({ type: 'error', payload: { code: 'rate_limited' } });
+    if (refused.type === 'error') expect(refused.payload.message).toMatch(/too many new rooms/);
+    expect(code(await late.request('join', { room_id: 'a1' }))).toBe('joined'); // existing rooms cost no creation
+  });
+
+  it('expires empty rooms nobody registered created, from the registry and the store; keeps the rest', async () => {
+    const store = new MemoryStore();
+    const server = await serve({ store, roomIdleExpiryMs: 100 });
+    const owner = await connect(server, 'owner');
+    await owner.request('register', { password: 'owner password' });
+    await owner.request('create_room', { room_id: 'kept' });
+    const guest = await connect(server, 'guest');
+    await guest.request('create_room', { room_id: 'temp' });
+    await guest.request('message', { room_id: 'temp', message: 'soon gone' });
+    await guest.request('create_room', { room_id: 'watched' });
+    await owner.request('leave', { room_id: 'kept' });
+    await guest.request('leave', { room_id: 'temp' });
+    // Somebody in a room keeps it: guest stays in 'watched'.
+    await until(async () => server.hub.room('temp') === undefined && (await store.getRoom('temp')) === undefined);
+    expect(server.hub.room('kept')).toBeDefined();
+    expect(server.hub.room('watched')).toBeDefined();
+    expect(server.hub.room('lobby')).toBeDefined();
+    const listed = await owner.request('rooms', { filter: 'temp' });
+    expect(listed).toMatchObject({ type: 'rooms', payload: { rooms: [], has_more: false } });
+    // Joining the id again makes a new room, consistently in both places, from seq 1.
+    expect(await guest.request('join', { room_id: 'temp' })).toMatchObject({ type: 'joined', payload: { last_seq: 0 } });
+    expect(await guest.request('message', { room_id: 'temp', message: 'new' })).toMatchObject({ type: 'message', payload: { seq: 1 } });
+    expect((await store.getRoom('temp'))?.last_seq).toBe(1);
+  });
+
+  it('decides in the mailbox: a join queued behind the expiry check finds the room or a fresh one, never a half-removed one', async () => {
+    const store = new MemoryStore();
+    const server = await serve({ store, roomIdleExpiryMs: 3_600_000, roomCreateLimit: false, roomCreateAddressLimit: false, presenceLimit: false, presenceAddressLimit: false, rateLimit: false });
+    const c = await connect(server, 'racer');
+    await c.request('create_room', { room_id: 'race' });
+    await c.request('leave', { room_id: 'race' });
+    const hub = server.hub as unknown as { removeRoom(room: unknown): Promise<void> };
+    for (let i = 0; i < 20; i++) {
+      const room = server.hub.room('race')!;
+      // An expiry and a join in the same turn, in both orders.
+      const join = c.request('join', { room_id: 'race' });
+      room.post({ kind: 'expire', idleMs: 0, remove: () => hub.removeRoom(room) });
+      expect(code(await join)).toBe('joined');
+      expect(code(await c.request('message', { room_id: 'race', message: `m${i}` }))).toBe('message');
+      expect(server.hub.room('race')).toBeDefined();
+      expect(await store.getRoom('race')).toBeDefined();
+      await c.request('leave', { room_id: 'race' });
+    }
+  });
+
+  it('pages the room list within the reply budget: 10,000 long-named rooms cut nobody, ws or TCP', async () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 9_999; i++) {
+      await store.createRoom({ room_id: `room-${String(i).padStart(4, '0')}-${'x'.repeat(50)}`, room_name: 'n'.repeat(100), created_by: 'server', created_ts: 0 });
+    }
+    const server = await serve({ store, tcpPort: 0 });
+    const c = await connect(server, 'lister');
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const ref = `p${pages}`;
+      const reply = c.next((m) => m.ref === ref);
+      c.send('rooms', { limit: 500, ...(cursor ? { cursor } : {}) }, ref);
+      const m = await reply;
+      if (m.type !== 'rooms') throw new Error(JSON.stringify(m));
+      expect(JSON.stringify(m).length).toBeLessThanOrEqual(256 * 1024 + 200);
+      for (const r of m.payload.rooms) seen.add(r.room_id);
+      pages++;
+      if (!m.payload.has_more) break;
+      cursor = m.payload.next_cursor;
+    }
+    expect(seen.size).toBe(10_000);
+    expect(c.closed).toBe(false);
+    const found = await c.request('rooms', { filter: 'ROOM-0042' });
+    expect(found).toMatchObject({ type: 'rooms', payload: { has_more: false } });
+    if (found.type === 'rooms') expect(found.payload.rooms.map((r) => r.room_id)).toEqual([`room-0042-${'x'.repeat(50)}`]);
+    expect(await c.request('rooms', { cursor: 'garbage' })).toMatchObject({ type: 'error', payload: { code: 'invalid_payload' } });
+
+    const tcp = await TcpTestClient.login(server.tcpPort!, 'liner');
+    open.push(tcp);
+    tcp.write('/rooms\n');
+    await tcp.waitLine('*** more: /rooms more (or /rooms <filter> to search)');
+    tcp.write('/rooms more\n');
+    await tcp.waitText('*** more: /rooms more', 2);
+    tcp.write('/rooms 0777\n');
+    await tcp.waitLine((l) => l.startsWith('***   #room-0777-'));
+    expect(tcp.closed).toBe(false);
+    console.log(`room list: 10,000 rooms in ${pages} pages of at most the reply budget`);
+  }, 60_000);
+});
