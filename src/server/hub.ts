@@ -4,7 +4,7 @@ import type { RoomSummary } from '../protocol/events.js';
 import { DEFAULT_ROOM, MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_NICK_CHARS } from '../protocol/limits.js';
 import { nickKey } from '../protocol/nick.js';
 import type { ClientMessage, RequestPayload, RequestType } from '../protocol/schema.js';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashPassword, verifyPassword } from './auth/password.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
 import { normaliseAddress } from './limits/admission.js';
@@ -396,8 +396,10 @@ export class Hub {
    */
   private ownsGhost(holder: Session, token: string | undefined): boolean {
     const expected = holder.resumeToken;
-    if (token === undefined || expected === undefined || token.length !== expected.length) return false;
-    return timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+    if (token === undefined || expected === undefined) return false;
+    // Digests are 32 bytes whatever the client sent: timingSafeEqual throws on unequal lengths,
+    // and a string's length in UTF-16 units is not its length in UTF-8 bytes.
+    return timingSafeEqual(digest(token), digest(expected));
   }
 
   /** Binds a nick to the session, checking collisions and registration. */
@@ -555,4 +557,9 @@ export class Hub {
     this.accepting = false;
     await Promise.all([...this.rooms.values()].map((r) => r.settled()));
   }
+}
+
+/** A fixed-length digest of a secret, so comparing two takes the same time whatever they hold. */
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
 }
