@@ -63,6 +63,8 @@ export class Hub {
   readonly store: Store;
   readonly defaultRoom: string;
   private readonly rooms = new Map<string, Room>();
+  /** Rooms whose store record is being written: registered only once the write succeeded. */
+  private readonly creating = new Map<string, Promise<Room>>();
   private readonly sessions = new Set<Session>();
   private readonly nicks = new Map<string, Session>();
   private readonly options: Required<Omit<HubOptions, 'onInternalError' | 'observer'>> & HubOptions;
@@ -212,16 +214,15 @@ export class Hub {
       this.sendWelcome(session, ref);
     },
     create_room: async (session, p, ref) => {
-      if (this.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
+      const exists = (): boolean => this.rooms.has(p.room_id) || this.creating.has(p.room_id);
+      if (exists()) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
       await this.ensureIdentity(session, p.user_name, p.user_id, ref);
       // Re-check: binding may have waited on the store.
-      if (this.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
+      if (exists()) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
       this.checkRoomQuota(session);
       this.admitNewRoom(session);
       const name = p.room_name ?? p.room_id;
-      const room = this.makeRoom(p.room_id, name, session.nick!, 0);
-      this.rooms.set(p.room_id, room);
-      await this.store.createRoom({ room_id: p.room_id, room_name: name, created_by: session.nick!, created_ts: Date.now() });
+      const room = await this.createRoom(p.room_id, name, session.nick!);
       session.send('room_created', { room_id: p.room_id, room_name: name, created_by: session.nick! }, ref);
       this.enter(session, room, undefined, ref);
     },
@@ -230,10 +231,9 @@ export class Hub {
       let room = this.rooms.get(p.room_id);
       if (!session.rooms.has(p.room_id)) this.checkRoomQuota(session);
       if (!room) {
-        this.admitNewRoom(session);
-        room = this.makeRoom(p.room_id, p.room_id, session.nick!, 0);
-        this.rooms.set(p.room_id, room);
-        await this.store.createRoom({ room_id: p.room_id, room_name: p.room_id, created_by: session.nick!, created_ts: Date.now() });
+        const pending = this.creating.get(p.room_id);
+        if (!pending) this.admitNewRoom(session);
+        room = await (pending ?? this.createRoom(p.room_id, p.room_id, session.nick!));
       }
       if (!session.rooms.has(p.room_id) && room.memberCount >= this.options.maxMembersPerRoom) {
         throw new RequestError('room_full', `${p.room_id} has ${room.memberCount} members, the most it may hold`);
@@ -455,6 +455,26 @@ export class Hub {
     this.sendWelcome(session, ref);
   }
 
+  /**
+   * Makes a room: the store's record first, the registry only once the write succeeded, so a
+   * failed write (a full disk) leaves no half-made room that is listed but cannot take messages.
+   * Requests for the same id meanwhile wait for this write instead of starting another.
+   */
+  private createRoom(roomId: string, name: string, createdBy: string): Promise<Room> {
+    const made = (async () => {
+      try {
+        await this.store.createRoom({ room_id: roomId, room_name: name, created_by: createdBy, created_ts: Date.now() });
+        const room = this.makeRoom(roomId, name, createdBy, 0);
+        this.rooms.set(roomId, room);
+        return room;
+      } finally {
+        this.creating.delete(roomId);
+      }
+    })();
+    this.creating.set(roomId, made);
+    return made;
+  }
+
   private enter(session: Session, room: Room, sinceSeq: number | undefined, ref: string | number | undefined): void {
     if (session.closed) return;
     session.rooms.add(room.id);
@@ -466,7 +486,7 @@ export class Hub {
    * bucket. Rooms are never dropped (they live in the store), so the cap bounds the registry.
    */
   private admitNewRoom(session: Session): void {
-    if (this.rooms.size >= this.options.maxRooms) {
+    if (this.rooms.size + this.creating.size >= this.options.maxRooms) {
       throw new RequestError('server_rooms_full', `the server holds ${this.rooms.size} rooms, its limit; join an existing room`);
     }
     if (!this.options.roomCreateLimit) return;
