@@ -299,6 +299,21 @@ describe('reconnecting over a dead connection', () => {
     expect(await stranger.request('ping', {})).toMatchObject({ type: 'pong' });
   });
 
+  it('look-alikes of a registered nick are refused: blanks as bad_nick, small capitals as nick_registered', async () => {
+    const owner = await client();
+    await owner.hello('alicia');
+    await owner.request('register', { password: 'alicia secret' });
+    owner.close();
+    await owner.closedByServer();
+    const impostor = await client();
+    for (const blank of ['\u3164', '\u115f', '\u2800']) {
+      expect(await impostor.request('hello', { user_name: `alicia${blank}` })).toMatchObject({ payload: { code: 'bad_nick' } });
+    }
+    for (const lookAlike of ['ᴀlicia', 'alicɪa', 'ALICIA', 'аlicia']) {
+      expect(await impostor.request('hello', { user_name: lookAlike })).toMatchObject({ payload: { code: 'nick_registered' } });
+    }
+  });
+
   it('three wrong passwords close the connection', async () => {
     const owner = await client();
     await owner.hello('locked');
