@@ -53,6 +53,8 @@ const HELP = `
     --connects-per-minute N  new connections per address per minute           default 60
     --limit-exempt CIDR   exempt from per-address limits (repeatable)         default loopback
     --allow-origin ORIGIN browser origin allowed besides the server's own (repeatable, * = any)
+    --public-url URL      the URL people open (e.g. https://chat.example.com behind a proxy); its
+                          origin is the server's own besides the listen address
     --tls-cert FILE       PEM certificate: serve wss:// and https:// (and TLS on --tcp-port)
     --tls-key FILE        PEM private key for --tls-cert
     --identify-timeout S  close connections that send no hello within S seconds   default 30
@@ -128,6 +130,7 @@ const cli = meow(HELP, {
     connectsPerMinute: { type: 'number' },
     limitExempt: { type: 'string', isMultiple: true },
     allowOrigin: { type: 'string', isMultiple: true },
+    publicUrl: { type: 'string' },
     tlsCert: { type: 'string' },
     tlsKey: { type: 'string' },
     identifyTimeout: { type: 'number', default: 30 },
@@ -230,6 +233,7 @@ async function serve(): Promise<void> {
       : {}),
     ...(f.limitExempt !== undefined && f.limitExempt.length > 0 ? { limitExempt: f.limitExempt } : {}),
     ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),
+    ...(f.publicUrl !== undefined ? { publicUrl: f.publicUrl } : {}),
     ...(f.tlsCert !== undefined && f.tlsKey !== undefined ? { tlsCert: f.tlsCert, tlsKey: f.tlsKey } : {}),
     port: checkPort('port', f.port, 8080),
     ...(f.tcpPort !== undefined ? { tcpPort: checkPort('tcp-port', f.tcpPort, 0) } : {}),

@@ -705,6 +705,9 @@ export class Client {
       case 'register':
         ok = Boolean(this.send('register', { password: cmd.password }, { password: cmd.password }));
         break;
+      case 'show':
+        addNotice(state, current, 'messages are shown whole here; /show is for line clients (nc, telnet)');
+        break;
       case 'help':
         addNotice(state, current, helpLines(cmd.topic).join('\n'), 'info', { mono: true });
         break;

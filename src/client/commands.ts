@@ -168,6 +168,9 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
         if (connection.send({ type: 'register', payload: { password: command.password } }) === undefined)
           offline();
         return;
+      case 'show':
+        notice('messages are shown whole here; /show is for line clients (nc, telnet)');
+        return;
       case 'help':
         for (const line of helpLines(command.topic)) notice(line);
         if (command.topic === undefined) for (const line of KEY_HELP) notice(line);

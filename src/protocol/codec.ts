@@ -1,6 +1,6 @@
 import { protocolError, type ProtocolError } from './errors.js';
 import type { ServerMessage } from './events.js';
-import { MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_ROOM_NAME_CHARS, ROOM_ID_PATTERN } from './limits.js';
+import { MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_MESSAGE_LINES, MAX_ROOM_NAME_CHARS, ROOM_ID_PATTERN } from './limits.js';
 import { checkNick } from './nick.js';
 import { isTerminalSafe, sanitizeText } from './sanitize.js';
 import { isRequestType, requestSchemas, type ClientMessage } from './schema.js';
@@ -84,9 +84,29 @@ function checkText(text: string, maxChars: number): { text: string } | ProtocolE
   if (text.length > maxChars * 2 || codePointLength(text) > maxChars) {
     return protocolError('message_too_long', `messages are at most ${maxChars} characters`);
   }
-  const clean = sanitizeText(text, { keepNewlines: true });
+  const clean = foldBlankLines(sanitizeText(text, { keepNewlines: true }));
   if (clean.trim().length === 0) return protocolError('empty_message');
+  const lines = clean.split('\n').length;
+  if (lines > MAX_MESSAGE_LINES) {
+    return protocolError('too_many_lines', `messages are at most ${MAX_MESSAGE_LINES} lines (this one has ${lines}); split it or share a link`);
+  }
   return { text: clean };
+}
+
+/**
+ * Blank lines at the start and end of a message are dropped and a run of blank lines inside it
+ * becomes one empty line: the text reads the same, and 4,000 newlines cannot fill a screen.
+ */
+export function foldBlankLines(text: string): string {
+  if (!text.includes('\n')) return text;
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const blank = line.trim() === '';
+    if (blank && (out.length === 0 || out[out.length - 1] === '')) continue;
+    out.push(blank ? '' : line);
+  }
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out.join('\n');
 }
 
 function normaliseNick(p: { user_name?: string }, field = 'user_name'): ProtocolError | undefined {

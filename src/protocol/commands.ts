@@ -14,6 +14,7 @@ export type Command =
   | { name: 'msg'; to: string; text: string }
   | { name: 'nick'; nick: string }
   | { name: 'register'; password: string }
+  | { name: 'show'; room: string; seq: number }
   | { name: 'help'; topic?: string }
   | { name: 'quit' };
 
@@ -93,6 +94,15 @@ export const COMMANDS: Record<CommandName, Spec> = {
     usage: '/register <password>',
     help: 'register your current nick with a password (8+ characters)',
     build: (_args, rest) => (rest.trim() === '' ? 'needs a password' : { name: 'register', password: rest.trim() }),
+  },
+  show: {
+    usage: '/show <room> <seq>',
+    help: 'show the whole of a long message (line clients see the first lines)',
+    build: (args) => {
+      const [room, seq] = args;
+      if (args.length !== 2 || room === undefined || seq === undefined || !/^\d{1,15}$/.test(seq)) return 'needs a room and a message number';
+      return { name: 'show', room: stripHash(room), seq: Number(seq) };
+    },
   },
   help: {
     usage: '/help [command]',

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   frame_too_large: 'The frame is larger than the server accepts.',
   message_too_long: 'The message is longer than the server accepts.',
   empty_message: 'The message is empty.',
+  too_many_lines: 'The message has more lines than the server accepts (blank runs count as one).',
   bad_room_id: 'Room ids are 1-64 letters, digits, "_", "-" or ".".',
   bad_room_name: 'Room names are 1-100 printable characters.',
   bad_nick: 'Nicks are 1-32 printable characters without spaces or control characters.',

@@ -1,5 +1,10 @@
 /** Protocol-level limits shared by server, clients and every transport. */
 export const MAX_MESSAGE_CHARS = 4000;
+/**
+ * Lines in one message (after runs of blank lines are folded into one): a newline flood must
+ * not become thousands of lines on every line client's screen.
+ */
+export const MAX_MESSAGE_LINES = 50;
 export const MAX_NICK_CHARS = 32;
 export const MAX_ROOM_ID_CHARS = 64;
 export const MAX_ROOM_NAME_CHARS = 100;

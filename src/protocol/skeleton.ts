@@ -1,29 +1,62 @@
-/**
- * A confusable skeleton in the spirit of Unicode TR39: characters that look alike map to one
- * representative so look-alike nicks collide. This table covers the common Latin look-alikes
- * from Cyrillic, Greek and other scripts plus digit/letter swaps used to impersonate.
- */
-const CONFUSABLES: Record<string, string> = {
-  // Cyrillic
-  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
-  ѕ: 's', і: 'i', ї: 'i', ј: 'j', һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w', ӏ: 'l', ɡ: 'g', ү: 'y', ь: 'b', ѡ: 'w',
-  // Greek
-  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', γ: 'y',
-  ϲ: 'c', ϳ: 'j', ω: 'w',
-  // Latin look-alikes and digits
-  ı: 'i', ł: 'l', ɩ: 'i', ɑ: 'a', ʏ: 'y', '0': 'o', '1': 'l', '|': 'l', '5': 's', '$': 's',
-  // Armenian and others
-  օ: 'o', ս: 'u', ց: 'g', հ: 'h', ո: 'n', ⅼ: 'l',
-};
+import { CONFUSABLES_TABLE, SMALL_CAPITALS_TABLE } from './confusables-data.js';
 
-/** Maps every character of `text` (already NFKC + lower-cased) to its confusable representative. */
-export function skeleton(text: string): string {
-  let out = '';
-  for (const ch of text.normalize('NFD')) {
-    // Combining marks (accents) are stripped so `é` and `e` collide too.
-    if (/\p{M}/u.test(ch)) continue;
-    out += CONFUSABLES[ch] ?? ch;
+/**
+ * Confusable skeletons (Unicode TR39): characters that look alike map to one prototype, so
+ * look-alike nicks collide. The data is Unicode's full confusables.txt, generated into
+ * confusables-data.ts by scripts/gen-confusables.mjs (see its version there).
+ */
+
+function parse(table: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const entry of table.split(',')) {
+    const [from, to] = entry.split('>');
+    if (from === undefined || to === undefined) continue;
+    const chars = (hex: string): string => String.fromCodePoint(...hex.split(' ').map((h) => parseInt(h, 16)));
+    map.set(chars(from), chars(to));
   }
-  // `rn` reads as `m` in most terminal fonts; `vv` as `w`; `i` and `l` as each other.
-  return out.replace(/rn/g, 'm').replace(/vv/g, 'w').replace(/i/g, 'l');
+  return map;
+}
+
+let confusables: Map<string, string> | undefined;
+let smallCapitals: Map<string, string> | undefined;
+
+/**
+ * The UTS #39 skeleton: NFD, each character replaced by its prototype, NFD again; repeated
+ * while that changes anything, so the skeleton of a skeleton is itself (one pass is not always
+ * enough: `Ǆ` becomes `DŽ`, whose decomposed caron is in turn a look-alike of the breve).
+ */
+export function skeleton(text: string): string {
+  const map = (confusables ??= parse(CONFUSABLES_TABLE));
+  let current = text.normalize('NFD');
+  for (let round = 0; round < 8; round++) {
+    let out = '';
+    for (const ch of current) out += map.get(ch) ?? ch;
+    out = out.normalize('NFD');
+    if (out === current) break;
+    current = out;
+  }
+  return current;
+}
+
+/**
+ * The key look-alike nicks share, beyond the plain skeleton: case-folded at every step (so
+ * `Alice`, `ALICE` and Greek `Αlice` meet), combining marks stripped (`alicé` reads as `alice` in a
+ * small font), Latin small capitals read as their letters (`ᴀlice`; UTS #39 keeps them apart),
+ * and `i` read as `l` and `vv` as `w` (`I`, `l`, `1` and `|` are one prototype already). Repeated until it no
+ * longer changes, so the key of a key is itself.
+ */
+export function lookAlikeKey(text: string): string {
+  const caps = (smallCapitals ??= parse(SMALL_CAPITALS_TABLE));
+  let current = text;
+  for (let round = 0; round < 8; round++) {
+    let next = '';
+    for (const ch of skeleton(current.toLowerCase())) {
+      if (/\p{M}/u.test(ch)) continue;
+      next += caps.get(ch) ?? ch;
+    }
+    next = next.toLowerCase().replace(/i/g, 'l').replace(/vv/g, 'w');
+    if (next === current) break;
+    current = next;
+  }
+  return current;
 }

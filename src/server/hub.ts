@@ -4,7 +4,7 @@ import type { RoomSummary } from '../protocol/events.js';
 import { DEFAULT_ROOM, MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_NICK_CHARS } from '../protocol/limits.js';
 import { nickKey } from '../protocol/nick.js';
 import type { ClientMessage, RequestPayload, RequestType } from '../protocol/schema.js';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashPassword, verifyPassword } from './auth/password.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
 import { normaliseAddress } from './limits/admission.js';
@@ -110,6 +110,8 @@ export class Hub {
   readonly store: Store;
   readonly defaultRoom: string;
   private readonly rooms = new Map<string, Room>();
+  /** Rooms whose store record is being written: registered only once the write succeeded. */
+  private readonly creating = new Map<string, Promise<Room>>();
   private readonly sessions = new Set<Session>();
   private readonly nicks = new Map<string, Session>();
   private readonly options: Required<Omit<HubOptions, 'onInternalError' | 'observer'>> & HubOptions;
@@ -345,16 +347,15 @@ export class Hub {
       this.sendWelcome(session, ref);
     },
     create_room: async (session, p, ref) => {
-      if (this.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
+      const exists = (): boolean => this.rooms.has(p.room_id) || this.creating.has(p.room_id);
+      if (exists()) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
       await this.ensureIdentity(session, p.user_name, p.user_id, ref);
       // Re-check: binding may have waited on the store.
-      if (this.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
+      if (exists()) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
       this.checkRoomQuota(session);
       this.admitNewRoom(session);
       const name = p.room_name ?? p.room_id;
-      const room = this.makeRoom(p.room_id, name, session.nick!, 0, session.registered);
-      this.rooms.set(p.room_id, room);
-      await this.store.createRoom({ room_id: p.room_id, room_name: name, created_by: session.nick!, created_ts: Date.now() });
+      const room = await this.createRoom(p.room_id, name, session.nick!, session.registered);
       session.send('room_created', { room_id: p.room_id, room_name: name, created_by: session.nick! }, ref);
       this.enter(session, room, undefined, ref);
     },
@@ -365,10 +366,9 @@ export class Hub {
       // Every join costs: a newcomer is announced to the room, a rejoin reads a history page.
       this.charge(session, this.presence, 'presenceRate', 'joins, leaves and nick changes');
       if (!room) {
-        this.admitNewRoom(session);
-        room = this.makeRoom(p.room_id, p.room_id, session.nick!, 0, session.registered);
-        this.rooms.set(p.room_id, room);
-        await this.store.createRoom({ room_id: p.room_id, room_name: p.room_id, created_by: session.nick!, created_ts: Date.now() });
+        const pending = this.creating.get(p.room_id);
+        if (!pending) this.admitNewRoom(session);
+        room = await (pending ?? this.createRoom(p.room_id, p.room_id, session.nick!, session.registered));
       }
       if (!session.rooms.has(p.room_id) && room.memberCount >= this.options.maxMembersPerRoom) {
         throw new RequestError('room_full', `${p.room_id} has ${room.memberCount} members, the most it may hold`);
@@ -539,8 +539,10 @@ export class Hub {
    */
   private ownsGhost(holder: Session, token: string | undefined): boolean {
     const expected = holder.resumeToken;
-    if (token === undefined || expected === undefined || token.length !== expected.length) return false;
-    return timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+    if (token === undefined || expected === undefined) return false;
+    // Digests are 32 bytes whatever the client sent: timingSafeEqual throws on unequal lengths,
+    // and a string's length in UTF-16 units is not its length in UTF-8 bytes.
+    return timingSafeEqual(digest(token), digest(expected));
   }
 
   /** Binds a nick to the session, checking collisions and registration. */
@@ -596,6 +598,26 @@ export class Hub {
     this.sendWelcome(session, ref);
   }
 
+  /**
+   * Makes a room: the store's record first, the registry only once the write succeeded, so a
+   * failed write (a full disk) leaves no half-made room that is listed but cannot take messages.
+   * Requests for the same id meanwhile wait for this write instead of starting another.
+   */
+  private createRoom(roomId: string, name: string, createdBy: string, keep: boolean): Promise<Room> {
+    const made = (async () => {
+      try {
+        await this.store.createRoom({ room_id: roomId, room_name: name, created_by: createdBy, created_ts: Date.now() });
+        const room = this.makeRoom(roomId, name, createdBy, 0, keep);
+        this.rooms.set(roomId, room);
+        return room;
+      } finally {
+        this.creating.delete(roomId);
+      }
+    })();
+    this.creating.set(roomId, made);
+    return made;
+  }
+
   private enter(session: Session, room: Room, sinceSeq: number | undefined, ref: string | number | undefined): void {
     if (session.closed) return;
     session.rooms.add(room.id);
@@ -607,7 +629,7 @@ export class Hub {
    * the connection and of its address. The cap bounds the registry; idle expiry frees it.
    */
   private admitNewRoom(session: Session): void {
-    if (this.rooms.size >= this.options.maxRooms) {
+    if (this.rooms.size + this.creating.size >= this.options.maxRooms) {
       throw new RequestError('server_rooms_full', `the server holds ${this.rooms.size} rooms, its limit; join an existing room`);
     }
     this.charge(session, this.roomCreates, 'roomRate', 'new rooms');
@@ -710,4 +732,9 @@ export class Hub {
     clearInterval(this.expiryTimer);
     await Promise.all([...this.rooms.values()].map((r) => r.settled()));
   }
+}
+
+/** A fixed-length digest of a secret, so comparing two takes the same time whatever they hold. */
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
 }

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Hub } from './hub.js';
 import { Admission, DEFAULT_EXEMPT } from './limits/admission.js';
-import { originAllowed } from './limits/origin.js';
+import { normaliseOrigin, OriginPolicy, ownOrigins } from './limits/origin.js';
 import { KeyedRateLimiters, type KeyedLimitOptions } from './limits/keyed.js';
 import { DEFAULT_MESSAGE_RATE, type RateLimitOptions } from './limits/rate-limit.js';
 import type { MessageFilter } from './moderation/filters.js';
@@ -78,8 +78,14 @@ export interface ServerOptions {
   connectsPerMinute?: number;
   /** CIDRs exempt from the per-address limits. Default loopback. */
   limitExempt?: string[];
-  /** Extra allowed browser origins (`*` for any); the server's own host is always allowed. */
+  /** Extra allowed browser origins (`*` for any); the server's own origins are always allowed. */
   allowOrigins?: string[];
+  /**
+   * The URL people open (`--public-url`, e.g. `https://chat.example.com` behind a TLS proxy):
+   * its origin counts as the server's own, besides the listen address. The request's `Host`
+   * header never does (DNS rebinding).
+   */
+  publicUrl?: string;
   /** PEM files: serve wss/https (and TLS on the TCP port). */
   tlsCert?: string;
   tlsKey?: string;
@@ -153,10 +159,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const sweeper = setInterval(() => admission.sweep(), 60_000);
   sweeper.unref();
-  const allowOrigins = options.allowOrigins ?? [];
+  if (options.publicUrl !== undefined && normaliseOrigin(options.publicUrl) === undefined) {
+    throw new Error(`public URL ${options.publicUrl} is not an http:// or https:// URL`);
+  }
+  // The own origins are set once the port is known, before the first request can arrive.
+  const origins = new OriginPolicy(options.allowOrigins ?? []);
 
   let serving = true;
-  const ctx: HttpContext = { hub, log, serving: () => serving, startedAt: Date.now(), admission, allowOrigins };
+  const ctx: HttpContext = { hub, log, serving: () => serving, startedAt: Date.now(), admission, origins };
   const metrics = new ServerMetrics(hub);
   stats.also(metrics);
   const sse = new SseTransport(hub, options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {});
@@ -173,7 +183,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.writeDelayMs ? { writeDelayMs: options.writeDelayMs } : {}),
     ...(options.maxWriteDelayMs !== undefined ? { maxWriteDelayMs: options.maxWriteDelayMs } : {}),
     admit: (req) => {
-      if (!originAllowed(req, allowOrigins)) return { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` };
+      if (!origins.allows(req)) return { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` };
       return admission.admit(req.socket.remoteAddress ?? 'unknown');
     },
     onClose: (session) => admission.release(session.conn.remoteAddress),
@@ -200,6 +210,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   });
   const port = (http.address() as AddressInfo).port;
+  origins.setOwn(ownOrigins({ host, port, tls: tls !== undefined, ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}) }));
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
   let tcp: TcpTransport | undefined;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { codePointLength, decodeClientFrame } from '../../src/protocol/codec.js';
+import { MAX_MESSAGE_LINES } from '../../src/protocol/limits.js';
 
 const code = (text: string) => {
   const r = decodeClientFrame(text);
@@ -53,6 +54,44 @@ describe('decodeClientFrame', () => {
   it('strips terminal control from message text but keeps newlines', () => {
     const r = decodeClientFrame(JSON.stringify({ type: 'message', payload: { room_id: 'r', message: 'a\u001b[31mred\u0007\nline2' } }));
     expect(r.ok && r.message.type === 'message' && r.message.payload.message).toBe('ared\nline2');
+  });
+
+  describe('message shape: lines', () => {
+    const decode = (type: 'message' | 'dm', message: string) =>
+      decodeClientFrame(JSON.stringify(type === 'message' ? { type, payload: { room_id: 'r', message } } : { type, payload: { to: 'bob', message } }));
+    const text = (message: string) => {
+      const r = decode('message', message);
+      return r.ok && r.message.type === 'message' ? r.message.payload.message : r.ok ? '?' : r.error.code;
+    };
+
+    it('folds runs of blank lines into one and drops blank lines at either end', () => {
+      expect(text('a\n\n\n\n\nb')).toBe('a\n\nb');
+      expect(text('\n\n  \n  indented\n \t \n\r\nlast\n\n')).toBe('  indented\n\nlast');
+      expect(text('one line, untouched  ')).toBe('one line, untouched  ');
+    });
+
+    it('a newline flood is empty or refused, never thousands of lines', () => {
+      expect(text('\n'.repeat(3998))).toBe('empty_message');
+      expect(text('x' + '\n'.repeat(3998) + 'y')).toBe('x\n\ny');
+      expect(text('x\n'.repeat(1999))).toBe('too_many_lines');
+      expect(text(Array.from({ length: MAX_MESSAGE_LINES }, (_, i) => `l${i}`).join('\n')).split('\n')).toHaveLength(MAX_MESSAGE_LINES);
+      expect(text(Array.from({ length: MAX_MESSAGE_LINES + 1 }, (_, i) => `l${i}`).join('\n'))).toBe('too_many_lines');
+      const dm = decode('dm', 'x\n'.repeat(60));
+      expect(dm).toMatchObject({ ok: false, error: { code: 'too_many_lines' } });
+    });
+
+    it('every accepted message has at most the line limit and no blank run', () => {
+      const lines = fc.array(fc.oneof(fc.constant(''), fc.constant(' '), fc.string({ maxLength: 5 })), { maxLength: 120 });
+      fc.assert(
+        fc.property(lines, (parts) => {
+          const r = decode('message', parts.join('\n'));
+          if (!r.ok || r.message.type !== 'message') return;
+          const out = r.message.payload.message.split('\n');
+          expect(out.length).toBeLessThanOrEqual(MAX_MESSAGE_LINES);
+          expect(out.some((l, i) => l.trim() === '' && (i === 0 || i === out.length - 1 || out[i - 1]!.trim() === ''))).toBe(false);
+        }),
+      );
+    });
   });
 
   it('never throws, whatever the input', () => {

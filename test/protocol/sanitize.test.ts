@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CONFUSABLES_TABLE, CONFUSABLES_VERSION } from '../../src/protocol/confusables-data.js';
 import { checkNick, nickKey } from '../../src/protocol/nick.js';
+import { lookAlikeKey, skeleton } from '../../src/protocol/skeleton.js';
 import { isTerminalSafe, sanitizeText } from '../../src/protocol/sanitize.js';
 
 describe('sanitizeText', () => {
@@ -48,6 +51,15 @@ describe('nicks', () => {
     ['rtl\u202e', false],
     ['x'.repeat(32), true],
     ['x'.repeat(33), false],
+    // Blank and default-ignorable characters: a nick that looks like alice but is not.
+    ['alice\u3164', false], // HANGUL FILLER
+    ['alice\u115f', false], // HANGUL CHOSEONG FILLER
+    ['alice\u1160', false], // HANGUL JUNGSEONG FILLER
+    ['alice\uffa0', false], // HALFWIDTH HANGUL FILLER
+    ['alice\u2800', false], // BRAILLE PATTERN BLANK
+    ['alice\u034f', false], // COMBINING GRAPHEME JOINER
+    ['alice\ufe0f', false], // VARIATION SELECTOR-16
+    ['\u3164', false],
   ])('%j valid: %s', (nick, ok) => {
     expect(checkNick(nick).ok).toBe(ok);
   });
@@ -69,8 +81,51 @@ describe('nicks', () => {
       ['mike', 'rnike'],
       ['will', 'vvill'],
       ['sam', 'ѕam'], // Cyrillic ѕ
+      ['alice', 'ᴀlice'], // LATIN LETTER SMALL CAPITAL A
+      ['alice', 'alicᴇ'], // LATIN LETTER SMALL CAPITAL E
+      ['alice', 'ALICE'],
+      ['alice', 'Αlice'], // Greek capital alpha
+      ['alice', 'ꭺlice'], // Cherokee small letter go
+      ['alice', '𝐚𝐥𝐢𝐜𝐞'], // mathematical bold
+      ['alice', 'a1ice'],
+      ['bob', 'ʙob'], // small capital B
     ];
     for (const [a, b] of same) expect(nickKey(b!), `${a} vs ${b}`).toBe(nickKey(a!));
     expect(nickKey('alice')).not.toBe(nickKey('bob'));
+  });
+});
+
+describe('confusable skeletons (UTS #39 data)', () => {
+  it('is the full confusables.txt, not a hand list', () => {
+    expect(CONFUSABLES_TABLE.split(',').length).toBeGreaterThan(6000);
+    expect(CONFUSABLES_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(skeleton('ꭺ')).toBe('ᴀ');
+    expect(skeleton('paypal')).toBe('paypal');
+    expect(skeleton('раураl')).toBe('paypal');
+  });
+
+  const nickish = fc.string({ unit: 'binary', minLength: 1, maxLength: 12 });
+
+  it('the skeleton and the look-alike key are idempotent', () => {
+    fc.assert(
+      fc.property(nickish, (s) => {
+        expect(skeleton(skeleton(s))).toBe(skeleton(s));
+        expect(lookAlikeKey(lookAlikeKey(s))).toBe(lookAlikeKey(s));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a nick that is accepted holds no default-ignorable, blank or space character, and keeps its key when its Latin letters change case', () => {
+    fc.assert(
+      fc.property(nickish, (raw) => {
+        const check = checkNick(raw);
+        if (!check.ok) return;
+        expect(/[\p{Default_Ignorable_Code_Point}\p{Z}\s\u2800]/u.test(check.nick)).toBe(false);
+        const swapped = check.nick.replace(/[a-z]/gi, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+        expect(nickKey(swapped)).toBe(nickKey(check.nick));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -43,7 +43,7 @@ async function settled(live: () => string[], timeoutMs = 5000): Promise<string[]
 
 function postOnce(url: string, body: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/post`, { method: 'POST', agent: false }, (res) => {
+    const req = request(`${url}/post`, { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });

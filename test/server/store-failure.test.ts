@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
-import type { AppendRecord } from '../../src/server/store/store.js';
+import type { AppendRecord, RoomRecord } from '../../src/server/store/store.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const CAUSE = 'SQLITE_FULL: database or disk is full (/srv/secret/chat.db)';
@@ -19,6 +19,10 @@ class FlakyStore extends MemoryStore {
   override async append(records: AppendRecord[]): Promise<void> {
     if (this.failing) throw new Error(CAUSE);
     return super.append(records);
+  }
+  override async createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void> {
+    if (this.failing) throw new Error(CAUSE);
+    return super.createRoom(room);
   }
 }
 
@@ -68,5 +72,47 @@ describe('a failed commit', () => {
     expect(after.payload).toMatchObject({ seq: 2, message: 'three' });
     const messages = alice.received.filter((m: ServerMessage) => m.type === 'message');
     expect(messages.map((m) => (m.payload as { message: string }).message)).toEqual(['one', 'three']);
+  });
+});
+
+describe('a room whose store record fails to be written', () => {
+  it('does not exist afterwards: not listed, not half-made, and can be made once the store recovers', async () => {
+    const store = new FlakyStore();
+    server = await startServer({ host: '127.0.0.1', port: 0, store, logLevel: 'silent', rateLimit: false });
+    const alice = await TestClient.open(server.url);
+    const bob = await TestClient.open(server.url);
+    clients.push(alice, bob);
+    await alice.hello('alice');
+    await bob.hello('bob');
+
+    store.failing = true;
+    expect((await alice.request('create_room', { room_id: 'full' })).payload).toMatchObject({ code: 'internal_error' });
+    expect((await bob.request('join', { room_id: 'joined-new' })).payload).toMatchObject({ code: 'internal_error' });
+    const listed = await alice.request('rooms', {});
+    expect((listed.payload as { rooms: { room_id: string }[] }).rooms.map((r) => r.room_id)).toEqual(['lobby']);
+    expect((await bob.request('message', { room_id: 'full', message: 'hi' })).payload).toMatchObject({ code: 'no_such_room' });
+    expect(alice.received.some((m) => m.type === 'room_created' || m.type === 'joined')).toBe(false);
+
+    store.failing = false;
+    expect(await alice.request('create_room', { room_id: 'full' })).toMatchObject({ type: 'room_created' });
+    await alice.next((m) => m.type === 'joined' && m.payload.room_id === 'full');
+    expect((await alice.request('message', { room_id: 'full', message: 'now it works' })).payload).toMatchObject({ seq: 1 });
+    expect(await bob.request('join', { room_id: 'joined-new' })).toMatchObject({ type: 'joined' });
+  });
+
+  it('a join and a create_room of one new id at once make one room', async () => {
+    const store = new FlakyStore();
+    server = await startServer({ host: '127.0.0.1', port: 0, store, logLevel: 'silent', rateLimit: false });
+    const alice = await TestClient.open(server.url);
+    const bob = await TestClient.open(server.url);
+    clients.push(alice, bob);
+    await alice.hello('alice');
+    await bob.hello('bob');
+    const [a, b] = await Promise.all([alice.request('join', { room_id: 'race' }), bob.request('create_room', { room_id: 'race' })]);
+    // Whoever came second sees the room in the making: a join waits for it, a create is told it exists.
+    expect([a.type, b.type].sort()).toEqual(expect.arrayContaining(['joined']));
+    expect(b.type === 'room_created' || (b.type === 'error' && (b.payload as { code: string }).code === 'room_exists')).toBe(true);
+    const listed = await alice.request('rooms', {});
+    expect((listed.payload as { rooms: { room_id: string }[] }).rooms.filter((r) => r.room_id === 'race')).toHaveLength(1);
   });
 });

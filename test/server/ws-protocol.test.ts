@@ -287,6 +287,33 @@ describe('reconnecting over a dead connection', () => {
     expect(await third.request('hello', { user_name: 'ghosty', resume_token: token })).toMatchObject({ payload: { code: 'nick_taken' } });
   });
 
+  it('a resume token of any characters is compared safely: nick_taken, never internal_error', async () => {
+    const holder = await client();
+    const welcome = await holder.hello('tokenholder');
+    const token = (welcome.payload as { resume_token: string }).resume_token;
+    const stranger = await client();
+    // Same length in UTF-16 units, twice the bytes in UTF-8; then other lengths and a lone surrogate.
+    for (const guess of ['é'.repeat(token.length), 'ü', '\u{1F600}'.repeat(3), '\ud800'.repeat(token.length), '']) {
+      expect(await stranger.request('hello', { user_name: 'tokenholder', resume_token: guess })).toMatchObject({ payload: { code: 'nick_taken' } });
+    }
+    expect(await stranger.request('ping', {})).toMatchObject({ type: 'pong' });
+  });
+
+  it('look-alikes of a registered nick are refused: blanks as bad_nick, small capitals as nick_registered', async () => {
+    const owner = await client();
+    await owner.hello('alicia');
+    await owner.request('register', { password: 'alicia secret' });
+    owner.close();
+    await owner.closedByServer();
+    const impostor = await client();
+    for (const blank of ['\u3164', '\u115f', '\u2800']) {
+      expect(await impostor.request('hello', { user_name: `alicia${blank}` })).toMatchObject({ payload: { code: 'bad_nick' } });
+    }
+    for (const lookAlike of ['ᴀlicia', 'alicɪa', 'ALICIA', 'аlicia']) {
+      expect(await impostor.request('hello', { user_name: lookAlike })).toMatchObject({ payload: { code: 'nick_registered' } });
+    }
+  });
+
   it('three wrong passwords close the connection', async () => {
     const owner = await client();
     await owner.hello('locked');

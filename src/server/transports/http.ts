@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from '../hub.js';
 import type { Admission } from '../limits/admission.js';
+import type { OriginPolicy } from '../limits/origin.js';
 import type { Logger } from '../log.js';
 
 /** What every HTTP route may use. */
@@ -12,8 +13,8 @@ export interface HttpContext {
   startedAt: number;
   /** Connection limits shared by every door (SSE streams count as connections). */
   admission: Admission;
-  /** Extra allowed browser origins (see limits/origin.ts). */
-  allowOrigins: string[];
+  /** Which browser origins may use the doors (see limits/origin.ts). */
+  origins: OriginPolicy;
 }
 
 /**
@@ -32,6 +33,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** 405 with `Allow` and a JSON error that says how the route is used. */
 export function methodNotAllowed(res: ServerResponse, allow: string, usage: string): void {
   sendJson(res, 405, { error: 'method_not_allowed', message: usage }, { Allow: allow });
+}
+
+/** 403 for a browser request from a foreign origin; true when it answered. */
+export function refuseForeignOrigin(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): boolean {
+  if (ctx.origins.allows(req)) return false;
+  sendJson(res, 403, { error: 'forbidden_origin', message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed; see --allow-origin and --public-url` });
+  return true;
 }
 
 /** The request path without its query string. */

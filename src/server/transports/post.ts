@@ -9,7 +9,7 @@ import type { Hub } from '../hub.js';
 import { normaliseAddress } from '../limits/admission.js';
 import type { KeyedRateLimiters } from '../limits/keyed.js';
 import type { Outbound } from '../outbound.js';
-import { methodNotAllowed, pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
+import { methodNotAllowed, pathOf, refuseForeignOrigin, sendJson, type HttpContext, type HttpRoute } from './http.js';
 
 /**
  * `POST /post {"username","content"[,"room"][,"password"]}` -> 201 with the stored message.
@@ -131,6 +131,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
+/** True for `application/json`, with or without parameters (`; charset=utf-8`). */
+export function isJson(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
+}
+
 /** Reads `{username, content, room?, password?}`; an error body otherwise. */
 export function parsePostBody(
   text: string,
@@ -201,6 +206,16 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
   async function handle(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<void> {
     if (req.method !== 'POST') {
       return methodNotAllowed(res, 'POST', 'use POST /post with {"username": "...", "content": "..."}');
+    }
+    // Before anything is read or spent (a password check): a page on another site must not
+    // post as its visitor. Browsers send `Origin` on every cross-site POST, and a form or a
+    // no-cors fetch cannot send `application/json` without a CORS preflight, which fails here.
+    if (refuseForeignOrigin(req, res, ctx)) return;
+    if (!isJson(req.headers['content-type'])) {
+      return sendJson(res, 415, {
+        error: 'unsupported_media_type',
+        message: 'send the body as JSON with Content-Type: application/json',
+      });
     }
     if (!hub.isAccepting) return fail(res, { code: 'shutting_down', message: 'the server is shutting down' });
     const body = await readBody(req, maxBodyBytes);

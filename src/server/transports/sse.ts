@@ -6,7 +6,7 @@ import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { TurnCork } from './turn-cork.js';
-import { methodNotAllowed, pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
+import { methodNotAllowed, pathOf, refuseForeignOrigin, sendJson, type HttpContext, type HttpRoute } from './http.js';
 
 /**
  * `GET /stream[?room=ID]`: a room's messages and notices as Server-Sent Events. The stream is a
@@ -138,7 +138,7 @@ export class SseTransport {
       methodNotAllowed(res, 'GET', 'use GET /stream[?room=ID]');
       return true;
     }
-    this.open(req, res, ctx);
+    if (!refuseForeignOrigin(req, res, ctx)) this.open(req, res, ctx);
     return true;
   };
 

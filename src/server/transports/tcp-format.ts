@@ -26,12 +26,25 @@ function clean(text: string): string {
   return sanitizeText(text);
 }
 
-/** `[12:03] #lobby <alice> hello`, one line per line of a multi-line message. */
-export function messageLines(m: ChatMessage): string[] {
+/**
+ * Lines of one message a line client is shown at most; a longer message shows its first
+ * `PREVIEW_LINES - 1` lines and a last line that says how to read the rest (`/show`).
+ */
+export const PREVIEW_LINES = 10;
+
+/**
+ * `[12:03] #lobby <alice> hello`, one line per line of a multi-line message. A message over
+ * {@link PREVIEW_LINES} lines is shortened unless `whole` (the answer to `/show`): a line client
+ * has no scrollback of its own to skip a wall of text with.
+ */
+export function messageLines(m: ChatMessage, whole = false): string[] {
   const prefix = `[${clock(m.ts)}] #${clean(m.room_id)} <${clean(m.user_name)}> `;
-  return sanitizeText(m.message, { keepNewlines: true })
-    .split('\n')
-    .map((line) => prefix + line);
+  const lines = sanitizeText(m.message, { keepNewlines: true }).split('\n');
+  if (whole || lines.length <= PREVIEW_LINES) return lines.map((line) => prefix + line);
+  const shown = lines.slice(0, PREVIEW_LINES - 1).map((line) => prefix + line);
+  const rest = lines.length - shown.length;
+  shown.push(`${prefix}[+${rest} more lines: /show #${clean(m.room_id)} ${m.seq}]`);
+  return shown;
 }
 
 /** `[12:03] *dm* <bob> hi` as received; the sender's own copy reads `*dm to bob*`. */
@@ -58,7 +71,7 @@ export function renderLines(message: ServerMessage): string[] {
     case 'message':
       return messageLines(message.payload);
     case 'history': {
-      const lines = message.payload.messages.flatMap(messageLines);
+      const lines = message.payload.messages.flatMap((m) => messageLines(m));
       if (message.payload.recovered === false)
         lines.unshift(
           `*** older messages of #${clean(message.payload.room_id)} are no longer kept; some were missed`,

@@ -12,7 +12,7 @@ import type { Session } from '../session.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { forceCloseAfterGrace } from './close-grace.js';
 import { TurnCork } from './turn-cork.js';
-import { dmLines, renderLines, tcpLinesOf, toWire } from './tcp-format.js';
+import { dmLines, messageLines, renderLines, tcpLinesOf, toWire } from './tcp-format.js';
 import { LineReader, type LineEvent } from './tcp-lines.js';
 
 /** TCP line transport settings. */
@@ -71,6 +71,8 @@ class TcpClient implements Connection {
   private closed = false;
   /** Refs of requests sent and not answered yet: `/quit` waits for them so no answer is lost. */
   private readonly awaiting = new Set<string>();
+  /** `/show` requests in flight: their ref and the seq asked for. */
+  private readonly shows = new Map<string, number>();
   /** `/quit` (or the end of input) arrived while answers were outstanding. */
   private quitTimer: NodeJS.Timeout | undefined;
   private readonly reader: LineReader;
@@ -190,7 +192,15 @@ class TcpClient implements Connection {
         return message.payload.room_id !== undefined && message.payload.user_name === this.nick
           ? ''
           : undefined;
+      case 'history': {
+        const seq = typeof message.ref === 'string' ? this.shows.get(message.ref) : undefined;
+        if (seq === undefined) return undefined;
+        this.shows.delete(message.ref as string);
+        const found = message.payload.messages.find((m) => m.seq === seq);
+        return toWire(found ? messageLines(found, true) : [`*** no message ${seq} in #${sanitizeText(message.payload.room_id)} (not there, or no longer kept)`]);
+      }
       case 'error':
+        if (typeof message.ref === 'string') this.shows.delete(message.ref);
         // A refused nick answer: settleGate says why and asks again.
         return this.gate?.kind === 'hello' && message.ref === this.gate.ref ? '' : undefined;
       default:
@@ -332,6 +342,13 @@ class TcpClient implements Connection {
       case 'register':
         this.request({ type: 'register', payload: { password: c.password } });
         return;
+      case 'show': {
+        // The one message at that seq, rendered whole when its page comes back (ownRendering).
+        const ref = this.nextRef();
+        this.shows.set(ref, c.seq);
+        this.request({ type: 'history', payload: { room_id: c.room, before_seq: c.seq + 1, limit: 1 }, ref });
+        return;
+      }
       case 'help':
         return this.help(c.topic);
       case 'quit':

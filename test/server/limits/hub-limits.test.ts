@@ -69,7 +69,7 @@ describe('password checks are rate-limited per address (each is a full scrypt)',
     // register hashes, so it is charged and refused too.
     expect(errorOf(await late.request('register', { password: 'newbie password' }))).toMatchObject({ code: 'rate_limited' });
     // POST with a password: the same address, the same bucket; HTTP says 429 and Retry-After.
-    const res = await fetch(`${server.httpUrl}/post`, { method: 'POST', body: JSON.stringify({ username: 'owner', content: 'x', password: 'correct horse' }) });
+    const res = await fetch(`${server.httpUrl}/post`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'owner', content: 'x', password: 'correct horse' }) });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('60');
     expect(await res.json()).toMatchObject({ error: 'rate_limited', retry_after_ms: 60_000 });

@@ -117,6 +117,24 @@ describe('origin checks', () => {
     expect(await upgradeStatus(server.url)).toBe(101);
     expect(await upgradeStatus(server.url, { headers: { Origin: 'https://friend.example' } })).toBe(101);
   });
+
+  it('does not trust Host: a DNS-rebinding upgrade, https against http and a foreign SSE stream get 403', async () => {
+    const server = await serve();
+    const rebound = `evil.example:${server.port}`;
+    expect(await upgradeStatus(server.url, { headers: { Host: rebound, Origin: `http://${rebound}` } })).toBe(403);
+    expect(await upgradeStatus(server.url, { headers: { Origin: `https://127.0.0.1:${server.port}` } })).toBe(403);
+    expect(await upgradeStatus(server.url, { headers: { Origin: `http://localhost:${server.port}` } })).toBe(101);
+    const stream = await fetch(`${server.httpUrl}/stream`, { headers: { Origin: 'https://evil.example' } });
+    expect(stream.status).toBe(403);
+    expect(await stream.json()).toMatchObject({ error: 'forbidden_origin' });
+  });
+
+  it('--public-url makes the proxy origin the server own, and only it', async () => {
+    const server = await serve({ publicUrl: 'https://chat.example.com/' });
+    expect(await upgradeStatus(server.url, { headers: { Host: 'chat.example.com', Origin: 'https://chat.example.com' } })).toBe(101);
+    expect(await upgradeStatus(server.url, { headers: { Host: 'chat.example.com', Origin: 'http://chat.example.com' } })).toBe(403);
+    await expect(serve({ publicUrl: 'chat.example.com' })).rejects.toThrow(/not an http/);
+  });
 });
 
 describe('connection limits', () => {

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { Admission } from '../../../src/server/limits/admission.js';
 import { KeyedRateLimiters } from '../../../src/server/limits/keyed.js';
-import { originAllowed } from '../../../src/server/limits/origin.js';
+import { OriginPolicy, ownOrigins } from '../../../src/server/limits/origin.js';
 import { RateLimiter } from '../../../src/server/limits/rate-limit.js';
 import { runFilters, wordFilter } from '../../../src/server/moderation/filters.js';
 
@@ -144,20 +144,44 @@ describe('Admission', () => {
   });
 });
 
-describe('originAllowed', () => {
+describe('OriginPolicy', () => {
   const req = (origin: string | undefined, host = 'chat.example:8080') =>
     ({ headers: { ...(origin === undefined ? {} : { origin }), host } }) as IncomingMessage;
+  const policy = (allow: string[]): OriginPolicy => {
+    const p = new OriginPolicy(allow);
+    p.setOwn(ownOrigins({ host: '127.0.0.1', port: 8080, tls: false, publicUrl: 'https://chat.example' }));
+    return p;
+  };
   it.each([
     [undefined, [], true],
-    ['http://chat.example:8080', [], true],
+    ['http://127.0.0.1:8080', [], true],
+    ['http://localhost:8080', [], true],
+    ['http://[::1]:8080', [], true],
+    ['https://chat.example', [], true],
+    ['https://chat.example:443', [], true],
+    // Trusting Host would let a rebinding page in; only what the server was told counts.
+    ['http://chat.example:8080', [], false],
+    ['https://127.0.0.1:8080', [], false],
+    ['http://localhost:8081', [], false],
     ['https://evil.example', [], false],
     ['null', [], false],
     ['https://friend.example', ['https://friend.example'], true],
+    ['http://friend.example', ['https://friend.example'], false],
     ['https://friend.example', ['friend.example'], true],
     ['https://anything.example', ['*'], true],
     ['garbage', [], false],
+    ['file:///etc/passwd', [], false],
   ] as [string | undefined, string[], boolean][])('origin %s with allow-list %j -> %s', (origin, allow, expected) => {
-    expect(originAllowed(req(origin), allow)).toBe(expected);
+    expect(policy(allow).allows(req(origin))).toBe(expected);
+  });
+
+  it('the own origins follow the listen address and TLS', () => {
+    expect(ownOrigins({ host: '127.0.0.1', port: 21080, tls: false })).toEqual(['http://127.0.0.1:21080', 'http://localhost:21080', 'http://[::1]:21080']);
+    expect(ownOrigins({ host: 'chat.internal', port: 443, tls: true })).toEqual(['https://chat.internal']);
+    const wildcard = ownOrigins({ host: '0.0.0.0', port: 80, tls: false });
+    expect(wildcard).toContain('http://localhost');
+    expect(wildcard).toContain('http://127.0.0.1');
+    expect(wildcard.every((o) => o.startsWith('http://'))).toBe(true);
   });
 });
 

@@ -69,9 +69,9 @@ describe('POST /post', () => {
     await ws.next((m) => m.type === 'message' && m.payload.message === 'build green');
   });
 
-  it('reads the body as JSON whatever the content type (curl -d sends form encoding)', async () => {
-    const res = await post({ username: 'formy', content: 'no header' }, {});
-    expect(res.status).toBe(201);
+  it('takes application/json with parameters and in any case', async () => {
+    expect((await post({ username: 'charset', content: 'x' }, { 'Content-Type': 'application/json; charset=utf-8' })).status).toBe(201);
+    expect((await post({ username: 'shouty', content: 'x' }, { 'Content-Type': 'Application/JSON' })).status).toBe(201);
   });
 
   it.each<[string, string | Record<string, unknown>, number, string]>([
@@ -154,6 +154,68 @@ describe('POST /post', () => {
     expect(new Set(seqs).size).toBe(3);
     const got = await ws.waitCount((m) => m.type === 'message' && m.payload.message.startsWith('post '), 3);
     expect(got.map((m) => (m as Extract<ServerMessage, { type: 'message' }>).payload.seq)).toEqual(seqs);
+  });
+});
+
+/** A POST with exactly these headers (Host and Origin included), as a browser or curl sends it. */
+function rawPost(headers: Record<string, string>, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: server.port, path: '/post', method: 'POST', headers: { 'Content-Length': String(bytes.length), ...headers } },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString() || '{}') as Record<string, unknown> }));
+      },
+    );
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}
+
+describe('POST /post from other sites (CSRF)', () => {
+  const json = { 'Content-Type': 'application/json' };
+
+  it.each([
+    ['text/plain (a <form enctype="text/plain">, a no-cors fetch)', 'text/plain;charset=UTF-8'],
+    ['a url-encoded form (curl -d without -H)', 'application/x-www-form-urlencoded'],
+    ['a multipart form', 'multipart/form-data; boundary=x'],
+    ['a JSON look-alike', 'application/jsonp'],
+  ])('refuses %s with 415 and stores nothing', async (_name, type) => {
+    const ws = await member(`reader${type.length}`);
+    const res = await rawPost({ 'Content-Type': type }, { username: 'csrf', content: `forged ${type}` });
+    expect(res).toMatchObject({ status: 415, body: { error: 'unsupported_media_type' } });
+    expect((await rawPost({}, { username: 'csrf', content: 'no type' })).status).toBe(415);
+    // The member's ping comes back after anything the post could have stored.
+    await ws.request('ping', null);
+    expect(ws.received.some((m) => m.type === 'message' && m.payload.user_name === 'csrf')).toBe(false);
+  });
+
+  it('refuses a foreign Origin with 403, allows its own origin and none (curl)', async () => {
+    const own = `http://127.0.0.1:${server.port}`;
+    expect(await rawPost({ ...json, Origin: 'https://evil.example' }, { username: 'victim', content: 'forged' })).toMatchObject({ status: 403, body: { error: 'forbidden_origin' } });
+    expect((await rawPost({ ...json, Origin: own }, { username: 'samesite', content: 'from the page' })).status).toBe(201);
+    expect((await rawPost({ ...json, Origin: `http://localhost:${server.port}` }, { username: 'samesite', content: 'via localhost' })).status).toBe(201);
+    expect((await rawPost(json, { username: 'curl', content: 'no origin' })).status).toBe(201);
+  });
+
+  it('does not trust Host: a DNS-rebinding page and https against this http server get 403', async () => {
+    const rebound = `evil.example:${server.port}`;
+    expect((await rawPost({ ...json, Host: rebound, Origin: `http://${rebound}` }, { username: 'rebind', content: 'x' })).status).toBe(403);
+    expect((await rawPost({ ...json, Origin: `https://127.0.0.1:${server.port}` }, { username: 'tls', content: 'x' })).status).toBe(403);
+  });
+
+  it('a foreign page cannot spend the address password budget and lock the owner out', async () => {
+    const owner = await member('budgeted');
+    await owner.request('register', { password: 'owner secret' });
+    owner.close();
+    await until(() => !isOnline('budgeted'));
+    for (let i = 0; i < 15; i++) {
+      const res = await rawPost({ 'Content-Type': 'text/plain', Origin: 'https://evil.example' }, { username: 'budgeted', content: 'x', password: `guess ${i}` });
+      expect(res.status).toBe(403);
+    }
+    expect((await rawPost(json, { username: 'budgeted', content: 'still mine', password: 'owner secret' })).status).toBe(201);
   });
 });
 

@@ -205,6 +205,48 @@ describe('TCP line transport: chatting', () => {
   });
 });
 
+describe('TCP line transport: long and flooding messages', () => {
+  it('a newline flood is refused or folded: 10 floods give the reader no more than a few lines', async () => {
+    const room = nick('flood');
+    const reader = track(await TcpTestClient.login(port, nick('reader')));
+    reader.write(`/join ${room}\n`);
+    await reader.waitLine(`*** you joined #${room}`);
+    const flooder = await wsUser(nick('flooder'), room);
+    const before = reader.lines.length;
+    for (let i = 0; i < 10; i++) {
+      // Within the 4,000 characters, as in the attack: 3,997 newlines between two words.
+      const reply = await flooder.request('message', { room_id: room, message: `a${'\n'.repeat(3997)}b${i}` });
+      expect(reply.type).toBe('message');
+      expect((await flooder.request('message', { room_id: room, message: 'x\n'.repeat(1999) })).payload).toMatchObject({ code: 'too_many_lines' });
+    }
+    await reader.waitLine((l) => l.endsWith('b9'));
+    // a, one blank line, b: three lines per message.
+    expect(reader.lines.length - before).toBe(30);
+  });
+
+  it('shows the first lines of a long message with a /show hint, and /show prints it whole', async () => {
+    const room = nick('long');
+    const reader = track(await TcpTestClient.login(port, nick('reader')));
+    reader.write(`/join ${room}\n`);
+    await reader.waitLine(`*** you joined #${room}`);
+    const author = await wsUser(nick('author'), room);
+    const body = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n');
+    const ack = await author.request('message', { room_id: room, message: body });
+    const seq = (ack.payload as { seq: number }).seq;
+    const hint = await reader.waitLine((l) => l.includes('more lines'));
+    expect(hint.endsWith(`> [+31 more lines: /show #${room} ${seq}]`)).toBe(true);
+    expect(reader.lines.filter((l) => / line \d+$/.test(l)).map((l) => l.replace(/^.* line /, ''))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+
+    reader.write(`/show #${room} ${seq}\n`);
+    await reader.waitLine((l) => l.endsWith(' line 40'));
+    expect(reader.lines.filter((l) => / line \d+$/.test(l))).toHaveLength(9 + 40);
+    reader.write(`/show ${room} ${seq + 100}\n`);
+    await reader.waitLine(`*** no message ${seq + 100} in #${room}`);
+    reader.write(`/show ${room}\n`);
+    await reader.waitLine('*** error: /show needs a room and a message number');
+  });
+});
+
 describe('TCP line transport: bytes on the wire', () => {
   it('reads CRLF, LF and lines split over many writes alike', async () => {
     const ws = await wsUser(nick('bytes'));
