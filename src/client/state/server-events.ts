@@ -147,6 +147,9 @@ function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
       ...newConversation(p.room_id, 'room', p.room_name),
       members: p.members,
       joined: true,
+      // A join's first history page says for sure; a since_seq join (a room remembered from
+      // the last run) only replays what came after, so older messages may be there for PgUp.
+      hasMore: p.last_seq > 0,
     });
   }
   if (!next.knownRooms.includes(p.room_id)) next = { ...next, knownRooms: [...next.knownRooms, p.room_id] };
