@@ -23,7 +23,7 @@ if (!TMUX) console.warn('test/e2e/tui-activity.test.ts: skipped, tmux is not ins
 
 /** `chat connect --config PATH` in a clean environment; the config names the server and nick. */
 function connectCommand(config: string): string {
-  const env = ['env', '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME=${tmpdir()}`, 'TERM=xterm-256color', 'LANG=C.UTF-8'];
+  const env = ['env', '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME=${tmpdir()}`, `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`, 'TERM=xterm-256color', 'LANG=C.UTF-8'];
   const cmd = [...env, process.execPath, BIN, 'connect', '--config', config].map(shellQuote).join(' ');
   return `cd ${shellQuote(ROOT)} && ${cmd}; echo "chat exited with $?"; sleep 600`;
 }
