@@ -4,7 +4,7 @@ import { LOG_LEVELS, type LogLevel } from './server/log.js';
 const HELP = `
   Usage
     $ chat serve   [--port 8080] [--host 0.0.0.0] [options]   run the server
-    $ chat connect [--port 8080] [--host 127.0.0.1] [--nick NAME] [--url ws://...]   open the terminal client
+    $ chat connect [--port 8080] [--host 127.0.0.1] [--nick NAME] [--url ws://...] [--config PATH]   open the terminal client
     $ chat bench   [--url ws://host:port/ws] [options]         load-test a server (or one it starts)
 
   Serve options
@@ -67,6 +67,7 @@ const HELP = `
     --port N, --host H    server to connect to                                default 127.0.0.1:8080
     --url URL             full WebSocket URL instead of host and port
     --nick NAME           your nick                                           default $USER
+    --config PATH         config file (server, nick, rooms, ignores, bell)    default $XDG_CONFIG_HOME/chat/config.json
 
   Bench options (without --url it starts chat serve on 127.0.0.1, SQLite in a temp dir)
     --url URL             load a running server instead (loopback only)
@@ -140,6 +141,7 @@ const cli = meow(HELP, {
     filterModule: { type: 'string' },
     url: { type: 'string' },
     nick: { type: 'string' },
+    config: { type: 'string' },
     clients: { type: 'number' },
     rooms: { type: 'number' },
     publishers: { type: 'number' },
@@ -284,10 +286,18 @@ async function serve(): Promise<void> {
 async function connect(): Promise<void> {
   const f = cli.flags;
   const host = f.host ?? '127.0.0.1';
-  const url = f.url ?? `ws://${host.includes(':') ? `[${host}]` : host}:${checkPort('port', f.port, 8080)}/ws`;
-  const nick = f.nick ?? process.env.USER ?? process.env.USERNAME ?? 'guest';
+  // No --url, --host or --port: the config file's server (or the default) decides.
+  const url =
+    f.url ??
+    (f.host !== undefined || f.port !== undefined
+      ? `ws://${host.includes(':') ? `[${host}]` : host}:${checkPort('port', f.port, 8080)}/ws`
+      : undefined);
   const { runConnect } = await import('./client/main.js');
-  await runConnect({ url, nick });
+  await runConnect({
+    ...(url !== undefined ? { url } : {}),
+    ...(f.nick !== undefined ? { nick: f.nick } : {}),
+    ...(f.config !== undefined ? { config: f.config } : {}),
+  });
 }
 
 async function main(): Promise<void> {

@@ -1,14 +1,18 @@
 import { helpLines, parseLine, type Command } from '../protocol/commands.js';
 import { ROOM_ID_PATTERN } from '../protocol/limits.js';
 import { checkNick } from '../protocol/nick.js';
-import type { ChatConnection } from './connection-types.js';
+import { clientHelpLines, parseClientLine, type ClientCommand } from './client-commands.js';
+import type { ChatConnection, OutgoingRequest } from './connection-types.js';
+import { sameNick } from './state/mention.js';
 import type { Action } from './state/actions.js';
 import type { Conversation } from './state/types.js';
 import type { Store } from './store.js';
 
 /** Key help shown by /help after the command table. */
 export const KEY_HELP = [
-  'keys: Ctrl+N/Ctrl+P next/previous room, Alt+1..9 room N, Alt+A next room with activity (mentions first)',
+  'keys: Ctrl+N/Ctrl+P next/previous room, Alt+1..9 room N, Alt+J then two digits room NN (Alt+J 1 2: room 12)',
+  '      Alt+A next room with activity (mentions and DMs first; none: back to the previous room)',
+  '      Alt+U drops the -- unread -- line, Alt+= shows/hides joins and leaves of people who have not spoken lately',
   '      PgUp/PgDn scroll, End back to live, Up/Down input history, Tab completes, Alt+Enter newline, Ctrl+C quits',
 ];
 
@@ -50,6 +54,13 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
     if (s.nickPrompt) {
       dispatch({ type: 'input_submit', record: false });
       answerNickPrompt(line);
+      return;
+    }
+    const local = parseClientLine(line);
+    if (local) {
+      dispatch({ type: 'input_submit', record: true });
+      if (local.kind === 'error') notice(local.message, 'error');
+      else runClient(local.command);
       return;
     }
     const parsed = parseLine(line);
@@ -99,6 +110,68 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
     else dispatch({ type: 'message_pending', roomId: convId, clientMsgId: ref, text, now: now() });
   }
 
+  /**
+   * Sends a request whose reply is shown where it was typed (the reply may come after the user
+   * switched elsewhere). False when offline (and says so).
+   */
+  function request(req: OutgoingRequest): boolean {
+    const ref = connection.send(req);
+    if (ref === undefined) {
+      offline();
+      return false;
+    }
+    dispatch({ type: 'request_sent', ref, target: state().current });
+    return true;
+  }
+
+  function runClient(command: ClientCommand): void {
+    const s = state();
+    switch (command.name) {
+      case 'window': {
+        const id = s.order[command.number - 1];
+        if (id === undefined) notice(`no conversation ${command.number}: there are ${s.order.length}`, 'error');
+        else dispatch({ type: 'select', id });
+        return;
+      }
+      case 'query': {
+        const check = checkNick(command.nick);
+        if (!check.ok) {
+          notice(`bad nick "${command.nick}": ${check.reason}`, 'error');
+          return;
+        }
+        dispatch({ type: 'open_dm', nick: check.nick });
+        const id = state().current;
+        if (id !== null && command.text.trim() !== '') sendDm(id, check.nick, command.text);
+        return;
+      }
+      case 'markread':
+        if (s.current !== null) dispatch({ type: 'mark_read', id: s.current });
+        return;
+      case 'clear':
+        if (s.current !== null) dispatch({ type: 'clear_pane', id: s.current });
+        return;
+      case 'close':
+        run(command.room === undefined ? { name: 'leave' } : { name: 'leave', room: command.room });
+        return;
+      case 'ignore':
+        if (command.nick === undefined) {
+          notice(s.ignores.length === 0 ? 'nobody is ignored' : `ignored: ${s.ignores.join(', ')}`);
+          return;
+        }
+        dispatch({ type: 'ignore', nick: command.nick });
+        notice(`ignoring ${command.nick}: their messages, DMs, joins and leaves are not shown (/unignore ${command.nick})`);
+        return;
+      case 'unignore':
+        if (!state().ignores.some((n) => sameNick(n, command.nick))) {
+          notice(`${command.nick} is not ignored`, 'error');
+          return;
+        }
+        dispatch({ type: 'unignore', nick: command.nick });
+        notice(`${command.nick} is no longer ignored`);
+        return;
+    }
+  }
+
   function run(command: Command): void {
     switch (command.name) {
       case 'join': {
@@ -129,7 +202,7 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
           notice('/users needs a room here: /users <room>', 'error');
           return;
         }
-        if (connection.send({ type: 'users', payload: { room_id: roomId } }) === undefined) offline();
+        request({ type: 'users', payload: { room_id: roomId } });
         return;
       }
       case 'rooms': {
@@ -143,7 +216,7 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
           ...(roomsFilter !== undefined ? { filter: roomsFilter } : {}),
           ...(command.more && cursor !== null ? { cursor } : {}),
         };
-        if (connection.send({ type: 'rooms', payload }) === undefined) offline();
+        request({ type: 'rooms', payload });
         return;
       }
       case 'msg': {
@@ -160,21 +233,23 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
       case 'nick': {
         const check = checkNick(command.nick);
         if (!check.ok) notice(`bad nick "${command.nick}": ${check.reason}`, 'error');
-        else if (connection.send({ type: 'nick', payload: { user_name: check.nick } }) === undefined)
-          offline();
+        else request({ type: 'nick', payload: { user_name: check.nick } });
         return;
       }
       case 'register':
-        if (connection.send({ type: 'register', payload: { password: command.password } }) === undefined)
-          offline();
+        request({ type: 'register', payload: { password: command.password } });
         return;
       case 'show':
         notice('messages are shown whole here; /show is for line clients (nc, telnet)');
         return;
-      case 'help':
-        for (const line of helpLines(command.topic)) notice(line);
+      case 'help': {
+        const local = clientHelpLines(command.topic);
+        const shared = helpLines(command.topic);
+        // A client-only command is not in the shared table: its help alone, not "no command".
+        for (const line of command.topic !== undefined && local ? local : [...shared, ...(local ?? [])]) notice(line);
         if (command.topic === undefined) for (const line of KEY_HELP) notice(line);
         return;
+      }
       case 'quit':
         deps.quit();
         return;

@@ -42,8 +42,11 @@ export interface ChatConnection {
   subscribe(listener: (signal: ConnectionSignal) => void): () => void;
   /** Binds (or retries) the nick: sent now if connected, and again on every reconnect. */
   identify(nick: string, password?: string): void;
-  /** Joins a room now (or on reconnect) and keeps it joined across reconnects. */
-  joinRoom(roomId: string): void;
+  /**
+   * Joins a room now (or on reconnect) and keeps it joined across reconnects; with `sinceSeq`
+   * (a room remembered from the last run) the server replays what came after it.
+   */
+  joinRoom(roomId: string, sinceSeq?: number): void;
   /** Leaves a room and stops rejoining it. */
   leaveRoom(roomId: string): void;
   /**

@@ -120,9 +120,10 @@ export class WsChatConnection implements ChatConnection {
     if (this.isOpen() && !this.identified) this.sendHello();
   }
 
-  joinRoom(roomId: string): void {
-    if (!this.rooms.has(roomId)) this.rooms.set(roomId, undefined);
-    if (this.ready()) this.writeJoin({ room_id: roomId });
+  joinRoom(roomId: string, sinceSeq?: number): void {
+    if (!this.rooms.has(roomId)) this.rooms.set(roomId, sinceSeq);
+    if (this.ready())
+      this.writeJoin(sinceSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: sinceSeq });
   }
 
   leaveRoom(roomId: string): void {

@@ -49,11 +49,12 @@ export function createController(deps: ControllerDeps): Controller {
     const { paneWidth, paneHeight } = deps.layout();
     // While scrolled, one row of the pane holds the "new messages below" line.
     const height = Math.max(1, paneHeight - 1);
-    const anchor = scrollBy(conv, paneWidth, height, direction * Math.max(1, height - 1), state().nick);
+    const view = { showQuiet: state().showQuiet };
+    const anchor = scrollBy(conv, paneWidth, height, direction * Math.max(1, height - 1), state().nick, view);
     dispatch({ type: 'scroll_to', id: conv.id, anchor });
     const after = current();
     if (!after || after.kind !== 'room' || !after.hasMore || after.loadingOlder || direction !== 1) return;
-    if (!visibleLines(after, paneWidth, anchor ? height : paneHeight, state().nick).atTop) return;
+    if (!visibleLines(after, paneWidth, anchor ? height : paneHeight, state().nick, view).atTop) return;
     const payload =
       after.oldestSeq > 0
         ? { room_id: after.id, before_seq: after.oldestSeq, limit: HISTORY_PAGE }
@@ -62,8 +63,30 @@ export function createController(deps: ControllerDeps): Controller {
       dispatch({ type: 'history_requested', id: after.id });
   }
 
+  /**
+   * After Alt+J, digits go to the jump instead of the input line; anything else ends the jump
+   * (a non-digit is typed as usual). Returns the intent left to handle, if any.
+   */
+  function jumpDigits(intent: Intent): Intent | undefined {
+    if (state().jump === null) return intent;
+    if (intent.kind !== 'insert') {
+      dispatch({ type: 'jump_cancel' });
+      return intent;
+    }
+    let i = 0;
+    while (i < intent.text.length && state().jump !== null && /[0-9]/.test(intent.text[i]!)) {
+      dispatch({ type: 'jump_digit', digit: intent.text[i]! });
+      i++;
+    }
+    if (i === intent.text.length) return undefined;
+    dispatch({ type: 'jump_cancel' });
+    return { kind: 'insert', text: intent.text.slice(i) };
+  }
+
   return {
-    intent(intent) {
+    intent(raw) {
+      const intent = jumpDigits(raw);
+      if (!intent) return;
       switch (intent.kind) {
         case 'quit':
           return deps.quit();
@@ -75,6 +98,15 @@ export function createController(deps: ControllerDeps): Controller {
           return dispatch({ type: 'select_index', index: intent.index });
         case 'activity':
           return dispatch({ type: 'select_activity' });
+        case 'jump_prefix':
+          return dispatch({ type: 'jump_start' });
+        case 'mark_read': {
+          const id = state().current;
+          if (id !== null) dispatch({ type: 'mark_read', id });
+          return;
+        }
+        case 'toggle_quiet':
+          return dispatch({ type: 'toggle_quiet' });
         case 'page_up':
           return page(1);
         case 'page_down':

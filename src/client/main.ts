@@ -1,13 +1,20 @@
+import { configPath, loadConfig } from './config.js';
+import { followConfig } from './config-sync.js';
 import { createConnection } from './connection.js';
 import { enterFullScreen } from './terminal.js';
 
 /** What `chat connect` passes in. */
 export interface ConnectOptions {
-  /** WebSocket URL, e.g. ws://127.0.0.1:8080/ws */
-  url: string;
-  /** The nick to ask for; $USER when empty. */
-  nick: string;
+  /** WebSocket URL, e.g. ws://127.0.0.1:8080/ws; undefined: the config's server, else the default. */
+  url?: string;
+  /** The nick to ask for; undefined or empty: the config's, else $USER. */
+  nick?: string;
+  /** --config: the config file (default $XDG_CONFIG_HOME/chat/config.json). */
+  config?: string;
 }
+
+/** Where `chat connect` goes when neither a flag nor the config says. */
+export const DEFAULT_URL = 'ws://127.0.0.1:8080/ws';
 
 /**
  * Runs the terminal client: full screen, connected to `url` as `nick`, until the user quits
@@ -29,11 +36,31 @@ export async function runConnect(options: ConnectOptions): Promise<void> {
   process.env.NODE_ENV ??= 'production';
   const { renderApp } = await import('./tui/render-app.js');
 
-  const nick = options.nick || process.env.USER || process.env.USERNAME || 'guest';
-  const connection = createConnection({ url: options.url, nick });
+  const path = configPath(options.config);
+  let config;
+  try {
+    config = loadConfig(path);
+  } catch (err) {
+    process.stderr.write(`chat connect: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const nick = options.nick || config.nick || process.env.USER || process.env.USERNAME || 'guest';
+  const url = options.url ?? config.server ?? DEFAULT_URL;
+  const connection = createConnection({ url, nick });
+  // Remembered rooms are asked for before the first hello: they come after the default room,
+  // in the order they were in, and replay what was missed since the seq remembered for each.
+  for (const room of config.rooms ?? []) connection.joinRoom(room, config.last_seq?.[room]);
   const screen = enterFullScreen();
   try {
-    await renderApp(connection, nick);
+    await renderApp(connection, nick, {
+      ignores: config.ignores ?? [],
+      alerts: { bell: config.bell !== false, write: (bytes) => process.stdout.write(bytes) },
+      onStore: (store) => {
+        const follower = followConfig(store, path, config);
+        return () => follower.stop();
+      },
+    });
   } finally {
     connection.close();
     screen.restore();

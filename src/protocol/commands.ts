@@ -165,6 +165,10 @@ export function parseLine(line: string): ParsedLine {
   const spec = COMMANDS[name];
   const args = rest.split(/\s+/).filter((a) => a.length > 0);
   const built = spec.build(args, rest);
-  if (typeof built === 'string') return { kind: 'error', message: `/${name} ${built}: ${spec.usage}` };
+  // Named as typed: `/query bob` must not answer with an error about /msg.
+  if (typeof built === 'string') {
+    const typed = `/${sanitizeText(word).toLowerCase()}`;
+    return { kind: 'error', message: `${typed} ${built}: ${spec.usage.replace(/^\/\S+/, typed)}` };
+  }
   return { kind: 'command', command: built };
 }

@@ -181,8 +181,10 @@ describe('App', () => {
   it('/help lists the commands and keys', async () => {
     const { r } = await setup();
     const frame = await typeLine(r, '/help');
-    expect(frame).toContain('/msg <nick> <text>');
+    // The shared table comes first (scrolled above at 24 rows), then the client's own commands.
+    expect(frame).toContain('/ignore [nick]');
     expect(frame).toContain('Ctrl+N/Ctrl+P');
+    expect(frame).toContain('Alt+J');
   });
 
   it('asks for another nick when the server refuses one', async () => {

@@ -9,7 +9,7 @@ import type { ServerMessage } from '../../src/protocol/events.js';
 /** A record of what the App asked the connection to do. */
 export type Call =
   | { op: 'identify'; nick: string; password?: string }
-  | { op: 'join'; room: string }
+  | { op: 'join'; room: string; sinceSeq?: number }
   | { op: 'leave'; room: string }
   | { op: 'message'; room: string; text: string; id: string }
   | { op: 'send'; request: OutgoingRequest; ref: string };
@@ -33,8 +33,8 @@ export class FakeConnection implements ChatConnection {
   identify(nick: string, password?: string): void {
     this.calls.push(password === undefined ? { op: 'identify', nick } : { op: 'identify', nick, password });
   }
-  joinRoom(room: string): void {
-    this.calls.push({ op: 'join', room });
+  joinRoom(room: string, sinceSeq?: number): void {
+    this.calls.push(sinceSeq === undefined ? { op: 'join', room } : { op: 'join', room, sinceSeq });
   }
   leaveRoom(room: string): void {
     this.calls.push({ op: 'leave', room });

@@ -70,6 +70,8 @@ describe.skipIf(!TMUX)('chat connect resumes with since_seq', () => {
       '-i',
       `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
       `HOME=${process.env.HOME ?? '/tmp'}`,
+      // A config file of its own: never the user's ~/.config/chat, never another client's.
+      `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`,
       'TERM=xterm-256color',
       'LANG=C.UTF-8',
     ];

@@ -3,7 +3,9 @@
  * chat in lobby, join a second room, switch by keys, watch unread counts, DM each other, then the
  * server restarts on the same port and both clients reconnect by themselves.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTmux, shellQuote, sidebarRow, Tmux } from '../client/tmux.js';
@@ -26,6 +28,8 @@ function connectCommand(port: number, nick: string): string {
     '-i',
     `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
     `HOME=${process.env.HOME ?? '/tmp'}`,
+    // A config file of its own: never the user's ~/.config/chat, never another client's.
+    `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`,
     'TERM=xterm-256color',
     'LANG=C.UTF-8',
   ];

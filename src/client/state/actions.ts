@@ -2,6 +2,7 @@ import type { ErrorCode } from '../../protocol/errors.js';
 import type { ServerMessage } from '../../protocol/events.js';
 import type { ConnectionStatus } from '../connection-types.js';
 import type { ScrollAnchor } from './types.js';
+import type { ViewAction } from './view-actions.js';
 
 /** Every way the client state can change. The reducer is the only place that applies them. */
 export type Action =
@@ -17,8 +18,6 @@ export type Action =
   | { type: 'select'; id: string }
   | { type: 'select_index'; index: number }
   | { type: 'select_relative'; delta: 1 | -1 }
-  /** Alt+A: the next conversation with activity, mentions first. */
-  | { type: 'select_activity' }
   | { type: 'open_dm'; nick: string }
   /**
    * The user asked to join: the room becomes current at once, shown as pending until the
@@ -41,4 +40,5 @@ export type Action =
   | { type: 'history_next' }
   /** Enter: clears the line and records it in the history (`record: false` for secrets). */
   | { type: 'input_submit'; record: boolean }
-  | { type: 'complete' };
+  | { type: 'complete' }
+  | ViewAction;

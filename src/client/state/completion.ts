@@ -10,8 +10,8 @@ export interface CompletionSources {
   self: string;
 }
 
-const ROOM_COMMANDS = new Set(['join', 'j', 'leave', 'part', 'users', 'names', 'who']);
-const NICK_COMMANDS = new Set(['msg', 'query', 'dm']);
+const ROOM_COMMANDS = new Set(['join', 'j', 'leave', 'part', 'users', 'names', 'who', 'close']);
+const NICK_COMMANDS = new Set(['msg', 'query', 'dm', 'ignore', 'unignore']);
 
 interface Target {
   start: number;

@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../../protocol/events.js';
+import { isIgnored } from './ignore.js';
 import { mentions, sameNick } from './mention.js';
 import type { ChatState, Conversation, Entry } from './types.js';
 
@@ -22,6 +23,7 @@ export function newConversation(id: string, kind: 'room' | 'dm', name: string): 
     scroll: null,
     newBelow: 0,
     pending: [],
+    unreadFrom: null,
   };
 }
 
@@ -54,9 +56,10 @@ export function updateConversation(
 }
 
 /** Builds the entry for a room message, deciding `self` and `mention` once, not per render. */
-export function messageEntry(m: ChatMessage, me: string): Entry {
+export function messageEntry(m: ChatMessage, me: string, ignored = false): Entry {
   const self = sameNick(m.user_name, me);
   return {
+    ...(ignored && !self ? { hidden: true } : {}),
     kind: 'message',
     // Keyed by id, not seq: after a server restart without storage, seqs repeat but ids do not.
     key: `m${m.id}`,
@@ -84,9 +87,12 @@ export function appendEntries(
   let mentionCount = conv.mentions;
   let newBelow = conv.newBelow;
   const visible = state.current === conv.id;
+  let unreadFrom = conv.unreadFrom;
   for (const e of entries) {
-    if (e.kind !== 'message' || e.self || !countUnread) continue;
+    if (e.kind !== 'message' || e.self || e.hidden || !countUnread) continue;
     if (!visible) {
+      // The first message you have not seen: the read marker goes above it.
+      if (unread === 0) unreadFrom = e.key;
       unread++;
       if (e.mention) mentionCount++;
     }
@@ -100,6 +106,7 @@ export function appendEntries(
     mentions: mentionCount,
     newBelow,
     scroll,
+    unreadFrom,
   };
 }
 
@@ -127,11 +134,11 @@ export function mergeMessages(
     // An acknowledgement clears its "sending" line even when the message was already shown.
     if (m.client_msg_id !== undefined) pendingIds.add(m.client_msg_id);
     if (m.seq > newest) {
-      newer.push(messageEntry(m, state.nick));
+      newer.push(messageEntry(m, state.nick, isIgnored(state, m.user_name)));
       newest = m.seq;
       if (oldest === 0) oldest = m.seq;
     } else if (!empty && m.seq < conv.oldestSeq && m.seq > lastOlder) {
-      older.push(messageEntry(m, state.nick));
+      older.push(messageEntry(m, state.nick, isIgnored(state, m.user_name)));
       lastOlder = m.seq;
       oldest = Math.min(oldest, m.seq);
     }
@@ -167,17 +174,18 @@ export function addNotice(
   return putConversation(next, appendEntries(next, conv, [entry], false));
 }
 
-/** Makes `id` the current conversation and marks it read. */
+/** Makes `id` the current conversation and marks it read (the one it replaces becomes `previous`). */
 export function select(state: ChatState, id: string): ChatState {
   const conv = state.conversations[id];
   if (!conv) return state;
+  const previous = state.current !== null && state.current !== id ? state.current : state.previous;
   const seen: Conversation = {
     ...conv,
     unread: 0,
     mentions: 0,
     newBelow: conv.scroll ? conv.newBelow + conv.unread : 0,
   };
-  return { ...state, current: id, conversations: { ...state.conversations, [id]: seen } };
+  return { ...state, current: id, previous, conversations: { ...state.conversations, [id]: seen } };
 }
 
 /** Removes a conversation; when it was current, its neighbour in the sidebar takes over. */
@@ -191,6 +199,7 @@ export function closeConversation(state: ChatState, id: string): ChatState {
     order,
     conversations,
     current: state.current === id ? null : state.current,
+    previous: state.previous === id ? null : state.previous,
   };
   if (state.current !== id) return next;
   const neighbour = order[Math.min(index, order.length - 1)] ?? order[index - 1];

@@ -4,14 +4,21 @@ let cachedNick = '';
 let cachedPattern: RegExp | null = null;
 
 /**
+ * Characters that continue a word when looking for a mention: letters, digits, marks and the
+ * characters nicks are commonly built with (`-`, `_`, `|`, as WeeChat's word_chars_highlight).
+ * So `alice-ish` and `alice_` are other words, while `alice:`, `alice,` and `@alice` name alice.
+ */
+const WORD = String.raw`\p{L}\p{N}\p{M}_\-|`;
+
+/**
  * True when `text` names `nick` as a whole word (case-insensitive): `hi alice` and `alice:`
- * mention alice, `malice` does not.
+ * mention alice, `malice` and `alice-ish` do not.
  */
 export function mentions(text: string, nick: string): boolean {
   if (nick === '') return false;
   if (nick !== cachedNick) {
     const escaped = nick.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    cachedPattern = new RegExp(`(?:^|[^\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'iu');
+    cachedPattern = new RegExp(`(?:^|[^${WORD}])${escaped}(?![${WORD}])`, 'iu');
     cachedNick = nick;
   }
   return cachedPattern!.test(text);

@@ -22,7 +22,10 @@ import {
 } from './input.js';
 import { joinFailed, joinRequested } from './join.js';
 import { dmId } from './mention.js';
+import { countAlert } from './alerts.js';
+import { CLIENT_COMMAND_NAMES } from '../client-commands.js';
 import { reduceServerEvent } from './server-events.js';
+import { isViewAction, reduceViewAction } from './view-actions.js';
 import { sanitizeEvent } from './sanitize-event.js';
 import type { ChatState, InputState } from './types.js';
 
@@ -46,6 +49,12 @@ export function initialState(server: string, nick: string): ChatState {
     knownRooms: [],
     roomsCursor: null,
     nextKey: 0,
+    previous: null,
+    jump: null,
+    showQuiet: false,
+    ignores: [],
+    alerts: 0,
+    replyTo: {},
   };
 }
 
@@ -55,18 +64,22 @@ export function initialState(server: string, nick: string): ChatState {
  */
 export function reducer(state: ChatState, action: Action): ChatState {
   switch (action.type) {
-    case 'server':
-      return reduceServerEvent(state, sanitizeEvent(action.event), action.now);
+    case 'server': {
+      const event = sanitizeEvent(action.event);
+      return countAlert(state, reduceServerEvent(state, event, action.now), event);
+    }
     case 'status':
       return status(state, action.status);
     case 'lag':
       return state.lagMs === action.ms ? state : { ...state, lagMs: action.ms };
     case 'nick_rejected': {
       const nick = sanitizeText(action.nick);
-      const hint =
+      // The server's text for a registered nick speaks protocol (`hello {user_name, password}`);
+      // the user needs to know what to type here.
+      const text =
         action.code === 'nick_registered'
-          ? 'type another nick, or "<nick> <password>", and press Enter'
-          : 'type another nick and press Enter';
+          ? `${nick} is registered: type "${nick} <password>" and press Enter to sign in, or type another nick`
+          : `${sanitizeText(action.message)}: type another nick and press Enter`;
       const next: ChatState = {
         ...state,
         identified: false,
@@ -76,7 +89,7 @@ export function reducer(state: ChatState, action: Action): ChatState {
           needsPassword: action.code === 'nick_registered',
         },
       };
-      return addNotice(next, next.current, `${sanitizeText(action.message)}: ${hint}`, 'error', action.now);
+      return addNotice(next, next.current, text, 'error', action.now);
     }
     case 'nick_chosen':
       return { ...state, nick: action.nick, nickPrompt: null };
@@ -90,8 +103,6 @@ export function reducer(state: ChatState, action: Action): ChatState {
     }
     case 'select_relative':
       return selectRelative(state, action.delta);
-    case 'select_activity':
-      return selectActivity(state);
     case 'open_dm': {
       const id = dmId(action.nick);
       const next = state.conversations[id]
@@ -124,6 +135,7 @@ export function reducer(state: ChatState, action: Action): ChatState {
     case 'complete':
       return withInput(state, completeInput(state.input, completionSources(state)));
     default:
+      if (isViewAction(action)) return reduceViewAction(state, action);
       return withInput(state, reduceInput(state.input, action));
   }
 }
@@ -178,22 +190,6 @@ function selectRelative(state: ChatState, delta: 1 | -1): ChatState {
   return select(state, state.order[index]!);
 }
 
-function selectActivity(state: ChatState): ChatState {
-  const n = state.order.length;
-  const at = state.current === null ? -1 : state.order.indexOf(state.current);
-  const after = (pick: (id: string) => boolean): string | undefined => {
-    for (let i = 1; i <= n; i++) {
-      const id = state.order[(at + i + n) % n]!;
-      if (id !== state.current && pick(id)) return id;
-    }
-    return undefined;
-  };
-  const id =
-    after((id) => (state.conversations[id]?.mentions ?? 0) > 0) ??
-    after((id) => (state.conversations[id]?.unread ?? 0) > 0);
-  return id === undefined ? state : select(state, id);
-}
-
 function completionSources(state: ChatState) {
   const current = state.current === null ? undefined : state.conversations[state.current];
   const dmPartners = state.order.flatMap((id) =>
@@ -206,7 +202,7 @@ function completionSources(state: ChatState) {
     ]),
   ];
   return {
-    commands: commandNames(),
+    commands: [...commandNames(), ...CLIENT_COMMAND_NAMES],
     nicks: [...(current?.members ?? []), ...dmPartners],
     rooms,
     self: state.nick,

@@ -9,7 +9,10 @@ import {
   select,
   updateConversation,
 } from './conversations.js';
+import { isIgnored } from './ignore.js';
 import { dmId, sameNick } from './mention.js';
+import { takeReplyTarget } from './replies.js';
+import { isQuiet } from './smart-filter.js';
 import type { ChatState, Conversation, Entry } from './types.js';
 
 type P<T extends keyof ServerEventPayloads> = ServerEventPayloads[T];
@@ -30,8 +33,13 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
     case 'dm':
       return directMessage(state, event.payload, event.ref);
     case 'user_joined':
-      return memberNotice(state, event.payload.room_id, now, `${event.payload.user_name} joined`, (m) =>
-        m.some((n) => sameNick(n, event.payload.user_name)) ? m : [...m, event.payload.user_name],
+      return memberNotice(
+        state,
+        event.payload.room_id,
+        now,
+        `${event.payload.user_name} joined`,
+        (m) => (m.some((n) => sameNick(n, event.payload.user_name)) ? m : [...m, event.payload.user_name]),
+        event.payload.user_name,
       );
     case 'user_left':
       return userLeft(state, event.payload, now);
@@ -46,9 +54,10 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
       // Pages add to what completion knows; the listing is paged, never the whole server at once.
       const knownRooms = [...new Set([...state.knownRooms, ...rooms.map((r) => r.room_id)])];
       const more = event.payload.has_more;
+      const reply = takeReplyTarget(state, event.ref);
       return notices(
-        { ...state, knownRooms, roomsCursor: event.payload.next_cursor ?? null },
-        state.current,
+        { ...reply.state, knownRooms, roomsCursor: event.payload.next_cursor ?? null },
+        reply.target,
         [
           `${rooms.length} ${rooms.length === 1 ? 'room' : 'rooms'}${more ? ', busiest first' : ' on the server'}:`,
           ...lines,
@@ -61,21 +70,25 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
     case 'users': {
       const { room_id, users } = event.payload;
       const next = updateConversation(state, room_id, (c) => ({ ...c, members: users }));
-      const target = next.conversations[room_id] ? room_id : state.current;
-      return addNotice(next, target, `${users.length} in #${room_id}: ${users.join(', ')}`, 'info', now);
+      // The answer goes where /users was typed, which may not be the room asked about.
+      const reply = takeReplyTarget(next, event.ref);
+      const sorted = [...users].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }));
+      return addNotice(reply.state, reply.target, `${users.length} in #${room_id}: ${sorted.join(', ')}`, 'info', now);
     }
     case 'room_created':
       return state.knownRooms.includes(event.payload.room_id)
         ? state
         : { ...state, knownRooms: [...state.knownRooms, event.payload.room_id] };
-    case 'registered':
+    case 'registered': {
+      const reply = takeReplyTarget(state, event.ref);
       return addNotice(
-        state,
-        state.current,
+        reply.state,
+        reply.target,
         `${event.payload.user_name} is registered: this nick now needs its password (this client remembers it until you quit)`,
         'info',
         now,
       );
+    }
     case 'shutdown':
       return addNotice(
         state,
@@ -140,6 +153,9 @@ function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
       ...newConversation(p.room_id, 'room', p.room_name),
       members: p.members,
       joined: true,
+      // A join's first history page says for sure; a since_seq join (a room remembered from
+      // the last run) only replays what came after, so older messages may be there for PgUp.
+      hasMore: p.last_seq > 0,
     });
   }
   if (!next.knownRooms.includes(p.room_id)) next = { ...next, knownRooms: [...next.knownRooms, p.room_id] };
@@ -169,6 +185,8 @@ function history(state: ChatState, p: P<'history'>, now: number): ChatState {
 
 function directMessage(state: ChatState, p: P<'dm'>, ref: string | number | undefined): ChatState {
   const self = sameNick(p.from, state.nick);
+  // An ignored nick cannot open a conversation with you.
+  if (!self && isIgnored(state, p.from)) return state;
   const partner = self ? p.to : p.from;
   const id = dmId(partner);
   let next = state;
@@ -193,22 +211,37 @@ function directMessage(state: ChatState, p: P<'dm'>, ref: string | number | unde
   return putConversation(next, appendEntries(next, { ...conv, name: partner }, [entry], true));
 }
 
+/**
+ * Updates a room's members and says so. With `about` (a join or leave), the notice is marked
+ * quiet for the smart filter when that nick has not spoken lately, and hidden when ignored.
+ */
 function memberNotice(
   state: ChatState,
   roomId: string,
   now: number,
   text: string,
   members: (m: readonly string[]) => readonly string[],
+  about?: string,
 ): ChatState {
   const conv = state.conversations[roomId];
   if (!conv) return state;
-  return addNotice(
+  const next = addNotice(
     putConversation(state, { ...conv, members: members(conv.members) }),
     roomId,
     text,
     'info',
     now,
   );
+  if (about === undefined) return next;
+  const quiet = isQuiet(conv, about, now);
+  const hidden = isIgnored(state, about);
+  if (!quiet && !hidden) return next;
+  return updateConversation(next, roomId, (c) => {
+    const last = c.entries[c.entries.length - 1];
+    if (last?.kind !== 'notice') return c;
+    const marked: Entry = { ...last, ...(quiet ? { quiet } : {}), ...(hidden ? { hidden } : {}) };
+    return { ...c, entries: [...c.entries.slice(0, -1), marked] };
+  });
 }
 
 function userLeft(state: ChatState, p: P<'user_left'>, now: number): ChatState {
@@ -225,8 +258,13 @@ function userLeft(state: ChatState, p: P<'user_left'>, now: number): ChatState {
       now,
     );
   }
-  return memberNotice(state, p.room_id, now, `${p.user_name} left${why}`, (m) =>
-    m.filter((n) => !sameNick(n, p.user_name)),
+  return memberNotice(
+    state,
+    p.room_id,
+    now,
+    `${p.user_name} left${why}`,
+    (m) => m.filter((n) => !sameNick(n, p.user_name)),
+    p.user_name,
   );
 }
 
@@ -234,12 +272,18 @@ function nickChanged(state: ChatState, p: P<'nick_changed'>, now: number): ChatS
   let next = state;
   const ours = sameNick(p.old_name, state.nick) || sameNick(p.user_name, state.nick);
   if (p.room_id === undefined) {
-    // The copy sent to us alone: our own rename.
+    // The copy sent to us alone: our own rename. Every room we are in gets its own copy next
+    // (and says it there), so this one is shown only where no room copy will land.
     if (!ours || p.old_name === p.user_name) return state;
     next = { ...next, nick: p.user_name };
+    const here = next.current === null ? undefined : next.conversations[next.current];
+    if (here?.kind === 'room' && here.joined) return next;
     return addNotice(next, next.current, `you are now known as ${p.user_name}`, 'info', now);
   }
-  next = memberNotice(next, p.room_id, now, `${p.old_name} is now known as ${p.user_name}`, (m) =>
+  const text = ours
+    ? `you are now known as ${p.user_name}`
+    : `${p.old_name} is now known as ${p.user_name}`;
+  next = memberNotice(next, p.room_id, now, text, (m) =>
     m.map((n) => (n === p.old_name ? p.user_name : n)),
   );
   return renameDm(next, p.old_name, p.user_name);
@@ -289,5 +333,6 @@ function serverError(
       return addNotice(next, conv.id, `not sent: ${refused.text} (${message} [${code}])`, 'error', now);
     next = addNotice(next, conv.id, `not sent: ${refused.text}`, 'error', now);
   }
-  return addNotice(next, next.current, `${message} [${code}]`, 'error', now);
+  const reply = takeReplyTarget(next, event.ref);
+  return addNotice(reply.state, reply.target, `${message} [${code}]`, 'error', now);
 }

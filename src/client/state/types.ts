@@ -16,6 +16,8 @@ export type Entry =
       mention: boolean;
       /** Ours and not acknowledged by the server yet (shown dimmed). */
       pending?: boolean;
+      /** From a nick on the /ignore list: kept (its seq counts) but never drawn or counted. */
+      hidden?: boolean;
     }
   | {
       kind: 'notice';
@@ -24,6 +26,13 @@ export type Entry =
       text: string;
       /** `info` notices are dimmed; `error` ones stand out. */
       tone: 'info' | 'error';
+      /**
+       * A join or leave of somebody who had not spoken in the room for a while: hidden by the
+       * smart filter unless the user shows them (see `ChatState.showQuiet`).
+       */
+      quiet?: boolean;
+      /** About an ignored nick: never drawn. */
+      hidden?: boolean;
     };
 
 /** A message typed while the server had not acknowledged it yet. */
@@ -78,6 +87,11 @@ export interface Conversation {
   scroll: ScrollAnchor | null;
   /** Messages that arrived while scrolled up. */
   newBelow: number;
+  /**
+   * Key of the first entry that arrived while you were elsewhere: the `-- unread --` line is
+   * drawn above it until Alt+U or /markread. Null: no marker.
+   */
+  unreadFrom: string | null;
   pending: readonly PendingMessage[];
 }
 
@@ -128,4 +142,16 @@ export interface ChatState {
   roomsCursor: string | null;
   /** Counter for notice keys. */
   nextKey: number;
+  /** The conversation shown before the current one (Alt+A goes back to it when nothing is unread). */
+  previous: string | null;
+  /** Digits typed after Alt+J so far (null: not jumping). */
+  jump: string | null;
+  /** Show the joins and leaves the smart filter hides. */
+  showQuiet: boolean;
+  /** Nicks whose messages, DMs, joins and leaves are not shown (client side, kept in the config). */
+  ignores: readonly string[];
+  /** Counts incoming mentions and DMs (live ones): the terminal rings the bell when it grows. */
+  alerts: number;
+  /** Where the reply to a request goes: ref → the conversation the command was typed in. */
+  replyTo: Readonly<Record<string, string | null>>;
 }

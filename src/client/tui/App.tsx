@@ -1,13 +1,15 @@
 import { Box, useApp, useInput } from 'ink';
-import { useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import type { ChatConnection } from '../connection-types.js';
 import { createController } from '../controller.js';
 import { inputMask, promptFor } from './prompt.js';
 import { newConversation } from '../state/conversations.js';
 import { initialState } from '../state/reducer.js';
-import { createStore } from '../store.js';
+import { hotlist } from '../state/hotlist.js';
+import { createStore, type Store } from '../store.js';
 import { useConnection } from './hooks/use-connection.js';
 import { useStoreState } from './hooks/use-store.js';
+import { useTerminalAlerts, type TerminalAlerts } from './hooks/use-terminal-alerts.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
 import { InputLine } from './InputLine.js';
 import { keyToIntents } from './keys.js';
@@ -26,17 +28,29 @@ export interface AppProps {
   /** Called when the user quits, before Ink unmounts. */
   onQuit?: () => void;
   now?: () => number;
+  /** Nicks ignored from the start (the config's `ignores`). */
+  ignores?: readonly string[];
+  /** Bell and window title; none in tests that do not ask for them. */
+  alerts?: TerminalAlerts;
+  /** Called once with the store (the config file follows it); returns the cleanup. */
+  onStore?: (store: Store) => () => void;
 }
 
 /**
  * The whole client screen. It owns the store and the controller and wires keys and connection
  * signals to them; everything it draws comes from the state.
  */
-export function App({ connection, nick, size, onQuit, now }: AppProps) {
+export function App({ connection, nick, size, onQuit, now, ignores, alerts, onStore }: AppProps) {
   const { exit } = useApp();
   const terminal = useTerminalSize(size);
-  const store = useMemo(() => createStore(initialState(connection.url, nick)), [connection, nick]);
+  const store = useMemo(
+    () => createStore({ ...initialState(connection.url, nick), ignores: ignores ?? [] }),
+    [connection, nick],
+  );
+  useEffect(() => onStore?.(store), [store]);
   const state = useStoreState(store);
+  useTerminalAlerts(state, alerts);
+  const hot = useMemo(() => hotlist(state), [state.order, state.conversations, state.current]);
   const layoutRef = useRef<ScreenLayout | null>(null);
 
   const prompt = promptFor(state);
@@ -106,6 +120,7 @@ export function App({ connection, nick, size, onQuit, now }: AppProps) {
             nick={state.nick}
             width={layout.paneWidth}
             height={layout.paneHeight}
+            showQuiet={state.showQuiet}
           />
         </Box>
       </Box>
@@ -117,6 +132,7 @@ export function App({ connection, nick, size, onQuit, now }: AppProps) {
         lagMs={state.lagMs}
         width={layout.columns}
         choosingNick={state.nickPrompt !== null}
+        hot={hot}
       />
       <InputLine prompt={prompt} rows={rows} width={layout.columns} />
     </Box>

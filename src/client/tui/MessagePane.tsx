@@ -10,6 +10,8 @@ export interface MessagePaneProps {
   nick: string;
   width: number;
   height: number;
+  /** Show the joins and leaves the smart filter hides. */
+  showQuiet?: boolean;
 }
 
 const Row = memo(function Row({ line }: { line: Line }) {
@@ -33,9 +35,10 @@ export const MessagePane = memo(function MessagePane({
   nick,
   width,
   height,
+  showQuiet = false,
 }: MessagePaneProps) {
   const scrolled = conversation.scroll !== null;
-  const view = visibleLines(conversation, width, scrolled ? height - 1 : height, nick);
+  const view = visibleLines(conversation, width, scrolled ? height - 1 : height, nick, { showQuiet });
   const n = conversation.newBelow;
   return (
     <Box flexDirection="column" width={width} height={height} justifyContent="flex-end" flexShrink={0}>

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { memo, type ReactNode } from 'react';
 import type { Conversation } from '../state/types.js';
 import { fitCells } from './layout/screen.js';
+import { sidebarWindow, type RowActivity, type SidebarWindow } from './layout/sidebar-window.js';
 import { cellWidth } from './layout/wrap.js';
 
 /** Props of {@link Sidebar}. */
@@ -21,11 +22,14 @@ function badge(conv: Conversation, room: number): string {
   return conv.mentions > 0 ? `${conv.unread}!` : String(conv.unread);
 }
 
-/** A window of `height` items that keeps the current one visible. */
-function windowAround(count: number, at: number, height: number): [number, number] {
-  if (count <= height) return [0, count];
-  const start = Math.max(0, Math.min(at - Math.floor(height / 2), count - height));
-  return [start, start + height];
+/** `↑ 3 more, 2 active`: what the rows scrolled out of the sidebar hold. */
+function moreRow(arrow: string, more: NonNullable<SidebarWindow['above']>, width: number): ReactNode {
+  const text = more.active > 0 ? ` ${arrow} ${more.active} active` : ` ${arrow} ${more.hidden} more`;
+  return (
+    <Text color={more.urgent ? 'magenta' : undefined} bold={more.active > 0} dimColor={more.active === 0}>
+      {fitCells(text, width)}
+    </Text>
+  );
 }
 
 /**
@@ -34,20 +38,25 @@ function windowAround(count: number, at: number, height: number): [number, numbe
  * joined says `joining…`, one the server refused `failed`.
  */
 export const Sidebar = memo(function Sidebar({ order, conversations, current, width, height }: SidebarProps) {
-  const rows: { key: string; node: ReactNode }[] = [];
+  const rows: { key: string; node: ReactNode; activity: RowActivity }[] = [];
+  const quiet = { active: false, urgent: false };
+  // Every conversation has a number (Alt+J NN, /window N reach past 9), right-aligned.
+  const digits = String(order.length).length;
   const firstDm = order.findIndex((id) => conversations[id]?.kind === 'dm');
   order.forEach((id, i) => {
     const conv = conversations[id];
     if (!conv) return;
     if (i === 0 && conv.kind === 'room')
-      rows.push({ key: 'h-rooms', node: <Text dimColor>{fitCells(' Rooms', width)}</Text> });
-    if (i === firstDm) rows.push({ key: 'h-dms', node: <Text dimColor>{fitCells(' Direct', width)}</Text> });
-    const label = ` ${i < 9 ? i + 1 : ' '} ${conv.kind === 'room' ? '#' : '@'}${conv.name}`;
+      rows.push({ key: 'h-rooms', node: <Text dimColor>{fitCells(' Rooms', width)}</Text>, activity: quiet });
+    if (i === firstDm)
+      rows.push({ key: 'h-dms', node: <Text dimColor>{fitCells(' Direct', width)}</Text>, activity: quiet });
+    const label = ` ${String(i + 1).padStart(digits)} ${conv.kind === 'room' ? '#' : '@'}${conv.name}`;
     const right = `${badge(conv, width - cellWidth(label) - 2)} `;
     const text = fitCells(label, width - cellWidth(right)) + right;
     const selected = id === current;
     rows.push({
       key: id,
+      activity: { active: conv.unread > 0 && !selected, urgent: conv.mentions > 0 && !selected },
       node: (
         <Text
           inverse={selected}
@@ -61,17 +70,23 @@ export const Sidebar = memo(function Sidebar({ order, conversations, current, wi
     });
   });
   if (rows.length === 0)
-    rows.push({ key: 'empty', node: <Text dimColor>{fitCells(' no rooms', width)}</Text> });
+    rows.push({ key: 'empty', node: <Text dimColor>{fitCells(' no rooms', width)}</Text>, activity: quiet });
   const at = Math.max(
     0,
     rows.findIndex((r) => r.key === current),
   );
-  const [start, end] = windowAround(rows.length, at, height);
+  const view = sidebarWindow(
+    rows.map((r) => r.activity),
+    at,
+    height,
+  );
   return (
     <Box flexDirection="column" width={width} height={height} flexShrink={0}>
-      {rows.slice(start, end).map((r) => (
+      {view.above && <Box key="above">{moreRow('↑', view.above, width)}</Box>}
+      {rows.slice(view.start, view.end).map((r) => (
         <Box key={r.key}>{r.node}</Box>
       ))}
+      {view.below && <Box key="below">{moreRow('↓', view.below, width)}</Box>}
     </Box>
   );
 });

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
-import { memo } from 'react';
+import { Fragment, memo } from 'react';
 import type { ConnectionStatus } from '../connection-types.js';
+import { hotItemText, type HotItem } from '../state/hotlist.js';
 import type { Conversation } from '../state/types.js';
 import { useNow } from './hooks/use-now.js';
 import { cellWidth } from './layout/wrap.js';
@@ -14,6 +15,8 @@ export interface StatusBarProps {
   lagMs: number | null;
   width: number;
   choosingNick: boolean;
+  /** Conversations with unread messages, mentions and DMs first ({@link hotlist}). */
+  hot?: readonly HotItem[];
 }
 
 function statusText(
@@ -42,19 +45,37 @@ function statusText(
   }
 }
 
-function where(conv: Conversation | undefined): string {
+function where(conv: Conversation | undefined, short: boolean): string {
   if (!conv) return 'no room';
   if (conv.kind === 'dm') return `@${conv.name}`;
+  if (short) return `#${conv.id}`;
   if (conv.joinRequest === 'pending') return `#${conv.id} (joining…)`;
   if (conv.joinRequest === 'failed') return `#${conv.id} (not joined)`;
   const n = conv.members.length;
   return `#${conv.id} (${n} ${n === 1 ? 'user' : 'users'})`;
 }
 
+/** One piece of the bar; `hot` pieces are the activity list. */
+interface Part {
+  key: string;
+  text: string;
+  color?: string;
+  dim?: boolean;
+  bold?: boolean;
+  hot?: readonly HotItem[];
+}
+
+/** The activity list as WeeChat shows it: `[Act: 7(2!),12(1!),3]`. */
+function actText(hot: readonly HotItem[]): string {
+  return `[Act: ${hot.map(hotItemText).join(',')}]`;
+}
+
 /**
- * Server, nick, link state (with a live countdown and the reason while reconnecting), room and
- * lag. When that does not fit, the server address goes first, then the lag, then the reason, so
- * a narrow terminal still shows whether the link is up and where Enter sends.
+ * Server, nick, link state (with a live countdown and the reason while reconnecting), room,
+ * activity and lag. When that does not fit, the server address goes first, then the lag, then
+ * the reason, then the room's member count, then activity without mentions, then the nick: a
+ * narrow terminal still shows whether the link is up, where Enter sends and that a DM or a
+ * mention is waiting.
  */
 export const StatusBar = memo(function StatusBar({
   server,
@@ -64,41 +85,69 @@ export const StatusBar = memo(function StatusBar({
   lagMs,
   width,
   choosingNick,
+  hot = [],
 }: StatusBarProps) {
   const now = useNow(status.state === 'reconnecting');
   const state = statusText(status, now, choosingNick);
-  const room = where(conversation);
   const lag = lagMs === null ? 'lag -' : `lag ${lagMs} ms`;
-  const why = state.why ?? '';
-  const fits = (parts: string[]) => cellWidth(parts.join(' | ')) <= width;
-  const showWhy = fits([nick, state.text + why, room]);
-  const showLag = showWhy && fits([nick, state.text + why, room, lag]);
-  const showServer = showLag && fits([server, nick, state.text + why, room, lag]);
-  const sep = <Text dimColor> | </Text>;
+  const urgent = hot.filter((h) => h.mentions > 0);
+  const p = {
+    server: { key: 'server', text: server, dim: true },
+    nick: { key: 'nick', text: nick, bold: true },
+    state: { key: 'state', text: state.text, color: state.color },
+    stateWhy: { key: 'state', text: state.text + (state.why ?? ''), color: state.color },
+    room: { key: 'room', text: where(conversation, false) },
+    roomShort: { key: 'room', text: where(conversation, true) },
+    act: { key: 'act', text: hot.length > 0 ? actText(hot) : '', hot },
+    urgent: { key: 'act', text: urgent.length > 0 ? actText(urgent) : '', hot: urgent },
+    lag: { key: 'lag', text: lag, dim: true },
+  } satisfies Record<string, Part>;
+  const candidates: Part[][] = [
+    [p.server, p.nick, p.stateWhy, p.room, p.act, p.lag],
+    [p.nick, p.stateWhy, p.room, p.act, p.lag],
+    [p.nick, p.stateWhy, p.room, p.act],
+    [p.nick, p.state, p.room, p.act],
+    [p.nick, p.state, p.roomShort, p.act],
+    [p.nick, p.state, p.roomShort, p.urgent],
+    [p.state, p.roomShort, p.urgent],
+  ];
+  const shown = (parts: Part[]) => parts.filter((part) => part.text !== '');
+  const fits = (parts: Part[]) => cellWidth(shown(parts).map((x) => x.text).join(' | ')) <= width;
+  const parts = shown(candidates.find(fits) ?? candidates[candidates.length - 1]!);
   return (
     <Box width={width} height={1} overflow="hidden">
       <Text wrap="truncate-end">
-        {showServer && (
-          <>
-            <Text dimColor>{server}</Text>
-            {sep}
-          </>
-        )}
-        <Text bold>{nick}</Text>
-        {sep}
-        <Text color={state.color}>
-          {state.text}
-          {showWhy && why}
-        </Text>
-        {sep}
-        <Text>{room}</Text>
-        {showLag && (
-          <>
-            {sep}
-            <Text dimColor>{lag}</Text>
-          </>
-        )}
+        {parts.map((part, i) => (
+          <Fragment key={part.key}>
+            {i > 0 && <Text dimColor> | </Text>}
+            {part.hot ? (
+              <ActList hot={part.hot} />
+            ) : (
+              <Text color={part.color} dimColor={part.dim} bold={part.bold}>
+                {part.text}
+              </Text>
+            )}
+          </Fragment>
+        ))}
       </Text>
     </Box>
   );
 });
+
+/** Mentions and DMs in magenta and bold (as in the sidebar), the rest plain. */
+function ActList({ hot }: { hot: readonly HotItem[] }) {
+  return (
+    <Text>
+      [Act:{' '}
+      {hot.map((h, i) => (
+        <Fragment key={h.id}>
+          {i > 0 && ','}
+          <Text color={h.mentions > 0 ? 'magenta' : undefined} bold={h.mentions > 0}>
+            {hotItemText(h)}
+          </Text>
+        </Fragment>
+      ))}
+      ]
+    </Text>
+  );
+}

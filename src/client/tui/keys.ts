@@ -8,6 +8,12 @@ export type Intent =
   | { kind: 'prev_room' }
   | { kind: 'jump'; index: number }
   | { kind: 'activity' }
+  /** Alt+J: the next two digits typed name the conversation. */
+  | { kind: 'jump_prefix' }
+  /** Alt+U: drop the unread marker here. */
+  | { kind: 'mark_read' }
+  /** Alt+=: show or hide the joins and leaves the smart filter hides. */
+  | { kind: 'toggle_quiet' }
   | { kind: 'page_up' }
   | { kind: 'page_down' }
   | { kind: 'live' }
@@ -64,6 +70,9 @@ export function keyToIntents(input: string, key: Key): Intent[] {
   if (key.meta) {
     if (/^[1-9]$/.test(input)) return [{ kind: 'jump', index: Number(input) - 1 }];
     if (input === 'a' || input === 'A') return [{ kind: 'activity' }];
+    if (input === 'j' || input === 'J') return [{ kind: 'jump_prefix' }];
+    if (input === 'u' || input === 'U') return [{ kind: 'mark_read' }];
+    if (input === '=') return [{ kind: 'toggle_quiet' }];
     if (input === 'b') return [{ kind: 'move', to: 'word_left' }];
     if (input === 'f') return [{ kind: 'move', to: 'word_right' }];
     return [];

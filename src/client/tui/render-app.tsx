@@ -1,10 +1,14 @@
 import { render } from 'ink';
 import type { ChatConnection } from '../connection-types.js';
-import { App } from './App.js';
+import { App, type AppProps } from './App.js';
 
 /** Renders the App on the process's terminal and resolves when the user quits. */
-export async function renderApp(connection: ChatConnection, nick: string): Promise<void> {
-  const instance = render(<App connection={connection} nick={nick} />, {
+export async function renderApp(
+  connection: ChatConnection,
+  nick: string,
+  extra: Pick<AppProps, 'ignores' | 'alerts' | 'onStore'> = {},
+): Promise<void> {
+  const instance = render(<App connection={connection} nick={nick} {...extra} />, {
     // Ctrl+C is ours: quitting goes through the App so the terminal is restored in order.
     exitOnCtrlC: false,
     patchConsole: true,

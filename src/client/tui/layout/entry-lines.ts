@@ -1,5 +1,5 @@
 import type { Entry } from '../../state/types.js';
-import { nickColor } from '../nick-color.js';
+import { nickSegment } from '../nick-color.js';
 import { cellWidth, wrapCells } from './wrap.js';
 
 /** A styled run of text within a line. */
@@ -50,7 +50,7 @@ function build(entry: Entry, width: number): Line[] {
     head = [
       time,
       { text: '<', dim: true },
-      { text: entry.nick, color: nickColor(entry.nick), bold: entry.self },
+      nickSegment(entry.nick, entry.self),
       { text: '> ', dim: true },
     ];
     body = entry.pending

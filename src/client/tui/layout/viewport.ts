@@ -1,5 +1,6 @@
 import type { Conversation, Entry, PendingMessage, ScrollAnchor } from '../../state/types.js';
-import { entryLines, type Line } from './entry-lines.js';
+import { decoratedLines, type ViewOptions } from './decorations.js';
+import type { Line } from './entry-lines.js';
 
 /** What the message pane shows: exactly the rows that fit, and whether the top is among them. */
 export interface View {
@@ -48,7 +49,13 @@ function headerText(conv: Conversation): string {
   return conv.kind === 'room' ? `start of #${conv.id}` : `start of your conversation with ${conv.name}`;
 }
 
-function items(conv: Conversation, width: number, nick: string, withPending: boolean): Items {
+function items(
+  conv: Conversation,
+  width: number,
+  nick: string,
+  withPending: boolean,
+  options: ViewOptions,
+): Items {
   const entries =
     withPending && conv.pending.length > 0
       ? [...conv.entries, ...conv.pending.map((p) => pendingEntry(p, nick))]
@@ -56,12 +63,21 @@ function items(conv: Conversation, width: number, nick: string, withPending: boo
   const header: Line[] = [
     { key: `${conv.id}:header`, segments: [{ text: `-- ${headerText(conv)} --`, dim: true }] },
   ];
-  return { n: entries.length, lines: (i) => (i < 0 ? header : entryLines(entries[i]!, width)) };
+  return {
+    n: entries.length,
+    lines: (i) => (i < 0 ? header : decoratedLines(entries, i, width, conv.unreadFrom, options)),
+  };
 }
 
 /** The rows to show for `conv` in a pane of `width` x `height` cells. */
-export function visibleLines(conv: Conversation, width: number, height: number, nick: string): View {
-  const list = items(conv, width, nick, conv.scroll === null);
+export function visibleLines(
+  conv: Conversation,
+  width: number,
+  height: number,
+  nick: string,
+  options: ViewOptions = {},
+): View {
+  const list = items(conv, width, nick, conv.scroll === null, options);
   if (height <= 0) return { lines: [], atTop: false };
   const anchor = conv.scroll ?? { below: 0, skip: 0 };
   const chunks: (readonly Line[])[] = [];
@@ -99,8 +115,9 @@ export function scrollBy(
   height: number,
   delta: number,
   nick: string,
+  options: ViewOptions = {},
 ): ScrollAnchor | null {
-  const list = items(conv, width, nick, false);
+  const list = items(conv, width, nick, false, options);
   const count = (i: number) => list.lines(i).length;
   const anchor = conv.scroll ?? { below: 0, skip: 0 };
   let offset = anchor.skip;

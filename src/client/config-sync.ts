@@ -1,0 +1,83 @@
+import { saveConfig, type ClientConfig } from './config.js';
+import type { ChatState } from './state/types.js';
+import type { Store } from './store.js';
+
+/**
+ * The config as the state says it should now be: the rooms you are in (in sidebar order, plus
+ * remembered ones whose join has not come back yet, so a slow start never forgets them) with the
+ * newest seq held in each, and the ignore list. With `save_rooms: false` the room list stays
+ * as written; its seqs still follow.
+ */
+export function nextConfig(config: ClientConfig, state: ChatState, waiting: ReadonlySet<string>): ClientConfig {
+  const inState = state.order.filter((id) => state.conversations[id]?.kind === 'room');
+  const rooms =
+    config.save_rooms === false
+      ? (config.rooms ?? [])
+      : [...inState, ...(config.rooms ?? []).filter((id) => waiting.has(id) && !inState.includes(id))];
+  const lastSeq: Record<string, number> = {};
+  for (const id of rooms) {
+    const seq = state.conversations[id]?.newestSeq || config.last_seq?.[id];
+    if (seq) lastSeq[id] = seq;
+  }
+  const next: ClientConfig = { ...config, rooms, last_seq: lastSeq };
+  if (state.ignores.length > 0 || config.ignores !== undefined) next.ignores = [...state.ignores];
+  return next;
+}
+
+/** What {@link followConfig} returns. */
+export interface ConfigFollower {
+  /** Writes a pending change now (on quit). */
+  flush(): void;
+  /** Flushes and stops following. */
+  stop(): void;
+}
+
+/**
+ * Keeps the config file in step with the store: a change (join, leave, ignore, new messages'
+ * seqs) is written `delayMs` later, at most once per delay, and at once on `flush`.
+ */
+export function followConfig(
+  store: Store,
+  path: string,
+  initial: ClientConfig,
+  options: { delayMs?: number; save?: (path: string, config: ClientConfig) => void } = {},
+): ConfigFollower {
+  const delayMs = options.delayMs ?? 2_000;
+  const save = options.save ?? saveConfig;
+  const waiting = new Set(initial.rooms ?? []);
+  let config = initial;
+  let written = JSON.stringify(initial);
+  let timer: NodeJS.Timeout | undefined;
+  let lastError = '';
+
+  const update = () => {
+    const state = store.getState();
+    for (const id of state.order) waiting.delete(id);
+    config = nextConfig(config, state, waiting);
+    if (JSON.stringify(config) !== written && timer === undefined) timer = setTimeout(flush, delayMs);
+  };
+  function flush(): void {
+    clearTimeout(timer);
+    timer = undefined;
+    const text = JSON.stringify(config);
+    if (text === written) return;
+    try {
+      save(path, config);
+      written = text;
+    } catch (err) {
+      // A read-only or full disk must not take the chat down; the next change tries again.
+      const text = `cannot save ${path}: ${(err as Error).message}`;
+      if (text !== lastError) store.dispatch({ type: 'notice', text, tone: 'error', now: Date.now() });
+      lastError = text;
+    }
+  }
+  const unsubscribe = store.subscribe(update);
+  return {
+    flush,
+    stop() {
+      unsubscribe();
+      update();
+      flush();
+    },
+  };
+}

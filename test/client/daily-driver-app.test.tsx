@@ -1,0 +1,136 @@
+/**
+ * Issue 15 rendered: the activity list in the status bar (also below 50 columns, where the
+ * sidebar is gone), the sidebar scrolling with counts of what it hides, Alt+J, the bell and the
+ * title, and the config file followed as rooms are joined and left.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { followConfig } from '../../src/client/config-sync.js';
+import { loadConfig, saveConfig } from '../../src/client/config.js';
+import type { Store } from '../../src/client/store.js';
+import { App } from '../../src/client/tui/App.js';
+import { ev, joined, msg, welcome } from './events.js';
+import { FakeConnection } from './fake-connection.js';
+
+const SGR = /\x1b\[[0-9;]*m/g;
+const plain = (frame: string | undefined) => (frame ?? '').replace(SGR, '');
+type Rendered = ReturnType<typeof render>;
+
+async function waitForFrame(r: Rendered, check: (frame: string) => boolean, what: string): Promise<string> {
+  const deadline = Date.now() + 2_000;
+  for (;;) {
+    const frame = plain(r.lastFrame());
+    if (check(frame)) return frame;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last frame:\n${frame}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function press(r: Rendered, ...keys: string[]): Promise<string> {
+  for (const key of keys) {
+    const before = r.frames.length;
+    r.stdin.write(key);
+    await waitForFrame(r, () => r.frames.length > before, `a frame after ${JSON.stringify(key)}`);
+  }
+  return plain(r.lastFrame());
+}
+
+const apps: Rendered[] = [];
+afterEach(() => {
+  for (const a of apps.splice(0)) a.unmount();
+});
+
+/** alice in rooms r1..r15 (r1 on screen) in a terminal of the given size. */
+async function fifteen(columns: number, rows: number, extra: { written?: string[]; onStore?: (s: Store) => () => void } = {}) {
+  const conn = new FakeConnection();
+  const written = extra.written;
+  const r = render(
+    <App
+      connection={conn}
+      nick="alice"
+      size={{ columns, rows }}
+      {...(written ? { alerts: { bell: true, write: (b: string) => void written.push(b) } } : {})}
+      {...(extra.onStore ? { onStore: extra.onStore } : {})}
+    />,
+  );
+  apps.push(r);
+  conn.status({ state: 'connected' });
+  conn.emit(welcome('alice'), ...Array.from({ length: 15 }, (_, i) => joined(`r${i + 1}`, ['alice', 'bob'])));
+  await waitForFrame(r, (f) => f.includes('#r1 (2 users)'), 'the first screen');
+  return { conn, r };
+}
+
+describe('activity you can see (item 1)', () => {
+  it('a mention in room 12 of 15 in an 80x12 terminal shows in the hotlist and the sidebar', async () => {
+    const { conn, r } = await fifteen(80, 12);
+    conn.emit(ev('message', msg('r12', 1, 'bob', 'alice: look here')), ev('message', msg('r3', 1, 'bob', 'plain')));
+    const frame = await waitForFrame(r, (f) => f.includes('[Act:'), 'the hotlist');
+    expect(frame).toContain('[Act: 12(1!),3]');
+    // The sidebar shows room 3 but cannot show room 12, so it says there is activity below.
+    expect(frame).toMatch(/↓ 1 active/);
+    expect(frame).not.toMatch(/#r12/);
+    // Alt+J 1 2 goes there; the sidebar scrolls to it and says what is above.
+    const there = await press(r, '\x1bj', '1', '2');
+    expect(there).toMatch(/#r12 \(2 users\)/);
+    expect(there).toMatch(/12 #r12/);
+    expect(there).toMatch(/↑ 1 active/);
+    expect(there).not.toContain('[Act: 12');
+  });
+
+  it('below 50 columns (no sidebar) a DM still shows in the status bar', async () => {
+    const { conn, r } = await fifteen(40, 12);
+    conn.emit(ev('dm', { id: 'd1', ts: Date.now(), from: 'carol', to: 'alice', message: 'psst' }));
+    const frame = await waitForFrame(r, (f) => f.includes('[Act:'), 'the hotlist');
+    expect(frame).toContain('[Act: 16(1!)]');
+    expect(frame).not.toContain('│');
+  });
+});
+
+describe('bell and title (item 10)', () => {
+  it('rings on a mention and a DM, and counts mentions in the title', async () => {
+    const written: string[] = [];
+    const { conn, r } = await fifteen(100, 20, { written });
+    expect(written).toEqual(['\x1b]2;chat\x07']);
+    conn.emit(ev('message', msg('r2', 1, 'bob', 'no bell')));
+    await waitForFrame(r, (f) => f.includes('[Act: 2]'), 'plain activity');
+    expect(written.join('')).not.toContain('\x07\x1b]2;(');
+    conn.emit(ev('message', msg('r2', 2, 'bob', 'alice: bell')));
+    await waitForFrame(r, (f) => f.includes('[Act: 2(1!)]'), 'a mention');
+    expect(written.at(-1)).toBe('\x07\x1b]2;(1) chat\x07');
+  });
+});
+
+describe('the config file follows the rooms', () => {
+  it('joins, leaves and seqs are written; a room not answered yet is kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-config-'));
+    const path = join(dir, 'sub', 'config.json');
+    saveConfig(path, { server: 'ws://example:1/ws', rooms: ['r2', 'later'], bell: false, extra_key: 1 });
+    const initial = loadConfig(path);
+    let follower: ReturnType<typeof followConfig> | undefined;
+    const { conn, r } = await fifteen(100, 20, {
+      onStore: (store) => {
+        follower = followConfig(store, path, initial, { delayMs: 60_000 });
+        return () => follower!.stop();
+      },
+    });
+    conn.emit(ev('message', msg('r2', 7, 'bob', 'hello')));
+    await waitForFrame(r, (f) => f.includes('[Act: 2]'), 'the message');
+    await press(r, '/leave r3', '\r');
+    follower!.flush();
+    const saved = JSON.parse(readFileSync(path, 'utf8'));
+    expect(saved.rooms).toEqual([...Array.from({ length: 15 }, (_, i) => `r${i + 1}`).filter((x) => x !== 'r3'), 'later']);
+    expect(saved.last_seq).toEqual({ r2: 7 });
+    expect(saved).toMatchObject({ server: 'ws://example:1/ws', bell: false, extra_key: 1 });
+  });
+
+  it('refuses a broken file with the field named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-config-'));
+    const path = join(dir, 'config.json');
+    saveConfig(path, { rooms: ['ok', 'bad room'] });
+    expect(() => loadConfig(path)).toThrow(/rooms\.1 is not a room name/);
+    expect(loadConfig(join(dir, 'missing.json'))).toEqual({});
+  });
+});
