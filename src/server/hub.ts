@@ -26,12 +26,20 @@ import { Session, type SessionOptions } from './session.js';
 import type { Store } from './store/store.js';
 
 /**
- * Requests of one connection refused `rate_limited` within one event-loop turn after which it is
- * cut: each refusal is cheap, but a client can pipeline thousands in one socket read, and
- * answering them all holds the event loop. A client that waits for its answers, even one
- * flooding at 1,000 requests a second, is left to the flood rule of its rate limit.
+ * Reads, presence changes and new rooms of one connection refused `rate_limited` within one
+ * event-loop turn after which it is cut: each refusal is cheap, but a client can pipeline
+ * thousands in one socket read, and answering them all holds the event loop; no honest client
+ * pipelines hundreds of those. Messages are left out (pasting many lines into a line client
+ * pipelines them honestly); their rate limit's flood rule cuts a sustained flood.
  */
 const MAX_REFUSALS_PER_TURN = 200;
+
+/** A refusal by one of the limits of {@link Hub.charge}, counted by {@link Hub.noteRefusal}. */
+class LimitRefusal extends RequestError {
+  constructor(message: string, retryAfterMs: number) {
+    super('rate_limited', message, { retry_after_ms: retryAfterMs });
+  }
+}
 
 /** A number that changes once per event-loop turn (bumped by an immediate, made only when asked). */
 let turn = 0;
@@ -318,7 +326,7 @@ export class Hub {
     this.counters.errorsOut++;
     if (err instanceof RequestError) {
       session.send('error', err.error, message.ref);
-      if (err.error.code === 'rate_limited') this.noteRefusal(session);
+      if (err instanceof LimitRefusal) this.noteRefusal(session);
       return;
     }
     this.options.onInternalError?.(err, `handling ${message.type}`);
@@ -647,7 +655,7 @@ export class Hub {
       session.send('error', protocolError('rate_limited', 'sustained flooding; disconnected'));
       this.disconnect(session, { code: 'rate_limited', message: 'sustained flooding' });
     }
-    throw new RequestError('rate_limited', `too many ${what}; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
+    throw new LimitRefusal(`too many ${what}; retry in ${decision.retryAfterMs} ms`, decision.retryAfterMs);
   }
 
   /**
