@@ -8,21 +8,15 @@ import type { Session } from '../session.js';
 import { forceCloseAfterGrace } from './close-grace.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { wsFrameOf } from './ws-frame.js';
+import { pacerOptionsOf, type WritePacing } from './flush-pacer.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 /** WebSocket transport settings. */
-export interface WsTransportOptions {
+export interface WsTransportOptions extends WritePacing {
   /** Largest incoming frame; bigger ones close the connection with 1009. */
   maxPayload?: number;
   /** permessage-deflate; off by default because it costs memory per idle connection. */
   compression?: boolean;
-  /**
-   * Spaces the writes to each socket at least this many ms apart under sustained traffic, so one
-   * write carries several events (see WriteCoalescer). Default 0: one write per socket per turn.
-   */
-  writeDelayMs?: number;
-  /** Cap of the adaptive spacing under heavy fan-out (see WriteCoalescer); 0 turns it off. Default 10. */
-  maxWriteDelayMs?: number;
   /** Interval of protocol pings; a client that has not answered the previous one is dropped. */
   pingIntervalMs?: number;
   /** Decides whether an upgrade may proceed; returns a refusal (HTTP status + text) or undefined. */
@@ -78,16 +72,15 @@ class WsConnection implements Connection {
    * close frames is kept. (Copying a few small frames into one buffer is cheaper than a corked
    * writev: the stream keeps no per-chunk request objects and libuv gets one buffer.)
    */
-  flush(): number {
-    if (this.queue.length === 0) return 0;
+  flush(): void {
+    if (this.queue.length === 0) return;
     const frames = this.queue;
     const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    if (this.ws.readyState !== 1 || this.socket.destroyed) return 0;
+    if (this.ws.readyState !== 1 || this.socket.destroyed) return;
     this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
     this.waiters?.check();
-    return frames.length;
   }
 
   bufferedBytes(): number {
@@ -138,10 +131,7 @@ export class WsTransport {
       perMessageDeflate: options.compression ?? false,
       clientTracking: false,
     });
-    this.coalescer = new WriteCoalescer({
-      minIntervalMs: options.writeDelayMs ?? 0,
-      adaptiveMaxMs: options.maxWriteDelayMs ?? 10,
-    });
+    this.coalescer = new WriteCoalescer(pacerOptionsOf(options));
     this.pingTimer = setInterval(() => this.heartbeat(), options.pingIntervalMs ?? 30_000);
     this.pingTimer.unref();
   }
