@@ -6,6 +6,7 @@ import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
 import { forceCloseAfterGrace } from './close-grace.js';
+import { writeFrames } from './frame-scratch.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { wsFrameOf } from './ws-frame.js';
 import { pacerOptionsOf, type WritePacing } from './flush-pacer.js';
@@ -37,7 +38,7 @@ const CLOSE_CODES: Record<string, number> = {
 
 class WsConnection implements Connection {
   readonly transport = 'ws' as const;
-  private queue: Buffer[] = [];
+  private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   /** Created by the first `drained` call: most connections never wait. */
   private waiters: DrainWaiters | undefined;
@@ -73,14 +74,16 @@ class WsConnection implements Connection {
    * writev: the stream keeps no per-chunk request objects and libuv gets one buffer.)
    */
   flush(): void {
-    if (this.queue.length === 0) return;
     const frames = this.queue;
+    if (frames.length === 0) return;
     const bytes = this.queuedBytes;
-    this.queue = [];
     this.queuedBytes = 0;
-    if (this.ws.readyState !== 1 || this.socket.destroyed) return;
-    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
-    this.waiters?.check();
+    // The frames are copied (or handed to the stream) synchronously: the array is reused, not
+    // replaced, so a write allocates no queue.
+    const open = this.ws.readyState === 1 && !this.socket.destroyed;
+    if (open) writeFrames(this.socket, frames, bytes);
+    frames.length = 0;
+    if (open) this.waiters?.check();
   }
 
   bufferedBytes(): number {
