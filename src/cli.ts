@@ -20,7 +20,10 @@ const HELP = `
     --compression         permessage-deflate for WebSocket clients           default off
     --write-delay MS      under sustained traffic, write each socket at most every MS ms,
                           batching events into fewer syscalls (trades latency for CPU)  default 0
-    --max-write-delay MS  cap of the automatic write spacing under heavy fan-out (0 = off)  default 10
+    --max-write-delay MS  latency budget of the automatic write spacing: when writing takes
+                          more than --write-share of the event loop, flushes wait up to
+                          MS ms so each write carries more events (0 = off)  default 25
+    --write-share PCT     share of the event loop writing may take before spacing starts  default 25
     --max-queue-bytes N   outbound bytes queued per client before it is cut  default 1048576
     --max-rooms-per-user N                                                    default 100
     --max-members-per-room N                                                  default 100000
@@ -80,7 +83,7 @@ const HELP = `
     --memory              start the server with --memory instead of SQLite
     --msg-rate N          per-connection limit of the server it starts (0 = none); the default
                           publisher count keeps each at 80% of it                default 5
-    --write-delay MS, --max-write-delay MS   passed to the server it starts
+    --write-delay MS, --max-write-delay MS, --write-share PCT   passed to the server it starts
     --json                print one JSON object instead of the table
 
   Examples
@@ -105,6 +108,7 @@ const cli = meow(HELP, {
     compression: { type: 'boolean', default: false },
     writeDelay: { type: 'number' },
     maxWriteDelay: { type: 'number' },
+    writeShare: { type: 'number' },
     maxQueueBytes: { type: 'number' },
     maxRoomsPerUser: { type: 'number' },
     maxMembersPerRoom: { type: 'number' },
@@ -160,6 +164,12 @@ function fail(message: string): never {
 function checkWriteDelay(ms: number): number {
   if (!Number.isFinite(ms) || ms < 0 || ms > 1000) fail(`write delays must be 0-1000 ms, got ${String(ms)}`);
   return ms;
+}
+
+/** `--write-share` is a percentage; the server takes a fraction. */
+function checkWriteShare(pct: number): number {
+  if (!Number.isFinite(pct) || pct <= 0 || pct > 100) fail(`--write-share must be a percentage above 0 and at most 100, got ${String(pct)}`);
+  return pct / 100;
 }
 
 function checkPort(flag: string, port: number | undefined, fallback: number): number {
@@ -246,6 +256,7 @@ async function serve(): Promise<void> {
     compression: f.compression,
     ...(f.writeDelay !== undefined ? { writeDelayMs: checkWriteDelay(f.writeDelay) } : {}),
     ...(f.maxWriteDelay !== undefined ? { maxWriteDelayMs: checkWriteDelay(f.maxWriteDelay) } : {}),
+    ...(f.writeShare !== undefined ? { writeShare: checkWriteShare(f.writeShare) } : {}),
     ...(f.defaultRoom !== undefined ? { defaultRoom: f.defaultRoom } : {}),
     ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}),
     ...(f.retain !== undefined ? { retainPerRoom: checkRetain(f.retain) } : {}),

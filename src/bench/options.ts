@@ -13,7 +13,7 @@ export interface BenchOptions {
   memory: boolean;
   /** For a server started here: its per-connection message limit (`--msg-rate`; 0 = none). */
   msgRate: number;
-  /** For a server started here: extra `chat serve` flags (--write-delay, --max-write-delay, --msg-rate). */
+  /** For a server started here: extra `chat serve` flags (--write-delay, --max-write-delay, --write-share, --msg-rate). */
   serveArgs: string[];
 }
 
@@ -113,6 +113,7 @@ export function parseBenchOptions(flags: Record<string, unknown>): BenchOptions 
       ...(msgRate !== DEFAULT_MSG_RATE ? ['--msg-rate', String(msgRate)] : []),
       ...(typeof flags.writeDelay === 'number' ? ['--write-delay', String(flags.writeDelay)] : []),
       ...(typeof flags.maxWriteDelay === 'number' ? ['--max-write-delay', String(flags.maxWriteDelay)] : []),
+      ...(typeof flags.writeShare === 'number' ? ['--write-share', String(flags.writeShare)] : []),
     ],
   };
 }

@@ -17,6 +17,7 @@ import { ServerMetrics } from './metrics.js';
 import { startMonitor } from './monitor.js';
 import { ServerStats } from './stats.js';
 import { postRoute } from './transports/post.js';
+import type { WritePacing } from './transports/flush-pacer.js';
 import { SseTransport } from './transports/sse.js';
 import { sharedModulesRoute, staticRoute } from './transports/static.js';
 import { forceCloseAfterGrace } from './transports/close-grace.js';
@@ -43,10 +44,12 @@ export interface ServerOptions {
   maxRoomsPerUser?: number;
   maxMembersPerRoom?: number;
   pingIntervalMs?: number;
-  /** WebSocket writes per socket at most every this many ms under sustained traffic (0: once per turn). */
+  /** Writes per socket at most every this many ms under sustained traffic (0: once per turn). */
   writeDelayMs?: number;
-  /** Cap of the adaptive write spacing under heavy fan-out; 0 turns it off. Default 10. */
+  /** Latency budget of the load-following write spacing (every door); 0 turns it off. Default 25. */
   maxWriteDelayMs?: number;
+  /** Share of the event loop writing may take under load before flushes are spaced (0-1]. Default 0.25. */
+  writeShare?: number;
   /**
    * Message rate limit, per connection (WebSocket, TCP) and per address (POST); `false`
    * disables it. Default burst 10, then 5/s.
@@ -169,7 +172,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const ctx: HttpContext = { hub, log, serving: () => serving, startedAt: Date.now(), admission, origins };
   const metrics = new ServerMetrics(hub);
   stats.also(metrics);
-  const sse = new SseTransport(hub, options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {});
+  const pacing: WritePacing = {
+    ...(options.writeDelayMs ? { writeDelayMs: options.writeDelayMs } : {}),
+    ...(options.maxWriteDelayMs !== undefined ? { maxWriteDelayMs: options.maxWriteDelayMs } : {}),
+    ...(options.writeShare !== undefined ? { writeShare: options.writeShare } : {}),
+  };
+  const sse = new SseTransport(hub, { ...pacing, ...(options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {}) });
   // The static files come last: they claim only paths that are files under web/.
   // Posts share the message limit's settings, one bucket per address (default: as the hub's).
   const postRate = options.rateLimit === false ? undefined : new KeyedRateLimiters(options.rateLimit ?? DEFAULT_MESSAGE_RATE);
@@ -180,8 +188,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const ws = new WsTransport(hub, {
     ...(options.compression ? { compression: true } : {}),
     ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
-    ...(options.writeDelayMs ? { writeDelayMs: options.writeDelayMs } : {}),
-    ...(options.maxWriteDelayMs !== undefined ? { maxWriteDelayMs: options.maxWriteDelayMs } : {}),
+    ...pacing,
     admit: (req) => {
       if (!origins.allows(req)) return { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` };
       return admission.admit(req.socket.remoteAddress ?? 'unknown');
@@ -217,6 +224,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let tcpPort: number | undefined;
   if (options.tcpPort !== undefined) {
     tcp = new TcpTransport(hub, {
+      ...pacing,
       ...(tls ? { tls } : {}),
       admit: (address) => admission.admit(address),
       onClose: (address) => admission.release(address),

@@ -5,7 +5,9 @@ import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import { DrainWaiters } from './drain-waiters.js';
+import { pacerOptionsOf, type WritePacing } from './flush-pacer.js';
 import { TurnCork } from './turn-cork.js';
+import { WriteCoalescer } from './write-coalescer.js';
 import { methodNotAllowed, pathOf, refuseForeignOrigin, sendJson, type HttpContext, type HttpRoute } from './http.js';
 
 /**
@@ -16,7 +18,7 @@ import { methodNotAllowed, pathOf, refuseForeignOrigin, sendJson, type HttpConte
  */
 
 /** SSE transport settings. */
-export interface SseOptions {
+export interface SseOptions extends WritePacing {
   /** Interval of `: ping` comments that keep proxies and idle timers from closing the stream. */
   heartbeatMs?: number;
   /** The reconnection delay suggested to EventSource clients. */
@@ -69,8 +71,9 @@ class SseConnection implements Connection {
   constructor(
     private readonly res: ServerResponse,
     readonly remoteAddress: string,
+    coalescer: WriteCoalescer<TurnCork>,
   ) {
-    this.cork = new TurnCork(res, () => this.waiters?.check());
+    this.cork = new TurnCork(res, coalescer, () => this.waiters?.check());
   }
 
   send(out: Outbound): void {
@@ -119,12 +122,15 @@ export class SseTransport {
   private readonly conns = new Set<SseConnection>();
   private readonly timer: NodeJS.Timeout;
   private readonly retryMs: number;
+  /** Flushes the corked streams: one write per stream per turn, spaced out under load. */
+  private readonly coalescer: WriteCoalescer<TurnCork>;
 
   constructor(
     private readonly hub: Hub,
     options: SseOptions = {},
   ) {
     this.retryMs = options.retryMs ?? 2000;
+    this.coalescer = new WriteCoalescer(pacerOptionsOf(options));
     this.timer = setInterval(() => {
       for (const conn of this.conns) conn.write(': ping\n\n');
     }, options.heartbeatMs ?? 15_000);
@@ -173,7 +179,7 @@ export class SseTransport {
       `retry: ${this.retryMs}\n: chat stream of #${roomId}${since !== undefined ? ` from seq ${since}` : ''}\n\n`,
     );
 
-    const conn = new SseConnection(res, address);
+    const conn = new SseConnection(res, address, this.coalescer);
     const session = this.hub.connect(conn);
     this.conns.add(conn);
     res.on('close', () => {

@@ -11,12 +11,14 @@ import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { forceCloseAfterGrace } from './close-grace.js';
+import { pacerOptionsOf, type WritePacing } from './flush-pacer.js';
 import { TurnCork } from './turn-cork.js';
+import { WriteCoalescer } from './write-coalescer.js';
 import { dmLines, messageLines, renderLines, tcpLinesOf, toWire } from './tcp-format.js';
 import { LineReader, type LineEvent } from './tcp-lines.js';
 
 /** TCP line transport settings. */
-export interface TcpTransportOptions {
+export interface TcpTransportOptions extends WritePacing {
   /** Longest input line in bytes; a longer one is refused with an error and skipped. */
   maxLineBytes?: number;
   /** How long a request that changes the line state (nick, join, leave) may stay unanswered. */
@@ -84,10 +86,11 @@ class TcpClient implements Connection {
     private readonly socket: Socket,
     private readonly hub: Hub,
     private readonly options: Settings,
+    coalescer: WriteCoalescer<TurnCork>,
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.reader = new LineReader(options.maxLineBytes);
-    this.cork = new TurnCork(socket, () => this.waiters?.check());
+    this.cork = new TurnCork(socket, coalescer, () => this.waiters?.check());
   }
 
   start(session: Session): void {
@@ -470,6 +473,8 @@ export class TcpTransport {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly settings: Settings;
+  /** Flushes the corked sockets: one write per socket per turn, spaced out under load. */
+  private readonly coalescer: WriteCoalescer<TurnCork>;
 
   constructor(
     private readonly hub: Hub,
@@ -479,6 +484,7 @@ export class TcpTransport {
       maxLineBytes: options.maxLineBytes ?? 16 * 1024,
       replyTimeoutMs: options.replyTimeoutMs ?? 10_000,
     };
+    this.coalescer = new WriteCoalescer(pacerOptionsOf(options));
     const socketOptions = { allowHalfOpen: true, noDelay: true };
     this.server = options.tls
       ? createTlsServer({ ...socketOptions, cert: options.tls.cert, key: options.tls.key }, (socket) =>
@@ -507,7 +513,7 @@ export class TcpTransport {
       this.options.onClose?.(address);
     });
     socket.setKeepAlive(true, 60_000);
-    const client = new TcpClient(socket, this.hub, this.settings);
+    const client = new TcpClient(socket, this.hub, this.settings, this.coalescer);
     client.start(this.hub.connect(client));
   }
 

@@ -6,23 +6,18 @@ import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
 import { forceCloseAfterGrace } from './close-grace.js';
+import { writeFrames } from './frame-scratch.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { wsFrameOf } from './ws-frame.js';
+import { pacerOptionsOf, type WritePacing } from './flush-pacer.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 /** WebSocket transport settings. */
-export interface WsTransportOptions {
+export interface WsTransportOptions extends WritePacing {
   /** Largest incoming frame; bigger ones close the connection with 1009. */
   maxPayload?: number;
   /** permessage-deflate; off by default because it costs memory per idle connection. */
   compression?: boolean;
-  /**
-   * Spaces the writes to each socket at least this many ms apart under sustained traffic, so one
-   * write carries several events (see WriteCoalescer). Default 0: one write per socket per turn.
-   */
-  writeDelayMs?: number;
-  /** Cap of the adaptive spacing under heavy fan-out (see WriteCoalescer); 0 turns it off. Default 10. */
-  maxWriteDelayMs?: number;
   /** Interval of protocol pings; a client that has not answered the previous one is dropped. */
   pingIntervalMs?: number;
   /** Decides whether an upgrade may proceed; returns a refusal (HTTP status + text) or undefined. */
@@ -43,7 +38,7 @@ const CLOSE_CODES: Record<string, number> = {
 
 class WsConnection implements Connection {
   readonly transport = 'ws' as const;
-  private queue: Buffer[] = [];
+  private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   /** Created by the first `drained` call: most connections never wait. */
   private waiters: DrainWaiters | undefined;
@@ -78,16 +73,17 @@ class WsConnection implements Connection {
    * close frames is kept. (Copying a few small frames into one buffer is cheaper than a corked
    * writev: the stream keeps no per-chunk request objects and libuv gets one buffer.)
    */
-  flush(): number {
-    if (this.queue.length === 0) return 0;
+  flush(): void {
     const frames = this.queue;
+    if (frames.length === 0) return;
     const bytes = this.queuedBytes;
-    this.queue = [];
     this.queuedBytes = 0;
-    if (this.ws.readyState !== 1 || this.socket.destroyed) return 0;
-    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
-    this.waiters?.check();
-    return frames.length;
+    // The frames are copied (or handed to the stream) synchronously: the array is reused, not
+    // replaced, so a write allocates no queue.
+    const open = this.ws.readyState === 1 && !this.socket.destroyed;
+    if (open) writeFrames(this.socket, frames, bytes);
+    frames.length = 0;
+    if (open) this.waiters?.check();
   }
 
   bufferedBytes(): number {
@@ -138,10 +134,7 @@ export class WsTransport {
       perMessageDeflate: options.compression ?? false,
       clientTracking: false,
     });
-    this.coalescer = new WriteCoalescer({
-      minIntervalMs: options.writeDelayMs ?? 0,
-      adaptiveMaxMs: options.maxWriteDelayMs ?? 10,
-    });
+    this.coalescer = new WriteCoalescer(pacerOptionsOf(options));
     this.pingTimer = setInterval(() => this.heartbeat(), options.pingIntervalMs ?? 30_000);
     this.pingTimer.unref();
   }
