@@ -211,7 +211,10 @@ describe('TCP line transport: long and flooding messages', () => {
     const reader = track(await TcpTestClient.login(port, nick('reader')));
     reader.write(`/join ${room}\n`);
     await reader.waitLine(`*** you joined #${room}`);
-    const flooder = await wsUser(nick('flooder'), room);
+    const flooderNick = nick('flooder');
+    const flooder = await wsUser(flooderNick, room);
+    // The join notice may still be in the reader's paced write; count from after it.
+    await reader.waitLine(`*** ${flooderNick} joined #${room}`);
     const before = reader.lines.length;
     for (let i = 0; i < 10; i++) {
       // Within the 4,000 characters, as in the attack: 3,997 newlines between two words.
