@@ -36,10 +36,14 @@ const HELP = `
                           make at once                                        default 10
     --passwords-per-minute N  password checks per address per minute after the burst
                           (0 = no limit; loopback too)                        default 30
-    --max-clients N       connections server-wide                             default 50000
-    --max-per-ip N        open connections per address                        default 16
+    --max-clients N       connections server-wide, every door (HTTP too)
+                          default: what the open-file limit allows (ulimit -n less 128, less 10%),
+                          at most 50000; the log says which at start
+    --max-per-ip N        open connections per address, HTTP sockets included  default 16
     --connects-per-minute N  new connections per address per minute           default 60
-    --limit-exempt CIDR   exempt from per-address limits (repeatable)         default loopback
+    --limit-exempt CIDR   exempt from per-address limits (repeatable)   default 127.0.0.1 and ::1
+    --header-timeout S    close HTTP connections that have not sent a whole request head
+                          within S seconds (answered 408)                     default 10
     --allow-origin ORIGIN browser origin allowed besides the server's own (repeatable, * = any)
     --tls-cert FILE       PEM certificate: serve wss:// and https:// (and TLS on --tcp-port)
     --tls-key FILE        PEM private key for --tls-cert
@@ -103,6 +107,7 @@ const cli = meow(HELP, {
     maxClients: { type: 'number' },
     maxPerIp: { type: 'number' },
     connectsPerMinute: { type: 'number' },
+    headerTimeout: { type: 'number' },
     limitExempt: { type: 'string', isMultiple: true },
     allowOrigin: { type: 'string', isMultiple: true },
     tlsCert: { type: 'string' },
@@ -153,6 +158,12 @@ function positive(name: string, value: number | undefined): number | undefined {
   return value;
 }
 
+function checkHeaderTimeout(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600)
+    fail(`--header-timeout must be 1-3600 seconds, got ${String(seconds)}`);
+  return seconds;
+}
+
 function checkRetain(value: number): number {
   if (!Number.isInteger(value) || value < 1)
     fail(`--retain must be a whole number of messages >= 1, got ${String(value)}`);
@@ -188,6 +199,9 @@ async function serve(): Promise<void> {
     ...(f.maxPerIp !== undefined ? { maxPerIp: positive('max-per-ip', f.maxPerIp)! } : {}),
     ...(f.connectsPerMinute !== undefined
       ? { connectsPerMinute: positive('connects-per-minute', f.connectsPerMinute)! }
+      : {}),
+    ...(f.headerTimeout !== undefined
+      ? { headersTimeoutMs: checkHeaderTimeout(f.headerTimeout) * 1000 }
       : {}),
     ...(f.limitExempt !== undefined && f.limitExempt.length > 0 ? { limitExempt: f.limitExempt } : {}),
     ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),

@@ -32,6 +32,8 @@ export interface SpawnOptions {
   logLevel?: string;
   /** How long to wait for the start line(s) before SIGKILL and rejecting; 15 s by default. */
   timeoutMs?: number;
+  /** Starts it under `ulimit -n fdLimit` (soft and hard: Node cannot raise it back). */
+  fdLimit?: number;
 }
 
 /**
@@ -40,15 +42,16 @@ export interface SpawnOptions {
  * Rejects (with its output) if it exits or times out before.
  */
 export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<ChatProcess> {
-  const { port = 0, logLevel = 'warn', timeoutMs = 15_000 } = options;
+  const { port = 0, logLevel = 'warn', timeoutMs = 15_000, fdLimit } = options;
   const wantTcp = args.some((a) => a === '--tcp-port' || a.startsWith('--tcp-port='));
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-level', logLevel, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const argv = [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-level', logLevel, ...args];
+  // With a limit, sh sets it and execs node in its place: the child's pid stays the server's.
+  const child =
+    fdLimit === undefined
+      ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, ...argv], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from '../hub.js';
-import type { Admission } from '../limits/admission.js';
 import type { Logger } from '../log.js';
 
 /** What every HTTP route may use. */
@@ -10,8 +9,6 @@ export interface HttpContext {
   /** False while shutting down (health turns 503). */
   serving(): boolean;
   startedAt: number;
-  /** Connection limits shared by every door (SSE streams count as connections). */
-  admission: Admission;
   /** Extra allowed browser origins (see limits/origin.ts). */
   allowOrigins: string[];
 }

@@ -9,7 +9,7 @@ import type { Hub } from '../hub.js';
 import { normaliseAddress } from '../limits/admission.js';
 import type { KeyedRateLimiters } from '../limits/keyed.js';
 import type { Outbound } from '../outbound.js';
-import { methodNotAllowed, pathOf, sendJson, type HttpContext, type HttpRoute } from './http.js';
+import { methodNotAllowed, pathOf, sendJson, type HttpRoute } from './http.js';
 
 /**
  * `POST /post {"username","content"[,"room"][,"password"]}` -> 201 with the stored message.
@@ -192,13 +192,13 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
     sendJson(res, STATUS[error.code] ?? 400, errorBody(error), headers);
   }
 
-  return async (req, res, ctx) => {
+  return async (req, res) => {
     if (pathOf(req) !== '/post') return false;
-    await handle(req, res, ctx);
+    await handle(req, res);
     return true;
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
       return methodNotAllowed(res, 'POST', 'use POST /post with {"username": "...", "content": "..."}');
     }
@@ -240,9 +240,6 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
     const decision = options.rate?.take(normaliseAddress(address));
     if (decision && !decision.ok) return refuseRate(req, res, decision.retryAfterMs, decision.flooding);
 
-    // A post is a (short) connection: the server-wide and per-address limits apply to it too.
-    const refusal = ctx.admission.admit(address);
-    if (refusal) return sendJson(res, refusal.status, { error: refusal.code, message: refusal.message });
     // Posts under one nick take turns: each holds the nick while it runs, and a script posting
     // in parallel as `ci-bot` must not get 409 from itself.
     const key = nickKey((hello.message.payload as { user_name: string }).user_name);
@@ -265,7 +262,6 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
     } finally {
       // Not in any room, so nobody sees it leave; the nick is free again.
       hub.disconnect(session, { code: 'client_closed', message: 'post done' });
-      ctx.admission.release(address);
       done();
       if (turns.get(key) === tail) turns.delete(key);
     }
