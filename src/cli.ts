@@ -16,6 +16,8 @@ const HELP = `
     --memory              keep nothing on disk
     --sync normal|full    SQLite synchronous mode (full survives power loss)  default normal
     --retain N            messages kept per room, older ones deleted   default all (memory: 10000)
+    --skip-db-check       start without PRAGMA quick_check of chat.db (it reads every page:
+                          for huge files); a damaged file is refused otherwise
     --log-level LEVEL     ${LOG_LEVELS.join('|')}                default info
     --compression         permessage-deflate for WebSocket clients           default off
     --write-delay MS      under sustained traffic, write each socket at most every MS ms,
@@ -90,6 +92,7 @@ const cli = meow(HELP, {
     memory: { type: 'boolean', default: false },
     sync: { type: 'string', default: 'normal', choices: ['normal', 'full'] },
     retain: { type: 'number' },
+    skipDbCheck: { type: 'boolean', default: false },
     logLevel: { type: 'string', default: 'info', choices: [...LOG_LEVELS] },
     compression: { type: 'boolean', default: false },
     writeDelay: { type: 'number' },
@@ -210,6 +213,7 @@ async function serve(): Promise<void> {
     ...(f.tcpPort !== undefined ? { tcpPort: checkPort('tcp-port', f.tcpPort, 0) } : {}),
     host: f.host ?? '0.0.0.0',
     memory: f.memory,
+    skipDbCheck: f.skipDbCheck,
     synchronous: f.sync as 'normal' | 'full',
     logLevel: f.logLevel as LogLevel,
     compression: f.compression,

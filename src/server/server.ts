@@ -36,7 +36,9 @@ export interface ServerOptions {
   synchronous?: 'normal' | 'full';
   /** Messages kept per room (`--retain`); default: all on disk, 10,000 in memory. */
   retainPerRoom?: number;
-  /** A ready store (tests); overrides memory/dataDir/synchronous/retainPerRoom. */
+  /** Skip `PRAGMA quick_check` of chat.db at start (`--skip-db-check`). */
+  skipDbCheck?: boolean;
+  /** A ready store (tests); overrides memory/dataDir/synchronous/retainPerRoom/skipDbCheck. */
   store?: Store;
   logLevel?: LogLevel;
   logger?: Logger;
@@ -118,7 +120,7 @@ export interface RunningServer {
 /** Starts the hub and its doors. Resolves once listening. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info');
-  const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}) });
+  const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}), skipDbCheck: options.skipDbCheck ?? false, onWarning: (message) => log.warn(message) });
   const stats = new ServerStats();
   const hub = new Hub({
     store,

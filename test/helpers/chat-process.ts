@@ -17,6 +17,11 @@ export interface ChatProcess {
   readonly tcpPort?: number;
   /** Everything the process wrote to stderr so far (pino JSON lines). */
   stderr(): string;
+  /**
+   * Resolves once stderr matches `pattern` (stderr arrives on its own pipe, after stdout's start
+   * line maybe); rejects if the process exits first.
+   */
+  stderrMatches(pattern: RegExp): Promise<void>;
   /** Resolves with the exit code (or the signal name) once the process is gone. */
   readonly exited: Promise<number | string>;
   /** SIGTERM, then waits for the exit: a graceful stop. */
@@ -89,6 +94,17 @@ export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<C
         url: http[2]!,
         ...(tcp ? { tcpPort: Number(tcp[1]) } : {}),
         stderr: () => stderr,
+        stderrMatches: (pattern) =>
+          new Promise<void>((resolveMatch, rejectMatch) => {
+            if (pattern.test(stderr)) return resolveMatch();
+            const check = (): void => {
+              if (!pattern.test(stderr)) return;
+              child.stderr!.off('data', check);
+              resolveMatch();
+            };
+            child.stderr!.on('data', check);
+            void exited.then((how) => rejectMatch(new Error(`chat serve exited (${how}) before ${pattern}; ${output()}`)));
+          }),
         exited,
         stop: signalAndWait('SIGTERM'),
         kill: signalAndWait('SIGKILL'),
