@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { chatFixtures, type ChatProcess } from '../helpers/chat-process.js';
 import { TestClient } from '../helpers/ws-client.js';
-import { rawSocket, settled, statusLine, type RawSocket } from './raw-sockets.js';
+import { rawSocket, settled, statusLine, type RawSocket } from '../helpers/raw-sockets.js';
 
 /**
  * Issue 11, item 1: one address floods the server with sockets under a low open-file limit.
