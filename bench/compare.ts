@@ -86,7 +86,7 @@ const KITS: Record<Kind, Kit> = {
     label: 'chat (SQLite)',
     async start() {
       // The same server `chat bench` starts: SQLite in a temporary directory, removed on stop.
-      const { server, cleanup } = await startChatServer(false);
+      const { server, cleanup } = await startChatServer(false, [], Math.max(subscribers, idle));
       return { ...server, stop: cleanup };
     },
     connector: (url) => rawConnector(url, chatDialect),

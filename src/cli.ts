@@ -16,6 +16,8 @@ const HELP = `
     --memory              keep nothing on disk
     --sync normal|full    SQLite synchronous mode (full survives power loss)  default normal
     --retain N            messages kept per room, older ones deleted   default all (memory: 10000)
+    --skip-db-check       start without PRAGMA quick_check of chat.db (it reads every page:
+                          for huge files); a damaged file is refused otherwise
     --log-level LEVEL     ${LOG_LEVELS.join('|')}                default info
     --compression         permessage-deflate for WebSocket clients           default off
     --write-delay MS      under sustained traffic, write each socket at most every MS ms,
@@ -51,10 +53,14 @@ const HELP = `
                           make at once                                        default 10
     --passwords-per-minute N  password checks per address per minute after the burst
                           (0 = no limit; loopback too)                        default 30
-    --max-clients N       connections server-wide                             default 50000
-    --max-per-ip N        open connections per address                        default 16
+    --max-clients N       connections server-wide, every door (HTTP too)
+                          default: what the open-file limit allows (ulimit -n less 128, less 10%),
+                          at most 50000; the log says which at start
+    --max-per-ip N        open connections per address, HTTP sockets included  default 16
     --connects-per-minute N  new connections per address per minute           default 60
-    --limit-exempt CIDR   exempt from per-address limits (repeatable)         default loopback
+    --limit-exempt CIDR   exempt from per-address limits (repeatable)   default 127.0.0.1 and ::1
+    --header-timeout S    close HTTP connections that have not sent a whole request head
+                          within S seconds (answered 408)                     default 10
     --allow-origin ORIGIN browser origin allowed besides the server's own (repeatable, * = any)
     --public-url URL      the URL people open (e.g. https://chat.example.com behind a proxy); its
                           origin is the server's own besides the listen address
@@ -104,6 +110,7 @@ const cli = meow(HELP, {
     memory: { type: 'boolean', default: false },
     sync: { type: 'string', default: 'normal', choices: ['normal', 'full'] },
     retain: { type: 'number' },
+    skipDbCheck: { type: 'boolean', default: false },
     logLevel: { type: 'string', default: 'info', choices: [...LOG_LEVELS] },
     compression: { type: 'boolean', default: false },
     writeDelay: { type: 'number' },
@@ -133,6 +140,7 @@ const cli = meow(HELP, {
     maxClients: { type: 'number' },
     maxPerIp: { type: 'number' },
     connectsPerMinute: { type: 'number' },
+    headerTimeout: { type: 'number' },
     limitExempt: { type: 'string', isMultiple: true },
     allowOrigin: { type: 'string', isMultiple: true },
     publicUrl: { type: 'string' },
@@ -191,6 +199,12 @@ function positive(name: string, value: number | undefined): number | undefined {
   return value;
 }
 
+function checkHeaderTimeout(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600)
+    fail(`--header-timeout must be 1-3600 seconds, got ${String(seconds)}`);
+  return seconds;
+}
+
 function checkRetain(value: number): number {
   if (!Number.isInteger(value) || value < 1)
     fail(`--retain must be a whole number of messages >= 1, got ${String(value)}`);
@@ -243,6 +257,9 @@ async function serve(): Promise<void> {
     ...(f.connectsPerMinute !== undefined
       ? { connectsPerMinute: positive('connects-per-minute', f.connectsPerMinute)! }
       : {}),
+    ...(f.headerTimeout !== undefined
+      ? { headersTimeoutMs: checkHeaderTimeout(f.headerTimeout) * 1000 }
+      : {}),
     ...(f.limitExempt !== undefined && f.limitExempt.length > 0 ? { limitExempt: f.limitExempt } : {}),
     ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),
     ...(f.publicUrl !== undefined ? { publicUrl: f.publicUrl } : {}),
@@ -251,6 +268,7 @@ async function serve(): Promise<void> {
     ...(f.tcpPort !== undefined ? { tcpPort: checkPort('tcp-port', f.tcpPort, 0) } : {}),
     host: f.host ?? '0.0.0.0',
     memory: f.memory,
+    skipDbCheck: f.skipDbCheck,
     synchronous: f.sync as 'normal' | 'full',
     logLevel: f.logLevel as LogLevel,
     compression: f.compression,

@@ -20,7 +20,8 @@ type Ref = string | number | undefined;
 function readRef(value: unknown): Ref | null {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.length <= 128) return value;
+  // Echoed back verbatim, into terminals too: printable text only, like every other field.
+  if (typeof value === 'string' && value.length <= 128 && isTerminalSafe(value)) return value;
   return null;
 }
 
@@ -59,7 +60,7 @@ export function decodeClientValue(raw: unknown, options: DecodeOptions = {}): De
   }
   const frame = raw as Record<string, unknown>;
   const ref = readRef(frame.ref);
-  if (ref === null) return { ok: false, error: protocolError('invalid_payload', 'ref must be a string (at most 128 characters) or a number') };
+  if (ref === null) return { ok: false, error: protocolError('invalid_payload', 'ref must be a number or a string of at most 128 printable characters (no control characters)') };
   const fail = (error: ProtocolError): DecodeResult => (ref === undefined ? { ok: false, error } : { ok: false, error, ref });
   if (typeof frame.type !== 'string') return fail(protocolError('bad_frame', 'the frame has no string "type"'));
   const type = frame.type;

@@ -21,6 +21,8 @@ import type { WritePacing } from './transports/flush-pacer.js';
 import { SseTransport } from './transports/sse.js';
 import { sharedModulesRoute, staticRoute } from './transports/static.js';
 import { forceCloseAfterGrace } from './transports/close-grace.js';
+import { gateConnections, httpRefusal } from './transports/accept-gate.js';
+import { maxClientsFor, readFdLimit } from './limits/fd-limit.js';
 import { metricsRoute, statsRoute } from './transports/stats.js';
 import { TcpTransport } from './transports/tcp.js';
 
@@ -35,7 +37,9 @@ export interface ServerOptions {
   synchronous?: 'normal' | 'full';
   /** Messages kept per room (`--retain`); default: all on disk, 10,000 in memory. */
   retainPerRoom?: number;
-  /** A ready store (tests); overrides memory/dataDir/synchronous/retainPerRoom. */
+  /** Skip `PRAGMA quick_check` of chat.db at start (`--skip-db-check`). */
+  skipDbCheck?: boolean;
+  /** A ready store (tests); overrides memory/dataDir/synchronous/retainPerRoom/skipDbCheck. */
   store?: Store;
   logLevel?: LogLevel;
   logger?: Logger;
@@ -73,13 +77,21 @@ export interface ServerOptions {
   roomIdleExpiryMs?: number;
   /** Per-address password check limit; `false` disables it. Default burst 10, then 30/min. */
   passwordLimit?: KeyedLimitOptions | false;
-  /** Connections server-wide. Default 50,000. */
+  /**
+   * Sockets server-wide, every door together (HTTP ones included). Default: what the open-file
+   * limit allows (see limits/fd-limit.ts), at most 50,000.
+   */
   maxClients?: number;
-  /** Open connections per address (loopback exempt by default). Default 16. */
+  /** Open sockets per address, HTTP ones included (loopback exempt by default). Default 16. */
   maxPerIp?: number;
+  /**
+   * An HTTP request whose headers are not all in within this many ms is answered 408 and closed
+   * (the whole request, body included, gets three times as long, at least 30 s). Default 10,000.
+   */
+  headersTimeoutMs?: number;
   /** New connections per address per minute. Default 60. */
   connectsPerMinute?: number;
-  /** CIDRs exempt from the per-address limits. Default loopback. */
+  /** CIDRs exempt from the per-address limits. Default 127.0.0.1 and ::1. */
   limitExempt?: string[];
   /** Extra allowed browser origins (`*` for any); the server's own origins are always allowed. */
   allowOrigins?: string[];
@@ -129,7 +141,7 @@ export interface RunningServer {
 /** Starts the hub and its doors. Resolves once listening. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'info');
-  const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}) });
+  const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}), skipDbCheck: options.skipDbCheck ?? false, onWarning: (message) => log.warn(message) });
   const stats = new ServerStats();
   const hub = new Hub({
     store,
@@ -154,8 +166,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   await hub.init();
 
+  const fdLimit = readFdLimit();
+  const fdMaxClients = maxClientsFor(fdLimit.soft);
+  const maxClients = options.maxClients ?? fdMaxClients;
+  const limitText = fdLimit.soft === undefined ? `the open-file limit is ${fdLimit.source}` : `the open-file limit is ${fdLimit.soft} (${fdLimit.source})`;
+  if (maxClients > fdMaxClients && fdLimit.soft !== undefined) {
+    log.warn({ max_clients: maxClients, fd_limit: fdLimit.soft }, `--max-clients ${maxClients} is more than ${limitText} allows (${fdMaxClients}); a flood can exhaust file descriptors: raise ulimit -n or lower --max-clients`);
+  } else {
+    log.info({ max_clients: maxClients, fd_limit: fdLimit.soft ?? null }, `at most ${maxClients} connections${options.maxClients === undefined ? ` (${limitText}; --max-clients to change)` : ''}`);
+  }
   const admission = new Admission({
-    maxClients: options.maxClients ?? 50_000,
+    maxClients,
     maxPerIp: options.maxPerIp ?? 16,
     connectsPerMinute: options.connectsPerMinute ?? 60,
     exempt: options.limitExempt ?? DEFAULT_EXEMPT,
@@ -169,7 +190,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const origins = new OriginPolicy(options.allowOrigins ?? []);
 
   let serving = true;
-  const ctx: HttpContext = { hub, log, serving: () => serving, startedAt: Date.now(), admission, origins };
+  const ctx: HttpContext = { hub, log, serving: () => serving, startedAt: Date.now(), origins };
   const metrics = new ServerMetrics(hub);
   stats.also(metrics);
   const pacing: WritePacing = {
@@ -184,16 +205,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub, postRate ? { rate: postRate } : {}), sse.route, sharedModulesRoute(), staticRoute(options.webRoot)];
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   const handler = createHttpHandler(routes, ctx);
-  const http: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const httpOptions = {
+    headersTimeout,
+    requestTimeout: Math.max(30_000, 3 * headersTimeout),
+    // Node checks the two timeouts on this interval (30 s by default): the cut is at most this late.
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+  };
+  const http: Server = tls ? createHttpsServer({ ...tls, ...httpOptions }, handler) : createServer(httpOptions, handler);
+  // Every socket is admitted (counted per address and server-wide) before it is parsed, so HTTP
+  // sockets that never finish a request count like WebSocket and TCP ones.
+  gateConnections(http, { admission, log, door: 'http', ...(tls ? {} : { refusalText: httpRefusal }) });
   const ws = new WsTransport(hub, {
     ...(options.compression ? { compression: true } : {}),
     ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
     ...pacing,
-    admit: (req) => {
-      if (!origins.allows(req)) return { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` };
-      return admission.admit(req.socket.remoteAddress ?? 'unknown');
-    },
-    onClose: (session) => admission.release(session.conn.remoteAddress),
+    // Its socket was admitted when it was accepted (gateConnections); only the origin is left.
+    admit: (req) => (origins.allows(req) ? undefined : { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` }),
   });
   http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket as Socket, head));
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -226,8 +254,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     tcp = new TcpTransport(hub, {
       ...pacing,
       ...(tls ? { tls } : {}),
-      admit: (address) => admission.admit(address),
-      onClose: (address) => admission.release(address),
+      admission,
+      log,
     });
     try {
       tcpPort = await tcp.listen(options.tcpPort, host);

@@ -17,6 +17,11 @@ export interface ChatProcess {
   readonly tcpPort?: number;
   /** Everything the process wrote to stderr so far (pino JSON lines). */
   stderr(): string;
+  /**
+   * Resolves once stderr matches `pattern` (stderr arrives on its own pipe, after stdout's start
+   * line maybe); rejects if the process exits first.
+   */
+  stderrMatches(pattern: RegExp): Promise<void>;
   /** Resolves with the exit code (or the signal name) once the process is gone. */
   readonly exited: Promise<number | string>;
   /** SIGTERM, then waits for the exit: a graceful stop. */
@@ -32,6 +37,8 @@ export interface SpawnOptions {
   logLevel?: string;
   /** How long to wait for the start line(s) before SIGKILL and rejecting; 15 s by default. */
   timeoutMs?: number;
+  /** Starts it under `ulimit -n fdLimit` (soft and hard: Node cannot raise it back). */
+  fdLimit?: number;
 }
 
 /**
@@ -40,15 +47,16 @@ export interface SpawnOptions {
  * Rejects (with its output) if it exits or times out before.
  */
 export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<ChatProcess> {
-  const { port = 0, logLevel = 'warn', timeoutMs = 15_000 } = options;
+  const { port = 0, logLevel = 'warn', timeoutMs = 15_000, fdLimit } = options;
   const wantTcp = args.some((a) => a === '--tcp-port' || a.startsWith('--tcp-port='));
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-level', logLevel, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const argv = [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-level', logLevel, ...args];
+  // With a limit, sh sets it and execs node in its place: the child's pid stays the server's.
+  const child =
+    fdLimit === undefined
+      ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, ...argv], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -86,6 +94,17 @@ export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<C
         url: http[2]!,
         ...(tcp ? { tcpPort: Number(tcp[1]) } : {}),
         stderr: () => stderr,
+        stderrMatches: (pattern) =>
+          new Promise<void>((resolveMatch, rejectMatch) => {
+            if (pattern.test(stderr)) return resolveMatch();
+            const check = (): void => {
+              if (!pattern.test(stderr)) return;
+              child.stderr!.off('data', check);
+              resolveMatch();
+            };
+            child.stderr!.on('data', check);
+            void exited.then((how) => rejectMatch(new Error(`chat serve exited (${how}) before ${pattern}; ${output()}`)));
+          }),
         exited,
         stop: signalAndWait('SIGTERM'),
         kill: signalAndWait('SIGKILL'),

@@ -34,9 +34,19 @@ describe('decodeClientFrame', () => {
     ['{"type":"message","payload":{"room_id":"r","message":"\\u001b[2J"}}', 'empty_message'],
     ['{"type":"history","payload":{"room_id":"r","limit":-1}}', 'invalid_payload'],
     ['{"type":"ping","payload":null,"ref":{"x":1}}', 'invalid_payload'],
+    ['{"type":"ping","payload":null,"ref":"\\u001b]0;title\\u0007"}', 'invalid_payload'],
+    ['{"type":"ping","payload":null,"ref":"line\\nbreak"}', 'invalid_payload'],
+    ['{"type":"ping","payload":null,"ref":"\\u202eevil"}', 'invalid_payload'],
+    ['{"type":"ping","payload":null,"ref":"é😀 ok"}', 'ok'],
     ['{"type":"register","payload":{"password":"1234567"}}', 'bad_password'],
   ])('%s -> %s', (text, expected) => {
     expect(code(text)).toBe(expected);
+  });
+
+  it('never carries a ref with terminal controls into its error (it would be echoed)', () => {
+    const r = decodeClientFrame('{"type":"ping","payload":null,"ref":"\\u001b[2J"}');
+    expect(r.ok).toBe(false);
+    expect(r).not.toHaveProperty('ref');
   });
 
   it('echoes the ref on errors it can attribute', () => {

@@ -291,7 +291,24 @@ const refChoice: fc.Arbitrary<RefChoice> = fc.oneof(
   {
     // Refs the server cannot read: refused as invalid_payload, or (NaN, Infinity) sent as null.
     arbitrary: fc
-      .constantFrom('x'.repeat(129), {}, [], true, false, { a: 1 }, [1], NaN, Infinity, null)
+      .constantFrom(
+        'x'.repeat(129),
+        {},
+        [],
+        true,
+        false,
+        { a: 1 },
+        [1],
+        NaN,
+        Infinity,
+        null,
+        // Terminal controls: refused like any other field, never echoed (issue 11).
+        '\x1b]0;title\x07',
+        '\x1b[2J',
+        '\x9b31m',
+        'a\nb',
+        '\u202eevil',
+      )
       .map((value) => ({ kind: 'value' as const, value })),
     weight: 2,
   },

@@ -253,8 +253,8 @@ it(
           }
           if (draft.payload.length > MAX_PAYLOAD)
             return void closers.push({ frames: dataFrames(draft), code: 1009 });
-          if (draft.opcode === 1 && !isUtf8(draft.payload))
-            return void closers.push({ frames: dataFrames(draft), code: 1007 });
+          // Binary frames are held to the text-frame rule too (issue 11): invalid UTF-8 closes.
+          if (!isUtf8(draft.payload)) return void closers.push({ frames: dataFrames(draft), code: 1007 });
           // The transport reads binary frames as UTF-8 text too; the codec says what comes back.
           const decoded = decodeClientFrame(draft.payload.toString('utf8'));
           if (decoded.ok) {

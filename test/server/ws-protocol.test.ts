@@ -223,6 +223,35 @@ describe('every invalid frame gets an error with a stable code and the ref; the 
     expect(await c.request('ping', null)).toMatchObject({ type: 'pong' });
   });
 
+  it('a ref with terminal controls is refused (ref-less error) and never echoed', async () => {
+    const c = await client();
+    const raw: string[] = [];
+    c.ws.on('message', (data) => raw.push(String(data)));
+    for (const ref of ['\u001b]0;pwned\u0007', '\u001b[2J', 'a\nb', '\u009b31m', 'rtl\u202e']) {
+      c.received.length = 0;
+      c.raw(JSON.stringify({ type: 'ping', payload: null, ref }));
+      const error = await c.next((m) => m.type === 'error');
+      expect(error.ref).toBeUndefined();
+      expect(error).toMatchObject({ payload: { code: 'invalid_payload', message: expect.stringMatching(/ref must be/) } });
+    }
+    expect(await c.request('ping', null)).toMatchObject({ type: 'pong' });
+    expect(raw.join('')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(raw.join('')).not.toMatch(/\\u001b|\\u0007|\\u009b/);
+  });
+
+  it('a binary frame is held to the text-frame rules: invalid UTF-8 closes with 1007, valid UTF-8 is read', async () => {
+    const good = await client();
+    good.ws.send(Buffer.from(JSON.stringify({ type: 'ping', payload: null, ref: 'bin' })), { binary: true });
+    expect(await good.next((m) => m.ref === 'bin')).toMatchObject({ type: 'pong' });
+
+    const bad = await client();
+    // {"type":"ping","payload":null,"ref":"<0xff 0xfe>"}: once U+FFFD was put in their place.
+    bad.ws.send(Buffer.concat([Buffer.from('{"type":"ping","payload":null,"ref":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), { binary: true });
+    const closed = await bad.closedByServer();
+    expect(closed.code).toBe(1007);
+    expect(bad.received).toEqual([]);
+  });
+
   it('a taken nick is refused for hello and for join', async () => {
     const a = await client();
     await a.hello('taken_one');

@@ -14,8 +14,13 @@ export interface AdmissionOptions {
   clock?: Clock;
 }
 
-/** The default exemption: loopback, where a local bridge or a test harness connects from. */
-export const DEFAULT_EXEMPT = ['127.0.0.0/8', '::1/128'];
+/**
+ * The default exemption: the loopback address itself, where a local bridge or a test harness
+ * connects from. Only 127.0.0.1, not all of 127.0.0.0/8: a process on the host can pick any
+ * source address in that block, and an exemption for all of it would let one local process
+ * hold every connection (add it with `--limit-exempt 127.0.0.0/8` if a bridge needs it).
+ */
+export const DEFAULT_EXEMPT = ['127.0.0.1/32', '::1/128'];
 
 /** A refusal: a status for HTTP-ish doors and a message for people. */
 export interface Refusal {

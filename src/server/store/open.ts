@@ -20,6 +20,10 @@ export interface OpenStoreOptions {
    * keeps everything, memory keeps 10,000.
    */
   retainPerRoom?: number;
+  /** Skip `PRAGMA quick_check` at start (`--skip-db-check`), for files too big to read through. */
+  skipDbCheck?: boolean;
+  /** Told what an operator should know about the data files (see store/permissions.ts). */
+  onWarning?(message: string): void;
 }
 
 /**
@@ -41,5 +45,7 @@ export function openStore(options: OpenStoreOptions = {}): Store {
     path: join(dataDir, DB_FILE_NAME),
     ...(options.synchronous ? { synchronous: options.synchronous } : {}),
     ...retain,
+    quickCheck: !options.skipDbCheck,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
 }

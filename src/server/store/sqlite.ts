@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChatMessage } from '../../protocol/events.js';
 import { Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { migrate } from './migrations.js';
+import { securePaths } from './permissions.js';
 import type { AppendRecord, RoomRecord, Store, UserRecord } from './store.js';
 
 /** Options for {@link SqliteStore}. */
@@ -27,6 +26,14 @@ export interface SqliteStoreOptions {
    * one (default 100), instead of inside a commit on the event loop. 0: leave them to SQLite.
    */
   checkpointDelayMs?: number;
+  /**
+   * Runs `PRAGMA quick_check` when opening and refuses a damaged file (with a message that says
+   * how to go on). It reads every page, so `chat serve --skip-db-check` turns it off for huge
+   * files. Default false (the server's openStore turns it on).
+   */
+  quickCheck?: boolean;
+  /** Told what an operator should know (permissions that were tightened or look wrong). */
+  onWarning?(message: string): void;
 }
 
 /** The writer's own auto-checkpoint (pages) when a worker checkpoints: only a backstop. */
@@ -93,7 +100,7 @@ export class SqliteStore implements Store {
     this.batch = options.batch ?? true;
     this.retain = options.retainPerRoom;
     if (options.path !== ':memory:') {
-      mkdirSync(dirname(options.path), { recursive: true });
+      for (const note of securePaths(options.path)) options.onWarning?.(note);
       this.lock = lockDataFile(options.path);
     }
     try {
@@ -105,6 +112,8 @@ export class SqliteStore implements Store {
     const synchronous = options.synchronous === 'full' ? 'FULL' : 'NORMAL';
     const checkpointDelayMs = options.checkpointDelayMs ?? 100;
     try {
+      // First: on a file that is not a database at all, even the pragmas below fail, unclearly.
+      if (options.quickCheck) quickCheck(this.db, options.path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${synchronous}`);
       this.db.pragma('foreign_keys = ON');
@@ -363,6 +372,22 @@ export class SqliteStore implements Store {
  * crashed process leaves nothing to clean up. A separate file keeps `chat.db` itself readable by
  * `sqlite3` and backup tools while the server runs.
  */
+/**
+ * Refuses a database whose pages are damaged, before anything is read from or written to it:
+ * a damaged file otherwise starts without a word and fails later, one request at a time.
+ */
+function quickCheck(db: Database.Database, path: string): void {
+  const advice = 'restore it from a backup (or repair it with the sqlite3 tool: .recover), or start with --skip-db-check to run on it as it is';
+  let problems: string[];
+  try {
+    problems = (db.pragma('quick_check(5)') as { quick_check: string }[]).map((r) => r.quick_check);
+  } catch (err) {
+    throw new Error(`${path} is damaged or not a database: PRAGMA quick_check failed (${(err as Error).message}); ${advice}`);
+  }
+  if (problems.length === 1 && problems[0] === 'ok') return;
+  throw new Error(`${path} is damaged: PRAGMA quick_check found ${problems.join('; ')}; ${advice}`);
+}
+
 function lockDataFile(path: string): Database.Database {
   const lock = new Database(`${path}-lock`, { timeout: 0 });
   try {

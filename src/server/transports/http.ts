@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from '../hub.js';
-import type { Admission } from '../limits/admission.js';
 import type { OriginPolicy } from '../limits/origin.js';
 import type { Logger } from '../log.js';
 
@@ -11,8 +10,6 @@ export interface HttpContext {
   /** False while shutting down (health turns 503). */
   serving(): boolean;
   startedAt: number;
-  /** Connection limits shared by every door (SSE streams count as connections). */
-  admission: Admission;
   /** Which browser origins may use the doors (see limits/origin.ts). */
   origins: OriginPolicy;
 }

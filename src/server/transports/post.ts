@@ -255,9 +255,6 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
     const decision = options.rate?.take(normaliseAddress(address));
     if (decision && !decision.ok) return refuseRate(req, res, decision.retryAfterMs, decision.flooding);
 
-    // A post is a (short) connection: the server-wide and per-address limits apply to it too.
-    const refusal = ctx.admission.admit(address);
-    if (refusal) return sendJson(res, refusal.status, { error: refusal.code, message: refusal.message });
     // Posts under one nick take turns: each holds the nick while it runs, and a script posting
     // in parallel as `ci-bot` must not get 409 from itself.
     const key = nickKey((hello.message.payload as { user_name: string }).user_name);
@@ -280,7 +277,6 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
     } finally {
       // Not in any room, so nobody sees it leave; the nick is free again.
       hub.disconnect(session, { code: 'client_closed', message: 'post done' });
-      ctx.admission.release(address);
       done();
       if (turns.get(key) === tail) turns.delete(key);
     }

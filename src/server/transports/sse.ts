@@ -138,17 +138,17 @@ export class SseTransport {
   }
 
   /** `GET /stream`. */
-  readonly route: HttpRoute = (req, res, ctx) => {
+  readonly route: HttpRoute = (req, res, ctx: HttpContext) => {
     if (pathOf(req) !== '/stream') return false;
     if (req.method !== 'GET') {
       methodNotAllowed(res, 'GET', 'use GET /stream[?room=ID]');
       return true;
     }
-    if (!refuseForeignOrigin(req, res, ctx)) this.open(req, res, ctx);
+    if (!refuseForeignOrigin(req, res, ctx)) this.open(req, res);
     return true;
   };
 
-  private open(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
+  private open(req: IncomingMessage, res: ServerResponse): void {
     const query = new URL(req.url ?? '/', 'http://x').searchParams;
     const roomId = query.get('room') ?? this.hub.defaultRoom;
     if (!this.hub.isAccepting)
@@ -161,10 +161,8 @@ export class SseTransport {
     if (!this.hub.room(roomId))
       return sendJson(res, 404, { error: 'no_such_room', message: `there is no room ${roomId}` });
     const since = parseSeq(req.headers['last-event-id']) ?? parseSeq(query.get('since'));
-    // A stream holds a connection like a socket does: the same admission limits apply.
+    // The stream's socket was counted against the connection limits when it was accepted.
     const address = req.socket.remoteAddress ?? 'unknown';
-    const refusal = ctx.admission.admit(address);
-    if (refusal) return sendJson(res, refusal.status, { error: refusal.code, message: refusal.message });
 
     req.socket.setNoDelay(true);
     req.socket.setKeepAlive(true, 60_000);
@@ -184,7 +182,6 @@ export class SseTransport {
     this.conns.add(conn);
     res.on('close', () => {
       this.conns.delete(conn);
-      ctx.admission.release(address);
       this.hub.gone(session);
     });
     this.hub.watch(session, roomId, since);

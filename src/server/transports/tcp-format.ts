@@ -111,7 +111,7 @@ export function renderLines(message: ServerMessage): string[] {
       return [`*** in #${clean(message.payload.room_id)}: ${nameList(message.payload.users)}`];
     case 'registered':
       return [
-        `*** registered ${clean(message.payload.user_name)}; next time answer the nick prompt with "nick password"`,
+        `*** registered ${clean(message.payload.user_name)}; next time answer the nick prompt with ${clean(message.payload.user_name)}, then give the password when asked`,
       ];
     case 'shutdown':
       return [`*** ${clean(message.payload.message)}`];

@@ -9,6 +9,9 @@ import type { CloseReason, Connection } from '../connection.js';
 import type { Hub } from '../hub.js';
 import type { Outbound } from '../outbound.js';
 import type { Session } from '../session.js';
+import type { Admission } from '../limits/admission.js';
+import type { Logger } from '../log.js';
+import { gateConnections } from './accept-gate.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { forceCloseAfterGrace } from './close-grace.js';
 import { pacerOptionsOf, type WritePacing } from './flush-pacer.js';
@@ -25,10 +28,13 @@ export interface TcpTransportOptions extends WritePacing {
   replyTimeoutMs?: number;
   /** PEM certificate and key: the port speaks TLS (`openssl s_client`, `ncat --ssl`). */
   tls?: { cert: Buffer | string; key: Buffer | string };
-  /** Decides whether a connection may open (shared admission limits); a refusal is told and closed. */
-  admit?(remoteAddress: string): { message: string } | undefined;
-  /** Called when an admitted connection ends. */
-  onClose?(remoteAddress: string): void;
+  /**
+   * Connection limits shared by every door, applied to each socket as it is accepted (see
+   * accept-gate.ts); a refusal is told in one line and closed.
+   */
+  admission?: Admission;
+  /** Where accept failures are logged. */
+  log?: Logger;
 }
 
 type Settings = Required<Pick<TcpTransportOptions, 'maxLineBytes' | 'replyTimeoutMs'>>;
@@ -478,7 +484,7 @@ export class TcpTransport {
 
   constructor(
     private readonly hub: Hub,
-    private readonly options: TcpTransportOptions = {},
+    options: TcpTransportOptions = {},
   ) {
     this.settings = {
       maxLineBytes: options.maxLineBytes ?? 16 * 1024,
@@ -493,25 +499,24 @@ export class TcpTransport {
       : createServer(socketOptions, (socket) => this.accept(socket));
     // A failed TLS handshake or a reset before accept is the peer's problem, not the server's.
     this.server.on('tlsClientError', () => {});
+    if (options.admission && options.log)
+      gateConnections(this.server, {
+        admission: options.admission,
+        log: options.log,
+        door: 'tcp',
+        ...(options.tls ? {} : { refusalText: (r) => toWire([`*** error: ${r.message}`]) }),
+      });
   }
 
   private accept(socket: Socket): void {
     socket.on('error', () => {});
-    const address = socket.remoteAddress ?? 'unknown';
     if (!this.hub.isAccepting) {
       socket.end(toWire(['*** error: the server is shutting down']));
-      return;
-    }
-    const refusal = this.options.admit?.(address);
-    if (refusal) {
-      socket.end(toWire([`*** error: ${refusal.message}`]));
+      forceCloseAfterGrace(socket, () => socket.destroy());
       return;
     }
     this.sockets.add(socket);
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      this.options.onClose?.(address);
-    });
+    socket.on('close', () => this.sockets.delete(socket));
     socket.setKeepAlive(true, 60_000);
     const client = new TcpClient(socket, this.hub, this.settings, this.coalescer);
     client.start(this.hub.connect(client));

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -155,11 +156,17 @@ export class WsTransport {
     this.conns.set(ws, { conn, session });
     this.options.onOpen?.(session, req);
     ws.on('message', (data, isBinary) => {
-      // Text and binary frames are both read as UTF-8 JSON text; invalid UTF-8 in a text frame
-      // is refused by ws itself (close 1007).
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      void isBinary;
-      this.hub.receive(session, text);
+      if (ws.readyState !== ws.OPEN) return;
+      // Text and binary frames are both read as UTF-8 JSON text. ws refuses invalid UTF-8 in a
+      // text frame itself (close 1007); a binary frame is held to the same rule here rather than
+      // decoded with U+FFFD in place of the bad bytes.
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (isBinary && !isUtf8(bytes)) {
+        ws.close(1007, 'invalid UTF-8 in a binary frame');
+        forceCloseAfterGrace(ws, () => ws.terminate());
+        return;
+      }
+      this.hub.receive(session, bytes.toString('utf8'));
     });
     ws.on('pong', () => {
       conn.alive = true;

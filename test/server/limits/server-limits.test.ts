@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import type { ServerMessage } from '../../../src/protocol/events.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
 import { TestClient } from '../../helpers/ws-client.js';
+import { rawSocket, settled, statusLine } from '../../helpers/raw-sockets.js';
 
 const servers: RunningServer[] = [];
 const clients: TestClient[] = [];
@@ -153,6 +154,25 @@ describe('connection limits', () => {
     await connect(small.url);
     await connect(small.url);
     expect(await upgradeStatus(small.url)).toBe(503);
+  });
+});
+
+describe('every socket counts, whatever door it turns out to be', () => {
+  it('half-sent HTTP requests and an SSE stream fill the per-address cap: an upgrade, a GET and a POST are refused at accept', async () => {
+    const server = await serve({ maxPerIp: 3, limitExempt: [] });
+    const partial = [0, 1].map(() => rawSocket(server.port, { send: 'GET / HTTP/1.1\r\nHost: x\r\n' }));
+    const stream = rawSocket(server.port, { send: 'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n' });
+    await Promise.all([...partial, stream].map(settled));
+    await new Promise<void>((resolve) => stream.socket.once('data', () => resolve()));
+    expect(await upgradeStatus(server.url)).toBe(429);
+    expect(await statusLine(server.port, '/health')).toMatch(/^HTTP\/1\.1 429 /);
+    const post = await fetch(`${server.httpUrl}/post`, { method: 'POST', body: '{}' }).then((r) => r.status, () => 0);
+    expect(post).toBe(429);
+    for (const s of [...partial, stream]) s.socket.destroy();
+    // Freed once the server has seen them close.
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 101; i++) status = await upgradeStatus(server.url);
+    expect(status).toBe(101);
   });
 });
 

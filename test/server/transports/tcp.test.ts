@@ -84,6 +84,22 @@ describe('TCP line transport: the nick prompt', () => {
     await c.waitLine('*** you joined #lobby');
   });
 
+  it('after /register, says how to sign in next time, and that way works', async () => {
+    const name = nick('hint');
+    const owner = track(await TcpTestClient.login(port, name));
+    owner.write('/register hunter2hunter2\n/quit\n');
+    const hint = `*** registered ${name}; next time answer the nick prompt with ${name}, then give the password when asked`;
+    await owner.waitLine(hint);
+    await owner.waitClosed();
+    // Exactly as the hint says: the nick at the prompt, then the password.
+    const c = track(await TcpTestClient.connect(port));
+    await c.waitText('nick: ');
+    c.write(`${name}\n`);
+    await c.waitText('password: ');
+    c.write('hunter2hunter2\n');
+    await c.waitLine('*** you joined #lobby');
+  });
+
   it('answers /help and /quit before a nick is picked', async () => {
     const c = track(await TcpTestClient.connect(port));
     await c.waitText('nick: ');
