@@ -31,12 +31,6 @@ beforeAll(async () => {
     memory: true,
     logger,
     maxQueueBytes: 64 * 1024 * 1024,
-    // Per-address rates would leave the after-check (same loopback address) no new room or join
-    // for a minute: right for an attacker, but it would hide whether the server still serves.
-    // Their own tests are in test/server/limits; per-connection rates stay on here.
-    roomCreateAddressLimit: false,
-    presenceAddressLimit: false,
-    readAddressLimit: false,
   });
 });
 
