@@ -1,5 +1,5 @@
 import { Box, useApp, useInput } from 'ink';
-import { useMemo, useRef } from 'react';
+import { useInsertionEffect, useMemo, useRef } from 'react';
 import type { ChatConnection } from '../connection-types.js';
 import { createController } from '../controller.js';
 import { inputMask, promptFor } from './prompt.js';
@@ -9,7 +9,8 @@ import { createStore } from '../store.js';
 import { useConnection } from './hooks/use-connection.js';
 import { useStoreState } from './hooks/use-store.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
-import { InputLine } from './InputLine.js';
+import type { CursorPosition } from './frame-writer.js';
+import { InputLine, inputCursor } from './InputLine.js';
 import { keyToIntents } from './keys.js';
 import { inputRows, screenLayout, type ScreenLayout } from './layout/screen.js';
 import { cellWidth } from './layout/wrap.js';
@@ -26,20 +27,25 @@ export interface AppProps {
   /** Called when the user quits, before Ink unmounts. */
   onQuit?: () => void;
   now?: () => number;
+  /**
+   * Where the terminal's real cursor should be (the input position), reported before each frame
+   * is drawn. Without it (tests) the input line draws a block cursor itself.
+   */
+  onCursor?: (at: CursorPosition | null) => void;
 }
 
 /**
  * The whole client screen. It owns the store and the controller and wires keys and connection
  * signals to them; everything it draws comes from the state.
  */
-export function App({ connection, nick, size, onQuit, now }: AppProps) {
+export function App({ connection, nick, size, onQuit, now, onCursor }: AppProps) {
   const { exit } = useApp();
   const terminal = useTerminalSize(size);
   const store = useMemo(() => createStore(initialState(connection.url, nick)), [connection, nick]);
   const state = useStoreState(store);
   const layoutRef = useRef<ScreenLayout | null>(null);
 
-  const prompt = promptFor(state);
+  const prompt = promptFor(state, terminal.columns);
   const rows = inputRows(
     state.input.text,
     state.input.cursor,
@@ -48,6 +54,9 @@ export function App({ connection, nick, size, onQuit, now }: AppProps) {
   );
   const layout = screenLayout(terminal.columns, terminal.rows, rows.length);
   layoutRef.current = layout;
+  const cursor = inputCursor(prompt, rows, layout.rows - layout.inputRows);
+  // Runs before Ink writes the frame (as Ink's own useCursor does), so both go out together.
+  useInsertionEffect(() => onCursor?.(cursor));
 
   const controller = useMemo(
     () =>
@@ -118,7 +127,7 @@ export function App({ connection, nick, size, onQuit, now }: AppProps) {
         width={layout.columns}
         choosingNick={state.nickPrompt !== null}
       />
-      <InputLine prompt={prompt} rows={rows} width={layout.columns} />
+      <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />
     </Box>
   );
 }
