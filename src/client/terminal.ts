@@ -1,7 +1,10 @@
-/** Switches to the alternate screen (the shell's screen and scrollback stay untouched). */
-const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[2J\x1b[H';
-/** Shows the cursor again and returns to the normal screen. */
-const LEAVE_ALT_SCREEN = '\x1b[?25h\x1b[?1049l';
+/**
+ * Switches to the alternate screen (the shell's screen and scrollback stay untouched) and turns
+ * on bracketed paste, so a paste arrives marked as one and is never mistaken for typed keys.
+ */
+const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[2J\x1b[H\x1b[?2004h';
+/** Bracketed paste off, the cursor shown again, back to the normal screen. */
+const LEAVE_ALT_SCREEN = '\x1b[?2004l\x1b[?25h\x1b[?1049l';
 
 const SIGNALS = { SIGTERM: 143, SIGHUP: 129 } as const;
 

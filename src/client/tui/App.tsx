@@ -7,11 +7,12 @@ import { newConversation } from '../state/conversations.js';
 import { initialState } from '../state/reducer.js';
 import { createStore } from '../store.js';
 import { useConnection } from './hooks/use-connection.js';
+import { useRawKeys } from './hooks/use-raw-keys.js';
 import { useStoreState } from './hooks/use-store.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
 import type { CursorPosition } from './frame-writer.js';
 import { InputLine, inputCursor } from './InputLine.js';
-import { keyToIntents } from './keys.js';
+import { keyToIntents, type Intent } from './keys.js';
 import { inputRows, screenLayout, type ScreenLayout } from './layout/screen.js';
 import { cellWidth } from './layout/wrap.js';
 import { MessagePane } from './MessagePane.js';
@@ -73,11 +74,13 @@ export function App({ connection, nick, size, onQuit, now, onCursor }: AppProps)
     [store, connection],
   );
   useConnection(connection, controller, store);
-  useInput((input, key) => {
-    const intents = keyToIntents(input, key);
+  const run = (intents: readonly Intent[]) =>
     store.batch(() => {
       for (const intent of intents) controller.intent(intent);
     });
+  const rawTaken = useRawKeys(run);
+  useInput((input, key) => {
+    if (!rawTaken()) run(keyToIntents(input, key));
   });
 
   const system = useMemo(
