@@ -10,6 +10,7 @@ import type { Store } from './store.js';
 export const KEY_HELP = [
   'keys: Ctrl+N/Ctrl+P next/previous room, Alt+1..9 room N, Alt+A next room with activity (mentions first)',
   '      PgUp/PgDn scroll, End back to live, Up/Down input history, Tab completes, Alt+Enter newline, Ctrl+C quits',
+  '      Delete/Ctrl+D delete under the cursor, Ctrl+K/Ctrl+U/Ctrl+W kill, Ctrl+Y yank, Ctrl+Left/Right word, Alt+S send a pasted draft as lines',
 ];
 
 /** What running a line needs. */
