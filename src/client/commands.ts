@@ -14,6 +14,7 @@ export const KEY_HELP = [
   '      Alt+A next room with activity (mentions and DMs first; none: back to the previous room)',
   '      Alt+U drops the -- unread -- line, Alt+= shows/hides joins and leaves of people who have not spoken lately',
   '      PgUp/PgDn scroll, End back to live, Up/Down input history, Tab completes, Alt+Enter newline, Ctrl+C quits',
+  '      Delete/Ctrl+D delete under the cursor, Ctrl+K/Ctrl+U/Ctrl+W kill, Ctrl+Y yank, Ctrl+Left/Right word, Alt+S send a pasted draft as lines',
 ];
 
 /** What running a line needs. */

@@ -20,7 +20,10 @@ export interface ConnectionOptions {
   password?: string;
   /** How often to ping (and so measure lag). */
   pingIntervalMs?: number;
-  /** Silence longer than this means the link is dead even if TCP has not noticed. */
+  /**
+   * Silence longer than this (not even a pong) means the link is dead even if TCP has not
+   * noticed: a hung server (SIGSTOP) keeps its sockets open and answers nothing.
+   */
   deadAfterMs?: number;
   backoff?: BackoffOptions;
   random?: () => number;
@@ -84,13 +87,20 @@ export class WsChatConnection implements ChatConnection {
   private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private lastHeard = 0;
+  /** When the unanswered ping went out (null: none outstanding); the lag shown grows from it. */
+  private pingSentAt: number | null = null;
+  private lastPingAt = 0;
+  /** The last lag reported, so a growing wait is reported only when it exceeds it. */
+  private lastLag = 0;
+  /** Why the link was cut from this side (silence), for the status bar. */
+  private cutReason: string | undefined;
   private readonly idPrefix: string;
   private readonly options: Required<Omit<ConnectionOptions, 'password'>>;
 
   constructor(options: ConnectionOptions) {
     this.options = {
       pingIntervalMs: 5_000,
-      deadAfterMs: 15_000,
+      deadAfterMs: 10_000,
       backoff: DEFAULT_BACKOFF,
       random: Math.random,
       now: Date.now,
@@ -175,6 +185,8 @@ export class WsChatConnection implements ChatConnection {
     clearTimeout(this.paceTimer);
     this.paceTimer = undefined;
     this.paceMs = null;
+    this.pingSentAt = null;
+    this.cutReason = undefined;
     ws.on('open', () => {
       this.lastHeard = this.options.now();
       this.startPing();
@@ -201,6 +213,7 @@ export class WsChatConnection implements ChatConnection {
       this.stopPing();
       this.identified = false;
       const why =
+        this.cutReason ??
         failure ??
         (reason.length > 0 ? reason.toString() : code === 1006 ? 'connection lost' : `closed (${code})`);
       if (!this.closed) this.scheduleReconnect(why);
@@ -223,17 +236,44 @@ export class WsChatConnection implements ChatConnection {
     }, delay);
   }
 
+  /**
+   * One timer checks the link every second (or faster for short intervals): it pings every
+   * `pingIntervalMs`, reports the lag growing while a ping is unanswered (so a hung server shows
+   * `lag 4000 ms`, not the last good sample), and cuts a link silent for `deadAfterMs`.
+   */
   private startPing(): void {
     this.stopPing();
-    this.pingTimer = setInterval(() => {
-      if (this.options.now() - this.lastHeard > this.options.deadAfterMs) {
-        // Nothing heard, not even a pong: the link is dead though TCP has not said so.
-        this.ws?.terminate();
-        return;
-      }
-      this.write({ type: 'ping', payload: { ts: this.options.now() } }, undefined);
-    }, this.options.pingIntervalMs);
+    this.lastPingAt = this.options.now();
+    const tickMs = Math.max(10, Math.min(1_000, this.options.pingIntervalMs, this.options.deadAfterMs / 4));
+    this.pingTimer = setInterval(() => this.tick(), tickMs);
     this.pingTimer.unref?.();
+  }
+
+  private tick(): void {
+    const now = this.options.now();
+    if (now - this.lastHeard > this.options.deadAfterMs) {
+      // Nothing heard, not even a pong: the link is dead though TCP has not said so.
+      this.cutReason = `no answer from the server for ${Math.round((now - this.lastHeard) / 1000)}s`;
+      this.stopPing();
+      this.ws?.terminate();
+      return;
+    }
+    if (this.pingSentAt !== null) {
+      const waited = now - this.pingSentAt;
+      if (waited > this.lastLag) {
+        this.lastLag = waited;
+        this.emit({ kind: 'lag', ms: waited });
+      }
+      return;
+    }
+    if (now - this.lastPingAt >= this.options.pingIntervalMs) this.sendPing();
+  }
+
+  private sendPing(): void {
+    const ts = this.options.now();
+    this.lastPingAt = ts;
+    this.pingSentAt = ts;
+    this.write({ type: 'ping', payload: { ts } }, undefined);
   }
 
   private stopPing(): void {
@@ -332,8 +372,11 @@ export class WsChatConnection implements ChatConnection {
         break;
       }
       case 'pong':
-        if (typeof event.payload.ts === 'number')
-          this.emit({ kind: 'lag', ms: Math.max(0, this.options.now() - event.payload.ts) });
+        if (typeof event.payload.ts === 'number') {
+          if (this.pingSentAt !== null && event.payload.ts >= this.pingSentAt) this.pingSentAt = null;
+          this.lastLag = Math.max(0, this.options.now() - event.payload.ts);
+          this.emit({ kind: 'lag', ms: this.lastLag });
+        }
         break;
       default:
         break;
@@ -361,7 +404,7 @@ export class WsChatConnection implements ChatConnection {
       this.writeJoin(lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq });
     this.flush();
     // A first lag sample now, rather than one ping interval later.
-    this.write({ type: 'ping', payload: { ts: this.options.now() } }, undefined);
+    this.sendPing();
   }
 
   /** The server has us in `roomId` on this socket: send what waited for that, in order. */

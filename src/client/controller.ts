@@ -3,7 +3,9 @@ import type { ChatConnection, ConnectionSignal } from './connection-types.js';
 import type { Action } from './state/actions.js';
 import type { Conversation } from './state/types.js';
 import type { Store } from './store.js';
-import type { Intent } from './tui/keys.js';
+import { sanitizeText } from '../protocol/sanitize.js';
+import { textIntents, type Intent } from './tui/keys.js';
+import { PASTE_ASK_LINES } from './tui/raw-keys.js';
 import { scrollBy, visibleLines } from './tui/layout/viewport.js';
 import type { ScreenLayout } from './tui/layout/screen.js';
 
@@ -40,7 +42,7 @@ export function createController(deps: ControllerDeps): Controller {
     const s = state();
     return s.current === null ? undefined : s.conversations[s.current];
   };
-  const lines = createLineRunner({ store, connection, quit: deps.quit, now });
+  const runner = createLineRunner({ store, connection, quit: deps.quit, now });
 
   /** Scrolls by a page; at the top of a room with more history, asks for the next page. */
   function page(direction: 1 | -1): void {
@@ -83,11 +85,51 @@ export function createController(deps: ControllerDeps): Controller {
     return { kind: 'insert', text: intent.text.slice(i) };
   }
 
-  return {
+  /**
+   * A bracketed paste: a few lines go out as typed; a longer one waits in the input line as a
+   * multi-line draft, and the user says how to send it (as irssi asks before a big paste).
+   */
+  function paste(text: string): void {
+    const normalized = text.replace(/\r\n?/g, '\n');
+    const lines = normalized.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    if (lines.length <= PASTE_ASK_LINES) {
+      for (const intent of textIntents(normalized)) controller.intent(intent);
+      return;
+    }
+    dispatch({
+      type: 'input_insert',
+      text: lines.map((l) => sanitizeText(l.replace(/\t/g, ' '))).join('\n'),
+    });
+    dispatch({
+      type: 'notice',
+      text: `pasted ${lines.length} lines, not sent yet: Enter sends them as one message, Alt+S as ${lines.length} lines, Ctrl+U drops them`,
+      tone: 'info',
+      now: now(),
+    });
+  }
+
+  /** Alt+S: the draft's lines go out one message each (blank ones skipped). */
+  function sendLines(): void {
+    const lines = state()
+      .input.text.split('\n')
+      .filter((l) => l.trim() !== '');
+    dispatch({ type: 'input_clear' });
+    for (const line of lines) {
+      dispatch({ type: 'input_insert', text: line });
+      runner.submit();
+    }
+  }
+
+  const controller: Controller = {
     intent(raw) {
       const intent = jumpDigits(raw);
       if (!intent) return;
       switch (intent.kind) {
+        case 'paste':
+          return paste(intent.text);
+        case 'send_lines':
+          return sendLines();
         case 'quit':
           return deps.quit();
         case 'next_room':
@@ -121,7 +163,7 @@ export function createController(deps: ControllerDeps): Controller {
         case 'history_next':
           return dispatch({ type: 'history_next' });
         case 'submit':
-          return lines.submit();
+          return runner.submit();
         case 'insert':
           return dispatch({ type: 'input_insert', text: intent.text });
         case 'complete':
@@ -132,6 +174,10 @@ export function createController(deps: ControllerDeps): Controller {
           return dispatch({ type: 'input_delete_word' });
         case 'clear_line':
           return dispatch({ type: 'input_clear' });
+        case 'edit':
+          return dispatch({ type: 'input_edit', op: intent.op });
+        case 'line':
+          return dispatch({ type: 'input_line', direction: intent.direction });
         case 'move':
           return dispatch({ type: 'input_move', to: intent.to });
       }
@@ -163,4 +209,5 @@ export function createController(deps: ControllerDeps): Controller {
       }
     },
   };
+  return controller;
 }

@@ -104,7 +104,9 @@ describe('App', () => {
     expect(frame).toMatch(/<bob> welcome to lobby/);
     expect(frame).toMatch(/alice \| connected \| #lobby \(2 users\)/);
     expect(frame).toContain('#lobby>');
-    expect(frame.split('\n')).toHaveLength(23);
+    // Every row of the 24-row terminal is used: the bottom one is the input line.
+    expect(frame.split('\n')).toHaveLength(24);
+    expect(frame.split('\n')[23]).toContain('#lobby>');
   });
 
   it('switches rooms with Ctrl+N, Ctrl+P and Alt+2', async () => {

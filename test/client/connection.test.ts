@@ -292,6 +292,31 @@ describe('WsChatConnection against the real server', () => {
     await until('connected again', () => rec.statuses().filter((s) => s === 'connected').length === 2);
   });
 
+  it('shows the lag growing while a ping is unanswered, then declares a hung server lost', async () => {
+    // A hung server (SIGSTOP) keeps its socket open and says nothing: muting the proxy's
+    // server-to-client direction is the same from the client's side.
+    const { rec } = connectAs('alice', { pingIntervalMs: 40, deadAfterMs: 600 });
+    await until(
+      'connected and a lag sample',
+      () => rec.statuses().includes('connected') && rec.signals.some((s) => s.kind === 'lag'),
+    );
+    const before = rec.signals.length;
+    proxy.mute(true);
+    await until('reconnecting', () => rec.statuses().includes('reconnecting'), 5_000);
+    const during = rec.signals.slice(before);
+    const cut = during.findIndex((s) => s.kind === 'status' && s.status.state === 'reconnecting');
+    const lags = during.slice(0, cut).flatMap((s) => (s.kind === 'lag' ? [s.ms] : []));
+    // The lag shown kept growing past anything a live link answers in, before the cut.
+    expect(lags.length).toBeGreaterThan(2);
+    expect(Math.max(...lags)).toBeGreaterThanOrEqual(300);
+    const status = during[cut];
+    expect(
+      status?.kind === 'status' && status.status.state === 'reconnecting' && status.status.reason,
+    ).toMatch(/no answer from the server/);
+    proxy.mute(false);
+    await until('connected again', () => rec.statuses().filter((s) => s === 'connected').length === 2);
+  });
+
   it('backs off with growing delays while the server is gone', async () => {
     const { rec } = connectAs('alice');
     await until('connected', () => rec.statuses().includes('connected'));

@@ -63,7 +63,7 @@ describe('keyToIntents', () => {
         { kind: 'insert', text: 'd e' },
         { kind: 'delete_word' },
         { kind: 'insert', text: 'f' },
-        { kind: 'clear_line' },
+        { kind: 'edit', op: 'kill_start' },
         { kind: 'insert', text: 'g' },
       ],
     ],

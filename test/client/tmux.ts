@@ -42,6 +42,12 @@ export class Tmux {
     this.keys(name, 'Enter');
   }
 
+  /** Pastes `text` as a terminal paste would (bracketed when the program asked for it). */
+  paste(name: string, text: string): void {
+    this.run(['set-buffer', '-b', 'chat-paste', text]);
+    this.run(['paste-buffer', '-p', '-d', '-b', 'chat-paste', '-t', name]);
+  }
+
   /** The visible screen of `name`, one string per row. */
   capture(name: string): string {
     return this.run(['capture-pane', '-p', '-t', name]);

@@ -74,6 +74,23 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
       tmux.line('bob', 'hi alice, bob here');
       await tmux.waitFor('alice', '<bob> hi alice, bob here', "bob's reply at alice");
 
+      // Readline keys: Delete removes the character under the cursor (not the one before it),
+      // Ctrl+K kills to the end and Ctrl+Y yanks it back.
+      tmux.type('alice', 'hexllo there');
+      await tmux.waitFor('alice', '#lobby> hexllo there', 'the typed line');
+      tmux.keys('alice', 'C-a', 'Right', 'Right', 'DC', 'M-f', 'C-k');
+      await tmux.waitFor('alice', (s) => /#lobby> hello\s*$/m.test(s), 'Delete and Ctrl+K applied');
+      tmux.keys('alice', 'C-y', 'Enter');
+      await tmux.waitFor('bob', '<alice> hello there', 'the edited line at bob');
+
+      // A bracketed paste of five lines is not sent unasked; Enter sends it as one message.
+      tmux.paste('alice', 'p1\np2\np3\np4\np5\n');
+      await tmux.waitFor('alice', 'pasted 5 lines, not sent yet', 'the paste notice');
+      expect(tmux.capture('bob')).not.toContain('<alice> p1');
+      tmux.keys('alice', 'Enter');
+      screen = await tmux.waitFor('bob', '<alice> p1', 'the pasted message at bob');
+      expect(screen).toMatch(/p5/);
+
       // A second room: both join; /join switches to it at once, so a line typed straight after
       // it (before the server's answer) goes to dev, not to lobby.
       tmux.line('alice', '/join dev');

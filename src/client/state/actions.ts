@@ -35,6 +35,10 @@ export type Action =
   | { type: 'input_backspace' }
   | { type: 'input_delete_word' }
   | { type: 'input_clear' }
+  /** Readline editing: Delete/Ctrl+D, Ctrl+K, Ctrl+U, Ctrl+Y. */
+  | { type: 'input_edit'; op: 'delete_forward' | 'kill_end' | 'kill_start' | 'yank' }
+  /** Up/Down: a line up or down inside a multi-line draft, else through the input history. */
+  | { type: 'input_line'; direction: -1 | 1 }
   | { type: 'input_move'; to: 'left' | 'right' | 'home' | 'end' | 'word_left' | 'word_right' }
   | { type: 'history_prev' }
   | { type: 'history_next' }

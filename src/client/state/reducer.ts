@@ -14,6 +14,8 @@ import {
   backspace,
   deleteWord,
   emptyInput,
+  readlineEdit,
+  upOrHistory,
   historyNext,
   historyPrev,
   insertText,
@@ -150,6 +152,10 @@ function reduceInput(input: InputState, action: Action): InputState {
       return deleteWord(input);
     case 'input_clear':
       return { ...input, text: '', cursor: 0, historyIndex: null, completion: null };
+    case 'input_edit':
+      return readlineEdit(input, action.op);
+    case 'input_line':
+      return upOrHistory(input, action.direction);
     case 'input_move':
       return moveCursor(input, action.to);
     case 'history_prev':

@@ -117,6 +117,8 @@ export interface InputState {
   /** What was being typed before browsing history started. */
   draft: string;
   completion: Completion | null;
+  /** The last text killed (Ctrl+K, Ctrl+U, Ctrl+W), for Ctrl+Y. */
+  kill: string;
 }
 
 /** Everything the TUI renders. */

@@ -1,5 +1,5 @@
 import { Box, useApp, useInput } from 'ink';
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useInsertionEffect, useMemo, useRef } from 'react';
 import type { ChatConnection } from '../connection-types.js';
 import { createController } from '../controller.js';
 import { inputMask, promptFor } from './prompt.js';
@@ -8,11 +8,13 @@ import { initialState } from '../state/reducer.js';
 import { hotlist } from '../state/hotlist.js';
 import { createStore, type Store } from '../store.js';
 import { useConnection } from './hooks/use-connection.js';
+import { useRawKeys } from './hooks/use-raw-keys.js';
 import { useStoreState } from './hooks/use-store.js';
 import { useTerminalAlerts, type TerminalAlerts } from './hooks/use-terminal-alerts.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
-import { InputLine } from './InputLine.js';
-import { keyToIntents } from './keys.js';
+import type { CursorPosition } from './frame-writer.js';
+import { InputLine, inputCursor } from './InputLine.js';
+import { keyToIntents, type Intent } from './keys.js';
 import { inputRows, screenLayout, type ScreenLayout } from './layout/screen.js';
 import { cellWidth } from './layout/wrap.js';
 import { MessagePane } from './MessagePane.js';
@@ -34,13 +36,18 @@ export interface AppProps {
   alerts?: TerminalAlerts;
   /** Called once with the store (the config file follows it); returns the cleanup. */
   onStore?: (store: Store) => () => void;
+  /**
+   * Where the terminal's real cursor should be (the input position), reported before each frame
+   * is drawn. Without it (tests) the input line draws a block cursor itself.
+   */
+  onCursor?: (at: CursorPosition | null) => void;
 }
 
 /**
  * The whole client screen. It owns the store and the controller and wires keys and connection
  * signals to them; everything it draws comes from the state.
  */
-export function App({ connection, nick, size, onQuit, now, ignores, alerts, onStore }: AppProps) {
+export function App({ connection, nick, size, onQuit, now, ignores, alerts, onStore, onCursor }: AppProps) {
   const { exit } = useApp();
   const terminal = useTerminalSize(size);
   const store = useMemo(
@@ -53,7 +60,7 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
   const hot = useMemo(() => hotlist(state), [state.order, state.conversations, state.current]);
   const layoutRef = useRef<ScreenLayout | null>(null);
 
-  const prompt = promptFor(state);
+  const prompt = promptFor(state, terminal.columns);
   const rows = inputRows(
     state.input.text,
     state.input.cursor,
@@ -62,6 +69,9 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
   );
   const layout = screenLayout(terminal.columns, terminal.rows, rows.length);
   layoutRef.current = layout;
+  const cursor = inputCursor(prompt, rows, layout.rows - layout.inputRows);
+  // Runs before Ink writes the frame (as Ink's own useCursor does), so both go out together.
+  useInsertionEffect(() => onCursor?.(cursor));
 
   const controller = useMemo(
     () =>
@@ -78,11 +88,13 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
     [store, connection],
   );
   useConnection(connection, controller, store);
-  useInput((input, key) => {
-    const intents = keyToIntents(input, key);
+  const run = (intents: readonly Intent[]) =>
     store.batch(() => {
       for (const intent of intents) controller.intent(intent);
     });
+  const rawTaken = useRawKeys(run);
+  useInput((input, key) => {
+    if (!rawTaken()) run(keyToIntents(input, key));
   });
 
   const system = useMemo(
@@ -134,7 +146,7 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
         choosingNick={state.nickPrompt !== null}
         hot={hot}
       />
-      <InputLine prompt={prompt} rows={rows} width={layout.columns} />
+      <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />
     </Box>
   );
 }

@@ -25,6 +25,13 @@ export type Intent =
   | { kind: 'backspace' }
   | { kind: 'delete_word' }
   | { kind: 'clear_line' }
+  | { kind: 'edit'; op: 'delete_forward' | 'kill_end' | 'kill_start' | 'yank' }
+  /** Up/Down: a line within a multi-line draft, else the input history. */
+  | { kind: 'line'; direction: -1 | 1 }
+  /** A bracketed paste, whole. */
+  | { kind: 'paste'; text: string }
+  /** Alt+S: send a multi-line draft (a long paste) as separate lines. */
+  | { kind: 'send_lines' }
   | { kind: 'move'; to: 'left' | 'right' | 'home' | 'end' | 'word_left' | 'word_right' };
 
 /**
@@ -33,6 +40,9 @@ export type Intent =
  * text, ...
  */
 export function keyToIntents(input: string, key: Key): Intent[] {
+  // Ctrl+Left/Right arrive with ctrl set and no input: by word, like Alt+B/F.
+  if (key.leftArrow) return [{ kind: 'move', to: key.meta || key.ctrl ? 'word_left' : 'left' }];
+  if (key.rightArrow) return [{ kind: 'move', to: key.meta || key.ctrl ? 'word_right' : 'right' }];
   if (key.ctrl) {
     switch (input) {
       case 'c':
@@ -46,7 +56,13 @@ export function keyToIntents(input: string, key: Key): Intent[] {
       case 'e':
         return [{ kind: 'move', to: 'end' }];
       case 'u':
-        return [{ kind: 'clear_line' }];
+        return [{ kind: 'edit', op: 'kill_start' }];
+      case 'k':
+        return [{ kind: 'edit', op: 'kill_end' }];
+      case 'd':
+        return [{ kind: 'edit', op: 'delete_forward' }];
+      case 'y':
+        return [{ kind: 'edit', op: 'yank' }];
       case 'w':
         return [{ kind: 'delete_word' }];
       default:
@@ -59,12 +75,11 @@ export function keyToIntents(input: string, key: Key): Intent[] {
   if (key.pageDown) return [{ kind: 'page_down' }];
   if (key.end) return [{ kind: 'live' }, { kind: 'move', to: 'end' }];
   if (key.home) return [{ kind: 'move', to: 'home' }];
-  if (key.upArrow) return [{ kind: 'history_prev' }];
-  if (key.downArrow) return [{ kind: 'history_next' }];
-  if (key.leftArrow) return [{ kind: 'move', to: key.meta ? 'word_left' : 'left' }];
-  if (key.rightArrow) return [{ kind: 'move', to: key.meta ? 'word_right' : 'right' }];
+  if (key.upArrow) return [{ kind: 'line', direction: -1 }];
+  if (key.downArrow) return [{ kind: 'line', direction: 1 }];
   if (key.tab) return key.shift ? [] : [{ kind: 'complete' }];
-  // Terminals send DEL (0x7f) for Backspace, which Ink reports as `delete`; both erase backwards.
+  // Terminals send DEL (0x7f) for Backspace, which Ink reports as `delete`, as it does the
+  // Delete key (ESC [3~): that one is told apart from the raw bytes first (see raw-keys.ts).
   if (key.backspace || key.delete) return key.meta ? [{ kind: 'delete_word' }] : [{ kind: 'backspace' }];
   if (key.escape) return [];
   if (key.meta) {
@@ -75,6 +90,7 @@ export function keyToIntents(input: string, key: Key): Intent[] {
     if (input === '=') return [{ kind: 'toggle_quiet' }];
     if (input === 'b') return [{ kind: 'move', to: 'word_left' }];
     if (input === 'f') return [{ kind: 'move', to: 'word_right' }];
+    if (input === 's') return [{ kind: 'send_lines' }];
     return [];
   }
   return textIntents(input);
@@ -93,15 +109,19 @@ const CHUNK_KEYS: Readonly<Record<string, Intent>> = {
   '\x7f': { kind: 'backspace' },
   '\b': { kind: 'backspace' },
   '\x17': { kind: 'delete_word' },
-  '\x15': { kind: 'clear_line' },
+  '\x15': { kind: 'edit', op: 'kill_start' },
+  '\x0b': { kind: 'edit', op: 'kill_end' },
+  '\x04': { kind: 'edit', op: 'delete_forward' },
+  '\x19': { kind: 'edit', op: 'yank' },
   '\x01': { kind: 'move', to: 'home' },
   '\x05': { kind: 'move', to: 'end' },
   '\x0e': { kind: 'next_room' },
   '\x10': { kind: 'prev_room' },
 };
-const CHUNK_KEY = /(\r\n|[\r\n\x7f\b\x17\x15\x01\x05\x0e\x10])/;
+const CHUNK_KEY = /(\r\n|[\r\n\x7f\b\x17\x15\x0b\x04\x19\x01\x05\x0e\x10])/;
 
-function textIntents(input: string): Intent[] {
+/** Text from a chunk of keys (or a short paste): text, Enter, editing keys. */
+export function textIntents(input: string): Intent[] {
   const intents: Intent[] = [];
   // A Tab that ends the chunk was pressed after the text; one inside it was pasted (a space).
   const complete = input.endsWith('\t');

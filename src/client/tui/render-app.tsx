@@ -1,6 +1,75 @@
-import { render } from 'ink';
+import { EventEmitter } from 'node:events';
+import { render, type Instance } from 'ink';
 import type { ChatConnection } from '../connection-types.js';
 import { App, type AppProps } from './App.js';
+import { FrameWriter } from './frame-writer.js';
+
+/** The terminal the App is drawn on: stdout must be a TTY-shaped stream. */
+export interface Terminal {
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+}
+
+/** A mounted App: Ink's instance and the writer that puts its frames on the terminal. */
+export interface MountedApp {
+  instance: Instance;
+  writer: FrameWriter;
+}
+
+/**
+ * What Ink writes to: it hands over each whole frame (Ink's debug mode renders every commit
+ * synchronously and writes the frame as is), and the FrameWriter turns it into the few rows
+ * that changed. Size and resizes are the real terminal's.
+ */
+class FrameStream extends EventEmitter {
+  readonly isTTY = true;
+  constructor(
+    private readonly real: NodeJS.WriteStream,
+    private readonly writer: FrameWriter,
+  ) {
+    super();
+  }
+  get columns(): number {
+    return this.real.columns;
+  }
+  get rows(): number {
+    return this.real.rows;
+  }
+  write = (frame: string): boolean => {
+    this.writer.frame(frame);
+    return true;
+  };
+}
+
+/** Mounts the App on a terminal (the process's by default). */
+export function mountApp(
+  connection: ChatConnection,
+  nick: string,
+  terminal: Terminal = { stdout: process.stdout, stdin: process.stdin },
+  props: Partial<AppProps> = {},
+): MountedApp {
+  const writer = new FrameWriter(terminal.stdout);
+  const stream = new FrameStream(terminal.stdout, writer);
+  // The writer must know the screen is stale before Ink draws the resized frame.
+  terminal.stdout.on('resize', () => {
+    writer.invalidate();
+    stream.emit('resize');
+  });
+  const instance = render(
+    <App connection={connection} nick={nick} onCursor={(at) => writer.setCursor(at)} {...props} />,
+    {
+      stdout: stream as unknown as NodeJS.WriteStream,
+      stdin: terminal.stdin,
+      // Frames come to the FrameWriter whole and unthrottled; it writes only what changed.
+      debug: true,
+      // Ctrl+C is ours: quitting goes through the App so the terminal is restored in order.
+      exitOnCtrlC: false,
+      // Console output would land inside a frame: nothing in the client logs to the console.
+      patchConsole: false,
+    },
+  );
+  return { instance, writer };
+}
 
 /** Renders the App on the process's terminal and resolves when the user quits. */
 export async function renderApp(
@@ -8,14 +77,6 @@ export async function renderApp(
   nick: string,
   extra: Pick<AppProps, 'ignores' | 'alerts' | 'onStore'> = {},
 ): Promise<void> {
-  const instance = render(<App connection={connection} nick={nick} {...extra} />, {
-    // Ctrl+C is ours: quitting goes through the App so the terminal is restored in order.
-    exitOnCtrlC: false,
-    patchConsole: true,
-    // Ink 6.8's incremental mode starts one row low when the frame ends in a newline (ours does:
-    // see screenLayout) and scrolls the screen; the standard mode redraws the frame in one write.
-    incrementalRendering: false,
-    maxFps: 60,
-  });
+  const { instance } = mountApp(connection, nick, undefined, extra);
   await instance.waitUntilExit();
 }

@@ -3,7 +3,7 @@ import { cellWidth, hardWrap, splitGraphemes } from './wrap.js';
 /** How the terminal is divided. */
 export interface ScreenLayout {
   columns: number;
-  /** Rows Ink draws: one less than the terminal (see {@link screenLayout}). */
+  /** Rows Ink draws: all of the terminal's. */
   rows: number;
   /** 0 when the terminal is too narrow for a sidebar. */
   sidebarWidth: number;
@@ -16,12 +16,12 @@ export interface ScreenLayout {
 export const MAX_INPUT_ROWS = 5;
 
 /**
- * Splits the screen: sidebar | message pane over a status bar and the input line. One terminal
- * row is left unused: when Ink's output is as tall as the terminal it clears the whole screen on
- * every frame (flicker); one row shorter, it rewrites only the lines that changed.
+ * Splits the screen: sidebar | message pane over a status bar and the input line. Every row is
+ * used: the FrameWriter addresses rows absolutely, so a frame as tall as the terminal neither
+ * scrolls nor forces a full redraw.
  */
 export function screenLayout(columns: number, terminalRows: number, inputRows: number): ScreenLayout {
-  const rows = Math.max(3, terminalRows - 1);
+  const rows = Math.max(3, terminalRows);
   const sidebarWidth = columns < 50 ? 0 : Math.min(26, Math.max(14, Math.round(columns * 0.18)));
   // The sidebar's right border takes a column, the pane's left padding another.
   const paneWidth = Math.max(1, columns - (sidebarWidth > 0 ? sidebarWidth + 2 : 0));

@@ -1,0 +1,84 @@
+/** Where the terminal's own cursor goes (0-based, from the top left), or null to hide it. */
+export interface CursorPosition {
+  row: number;
+  col: number;
+}
+
+/** What the writer needs of the terminal. */
+export interface FrameSink {
+  write(chunk: string): unknown;
+}
+
+const SYNC_START = '\x1b[?2026h';
+const SYNC_END = '\x1b[?2026l';
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+const CLEAR_LINE = '\x1b[2K';
+const CLEAR_SCREEN = '\x1b[2J';
+const moveTo = (row: number, col: number) => `\x1b[${row + 1};${col + 1}H`;
+
+/**
+ * Puts Ink's frames on a full screen, writing only the rows that changed.
+ *
+ * Ink's own renderers either redraw the whole frame per keystroke (6 KB at 200x60) or, in its
+ * incremental mode, move relative to the last row and scroll when the frame fills the terminal,
+ * which is why the bottom row used to stay blank. Here every changed row is addressed absolutely
+ * (CUP), so the frame can use every row, a keystroke costs one row, and nothing ever scrolls.
+ * Each row is cleared before it is written: erasing after a full-width row would eat its last
+ * cell (the cursor sits on it, waiting to wrap). The terminal's real cursor is left where the
+ * user types, so an input method composes in the right place.
+ */
+export class FrameWriter {
+  private rows: string[] = [];
+  private cursor: CursorPosition | null = null;
+  private shownCursor: CursorPosition | null | undefined = undefined;
+  private full = true;
+  /** Bytes written so far (the benchmark reads it). */
+  bytes = 0;
+
+  constructor(private readonly sink: FrameSink) {}
+
+  /** Draws a frame (rows joined by `\n`, as Ink renders them). */
+  frame(output: string): void {
+    const next = output.split('\n');
+    let out = '';
+    const height = Math.max(next.length, this.rows.length);
+    if (this.full) out += CLEAR_SCREEN;
+    for (let i = 0; i < height; i++) {
+      const line = next[i] ?? '';
+      if (!this.full && line === (this.rows[i] ?? '')) continue;
+      if (this.full && line === '') continue;
+      out += moveTo(i, 0) + CLEAR_LINE + line;
+    }
+    this.full = false;
+    this.rows = next;
+    this.write(out, out !== '');
+  }
+
+  /** Sets where the real cursor goes after the next frame (it moves at once if nothing is pending). */
+  setCursor(position: CursorPosition | null): void {
+    this.cursor = position;
+  }
+
+  /** The terminal was resized or its screen is unknown: the next frame repaints every row. */
+  invalidate(): void {
+    this.full = true;
+  }
+
+  private write(body: string, changed: boolean): void {
+    const cursor = this.cursor;
+    const same =
+      cursor === this.shownCursor ||
+      (cursor !== null &&
+        this.shownCursor != null &&
+        cursor.row === this.shownCursor.row &&
+        cursor.col === this.shownCursor.col);
+    if (!changed && same) return;
+    // Writing rows moves the cursor: hide it meanwhile, then put it back where the user types.
+    const tail = cursor ? moveTo(cursor.row, cursor.col) + SHOW_CURSOR : HIDE_CURSOR;
+    const chunk = changed ? SYNC_START + HIDE_CURSOR + body + tail + SYNC_END : tail;
+    this.shownCursor = cursor ? { ...cursor } : null;
+    this.bytes += Buffer.byteLength(chunk);
+    this.sink.write(chunk);
+  }
+}
