@@ -19,7 +19,7 @@ import { ServerStats } from './stats.js';
 import { postRoute } from './transports/post.js';
 import type { WritePacing } from './transports/flush-pacer.js';
 import { SseTransport } from './transports/sse.js';
-import { sharedModulesRoute, staticRoute } from './transports/static.js';
+import { browserModulesRoute, staticRoute } from './transports/static.js';
 import { forceCloseAfterGrace } from './transports/close-grace.js';
 import { gateConnections, httpRefusal } from './transports/accept-gate.js';
 import { maxClientsFor, readFdLimit } from './limits/fd-limit.js';
@@ -202,7 +202,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // The static files come last: they claim only paths that are files under web/.
   // Posts share the message limit's settings, one bucket per address (default: as the hub's).
   const postRate = options.rateLimit === false ? undefined : new KeyedRateLimiters(options.rateLimit ?? DEFAULT_MESSAGE_RATE);
-  const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub, postRate ? { rate: postRate } : {}), sse.route, sharedModulesRoute(), staticRoute(options.webRoot)];
+  const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub, postRate ? { rate: postRate } : {}), sse.route, browserModulesRoute(), staticRoute(options.webRoot)];
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   const handler = createHttpHandler(routes, ctx);
   const headersTimeout = options.headersTimeoutMs ?? 10_000;

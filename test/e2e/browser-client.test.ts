@@ -1,8 +1,10 @@
 /**
- * The browser page's logic under Node, without a browser: web/app.js exports its pure parts
- * (the shared slash-command table, imported from dist/, and the state model) and only boots when there is a document.
+ * The browser page's logic under Node, without a browser: web/app.js (the page as built from
+ * src/web/ into dist/browser/) exports its pure parts (the shared slash-command table and the
+ * state model) and only boots when there is a document.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_BACKOFF } from '../../src/client/backoff.js';
 import { COMMANDS, helpLines, parseLine } from '../../src/protocol/commands.js';
 
 interface Conv {
@@ -275,10 +277,11 @@ describe('web/app.js state model', () => {
     expect(web.mentions('axb', 'a.b')).toBe(false);
   });
 
-  it('backs off exponentially with jitter, capped at 30 s', () => {
+  it('backs off exponentially with jitter, capped at the terminal client\'s 10 s (src/client/backoff.ts)', () => {
     expect(web.backoffDelay(0, () => 1)).toBe(500);
     expect(web.backoffDelay(3, () => 1)).toBe(4000);
     expect(web.backoffDelay(3, () => 0)).toBe(2000);
-    expect(web.backoffDelay(40, () => 1)).toBe(30_000);
+    expect(web.backoffDelay(40, () => 1)).toBe(DEFAULT_BACKOFF.maxMs);
+    expect(DEFAULT_BACKOFF.maxMs).toBe(10_000);
   });
 });

@@ -39,30 +39,28 @@ export function defaultWebRoot(): string {
 }
 
 /**
- * The protocol modules the browser page imports as they are built (`web/app.js` imports
- * `../dist/protocol/commands.js`, which is `/dist/protocol/commands.js` in the browser and the
- * real file under Node): one slash-command table for the TUI, the TCP door and the page.
- * Only these files are served from dist/, and only from this URL prefix.
+ * The browser page's code as built (`npm run build`: src/web/ and the shared modules it imports,
+ * compiled into dist/browser/). `web/app.js` imports `../dist/browser/web/app.js`, which is
+ * `/dist/browser/web/app.js` in the browser and the real file under Node. The build leaves in
+ * dist/browser/ only the modules the page loads (scripts/browser-graph.mjs), so that directory is
+ * the allow-list: nothing else under dist/, no source, no source maps, only `.js` files.
  */
-export const SHARED_MODULES_PREFIX = '/dist/protocol/';
-const SHARED_MODULES = new Set(['commands.js', 'sanitize.js']);
+export const BROWSER_MODULES_PREFIX = '/dist/browser/';
 
-/** The built protocol modules (dist/protocol/), three levels up from this module as source or built. */
-export function defaultSharedRoot(): string {
-  return fileURLToPath(new URL('../../../dist/protocol/', import.meta.url));
+/** The browser build (dist/browser/), three levels up from this module as source or built. */
+export function defaultBrowserRoot(): string {
+  return fileURLToPath(new URL('../../../dist/browser/', import.meta.url));
 }
 
-/** Serves the allow-listed built protocol modules under {@link SHARED_MODULES_PREFIX}. */
-export function sharedModulesRoute(root = defaultSharedRoot()): HttpRoute {
+/** Serves the page's built modules under {@link BROWSER_MODULES_PREFIX}. */
+export function browserModulesRoute(root = defaultBrowserRoot()): HttpRoute {
   const files = staticRoute(root);
   return async (req, res, ctx) => {
     const path = pathOf(req);
-    if (!path.startsWith(SHARED_MODULES_PREFIX)) return false;
-    const name = path.slice(SHARED_MODULES_PREFIX.length);
-    if (!SHARED_MODULES.has(name)) return false;
-    // The static route reads the path from req.url; hand it the file name alone.
+    if (!path.startsWith(BROWSER_MODULES_PREFIX) || !path.endsWith('.js')) return false;
+    // The static route reads the path from req.url; hand it the path inside the build.
     const original = req.url;
-    req.url = `/${name}`;
+    req.url = `/${path.slice(BROWSER_MODULES_PREFIX.length)}`;
     try {
       return await files(req, res, ctx);
     } finally {

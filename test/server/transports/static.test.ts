@@ -118,23 +118,3 @@ describe('static helpers', () => {
     expect(defaultWebRoot().replace(/\\/g, '/')).toMatch(/\/web\/$/);
   });
 });
-
-describe('the shared protocol modules at /dist/protocol/ (the page imports the one command table)', () => {
-  it.each(['/dist/protocol/commands.js', '/dist/protocol/sanitize.js'])('serves %s as JavaScript from the build', async (path) => {
-    const res = await fetch(`${server.httpUrl}${path}`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await res.text()).toMatch(/export function/);
-  });
-
-  it.each([
-    '/dist/protocol/codec.js',
-    '/dist/protocol/commands.js.map',
-    '/dist/server/hub.js',
-    '/dist/protocol/',
-    '/dist/protocol/../server/hub.js',
-    '/dist/protocol/%2e%2e/server/hub.js',
-  ])('serves nothing else from dist/: %s is 404', async (path) => {
-    expect(await rawGet(path)).toBe('HTTP/1.1 404 Not Found');
-  });
-});
