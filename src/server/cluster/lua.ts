@@ -40,7 +40,7 @@ export const COMMIT =
   EPOCH_CHECK +
   `
 local seq = redis.call('HGET', KEYS[2], 'seq')
-if not seq then return redis.error_reply('NOROOM') end
+if not seq then return redis.error_reply('NOROOM no such room') end
 seq = tonumber(seq)
 local first = seq + 1
 local retain = ARGV[2]
@@ -115,7 +115,7 @@ export const FLOOR =
   EPOCH_CHECK +
   `
 local cur = redis.call('HGET', KEYS[2], 'seq')
-if not cur then return redis.error_reply('NOROOM') end
+if not cur then return redis.error_reply('NOROOM no such room') end
 local want = tonumber(ARGV[2])
 if want > tonumber(cur) then
   redis.call('HSET', KEYS[2], 'seq', fmt(want))

@@ -46,8 +46,10 @@ const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
  *
  * Two links: commands (no offline queue, no re-send, a timeout: see connect.ts) and a
  * subscriber. Events: `state` (up/down of the command link), `epoch` (Redis lost its data; the
- * node must tell its clients their history was replaced), `restarted` (Redis restarted on its
- * data: the engine has already raised every fed room's seq to what this node delivered), `node`.
+ * node must tell its clients their history was replaced), `node`. After every reconnect of the
+ * command link the engine raises each fed room's seq to at least what this node delivered (a
+ * Redis that restarted after an `everysec` crash may have lost acknowledged writes) and has the
+ * feeds read what they missed.
  */
 export class RedisEngine extends EventEmitter implements Engine {
   private linkState: EngineState = 'up';
