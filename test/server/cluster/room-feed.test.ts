@@ -71,8 +71,10 @@ describe('RoomFeed', () => {
     await feed.reached(50);
     expect(b.feedStats('r')).toEqual({ backfills: 0, backfilled: 0 });
     // Every subscriber connection is cut. Commits go on at once: what they publish reaches nobody.
+    // They come from the other node, so b's own-commit check (EXPECT_MS) plays no part: only the
+    // catch-up after b's resubscription, or a later batch skipping ahead, can fill the gap.
     expect(Number(await redis.admin().call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(2);
-    for (let i = 50; i < 60; i++) await send(i % 2 ? a : b, `m${i}`);
+    for (let i = 50; i < 60; i++) await send(a, `m${i}`);
     await feed.reached(60);
     // And after the reconnect, live again.
     for (let i = 60; i < 100; i++) await send(a, `m${i}`);
