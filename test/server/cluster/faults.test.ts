@@ -127,6 +127,51 @@ describe('Redis restarts', () => {
     expect(feed.gaps).toEqual([]);
   });
 
+  it('SIGKILL during writes from two nodes: every acknowledged commit kept at its seq, retries settle the rest, each stored once', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    await createRoom(a, 'r');
+    const acked = new Map<string, number>();
+    const unsure = new Set<string>();
+    let killed = false;
+    let halfway!: () => void;
+    const reachedHalfway = new Promise<void>((r) => (halfway = r));
+    const writer = async (e: RedisEngine, w: number) => {
+      for (let i = 0; i < 400; i++) {
+        const id = `${e.nodeId}${w}-${i}`;
+        try {
+          const [out] = await e.commit('r', [draft(id, id)]);
+          if (out && !out.duplicate) acked.set(id, out.message.seq);
+          if (acked.size === 200) halfway();
+        } catch (err) {
+          expect(err).toBeInstanceOf(ClusterUnavailableError);
+          unsure.add(id);
+          if (killed) return; // Redis is down: stop; the rest are simply never sent
+        }
+      }
+    };
+    const writers = [a, b].flatMap((e) => [0, 1].map((w) => writer(e, w)));
+    // Kill Redis once some commits went through, with more in flight.
+    await reachedHalfway;
+    killed = true;
+    await redis.kill();
+    await Promise.all(writers);
+    expect(unsure.size).toBeGreaterThan(0);
+    const back = Promise.all([nextState(a, 'up'), nextState(b, 'up')]);
+    await redis.restart();
+    await back;
+    // The clients retry whatever was not acknowledged, with the same client_msg_id, via the other node.
+    for (const id of unsure) {
+      const [out] = await (id.startsWith('a') ? b : a).commit('r', [draft(id, id)]);
+      if (out && !out.duplicate) acked.set(id, out.message.seq);
+      else if (out?.duplicate) acked.set(id, out.seq);
+    }
+    const stored = await a.since('r', 0, 10_000);
+    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+    expect(new Set(stored.map((m) => m.client_msg_id)).size).toBe(stored.length);
+    expect(stored.length).toBe(acked.size);
+    for (const m of stored) expect(acked.get(m.client_msg_id!)).toBe(m.seq);
+  });
+
   it('restarted empty: every node detects it, adopts one new epoch, and never reuses a seq', async () => {
     const [a, b] = [await node('a'), await node('b')];
     await createRoom(a, 'r');
