@@ -60,9 +60,15 @@ export class RoomFeed implements FeedHandle {
     private readonly onClose: (feed: RoomFeed) => Promise<void>,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.chain = start.then((seq) => {
-      this.watermark = seq;
-    });
+    this.chain = start.then(
+      (seq) => {
+        this.watermark = seq;
+      },
+      // The subscription failed (the engine rejects feed() with the cause): nothing to deliver.
+      () => {
+        this.closed = true;
+      },
+    );
   }
 
   get delivered(): number {

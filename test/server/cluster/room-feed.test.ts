@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../src/protocol/events.js';
 import type { FeedNotice } from '../../../src/server/cluster/engine.js';
+import { NoSuchRoomError } from '../../../src/server/cluster/errors.js';
 import { RedisEngine } from '../../../src/server/cluster/redis-engine.js';
 import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
 
@@ -50,6 +51,10 @@ describe('RoomFeed', () => {
     expect(got.map((m) => m.message).sort()).toEqual(['seven', 'six']);
     expect(nodes.sort()).toEqual(['a', 'b']); // both came live, none from the stream
     await expect(b.feed('r', { messages: () => {} })).rejects.toThrow(/already has a feed/);
+    await expect(b.feed('nope', { messages: () => {} })).rejects.toBeInstanceOf(NoSuchRoomError);
+    // A failed feed leaves nothing behind: the room can be fed once it exists.
+    expect(await a.createRoom({ room_id: 'nope', room_name: 'n', created_by: 'a', created_ts: 1 }, 0)).toBe('created');
+    expect((await b.feed('nope', { messages: () => {} })).delivered).toBe(0);
   });
 
   it('with `after`, reads what it missed from the stream first, then goes live', async () => {
