@@ -1,0 +1,154 @@
+import type { ChatMessage } from '../../protocol/events.js';
+import type { RoomRecord, UserRecord } from '../store/store.js';
+
+/** A message to commit: everything but the seq (assigned by the engine) and the id and ts (the node's). */
+export interface Draft {
+  /** The sender's nick key (its session id when it has none); with clientMsgId, the idempotency key. */
+  senderKey: string;
+  userName: string;
+  text: string;
+  clientMsgId?: string;
+}
+
+/** What became of one draft, in draft order. */
+export type CommitOutcome =
+  | { duplicate: false; message: ChatMessage }
+  /**
+   * A retry of a stored (senderKey, clientMsgId): nothing was stored. `message` is the stored copy,
+   * undefined when retention dropped it meanwhile (its seq is still known).
+   */
+  | { duplicate: true; seq: number; message: ChatMessage | undefined };
+
+/** The outcome of a nick claim. */
+export type NickClaim =
+  | { result: 'ok' }
+  /** The claimant proved with its resume token that it is the holder's client; the old node was told to drop that session. */
+  | { result: 'took_over'; node: string; session: string }
+  | { result: 'taken'; node: string; session: string };
+
+/** Someone present in a room, on some node. */
+export interface Presence {
+  node: string;
+  session: string;
+  nick: string;
+}
+
+/** A room notice carried on the room's channel (presence changes). */
+export interface FeedNotice {
+  node: string;
+  type: 'user_joined' | 'user_left';
+  payload: { room_id: string; user_name: string; reason?: string };
+}
+
+/** Where a room feed delivers. Calls are made one at a time, never concurrently. */
+export interface FeedSink {
+  /**
+   * Committed messages, in seq order, each exactly once, every seq after the start watermark
+   * (gaps only as reported by `gap`). `node` is the committing node when the batch came live,
+   * undefined when it was read back from the stream.
+   */
+  messages(messages: ChatMessage[], node: string | undefined): void;
+  /** A presence notice, in channel order relative to live batches. */
+  notice?(notice: FeedNotice): void;
+  /** Seqs after `after` up to `to` can no longer be delivered (retention dropped them, or history was replaced). */
+  gap?(after: number, to: number): void;
+}
+
+/** A subscription made by Engine.feed. */
+export interface FeedHandle {
+  /** The highest seq delivered to the sink so far: the room's delivery watermark on this node. */
+  readonly delivered: number;
+  /** Resolves once every seq up to `seq` was delivered (or reported as a gap). */
+  reached(seq: number): Promise<void>;
+  /** Stops delivery and unsubscribes (idempotent). */
+  close(): Promise<void>;
+}
+
+/** The engine's link state: `down` means every call that needs Redis fails with ClusterUnavailableError. */
+export type EngineState = 'up' | 'down';
+
+/** Why a node must tell its clients their history was replaced. */
+export interface EpochChange {
+  previous: string;
+  current: string;
+  /** The first seq of rooms created from now on is above this (so old seqs are never reused). */
+  base: number;
+}
+
+/**
+ * The state nodes of one cluster share: rooms, their seqs and messages, nicks, presence. The
+ * seam between the hub and room actors (which stay per node) and whatever holds shared state.
+ *
+ * Contract (test/server/cluster/*.test.ts checks it against a real Redis):
+ * - `commit` assigns seqs: per room they are dense (each exactly one more than the last, starting
+ *   at the epoch's base + 1) and one order, whichever node commits; a draft is acknowledged
+ *   (resolves) only after it is stored to Redis's durability (`appendfsync`). Drafts of one call
+ *   get consecutive seqs in draft order unless some are duplicates.
+ * - `(room, senderKey, clientMsgId)` is stored once, even when two nodes commit it at once;
+ *   the second gets `duplicate: true` with the stored copy.
+ * - Nothing is buffered: when Redis is unreachable, calls reject at once with
+ *   ClusterUnavailableError (`maybeApplied: false`). A call whose reply was lost (link dropped,
+ *   timeout) rejects with `maybeApplied: true`: a commit may be stored; a retry with the same
+ *   clientMsgId settles it.
+ * - A seq is never reused: not after a Redis restart on its data (`floor` covers acknowledged
+ *   writes an `everysec` crash lost), not after Redis lost its data (a new epoch starts rooms at
+ *   a base above every earlier seq; calls made under the old epoch reject with EpochChangedError
+ *   and the engine emits `epoch`), not when a room is created again under an old id.
+ * - `feed` delivers each committed message of the room to its sink once, in seq order, from
+ *   the room's head at subscription (or `after`), filling from the stream whatever the live
+ *   channel missed.
+ * - `createRoom` applies `maxRooms` to the whole cluster; nick claims and presence hold cluster-wide.
+ */
+export interface Engine {
+  /** This node's id (in message ids, presence and nick owners). */
+  readonly nodeId: string;
+  /** The command link's state. */
+  readonly state: EngineState;
+
+  /** Commits drafts to a room; see the contract. Rejects NoSuchRoomError for an unknown room. */
+  commit(roomId: string, drafts: Draft[]): Promise<CommitOutcome[]>;
+  /** Up to `limit` messages with seq > afterSeq, ascending. */
+  since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
+  /** The latest `limit` messages with seq < beforeSeq (all when undefined), ascending. */
+  before(roomId: string, beforeSeq: number | undefined, limit: number): Promise<ChatMessage[]>;
+  /** The lowest seq still retained, or undefined when the room holds none. */
+  firstSeq(roomId: string): Promise<number | undefined>;
+  /** The room's highest committed seq, or undefined for an unknown room. */
+  head(roomId: string): Promise<number | undefined>;
+  /** Raises the room's seq to at least `seq` (never lowers it); returns the seq. */
+  floor(roomId: string, seq: number): Promise<number>;
+
+  /** Creates a room unless it exists or the cluster holds `maxRooms` (0 = no cap). */
+  createRoom(room: Omit<RoomRecord, 'last_seq'>, maxRooms: number): Promise<'created' | 'exists' | 'full'>;
+  getRoom(roomId: string): Promise<RoomRecord | undefined>;
+  listRooms(): Promise<RoomRecord[]>;
+  getUser(nickKey: string): Promise<UserRecord | undefined>;
+  putUser(user: UserRecord): Promise<void>;
+
+  /**
+   * Claims `nickKey` for a session of this node. `tokenHash` is the sha256 of the resume token the
+   * session will be given; `presentedTokenHash`, of the token the client presented (a takeover).
+   */
+  claimNick(nickKey: string, claim: { session: string; nick: string; tokenHash: string; presentedTokenHash?: string }): Promise<NickClaim>;
+  /** Frees the nick if the session still holds it; true when it did. */
+  releaseNick(nickKey: string, session: string): Promise<boolean>;
+  /** Adds a session of this node to a room's members unless there or full (`max` 0 = no cap); publishes user_joined. */
+  joinPresence(roomId: string, session: string, nick: string, max: number): Promise<'joined' | 'already' | 'full'>;
+  /** Removes it; publishes user_left (with `reason`). True when it was present. */
+  leavePresence(roomId: string, session: string, nick: string, reason?: string): Promise<boolean>;
+  /** Members on every node, in join order. */
+  members(roomId: string): Promise<Presence[]>;
+  /** Members per room, cluster-wide (rooms with nobody in are absent). */
+  counts(): Promise<Map<string, number>>;
+
+  /** Subscribes the node's deliverer of a room to its committed messages; see FeedSink. */
+  feed(roomId: string, sink: FeedSink, options?: { after?: number }): Promise<FeedHandle>;
+
+  on(event: 'state', listener: (state: EngineState) => void): this;
+  on(event: 'epoch', listener: (change: EpochChange) => void): this;
+  /** A message on this node's channel (a nick takeover kick). */
+  on(event: 'node', listener: (event: { t: string; [field: string]: unknown }) => void): this;
+
+  /** Unsubscribes and closes the links. Idempotent. */
+  close(): Promise<void>;
+}

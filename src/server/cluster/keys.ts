@@ -1,0 +1,33 @@
+/**
+ * Redis key names (docs/cluster.md has the table). Room keys carry the hash tag `{r:ID}` so a
+ * future Redis Cluster deployment would keep one room on one slot; the scripts also touch
+ * `chat:cluster` and the global hashes, so today they need a single Redis (with or without replicas).
+ */
+export const keys = {
+  /** hash: epoch, base (the first seq of rooms created in this epoch), created_ms. */
+  cluster: 'chat:cluster',
+  /** hash: room id -> JSON record (room_name, created_by, created_ts). */
+  rooms: 'chat:rooms',
+  /** hash: room id -> members present on any node. */
+  roomCounts: 'chat:roomcounts',
+  /** hash: seq (the highest seq committed; never lowered, never deleted with the room's messages). */
+  meta: (room: string) => `chat:{r:${room}}:meta`,
+  /** stream: entry id `<seq>-0`, field `m` = the message JSON; MAXLEN ~ retain. */
+  log: (room: string) => `chat:{r:${room}}:log`,
+  /** zset: `sender_key \0 client_msg_id` -> seq; trimmed to what the stream still holds. */
+  idem: (room: string) => `chat:{r:${room}}:idem`,
+  /** pub/sub channel: committed batches and presence notices of the room. */
+  live: (room: string) => `chat:{r:${room}}:live`,
+  /** zset: `node:session` -> join time (ms). */
+  presence: (room: string) => `chat:{r:${room}}:pres`,
+  /** hash: `node:session` -> display nick. */
+  presenceNicks: (room: string) => `chat:{r:${room}}:pnick`,
+  /** string: `node|session|sha256(resume_token)|nick` of the nick's holder. */
+  nick: (nickKey: string) => `chat:nick:${nickKey}`,
+  /** hash: a registered user (user_name, password_hash, created_ts). */
+  user: (nickKey: string) => `chat:user:${nickKey}`,
+  /** set: what a node holds (`n:<nick key>`, `p:<room>\0<session>`), for reaping a dead node later. */
+  nodeOwn: (node: string) => `chat:node:${node}:own`,
+  /** pub/sub channel: events for one node (nick takeover kicks). */
+  nodeChannel: (node: string) => `chat:node:${node}`,
+} as const;

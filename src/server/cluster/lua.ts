@@ -1,0 +1,199 @@
+/**
+ * The Lua scripts. Each runs atomically on Redis, so concurrent nodes need no other coordination.
+ * Kept as strings (not .lua files) so `tsc` ships them in dist/ with no copy step.
+ *
+ * Numbers: Lua numbers are doubles, and Redis turns a Lua number *argument* into text with 14
+ * significant digits, which would corrupt a seq above 10^14 (seqs of a replacement epoch start
+ * near 1.7e15). Every seq passed to redis.call is therefore formatted with `%d` first (`fmt`).
+ */
+
+const FMT = `local function fmt(x) return string.format('%d', x) end\n`;
+
+/** Fails the script with EPOCH unless Redis holds the caller's cluster epoch. KEYS[1] = chat:cluster, ARGV[1] = epoch. */
+const EPOCH_CHECK = `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if epoch ~= ARGV[1] then return redis.error_reply('EPOCH ' .. (epoch or '')) end
+`;
+
+/**
+ * Creates the cluster epoch once (HSETNX); returns {epoch, base, created (1|0)}.
+ * KEYS: cluster. ARGV: candidate epoch, base for it, now ms.
+ */
+export const ENSURE_EPOCH = `
+if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'base', ARGV[2], 'created_ms', ARGV[3])
+  return {ARGV[1], ARGV[2], 1}
+end
+return {redis.call('HGET', KEYS[1], 'epoch'), redis.call('HGET', KEYS[1], 'base') or '0', 0}
+`;
+
+/**
+ * Commits a batch of drafts to one room: for each, returns {1, seq} (stored) or
+ * {0, seq, message JSON or ''} (a retry of a stored client_msg_id); then PUBLISHes the stored
+ * ones as one batch. Errors: EPOCH <found>, NOROOM.
+ * KEYS: cluster, meta, log, idem, live.
+ * ARGV: epoch, retain (0 = keep all), batch head JSON (`{"t":"batch","node":"N"`), n,
+ *       then per draft: idempotency key ('' = none), message JSON without its leading `{` and seq.
+ */
+export const COMMIT =
+  FMT +
+  EPOCH_CHECK +
+  `
+local seq = redis.call('HGET', KEYS[2], 'seq')
+if not seq then return redis.error_reply('NOROOM no such room') end
+seq = tonumber(seq)
+local first = seq + 1
+local retain = ARGV[2]
+local out = {}
+local published = {}
+local n = tonumber(ARGV[4])
+for i = 0, n - 1 do
+  local ikey = ARGV[5 + i * 2]
+  local body = ARGV[6 + i * 2]
+  local known = false
+  if ikey ~= '' then known = redis.call('ZSCORE', KEYS[4], ikey) end
+  if known then
+    local s = fmt(tonumber(known))
+    local e = redis.call('XRANGE', KEYS[3], s .. '-0', s .. '-0')
+    local stored = ''
+    if e[1] then stored = e[1][2][2] end
+    out[#out + 1] = {0, tonumber(known), stored}
+  else
+    seq = seq + 1
+    local msg = '{"seq":' .. fmt(seq) .. ',' .. body
+    if retain == '0' then
+      redis.call('XADD', KEYS[3], fmt(seq) .. '-0', 'm', msg)
+    else
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', retain, fmt(seq) .. '-0', 'm', msg)
+    end
+    if ikey ~= '' then redis.call('ZADD', KEYS[4], fmt(seq), ikey) end
+    out[#out + 1] = {1, seq}
+    published[#published + 1] = msg
+  end
+end
+if #published > 0 then
+  redis.call('HSET', KEYS[2], 'seq', fmt(seq))
+  -- Idempotency keys live as long as their message: trimmed past the stream's head every 128 seqs.
+  if retain ~= '0' and math.floor(seq / 128) ~= math.floor((first - 1) / 128) then
+    local head = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
+    if head[1] then
+      local fs = string.match(head[1][1], '^(%d+)')
+      redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. fs)
+    end
+  end
+  redis.call('PUBLISH', KEYS[5], ARGV[3] .. ',"first":' .. fmt(first) .. ',"last":' .. fmt(seq) .. ',"messages":[' .. table.concat(published, ',') .. ']}')
+end
+return out
+`;
+
+/**
+ * Creates a room unless it exists or the cluster holds `max` rooms already; returns
+ * 'created' | 'exists' | 'full'. A room's meta (its seq) outlives the room, so a room created
+ * again under an old id continues its seq instead of reusing one; a new room starts at the
+ * epoch's base. KEYS: cluster, rooms, meta. ARGV: epoch, room id, record JSON, max (0 = none).
+ */
+export const CREATE_ROOM =
+  EPOCH_CHECK +
+  `
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 'exists' end
+local max = tonumber(ARGV[4])
+if max > 0 and redis.call('HLEN', KEYS[2]) >= max then return 'full' end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('HSET', KEYS[3], 'seq', redis.call('HGET', KEYS[1], 'base') or '0')
+end
+return 'created'
+`;
+
+/**
+ * Raises a room's seq to at least ARGV[2] (never lowers it): after Redis came back from a crash
+ * that lost acknowledged `everysec` writes, seqs a node already delivered are never reused.
+ * Returns the seq. KEYS: cluster, meta. ARGV: epoch, seq.
+ */
+export const FLOOR =
+  FMT +
+  EPOCH_CHECK +
+  `
+local cur = redis.call('HGET', KEYS[2], 'seq')
+if not cur then return redis.error_reply('NOROOM no such room') end
+local want = tonumber(ARGV[2])
+if want > tonumber(cur) then
+  redis.call('HSET', KEYS[2], 'seq', fmt(want))
+  return want
+end
+return tonumber(cur)
+`;
+
+/**
+ * Claims a nick for node:session. Returns {'ok'} (free, or already this session's),
+ * {'took_over', old node, old session} (the caller proved with its resume token that it is the
+ * holder's client: the old node gets a kick on its channel), or {'taken', node, session}.
+ * KEYS: nick, this node's own set.
+ * ARGV: node, session, token hash for the new claim, display nick, presented token hash ('' none),
+ *       nick key, kick JSON for the old node.
+ */
+export const CLAIM_NICK = `
+local cur = redis.call('GET', KEYS[1])
+local value = ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4]
+if not cur then
+  redis.call('SET', KEYS[1], value)
+  redis.call('SADD', KEYS[2], 'n:' .. ARGV[6])
+  return {'ok'}
+end
+local node, session, hash = string.match(cur, '^([^|]*)|([^|]*)|([^|]*)|')
+if node == ARGV[1] and session == ARGV[2] then
+  redis.call('SET', KEYS[1], value)
+  return {'ok'}
+end
+if ARGV[5] ~= '' and hash == ARGV[5] then
+  redis.call('SET', KEYS[1], value)
+  redis.call('SADD', KEYS[2], 'n:' .. ARGV[6])
+  redis.call('PUBLISH', 'chat:node:' .. node, ARGV[7])
+  return {'took_over', node, session}
+end
+return {'taken', node or '', session or ''}
+`;
+
+/** Frees a nick if node:session still holds it; returns 1 or 0. KEYS: nick, own set. ARGV: node, session, nick key. */
+export const RELEASE_NICK = `
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, #ARGV[1] + #ARGV[2] + 2) == ARGV[1] .. '|' .. ARGV[2] .. '|' then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], 'n:' .. ARGV[3])
+  return 1
+end
+return 0
+`;
+
+/**
+ * Adds node:session to a room's presence unless there, or the room holds `max`; returns
+ * 'joined' | 'already' | 'full' and PUBLISHes the notice on a join.
+ * KEYS: pres, pnick, roomcounts, live, own set. ARGV: owner, nick, now ms, max (0 = none), room id, notice JSON.
+ */
+export const PRESENCE_JOIN = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  return 'already'
+end
+local max = tonumber(ARGV[4])
+if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return 'full' end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
+redis.call('SADD', KEYS[5], 'p:' .. ARGV[5] .. '\\0' .. ARGV[1])
+redis.call('PUBLISH', KEYS[4], ARGV[6])
+return 'joined'
+`;
+
+/**
+ * Removes node:session from a room's presence; returns 1 (and PUBLISHes the notice) or 0.
+ * KEYS: pres, pnick, roomcounts, live, own set. ARGV: owner, room id, notice JSON.
+ */
+export const PRESENCE_LEAVE = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+if redis.call('HINCRBY', KEYS[3], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
+redis.call('SREM', KEYS[5], 'p:' .. ARGV[2] .. '\\0' .. ARGV[1])
+redis.call('PUBLISH', KEYS[4], ARGV[3])
+return 1
+`;

@@ -1,0 +1,535 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { ChatMessage } from '../../protocol/events.js';
+import type { RoomRecord, UserRecord } from '../store/store.js';
+import { asUnavailable, commandOptions, openRedis, subscriberOptions, type ConnectOptions } from './connect.js';
+import type { CommitOutcome, Draft, Engine, EngineState, EpochChange, FeedHandle, FeedNotice, FeedSink, NickClaim, Presence } from './engine.js';
+import { EpochChangedError, NoSuchRoomError } from './errors.js';
+import { keys } from './keys.js';
+import { CLAIM_NICK, COMMIT, CREATE_ROOM, ENSURE_EPOCH, FLOOR, PRESENCE_JOIN, PRESENCE_LEAVE, RELEASE_NICK } from './lua.js';
+import { checkRedisDurability, type RedisDurability } from './preflight.js';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+import { RoomFeed, type LiveBatch } from './room-feed.js';
+import { LuaScript } from './script.js';
+
+/** How a node opens its engine. */
+export interface RedisEngineOptions extends ConnectOptions {
+  /** `--redis` (any form parseRedisUrl takes) or a parsed target. */
+  url: string | RedisTarget;
+  /** This node's id: 1-32 of A-Z a-z 0-9 _ -; random when absent. */
+  nodeId?: string;
+  /** Messages kept per room stream (MAXLEN ~, so at least this many); 0 keeps all. Default 10,000. */
+  retain?: number;
+  /** Skip the refusal of a Redis without `appendonly yes` and `maxmemory-policy noeviction`. */
+  unchecked?: boolean;
+  /** Told about failures nobody awaits (feed reads); defaults to nothing. */
+  onError?: (err: unknown, context: string) => void;
+}
+
+const scripts = {
+  ensureEpoch: new LuaScript('ensure_epoch', ENSURE_EPOCH),
+  commit: new LuaScript('commit', COMMIT),
+  createRoom: new LuaScript('create_room', CREATE_ROOM),
+  floor: new LuaScript('floor', FLOOR),
+  claimNick: new LuaScript('claim_nick', CLAIM_NICK),
+  releaseNick: new LuaScript('release_nick', RELEASE_NICK),
+  presenceJoin: new LuaScript('presence_join', PRESENCE_JOIN),
+  presenceLeave: new LuaScript('presence_leave', PRESENCE_LEAVE),
+};
+
+const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * The Engine on Redis: Lua scripts for every shared decision, a stream per room for history,
+ * pub/sub for live delivery (see docs/cluster.md). Open with {@link RedisEngine.open}.
+ *
+ * Two links: commands (no offline queue, no re-send, a timeout: see connect.ts) and a
+ * subscriber. Events: `state` (up/down of the command link), `epoch` (Redis lost its data; the
+ * node must tell its clients their history was replaced), `node`. After every reconnect of the
+ * command link the engine raises each fed room's seq to at least what this node delivered (a
+ * Redis that restarted after an `everysec` crash may have lost acknowledged writes) and has the
+ * feeds read what they missed.
+ */
+export class RedisEngine extends EventEmitter implements Engine {
+  private linkState: EngineState = 'up';
+  private readonly feeds = new Map<string, RoomFeed>();
+  private epochCheck: Promise<void> | undefined;
+  private msgCounter = 0;
+  private readonly msgPrefix: string;
+  private closing = false;
+
+  private constructor(
+    readonly nodeId: string,
+    private readonly cmd: Redis,
+    private readonly sub: Redis,
+    private epochId: string,
+    private epochBase: number,
+    /** What the start-up check found (for the start-up log). */
+    readonly durability: RedisDurability,
+    private readonly retain: number,
+    private readonly onError: (err: unknown, context: string) => void,
+  ) {
+    super();
+    this.msgPrefix = `${nodeId}-${Date.now().toString(36)}`;
+  }
+
+  /**
+   * Connects both links, runs the durability check (RedisSetupError unless unchecked), and joins
+   * the cluster epoch (creating it on an empty Redis). Rejects ClusterUnavailableError when Redis
+   * cannot be reached; leaves nothing open on failure.
+   */
+  static async open(options: RedisEngineOptions): Promise<RedisEngine> {
+    const target = typeof options.url === 'string' ? parseRedisUrl(options.url) : options.url;
+    const nodeId = options.nodeId ?? randomBytes(5).toString('hex');
+    if (!NODE_ID.test(nodeId)) throw new Error(`node id "${nodeId}" must be 1-32 of A-Z a-z 0-9 _ -`);
+    const name = `chat:${nodeId}`;
+    const cmd = await openRedis(target, commandOptions(target, { ...options, name }));
+    let sub: Redis | undefined;
+    try {
+      const durability = await checkRedisDurability(cmd, options.unchecked);
+      sub = await openRedis(target, subscriberOptions(target, { ...options, name }));
+      const [epoch, base] = await ensureEpoch(cmd, 0);
+      const engine = new RedisEngine(nodeId, cmd, sub, epoch, base, durability, options.retain ?? 10_000, options.onError ?? (() => {}));
+      await engine.wire();
+      return engine;
+    } catch (err) {
+      cmd.disconnect();
+      sub?.disconnect();
+      throw asUnavailable(err, 'start-up');
+    }
+  }
+
+  get state(): EngineState {
+    return this.linkState;
+  }
+
+  /** The cluster epoch this node works in. */
+  get epoch(): string {
+    return this.epochId;
+  }
+
+  /** The seq base of rooms created in this epoch (0 for the first epoch of a cluster). */
+  get base(): number {
+    return this.epochBase;
+  }
+
+  private async wire(): Promise<void> {
+    this.sub.on('message', (channel: string, payload: string) => this.route(channel, payload));
+    await this.sub.subscribe(keys.nodeChannel(this.nodeId));
+    // Registered after the first connection: these fire on reconnections only.
+    this.cmd.on('close', () => this.setState('down'));
+    this.cmd.on('ready', () => {
+      this.setState('up');
+      void this.recheck().catch((err: unknown) => this.onError(err, 'checking the cluster epoch after a reconnect'));
+    });
+    this.sub.on('ready', () => void this.resubscribe());
+  }
+
+  private setState(state: EngineState): void {
+    if (this.linkState === state || this.closing) return;
+    this.linkState = state;
+    this.emit('state', state);
+  }
+
+  // ---- epoch --------------------------------------------------------------------------------
+
+  /**
+   * After a reconnect: has Redis lost its data (epoch gone or different: adopt a new one and emit
+   * `epoch`), or restarted on its data (raise each fed room's seq to what this node delivered, in
+   * case an `everysec` crash lost acknowledged writes, then read what the feeds missed)?
+   */
+  private recheck(): Promise<void> {
+    this.epochCheck ??= (async () => {
+      try {
+        const epoch = await this.cmd.hget(keys.cluster, 'epoch');
+        if (epoch !== this.epochId) {
+          await this.adoptEpoch();
+          return;
+        }
+        for (const feed of this.feeds.values()) {
+          // The script directly, not this.floor: its EPOCH mapping would wait for this very check.
+          if (feed.delivered > 0) {
+            await scripts.floor
+              .run(this.cmd, [keys.cluster, keys.meta(feed.roomId)], [this.epochId, feed.delivered])
+              .catch((err: unknown) => this.onError(err, `raising the seq floor of ${feed.roomId}`));
+          }
+          feed.catchUpNow();
+        }
+      } finally {
+        this.epochCheck = undefined;
+      }
+    })();
+    return this.epochCheck;
+  }
+
+  /**
+   * Joins the epoch Redis holds now, creating one when Redis has none. This node knew an earlier
+   * epoch, so a new one starts rooms at `now_ms * 1000`: above any seq the lost data could have
+   * held (that would take 1,000 messages per ms per room since the earlier epoch began), and below 2^53.
+   */
+  private async adoptEpoch(): Promise<void> {
+    const previous = this.epochId;
+    const [epoch, base] = await ensureEpoch(this.cmd, Date.now() * 1000);
+    if (epoch === previous) return;
+    this.epochId = epoch;
+    this.epochBase = base;
+    const change: EpochChange = { previous, current: epoch, base };
+    this.emit('epoch', change);
+  }
+
+  /** Maps a script's EPOCH / NOROOM replies and link failures to the engine's errors. */
+  private async fail(err: unknown, what: string, roomId?: string): Promise<never> {
+    if (err instanceof Error && err.name === 'ReplyError') {
+      if (err.message.startsWith('EPOCH')) {
+        const expected = this.epochId;
+        const found = err.message.slice('EPOCH'.length).trim();
+        await this.recheck().catch(() => {});
+        throw new EpochChangedError(expected, found);
+      }
+      if (err.message.startsWith('NOROOM') && roomId !== undefined) throw new NoSuchRoomError(roomId);
+    }
+    throw asUnavailable(err, what);
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  async commit(roomId: string, drafts: Draft[]): Promise<CommitOutcome[]> {
+    if (drafts.length === 0) return [];
+    const args: (string | number)[] = [this.epochId, this.retain, `{"t":"batch","node":"${this.nodeId}"`, drafts.length];
+    const pending: Omit<ChatMessage, 'seq'>[] = [];
+    for (const d of drafts) {
+      const message: Omit<ChatMessage, 'seq'> = {
+        room_id: roomId,
+        id: `${this.msgPrefix}-${(this.msgCounter++).toString(36)}`,
+        ts: Date.now(),
+        user_name: d.userName,
+        message: d.text,
+        ...(d.clientMsgId !== undefined ? { client_msg_id: d.clientMsgId } : {}),
+      };
+      pending.push(message);
+      args.push(d.clientMsgId !== undefined ? `${d.senderKey}\0${d.clientMsgId}` : '', JSON.stringify(message).slice(1));
+    }
+    let reply: unknown;
+    try {
+      reply = await scripts.commit.run(this.cmd, [keys.cluster, keys.meta(roomId), keys.log(roomId), keys.idem(roomId), keys.live(roomId)], args);
+    } catch (err) {
+      return this.fail(err, `commit to ${roomId}`, roomId);
+    }
+    const out: CommitOutcome[] = [];
+    let last = 0;
+    (reply as [number, number, string?][]).forEach(([fresh, seq, stored], i) => {
+      if (fresh === 1) {
+        out.push({ duplicate: false, message: { seq, ...pending[i]! } as ChatMessage });
+        last = seq;
+      } else {
+        out.push({ duplicate: true, seq, message: stored ? (JSON.parse(stored) as ChatMessage) : undefined });
+      }
+    });
+    if (last > 0) this.feeds.get(roomId)?.expect(last);
+    return out;
+  }
+
+  since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
+    return this.range(roomId, afterSeq, undefined, limit);
+  }
+
+  /** Messages with afterSeq < seq <= toSeq (or to the end), ascending, at most `limit`. */
+  async range(roomId: string, afterSeq: number, toSeq: number | undefined, limit: number): Promise<ChatMessage[]> {
+    if (limit <= 0 || (toSeq !== undefined && toSeq <= afterSeq)) return [];
+    try {
+      const entries = await this.cmd.xrange(keys.log(roomId), `${afterSeq + 1}-0`, toSeq === undefined ? '+' : `${toSeq}-0`, 'COUNT', limit);
+      return entries.map(parseEntry);
+    } catch (err) {
+      return this.fail(err, `reading ${roomId}`);
+    }
+  }
+
+  async before(roomId: string, beforeSeq: number | undefined, limit: number): Promise<ChatMessage[]> {
+    if (limit <= 0 || (beforeSeq !== undefined && beforeSeq <= 1)) return [];
+    try {
+      const entries = await this.cmd.xrevrange(keys.log(roomId), beforeSeq === undefined ? '+' : `${beforeSeq - 1}-0`, '-', 'COUNT', limit);
+      return entries.map(parseEntry).reverse();
+    } catch (err) {
+      return this.fail(err, `reading ${roomId}`);
+    }
+  }
+
+  async firstSeq(roomId: string): Promise<number | undefined> {
+    try {
+      const [entry] = await this.cmd.xrange(keys.log(roomId), '-', '+', 'COUNT', 1);
+      return entry ? seqOf(entry[0]) : undefined;
+    } catch (err) {
+      return this.fail(err, `reading ${roomId}`);
+    }
+  }
+
+  async head(roomId: string): Promise<number | undefined> {
+    try {
+      const seq = await this.cmd.hget(keys.meta(roomId), 'seq');
+      return seq === null ? undefined : Number(seq);
+    } catch (err) {
+      return this.fail(err, `reading ${roomId}`);
+    }
+  }
+
+  async floor(roomId: string, seq: number): Promise<number> {
+    try {
+      return Number(await scripts.floor.run(this.cmd, [keys.cluster, keys.meta(roomId)], [this.epochId, seq]));
+    } catch (err) {
+      return this.fail(err, `raising the seq of ${roomId}`, roomId);
+    }
+  }
+
+  // ---- rooms and users -----------------------------------------------------------------------
+
+  async createRoom(room: Omit<RoomRecord, 'last_seq'>, maxRooms: number): Promise<'created' | 'exists' | 'full'> {
+    const record = JSON.stringify({ room_name: room.room_name, created_by: room.created_by, created_ts: room.created_ts });
+    try {
+      return (await scripts.createRoom.run(this.cmd, [keys.cluster, keys.rooms, keys.meta(room.room_id)], [this.epochId, room.room_id, record, maxRooms])) as
+        | 'created'
+        | 'exists'
+        | 'full';
+    } catch (err) {
+      return this.fail(err, `creating ${room.room_id}`);
+    }
+  }
+
+  async getRoom(roomId: string): Promise<RoomRecord | undefined> {
+    try {
+      const [[, record], [, seq]] = (await this.cmd.multi().hget(keys.rooms, roomId).hget(keys.meta(roomId), 'seq').exec()) as [
+        [Error | null, string | null],
+        [Error | null, string | null],
+      ];
+      return record === null ? undefined : roomRecord(roomId, record, seq);
+    } catch (err) {
+      return this.fail(err, `reading ${roomId}`);
+    }
+  }
+
+  async listRooms(): Promise<RoomRecord[]> {
+    try {
+      const all = await this.cmd.hgetall(keys.rooms);
+      const ids = Object.keys(all);
+      if (ids.length === 0) return [];
+      const pipeline = this.cmd.pipeline();
+      for (const id of ids) pipeline.hget(keys.meta(id), 'seq');
+      const seqs = (await pipeline.exec()) ?? [];
+      return ids.map((id, i) => roomRecord(id, all[id]!, (seqs[i]?.[1] as string | null) ?? null));
+    } catch (err) {
+      return this.fail(err, 'listing rooms');
+    }
+  }
+
+  async getUser(nickKey: string): Promise<UserRecord | undefined> {
+    try {
+      const h = await this.cmd.hgetall(keys.user(nickKey));
+      if (!h.user_name || !h.password_hash) return undefined;
+      return { nick_key: nickKey, user_name: h.user_name, password_hash: h.password_hash, created_ts: Number(h.created_ts) };
+    } catch (err) {
+      return this.fail(err, 'reading a user');
+    }
+  }
+
+  async putUser(user: UserRecord): Promise<void> {
+    try {
+      await this.cmd.hset(keys.user(user.nick_key), { user_name: user.user_name, password_hash: user.password_hash, created_ts: String(user.created_ts) });
+    } catch (err) {
+      return this.fail(err, 'storing a user');
+    }
+  }
+
+  // ---- nicks and presence --------------------------------------------------------------------
+
+  async claimNick(nickKey: string, claim: { session: string; nick: string; tokenHash: string; presentedTokenHash?: string }): Promise<NickClaim> {
+    checkSession(claim.session);
+    const kick = JSON.stringify({ t: 'kick', nick_key: nickKey, by: `${this.nodeId}:${claim.session}` });
+    try {
+      const [result, node, session] = (await scripts.claimNick.run(
+        this.cmd,
+        [keys.nick(nickKey), keys.nodeOwn(this.nodeId)],
+        [this.nodeId, claim.session, claim.tokenHash, claim.nick, claim.presentedTokenHash ?? '', nickKey, kick],
+      )) as [string, string?, string?];
+      if (result === 'ok') return { result };
+      // The old node and session are remembered in the result so a caller can kick a local holder
+      // itself when it is this node (a PUBLISH to its own channel arrives too, later).
+      if (result !== 'took_over' && result !== 'taken') throw new Error(`claim_nick returned ${result}`);
+      return { result, node: node ?? '', session: session ?? '' };
+    } catch (err) {
+      return this.fail(err, 'claiming a nick');
+    }
+  }
+
+  async releaseNick(nickKey: string, session: string): Promise<boolean> {
+    try {
+      return (await scripts.releaseNick.run(this.cmd, [keys.nick(nickKey), keys.nodeOwn(this.nodeId)], [this.nodeId, session, nickKey])) === 1;
+    } catch (err) {
+      return this.fail(err, 'releasing a nick');
+    }
+  }
+
+  async joinPresence(roomId: string, session: string, nick: string, max: number): Promise<'joined' | 'already' | 'full'> {
+    checkSession(session);
+    const notice: FeedNotice = { node: this.nodeId, type: 'user_joined', payload: { room_id: roomId, user_name: nick } };
+    try {
+      return (await scripts.presenceJoin.run(
+        this.cmd,
+        [keys.presence(roomId), keys.presenceNicks(roomId), keys.roomCounts, keys.live(roomId), keys.nodeOwn(this.nodeId)],
+        [`${this.nodeId}:${session}`, nick, Date.now(), max, roomId, JSON.stringify({ t: 'notice', ...notice })],
+      )) as 'joined' | 'already' | 'full';
+    } catch (err) {
+      return this.fail(err, `joining ${roomId}`);
+    }
+  }
+
+  async leavePresence(roomId: string, session: string, nick: string, reason?: string): Promise<boolean> {
+    const notice: FeedNotice = { node: this.nodeId, type: 'user_left', payload: { room_id: roomId, user_name: nick, ...(reason ? { reason } : {}) } };
+    try {
+      const left = await scripts.presenceLeave.run(
+        this.cmd,
+        [keys.presence(roomId), keys.presenceNicks(roomId), keys.roomCounts, keys.live(roomId), keys.nodeOwn(this.nodeId)],
+        [`${this.nodeId}:${session}`, roomId, JSON.stringify({ t: 'notice', ...notice })],
+      );
+      return left === 1;
+    } catch (err) {
+      return this.fail(err, `leaving ${roomId}`);
+    }
+  }
+
+  async members(roomId: string): Promise<Presence[]> {
+    try {
+      const owners = await this.cmd.zrange(keys.presence(roomId), 0, -1);
+      if (owners.length === 0) return [];
+      const nicks = await this.cmd.hmget(keys.presenceNicks(roomId), ...owners);
+      return owners.map((owner, i) => {
+        const at = owner.indexOf(':');
+        return { node: owner.slice(0, at), session: owner.slice(at + 1), nick: nicks[i] ?? '?' };
+      });
+    } catch (err) {
+      return this.fail(err, `listing the members of ${roomId}`);
+    }
+  }
+
+  async counts(): Promise<Map<string, number>> {
+    try {
+      const all = await this.cmd.hgetall(keys.roomCounts);
+      return new Map(Object.entries(all).map(([room, n]) => [room, Number(n)] as const).filter(([, n]) => n > 0));
+    } catch (err) {
+      return this.fail(err, 'counting members');
+    }
+  }
+
+  // ---- feeds ---------------------------------------------------------------------------------
+
+  /**
+   * Subscribes to the room's channel, waits for the confirmation, then takes the room's head as
+   * the watermark (or `after`, reading the stream from there): a batch committed between the
+   * two is either at or below the head (dropped, it is history) or above it (delivered). One
+   * feed per room per engine: the room actor is the node's single deliverer.
+   */
+  async feed(roomId: string, sink: FeedSink, options: { after?: number } = {}): Promise<FeedHandle> {
+    if (this.feeds.has(roomId)) throw new Error(`room ${roomId} already has a feed on this node`);
+    let begin!: (seq: number) => void;
+    let abort!: (err: unknown) => void;
+    const start = new Promise<number>((resolve, reject) => {
+      begin = resolve;
+      abort = reject;
+    });
+    const feed = new RoomFeed(
+      roomId,
+      sink,
+      this,
+      start,
+      async (f) => {
+        if (this.feeds.get(roomId) === f) this.feeds.delete(roomId);
+        await this.sub.unsubscribe(keys.live(roomId)).catch(() => {});
+      },
+      (err) => this.onError(err, `feeding ${roomId}`),
+    );
+    this.feeds.set(roomId, feed);
+    try {
+      await this.sub.subscribe(keys.live(roomId));
+      const head = options.after ?? (await this.head(roomId));
+      if (head === undefined) throw new NoSuchRoomError(roomId);
+      begin(head);
+    } catch (err) {
+      abort(err);
+      await feed.close();
+      throw asUnavailable(err, `subscribing to ${roomId}`);
+    }
+    if (options.after !== undefined) feed.catchUpNow();
+    return feed;
+  }
+
+  /** Feed counters for a room (tests, metrics), or undefined without a feed. */
+  feedStats(roomId: string): RoomFeed['stats'] | undefined {
+    return this.feeds.get(roomId)?.stats;
+  }
+
+  /** After the subscriber reconnected: confirm every subscription, then read what was published meanwhile. */
+  private async resubscribe(): Promise<void> {
+    if (this.closing) return;
+    try {
+      const channels = [keys.nodeChannel(this.nodeId), ...[...this.feeds.keys()].map((room) => keys.live(room))];
+      await this.sub.subscribe(...channels);
+      for (const feed of this.feeds.values()) feed.catchUpNow();
+    } catch (err) {
+      this.onError(err, 'resubscribing after a reconnect');
+    }
+  }
+
+  private route(channel: string, payload: string): void {
+    let event: { t?: string };
+    try {
+      event = JSON.parse(payload) as { t?: string };
+    } catch (err) {
+      this.onError(err, `an unreadable message on ${channel}`);
+      return;
+    }
+    if (channel === keys.nodeChannel(this.nodeId)) {
+      this.emit('node', event);
+      return;
+    }
+    const room = /^chat:\{r:(.*)\}:live$/.exec(channel)?.[1];
+    const feed = room === undefined ? undefined : this.feeds.get(room);
+    if (!feed) return;
+    if (event.t === 'batch') feed.pushBatch(event as LiveBatch);
+    else if (event.t === 'notice') {
+      const { t: _t, ...notice } = event as FeedNotice & { t: string };
+      feed.pushNotice(notice);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const feed of [...this.feeds.values()]) await feed.close().catch(() => {});
+    this.cmd.disconnect();
+    this.sub.disconnect();
+  }
+}
+
+/** Joins the cluster epoch, creating it (with `base`) when Redis has none; returns [epoch, base]. */
+async function ensureEpoch(redis: Redis, base: number): Promise<[string, number]> {
+  const candidate = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+  const [epoch, epochBase] = (await scripts.ensureEpoch.run(redis, [keys.cluster], [candidate, base, Date.now()])) as [string, string, number];
+  return [epoch, Number(epochBase)];
+}
+
+function seqOf(entryId: string): number {
+  return Number(entryId.slice(0, entryId.indexOf('-')));
+}
+
+function parseEntry([, fields]: [string, string[]]): ChatMessage {
+  return JSON.parse(fields[1]!) as ChatMessage;
+}
+
+function roomRecord(roomId: string, json: string, seq: string | null): RoomRecord {
+  const r = JSON.parse(json) as Omit<RoomRecord, 'room_id' | 'last_seq'>;
+  return { room_id: roomId, room_name: r.room_name, created_by: r.created_by, created_ts: r.created_ts, last_seq: seq === null ? 0 : Number(seq) };
+}
+
+/** Session ids go into `node:session` owners and `|`-separated nick values. */
+function checkSession(session: string): void {
+  if (session.length === 0 || session.includes('|')) throw new Error(`session id "${session}" must be non-empty and without "|"`);
+}

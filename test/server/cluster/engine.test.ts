@@ -1,0 +1,271 @@
+import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../../src/protocol/events.js';
+import type { EpochChange } from '../../../src/server/cluster/engine.js';
+import { EpochChangedError, NoSuchRoomError } from '../../../src/server/cluster/errors.js';
+import { RedisSetupError } from '../../../src/server/cluster/preflight.js';
+import { RedisEngine, type RedisEngineOptions } from '../../../src/server/cluster/redis-engine.js';
+import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
+
+let redis: RedisProcess;
+let engines: RedisEngine[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+beforeEach(async () => {
+  await redis.admin().flushall();
+});
+afterEach(async () => {
+  await Promise.all(engines.map((e) => e.close()));
+  engines = [];
+});
+
+async function node(nodeId: string, options: Partial<RedisEngineOptions> = {}): Promise<RedisEngine> {
+  const engine = await RedisEngine.open({ url: redis.url, nodeId, ...options });
+  engines.push(engine);
+  return engine;
+}
+
+async function room(engine: RedisEngine, id: string): Promise<void> {
+  expect(await engine.createRoom({ room_id: id, room_name: id, created_by: 'Alice', created_ts: 1 }, 0)).toBe('created');
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('RedisEngine commits', () => {
+  it('gives dense seqs in one order when 3 nodes x 3 writers commit 300 messages each to one room', async () => {
+    const nodes = await Promise.all(['a', 'b', 'c'].map((id) => node(id)));
+    await room(nodes[0]!, 'lobby');
+    // Every node feeds the room too: each must deliver the same 1..N once, in seq order.
+    const delivered = nodes.map(() => [] as ChatMessage[]);
+    const feeds = await Promise.all(nodes.map((n, i) => n.feed('lobby', { messages: (ms) => delivered[i]!.push(...ms) })));
+    const PER_WRITER = 300;
+    const acked = new Map<string, number>();
+    await Promise.all(
+      nodes.flatMap((n) =>
+        [0, 1, 2].map(async (w) => {
+          let previous = 0;
+          for (let i = 0; i < PER_WRITER; i++) {
+            // Mostly one draft per call, sometimes a batch of three (a mailbox run).
+            const batch = i % 10 === 0 ? 3 : 1;
+            const drafts = Array.from({ length: Math.min(batch, PER_WRITER - i) }, (_, k) => ({
+              senderKey: `${n.nodeId}${w}`,
+              userName: `${n.nodeId}${w}`,
+              text: `${n.nodeId}${w} #${i + k}`,
+            }));
+            i += drafts.length - 1;
+            for (const out of await n.commit('lobby', drafts)) {
+              expect(out.duplicate).toBe(false);
+              if (out.duplicate) continue;
+              // A writer's own messages keep its order.
+              expect(out.message.seq).toBeGreaterThan(previous);
+              previous = out.message.seq;
+              acked.set(out.message.message, out.message.seq);
+            }
+          }
+        }),
+      ),
+    );
+    const N = 3 * 3 * PER_WRITER;
+    expect(acked.size).toBe(N);
+    expect([...acked.values()].sort((x, y) => x - y)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    expect(await nodes[1]!.head('lobby')).toBe(N);
+    // The stream holds exactly what was acknowledged, at the acknowledged seqs.
+    const stored: ChatMessage[] = [];
+    while (stored.length < N) stored.push(...(await nodes[2]!.since('lobby', stored.length, 1000)));
+    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    for (const m of stored) expect(acked.get(m.message)).toBe(m.seq);
+    await Promise.all(feeds.map((f) => f.reached(N)));
+    for (const d of delivered) expect(d).toEqual(stored);
+  });
+
+  it('stores a client_msg_id once when two nodes commit it at the same moment', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    await room(a, 'r');
+    const draft = (i: number) => ({ senderKey: 'alice', userName: 'Alice', text: `hello ${i}`, clientMsgId: `c${i}` });
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => [a.commit('r', [draft(i)]), b.commit('r', [draft(i)])]).flat(),
+    );
+    const outcomes = results.map((r) => r[0]!);
+    const fresh = outcomes.filter((o) => !o.duplicate);
+    const dups = outcomes.filter((o) => o.duplicate);
+    expect(fresh).toHaveLength(100);
+    expect(dups).toHaveLength(100);
+    for (let i = 0; i < 100; i++) {
+      const pair = [outcomes[2 * i]!, outcomes[2 * i + 1]!];
+      const stored = pair.find((o) => !o.duplicate)!;
+      const dup = pair.find((o) => o.duplicate)!;
+      if (stored.duplicate || !dup.duplicate) throw new Error('unreachable');
+      // The retry gets the stored copy: same seq, same id.
+      expect(dup.message).toEqual(stored.message);
+      expect(dup.seq).toBe(stored.message.seq);
+    }
+    expect(await a.since('r', 0, 1000)).toHaveLength(100);
+    // The key is the sender's: another sender may use the same client_msg_id.
+    const [other] = await b.commit('r', [{ ...draft(0), senderKey: 'bob', userName: 'Bob' }]);
+    expect(other).toMatchObject({ duplicate: false, message: { seq: 101 } });
+    // A batch repeating a client_msg_id stores it once.
+    const inBatch = await a.commit('r', [draft(500), draft(500)]);
+    expect(inBatch.map((o) => o.duplicate)).toEqual([false, true]);
+  });
+
+  it('reads since, before and firstSeq, and trims to about `retain` with the idempotency keys', async () => {
+    const a = await node('a', { retain: 200 });
+    await room(a, 'r');
+    for (let i = 0; i < 10; i++) {
+      await a.commit('r', Array.from({ length: 100 }, (_, k) => ({ senderKey: 's', userName: 'S', text: `m${i * 100 + k}`, clientMsgId: `id${i * 100 + k}` })));
+    }
+    const first = (await a.firstSeq('r'))!;
+    expect(first).toBeGreaterThan(1);
+    expect(first).toBeLessThanOrEqual(801); // MAXLEN ~ keeps at least `retain`
+    expect((await a.since('r', first - 1, 5)).map((m) => m.seq)).toEqual([first, first + 1, first + 2, first + 3, first + 4]);
+    expect((await a.since('r', 998, 10)).map((m) => m.seq)).toEqual([999, 1000]);
+    expect(await a.since('r', 1000, 10)).toEqual([]);
+    expect((await a.before('r', undefined, 3)).map((m) => m.seq)).toEqual([998, 999, 1000]);
+    expect((await a.before('r', 900, 2)).map((m) => m.seq)).toEqual([898, 899]);
+    expect(await a.before('r', 1, 10)).toEqual([]);
+    const idem = await redis.admin().zcard('chat:{r:r}:idem');
+    expect(idem).toBeLessThanOrEqual(1000 - first + 1 + 128);
+    expect(await a.firstSeq('nothing')).toBeUndefined();
+    await expect(a.commit('nothing', [{ senderKey: 's', userName: 'S', text: 'x' }])).rejects.toBeInstanceOf(NoSuchRoomError);
+  });
+});
+
+describe('RedisEngine rooms, nicks, presence', () => {
+  it('applies the room cap to the whole cluster, and one creator wins a race for an id', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    const make = (e: RedisEngine, id: string) => e.createRoom({ room_id: id, room_name: id, created_by: e.nodeId, created_ts: 1 }, 5);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => make(i % 2 ? a : b, `room${i}`)));
+    expect(results.filter((r) => r === 'created')).toHaveLength(5);
+    expect(results.filter((r) => r === 'full')).toHaveLength(5);
+    expect(await a.listRooms()).toHaveLength(5);
+    const created = (await b.listRooms())[0]!;
+    expect(await Promise.all([make(a, created.room_id), make(b, created.room_id)])).toEqual(['exists', 'exists']);
+    const race = await Promise.all([a.createRoom({ room_id: 'x', room_name: 'A', created_by: 'a', created_ts: 1 }, 0), b.createRoom({ room_id: 'x', room_name: 'B', created_by: 'b', created_ts: 2 }, 0)]);
+    expect(race.sort()).toEqual(['created', 'exists']);
+    expect(await b.getRoom('x')).toMatchObject({ room_id: 'x', last_seq: 0 });
+    expect(await b.getRoom('nope')).toBeUndefined();
+  });
+
+  it('holds nicks cluster-wide; the resume token takes a nick over from another node', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    const kicks: unknown[] = [];
+    const kicked = new Promise<void>((resolve) =>
+      a.on('node', (e) => {
+        kicks.push(e);
+        resolve();
+      }),
+    );
+    expect(await a.claimNick('alice', { session: 's1', nick: 'Alice', tokenHash: sha('t1') })).toEqual({ result: 'ok' });
+    expect(await b.claimNick('alice', { session: 's9', nick: 'alice', tokenHash: sha('t9') })).toEqual({ result: 'taken', node: 'a', session: 's1' });
+    expect(await b.claimNick('alice', { session: 's9', nick: 'alice', tokenHash: sha('t9'), presentedTokenHash: sha('wrong') })).toMatchObject({ result: 'taken' });
+    // Alice's client reconnected to node b with her token: b takes the nick, a is told.
+    expect(await b.claimNick('alice', { session: 's9', nick: 'Alice', tokenHash: sha('t9'), presentedTokenHash: sha('t1') })).toEqual({ result: 'took_over', node: 'a', session: 's1' });
+    await kicked;
+    expect(kicks).toEqual([{ t: 'kick', nick_key: 'alice', by: 'b:s9' }]);
+    // The old holder's late release frees nothing; the new holder's does.
+    expect(await a.releaseNick('alice', 's1')).toBe(false);
+    expect(await a.claimNick('alice', { session: 's2', nick: 'Alice', tokenHash: sha('t2') })).toMatchObject({ result: 'taken' });
+    expect(await b.releaseNick('alice', 's9')).toBe(true);
+    expect(await a.claimNick('alice', { session: 's2', nick: 'Alice', tokenHash: sha('t2') })).toEqual({ result: 'ok' });
+    // Concurrent claims of one free nick: exactly one wins.
+    const race = await Promise.all([a.claimNick('bob', { session: 's3', nick: 'bob', tokenHash: 'x' }), b.claimNick('bob', { session: 's4', nick: 'bob', tokenHash: 'y' })]);
+    expect(race.map((r) => r.result).sort()).toEqual(['ok', 'taken']);
+  });
+
+  it('keeps presence across nodes in join order, with a cap, and announces it on the room feed', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    await room(a, 'r');
+    const notices: unknown[] = [];
+    let seen!: () => void;
+    const allSeen = new Promise<void>((r) => (seen = r));
+    await b.feed('r', {
+      messages: () => {},
+      notice: (n) => {
+        notices.push(n);
+        if (notices.length === 3) seen();
+      },
+    });
+    expect(await a.joinPresence('r', 's1', 'Alice', 2)).toBe('joined');
+    expect(await b.joinPresence('r', 's2', 'Bob', 2)).toBe('joined');
+    expect(await a.joinPresence('r', 's1', 'Alice', 2)).toBe('already');
+    expect(await a.joinPresence('r', 's3', 'Carol', 2)).toBe('full');
+    expect(await b.members('r')).toEqual([
+      { node: 'a', session: 's1', nick: 'Alice' },
+      { node: 'b', session: 's2', nick: 'Bob' },
+    ]);
+    expect(await a.counts()).toEqual(new Map([['r', 2]]));
+    expect(await a.leavePresence('r', 's1', 'Alice', 'quit')).toBe(true);
+    expect(await a.leavePresence('r', 's1', 'Alice', 'quit')).toBe(false);
+    await allSeen;
+    expect(notices).toEqual([
+      { node: 'a', type: 'user_joined', payload: { room_id: 'r', user_name: 'Alice' } },
+      { node: 'b', type: 'user_joined', payload: { room_id: 'r', user_name: 'Bob' } },
+      { node: 'a', type: 'user_left', payload: { room_id: 'r', user_name: 'Alice', reason: 'quit' } },
+    ]);
+    expect(await b.members('r')).toEqual([{ node: 'b', session: 's2', nick: 'Bob' }]);
+  });
+
+  it('stores registered users', async () => {
+    const a = await node('a');
+    const user = { nick_key: 'alice', user_name: 'Alice', password_hash: 'scrypt$x', created_ts: 5 };
+    await a.putUser(user);
+    expect(await (await node('b')).getUser('alice')).toEqual(user);
+    expect(await a.getUser('bob')).toBeUndefined();
+  });
+});
+
+describe('RedisEngine epoch and start-up check', () => {
+  it('shares one epoch; after Redis lost its data a commit fails EPOCH and the node adopts a new epoch above every old seq', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    expect(b.epoch).toBe(a.epoch);
+    expect(a.base).toBe(0);
+    await room(a, 'r');
+    await a.commit('r', [{ senderKey: 's', userName: 'S', text: 'one' }]);
+    const before = Date.now();
+    await redis.admin().flushall(); // the data is gone; the links stay up
+    const changed = new Promise<EpochChange>((r) => a.once('epoch', r));
+    const err = await a.commit('r', [{ senderKey: 's', userName: 'S', text: 'two' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EpochChangedError);
+    const change = await changed;
+    expect(change.previous).not.toBe(change.current);
+    expect(change.base).toBeGreaterThanOrEqual(before * 1000);
+    expect(change.base).toBeLessThan(Number.MAX_SAFE_INTEGER);
+    expect(a.epoch).toBe(change.current);
+    // The room is gone with the data; created again it continues above the base.
+    await room(a, 'r');
+    const [out] = await a.commit('r', [{ senderKey: 's', userName: 'S', text: 'three' }]);
+    expect(out).toMatchObject({ duplicate: false, message: { seq: change.base + 1, message: 'three' } });
+    expect((await a.since('r', change.base, 10)).map((m) => m.seq)).toEqual([change.base + 1]);
+    // b still holds the old epoch: its next write is refused, and it joins the new one.
+    const bChanged = new Promise<EpochChange>((r) => b.once('epoch', r));
+    await expect(b.commit('r', [{ senderKey: 's', userName: 'S', text: 'four' }])).rejects.toBeInstanceOf(EpochChangedError);
+    expect((await bChanged).current).toBe(change.current);
+    const [out2] = await b.commit('r', [{ senderKey: 's', userName: 'S', text: 'four' }]);
+    expect(out2).toMatchObject({ message: { seq: change.base + 2 } });
+  });
+
+  it('refuses a Redis without appendonly yes or with eviction, unless unchecked; reports appendfsync', async () => {
+    const admin = redis.admin();
+    try {
+      await admin.config('SET', 'appendonly', 'no');
+      await expect(node('a')).rejects.toThrow(RedisSetupError);
+      await expect(node('a')).rejects.toThrow(/appendonly is no/);
+      const unchecked = await node('a', { unchecked: true });
+      expect(unchecked.durability.notes.join('\n')).toMatch(/check skipped: appendonly is no/);
+      await admin.config('SET', 'appendonly', 'yes');
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      await expect(node('b')).rejects.toThrow(/maxmemory-policy is allkeys-lru/);
+    } finally {
+      await admin.config('SET', 'appendonly', 'yes');
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+    const ok = await node('c');
+    expect(ok.durability).toMatchObject({ appendonly: 'yes', appendfsync: 'always', maxmemoryPolicy: 'noeviction' });
+    expect(ok.durability.notes[0]).toMatch(/survive a Redis crash and a power loss/);
+  });
+});
