@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SERVE_OPTIONS } from '../../src/options/serve.js';
+import { SERVE_OPTIONS as SERVE_TABLE } from '../../src/options/serve.js';
 import { meowFlags, shownDefault, type OptionSpec } from '../../src/options/spec.js';
 
 /** The README's options tables name every `chat serve` flag once, with the table's default. */
+const SERVE_OPTIONS: readonly OptionSpec[] = SERVE_TABLE;
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 /** The rows of the first markdown table under `## heading`: cells, backticks dropped. */
