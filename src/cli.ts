@@ -1,5 +1,8 @@
 import meow from 'meow';
-import { LOG_LEVELS, type LogLevel } from './server/log.js';
+import { CONNECT_DEFAULTS, CONNECT_OPTIONS } from './options/connect.js';
+import { SERVE_DEFAULTS as D, SERVE_OPTIONS } from './options/serve.js';
+import { helpSections, meowFlags, type FlagValues } from './options/spec.js';
+import type { LogLevel } from './server/log.js';
 
 const HELP = `
   Usage
@@ -7,76 +10,9 @@ const HELP = `
     $ chat connect [--port 8080] [--host 127.0.0.1] [--nick NAME] [--url ws://...] [--config PATH]   open the terminal client
     $ chat bench   [--url ws://host:port/ws] [options]         load-test a server (or one it starts)
 
-  Serve options
-    --port N              WebSocket + HTTP port (0 picks a free one)          default 8080
-    --host H              address to listen on                                default 0.0.0.0
-    --tcp-port N          also serve plain TCP line clients (nc, telnet) on N (0 = a free port)
-    --default-room ID     the room everybody starts in                        default lobby
-    --data-dir DIR        where history is kept      default $XDG_DATA_HOME/chat or ~/.local/share/chat
-    --memory              keep nothing on disk
-    --sync normal|full    SQLite synchronous mode (full survives power loss)  default normal
-    --retain N            messages kept per room, older ones deleted   default all (memory: 10000)
-    --skip-db-check       start without PRAGMA quick_check of chat.db (it reads every page:
-                          for huge files); a damaged file is refused otherwise
-    --log-level LEVEL     ${LOG_LEVELS.join('|')}                default info
-    --compression         permessage-deflate for WebSocket clients           default off
-    --write-delay MS      under sustained traffic, write each socket at most every MS ms,
-                          batching events into fewer syscalls (trades latency for CPU)  default 0
-    --max-write-delay MS  latency budget of the automatic write spacing: when writing takes
-                          more than --write-share of the event loop, flushes wait up to
-                          MS ms so each write carries more events (0 = off)  default 25
-    --write-share PCT     share of the event loop writing may take before spacing starts  default 25
-    --max-queue-bytes N   outbound bytes queued per client before it is cut  default 1048576
-    --max-rooms-per-user N                                                    default 100
-    --max-members-per-room N                                                  default 100000
+${helpSections(SERVE_OPTIONS, { 'Server options': 'Serve options' })}
 
-  Limits and security
-    --msg-burst N         messages a connection may send at once              default 10
-    --msg-rate N          messages per second after the burst (0 = no limit)  default 5
-                          (per connection; POST /post: per address)
-    --max-rooms N         rooms the server holds (past it: server_rooms_full)  default 10000
-    --room-burst N        new rooms a connection may create at once           default 10
-    --rooms-per-minute N  new rooms per connection per minute after the burst (0 = no limit)  default 10
-    --room-burst-per-ip N new rooms one address may create at once (loopback too)  default 20
-    --rooms-per-minute-per-ip N  new rooms per address per minute (0 = no limit)  default 10
-    --room-idle-expiry M  delete a room empty for M minutes, with its history, unless a
-                          registered nick created it (0 = never)              default 60
-    --read-burst N        reads (history, users, rooms) a connection may make at once  default 20
-    --reads-per-second N  reads per connection per second after the burst (0 = no limit)  default 5
-    --read-burst-per-ip N reads one address may make at once (loopback too)   default 100
-    --reads-per-second-per-ip N  reads per address per second (0 = no limit)  default 20
-    --presence-burst N    joins, leaves and nick changes a connection may make at once  default 50
-    --presence-per-minute N  of those per connection per minute (0 = no limit)  default 60
-    --presence-burst-per-ip N  of those one address may make at once (loopback too)  default 300
-    --presence-per-minute-per-ip N  of those per address per minute (0 = no limit)  default 600
-    --password-burst N    password checks (hello with a password, register) one address may
-                          make at once                                        default 10
-    --passwords-per-minute N  password checks per address per minute after the burst
-                          (0 = no limit; loopback too)                        default 30
-    --max-clients N       connections server-wide, every door (HTTP too)
-                          default: what the open-file limit allows (ulimit -n less 128, less 10%),
-                          at most 50000; the log says which at start
-    --max-per-ip N        open connections per address, HTTP sockets included  default 16
-    --connects-per-minute N  new connections per address per minute           default 60
-    --limit-exempt CIDR   exempt from per-address limits (repeatable)   default 127.0.0.1 and ::1
-    --header-timeout S    close HTTP connections that have not sent a whole request head
-                          within S seconds (answered 408)                     default 10
-    --allow-origin ORIGIN browser origin allowed besides the server's own (repeatable, * = any)
-    --public-url URL      the URL people open (e.g. https://chat.example.com behind a proxy); its
-                          origin is the server's own besides the listen address
-    --tls-cert FILE       PEM certificate: serve wss:// and https:// (and TLS on --tcp-port)
-    --tls-key FILE        PEM private key for --tls-cert
-    --identify-timeout S  close connections that send no hello within S seconds   default 30
-    --shutdown-timeout S  on SIGINT/SIGTERM, exit within S seconds            default 5
-    --filter-words FILE   moderation word list, one per line
-    --filter-mode MODE    mask|refuse listed words                            default mask
-    --filter-module FILE  an ES module default-exporting a message filter (see docs/moderation.md)
-
-  Connect options
-    --port N, --host H    server to connect to                                default 127.0.0.1:8080
-    --url URL             full WebSocket URL instead of host and port
-    --nick NAME           your nick                                           default $USER
-    --config PATH         config file (server, nick, rooms, ignores, bell)    default $XDG_CONFIG_HOME/chat/config.json
+${helpSections(CONNECT_OPTIONS)}
 
   Bench options (without --url it starts chat serve on 127.0.0.1, SQLite in a temp dir)
     --url URL             load a running server instead (loopback only)
@@ -102,58 +38,8 @@ const cli = meow(HELP, {
   importMeta: import.meta,
   allowUnknownFlags: false,
   flags: {
-    port: { type: 'number' },
-    tcpPort: { type: 'number' },
-    host: { type: 'string' },
-    defaultRoom: { type: 'string' },
-    dataDir: { type: 'string' },
-    memory: { type: 'boolean', default: false },
-    sync: { type: 'string', default: 'normal', choices: ['normal', 'full'] },
-    retain: { type: 'number' },
-    skipDbCheck: { type: 'boolean', default: false },
-    logLevel: { type: 'string', default: 'info', choices: [...LOG_LEVELS] },
-    compression: { type: 'boolean', default: false },
-    writeDelay: { type: 'number' },
-    maxWriteDelay: { type: 'number' },
-    writeShare: { type: 'number' },
-    maxQueueBytes: { type: 'number' },
-    maxRoomsPerUser: { type: 'number' },
-    maxMembersPerRoom: { type: 'number' },
-    msgBurst: { type: 'number', default: 10 },
-    msgRate: { type: 'number', default: 5 },
-    maxRooms: { type: 'number' },
-    roomBurst: { type: 'number', default: 10 },
-    roomsPerMinute: { type: 'number', default: 10 },
-    roomBurstPerIp: { type: 'number', default: 20 },
-    roomsPerMinutePerIp: { type: 'number', default: 10 },
-    roomIdleExpiry: { type: 'number', default: 60 },
-    readBurst: { type: 'number', default: 20 },
-    readsPerSecond: { type: 'number', default: 5 },
-    readBurstPerIp: { type: 'number', default: 100 },
-    readsPerSecondPerIp: { type: 'number', default: 20 },
-    presenceBurst: { type: 'number', default: 50 },
-    presencePerMinute: { type: 'number', default: 60 },
-    presenceBurstPerIp: { type: 'number', default: 300 },
-    presencePerMinutePerIp: { type: 'number', default: 600 },
-    passwordBurst: { type: 'number', default: 10 },
-    passwordsPerMinute: { type: 'number', default: 30 },
-    maxClients: { type: 'number' },
-    maxPerIp: { type: 'number' },
-    connectsPerMinute: { type: 'number' },
-    headerTimeout: { type: 'number' },
-    limitExempt: { type: 'string', isMultiple: true },
-    allowOrigin: { type: 'string', isMultiple: true },
-    publicUrl: { type: 'string' },
-    tlsCert: { type: 'string' },
-    tlsKey: { type: 'string' },
-    identifyTimeout: { type: 'number', default: 30 },
-    shutdownTimeout: { type: 'number', default: 5 },
-    filterWords: { type: 'string' },
-    filterMode: { type: 'string', default: 'mask', choices: ['mask', 'refuse'] },
-    filterModule: { type: 'string' },
-    url: { type: 'string' },
-    nick: { type: 'string' },
-    config: { type: 'string' },
+    ...meowFlags(SERVE_OPTIONS, CONNECT_OPTIONS),
+    // chat bench parses its own (src/bench/options.ts); the flags it shares with serve are above.
     clients: { type: 'number' },
     rooms: { type: 'number' },
     publishers: { type: 'number' },
@@ -163,6 +49,9 @@ const cli = meow(HELP, {
     json: { type: 'boolean', default: false },
   },
 });
+
+/** meow's values, typed from the option tables they were defined by. */
+const flags = cli.flags as unknown as FlagValues<typeof SERVE_OPTIONS> & FlagValues<typeof CONNECT_OPTIONS>;
 
 function fail(message: string): never {
   process.stderr.write(`chat: ${message}\n`);
@@ -214,7 +103,7 @@ function checkRetain(value: number): number {
 async function serve(): Promise<void> {
   const { startServer } = await import('./server/server.js');
   const { wordFilterFromFile, loadFilterModule } = await import('./server/moderation/filters.js');
-  const f = cli.flags;
+  const f = flags;
   if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) fail('--tls-cert and --tls-key go together');
   const filters = [];
   try {
@@ -224,18 +113,18 @@ async function serve(): Promise<void> {
   } catch (err) {
     fail(`cannot load filter: ${(err as Error).message}`);
   }
-  const msgRate = positive('msg-rate', f.msgRate) ?? 5;
-  const shutdownSeconds = positive('shutdown-timeout', f.shutdownTimeout) ?? 5;
+  const msgRate = positive('msg-rate', f.msgRate) ?? D.msgRate;
+  const shutdownSeconds = positive('shutdown-timeout', f.shutdownTimeout) ?? D.shutdownTimeout;
   const server = await startServer({
     rateLimit:
       msgRate === 0
         ? false
-        : { burst: Math.max(1, positive('msg-burst', f.msgBurst) ?? 10), perSecond: msgRate },
-    identifyTimeoutMs: (positive('identify-timeout', f.identifyTimeout) ?? 30) * 1000,
+        : { burst: Math.max(1, positive('msg-burst', f.msgBurst) ?? D.msgBurst), perSecond: msgRate },
+    identifyTimeoutMs: (positive('identify-timeout', f.identifyTimeout) ?? D.identifyTimeout) * 1000,
     ...(f.maxRooms !== undefined ? { maxRooms: positive('max-rooms', f.maxRooms)! } : {}),
     roomCreateLimit: perMinute('room-burst', f.roomBurst, 'rooms-per-minute', f.roomsPerMinute),
     roomCreateAddressLimit: perMinute('room-burst-per-ip', f.roomBurstPerIp, 'rooms-per-minute-per-ip', f.roomsPerMinutePerIp),
-    roomIdleExpiryMs: (positive('room-idle-expiry', f.roomIdleExpiry) ?? 60) * 60_000,
+    roomIdleExpiryMs: (positive('room-idle-expiry', f.roomIdleExpiry) ?? D.roomIdleExpiry) * 60_000,
     readLimit: perMinute('read-burst', f.readBurst, 'reads-per-second', (positive('reads-per-second', f.readsPerSecond) ?? 0) * 60),
     readAddressLimit: perMinute(
       'read-burst-per-ip',
@@ -264,9 +153,9 @@ async function serve(): Promise<void> {
     ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),
     ...(f.publicUrl !== undefined ? { publicUrl: f.publicUrl } : {}),
     ...(f.tlsCert !== undefined && f.tlsKey !== undefined ? { tlsCert: f.tlsCert, tlsKey: f.tlsKey } : {}),
-    port: checkPort('port', f.port, 8080),
+    port: checkPort('port', f.port, D.port),
     ...(f.tcpPort !== undefined ? { tcpPort: checkPort('tcp-port', f.tcpPort, 0) } : {}),
-    host: f.host ?? '0.0.0.0',
+    host: f.host ?? D.host,
     memory: f.memory,
     skipDbCheck: f.skipDbCheck,
     synchronous: f.sync as 'normal' | 'full',
@@ -313,13 +202,13 @@ async function serve(): Promise<void> {
 }
 
 async function connect(): Promise<void> {
-  const f = cli.flags;
-  const host = f.host ?? '127.0.0.1';
+  const f = flags;
+  const host = f.host ?? CONNECT_DEFAULTS.host;
   // No --url, --host or --port: the config file's server (or the default) decides.
   const url =
     f.url ??
     (f.host !== undefined || f.port !== undefined
-      ? `ws://${host.includes(':') ? `[${host}]` : host}:${checkPort('port', f.port, 8080)}/ws`
+      ? `ws://${host.includes(':') ? `[${host}]` : host}:${checkPort('port', f.port, CONNECT_DEFAULTS.port)}/ws`
       : undefined);
   const { runConnect } = await import('./client/main.js');
   await runConnect({

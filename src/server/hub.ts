@@ -4,6 +4,7 @@ import type { RoomSummary } from '../protocol/events.js';
 import { DEFAULT_ROOM, MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_NICK_CHARS } from '../protocol/limits.js';
 import { nickKey } from '../protocol/nick.js';
 import type { ClientMessage, RequestPayload, RequestType } from '../protocol/schema.js';
+import { SERVE_DEFAULTS } from '../options/serve.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashPassword, verifyPassword } from './auth/password.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
@@ -11,11 +12,13 @@ import { normaliseAddress } from './limits/admission.js';
 import { KeyedRateLimiters, type KeyedLimitOptions } from './limits/keyed.js';
 import { DEFAULT_MESSAGE_RATE, RateLimiter, type RateDecision, type RateLimitOptions } from './limits/rate-limit.js';
 import {
+  DEFAULT_PASSWORD_RATE,
   DEFAULT_PRESENCE_RATE,
   DEFAULT_PRESENCE_RATE_PER_ADDRESS,
   DEFAULT_READ_RATE,
   DEFAULT_READ_RATE_PER_ADDRESS,
   DEFAULT_ROOM_CREATE_PER_ADDRESS,
+  DEFAULT_ROOM_CREATE_RATE,
   DEFAULT_ROOM_IDLE_EXPIRY_MS,
   DualLimit,
 } from './limits/request-limit.js';
@@ -131,22 +134,22 @@ export class Hub {
   constructor(options: HubOptions) {
     this.options = {
       defaultRoom: DEFAULT_ROOM,
-      maxQueueBytes: 1024 * 1024,
+      maxQueueBytes: SERVE_DEFAULTS.maxQueueBytes,
       maxMessageChars: MAX_MESSAGE_CHARS,
-      maxRoomsPerUser: 100,
-      maxMembersPerRoom: 100_000,
-      maxRooms: 10_000,
+      maxRoomsPerUser: SERVE_DEFAULTS.maxRoomsPerUser,
+      maxMembersPerRoom: SERVE_DEFAULTS.maxMembersPerRoom,
+      maxRooms: SERVE_DEFAULTS.maxRooms,
       rateLimit: DEFAULT_MESSAGE_RATE,
-      roomCreateLimit: { burst: 10, perSecond: 10 / 60 },
+      roomCreateLimit: DEFAULT_ROOM_CREATE_RATE,
       roomCreateAddressLimit: DEFAULT_ROOM_CREATE_PER_ADDRESS,
       readLimit: DEFAULT_READ_RATE,
       readAddressLimit: DEFAULT_READ_RATE_PER_ADDRESS,
       presenceLimit: DEFAULT_PRESENCE_RATE,
       presenceAddressLimit: DEFAULT_PRESENCE_RATE_PER_ADDRESS,
       roomIdleExpiryMs: DEFAULT_ROOM_IDLE_EXPIRY_MS,
-      passwordLimit: { burst: 10, perSecond: 30 / 60 },
+      passwordLimit: DEFAULT_PASSWORD_RATE,
       filters: [],
-      identifyTimeoutMs: 30_000,
+      identifyTimeoutMs: SERVE_DEFAULTS.identifyTimeout * 1000,
       ...options,
     };
     this.store = options.store;

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Hub } from './hub.js';
+import { SERVE_DEFAULTS } from '../options/serve.js';
 import { Admission, DEFAULT_EXEMPT } from './limits/admission.js';
 import { normaliseOrigin, OriginPolicy, ownOrigins } from './limits/origin.js';
 import { KeyedRateLimiters, type KeyedLimitOptions } from './limits/keyed.js';
@@ -140,7 +141,7 @@ export interface RunningServer {
 
 /** Starts the hub and its doors. Resolves once listening. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const log = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const log = options.logger ?? createLogger(options.logLevel ?? SERVE_DEFAULTS.logLevel);
   const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}), skipDbCheck: options.skipDbCheck ?? false, onWarning: (message) => log.warn(message) });
   const stats = new ServerStats();
   const hub = new Hub({
@@ -177,8 +178,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const admission = new Admission({
     maxClients,
-    maxPerIp: options.maxPerIp ?? 16,
-    connectsPerMinute: options.connectsPerMinute ?? 60,
+    maxPerIp: options.maxPerIp ?? SERVE_DEFAULTS.maxPerIp,
+    connectsPerMinute: options.connectsPerMinute ?? SERVE_DEFAULTS.connectsPerMinute,
     exempt: options.limitExempt ?? DEFAULT_EXEMPT,
   });
   const sweeper = setInterval(() => admission.sweep(), 60_000);
@@ -205,7 +206,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub, postRate ? { rate: postRate } : {}), sse.route, browserModulesRoute(), staticRoute(options.webRoot)];
   const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
   const handler = createHttpHandler(routes, ctx);
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const headersTimeout = options.headersTimeoutMs ?? SERVE_DEFAULTS.headerTimeout * 1000;
   const httpOptions = {
     headersTimeout,
     requestTimeout: Math.max(30_000, 3 * headersTimeout),
@@ -236,10 +237,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     forceCloseAfterGrace(socket, () => socket.destroy());
   });
 
-  const host = options.host ?? '0.0.0.0';
+  const host = options.host ?? SERVE_DEFAULTS.host;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port ?? 8080, host, () => {
+    http.listen(options.port ?? SERVE_DEFAULTS.port, host, () => {
       http.off('error', reject);
       resolve();
     });

@@ -1,4 +1,5 @@
 import { realClock, type Clock } from './clock.js';
+import { SERVE_DEFAULTS } from '../../options/serve.js';
 
 /** Settings of a per-connection message rate limit. */
 export interface RateLimitOptions {
@@ -15,8 +16,8 @@ export interface RateLimitOptions {
   clock?: Clock;
 }
 
-/** The message limit of the issue: a burst of 10, then 5 per second. */
-export const DEFAULT_MESSAGE_RATE: RateLimitOptions = { burst: 10, perSecond: 5 };
+/** The default message limit (`--msg-burst`, `--msg-rate`): a burst, then so many per second. */
+export const DEFAULT_MESSAGE_RATE: RateLimitOptions = { burst: SERVE_DEFAULTS.msgBurst, perSecond: SERVE_DEFAULTS.msgRate };
 
 /** The outcome of asking to send one message. */
 export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number; flooding: boolean };

@@ -1,3 +1,4 @@
+import { SERVE_DEFAULTS } from '../../options/serve.js';
 import { normaliseAddress } from './admission.js';
 import { KeyedRateLimiters, type KeyedLimitOptions } from './keyed.js';
 import { RateLimiter, type RateDecision, type RateLimitOptions } from './rate-limit.js';
@@ -49,18 +50,24 @@ export class DualLimit {
   }
 }
 
-/** Reads (history, users, rooms) one connection may make: a burst of 20, then 5 per second. */
-export const DEFAULT_READ_RATE: RateLimitOptions = { burst: 20, perSecond: 5 };
-/** Reads one address may make over all its connections: a burst of 100, then 20 per second. */
-export const DEFAULT_READ_RATE_PER_ADDRESS: KeyedLimitOptions = { burst: 100, perSecond: 20 };
+// The figures are the flags' defaults (src/options/serve.ts), turned into buckets here.
+const D = SERVE_DEFAULTS;
+/** Reads (history, users, rooms) one connection may make: a burst, then so many per second. */
+export const DEFAULT_READ_RATE: RateLimitOptions = { burst: D.readBurst, perSecond: D.readsPerSecond };
+/** Reads one address may make over all its connections. */
+export const DEFAULT_READ_RATE_PER_ADDRESS: KeyedLimitOptions = { burst: D.readBurstPerIp, perSecond: D.readsPerSecondPerIp };
 /**
- * Presence changes (join, leave, nick) one connection may make: a burst of 50 (a client
- * rejoining its rooms after a reconnect), then one per second.
+ * Presence changes (join, leave, nick) one connection may make: a burst big enough for a client
+ * rejoining its rooms after a reconnect, then about one per second.
  */
-export const DEFAULT_PRESENCE_RATE: RateLimitOptions = { burst: 50, perSecond: 1 };
-/** Presence changes one address may make: a burst of 300, then 10 per second. */
-export const DEFAULT_PRESENCE_RATE_PER_ADDRESS: KeyedLimitOptions = { burst: 300, perSecond: 10 };
-/** New rooms one address may create over all its connections: a burst of 20, then 10 per minute. */
-export const DEFAULT_ROOM_CREATE_PER_ADDRESS: KeyedLimitOptions = { burst: 20, perSecond: 10 / 60 };
-/** An empty room nobody registered created is deleted after an hour without anyone in it. */
-export const DEFAULT_ROOM_IDLE_EXPIRY_MS = 60 * 60 * 1000;
+export const DEFAULT_PRESENCE_RATE: RateLimitOptions = { burst: D.presenceBurst, perSecond: D.presencePerMinute / 60 };
+/** Presence changes one address may make. */
+export const DEFAULT_PRESENCE_RATE_PER_ADDRESS: KeyedLimitOptions = { burst: D.presenceBurstPerIp, perSecond: D.presencePerMinutePerIp / 60 };
+/** New rooms one connection may create. */
+export const DEFAULT_ROOM_CREATE_RATE: RateLimitOptions = { burst: D.roomBurst, perSecond: D.roomsPerMinute / 60 };
+/** New rooms one address may create over all its connections. */
+export const DEFAULT_ROOM_CREATE_PER_ADDRESS: KeyedLimitOptions = { burst: D.roomBurstPerIp, perSecond: D.roomsPerMinutePerIp / 60 };
+/** Password checks one address may make (each costs a full scrypt). */
+export const DEFAULT_PASSWORD_RATE: KeyedLimitOptions = { burst: D.passwordBurst, perSecond: D.passwordsPerMinute / 60 };
+/** An empty room nobody registered created is deleted after this long without anyone in it. */
+export const DEFAULT_ROOM_IDLE_EXPIRY_MS = D.roomIdleExpiry * 60 * 1000;

@@ -1,3 +1,4 @@
+import { SERVE_DEFAULTS } from '../../options/serve.js';
 import type { ChatMessage } from '../../protocol/events.js';
 import type { AppendRecord, RoomRecord, Store, UserRecord } from './store.js';
 
@@ -21,7 +22,7 @@ export class MemoryStore implements Store {
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.retain = options.retainPerRoom ?? 10_000;
+    this.retain = options.retainPerRoom ?? SERVE_DEFAULTS.retainInMemory;
   }
 
   async listRooms(): Promise<RoomRecord[]> {

@@ -1,3 +1,5 @@
+import { SERVE_DEFAULTS } from '../../options/serve.js';
+
 /** Settings of a {@link FlushPacer}; all optional. */
 export interface PacerOptions {
   /**
@@ -12,7 +14,11 @@ export interface PacerOptions {
 }
 
 /** Defaults of {@link PacerOptions}. */
-export const PACER_DEFAULTS = { writeShare: 0.25, maxDelayMs: 25, minIntervalMs: 0 } as const;
+export const PACER_DEFAULTS = {
+  writeShare: SERVE_DEFAULTS.writeShare / 100,
+  maxDelayMs: SERVE_DEFAULTS.maxWriteDelay,
+  minIntervalMs: SERVE_DEFAULTS.writeDelay,
+} as const;
 
 /**
  * Write time (ms) that may go out at once after a quiet spell before any spacing starts: enough
