@@ -15,7 +15,7 @@ export interface RateLimitOptions {
   clock?: Clock;
 }
 
-/** The message limit of the issue: a burst of 10, then 5 per second. */
+/** Messages (and DMs) one connection may send: a burst of 10, then 5 per second. */
 export const DEFAULT_MESSAGE_RATE: RateLimitOptions = { burst: 10, perSecond: 5 };
 
 /** The outcome of asking to send one message. */
