@@ -53,7 +53,7 @@ export class Hub {
     this.identities = new Identities(this.store, this.options, disconnect);
     this.charges = new Charges(this.options, disconnect);
     this.rooms = new RoomRegistry(this.options, (createdBy) => this.identities.isRegistered(createdBy));
-    this.context = { options: this.options, rooms: this.rooms, identities: this.identities, charges: this.charges, counters: this.counters, disconnect };
+    this.context = { options: this.options, rooms: this.rooms, identities: this.identities, charges: this.charges, counters: this.counters };
   }
 
   /** Loads the rooms from the store and makes sure the default room exists. */

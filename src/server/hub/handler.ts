@@ -1,6 +1,5 @@
 import { RequestError } from '../../protocol/errors.js';
 import type { RequestPayload, RequestType } from '../../protocol/schema.js';
-import type { CloseReason } from '../connection.js';
 import type { Room } from '../room.js';
 import type { Session } from '../session.js';
 import type { ChargedLimit, Charges } from './charges.js';
@@ -15,7 +14,6 @@ export interface HubContext {
   readonly identities: Identities;
   readonly charges: Charges;
   readonly counters: HubCounters;
-  disconnect(session: Session, reason: CloseReason): void;
 }
 
 /** Counters for stats and metrics. */
