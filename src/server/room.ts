@@ -82,7 +82,7 @@ function newMessageId(): string {
  * after the store committed them; consecutive messages in the mailbox are committed as one batch.
  */
 export class Room {
-  /** Members by session; the value is unused (a Set would do) but keeps insertion order. */
+  /** Members in join order (a Set keeps insertion order: `users` lists them so). */
   private readonly members = new Set<Session>();
   /** Read-only subscribers (SSE): they get every broadcast but are not members (never listed or announced). */
   private readonly watchers = new Set<Session>();
@@ -138,11 +138,6 @@ export class Room {
   /** Nicks of the members, in join order. */
   memberNames(): string[] {
     return [...this.members].map((s) => s.nick ?? '?');
-  }
-
-  /** True when nothing is queued and nobody is in: the hub may drop the actor. */
-  get idle(): boolean {
-    return this.members.size === 0 && this.watchers.size === 0 && this.mailbox.length === 0 && !this.draining;
   }
 
   /** Puts an event in the mailbox; handled after everything queued before it. */

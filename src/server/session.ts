@@ -51,7 +51,7 @@ export class Session {
   readRate: RateLimiter | undefined;
   /** The presence rate limit (join, leave, nick), made on the first change. */
   presenceRate: RateLimiter | undefined;
-  /** Requests refused `rate_limited` in event-loop turn {@link refusalsTurn} (see Hub.noteRefusal). */
+  /** Requests refused `rate_limited` in event-loop turn {@link refusalsTurn} (see Charges.noteRefusal in hub/charges.ts). */
   refusals = 0;
   refusalsTurn = -1;
   private tail: Promise<void> | undefined;

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
 import { spawnChat, tempDir, type ChatProcess } from '../helpers/chat-process.js';
+import { roomRecord } from '../helpers/room-record.js';
 
 const running: ChatProcess[] = [];
 const dirs: { remove(): void }[] = [];
@@ -38,7 +39,7 @@ describe('the data directory lock', () => {
     await first.close();
     const second = new SqliteStore({ path });
     stores.push(second);
-    expect(await second.getRoom('r')).toMatchObject({ room_id: 'r' });
+    expect(await roomRecord(second, 'r')).toMatchObject({ room_id: 'r' });
   });
 
   it('makes a second chat serve on the same --data-dir exit with a clear message', async () => {

@@ -29,11 +29,6 @@ export class MemoryStore implements Store {
     return [...this.rooms.values()].map((log) => ({ ...log.room }));
   }
 
-  async getRoom(roomId: string): Promise<RoomRecord | undefined> {
-    const log = this.rooms.get(roomId);
-    return log ? { ...log.room } : undefined;
-  }
-
   async createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void> {
     if (!this.rooms.has(room.room_id)) {
       this.rooms.set(room.room_id, { room: { ...room, last_seq: 0 }, messages: [], byClientId: new Map() });

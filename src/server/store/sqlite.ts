@@ -75,8 +75,9 @@ const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id
  * A {@link Store} on an embedded SQLite file (better-sqlite3, WAL).
  *
  * Appends made during one event-loop turn are committed in one transaction on the next
- * `setImmediate`; each `append` runs inside its own savepoint so a bad record (duplicate seq or
- * idempotency key, unknown room) rejects only its own `append` while the rest of the batch commits.
+ * `setImmediate`, without savepoints. If any record is bad (duplicate seq or idempotency key,
+ * unknown room) that transaction rolls back and the batch is written again with a savepoint per
+ * `append`, so the bad record rejects only its own `append` while the rest of the batch commits.
  * Promises resolve after the commit, in append order. Records must not be mutated until then.
  */
 export class SqliteStore implements Store {
@@ -170,10 +171,6 @@ export class SqliteStore implements Store {
 
   async listRooms(): Promise<RoomRecord[]> {
     return this.stmt.listRooms.all();
-  }
-
-  async getRoom(roomId: string): Promise<RoomRecord | undefined> {
-    return this.stmt.getRoom.get(roomId);
   }
 
   async createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void> {
@@ -412,7 +409,6 @@ const USER_COLUMNS = 'nick_key, user_name, password_hash, created_ts';
 function prepareStatements(db: Database.Database) {
   return {
     listRooms: db.prepare<[], RoomRecord>(`SELECT ${ROOM_COLUMNS} FROM rooms ORDER BY room_id`),
-    getRoom: db.prepare<[string], RoomRecord>(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE room_id = ?`),
     createRoom: db.prepare<Omit<RoomRecord, 'last_seq'>>(
       `INSERT INTO rooms (room_id, room_name, created_by, created_ts)
        VALUES (@room_id, @room_name, @created_by, @created_ts) ON CONFLICT (room_id) DO NOTHING`,

@@ -41,8 +41,6 @@ export interface AppendRecord extends ChatMessage {
 export interface Store {
   /** Every room, for start-up. */
   listRooms(): Promise<RoomRecord[]>;
-  /** One room, or undefined. */
-  getRoom(roomId: string): Promise<RoomRecord | undefined>;
   /** Creates the room if absent (idempotent). */
   createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void>;
   /**

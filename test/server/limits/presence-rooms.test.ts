@@ -4,6 +4,7 @@ import { startServer, type RunningServer, type ServerOptions } from '../../../sr
 import { MemoryStore } from '../../../src/server/store/memory.js';
 import { TcpTestClient } from '../../helpers/tcp-client.js';
 import { TestClient } from '../../helpers/ws-client.js';
+import { roomRecord } from '../../helpers/room-record.js';
 
 const servers: RunningServer[] = [];
 const open: { close(): void }[] = [];
@@ -114,7 +115,7 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
     await owner.request('leave', { room_id: 'kept' });
     await guest.request('leave', { room_id: 'temp' });
     // Somebody in a room keeps it: guest stays in 'watched'.
-    await until(async () => server.hub.room('temp') === undefined && (await store.getRoom('temp')) === undefined);
+    await until(async () => server.hub.room('temp') === undefined && (await roomRecord(store, 'temp')) === undefined);
     expect(server.hub.room('kept')).toBeDefined();
     expect(server.hub.room('watched')).toBeDefined();
     expect(server.hub.room('lobby')).toBeDefined();
@@ -123,7 +124,7 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
     // Joining the id again makes a new room, consistently in both places, from seq 1.
     expect(await guest.request('join', { room_id: 'temp' })).toMatchObject({ type: 'joined', payload: { last_seq: 0 } });
     expect(await guest.request('message', { room_id: 'temp', message: 'new' })).toMatchObject({ type: 'message', payload: { seq: 1 } });
-    expect((await store.getRoom('temp'))?.last_seq).toBe(1);
+    expect((await roomRecord(store, 'temp'))?.last_seq).toBe(1);
   });
 
   it('decides in the mailbox: a join queued behind the expiry check finds the room or a fresh one, never a half-removed one', async () => {
@@ -132,16 +133,16 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
     const c = await connect(server, 'racer');
     await c.request('create_room', { room_id: 'race' });
     await c.request('leave', { room_id: 'race' });
-    const hub = server.hub as unknown as { removeRoom(room: unknown): Promise<void> };
+    const registry = (server.hub as unknown as { rooms: { remove(room: unknown): Promise<void> } }).rooms;
     for (let i = 0; i < 20; i++) {
       const room = server.hub.room('race')!;
       // An expiry and a join in the same turn, in both orders.
       const join = c.request('join', { room_id: 'race' });
-      room.post({ kind: 'expire', idleMs: 0, remove: () => hub.removeRoom(room) });
+      room.post({ kind: 'expire', idleMs: 0, remove: () => registry.remove(room) });
       expect(code(await join)).toBe('joined');
       expect(code(await c.request('message', { room_id: 'race', message: `m${i}` }))).toBe('message');
       expect(server.hub.room('race')).toBeDefined();
-      expect(await store.getRoom('race')).toBeDefined();
+      expect(await roomRecord(store, 'race')).toBeDefined();
       await c.request('leave', { room_id: 'race' });
     }
   });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../src/protocol/events.js';
 import type { AppendRecord, Store } from '../../../src/server/store/store.js';
+import { roomRecord } from '../../helpers/room-record.js';
 
 /** A store under test and how to reopen and dispose of it. */
 export interface StoreFixture {
@@ -70,12 +71,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
 
     describe('rooms', () => {
       it('returns undefined for an unknown room', async () => {
-        expect(await store.getRoom('nope')).toBeUndefined();
+        expect(await roomRecord(store, 'nope')).toBeUndefined();
       });
 
       it('creates a room with last_seq 0', async () => {
         await createRooms(store, 'a');
-        expect(await store.getRoom('a')).toEqual({
+        expect(await roomRecord(store, 'a')).toEqual({
           room_id: 'a',
           room_name: 'room a',
           created_by: 'Alice',
@@ -87,7 +88,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       it('keeps the first record when a room is created twice', async () => {
         await createRooms(store, 'a');
         await store.createRoom({ room_id: 'a', room_name: 'other', created_by: 'Bob', created_ts: T0 + 5 });
-        expect(await store.getRoom('a')).toMatchObject({ room_name: 'room a', created_by: 'Alice' });
+        expect(await roomRecord(store, 'a')).toMatchObject({ room_name: 'room a', created_by: 'Alice' });
         expect(await store.listRooms()).toHaveLength(1);
       });
 
@@ -102,12 +103,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         await appendRange(store, 'a', 1, 3);
         await appendRange(store, 'b', 1, 2);
         await store.deleteRoom('a');
-        expect(await store.getRoom('a')).toBeUndefined();
+        expect(await roomRecord(store, 'a')).toBeUndefined();
         expect((await store.listRooms()).map((r) => r.room_id)).toEqual(['b']);
         expect(await store.since('a', 0, 10)).toEqual([]);
         expect(await store.since('b', 0, 10)).toHaveLength(2);
         await createRooms(store, 'a');
-        expect((await store.getRoom('a'))?.last_seq).toBe(0);
+        expect((await roomRecord(store, 'a'))?.last_seq).toBe(0);
         await store.append([record('a', 1)]);
         expect(await store.since('a', 0, 10)).toEqual([stored(record('a', 1))]);
         if (fixture.reopen) {
@@ -121,8 +122,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       it('reports the highest appended seq as last_seq', async () => {
         await createRooms(store, 'a', 'b');
         await appendRange(store, 'a', 1, 7);
-        expect((await store.getRoom('a'))?.last_seq).toBe(7);
-        expect((await store.getRoom('b'))?.last_seq).toBe(0);
+        expect((await roomRecord(store, 'a'))?.last_seq).toBe(7);
+        expect((await roomRecord(store, 'b'))?.last_seq).toBe(0);
         const listed = await store.listRooms();
         expect(listed.find((r) => r.room_id === 'a')?.last_seq).toBe(7);
       });
@@ -217,7 +218,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         ]);
         expect(await store.since('a', 0, 10)).toEqual([1, 2, 3].map((seq) => stored(record('a', seq))));
         expect(await store.since('b', 0, 10)).toEqual([stored(record('b', 1))]);
-        expect((await store.getRoom('a'))?.last_seq).toBe(3);
+        expect((await roomRecord(store, 'a'))?.last_seq).toBe(3);
       });
 
       it('rejects a duplicate seq appended in a later turn', async () => {
@@ -231,7 +232,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         await expect(store.append([record('b', 1), record('a', 2), record('a', 1)])).rejects.toThrow();
         expect((await store.since('a', 0, 10)).map((m) => m.seq)).toEqual([1]);
         expect(await store.since('b', 0, 10)).toEqual([]);
-        expect((await store.getRoom('a'))?.last_seq).toBe(1);
+        expect((await roomRecord(store, 'a'))?.last_seq).toBe(1);
         await store.append([record('a', 2)]);
         expect((await store.since('a', 0, 10)).map((m) => m.seq)).toEqual([1, 2]);
       });
@@ -309,7 +310,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect(order).toEqual(range(1, 200).map((seq) => `${seq % 2 ? 'a' : 'b'}-${Math.ceil(seq / 2)}`));
         if (before !== undefined) expect(fixture.commits?.()).toBe(before + 1);
         expect((await store.since('a', 0, 500)).map((m) => m.seq)).toEqual(range(1, 100));
-        expect((await store.getRoom('b'))?.last_seq).toBe(100);
+        expect((await roomRecord(store, 'b'))?.last_seq).toBe(100);
       });
 
       it('flushes pending appends on close', async () => {
@@ -319,7 +320,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         if (fixture.reopen) {
           store = await fixture.reopen();
           expect((await store.since('a', 0, 100)).map((m) => m.seq)).toEqual(range(1, 50));
-          expect((await store.getRoom('a'))?.last_seq).toBe(50);
+          expect((await roomRecord(store, 'a'))?.last_seq).toBe(50);
         }
       });
 
@@ -368,13 +369,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
 
         store = await fixture.reopen();
         expect(await store.listRooms()).toEqual(rooms);
-        expect((await store.getRoom('a'))?.last_seq).toBe(30);
+        expect((await roomRecord(store, 'a'))?.last_seq).toBe(30);
         expect(await store.since('a', 0, 100)).toEqual(history);
         expect(await store.findByClientMsgId('c', 'alice', 'c-1')).toEqual(stored(keyed));
         expect(await store.getUser('alice')).toEqual(user);
 
         await store.append([record('a', 31)]);
-        expect((await store.getRoom('a'))?.last_seq).toBe(31);
+        expect((await roomRecord(store, 'a'))?.last_seq).toBe(31);
         await expect(store.append([record('a', 30, { id: 'dup' })])).rejects.toThrow();
         await expect(store.append([record('c', 2, { client_msg_id: 'c-1' })])).rejects.toThrow();
         expect((await store.since('a', 0, 100)).map((m) => m.seq)).toEqual(range(1, 31));
@@ -412,7 +413,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
             for (const room of rooms) {
               const expected = appended.get(room)!;
               expect(await store.since(room, 0, 1000)).toEqual(expected);
-              expect((await store.getRoom(room))?.last_seq).toBe(expected.length);
+              expect((await roomRecord(store, room))?.last_seq).toBe(expected.length);
               // Paging back in pages of pageSize + 1 rebuilds the same history.
               const paged: ChatMessage[] = [];
               for (let page = await store.before(room, undefined, pageSize + 1); page.length > 0;) {

@@ -7,6 +7,7 @@ import { SCHEMA_VERSION } from '../../../src/server/store/migrations.js';
 import { SqliteStore } from '../../../src/server/store/sqlite.js';
 import type { SqliteStoreOptions } from '../../../src/server/store/sqlite.js';
 import { record, runStoreContract, stored } from './contract.js';
+import { roomRecord } from '../../helpers/room-record.js';
 
 /** Opens the file read-only and asks SQLite whether it is sound. */
 function integrityCheck(path: string): unknown {
@@ -76,7 +77,7 @@ describe('SqliteStore', () => {
     await first.close();
     const second = make();
     expect(second.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(await second.getRoom('a')).toMatchObject({ room_name: 'A' });
+    expect(await roomRecord(second, 'a')).toMatchObject({ room_name: 'A' });
   });
 
   it('refuses a database written by a newer schema', () => {
@@ -122,7 +123,7 @@ describe('SqliteStore', () => {
     expect((await store.since('a', 0, 100)).map((m) => m.seq)).toEqual([8, 9, 10, 11, 12]);
     await store.close();
     const reopened = make({ retainPerRoom: 5 });
-    expect((await reopened.getRoom('a'))?.last_seq).toBe(12);
+    expect((await roomRecord(reopened, 'a'))?.last_seq).toBe(12);
   });
 
   it('leaves a sound file after a workload and a close', async () => {
