@@ -183,31 +183,37 @@ export function createController(deps: ControllerDeps): Controller {
       }
     },
     signal(signal) {
-      switch (signal.kind) {
-        case 'event':
-          return dispatch({ type: 'server', event: signal.event, now: now() });
-        case 'status':
-          return dispatch({ type: 'status', status: signal.status });
-        case 'lag':
-          return dispatch({ type: 'lag', ms: signal.ms });
-        case 'nick_rejected':
-          return dispatch({
-            type: 'nick_rejected',
-            nick: signal.nick,
-            code: signal.code,
-            message: signal.message,
-            now: now(),
-          });
-        case 'join_failed':
-          return dispatch({
-            type: 'join_failed',
-            roomId: signal.roomId,
-            code: signal.code,
-            message: signal.message,
-            now: now(),
-          });
-      }
+      apply(signal);
+      // Lines typed before the server was ready go out once it is (welcome, the first room).
+      if (runner.waiting() > 0) runner.drain();
     },
   };
+
+  function apply(signal: ConnectionSignal): void {
+    switch (signal.kind) {
+      case 'event':
+        return dispatch({ type: 'server', event: signal.event, now: now() });
+      case 'status':
+        return dispatch({ type: 'status', status: signal.status });
+      case 'lag':
+        return dispatch({ type: 'lag', ms: signal.ms });
+      case 'nick_rejected':
+        return dispatch({
+          type: 'nick_rejected',
+          nick: signal.nick,
+          code: signal.code,
+          message: signal.message,
+          now: now(),
+        });
+      case 'join_failed':
+        return dispatch({
+          type: 'join_failed',
+          roomId: signal.roomId,
+          code: signal.code,
+          message: signal.message,
+          now: now(),
+        });
+    }
+  }
   return controller;
 }
