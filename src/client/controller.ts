@@ -61,7 +61,7 @@ export function createController(deps: ControllerDeps): Controller {
     const { paneWidth, paneHeight } = deps.layout();
     // While scrolled, one row of the pane holds the "new messages below" line.
     const height = Math.max(1, paneHeight - 1);
-    const view = { showQuiet: state().showQuiet };
+    const view = { showQuiet: state().showQuiet, bare: state().bare };
     const nick = state().nick;
     const step = direction * Math.max(1, height - 1);
     const anchor = scrollBy(conv, paneWidth, height, step, nick, view);
@@ -98,7 +98,7 @@ export function createController(deps: ControllerDeps): Controller {
     owed = null;
     if (!conv || conv.id !== signal.event.payload.room_id || conv.loadingOlder || !conv.scroll) return;
     const { paneWidth, paneHeight } = deps.layout();
-    const view = { showQuiet: state().showQuiet };
+    const view = { showQuiet: state().showQuiet, bare: state().bare };
     const anchor = scrollBy(conv, paneWidth, Math.max(1, paneHeight - 1), rows, state().nick, view);
     dispatch({ type: 'scroll_to', id: conv.id, anchor });
   }
@@ -187,6 +187,8 @@ export function createController(deps: ControllerDeps): Controller {
         }
         case 'toggle_quiet':
           return dispatch({ type: 'toggle_quiet' });
+        case 'toggle_bare':
+          return dispatch({ type: 'toggle_bare' });
         case 'page_up':
           return page(1);
         case 'page_down':
