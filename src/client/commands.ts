@@ -14,6 +14,8 @@ export const KEY_HELP = [
   'keys: Ctrl+N/Ctrl+P next/previous room, Alt+1..9 room N, Alt+J then two digits room NN (Alt+J 1 2: room 12)',
   '      Alt+A next room with activity (mentions and DMs first; none: back to the previous room)',
   '      Alt+U drops the -- unread -- line, Alt+= shows/hides joins and leaves of people who have not spoken lately',
+  '      Alt+L bare view (no sidebar, no indent) for copying text and links; Alt+L again goes back',
+  'lines typed before the server is ready are not lost: they wait ("waiting for the server: N lines queued") and go out in order',
   '      PgUp/PgDn scroll, End back to live, Up/Down input history, Tab completes, Alt+Enter newline, Ctrl+C quits',
   '      Delete/Ctrl+D delete under the cursor, Ctrl+K/Ctrl+U/Ctrl+W kill, Ctrl+Y yank, Ctrl+Left/Right word, Alt+S send a pasted draft as lines',
 ];
