@@ -4,6 +4,7 @@ import { checkNick } from '../protocol/nick.js';
 import { clientHelpLines, parseClientLine, type ClientCommand } from './client-commands.js';
 import type { ChatConnection, OutgoingRequest } from './connection-types.js';
 import { sameNick } from './state/mention.js';
+import { mustWait, waitingNotice } from './waiting-lines.js';
 import type { Action } from './state/actions.js';
 import type { Conversation } from './state/types.js';
 import type { Store } from './store.js';
@@ -13,6 +14,8 @@ export const KEY_HELP = [
   'keys: Ctrl+N/Ctrl+P next/previous room, Alt+1..9 room N, Alt+J then two digits room NN (Alt+J 1 2: room 12)',
   '      Alt+A next room with activity (mentions and DMs first; none: back to the previous room)',
   '      Alt+U drops the -- unread -- line, Alt+= shows/hides joins and leaves of people who have not spoken lately',
+  '      Alt+L bare view (no sidebar, no indent) for copying text and links; Alt+L again goes back',
+  'lines typed before the server is ready are not lost: they wait ("waiting for the server: N lines queued") and go out in order',
   '      PgUp/PgDn scroll, End back to live, Up/Down input history, Tab completes, Alt+Enter newline, Ctrl+C quits',
   '      Delete/Ctrl+D delete under the cursor, Ctrl+K/Ctrl+U/Ctrl+W kill, Ctrl+Y yank, Ctrl+Left/Right word, Alt+S send a pasted draft as lines',
 ];
@@ -27,8 +30,15 @@ export interface LineRunnerDeps {
 
 /** Runs what Enter submits: a chat line, a slash command, or the answer to the nick prompt. */
 export interface LineRunner {
-  /** Takes the input line, clears it (recording it in the history unless secret) and runs it. */
+  /**
+   * Takes the input line, clears it (recording it in the history unless secret) and runs it,
+   * or, when it needs a server that is not ready yet, queues it behind the lines already waiting.
+   */
   submit(): void;
+  /** Runs the queued lines that can run now, in the order typed (call after each server signal). */
+  drain(): void;
+  /** How many lines are waiting for the server. */
+  waiting(): number;
 }
 
 /**
@@ -49,6 +59,14 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
     dispatch({ type: 'notice', text, tone, now: now() });
   const offline = () => notice('not connected to the server; try again once reconnected', 'error');
 
+  /** Lines that need the server, typed before it was ready: run in order by drain(). */
+  const queue: string[] = [];
+  /** Some room was open once: from then on, no room means the user left them all. */
+  let hadRoom = false;
+  const noteRooms = () => {
+    if (state().current !== null) hadRoom = true;
+  };
+
   function submit(): void {
     const s = state();
     const line = s.input.text;
@@ -57,16 +75,35 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
       answerNickPrompt(line);
       return;
     }
+    noteRooms();
+    const parsed = parseClientLine(line) ? undefined : parseLine(line);
+    const secret = parsed?.kind === 'command' && parsed.command.name === 'register';
+    dispatch({ type: 'input_submit', record: !secret });
+    // Once one line waits, the ones after it wait too, so they still go out in the order typed
+    // (/quit excepted: leaving is never held up).
+    const isQuit = parsed?.kind === 'command' && parsed.command.name === 'quit';
+    if (!isQuit && (queue.length > 0 || mustWait(line, state(), hadRoom))) {
+      queue.push(line);
+      notice(waitingNotice(queue.length));
+      return;
+    }
+    execute(line);
+  }
+
+  function drain(): void {
+    noteRooms();
+    while (queue.length > 0 && !state().nickPrompt && !mustWait(queue[0]!, state(), hadRoom))
+      execute(queue.shift()!);
+  }
+
+  function execute(line: string): void {
     const local = parseClientLine(line);
     if (local) {
-      dispatch({ type: 'input_submit', record: true });
       if (local.kind === 'error') notice(local.message, 'error');
       else runClient(local.command);
       return;
     }
     const parsed = parseLine(line);
-    const secret = parsed.kind === 'command' && parsed.command.name === 'register';
-    dispatch({ type: 'input_submit', record: !secret });
     if (parsed.kind === 'error') notice(parsed.message, 'error');
     else if (parsed.kind === 'command') run(parsed.command);
     else if (parsed.text.trim() !== '') say(parsed.text);
@@ -257,5 +294,5 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
     }
   }
 
-  return { submit };
+  return { submit, drain, waiting: () => queue.length };
 }

@@ -56,6 +56,11 @@ export class WsChatConnection implements ChatConnection {
   private ws: WebSocket | null = null;
   private status: ConnectionStatus = { state: 'connecting' };
   private readonly listeners = new Set<(signal: ConnectionSignal) => void>();
+  /**
+   * Signals from before anybody listened: `chat connect` starts connecting while the screen code
+   * is still loading, and the screen must still see the welcome and the first joins.
+   */
+  private backlog: ConnectionSignal[] | null = [];
   /** Rooms to be in, with the last seq seen in each (undefined: nothing seen yet). */
   private readonly rooms = new Map<string, number | undefined>();
   /**
@@ -121,6 +126,9 @@ export class WsChatConnection implements ChatConnection {
 
   subscribe(listener: (signal: ConnectionSignal) => void): () => void {
     this.listeners.add(listener);
+    const early = this.backlog;
+    this.backlog = null;
+    for (const signal of early ?? []) listener(signal);
     return () => this.listeners.delete(listener);
   }
 
@@ -505,6 +513,7 @@ export class WsChatConnection implements ChatConnection {
   }
 
   private emit(signal: ConnectionSignal): void {
+    if (this.backlog) this.backlog.push(signal);
     for (const listener of [...this.listeners]) listener(signal);
   }
 
@@ -514,7 +523,10 @@ export class WsChatConnection implements ChatConnection {
   }
 }
 
-/** Creates a reconnecting connection; call `start()` once listeners are subscribed. */
+/**
+ * Creates a reconnecting connection. It may be started before anybody subscribes: what it
+ * reports meanwhile is kept and handed to the first subscriber.
+ */
 export function createConnection(options: ConnectionOptions): WsChatConnection {
   return new WsChatConnection(options);
 }

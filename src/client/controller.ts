@@ -6,7 +6,7 @@ import type { Store } from './store.js';
 import { sanitizeText } from '../protocol/sanitize.js';
 import { textIntents, type Intent } from './tui/keys.js';
 import { PASTE_ASK_LINES } from './tui/raw-keys.js';
-import { scrollBy, visibleLines } from './tui/layout/viewport.js';
+import { scrollBy, scrollOffset } from './tui/layout/viewport.js';
 import type { ScreenLayout } from './tui/layout/screen.js';
 
 /** Older messages fetched per page when scrolling past the top. */
@@ -44,25 +44,63 @@ export function createController(deps: ControllerDeps): Controller {
   };
   const runner = createLineRunner({ store, connection, quit: deps.quit, now });
 
-  /** Scrolls by a page; at the top of a room with more history, asks for the next page. */
+  /**
+   * Rows a PgUp could not go because the older history was not loaded yet: scrolled once that
+   * page arrives, so a PgUp near the top of what is loaded still moves a whole page.
+   */
+  let owed: { id: string; rows: number } | null = null;
+
+  /**
+   * Scrolls by a page. Older history is asked for before the top is reached (once less than a
+   * page of it is left above the view), so paging up through a long room rarely waits.
+   */
   function page(direction: 1 | -1): void {
     const conv = current();
     if (!conv) return;
+    owed = null;
     const { paneWidth, paneHeight } = deps.layout();
     // While scrolled, one row of the pane holds the "new messages below" line.
     const height = Math.max(1, paneHeight - 1);
-    const view = { showQuiet: state().showQuiet };
-    const anchor = scrollBy(conv, paneWidth, height, direction * Math.max(1, height - 1), state().nick, view);
+    const view = { showQuiet: state().showQuiet, bare: state().bare };
+    const nick = state().nick;
+    const step = direction * Math.max(1, height - 1);
+    const anchor = scrollBy(conv, paneWidth, height, step, nick, view);
+    const short =
+      direction === 1
+        ? step -
+          (scrollOffset(conv, paneWidth, anchor, nick, view) -
+            scrollOffset(conv, paneWidth, conv.scroll, nick, view))
+        : 0;
     dispatch({ type: 'scroll_to', id: conv.id, anchor });
     const after = current();
-    if (!after || after.kind !== 'room' || !after.hasMore || after.loadingOlder || direction !== 1) return;
-    if (!visibleLines(after, paneWidth, anchor ? height : paneHeight, state().nick, view).atTop) return;
+    if (!after || after.kind !== 'room' || !after.hasMore || direction !== 1) return;
+    if (short > 0) owed = { id: after.id, rows: short };
+    if (after.loadingOlder) return;
+    // Less than a page above the view: the next PgUp would hit the top, so fetch now.
+    const next = scrollBy(after, paneWidth, height, height, nick, view);
+    const left =
+      scrollOffset(after, paneWidth, next, nick, view) - scrollOffset(after, paneWidth, anchor, nick, view);
+    if (left >= height) return;
     const payload =
       after.oldestSeq > 0
         ? { room_id: after.id, before_seq: after.oldestSeq, limit: HISTORY_PAGE }
         : { room_id: after.id, limit: HISTORY_PAGE };
     if (connection.send({ type: 'history', payload }) !== undefined)
       dispatch({ type: 'history_requested', id: after.id });
+  }
+
+  /** An older page arrived for the room a PgUp fell short in: scroll the rest of the way. */
+  function payOwed(signal: ConnectionSignal): void {
+    if (!owed || signal.kind !== 'event' || signal.event.type !== 'history') return;
+    if (signal.event.payload.room_id !== owed.id) return;
+    const conv = current();
+    const rows = owed.rows;
+    owed = null;
+    if (!conv || conv.id !== signal.event.payload.room_id || conv.loadingOlder || !conv.scroll) return;
+    const { paneWidth, paneHeight } = deps.layout();
+    const view = { showQuiet: state().showQuiet, bare: state().bare };
+    const anchor = scrollBy(conv, paneWidth, Math.max(1, paneHeight - 1), rows, state().nick, view);
+    dispatch({ type: 'scroll_to', id: conv.id, anchor });
   }
 
   /**
@@ -149,6 +187,8 @@ export function createController(deps: ControllerDeps): Controller {
         }
         case 'toggle_quiet':
           return dispatch({ type: 'toggle_quiet' });
+        case 'toggle_bare':
+          return dispatch({ type: 'toggle_bare' });
         case 'page_up':
           return page(1);
         case 'page_down':
@@ -183,31 +223,38 @@ export function createController(deps: ControllerDeps): Controller {
       }
     },
     signal(signal) {
-      switch (signal.kind) {
-        case 'event':
-          return dispatch({ type: 'server', event: signal.event, now: now() });
-        case 'status':
-          return dispatch({ type: 'status', status: signal.status });
-        case 'lag':
-          return dispatch({ type: 'lag', ms: signal.ms });
-        case 'nick_rejected':
-          return dispatch({
-            type: 'nick_rejected',
-            nick: signal.nick,
-            code: signal.code,
-            message: signal.message,
-            now: now(),
-          });
-        case 'join_failed':
-          return dispatch({
-            type: 'join_failed',
-            roomId: signal.roomId,
-            code: signal.code,
-            message: signal.message,
-            now: now(),
-          });
-      }
+      apply(signal);
+      payOwed(signal);
+      // Lines typed before the server was ready go out once it is (welcome, the first room).
+      if (runner.waiting() > 0) runner.drain();
     },
   };
+
+  function apply(signal: ConnectionSignal): void {
+    switch (signal.kind) {
+      case 'event':
+        return dispatch({ type: 'server', event: signal.event, now: now() });
+      case 'status':
+        return dispatch({ type: 'status', status: signal.status });
+      case 'lag':
+        return dispatch({ type: 'lag', ms: signal.ms });
+      case 'nick_rejected':
+        return dispatch({
+          type: 'nick_rejected',
+          nick: signal.nick,
+          code: signal.code,
+          message: signal.message,
+          now: now(),
+        });
+      case 'join_failed':
+        return dispatch({
+          type: 'join_failed',
+          roomId: signal.roomId,
+          code: signal.code,
+          message: signal.message,
+          now: now(),
+        });
+    }
+  }
   return controller;
 }

@@ -34,7 +34,6 @@ export async function runConnect(options: ConnectOptions): Promise<void> {
   // React picks its build when first loaded; the development one records a performance entry
   // per component render, which piles up and turns every keystroke into garbage collection.
   process.env.NODE_ENV ??= 'production';
-  const { renderApp } = await import('./tui/render-app.js');
 
   const path = configPath(options.config);
   let config;
@@ -45,14 +44,21 @@ export async function runConnect(options: ConnectOptions): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const screen = enterFullScreen();
+  // Raw mode from the first moment: keys typed while the screen code loads wait in the tty
+  // unechoed and uncooked (Enter stays \r), to be read as keys once the App listens.
+  process.stdin.setRawMode(true);
   const nick = options.nick || config.nick || process.env.USER || process.env.USERNAME || 'guest';
   const url = options.url ?? config.server ?? DEFAULT_URL;
   const connection = createConnection({ url, nick });
   // Remembered rooms are asked for before the first hello: they come after the default room,
   // in the order they were in, and replay what was missed since the seq remembered for each.
   for (const room of config.rooms ?? []) connection.joinRoom(room, config.last_seq?.[room]);
-  const screen = enterFullScreen();
+  // Connecting overlaps loading Ink and React (about half a second): the connection keeps what
+  // it hears until the App subscribes.
+  connection.start();
   try {
+    const { renderApp } = await import('./tui/render-app.js');
     await renderApp(connection, nick, {
       ignores: config.ignores ?? [],
       alerts: { bell: config.bell !== false, write: (bytes) => process.stdout.write(bytes) },

@@ -3,6 +3,7 @@ import { createController } from '../../src/client/controller.js';
 import { initialState } from '../../src/client/state/reducer.js';
 import { createStore } from '../../src/client/store.js';
 import { screenLayout } from '../../src/client/tui/layout/screen.js';
+import { scrollOffset } from '../../src/client/tui/layout/viewport.js';
 import type { ServerMessage } from '../../src/protocol/events.js';
 import { ev, joined, msg, welcome } from './events.js';
 import { FakeConnection } from './fake-connection.js';
@@ -136,6 +137,58 @@ describe('slash commands', () => {
 });
 
 describe('paging', () => {
+  /**
+   * lobby holds seq 301..400 with older history on the server; `answer` replies to the history
+   * requests made so far with the 100 messages before each. Returns how far each PgUp scrolled.
+   */
+  function pagingRoom() {
+    const t = setup();
+    const { paneWidth, paneHeight } = screenLayout(100, 24, 1);
+    const page = (from: number) => Array.from({ length: 100 }, (_, i) => msg('lobby', from + i));
+    t.emit(ev('history', { room_id: 'lobby', messages: page(301), has_more: true }));
+    let answered = 0;
+    const answer = () => {
+      for (const req of t.conn.sent('history').slice(answered)) {
+        const before = (req.payload as { before_seq: number }).before_seq;
+        t.emit(ev('history', { room_id: 'lobby', messages: page(before - 100), has_more: before - 100 > 1 }));
+        answered++;
+      }
+    };
+    const offset = () => {
+      const lobby = t.store.getState().conversations.lobby!;
+      return scrollOffset(lobby, paneWidth, lobby.scroll, 'alice');
+    };
+    return { t, answer, offset, step: paneHeight - 2 };
+  }
+
+  it('PgUp moves a whole page every time, the older page fetched before the top is reached', () => {
+    const { t, answer, offset, step } = pagingRoom();
+    const moves: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const before = offset();
+      t.controller.intent({ kind: 'page_up' });
+      answer();
+      moves.push(offset() - before);
+    }
+    expect(t.conn.sent('history').length).toBeGreaterThanOrEqual(2);
+    expect(moves).toEqual(Array.from({ length: 15 }, () => step));
+  });
+
+  it('a PgUp that hit the top before the older page came finishes its page when it comes', () => {
+    const { t, answer, offset, step } = pagingRoom();
+    // A slow server: each page comes only after the user pressed PgUp again.
+    const moves: number[] = [];
+    let before = offset();
+    for (let i = 0; i < 15; i++) {
+      t.controller.intent({ kind: 'page_up' });
+      const hitTop = t.store.getState().conversations.lobby!.loadingOlder && offset() - before < step;
+      if (hitTop) answer();
+      moves.push(offset() - before);
+      before = offset();
+    }
+    expect(moves).toEqual(Array.from({ length: 15 }, () => step));
+  });
+
   it('asks for one older page at the top, not again while it loads', () => {
     const t = setup();
     t.emit(

@@ -96,6 +96,18 @@ describe('WsChatConnection against the real server', () => {
     await until('a lag sample', () => rec.signals.find((s) => s.kind === 'lag'));
   });
 
+  it('started before anybody listens, it hands what it heard meanwhile to the first subscriber', async () => {
+    // chat connect starts connecting while the screen code loads, then the App subscribes.
+    const conn = createConnection({ url: `ws://127.0.0.1:${proxy.port}/ws`, nick: 'early', ...FAST });
+    open.push(conn);
+    conn.start();
+    await until('connected', () => conn.currentStatus().state === 'connected');
+    const rec = recorder(conn);
+    await until('joined lobby', () => rec.events().find((e) => e.type === 'joined'));
+    expect(rec.events()[0]?.type).toBe('welcome');
+    expect(rec.statuses()).toEqual(['connected']);
+  });
+
   it('reports a taken nick, then binds the one chosen instead', async () => {
     const bob = await rawClient(server.url, 'alice');
     const { conn, rec } = connectAs('alice');

@@ -134,3 +134,50 @@ describe('the config file follows the rooms', () => {
     expect(loadConfig(join(dir, 'missing.json'))).toEqual({});
   });
 });
+
+describe('links and the bare view (item 9)', () => {
+  const OSC8 = /\x1b\]8;;([^\x1b]*)\x1b\\([^\x1b]*)\x1b\]8;;\x1b\\/g;
+  const URL = 'https://example.com/a/rather/long/path/that/wraps/over/rows?q=1';
+
+  async function withLink(columns: number) {
+    const conn = new FakeConnection();
+    const r = render(<App connection={conn} nick="alice" size={{ columns, rows: 12 }} />);
+    apps.push(r);
+    conn.status({ state: 'connected' });
+    conn.emit(welcome('alice'), joined('lobby', ['alice', 'bob']));
+    conn.emit(
+      ev('message', msg('lobby', 1, 'bob', `see ${URL}, and javascript:alert(1) or ftp://x.example/y`)),
+    );
+    await waitForFrame(r, (f) => f.replace(OSC8, '$2').includes('see https://'), 'the message');
+    return r;
+  }
+
+  it('an http(s) URL is an OSC 8 link on every row it wraps to; other schemes are not', async () => {
+    const r = await withLink(60);
+    const frame = r.lastFrame() ?? '';
+    const links = [...frame.matchAll(OSC8)];
+    expect(links.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(links.map((m) => m[1]))).toEqual(new Set([URL]));
+    // The pieces shown as links make up the URL, without the comma after it.
+    expect(links.map((m) => m[2]!.trim()).join('')).toBe(URL);
+    expect(frame).not.toMatch(/8;;(javascript|ftp)/);
+    // Widths hold: no row is wider than the terminal once the escapes are taken out.
+    for (const row of plain(frame).replace(OSC8, '$2').split('\n')) expect(row.length).toBeLessThanOrEqual(60);
+  });
+
+  it('Alt+L drops the sidebar and the hanging indent; Alt+L again brings them back', async () => {
+    const r = await withLink(60);
+    const indented = plain(r.lastFrame()).replace(OSC8, '$2');
+    expect(indented).toContain('│');
+    let frame = (await press(r, '\x1bl')).replace(OSC8, '$2');
+    expect(frame).not.toContain('│');
+    expect(frame).not.toContain('Rooms');
+    // Continuation rows start at the left edge.
+    const rows = frame.split('\n');
+    const first = rows.findIndex((l) => l.includes('see https://'));
+    expect(rows[first]).toMatch(/^\d\d:\d\d <bob> see https:/);
+    expect(rows[first + 1]).toMatch(/^\S/);
+    frame = (await press(r, '\x1bl')).replace(OSC8, '$2');
+    expect(frame).toContain('│');
+  });
+});

@@ -72,6 +72,47 @@ function controlled(state: ChatState) {
   return { conn, store, controller, enter, lastNotice };
 }
 
+describe('lines typed before the server is ready (item 3)', () => {
+  it('wait, say so, and go out in the order typed once welcomed and in a room', () => {
+    const t = controlled(initialState('ws://test', 'alice'));
+    t.conn.online = false;
+    t.enter('early bird');
+    t.enter('/msg bob psst');
+    t.enter('/help quit');
+    const system = () => t.store.getState().system.map((e) => (e.kind === 'notice' ? e.text : ''));
+    // Nothing reached the connection, nothing was refused, and the screen says what waits.
+    expect(t.conn.calls).toEqual([]);
+    expect(system().filter((l) => /not connected|not in a room/.test(l))).toEqual([]);
+    expect(system()).toContain('waiting for the server: 2 lines queued (sent in order once connected)');
+    // Queued behind the others, even though /help alone would run at once.
+    expect(system().at(-1)).toBe('waiting for the server: 3 lines queued (sent in order once connected)');
+    expect(t.store.getState().input.history).toEqual(['early bird', '/msg bob psst', '/help quit']);
+
+    t.conn.online = true;
+    t.controller.signal({ kind: 'event', event: welcome('alice') });
+    // Welcomed, but no room yet: the chat line (and what follows it) still waits.
+    expect(t.conn.calls).toEqual([]);
+    t.controller.signal({ kind: 'event', event: joined('lobby', ['alice', 'bob']) });
+    expect(
+      t.conn.calls.map((c) =>
+        c.op === 'message' ? `${c.room}:${c.text}` : c.op === 'send' ? c.request.type : c.op,
+      ),
+    ).toEqual(['lobby:early bird', 'dm']);
+    expect(t.conn.sent('dm')).toEqual([{ type: 'dm', payload: { to: 'bob', message: 'psst' } }]);
+    expect(t.lastNotice('@bob')).toBe('/quit  leave the chat');
+  });
+
+  it('a command needing the server waits for welcome; /join and /quit never wait', () => {
+    const t = controlled(initialState('ws://test', 'alice'));
+    t.enter('/join dev');
+    expect(t.conn.calls).toEqual([{ op: 'join', room: 'dev' }]);
+    t.enter('/users');
+    expect(t.conn.sent('users')).toEqual([]);
+    t.controller.signal({ kind: 'event', event: welcome('alice') });
+    expect(t.conn.sent('users')).toEqual([{ type: 'users', payload: { room_id: 'dev' } }]);
+  });
+});
+
 describe('mentions (item 15)', () => {
   it.each([
     ['alice: hi', true],

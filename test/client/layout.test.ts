@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { findLinks, safeHref } from '../../src/client/tui/layout/links.js';
 import { newConversation } from '../../src/client/state/conversations.js';
 import type { Conversation, Entry } from '../../src/client/state/types.js';
 import { entryLines } from '../../src/client/tui/layout/entry-lines.js';
@@ -156,5 +157,16 @@ describe('input rows', () => {
     ],
   ])('%s', (_name, text, cursor, width, mask, expected) => {
     expect(show(inputRows(text, cursor, width, mask))).toEqual(expected);
+  });
+});
+
+describe('links (issue 15 item 9)', () => {
+  it('only http(s), and never a control character in the address', () => {
+    expect(safeHref('javascript:alert(1)')).toBeUndefined();
+    expect(safeHref('file:///etc/passwd')).toBeUndefined();
+    const evil = findLinks('go https://a.example/x\x1b]8;;https://b.example\x07y now');
+    expect(evil).toHaveLength(1);
+    expect(evil[0]!.href).toMatch(/^[\x21-\x7e]+$/);
+    expect(findLinks('(see https://a.example/p).')).toEqual([{ start: 5, end: 24, href: 'https://a.example/p' }]);
   });
 });

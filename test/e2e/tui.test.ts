@@ -165,4 +165,24 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
       expect(screen).not.toContain('Rooms');
     },
   );
+
+  it(
+    'lines typed the moment chat connect starts are sent once it is connected, in order',
+    { timeout: 60_000 },
+    async () => {
+      // Typed straight after the window opens: before Ink is loaded, before the connection is
+      // up, before any room is joined. None may vanish; the DM and the room line both arrive.
+      tmux.start('carol', connectCommand(server.port, 'carol'));
+      tmux.line('carol', 'carol was quick');
+      tmux.line('carol', '/msg bob carol says psst');
+      await tmux.waitFor('bob', '<carol> carol was quick', "carol's early line at bob");
+      await tmux.waitFor(
+        'bob',
+        (s) => /@carol +1!$/.test(sidebarRow(s, '@carol')),
+        "carol's early DM at bob",
+      );
+      const screen = await tmux.waitFor('carol', '@bob>', 'carol in her DM with bob');
+      expect(screen).not.toMatch(/not connected|not in a room/);
+    },
+  );
 });

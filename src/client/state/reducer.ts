@@ -54,6 +54,7 @@ export function initialState(server: string, nick: string): ChatState {
     previous: null,
     jump: null,
     showQuiet: false,
+    bare: false,
     ignores: [],
     alerts: 0,
     replyTo: {},

@@ -150,6 +150,8 @@ export interface ChatState {
   jump: string | null;
   /** Show the joins and leaves the smart filter hides. */
   showQuiet: boolean;
+  /** The bare view (Alt+L): no sidebar, no hanging indent, so a selection copies only text. */
+  bare: boolean;
   /** Nicks whose messages, DMs, joins and leaves are not shown (client side, kept in the config). */
   ignores: readonly string[];
   /** Counts incoming mentions and DMs (live ones): the terminal rings the bell when it grows. */

@@ -19,6 +19,8 @@ export type ViewAction =
   | { type: 'clear_pane'; id: string }
   /** Show or hide the joins and leaves the smart filter hides. */
   | { type: 'toggle_quiet' }
+  /** Alt+L: the bare view on or off. */
+  | { type: 'toggle_bare' }
   | { type: 'ignore'; nick: string }
   | { type: 'unignore'; nick: string }
   /** A request went out: its reply belongs in `target` (where it was typed). */
@@ -33,6 +35,7 @@ const VIEW_TYPES = new Set<string>([
   'mark_read',
   'clear_pane',
   'toggle_quiet',
+  'toggle_bare',
   'ignore',
   'unignore',
   'request_sent',
@@ -72,6 +75,8 @@ export function reduceViewAction(state: ChatState, action: ViewAction): ChatStat
       }));
     case 'toggle_quiet':
       return { ...state, showQuiet: !state.showQuiet };
+    case 'toggle_bare':
+      return { ...state, bare: !state.bare };
     case 'ignore': {
       const ignores = addIgnore(state.ignores, action.nick);
       return ignores === state.ignores ? state : { ...state, ignores };

@@ -67,7 +67,7 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
     terminal.columns - cellWidth(prompt),
     inputMask(state),
   );
-  const layout = screenLayout(terminal.columns, terminal.rows, rows.length);
+  const layout = screenLayout(terminal.columns, terminal.rows, rows.length, state.bare);
   layoutRef.current = layout;
   const cursor = inputCursor(prompt, rows, layout.rows - layout.inputRows);
   // Runs before Ink writes the frame (as Ink's own useCursor does), so both go out together.
@@ -133,6 +133,7 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
             width={layout.paneWidth}
             height={layout.paneHeight}
             showQuiet={state.showQuiet}
+            bare={state.bare}
           />
         </Box>
       </Box>

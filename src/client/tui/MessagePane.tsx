@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { Conversation } from '../state/types.js';
 import type { Line } from './layout/entry-lines.js';
+import { hyperlink } from './layout/links.js';
 import { visibleLines } from './layout/viewport.js';
 
 /** Props of {@link MessagePane}. */
@@ -12,6 +13,8 @@ export interface MessagePaneProps {
   height: number;
   /** Show the joins and leaves the smart filter hides. */
   showQuiet?: boolean;
+  /** The bare view (Alt+L): no hanging indent. */
+  bare?: boolean;
 }
 
 const Row = memo(function Row({ line }: { line: Line }) {
@@ -19,7 +22,7 @@ const Row = memo(function Row({ line }: { line: Line }) {
     <Text wrap="truncate-end">
       {line.segments.map((s, i) => (
         <Text key={i} color={s.color} dimColor={s.dim} bold={s.bold}>
-          {s.text}
+          {s.link ? hyperlink(s.link, s.text) : s.text}
         </Text>
       ))}
     </Text>
@@ -36,9 +39,10 @@ export const MessagePane = memo(function MessagePane({
   width,
   height,
   showQuiet = false,
+  bare = false,
 }: MessagePaneProps) {
   const scrolled = conversation.scroll !== null;
-  const view = visibleLines(conversation, width, scrolled ? height - 1 : height, nick, { showQuiet });
+  const view = visibleLines(conversation, width, scrolled ? height - 1 : height, nick, { showQuiet, bare });
   const n = conversation.newBelow;
   return (
     <Box flexDirection="column" width={width} height={height} justifyContent="flex-end" flexShrink={0}>

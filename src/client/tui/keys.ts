@@ -14,6 +14,8 @@ export type Intent =
   | { kind: 'mark_read' }
   /** Alt+=: show or hide the joins and leaves the smart filter hides. */
   | { kind: 'toggle_quiet' }
+  /** Alt+L: the bare view (no sidebar, no indent) on or off. */
+  | { kind: 'toggle_bare' }
   | { kind: 'page_up' }
   | { kind: 'page_down' }
   | { kind: 'live' }
@@ -88,6 +90,7 @@ export function keyToIntents(input: string, key: Key): Intent[] {
     if (input === 'j' || input === 'J') return [{ kind: 'jump_prefix' }];
     if (input === 'u' || input === 'U') return [{ kind: 'mark_read' }];
     if (input === '=') return [{ kind: 'toggle_quiet' }];
+    if (input === 'l' || input === 'L') return [{ kind: 'toggle_bare' }];
     if (input === 'b') return [{ kind: 'move', to: 'word_left' }];
     if (input === 'f') return [{ kind: 'move', to: 'word_right' }];
     if (input === 's') return [{ kind: 'send_lines' }];

@@ -5,6 +5,8 @@ import { entryLines, type Line } from './entry-lines.js';
 export interface ViewOptions {
   /** Show the joins and leaves the smart filter hides (Alt+=). */
   showQuiet?: boolean;
+  /** The bare view (Alt+L): no hanging indent, so text copies cleanly. */
+  bare?: boolean;
 }
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -56,10 +58,10 @@ export function decoratedLines(
   const day = before === undefined || dayOf(before.ts) !== dayOf(entry.ts);
   const marker = unreadFrom !== null && entry.key === unreadFrom;
   const shown = !entry.hidden && (entry.kind !== 'notice' || !entry.quiet || options.showQuiet === true);
-  const variant = `${width}|${day ? 'd' : ''}${marker ? 'u' : ''}${shown ? 's' : ''}`;
+  const variant = `${width}|${day ? 'd' : ''}${marker ? 'u' : ''}${shown ? 's' : ''}${options.bare ? 'b' : ''}`;
   const hit = cache.get(entry);
   if (hit && hit.variant === variant) return hit.lines;
-  const own = shown ? entryLines(entry, width) : [];
+  const own = shown ? entryLines(entry, width, options.bare) : [];
   let lines: readonly Line[] = own;
   if (day || marker) {
     const extra: Line[] = [];

@@ -1,5 +1,6 @@
 import type { Entry } from '../../state/types.js';
 import { nickSegment } from '../nick-color.js';
+import { findLinks, linkSegments } from './links.js';
 import { cellWidth, wrapCells } from './wrap.js';
 
 /** A styled run of text within a line. */
@@ -8,6 +9,8 @@ export interface Segment {
   color?: string;
   dim?: boolean;
   bold?: boolean;
+  /** An http(s) address (checked by safeHref): drawn as an OSC 8 hyperlink. */
+  link?: string;
 }
 
 /** One terminal row of the message pane, already fitted to the width. */
@@ -26,23 +29,39 @@ export function formatTime(ts: number): string {
 
 // Entries never change once made, so their lines are cached per object and width: a re-render
 // or a keystroke costs a map lookup per visible entry, not a re-wrap.
-const cache = new WeakMap<Entry, { width: number; lines: Line[] }>();
+const cache = new WeakMap<Entry, { width: number; bare: boolean; lines: Line[] }>();
 
-/** The rows `entry` takes at `width` cells. */
-export function entryLines(entry: Entry, width: number): Line[] {
+/**
+ * The rows `entry` takes at `width` cells. `bare` (Alt+L): continuation rows start at the left
+ * edge instead of hanging under the text, so a selection copies only the text.
+ */
+export function entryLines(entry: Entry, width: number, bare = false): Line[] {
   const hit = cache.get(entry);
-  if (hit && hit.width === width) return hit.lines;
-  const lines = build(entry, width);
-  cache.set(entry, { width, lines });
+  if (hit && hit.width === width && hit.bare === bare) return hit.lines;
+  const lines = build(entry, width, bare);
+  cache.set(entry, { width, bare, lines });
   return lines;
 }
 
 /** How many rows `entry` takes at `width` cells. */
-export function entryHeight(entry: Entry, width: number): number {
-  return entryLines(entry, width).length;
+export function entryHeight(entry: Entry, width: number, bare = false): number {
+  return entryLines(entry, width, bare).length;
 }
 
-function build(entry: Entry, width: number): Line[] {
+/** The body rows as segments, URLs (found in the whole text, so across rows) as links. */
+function bodyRows(text: string, rows: string[], body: Segment): Segment[][] {
+  const links = text.includes('://') ? findLinks(text) : [];
+  if (links.length === 0) return rows.map((row) => [{ ...body, text: row }]);
+  let pos = 0;
+  return rows.map((row) => {
+    const at = text.indexOf(row, pos);
+    if (at === -1) return [{ ...body, text: row }];
+    pos = at + row.length;
+    return linkSegments(row, at, body, links);
+  });
+}
+
+function build(entry: Entry, width: number, bare: boolean): Line[] {
   const time: Segment = { text: `${formatTime(entry.ts)} `, dim: true };
   let head: Segment[];
   let body: Segment;
@@ -70,17 +89,18 @@ function build(entry: Entry, width: number): Line[] {
     // A pane narrower than the prefix: prefix on its own row (Ink truncates it), text below.
     return [
       { key: `${entry.key}:h`, segments: head },
-      ...wrapCells(entry.text, width).map((row, i) => ({
+      ...bodyRows(entry.text, wrapCells(entry.text, width), body).map((segments, i) => ({
         key: `${entry.key}:${i}`,
-        segments: [{ ...body, text: row }],
+        segments,
       })),
     ];
   }
   // Continuation rows hang under the text, unless the nick is so long that would squeeze it.
-  const indent = headWidth <= width / 2 ? headWidth : Math.min(TIME_WIDTH, width - 1);
-  const pad: Segment = { text: ' '.repeat(indent) };
-  return wrapCells(entry.text, width - headWidth, width - indent).map((row, i) => ({
+  const indent = bare ? 0 : headWidth <= width / 2 ? headWidth : Math.min(TIME_WIDTH, width - 1);
+  const pad: Segment[] = indent > 0 ? [{ text: ' '.repeat(indent) }] : [];
+  const rows = wrapCells(entry.text, width - headWidth, width - indent);
+  return bodyRows(entry.text, rows, body).map((segments, i) => ({
     key: `${entry.key}:${i}`,
-    segments: i === 0 ? [...head, { ...body, text: row }] : [pad, { ...body, text: row }],
+    segments: i === 0 ? [...head, ...segments] : [...pad, ...segments],
   }));
 }

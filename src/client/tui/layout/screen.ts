@@ -16,13 +16,20 @@ export interface ScreenLayout {
 export const MAX_INPUT_ROWS = 5;
 
 /**
- * Splits the screen: sidebar | message pane over a status bar and the input line. Every row is
+ * Splits the screen: sidebar | message pane over a status bar and the input line (no sidebar in
+ * the bare view). Every row is
  * used: the FrameWriter addresses rows absolutely, so a frame as tall as the terminal neither
  * scrolls nor forces a full redraw.
  */
-export function screenLayout(columns: number, terminalRows: number, inputRows: number): ScreenLayout {
+export function screenLayout(
+  columns: number,
+  terminalRows: number,
+  inputRows: number,
+  bare = false,
+): ScreenLayout {
   const rows = Math.max(3, terminalRows);
-  const sidebarWidth = columns < 50 ? 0 : Math.min(26, Math.max(14, Math.round(columns * 0.18)));
+  // The bare view (Alt+L) has no sidebar, so a selection across the pane takes only text.
+  const sidebarWidth = bare || columns < 50 ? 0 : Math.min(26, Math.max(14, Math.round(columns * 0.18)));
   // The sidebar's right border takes a column, the pane's left padding another.
   const paneWidth = Math.max(1, columns - (sidebarWidth > 0 ? sidebarWidth + 2 : 0));
   const input = Math.min(MAX_INPUT_ROWS, Math.max(1, inputRows));

@@ -139,6 +139,24 @@ export function scrollBy(
   return { below: list.n - 1 - i, skip: rest };
 }
 
+/**
+ * How many rows `anchor` is above the live bottom (0 for null), the unit `scrollBy` moves in:
+ * the difference between two of them is how far a scroll really went.
+ */
+export function scrollOffset(
+  conv: Conversation,
+  width: number,
+  anchor: ScrollAnchor | null,
+  nick: string,
+  options: ViewOptions = {},
+): number {
+  if (!anchor) return 0;
+  const list = items(conv, width, nick, false, options);
+  let offset = anchor.skip;
+  for (let j = Math.max(0, list.n - anchor.below); j < list.n; j++) offset += list.lines(j).length;
+  return offset;
+}
+
 /** The anchor that puts the header on the pane's first row, or null when everything fits. */
 function topAnchor(list: Items, height: number): ScrollAnchor | null {
   let rows = 0;
