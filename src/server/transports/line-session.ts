@@ -1,5 +1,11 @@
 import { decodeClientValue } from '../../protocol/codec.js';
-import { commandAction, helpLines, parseLine, type Command, type CommandRequest } from '../../protocol/commands.js';
+import {
+  commandAction,
+  helpLines,
+  parseLine,
+  type Command,
+  type CommandRequest,
+} from '../../protocol/commands.js';
 import type { ServerMessage } from '../../protocol/events.js';
 import { sanitizeText } from '../../protocol/sanitize.js';
 import type { ClientMessage } from '../../protocol/schema.js';
@@ -103,18 +109,29 @@ export class LineSession {
    * An event for this client. Events that read the same for everyone are written by `writeShared`
    * (the transport's once-per-event rendering); the rest are rendered here for this reader.
    */
-  receive(message: ServerMessage, writeShared: () => void = () => this.port.write(toWire(renderLines(message)))): void {
+  receive(
+    message: ServerMessage,
+    writeShared: () => void = () => this.port.write(toWire(renderLines(message))),
+  ): void {
     if (this.stopped) return;
     const gateReply = this.gate !== undefined && message.ref === this.gate.ref;
     if (message.type === 'rooms') {
       const next = message.payload.next_cursor;
-      this.roomsNext = next !== undefined ? { cursor: next, ...(this.roomsFilter !== undefined ? { filter: this.roomsFilter } : {}) } : undefined;
+      this.roomsNext =
+        next !== undefined
+          ? { cursor: next, ...(this.roomsFilter !== undefined ? { filter: this.roomsFilter } : {}) }
+          : undefined;
     }
     const own = this.ownRendering(message);
     if (own !== undefined) this.write(own);
     else writeShared();
     if (gateReply) this.settleGate(message);
-    if (typeof message.ref === 'string' && this.awaiting.delete(message.ref) && this.awaiting.size === 0 && this.quitTimer) {
+    if (
+      typeof message.ref === 'string' &&
+      this.awaiting.delete(message.ref) &&
+      this.awaiting.size === 0 &&
+      this.quitTimer
+    ) {
       this.finishQuit();
     }
   }
@@ -127,10 +144,14 @@ export class LineSession {
       case 'dm':
         return toWire(dmLines(message.payload, this.nick));
       case 'user_left':
-        return message.payload.user_name === this.nick ? toWire([`*** you left #${message.payload.room_id}`]) : undefined;
+        return message.payload.user_name === this.nick
+          ? toWire([`*** you left #${message.payload.room_id}`])
+          : undefined;
       case 'nick_changed':
         // You get your own rename as a reply already; the per-room copies would repeat it.
-        return message.payload.room_id !== undefined && message.payload.user_name === this.nick ? '' : undefined;
+        return message.payload.room_id !== undefined && message.payload.user_name === this.nick
+          ? ''
+          : undefined;
       case 'history': {
         const seq = typeof message.ref === 'string' ? this.shows.get(message.ref) : undefined;
         if (seq === undefined) return undefined;
@@ -139,7 +160,9 @@ export class LineSession {
         return toWire(
           found
             ? messageLines(found, true)
-            : [`*** no message ${seq} in #${sanitizeText(message.payload.room_id)} (not there, or no longer kept)`],
+            : [
+                `*** no message ${seq} in #${sanitizeText(message.payload.room_id)} (not there, or no longer kept)`,
+              ],
         );
       }
       case 'error':
@@ -211,7 +234,10 @@ export class LineSession {
   private hello(name: string, password: string | undefined): void {
     const ref = this.nextRef();
     const payload = { user_name: name, ...(password !== undefined ? { password } : {}) };
-    const sent = this.request({ type: 'hello', payload }, { ref, kind: 'hello', nick: name, withPassword: password !== undefined });
+    const sent = this.request(
+      { type: 'hello', payload },
+      { ref, kind: 'hello', nick: name, withPassword: password !== undefined },
+    );
     if (!sent) this.write(PROMPT);
   }
 
@@ -337,7 +363,12 @@ export class LineSession {
       this.nick = reply.payload.user_name;
     } else if (gate.kind === 'hello' && this.nick === undefined) {
       // Refused (or unanswered): a registered nick gets a password prompt, anything else a new nick prompt.
-      if (reply?.type === 'error' && reply.payload.code === 'nick_registered' && !gate.withPassword && gate.nick !== undefined) {
+      if (
+        reply?.type === 'error' &&
+        reply.payload.code === 'nick_registered' &&
+        !gate.withPassword &&
+        gate.nick !== undefined
+      ) {
         this.passwordFor = gate.nick;
         this.info(`${gate.nick} is registered; type its password (an empty line picks another nick)`);
         this.write(PASSWORD_PROMPT);
@@ -355,7 +386,9 @@ export class LineSession {
     if (i !== -1) this.joined.splice(i, 1);
     if (this.current !== room) return;
     this.current = this.joined[this.joined.length - 1];
-    this.info(this.current === undefined ? 'you are in no room now; /join one' : `now talking in #${this.current}`);
+    this.info(
+      this.current === undefined ? 'you are in no room now; /join one' : `now talking in #${this.current}`,
+    );
   }
 
   private nextRef(): string {

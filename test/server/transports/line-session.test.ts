@@ -97,23 +97,38 @@ describe('LineSession: the nick prompt', () => {
     await h.answer(welcome('alice', 'tcp1'));
     expect(h.last()).toEqual({ type: 'join', payload: { room_id: 'lobby' }, ref: 'tcp2' });
     await h.answer(joined('lobby', 'tcp2'));
-    expect(h.last()).toMatchObject({ type: 'message', payload: { room_id: 'lobby', message: 'hello everyone' } });
+    expect(h.last()).toMatchObject({
+      type: 'message',
+      payload: { room_id: 'lobby', message: 'hello everyone' },
+    });
   });
 
   it('refuses a nick with spaces and a command other than /help or /quit, asking again', () => {
     const h = harness();
     h.type('al ice', '/join dev');
-    expect(h.take()).toBe(`*** error: a nick cannot contain spaces\r\n${PROMPT}*** pick a nick first\r\n${PROMPT}`);
+    expect(h.take()).toBe(
+      `*** error: a nick cannot contain spaces\r\n${PROMPT}*** pick a nick first\r\n${PROMPT}`,
+    );
     expect(h.sent).toEqual([]);
   });
 
   it('asks for the password of a registered nick, and a new nick after an empty answer', async () => {
     const h = harness();
     h.type('alice');
-    await h.answer({ type: 'error', ref: 'tcp1', payload: { code: 'nick_registered', message: 'registered' } } as ServerMessage);
-    expect(h.take()).toBe(`*** alice is registered; type its password (an empty line picks another nick)\r\n${PASSWORD_PROMPT}`);
+    await h.answer({
+      type: 'error',
+      ref: 'tcp1',
+      payload: { code: 'nick_registered', message: 'registered' },
+    } as ServerMessage);
+    expect(h.take()).toBe(
+      `*** alice is registered; type its password (an empty line picks another nick)\r\n${PASSWORD_PROMPT}`,
+    );
     h.type('hunter22!');
-    expect(h.last()).toEqual({ type: 'hello', payload: { user_name: 'alice', password: 'hunter22!' }, ref: 'tcp2' });
+    expect(h.last()).toEqual({
+      type: 'hello',
+      payload: { user_name: 'alice', password: 'hunter22!' },
+      ref: 'tcp2',
+    });
   });
 
   it('asks again when the hub does not answer in time', async () => {
@@ -152,10 +167,16 @@ describe('LineSession: commands through the shared table', () => {
     expect(h.last()).toMatchObject({ type: 'users', payload: { room_id: 'lobby' } });
     h.type('/leave');
     expect(h.last()).toMatchObject({ type: 'leave', payload: { room_id: 'lobby' } });
-    await h.answer({ type: 'user_left', ref: h.last().ref as string, payload: { room_id: 'lobby', user_name: 'alice' } });
+    await h.answer({
+      type: 'user_left',
+      ref: h.last().ref as string,
+      payload: { room_id: 'lobby', user_name: 'alice' },
+    });
     expect(h.take()).toBe('*** you left #lobby\r\n*** you are in no room now; /join one\r\n');
     h.type('/users', 'hello?');
-    expect(h.take()).toBe('*** error: you are in no room; /users <room>\r\n*** error: you are in no room; /join one\r\n');
+    expect(h.take()).toBe(
+      '*** error: you are in no room; /users <room>\r\n*** error: you are in no room; /join one\r\n',
+    );
   });
 
   it('/rooms more continues the last listing with its filter, and says when there is no more', async () => {
@@ -164,7 +185,11 @@ describe('LineSession: commands through the shared table', () => {
     expect(h.take()).toBe('*** no more rooms to list; /rooms [filter] starts again\r\n');
     h.type('/rooms dev');
     expect(h.last()).toMatchObject({ type: 'rooms', payload: { filter: 'dev' } });
-    h.session.receive({ type: 'rooms', ref: h.last().ref as string, payload: { rooms: [], has_more: true, next_cursor: 'c9' } });
+    h.session.receive({
+      type: 'rooms',
+      ref: h.last().ref as string,
+      payload: { rooms: [], has_more: true, next_cursor: 'c9' },
+    });
     h.type('/rooms more');
     expect(h.last()).toMatchObject({ type: 'rooms', payload: { filter: 'dev', cursor: 'c9' } });
   });
@@ -173,7 +198,11 @@ describe('LineSession: commands through the shared table', () => {
     const h = await signedIn();
     h.type('/show lobby 3');
     const ref = h.last().ref as string;
-    expect(h.last()).toEqual({ type: 'history', payload: { room_id: 'lobby', before_seq: 4, limit: 1 }, ref });
+    expect(h.last()).toEqual({
+      type: 'history',
+      payload: { room_id: 'lobby', before_seq: 4, limit: 1 },
+      ref,
+    });
     h.take();
     h.session.receive({ type: 'history', ref, payload: { room_id: 'lobby', messages: [], has_more: false } });
     expect(h.take()).toBe('*** no message 3 in #lobby (not there, or no longer kept)\r\n');
@@ -191,7 +220,11 @@ describe('LineSession: commands through the shared table', () => {
     const h = await signedIn();
     h.end('bye all');
     expect(h.last()).toMatchObject({ type: 'message', payload: { message: 'bye all' } });
-    h.session.receive({ type: 'error', ref: h.last().ref as string, payload: { code: 'rate_limited', message: 'slow down' } } as ServerMessage);
+    h.session.receive({
+      type: 'error',
+      ref: h.last().ref as string,
+      payload: { code: 'rate_limited', message: 'slow down' },
+    } as ServerMessage);
     expect(h.quits).toBe(1);
   });
 
