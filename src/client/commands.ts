@@ -1,4 +1,4 @@
-import { helpLines, parseLine, type Command } from '../protocol/commands.js';
+import { commandAction, helpLines, parseLine, type Command } from '../protocol/commands.js';
 import { ROOM_ID_PATTERN } from '../protocol/limits.js';
 import { checkNick } from '../protocol/nick.js';
 import { clientHelpLines, parseClientLine, type ClientCommand } from './client-commands.js';
@@ -42,8 +42,9 @@ export interface LineRunner {
 }
 
 /**
- * Slash commands come from the shared table in src/protocol/commands.ts (the TCP transport parses
- * with it too); this decides what each one does in the TUI.
+ * Slash commands come from the shared table in src/protocol/commands.ts, which also says which
+ * request each sends (the TCP door and the browser page use it too); this adds what the TUI keeps
+ * itself, and its client-only commands (client-commands.ts) on top.
  */
 export function createLineRunner(deps: LineRunnerDeps): LineRunner {
   const { store, connection, now } = deps;
@@ -210,6 +211,11 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
     }
   }
 
+  /**
+   * Runs a shared command. What it sends comes from the shared table (`commandAction`); the TUI
+   * adds its own part first: its conversations (join, leave, msg), nick checks before asking the
+   * server, and /show (messages are shown whole here).
+   */
   function run(command: Command): void {
     switch (command.name) {
       case 'join': {
@@ -219,11 +225,13 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
         }
         const known = state().conversations[command.room];
         dispatch({ type: 'join_requested', roomId: command.room });
-        // Switching to a room we are in (or still joining) needs nothing from the server.
+        // Switching to a room we are in (or still joining) needs nothing from the server; the
+        // connection sends the join itself, since it rejoins its rooms after a reconnect.
         if (!known || known.joinRequest === 'failed') connection.joinRoom(command.room);
         return;
       }
       case 'leave': {
+        // A DM conversation can be left too (closed): the table knows rooms only.
         const id = command.room ?? state().current;
         const conv = id === null ? undefined : state().conversations[id];
         if (!conv) {
@@ -232,29 +240,6 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
         }
         if (conv.kind === 'room') connection.leaveRoom(conv.id);
         dispatch({ type: 'close', id: conv.id });
-        return;
-      }
-      case 'users': {
-        const roomId = command.room ?? (current()?.kind === 'room' ? current()!.id : undefined);
-        if (!roomId) {
-          notice('/users needs a room here: /users <room>', 'error');
-          return;
-        }
-        request({ type: 'users', payload: { room_id: roomId } });
-        return;
-      }
-      case 'rooms': {
-        const cursor = state().roomsCursor;
-        if (command.more && cursor === null) {
-          notice('no more rooms to list; /rooms [filter] starts again', 'info');
-          return;
-        }
-        if (!command.more) roomsFilter = command.filter;
-        const payload = {
-          ...(roomsFilter !== undefined ? { filter: roomsFilter } : {}),
-          ...(command.more && cursor !== null ? { cursor } : {}),
-        };
-        request({ type: 'rooms', payload });
         return;
       }
       case 'msg': {
@@ -270,26 +255,42 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
       }
       case 'nick': {
         const check = checkNick(command.nick);
-        if (!check.ok) notice(`bad nick "${command.nick}": ${check.reason}`, 'error');
-        else request({ type: 'nick', payload: { user_name: check.nick } });
-        return;
+        if (!check.ok) return notice(`bad nick "${command.nick}": ${check.reason}`, 'error');
+        command = { name: 'nick', nick: check.nick };
+        break;
       }
-      case 'register':
-        request({ type: 'register', payload: { password: command.password } });
-        return;
       case 'show':
         notice('messages are shown whole here; /show is for line clients (nc, telnet)');
         return;
+      default:
+        break;
+    }
+    const conv = current();
+    const cursor = state().roomsCursor;
+    const action = commandAction(command, {
+      room: conv?.kind === 'room' ? conv.id : undefined,
+      roomsNext: cursor === null ? undefined : { cursor, filter: roomsFilter },
+    });
+    switch (action.kind) {
+      case 'refused':
+        // /leave is the TUI's own above, so a missing room is /users's.
+        notice(action.reason === 'no_room' ? '/users needs a room here: /users <room>' : action.message, action.reason === 'no_room' ? 'error' : 'info');
+        return;
       case 'help': {
-        const local = clientHelpLines(command.topic);
-        const shared = helpLines(command.topic);
+        const local = clientHelpLines(action.topic);
+        const shared = helpLines(action.topic);
         // A client-only command is not in the shared table: its help alone, not "no command".
-        for (const line of command.topic !== undefined && local ? local : [...shared, ...(local ?? [])]) notice(line);
-        if (command.topic === undefined) for (const line of KEY_HELP) notice(line);
+        for (const line of action.topic !== undefined && local ? local : [...shared, ...(local ?? [])]) notice(line);
+        if (action.topic === undefined) for (const line of KEY_HELP) notice(line);
         return;
       }
       case 'quit':
         deps.quit();
+        return;
+      case 'request':
+        // `/rooms more` pages on with the filter of the listing it continues.
+        if (action.request.type === 'rooms') roomsFilter = action.request.payload?.filter;
+        request(action.request);
         return;
     }
   }

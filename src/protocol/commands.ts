@@ -1,9 +1,13 @@
 /**
- * The slash-command table shared by the TUI and the TCP line transport: one place says which
- * commands exist, their arguments and their help, and both front ends parse through it.
+ * The slash-command table shared by every client (the TUI, the TCP line door, the browser page):
+ * one place says which commands exist, their arguments, their help, and which request each one
+ * sends (`commandAction`). A client adds only what is its own: how it shows a reply, its local
+ * state, and its client-only commands (the TUI's /window, /ignore...).
  */
 
 import { sanitizeText } from './sanitize.js';
+// Type-only: the browser loads this module as built, with the sanitiser as its only import.
+import type { ClientMessage } from './schema.js';
 
 /** A parsed slash command. */
 export type Command =
@@ -27,48 +31,100 @@ export type ParsedLine =
   | { kind: 'command'; command: Command }
   | { kind: 'error'; message: string };
 
-interface Spec {
+/**
+ * What reading a command's arguments gives: the command, or what is wrong with them (a result,
+ * never a string to tell apart by its wording: `/join needs-help` is a room called needs-help).
+ */
+export type BuildResult<N extends CommandName = CommandName> =
+  | { ok: true; command: Extract<Command, { name: N }> }
+  | { ok: false; error: string };
+
+/** A request a command sends, as it goes on the wire without its `ref` (the client adds one). */
+export type CommandRequest = {
+  [T in ClientMessage['type']]: Omit<Extract<ClientMessage, { type: T }>, 'ref'>;
+}[ClientMessage['type']];
+
+/**
+ * Where the client is, as far as the table needs to know: the room a command without a room
+ * argument means, and where `/rooms more` picks up (the last `rooms` reply's `next_cursor`,
+ * with the filter that page was asked with).
+ */
+export interface CommandContext {
+  room?: string | undefined;
+  roomsNext?: { cursor: string; filter?: string | undefined } | undefined;
+}
+
+/**
+ * What a command asks for: a request for the server; the help text or the end of the chat,
+ * which the client does itself; or nothing, with a reason the client words its own way.
+ */
+export type CommandAction =
+  | { kind: 'request'; request: CommandRequest }
+  | { kind: 'help'; topic?: string }
+  | { kind: 'quit' }
+  | { kind: 'refused'; reason: 'no_room' | 'no_more_rooms'; message: string };
+
+interface Spec<N extends CommandName> {
   usage: string;
   help: string;
   aliases?: string[];
   /** Builds the command from the words after the name and the raw rest of the line. */
-  build(args: string[], rest: string): Command | string;
+  build(args: string[], rest: string): BuildResult<N>;
+  /** The request (or local action) the command stands for, wherever the client is. */
+  action(command: Extract<Command, { name: N }>, context: CommandContext): CommandAction;
 }
 
-const one = (what: string) => (args: string[]) => (args.length === 1 ? args[0]! : `needs exactly one ${what}`);
+const ok = <N extends CommandName>(command: Extract<Command, { name: N }>): BuildResult<N> => ({ ok: true, command });
+const fail = (error: string): { ok: false; error: string } => ({ ok: false, error });
+const request = (req: CommandRequest): CommandAction => ({ kind: 'request', request: req });
+const noRoom = (usage: string): CommandAction => ({ kind: 'refused', reason: 'no_room', message: `you are in no room; ${usage}` });
 
-/** The command table: name -> usage, help and argument rules. */
-export const COMMANDS: Record<CommandName, Spec> = {
+/** The command table: name -> usage, help, argument rules and the request it sends. */
+export const COMMANDS: { [N in CommandName]: Spec<N> } = {
   join: {
     usage: '/join <room>',
     help: 'join a room (created if it does not exist) and switch to it',
     aliases: ['j'],
-    build: (args) => {
-      const room = one('room')(args);
-      return room.startsWith('needs') ? room : { name: 'join', room: stripHash(room) };
-    },
+    build: (args) => (args.length === 1 ? ok({ name: 'join', room: stripHash(args[0]!) }) : fail('needs exactly one room')),
+    action: (c) => request({ type: 'join', payload: { room_id: c.room } }),
   },
   leave: {
     usage: '/leave [room]',
     help: 'leave the given room, or the current one',
     aliases: ['part'],
-    build: (args) => (args.length > 1 ? 'takes at most one room' : args[0] ? { name: 'leave', room: stripHash(args[0]) } : { name: 'leave' }),
+    build: (args) => (args.length > 1 ? fail('takes at most one room') : ok(args[0] ? { name: 'leave', room: stripHash(args[0]) } : { name: 'leave' })),
+    action: (c, where) => {
+      const room = c.room ?? where.room;
+      return room === undefined ? noRoom('/leave <room>') : request({ type: 'leave', payload: { room_id: room } });
+    },
   },
   users: {
     usage: '/users [room]',
     help: 'list who is in the current room',
     aliases: ['names', 'who'],
-    build: (args) => (args.length > 1 ? 'takes at most one room' : args[0] ? { name: 'users', room: stripHash(args[0]) } : { name: 'users' }),
+    build: (args) => (args.length > 1 ? fail('takes at most one room') : ok(args[0] ? { name: 'users', room: stripHash(args[0]) } : { name: 'users' })),
+    action: (c, where) => {
+      const room = c.room ?? where.room;
+      return room === undefined ? noRoom('/users <room>') : request({ type: 'users', payload: { room_id: room } });
+    },
   },
   rooms: {
     usage: '/rooms [filter | more]',
     help: 'list the rooms on the server, busiest first, a page at a time (filter: part of an id or name; more: the next page)',
     aliases: ['list'],
     build: (args) => {
-      if (args.length > 1) return 'takes at most one filter word';
-      if (args[0] === undefined) return { name: 'rooms' };
-      if (args[0].toLowerCase() === 'more') return { name: 'rooms', more: true };
-      return { name: 'rooms', filter: stripHash(args[0]) };
+      if (args.length > 1) return fail('takes at most one filter word');
+      if (args[0] === undefined) return ok({ name: 'rooms' });
+      if (args[0].toLowerCase() === 'more') return ok({ name: 'rooms', more: true });
+      return ok({ name: 'rooms', filter: stripHash(args[0]) });
+    },
+    action: (c, where) => {
+      if (c.more) {
+        const next = where.roomsNext;
+        if (next === undefined) return { kind: 'refused', reason: 'no_more_rooms', message: 'no more rooms to list; /rooms [filter] starts again' };
+        return request({ type: 'rooms', payload: { cursor: next.cursor, ...(next.filter !== undefined ? { filter: next.filter } : {}) } });
+      }
+      return request({ type: 'rooms', payload: c.filter !== undefined ? { filter: c.filter } : {} });
     },
   },
   msg: {
@@ -78,52 +134,66 @@ export const COMMANDS: Record<CommandName, Spec> = {
     build: (args, rest) => {
       const to = args[0];
       const text = rest.slice(rest.indexOf(to ?? '') + (to?.length ?? 0)).replace(/^\s/, '');
-      if (!to || text.trim() === '') return 'needs a nick and a message';
-      return { name: 'msg', to, text };
+      if (!to || text.trim() === '') return fail('needs a nick and a message');
+      return ok({ name: 'msg', to, text });
     },
+    action: (c) => request({ type: 'dm', payload: { to: c.to, message: c.text } }),
   },
   nick: {
     usage: '/nick <name>',
     help: 'change your nick',
-    build: (args) => {
-      const nick = one('nick')(args);
-      return nick.startsWith('needs') ? nick : { name: 'nick', nick };
-    },
+    build: (args) => (args.length === 1 ? ok({ name: 'nick', nick: args[0]! }) : fail('needs exactly one nick')),
+    action: (c) => request({ type: 'nick', payload: { user_name: c.nick } }),
   },
   register: {
     usage: '/register <password>',
     help: 'register your current nick with a password (8+ characters)',
-    build: (_args, rest) => (rest.trim() === '' ? 'needs a password' : { name: 'register', password: rest.trim() }),
+    build: (_args, rest) => (rest.trim() === '' ? fail('needs a password') : ok({ name: 'register', password: rest.trim() })),
+    action: (c) => request({ type: 'register', payload: { password: c.password } }),
   },
   show: {
     usage: '/show <room> <seq>',
     help: 'show the whole of a long message (line clients see the first lines)',
     build: (args) => {
       const [room, seq] = args;
-      if (args.length !== 2 || room === undefined || seq === undefined || !/^\d{1,15}$/.test(seq)) return 'needs a room and a message number';
-      return { name: 'show', room: stripHash(room), seq: Number(seq) };
+      if (args.length !== 2 || room === undefined || seq === undefined || !/^\d{1,15}$/.test(seq)) return fail('needs a room and a message number');
+      return ok({ name: 'show', room: stripHash(room), seq: Number(seq) });
     },
+    // The one message at that seq: a page of one ending there.
+    action: (c) => request({ type: 'history', payload: { room_id: c.room, before_seq: c.seq + 1, limit: 1 } }),
   },
   help: {
     usage: '/help [command]',
     help: 'show the commands, or one command',
     aliases: ['h', '?'],
-    build: (args) => (args[0] ? { name: 'help', topic: args[0].replace(/^\//, '') } : { name: 'help' }),
+    build: (args) => ok(args[0] ? { name: 'help', topic: args[0].replace(/^\//, '') } : { name: 'help' }),
+    action: (c) => (c.topic !== undefined ? { kind: 'help', topic: c.topic } : { kind: 'help' }),
   },
   quit: {
     usage: '/quit',
     help: 'leave the chat',
     aliases: ['exit', 'q'],
-    build: () => ({ name: 'quit' }),
+    build: () => ok({ name: 'quit' }),
+    action: () => ({ kind: 'quit' }),
   },
 };
+
+/**
+ * What a parsed command asks for where the client is now: the one mapping from slash commands
+ * to requests that the TUI, the TCP door and the browser page share.
+ */
+export function commandAction(command: Command, context: CommandContext = {}): CommandAction {
+  // The table is keyed by name, so the entry always takes this command; TypeScript cannot see that through the union.
+  const spec = COMMANDS[command.name] as Spec<CommandName>;
+  return spec.action(command, context);
+}
 
 function stripHash(room: string): string {
   return room.startsWith('#') ? room.slice(1) : room;
 }
 
 const BY_NAME = new Map<string, CommandName>();
-for (const [name, spec] of Object.entries(COMMANDS) as [CommandName, Spec][]) {
+for (const [name, spec] of Object.entries(COMMANDS) as [CommandName, Spec<CommandName>][]) {
   BY_NAME.set(name, name);
   for (const alias of spec.aliases ?? []) BY_NAME.set(alias, name);
 }
@@ -166,9 +236,9 @@ export function parseLine(line: string): ParsedLine {
   const args = rest.split(/\s+/).filter((a) => a.length > 0);
   const built = spec.build(args, rest);
   // Named as typed: `/query bob` must not answer with an error about /msg.
-  if (typeof built === 'string') {
+  if (!built.ok) {
     const typed = `/${sanitizeText(word).toLowerCase()}`;
-    return { kind: 'error', message: `${typed} ${built}: ${spec.usage.replace(/^\/\S+/, typed)}` };
+    return { kind: 'error', message: `${typed} ${built.error}: ${spec.usage.replace(/^\/\S+/, typed)}` };
   }
-  return { kind: 'command', command: built };
+  return { kind: 'command', command: built.command };
 }

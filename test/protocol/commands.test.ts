@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { helpLines, parseLine } from '../../src/protocol/commands.js';
+import { commandAction, helpLines, parseLine } from '../../src/protocol/commands.js';
 
 describe('parseLine', () => {
   it.each([
@@ -16,6 +16,11 @@ describe('parseLine', () => {
     ['/register hunter22!', { kind: 'command', command: { name: 'register', password: 'hunter22!' } }],
     ['/help join', { kind: 'command', command: { name: 'help', topic: 'join' } }],
     ['/QUIT', { kind: 'command', command: { name: 'quit' } }],
+    // Arguments that begin like an error's wording are arguments all the same.
+    ['/join needs-help', { kind: 'command', command: { name: 'join', room: 'needs-help' } }],
+    ['/nick needsleep', { kind: 'command', command: { name: 'nick', nick: 'needsleep' } }],
+    ['/leave needs', { kind: 'command', command: { name: 'leave', room: 'needs' } }],
+    ['/users takes', { kind: 'command', command: { name: 'users', room: 'takes' } }],
   ])('%j', (line, expected) => {
     expect(parseLine(line)).toEqual(expected);
   });
@@ -32,5 +37,45 @@ describe('parseLine', () => {
   it('has a help line for every command', () => {
     expect(helpLines().length).toBeGreaterThanOrEqual(9);
     expect(helpLines('msg')[0]).toContain('/msg <nick> <text>');
+  });
+});
+
+describe('commandAction', () => {
+  const action = (line: string, context = {}) => {
+    const parsed = parseLine(line);
+    if (parsed.kind !== 'command') throw new Error(`not a command: ${line}`);
+    return commandAction(parsed.command, context);
+  };
+
+  it.each([
+    ['/join needs-help', {}, { type: 'join', payload: { room_id: 'needs-help' } }],
+    ['/nick needsleep', {}, { type: 'nick', payload: { user_name: 'needsleep' } }],
+    ['/leave', { room: 'dev' }, { type: 'leave', payload: { room_id: 'dev' } }],
+    ['/leave #ops', { room: 'dev' }, { type: 'leave', payload: { room_id: 'ops' } }],
+    ['/users', { room: 'dev' }, { type: 'users', payload: { room_id: 'dev' } }],
+    ['/rooms', {}, { type: 'rooms', payload: {} }],
+    ['/rooms dev', {}, { type: 'rooms', payload: { filter: 'dev' } }],
+    ['/rooms more', { roomsNext: { cursor: 'c1', filter: 'dev' } }, { type: 'rooms', payload: { cursor: 'c1', filter: 'dev' } }],
+    ['/rooms more', { roomsNext: { cursor: 'c2' } }, { type: 'rooms', payload: { cursor: 'c2' } }],
+    ['/msg bob hi there', {}, { type: 'dm', payload: { to: 'bob', message: 'hi there' } }],
+    ['/register hunter22!', {}, { type: 'register', payload: { password: 'hunter22!' } }],
+    ['/show #dev 41', {}, { type: 'history', payload: { room_id: 'dev', before_seq: 42, limit: 1 } }],
+  ])('%j in %j sends %j', (line, context, req) => {
+    expect(action(line, context)).toEqual({ kind: 'request', request: req });
+  });
+
+  it('refuses a room command with no room to apply to', () => {
+    expect(action('/users')).toMatchObject({ kind: 'refused', reason: 'no_room' });
+    expect(action('/leave')).toMatchObject({ kind: 'refused', reason: 'no_room' });
+  });
+
+  it('refuses /rooms more with no page to continue', () => {
+    expect(action('/rooms more')).toMatchObject({ kind: 'refused', reason: 'no_more_rooms' });
+  });
+
+  it('leaves help and quit to the client', () => {
+    expect(action('/help join')).toEqual({ kind: 'help', topic: 'join' });
+    expect(action('/h')).toEqual({ kind: 'help' });
+    expect(action('/exit')).toEqual({ kind: 'quit' });
   });
 });
