@@ -18,7 +18,15 @@ export type RefChoice =
 
 /** A frame before its ref is fixed: a JSON object, or raw text (ref, if any, inside). */
 export type Draft =
-  { kind: 'object'; obj: Record<string, unknown>; ref: RefChoice } | { kind: 'text'; text: string };
+  | { kind: 'object'; obj: Record<string, unknown>; ref: RefChoice; want?: Want }
+  | { kind: 'text'; text: string };
+
+/**
+ * What a labelled draft must decode to, worked out by its generator without the codec: `ok`
+ * or the error code. {@link finalizeFrame} throws when the codec disagrees, so these frames
+ * check the oracle itself, not only the server against it.
+ */
+export type Want = 'ok' | 'bad_nick' | 'too_many_lines' | 'empty_message';
 
 /** The largest frame the server reads; bigger ones close the connection with 1009. */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -138,6 +146,94 @@ const text = fc.oneof(
     weight: 1,
   },
 );
+/**
+ * Default-ignorable and blank code points (issue 11 item 5): Hangul fillers (U+3164, U+115F,
+ * U+1160, halfwidth U+FFA0), braille blank, zero-widths, variation selectors, soft hyphen,
+ * combining grapheme joiner, Mongolian vowel separator, a tag character. A nick holding any of
+ * them, anywhere, is refused as `bad_nick`.
+ */
+export const BLANK_CODE_POINTS = ['\u3164', '\u115f', '\u1160', '\uffa0', '\u2800', '\u200b', '\u200c', '\u2060', '\ufe0f', '\ufe00', '\u00ad', '\u034f', '\u180e', '\u{e0041}'];
+
+/** A plain nick with blank code points at its start, middle, end, or alone: always `bad_nick`. */
+export const blankNick: fc.Arbitrary<string> = fc
+  .tuple(fc.constantFrom('alice', 'bob', 'evan', 'ci-bot', 'Алиса'), fc.constantFrom(...BLANK_CODE_POINTS), fc.constantFrom('start', 'middle', 'end', 'alone', 'twice'))
+  .map(([base, blank, where]) => {
+    const mid = Math.floor(base.length / 2);
+    switch (where) {
+      case 'start':
+        return blank + base;
+      case 'middle':
+        return base.slice(0, mid) + blank + base.slice(mid);
+      case 'end':
+        return base + blank;
+      case 'alone':
+        return blank;
+      default:
+        return blank + blank;
+    }
+  });
+
+/**
+ * A newline flood (issue 11 item 11) with its line count after folding worked out here: `k`
+ * printable lines joined by single newlines or by runs of blank lines (spaces, tabs, ideographic
+ * spaces), with blank runs before and after. Each inner blank run folds to one empty line and the
+ * outer ones vanish, so the message has `k + inner runs` lines; over 50 is `too_many_lines`.
+ * A message of nothing but blank lines is `empty_message`. Stays under 4,000 characters.
+ */
+export const newlineFlood: fc.Arbitrary<{ text: string; want: Want }> = fc.oneof(
+  {
+    arbitrary: fc
+      .tuple(
+        fc.integer({ min: 0, max: 80 }),
+        fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30 })), { minLength: 80, maxLength: 80 }),
+        fc.constantFrom('', ' ', '  ', '\t', '\u3000'),
+        fc.constantFrom('\n', '\r\n'),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 40 }),
+      )
+      .map(([k, runs, blank, nl, before, after]) => {
+        const blanks = (n: number): string => (blank + nl).repeat(n);
+        let text = blanks(before);
+        let inner = 0;
+        for (let i = 0; i < k; i++) {
+          if (i > 0) {
+            const run = runs[i] ?? 0;
+            text += nl + blanks(run);
+            if (run > 0) inner++;
+          }
+          text += `l${i}`;
+        }
+        text += nl + blanks(after);
+        const want: Want = k === 0 ? 'empty_message' : k + inner > 50 ? 'too_many_lines' : 'ok';
+        return { text, want };
+      }),
+    weight: 6,
+  },
+  {
+    // The attack as reported, and the edges of the limit.
+    arbitrary: fc.constantFrom<{ text: string; want: Want }>(
+      { text: `x${'\n'.repeat(3_990)}y`, want: 'ok' },
+      { text: '\n'.repeat(3_998), want: 'empty_message' },
+      { text: 'a\n'.repeat(50), want: 'ok' },
+      { text: 'a\n'.repeat(51), want: 'too_many_lines' },
+      { text: 'a\n\n'.repeat(25), want: 'ok' }, // 49 lines: 25 a's and 24 folded runs
+      { text: 'a\n\n'.repeat(26), want: 'too_many_lines' }, // 51 lines
+      { text: 'a\n \n\t\n'.repeat(26), want: 'too_many_lines' },
+    ),
+    weight: 1,
+  },
+);
+
+/** Frames whose answer the generator knows: blank-holding nicks and newline floods. */
+const labelledDraft: fc.Arbitrary<Draft> = fc.oneof(
+  { arbitrary: blankNick.map((n) => ({ obj: { type: 'hello', payload: { user_name: n } }, want: 'bad_nick' as const })), weight: 2 },
+  { arbitrary: blankNick.map((n) => ({ obj: { type: 'nick', payload: { user_name: n } }, want: 'bad_nick' as const })), weight: 2 },
+  { arbitrary: blankNick.map((n) => ({ obj: { type: 'join', payload: { room_id: 'lobby', user_name: n } }, want: 'bad_nick' as const })), weight: 1 },
+  { arbitrary: blankNick.map((n) => ({ obj: { type: 'dm', payload: { to: n, message: 'hi' } }, want: 'bad_nick' as const })), weight: 1 },
+  { arbitrary: newlineFlood.map(({ text: t, want }) => ({ obj: { type: 'message', payload: { room_id: 'lobby', message: t } }, want })), weight: 5 },
+  { arbitrary: newlineFlood.map(({ text: t, want }) => ({ obj: { type: 'dm', payload: { to: 'alice', message: t } }, want })), weight: 1 },
+).map(({ obj, want }): Draft => ({ kind: 'object', obj, ref: { kind: 'unique-string' }, want }));
+
 const seq = fc.oneof(fc.nat(1000), specialNumber);
 const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
 /**
@@ -371,6 +467,7 @@ export const frameDraft: fc.Arbitrary<Draft> = fc.oneof(
       .map(([obj, ref]): Draft => ({ kind: 'object', obj: obj as Record<string, unknown>, ref })),
     weight: 1,
   },
+  { arbitrary: labelledDraft, weight: 1 },
   { arbitrary: brokenText.map((t): Draft => ({ kind: 'text', text: t })), weight: 1 },
   {
     arbitrary: fc.string({ unit: 'binary', maxLength: 100 }).map((t): Draft => ({ kind: 'text', text: t })),
@@ -462,6 +559,10 @@ export function finalizeFrame(
     // A valid request needs a ref of its own, and a ref already used here would be ambiguous.
     frame.ref = alloc.string();
     f = classify(JSON.stringify(frame));
+  }
+  if (draft.want !== undefined) {
+    const got = f.expect === 'reply' ? 'ok' : f.expect === 'error' ? f.code : `close ${f.closeCode}`;
+    if (got !== draft.want) throw new Error(`the codec answers ${got} where ${draft.want} is due: ${JSON.stringify(f.text.slice(0, 200))}`);
   }
   return usable(f) ? strip(f) : undefined;
 }

@@ -5,6 +5,13 @@
  * codec predict each status and error code (201 with the stored message, 400 with the codec's
  * code, 404 for an unknown room, 413 past 64 KiB); every request must get exactly that answer,
  * never a 5xx, and a normal client still chats afterwards.
+ *
+ * Issue 11: each body also goes with a Content-Type (JSON with parameters and in odd case, the
+ * text/plain and form types a cross-site form can send, look-alikes such as `application/jsonx`,
+ * none) and an Origin (none, the server's own, a foreign site, the own host over https or on
+ * another port, a foreign site with a `Host` header forged to match it, `null`). Each carries a
+ * label set by hand, not by the server's code: a foreign Origin gets 403 `forbidden_origin`
+ * before anything else, then a non-JSON type 415 `unsupported_media_type`.
  */
 import fc from 'fast-check';
 import { Agent, request } from 'node:http';
@@ -59,8 +66,72 @@ const body: fc.Arbitrary<Buffer> = fc
   )
   .map((b) => Object.assign(b, { [fc.toStringMethod]: () => `body(${b.length} bytes: ${JSON.stringify(b.subarray(0, 60).toString('utf8'))})` }));
 
+/** A Content-Type header (or none) and whether it names JSON, by hand. */
+const contentType = fc.oneof(
+  { arbitrary: fc.constantFrom({ value: 'application/json', json: true }, { value: 'application/json; charset=utf-8', json: true }), weight: 27 },
+  {
+    arbitrary: fc.constantFrom(
+      { value: 'Application/JSON', json: true },
+      { value: 'application/json ; charset=UTF-8', json: true },
+      { value: 'application/json;charset=utf-8;foo=bar', json: true },
+      { value: 'text/plain', json: false },
+      { value: 'text/plain; charset=utf-8', json: false },
+      { value: 'application/x-www-form-urlencoded', json: false },
+      { value: 'multipart/form-data; boundary=----x', json: false },
+      { value: undefined, json: false },
+      { value: '', json: false },
+      { value: 'application/jsonx', json: false },
+      { value: 'application/json-patch+json', json: false },
+      { value: 'application/ld+json', json: false },
+      { value: 'text/json', json: false },
+      { value: 'application/ json', json: false },
+    ),
+    weight: 3,
+  },
+);
+
+/** Who the request says it comes from; `own` ones are the server's origins, the rest foreign. */
+type OriginCase = { origin?: (port: number) => string; host?: (port: number) => string; own: boolean; label: string };
+const originCase: fc.Arbitrary<OriginCase> = fc.oneof(
+  { arbitrary: fc.constant<OriginCase>({ own: true, label: 'none' }), weight: 24 },
+  {
+    arbitrary: fc.constantFrom<OriginCase>(
+      { origin: (p) => `http://127.0.0.1:${p}`, own: true, label: 'own' },
+      { origin: (p) => `http://localhost:${p}`, own: true, label: 'own-localhost' },
+      { origin: (p) => `HTTP://LOCALHOST:${p}`, own: true, label: 'own-upper' },
+      { origin: () => '', own: true, label: 'empty' },
+    ),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.constantFrom<OriginCase>(
+      { origin: () => 'http://evil.example', own: false, label: 'foreign' },
+      // DNS rebinding: the attacker's name resolves here and the browser sends it as Host (item 9).
+      { origin: (p) => `http://evil.example:${p}`, host: (p) => `evil.example:${p}`, own: false, label: 'rebound' },
+      { origin: (p) => `https://127.0.0.1:${p}`, own: false, label: 'https-own' },
+      { origin: (p) => `http://127.0.0.1:${p === 1 ? 2 : p - 1}`, own: false, label: 'other-port' },
+      { origin: () => 'null', own: false, label: 'null' },
+      { origin: (p) => `file://127.0.0.1:${p}`, own: false, label: 'file' },
+      { origin: () => 'http://127.0.0.1.evil.example', own: false, label: 'suffix' },
+    ),
+    weight: 3,
+  },
+);
+
+/** One request: body, Content-Type and Origin, labelled briefly for counterexamples. */
+const postRequest = fc.tuple(body, contentType, originCase).map(([bytes, type, origin]) =>
+  Object.assign(
+    { bytes, type, origin },
+    { [fc.toStringMethod]: () => `${String(bytes)} type=${JSON.stringify(type.value)} origin=${origin.label}` },
+  ),
+);
+type PostRequest = { bytes: Buffer; type: { value: string | undefined; json: boolean }; origin: OriginCase };
+
 /** What the route must answer: status and, for errors, the code. */
-function predict(bytes: Buffer, rooms: (id: string) => boolean): { status: number; code?: string } {
+function predict({ bytes, type, origin }: PostRequest, rooms: (id: string) => boolean): { status: number; code?: string } {
+  // The Origin first (nothing is read or spent for a foreign page), then the type, then the body.
+  if (!origin.own) return { status: 403, code: 'forbidden_origin' };
+  if (!type.json) return { status: 415, code: 'unsupported_media_type' };
   if (bytes.length > MAX_BODY) return { status: 413, code: 'payload_too_large' };
   const parsed = parsePostBody(bytes.toString('utf8'), 'lobby');
   if (!parsed.ok) return { status: 400, code: parsed.error.code };
@@ -88,10 +159,14 @@ afterAll(async () => {
 });
 
 /** POSTs one body; resolves with the status and parsed JSON, or with the socket error. */
-function post(bytes: Buffer): Promise<{ status: number; json: Record<string, unknown> } | { error: string }> {
+function post({ bytes, type, origin }: PostRequest): Promise<{ status: number; json: Record<string, unknown> } | { error: string }> {
+  const headers: Record<string, string | number> = { 'Content-Length': bytes.length };
+  if (type.value !== undefined) headers['Content-Type'] = type.value;
+  if (origin.origin) headers.Origin = origin.origin(server.port);
+  if (origin.host) headers.Host = origin.host(server.port);
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port: server.port, path: '/post', method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': bytes.length } },
+      { host: '127.0.0.1', port: server.port, path: '/post', method: 'POST', agent, headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -121,25 +196,28 @@ it('answers 100,000 hostile POST bodies with exactly the predicted status, never
   const rooms = (id: string): boolean => server.hub.room(id) !== undefined;
 
   await fc.assert(
-    fc.asyncProperty(fc.array(body, { minLength: BATCH, maxLength: BATCH }), async (bodies) => {
+    fc.asyncProperty(fc.array(postRequest, { minLength: BATCH, maxLength: BATCH }), async (bodies) => {
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < bodies.length) {
-          const bytes = bodies[next++]!;
-          const want = predict(bytes, rooms);
-          const got = await post(bytes);
+          const one = bodies[next++]!;
+          const bytes = one.bytes;
+          const want = predict(one, rooms);
+          const got = await post(one);
           sent++;
           if ('error' in got) {
             // A body refused at 413 is answered and its connection closed; the client may see that
-            // close while still sending. Nothing else may end in a socket error.
-            if (want.status === 413) resets.push(got.error);
+            // close while still sending. So may one refused at 403/415 before it was read, if it
+            // is too big for the server to drain. Nothing else may end in a socket error.
+            const unread = want.status === 403 || want.status === 415;
+            if (want.status === 413 || (unread && bytes.length > MAX_BODY)) resets.push(got.error);
             else mismatches.push(`socket error ${got.error} for ${JSON.stringify(bytes.subarray(0, 80).toString('utf8'))}`);
             continue;
           }
           const key = `${got.status}${got.json.error ? ` ${String(got.json.error)}` : ''}`;
           statuses.set(key, (statuses.get(key) ?? 0) + 1);
           const ok = got.status === want.status && (want.code === undefined || got.json.error === want.code) && (got.status !== 201 || typeof got.json.seq === 'number');
-          if (!ok) mismatches.push(`want ${want.status} ${want.code ?? ''}, got ${key} ${JSON.stringify(got.json).slice(0, 120)} for ${JSON.stringify(bytes.subarray(0, 80).toString('utf8'))}`);
+          if (!ok) mismatches.push(`want ${want.status} ${want.code ?? ''}, got ${key} ${JSON.stringify(got.json).slice(0, 120)} for type=${JSON.stringify(one.type.value)} origin=${one.origin.label} ${JSON.stringify(bytes.subarray(0, 80).toString('utf8'))}`);
         }
       };
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -152,7 +230,7 @@ it('answers 100,000 hostile POST bodies with exactly the predicted status, never
   const fiveHundreds = [...statuses].filter(([k]) => k.startsWith('5')).reduce((a, [, n]) => a + n, 0);
   console.log(
     `fuzz post: ${sent} bodies in ${seconds.toFixed(1)} s (${(sent / seconds).toFixed(0)}/s, ${CONCURRENCY} in flight, keep-alive), 0 crashes, ` +
-      `${sent - mismatches.length} answered as predicted, ${mismatches.length} not, ${resets.length} 413s seen as a closed socket, ${fiveHundreds} 5xx\n` +
+      `${sent - mismatches.length} answered as predicted, ${mismatches.length} not, ${resets.length} 413/403/415s seen as a closed socket, ${fiveHundreds} 5xx\n` +
       `  statuses: ${[...statuses].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}=${n}`).join(' ')}`,
   );
   expect(mismatches.slice(0, 5)).toEqual([]);

@@ -8,6 +8,11 @@
  * refuses); each of those error lines must come back. A barrier (`/help` of an unknown topic)
  * after every batch shows all lines were read. Every byte sent back must be valid UTF-8 with no raw
  * control character, no request may fail with an internal error, and a normal client still chats.
+ *
+ * Issue 11: runs of blank lines (a newline flood arrives on a line door as many empty lines),
+ * and `/nick` or `/msg` with default-ignorable and blank code points (U+3164, U+2800, U+200B,
+ * U+FE0F...). Those commands carry the error line they must produce, written by hand; the
+ * pure oracle must predict exactly that line, and the server must send it.
  */
 import fc from 'fast-check';
 import { connect, type Socket } from 'node:net';
@@ -19,7 +24,7 @@ import { sanitizeText } from '../../src/protocol/sanitize.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { LineReader } from '../../src/server/transports/tcp-lines.js';
 import { expectStillChats } from './chat-check.js';
-import { nastyString } from './fuzz-frames.js';
+import { blankNick, nastyString } from './fuzz-frames.js';
 
 const LINES = Number(process.env.FUZZ_FRAMES ?? 100_000);
 const CONNS = 4;
@@ -48,6 +53,19 @@ const bytesLine = fc.uint8Array({ maxLength: 120 }).map((a) => Buffer.from(a.map
 const telnetLine = fc
   .tuple(fc.string({ maxLength: 10 }), fc.constantFrom([0xff, 0xfb, 0x01], [0xff, 0xfd, 0x03], [0xff, 0xfa, 0x18, 0x01, 0xff, 0xf0], [0xff, 0xf4], [0xff, 0xff]), fc.string({ maxLength: 10 }))
   .map(([a, iac, b]) => Buffer.concat([Buffer.from(noLf(a)), Buffer.from(iac), Buffer.from(noLf(b))]));
+/** A newline flood as a line client sends one: up to 400 empty or blank lines in one write. */
+const blankRun = fc
+  .tuple(fc.constantFrom('\n', ' \n', '\r\n', '\t\r\n', '\u3000\n'), fc.integer({ min: 1, max: 400 }))
+  .map(([line, n]) => Buffer.from(line.repeat(n).slice(0, -1))); // its last line end is added below
+const NICK_REFUSED = 'a nick cannot contain spaces, control, format or invisible characters';
+/** A command with a blank-holding nick, and the one error line it must bring back. */
+const blankNickLine = fc
+  .tuple(blankNick, fc.boolean())
+  .map(([nick, dm]) =>
+    dm
+      ? { text: `/msg ${nick} hi`, want: `*** error: to: ${NICK_REFUSED}` }
+      : { text: `/nick ${nick}`, want: `*** error: user_name: ${NICK_REFUSED}` },
+  );
 const longLine = fc.constantFrom(MAX_LINE, MAX_LINE + 1, MAX_LINE + 2, 20_000, 70_000).map((n) => Buffer.alloc(n, 0x61));
 
 function isQuit(body: Buffer): boolean {
@@ -58,8 +76,8 @@ function isQuit(body: Buffer): boolean {
   });
 }
 
-/** One fuzz line, as the bytes sent (its line end included). */
-const fuzzLine: fc.Arbitrary<Buffer> = fc
+/** One fuzz line, as the bytes sent (its line end included), with the error line it must bring back when its generator knows it. */
+const fuzzLine: fc.Arbitrary<Buffer & { want: string | undefined }> = fc
   .tuple(
     fc.oneof(
       { arbitrary: textLine.map((t) => Buffer.from(noLf(t))), weight: 10 },
@@ -67,12 +85,19 @@ const fuzzLine: fc.Arbitrary<Buffer> = fc
       { arbitrary: bytesLine, weight: 3 },
       { arbitrary: telnetLine, weight: 1 },
       { arbitrary: longLine, weight: 1 },
+      { arbitrary: blankRun, weight: 1 },
+      { arbitrary: blankNickLine.map(({ text, want }) => Object.assign(Buffer.from(text), { want })), weight: 1 },
     ),
     fc.constantFrom('\n', '\r\n'),
   )
   // /quit (in any spelling, e.g. a random "/Q") ends the connection; it is tested elsewhere.
   .filter(([body]) => !isQuit(body))
-  .map(([body, end]) => Object.assign(Buffer.concat([body, Buffer.from(end)]), { [fc.toStringMethod]: () => `line(${body.length} bytes: ${JSON.stringify(body.subarray(0, 40).toString('latin1'))})` }));
+  .map(([body, end]) =>
+    Object.assign(Buffer.concat([body, Buffer.from(end)]), {
+      want: 'want' in body ? (body.want as string) : undefined,
+      [fc.toStringMethod]: () => `line(${body.length} bytes: ${JSON.stringify(body.subarray(0, 40).toString('latin1'))})`,
+    }),
+  );
 
 /** The error lines a line must produce without the hub's help, or none. */
 function predictedErrors(text: string): string[] {
@@ -190,6 +215,8 @@ it('answers 100,000 hostile TCP lines: every predicted refusal arrives, output s
   let expectedErrors = 0;
   let batch = 0;
   const missing: string[] = [];
+  const mislabelled: string[] = [];
+  let labelled = 0;
 
   await fc.assert(
     fc.asyncProperty(fc.array(fc.array(fuzzLine, { minLength: BATCH, maxLength: BATCH }), { minLength: CONNS, maxLength: CONNS }), async (perConn) => {
@@ -197,6 +224,13 @@ it('answers 100,000 hostile TCP lines: every predicted refusal arrives, output s
       await Promise.all(
         fuzzers.map(async (f, i) => {
           const from = f.bytes.length;
+          // Lines whose generator wrote their error by hand: the oracle must predict exactly that.
+          for (const line of perConn[i]!) {
+            if (line.want === undefined) continue;
+            labelled++;
+            const predicted = predictedErrors(line.toString('utf8').replace(/\r?\n$/, ''));
+            if (predicted.length !== 1 || predicted[0] !== line.want) mislabelled.push(`${JSON.stringify(line.toString('utf8'))}: oracle ${JSON.stringify(predicted)}, want ${line.want}`);
+          }
           const expected = f.send(Buffer.concat(perConn[i]!));
           sent += BATCH;
           expectedErrors += expected.length;
@@ -215,7 +249,7 @@ it('answers 100,000 hostile TCP lines: every predicted refusal arrives, output s
           }
         }),
       );
-      return missing.length === 0;
+      return missing.length === 0 && mislabelled.length === 0;
     }),
     { numRuns: RUNS, endOnFailure: process.env.FUZZ_SHRINK === undefined, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
   );
@@ -242,10 +276,12 @@ it('answers 100,000 hostile TCP lines: every predicted refusal arrives, output s
   const alive = fuzzers.filter((f) => !f.closed).length;
   const { messagesIn } = server.hub.counters;
   console.log(
-    `fuzz tcp-lines: ${sent} lines in ${seconds.toFixed(1)} s over ${CONNS} connections, 0 crashes, ${expectedErrors} predicted refusals all answered (${missing.length} missing), ` +
+    `fuzz tcp-lines: ${sent} lines in ${seconds.toFixed(1)} s over ${CONNS} connections, 0 crashes, ${expectedErrors} predicted refusals all answered (${missing.length} missing; ${labelled} blank-nick commands with a hand-written error, ${mislabelled.length} mispredicted), ` +
       `${messagesIn} chat messages and DMs accepted, ${(bytesOut / 1024).toFixed(0)} KiB back: ${badUtf8} invalid UTF-8, ${controls} raw control characters, ${internal} internal errors; ${alive}/${CONNS} connections still open`,
   );
   expect(missing.slice(0, 5)).toEqual([]);
+  expect(mislabelled.slice(0, 5)).toEqual([]);
+  expect(labelled).toBeGreaterThan(0);
   expect(sent).toBeGreaterThanOrEqual(LINES);
   expect(badUtf8).toBe(0);
   expect(controls).toBe(0);

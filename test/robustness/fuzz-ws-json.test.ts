@@ -46,6 +46,8 @@ it(
     const started = performance.now();
     let batchNo = 0;
     const slowBefore = server.hub.counters.slowConsumers;
+    // Frames whose answer their generator knew (blank nicks, newline floods), by that answer.
+    const labelled = new Map<string, number>();
 
     await fc.assert(
       fc.asyncProperty(fc.array(frameDraft, { minLength: BATCH, maxLength: BATCH }), async (drafts) => {
@@ -60,6 +62,7 @@ it(
           const c = i % CONNS;
           const frame = finalizeFrame(draft, conns[c]!.ledger, allocs[c]!);
           if (!frame) return void stats.skipped++;
+          if (draft.kind === 'object' && draft.want !== undefined) labelled.set(draft.want, (labelled.get(draft.want) ?? 0) + 1);
           stats.sent++;
           if (frame.expect === 'close') return void closers.push(frame);
           if (frame.expect === 'reply') conns[c]!.ledger.expectReply(frame.key);
@@ -88,12 +91,14 @@ it(
     const slowConsumers = server.hub.counters.slowConsumers - slowBefore;
     console.log(
       `fuzz ws-json: ${stats.sent} frames in ${seconds.toFixed(1)} s, 0 crashes, ${stats.answeredByEvent + stats.answeredByClose} answered ` +
-        `(${stats.answeredByEvent} by reply/error, ${stats.answeredByClose} by clean close), ${stats.internalErrors} internal errors, ${slowConsumers} slow-consumer cuts\n  ${stats.summary()}`,
+        `(${stats.answeredByEvent} by reply/error, ${stats.answeredByClose} by clean close), ${stats.internalErrors} internal errors, ${slowConsumers} slow-consumer cuts\n  ${stats.summary()}\n` +
+        `  labelled (generator-predicted, codec agreed): ${[...labelled].map(([k, n]) => `${k}=${n}`).join(' ')}`,
     );
     expect(stats.anomalies.slice(0, 10)).toEqual([]);
     expect(stats.sent).toBeGreaterThanOrEqual(FRAMES);
     expect(stats.answeredByEvent + stats.answeredByClose).toBe(stats.sent);
     expect(stats.internalErrors).toBe(0);
+    for (const want of ['bad_nick', 'too_many_lines', 'ok']) expect(labelled.get(want) ?? 0).toBeGreaterThan(0);
     // A connection may only be dropped without a close frame as a slow consumer.
     expect(terminated).toBe(slowConsumers);
     expect(logged.slice(0, 5)).toEqual([]);
