@@ -1,34 +1,15 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../src/protocol/events.js';
 import type { EpochChange } from '../../../src/server/cluster/engine.js';
 import { EpochChangedError, NoSuchRoomError } from '../../../src/server/cluster/errors.js';
 import { RedisSetupError } from '../../../src/server/cluster/preflight.js';
-import { RedisEngine, type RedisEngineOptions } from '../../../src/server/cluster/redis-engine.js';
-import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
+import type { RedisEngine} from '../../../src/server/cluster/redis-engine.js';
+import { type RedisEngineOptions } from '../../../src/server/cluster/redis-engine.js';
+import { useRedisNodes } from '../../helpers/redis-nodes.js';
 
-let redis: RedisProcess;
-let engines: RedisEngine[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  await redis.admin().flushall();
-});
-afterEach(async () => {
-  await Promise.all(engines.map((e) => e.close()));
-  engines = [];
-});
-
-async function node(nodeId: string, options: Partial<RedisEngineOptions> = {}): Promise<RedisEngine> {
-  const engine = await RedisEngine.open({ url: redis.url, nodeId, ...options });
-  engines.push(engine);
-  return engine;
-}
+const cluster = useRedisNodes();
+const node = (nodeId: string, options: Partial<RedisEngineOptions> = {}) => cluster.node(nodeId, options);
 
 async function room(engine: RedisEngine, id: string): Promise<void> {
   expect(await engine.createRoom({ room_id: id, room_name: id, created_by: 'Alice', created_ts: 1 }, 0)).toBe('created');
@@ -128,7 +109,7 @@ describe('RedisEngine commits', () => {
     expect((await a.before('r', undefined, 3)).map((m) => m.seq)).toEqual([998, 999, 1000]);
     expect((await a.before('r', 900, 2)).map((m) => m.seq)).toEqual([898, 899]);
     expect(await a.before('r', 1, 10)).toEqual([]);
-    const idem = await redis.admin().zcard('chat:{r:r}:idem');
+    const idem = await cluster.redis.admin().zcard('chat:{r:r}:idem');
     expect(idem).toBeLessThanOrEqual(1000 - first + 1 + 128);
     expect(await a.firstSeq('nothing')).toBeUndefined();
     await expect(a.commit('nothing', [{ senderKey: 's', userName: 'S', text: 'x' }])).rejects.toBeInstanceOf(NoSuchRoomError);
@@ -227,7 +208,7 @@ describe('RedisEngine epoch and start-up check', () => {
     await room(a, 'r');
     await a.commit('r', [{ senderKey: 's', userName: 'S', text: 'one' }]);
     const before = Date.now();
-    await redis.admin().flushall(); // the data is gone; the links stay up
+    await cluster.redis.admin().flushall(); // the data is gone; the links stay up
     const changed = new Promise<EpochChange>((r) => a.once('epoch', r));
     const err = await a.commit('r', [{ senderKey: 's', userName: 'S', text: 'two' }]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EpochChangedError);
@@ -250,7 +231,7 @@ describe('RedisEngine epoch and start-up check', () => {
   });
 
   it('refuses a Redis without appendonly yes or with eviction, unless unchecked; reports appendfsync', async () => {
-    const admin = redis.admin();
+    const admin = cluster.redis.admin();
     try {
       await admin.config('SET', 'appendonly', 'no');
       await expect(node('a')).rejects.toThrow(RedisSetupError);

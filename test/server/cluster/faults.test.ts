@@ -1,33 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../src/protocol/events.js';
 import type { EngineState, EpochChange } from '../../../src/server/cluster/engine.js';
 import { ClusterUnavailableError, EpochChangedError } from '../../../src/server/cluster/errors.js';
 import { RedisEngine, type RedisEngineOptions } from '../../../src/server/cluster/redis-engine.js';
-import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
+import { useRedisNodes } from '../../helpers/redis-nodes.js';
 
-let redis: RedisProcess;
-let engines: RedisEngine[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  if (redis.child().exitCode !== null || redis.child().signalCode !== null) await redis.restart();
-  await redis.admin().flushall();
-});
-afterEach(async () => {
-  await Promise.all(engines.map((e) => e.close()));
-  engines = [];
-});
-
-async function node(nodeId: string, options: Partial<RedisEngineOptions> = {}): Promise<RedisEngine> {
-  const engine = await RedisEngine.open({ url: redis.url, nodeId, ...options });
-  engines.push(engine);
-  return engine;
-}
+const cluster = useRedisNodes();
+const node = (nodeId: string, options: Partial<RedisEngineOptions> = {}) => cluster.node(nodeId, options);
 
 const draft = (text: string, clientMsgId?: string) => ({ senderKey: 'alice', userName: 'Alice', text, ...(clientMsgId ? { clientMsgId } : {}) });
 
@@ -56,7 +35,7 @@ async function createRoom(engine: RedisEngine, id: string): Promise<void> {
 
 describe('Redis unreachable', () => {
   it('refuses to open with a clear error when nothing listens', async () => {
-    const err = await RedisEngine.open({ url: `${redis.dir}/nothing-here.sock`, nodeId: 'x' }).catch((e: unknown) => e);
+    const err = await RedisEngine.open({ url: `${cluster.redis.dir}/nothing-here.sock`, nodeId: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterUnavailableError);
     expect((err as Error).message).toMatch(/cannot reach Redis at unix:.*nothing-here\.sock/);
   });
@@ -66,7 +45,7 @@ describe('Redis unreachable', () => {
     await createRoom(a, 'r');
     await a.commit('r', [draft('before')]);
     const down = nextState(a, 'down');
-    await redis.kill();
+    await cluster.redis.kill();
     await down;
     expect(a.state).toBe('down');
     const err = await a.commit('r', [draft('during', 'c1')]).catch((e: unknown) => e);
@@ -76,7 +55,7 @@ describe('Redis unreachable', () => {
     await expect(a.since('r', 0, 10)).rejects.toBeInstanceOf(ClusterUnavailableError);
     await expect(a.claimNick('bob', { session: 's', nick: 'bob', tokenHash: 'h' })).rejects.toBeInstanceOf(ClusterUnavailableError);
     const up = nextState(a, 'up');
-    await redis.restart();
+    await cluster.redis.restart();
     await up;
     // Nothing that failed was stored later behind the client's back.
     expect((await a.since('r', 0, 10)).map((m) => m.message)).toEqual(['before']);
@@ -87,7 +66,7 @@ describe('Redis unreachable', () => {
   it('a command that timed out may have run: it is never re-sent, and a retry with the same client_msg_id settles it', async () => {
     const a = await node('a', { commandTimeoutMs: 300 });
     await createRoom(a, 'r');
-    const admin = redis.admin();
+    const admin = cluster.redis.admin();
     await admin.call('CLIENT', 'PAUSE', '5000', 'WRITE');
     const err = await a.commit('r', [draft('paused', 'c1')]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterUnavailableError);
@@ -113,8 +92,8 @@ describe('Redis restarts', () => {
     }
     await feed.handle.reached(50);
     const back = Promise.all([nextState(a, 'up'), nextState(b, 'up')]);
-    await redis.kill();
-    await redis.restart();
+    await cluster.redis.kill();
+    await cluster.redis.restart();
     await back;
     expect(await b.since('r', 0, 100)).toEqual(acked);
     const [next] = await b.commit('r', [draft('after restart')]);
@@ -153,11 +132,11 @@ describe('Redis restarts', () => {
     // Kill Redis once some commits went through, with more in flight.
     await reachedHalfway;
     killed = true;
-    await redis.kill();
+    await cluster.redis.kill();
     await Promise.all(writers);
     expect(unsure.size).toBeGreaterThan(0);
     const back = Promise.all([nextState(a, 'up'), nextState(b, 'up')]);
-    await redis.restart();
+    await cluster.redis.restart();
     await back;
     // The clients retry whatever was not acknowledged, with the same client_msg_id, via the other node.
     for (const id of unsure) {
@@ -179,7 +158,7 @@ describe('Redis restarts', () => {
     const oldEpoch = a.epoch;
     const before = Date.now();
     const changes = Promise.all([a, b].map((e) => new Promise<EpochChange>((r) => e.once('epoch', r))));
-    await redis.restart({ empty: true });
+    await cluster.redis.restart({ empty: true });
     const [ca, cb] = await changes;
     expect(ca!.previous).toBe(oldEpoch);
     expect(ca!.current).not.toBe(oldEpoch);
@@ -198,7 +177,7 @@ describe('Redis restarts', () => {
     const a = await node('a');
     await createRoom(a, 'r');
     // Another node recreated everything after a data loss this node did not see (its link stayed up).
-    await redis.admin().flushall();
+    await cluster.redis.admin().flushall();
     const other = await node('b');
     await createRoom(other, 'r');
     const err = await a.commit('r', [draft('x')]).catch((e: unknown) => e);

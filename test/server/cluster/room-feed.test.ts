@@ -1,32 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../src/protocol/events.js';
 import type { FeedNotice } from '../../../src/server/cluster/engine.js';
 import { NoSuchRoomError } from '../../../src/server/cluster/errors.js';
-import { RedisEngine } from '../../../src/server/cluster/redis-engine.js';
-import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
+import type { RedisEngine } from '../../../src/server/cluster/redis-engine.js';
+import { useRedisNodes } from '../../helpers/redis-nodes.js';
 
-let redis: RedisProcess;
-let engines: RedisEngine[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  await redis.admin().flushall();
-});
-afterEach(async () => {
-  await Promise.all(engines.map((e) => e.close()));
-  engines = [];
-});
-
-async function node(nodeId: string, retain?: number): Promise<RedisEngine> {
-  const engine = await RedisEngine.open({ url: redis.url, nodeId, ...(retain !== undefined ? { retain } : {}) });
-  engines.push(engine);
-  return engine;
-}
+const cluster = useRedisNodes();
+const node = (nodeId: string, retain?: number) => cluster.node(nodeId, retain !== undefined ? { retain } : {});
 
 async function setUp(): Promise<[RedisEngine, RedisEngine]> {
   const [a, b] = [await node('a'), await node('b')];
@@ -78,7 +58,7 @@ describe('RoomFeed', () => {
     // Every subscriber connection is cut. Commits go on at once: what they publish reaches nobody.
     // They come from the other node, so b's own-commit check (EXPECT_MS) plays no part: only the
     // catch-up after b's resubscription, or a later batch skipping ahead, can fill the gap.
-    expect(Number(await redis.admin().call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(2);
+    expect(Number(await cluster.redis.admin().call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(2);
     for (let i = 50; i < 60; i++) await send(a, `m${i}`);
     await feed.reached(60);
     // And after the reconnect, live again.
@@ -106,7 +86,7 @@ describe('RoomFeed', () => {
       for (let i = 0; i < 100; i++) await send(e, `${e.nodeId}${i}`);
     });
     // Cut every subscriber twice while the writers run.
-    const admin = redis.admin();
+    const admin = cluster.redis.admin();
     await feeds[0]!.reached(30);
     await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await feeds[0]!.reached(150);
