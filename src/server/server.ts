@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { Hub } from './hub.js';
+import { Hub, type HubOptions } from './hub.js';
 import { SERVE_DEFAULTS } from '../options/serve.js';
 import { Admission, DEFAULT_EXEMPT } from './limits/admission.js';
 import { normaliseOrigin, OriginPolicy, ownOrigins } from './limits/origin.js';
-import { KeyedRateLimiters, type KeyedLimitOptions } from './limits/keyed.js';
+import { KeyedRateLimiters } from './limits/keyed.js';
 import { DEFAULT_MESSAGE_RATE, type RateLimitOptions } from './limits/rate-limit.js';
 import type { MessageFilter } from './moderation/filters.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
@@ -27,8 +27,31 @@ import { maxClientsFor, readFdLimit } from './limits/fd-limit.js';
 import { metricsRoute, statsRoute } from './transports/stats.js';
 import { TcpTransport } from './transports/tcp.js';
 
+/**
+ * The hub's room and request limits, which `chat serve` hands to the hub as given (documented on
+ * HubOptions; their defaults are in src/options/serve.ts).
+ */
+const HUB_LIMITS = [
+  'maxRooms',
+  'roomCreateLimit',
+  'roomCreateAddressLimit',
+  'readLimit',
+  'readAddressLimit',
+  'presenceLimit',
+  'presenceAddressLimit',
+  'roomIdleExpiryMs',
+  'passwordLimit',
+] as const satisfies readonly (keyof HubOptions)[];
+
+/** The {@link HUB_LIMITS} of `options` that are set. */
+function hubLimitsOf(options: ServerOptions): Pick<HubOptions, (typeof HUB_LIMITS)[number]> {
+  const limits: Pick<HubOptions, (typeof HUB_LIMITS)[number]> = {};
+  for (const key of HUB_LIMITS) if (options[key] !== undefined) Object.assign(limits, { [key]: options[key] });
+  return limits;
+}
+
 /** Everything `chat serve` can be told; all optional. */
-export interface ServerOptions {
+export interface ServerOptions extends Pick<HubOptions, (typeof HUB_LIMITS)[number]> {
   host?: string;
   port?: number;
   defaultRoom?: string;
@@ -60,24 +83,6 @@ export interface ServerOptions {
    * disables it. Default burst 10, then 5/s.
    */
   rateLimit?: RateLimitOptions | false;
-  /** Rooms the server holds at most. Default 10,000. */
-  maxRooms?: number;
-  /** Per-connection room creation limit; `false` disables it. Default burst 10, then 10/min. */
-  roomCreateLimit?: RateLimitOptions | false;
-  /** Per-address room creation limit; `false` disables it. Default burst 20, then 10/min. */
-  roomCreateAddressLimit?: KeyedLimitOptions | false;
-  /** Reads (history, users, rooms) per connection; `false` disables it. Default burst 20, then 5/s. */
-  readLimit?: RateLimitOptions | false;
-  /** Reads per address; `false` disables it. Default burst 100, then 20/s. */
-  readAddressLimit?: KeyedLimitOptions | false;
-  /** Joins, leaves and nick changes per connection; `false` disables it. Default burst 50, then 1/s. */
-  presenceLimit?: RateLimitOptions | false;
-  /** Joins, leaves and nick changes per address; `false` disables it. Default burst 300, then 10/s. */
-  presenceAddressLimit?: KeyedLimitOptions | false;
-  /** Empty rooms not created by a registered nick are deleted after this long; 0 never. Default 1 h. */
-  roomIdleExpiryMs?: number;
-  /** Per-address password check limit; `false` disables it. Default burst 10, then 30/min. */
-  passwordLimit?: KeyedLimitOptions | false;
   /**
    * Sockets server-wide, every door together (HTTP ones included). Default: what the open-file
    * limit allows (see limits/fd-limit.ts), at most 50,000.
@@ -152,15 +157,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.maxRoomsPerUser ? { maxRoomsPerUser: options.maxRoomsPerUser } : {}),
     ...(options.maxMembersPerRoom ? { maxMembersPerRoom: options.maxMembersPerRoom } : {}),
     ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
-    ...(options.maxRooms !== undefined ? { maxRooms: options.maxRooms } : {}),
-    ...(options.roomCreateLimit !== undefined ? { roomCreateLimit: options.roomCreateLimit } : {}),
-    ...(options.roomCreateAddressLimit !== undefined ? { roomCreateAddressLimit: options.roomCreateAddressLimit } : {}),
-    ...(options.readLimit !== undefined ? { readLimit: options.readLimit } : {}),
-    ...(options.readAddressLimit !== undefined ? { readAddressLimit: options.readAddressLimit } : {}),
-    ...(options.presenceLimit !== undefined ? { presenceLimit: options.presenceLimit } : {}),
-    ...(options.presenceAddressLimit !== undefined ? { presenceAddressLimit: options.presenceAddressLimit } : {}),
-    ...(options.roomIdleExpiryMs !== undefined ? { roomIdleExpiryMs: options.roomIdleExpiryMs } : {}),
-    ...(options.passwordLimit !== undefined ? { passwordLimit: options.passwordLimit } : {}),
+    ...hubLimitsOf(options),
     ...(options.filters ? { filters: options.filters } : {}),
     ...(options.identifyTimeoutMs !== undefined ? { identifyTimeoutMs: options.identifyTimeoutMs } : {}),
     onInternalError: (err, context) => log.error({ err }, context),
