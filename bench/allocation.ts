@@ -42,7 +42,12 @@ interface Gc {
 
 const child = spawn(
   process.execPath,
-  ['--expose-gc', '--trace-gc-nvp', fileURLToPath(new URL('gc-server.mjs', import.meta.url)), ...(values.server ? [values.server] : [])],
+  [
+    '--expose-gc',
+    '--trace-gc-nvp',
+    fileURLToPath(new URL('gc-server.mjs', import.meta.url)),
+    ...(values.server ? [values.server] : []),
+  ],
   { stdio: ['pipe', 'pipe', 'inherit'] },
 );
 const gcs: Gc[] = [];
@@ -53,7 +58,8 @@ createInterface({ input: child.stdout! }).on('line', (line) => {
   const kind = /\bgc=(\w+)/.exec(line)?.[1];
   const pause = /\bpause=([\d.]+)/.exec(line)?.[1];
   const allocated = /\ballocated=(\d+)/.exec(line)?.[1];
-  if (kind !== undefined && allocated !== undefined) gcs.push({ kind, pause: Number(pause ?? 0), allocated: Number(allocated) });
+  if (kind !== undefined && allocated !== undefined)
+    gcs.push({ kind, pause: Number(pause ?? 0), allocated: Number(allocated) });
 });
 
 let from = 0;

@@ -15,7 +15,15 @@ try {
   await engine.createRoom({ room_id: 'r', room_name: 'r', created_by: 'bench', created_ts: Date.now() }, 0);
   const text = 'x'.repeat(CHARS);
   for (let i = 0; i < N; i += 100) {
-    await engine.commit('r', Array.from({ length: 100 }, (_, k) => ({ senderKey: 'alice', userName: 'alice', text, clientMsgId: `c-${i + k}` })));
+    await engine.commit(
+      'r',
+      Array.from({ length: 100 }, (_, k) => ({
+        senderKey: 'alice',
+        userName: 'alice',
+        text,
+        clientMsgId: `c-${i + k}`,
+      })),
+    );
   }
   const admin = redis.admin();
   const stream = Number(await admin.call('MEMORY', 'USAGE', 'chat:{r:r}:log', 'SAMPLES', '0'));
@@ -23,7 +31,9 @@ try {
   const [sample] = await engine.since('r', 0, 1);
   const json = JSON.stringify(sample).length;
   console.log(`messages ${N}, text ${CHARS} chars, message JSON ${json} bytes`);
-  console.log(`stream ${(stream / N).toFixed(1)} B/message, idempotency keys ${(idem / N).toFixed(1)} B/message, total ${((stream + idem) / N).toFixed(1)} B/message`);
+  console.log(
+    `stream ${(stream / N).toFixed(1)} B/message, idempotency keys ${(idem / N).toFixed(1)} B/message, total ${((stream + idem) / N).toFixed(1)} B/message`,
+  );
   await engine.close();
 } finally {
   await redis.stop();

@@ -87,9 +87,13 @@ async function waitQuiet(): Promise<void> {
 /** One `chat bench --json` run of `build`; stderr (progress) is dropped, failures are thrown. */
 function runBench(build: (typeof builds)[number], args: string[]): Promise<BenchReport> {
   // A build's flags go to `chat bench`, which passes the serve ones (--max-write-delay, ...) on.
-  const child = spawn(process.execPath, [build.bin, 'bench', '--json', '--duration', String(duration), ...args, ...build.serveArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [build.bin, 'bench', '--json', '--duration', String(duration), ...args, ...build.serveArgs],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

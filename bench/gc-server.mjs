@@ -13,7 +13,9 @@ import { pathToFileURL } from 'node:url';
 
 // The built server (npm run build), so the process holds nothing but it; or another build's
 // dist/server/server.js given as the first argument (to compare builds).
-const { startServer } = await import(process.argv[2] ? pathToFileURL(process.argv[2]).href : '../dist/server/server.js');
+const { startServer } = await import(
+  process.argv[2] ? pathToFileURL(process.argv[2]).href : '../dist/server/server.js'
+);
 
 const gc = globalThis.gc;
 if (!gc) throw new Error('run with node --expose-gc');

@@ -41,9 +41,13 @@ interface Usage {
 }
 
 async function measure(size: number): Promise<void> {
-  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('gc-server.mjs', import.meta.url))], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(new URL('gc-server.mjs', import.meta.url))],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<string> => {
     const r = await lines.next();
@@ -74,18 +78,33 @@ async function measure(size: number): Promise<void> {
       const settled = rssKiB(pid)!;
       const g = await gcNow();
       const afterGc = rssKiB(pid)!;
-      rows.push(['joins settled, no GC', per(settled, rss0), Math.round((g.before.heapUsed - base.after.heapUsed) / clients)]);
-      rows.push(['after a forced GC', per(afterGc, rss0), Math.round((g.after.heapUsed - base.after.heapUsed) / clients)]);
+      rows.push([
+        'joins settled, no GC',
+        per(settled, rss0),
+        Math.round((g.before.heapUsed - base.after.heapUsed) / clients),
+      ]);
+      rows.push([
+        'after a forced GC',
+        per(afterGc, rss0),
+        Math.round((g.after.heapUsed - base.after.heapUsed) / clients),
+      ]);
       await sleep(5000);
       const later = await gcNow();
-      rows.push(['5 s later, after GC', per(rssKiB(pid)!, rss0), Math.round((later.after.heapUsed - base.after.heapUsed) / clients)]);
+      rows.push([
+        '5 s later, after GC',
+        per(rssKiB(pid)!, rss0),
+        Math.round((later.after.heapUsed - base.after.heapUsed) / clients),
+      ]);
     },
   });
   child.stdin!.end();
   await new Promise((r) => child.once('exit', r));
-  process.stdout.write(`\n${clients} clients in rooms of ${size} (server RSS ${(rss0 / 1024).toFixed(1)} MiB before)\n`);
+  process.stdout.write(
+    `\n${clients} clients in rooms of ${size} (server RSS ${(rss0 / 1024).toFixed(1)} MiB before)\n`,
+  );
   process.stdout.write('| when | RSS B/member | JS heap B/member |\n|---|---|---|\n');
-  for (const [when, rss, heap] of rows) process.stdout.write(`| ${when} | ${rss.toLocaleString('en-US')} | ${heap.toLocaleString('en-US')} |\n`);
+  for (const [when, rss, heap] of rows)
+    process.stdout.write(`| ${when} | ${rss.toLocaleString('en-US')} | ${heap.toLocaleString('en-US')} |\n`);
 }
 
 for (const size of perRoom) await measure(size);

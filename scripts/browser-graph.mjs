@@ -36,7 +36,8 @@ while (queue.length > 0) {
     problems.push(`${relative(root, file)} is imported but was not built`);
     continue;
   }
-  if (/\bimport\s*\(/.test(source)) problems.push(`${relative(root, file)}: dynamic import() is not supported`);
+  if (/\bimport\s*\(/.test(source))
+    problems.push(`${relative(root, file)}: dynamic import() is not supported`);
   for (const [, spec] of source.matchAll(SPECIFIER)) {
     if (!spec.startsWith('./') && !spec.startsWith('../')) {
       problems.push(`${relative(root, file)} imports '${spec}': a browser resolves only relative imports`);

@@ -65,18 +65,25 @@ function checkWriteDelay(ms: number): number {
 
 /** `--write-share` is a percentage; the server takes a fraction. */
 function checkWriteShare(pct: number): number {
-  if (!Number.isFinite(pct) || pct <= 0 || pct > 100) fail(`--write-share must be a percentage above 0 and at most 100, got ${String(pct)}`);
+  if (!Number.isFinite(pct) || pct <= 0 || pct > 100)
+    fail(`--write-share must be a percentage above 0 and at most 100, got ${String(pct)}`);
   return pct / 100;
 }
 
 function checkPort(flag: string, port: number | undefined, fallback: number): number {
   const value = port ?? fallback;
-  if (!Number.isInteger(value) || value < 0 || value > 65535) fail(`--${flag} must be an integer 0-65535, got ${String(port)}`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535)
+    fail(`--${flag} must be an integer 0-65535, got ${String(port)}`);
   return value;
 }
 
 /** A token bucket from a burst flag and a per-minute rate flag; rate 0 turns it off. */
-function perMinute(burstFlag: string, burst: number, rateFlag: string, rate: number): { burst: number; perSecond: number } | false {
+function perMinute(
+  burstFlag: string,
+  burst: number,
+  rateFlag: string,
+  rate: number,
+): { burst: number; perSecond: number } | false {
   const perMin = positive(rateFlag, rate) ?? 0;
   if (perMin === 0) return false;
   return { burst: Math.max(1, positive(burstFlag, burst) ?? 1), perSecond: perMin / 60 };
@@ -123,9 +130,19 @@ async function serve(): Promise<void> {
     identifyTimeoutMs: (positive('identify-timeout', f.identifyTimeout) ?? D.identifyTimeout) * 1000,
     ...(f.maxRooms !== undefined ? { maxRooms: positive('max-rooms', f.maxRooms)! } : {}),
     roomCreateLimit: perMinute('room-burst', f.roomBurst, 'rooms-per-minute', f.roomsPerMinute),
-    roomCreateAddressLimit: perMinute('room-burst-per-ip', f.roomBurstPerIp, 'rooms-per-minute-per-ip', f.roomsPerMinutePerIp),
+    roomCreateAddressLimit: perMinute(
+      'room-burst-per-ip',
+      f.roomBurstPerIp,
+      'rooms-per-minute-per-ip',
+      f.roomsPerMinutePerIp,
+    ),
     roomIdleExpiryMs: (positive('room-idle-expiry', f.roomIdleExpiry) ?? D.roomIdleExpiry) * 60_000,
-    readLimit: perMinute('read-burst', f.readBurst, 'reads-per-second', (positive('reads-per-second', f.readsPerSecond) ?? 0) * 60),
+    readLimit: perMinute(
+      'read-burst',
+      f.readBurst,
+      'reads-per-second',
+      (positive('reads-per-second', f.readsPerSecond) ?? 0) * 60,
+    ),
     readAddressLimit: perMinute(
       'read-burst-per-ip',
       f.readBurstPerIp,
@@ -198,7 +215,10 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Tests and scripts parse this line for the port; keep its shape.
   process.stdout.write(`chat serving on ${server.httpUrl} (WebSocket ${server.url})\n`);
-  if (server.tcpPort !== undefined) process.stdout.write(`chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`);
+  if (server.tcpPort !== undefined)
+    process.stdout.write(
+      `chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`,
+    );
 }
 
 async function connect(): Promise<void> {

@@ -45,7 +45,14 @@ export async function startChatServer(
     // Every simulated client connects from this one address: the per-address rates (which
     // loopback is not exempt from) would refuse their joins and rooms, which no real crowd
     // behind one address makes at once.
-    ...['--rooms-per-minute-per-ip', '0', '--reads-per-second-per-ip', '0', '--presence-per-minute-per-ip', '0'],
+    ...[
+      '--rooms-per-minute-per-ip',
+      '0',
+      '--reads-per-second-per-ip',
+      '0',
+      '--presence-per-minute-per-ip',
+      '0',
+    ],
     '--limit-exempt',
     '127.0.0.0/8',
     '--limit-exempt',

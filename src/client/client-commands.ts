@@ -56,12 +56,17 @@ const SPECS: Record<ClientCommand['name'], Spec> = {
     usage: '/close [room]',
     help: 'leave the room, or close this direct conversation',
     build: (args) =>
-      args.length > 1 ? 'takes at most one room' : args[0] ? { name: 'close', room: args[0].replace(/^#/, '') } : { name: 'close' },
+      args.length > 1
+        ? 'takes at most one room'
+        : args[0]
+          ? { name: 'close', room: args[0].replace(/^#/, '') }
+          : { name: 'close' },
   },
   ignore: {
     usage: '/ignore [nick]',
     help: "hide a nick's messages, DMs, joins and leaves (kept in the config); alone, lists them",
-    build: (args) => (args.length > 1 ? 'takes one nick' : args[0] ? { name: 'ignore', nick: args[0] } : { name: 'ignore' }),
+    build: (args) =>
+      args.length > 1 ? 'takes one nick' : args[0] ? { name: 'ignore', nick: args[0] } : { name: 'ignore' },
   },
   unignore: {
     usage: '/unignore <nick>',

@@ -168,7 +168,8 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
     switch (command.name) {
       case 'window': {
         const id = s.order[command.number - 1];
-        if (id === undefined) notice(`no conversation ${command.number}: there are ${s.order.length}`, 'error');
+        if (id === undefined)
+          notice(`no conversation ${command.number}: there are ${s.order.length}`, 'error');
         else dispatch({ type: 'select', id });
         return;
       }
@@ -198,7 +199,9 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
           return;
         }
         dispatch({ type: 'ignore', nick: command.nick });
-        notice(`ignoring ${command.nick}: their messages, DMs, joins and leaves are not shown (/unignore ${command.nick})`);
+        notice(
+          `ignoring ${command.nick}: their messages, DMs, joins and leaves are not shown (/unignore ${command.nick})`,
+        );
         return;
       case 'unignore':
         if (!state().ignores.some((n) => sameNick(n, command.nick))) {
@@ -274,13 +277,17 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
     switch (action.kind) {
       case 'refused':
         // /leave is the TUI's own above, so a missing room is /users's.
-        notice(action.reason === 'no_room' ? '/users needs a room here: /users <room>' : action.message, action.reason === 'no_room' ? 'error' : 'info');
+        notice(
+          action.reason === 'no_room' ? '/users needs a room here: /users <room>' : action.message,
+          action.reason === 'no_room' ? 'error' : 'info',
+        );
         return;
       case 'help': {
         const local = clientHelpLines(action.topic);
         const shared = helpLines(action.topic);
         // A client-only command is not in the shared table: its help alone, not "no command".
-        for (const line of action.topic !== undefined && local ? local : [...shared, ...(local ?? [])]) notice(line);
+        for (const line of action.topic !== undefined && local ? local : [...shared, ...(local ?? [])])
+          notice(line);
         if (action.topic === undefined) for (const line of KEY_HELP) notice(line);
         return;
       }

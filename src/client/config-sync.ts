@@ -8,7 +8,11 @@ import type { Store } from './store.js';
  * newest seq held in each, and the ignore list. With `save_rooms: false` the room list stays
  * as written; its seqs still follow.
  */
-export function nextConfig(config: ClientConfig, state: ChatState, waiting: ReadonlySet<string>): ClientConfig {
+export function nextConfig(
+  config: ClientConfig,
+  state: ChatState,
+  waiting: ReadonlySet<string>,
+): ClientConfig {
   const inState = state.order.filter((id) => state.conversations[id]?.kind === 'room');
   const rooms =
     config.save_rooms === false

@@ -15,7 +15,10 @@ import { ROOM_ID_PATTERN } from '../protocol/limits.js';
 const Schema = z
   .object({
     /** WebSocket URL, e.g. ws://chat.example.org:8080/ws (flags win over it). */
-    server: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL').optional(),
+    server: z
+      .string()
+      .regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')
+      .optional(),
     nick: z.string().min(1).max(64).optional(),
     /** Rooms to join at start, in sidebar order. */
     rooms: z.array(z.string().regex(ROOM_ID_PATTERN, 'is not a room name')).max(500).optional(),

@@ -79,7 +79,8 @@ export function meowFlags(...tables: (readonly OptionSpec[])[]): Record<string, 
     const key = camelCase(o.flag);
     const seen = flags[key];
     if (seen) {
-      if (seen.type !== o.type) throw new Error(`--${o.flag} is a ${seen.type} in one table and a ${o.type} in another`);
+      if (seen.type !== o.type)
+        throw new Error(`--${o.flag} is a ${seen.type} in one table and a ${o.type} in another`);
       continue;
     }
     const def = parsedDefault(o);
@@ -118,7 +119,10 @@ export function helpLine(o: OptionSpec): string {
   const text = def === undefined ? o.meaning : `${o.meaning}; default ${def}`;
   const body = wrap(text, WIDTH - INDENT - LEFT);
   const pad = ' '.repeat(INDENT);
-  const first = left.length < LEFT - 1 ? `${pad}${left.padEnd(LEFT)}${body[0] ?? ''}` : `${pad}${left}\n${pad}${' '.repeat(LEFT)}${body[0] ?? ''}`;
+  const first =
+    left.length < LEFT - 1
+      ? `${pad}${left.padEnd(LEFT)}${body[0] ?? ''}`
+      : `${pad}${left}\n${pad}${' '.repeat(LEFT)}${body[0] ?? ''}`;
   return [first, ...body.slice(1).map((l) => `${pad}${' '.repeat(LEFT)}${l}`)].join('\n');
 }
 
@@ -133,7 +137,11 @@ export function helpSections(table: readonly OptionSpec[], titles: Record<string
 type Camel<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<Camel<B>>}` : S;
 type Base<O> = O extends { type: 'number' } ? number : O extends { type: 'boolean' } ? boolean : string;
 type Value<O> = O extends { multiple: true } ? Base<O>[] : Base<O>;
-type Filled<O> = O extends { parseDefault: false } ? false : O extends { default: number | string | boolean } ? true : false;
+type Filled<O> = O extends { parseDefault: false }
+  ? false
+  : O extends { default: number | string | boolean }
+    ? true
+    : false;
 
 /**
  * The values meow gives for a table declared `as const`: keyed by the camel-cased flag, optional

@@ -1,14 +1,19 @@
 import { protocolError, type ProtocolError } from './errors.js';
 import type { ServerMessage } from './events.js';
-import { MAX_HISTORY_PAGE, MAX_MESSAGE_CHARS, MAX_MESSAGE_LINES, MAX_ROOM_NAME_CHARS, ROOM_ID_PATTERN } from './limits.js';
+import {
+  MAX_HISTORY_PAGE,
+  MAX_MESSAGE_CHARS,
+  MAX_MESSAGE_LINES,
+  MAX_ROOM_NAME_CHARS,
+  ROOM_ID_PATTERN,
+} from './limits.js';
 import { checkNick } from './nick.js';
 import { isTerminalSafe, sanitizeText } from './sanitize.js';
 import { isRequestType, requestSchemas, type ClientMessage } from './schema.js';
 
 /** The result of decoding one client frame: a request, or an error to answer with (and its ref). */
 export type DecodeResult =
-  | { ok: true; message: ClientMessage }
-  | { ok: false; error: ProtocolError; ref?: string | number };
+  { ok: true; message: ClientMessage } | { ok: false; error: ProtocolError; ref?: string | number };
 
 /** Options for {@link decodeClientFrame}. */
 export interface DecodeOptions {
@@ -60,11 +65,21 @@ export function decodeClientValue(raw: unknown, options: DecodeOptions = {}): De
   }
   const frame = raw as Record<string, unknown>;
   const ref = readRef(frame.ref);
-  if (ref === null) return { ok: false, error: protocolError('invalid_payload', 'ref must be a number or a string of at most 128 printable characters (no control characters)') };
-  const fail = (error: ProtocolError): DecodeResult => (ref === undefined ? { ok: false, error } : { ok: false, error, ref });
-  if (typeof frame.type !== 'string') return fail(protocolError('bad_frame', 'the frame has no string "type"'));
+  if (ref === null)
+    return {
+      ok: false,
+      error: protocolError(
+        'invalid_payload',
+        'ref must be a number or a string of at most 128 printable characters (no control characters)',
+      ),
+    };
+  const fail = (error: ProtocolError): DecodeResult =>
+    ref === undefined ? { ok: false, error } : { ok: false, error, ref };
+  if (typeof frame.type !== 'string')
+    return fail(protocolError('bad_frame', 'the frame has no string "type"'));
   const type = frame.type;
-  if (!isRequestType(type)) return fail(protocolError('unknown_type', `unknown type "${sanitizeText(type).slice(0, 40)}"`));
+  if (!isRequestType(type))
+    return fail(protocolError('unknown_type', `unknown type "${sanitizeText(type).slice(0, 40)}"`));
   const parsed = requestSchemas[type].safeParse(frame.payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -78,7 +93,12 @@ export function decodeClientValue(raw: unknown, options: DecodeOptions = {}): De
 }
 
 function checkRoomId(roomId: string): ProtocolError | undefined {
-  return ROOM_ID_PATTERN.test(roomId) ? undefined : protocolError('bad_room_id', `bad room id "${sanitizeText(roomId).slice(0, 64)}": use 1-64 letters, digits, "_", "-" or "."`);
+  return ROOM_ID_PATTERN.test(roomId)
+    ? undefined
+    : protocolError(
+        'bad_room_id',
+        `bad room id "${sanitizeText(roomId).slice(0, 64)}": use 1-64 letters, digits, "_", "-" or "."`,
+      );
 }
 
 function checkText(text: string, maxChars: number): { text: string } | ProtocolError {
@@ -89,7 +109,10 @@ function checkText(text: string, maxChars: number): { text: string } | ProtocolE
   if (clean.trim().length === 0) return protocolError('empty_message');
   const lines = clean.split('\n').length;
   if (lines > MAX_MESSAGE_LINES) {
-    return protocolError('too_many_lines', `messages are at most ${MAX_MESSAGE_LINES} lines (this one has ${lines}); split it or share a link`);
+    return protocolError(
+      'too_many_lines',
+      `messages are at most ${MAX_MESSAGE_LINES} lines (this one has ${lines}); split it or share a link`,
+    );
   }
   return { text: clean };
 }
@@ -123,13 +146,19 @@ function checkDomain(m: ClientMessage, maxChars: number): ProtocolError | undefi
   switch (m.type) {
     case 'hello':
     case 'nick':
-      return normaliseNick(m.payload) ?? (m.type === 'hello' && (m.payload.password?.length ?? 0) > 256 ? protocolError('bad_password') : undefined);
+      return (
+        normaliseNick(m.payload) ??
+        (m.type === 'hello' && (m.payload.password?.length ?? 0) > 256
+          ? protocolError('bad_password')
+          : undefined)
+      );
     case 'create_room': {
       const bad = checkRoomId(m.payload.room_id) ?? normaliseNick(m.payload);
       if (bad) return bad;
       if (m.payload.room_name !== undefined) {
         const name = sanitizeText(m.payload.room_name).trim();
-        if (name.length === 0 || codePointLength(name) > MAX_ROOM_NAME_CHARS) return protocolError('bad_room_name');
+        if (name.length === 0 || codePointLength(name) > MAX_ROOM_NAME_CHARS)
+          return protocolError('bad_room_name');
         m.payload.room_name = name;
       }
       return undefined;
@@ -147,7 +176,10 @@ function checkDomain(m: ClientMessage, maxChars: number): ProtocolError | undefi
       if (bad) return bad;
       // The key travels in every member's copy of the message: no terminal control may ride along.
       if (m.payload.client_msg_id !== undefined && !isTerminalSafe(m.payload.client_msg_id)) {
-        return protocolError('invalid_payload', 'message: client_msg_id: control, escape and bidi characters are not allowed');
+        return protocolError(
+          'invalid_payload',
+          'message: client_msg_id: control, escape and bidi characters are not allowed',
+        );
       }
       const text = checkText(m.payload.message, maxChars);
       if ('code' in text) return text;
@@ -164,7 +196,9 @@ function checkDomain(m: ClientMessage, maxChars: number): ProtocolError | undefi
       return undefined;
     }
     case 'register':
-      return m.payload.password.length < 8 || m.payload.password.length > 256 ? protocolError('bad_password') : undefined;
+      return m.payload.password.length < 8 || m.payload.password.length > 256
+        ? protocolError('bad_password')
+        : undefined;
     case 'rooms':
     case 'ping':
       return undefined;

@@ -27,17 +27,14 @@ export type CommandName = Command['name'];
 
 /** The outcome of parsing one input line. */
 export type ParsedLine =
-  | { kind: 'text'; text: string }
-  | { kind: 'command'; command: Command }
-  | { kind: 'error'; message: string };
+  { kind: 'text'; text: string } | { kind: 'command'; command: Command } | { kind: 'error'; message: string };
 
 /**
  * What reading a command's arguments gives: the command, or what is wrong with them (a result,
  * never a string to tell apart by its wording: `/join needs-help` is a room called needs-help).
  */
 export type BuildResult<N extends CommandName = CommandName> =
-  | { ok: true; command: Extract<Command, { name: N }> }
-  | { ok: false; error: string };
+  { ok: true; command: Extract<Command, { name: N }> } | { ok: false; error: string };
 
 /** A request a command sends, as it goes on the wire without its `ref` (the client adds one). */
 export type CommandRequest = {
@@ -74,10 +71,17 @@ interface Spec<N extends CommandName> {
   action(command: Extract<Command, { name: N }>, context: CommandContext): CommandAction;
 }
 
-const ok = <N extends CommandName>(command: Extract<Command, { name: N }>): BuildResult<N> => ({ ok: true, command });
+const ok = <N extends CommandName>(command: Extract<Command, { name: N }>): BuildResult<N> => ({
+  ok: true,
+  command,
+});
 const fail = (error: string): { ok: false; error: string } => ({ ok: false, error });
 const request = (req: CommandRequest): CommandAction => ({ kind: 'request', request: req });
-const noRoom = (usage: string): CommandAction => ({ kind: 'refused', reason: 'no_room', message: `you are in no room; ${usage}` });
+const noRoom = (usage: string): CommandAction => ({
+  kind: 'refused',
+  reason: 'no_room',
+  message: `you are in no room; ${usage}`,
+});
 
 /** The command table: name -> usage, help, argument rules and the request it sends. */
 export const COMMANDS: { [N in CommandName]: Spec<N> } = {
@@ -85,27 +89,38 @@ export const COMMANDS: { [N in CommandName]: Spec<N> } = {
     usage: '/join <room>',
     help: 'join a room (created if it does not exist) and switch to it',
     aliases: ['j'],
-    build: (args) => (args.length === 1 ? ok({ name: 'join', room: stripHash(args[0]!) }) : fail('needs exactly one room')),
+    build: (args) =>
+      args.length === 1 ? ok({ name: 'join', room: stripHash(args[0]!) }) : fail('needs exactly one room'),
     action: (c) => request({ type: 'join', payload: { room_id: c.room } }),
   },
   leave: {
     usage: '/leave [room]',
     help: 'leave the given room, or the current one',
     aliases: ['part'],
-    build: (args) => (args.length > 1 ? fail('takes at most one room') : ok(args[0] ? { name: 'leave', room: stripHash(args[0]) } : { name: 'leave' })),
+    build: (args) =>
+      args.length > 1
+        ? fail('takes at most one room')
+        : ok(args[0] ? { name: 'leave', room: stripHash(args[0]) } : { name: 'leave' }),
     action: (c, where) => {
       const room = c.room ?? where.room;
-      return room === undefined ? noRoom('/leave <room>') : request({ type: 'leave', payload: { room_id: room } });
+      return room === undefined
+        ? noRoom('/leave <room>')
+        : request({ type: 'leave', payload: { room_id: room } });
     },
   },
   users: {
     usage: '/users [room]',
     help: 'list who is in the current room',
     aliases: ['names', 'who'],
-    build: (args) => (args.length > 1 ? fail('takes at most one room') : ok(args[0] ? { name: 'users', room: stripHash(args[0]) } : { name: 'users' })),
+    build: (args) =>
+      args.length > 1
+        ? fail('takes at most one room')
+        : ok(args[0] ? { name: 'users', room: stripHash(args[0]) } : { name: 'users' }),
     action: (c, where) => {
       const room = c.room ?? where.room;
-      return room === undefined ? noRoom('/users <room>') : request({ type: 'users', payload: { room_id: room } });
+      return room === undefined
+        ? noRoom('/users <room>')
+        : request({ type: 'users', payload: { room_id: room } });
     },
   },
   rooms: {
@@ -121,8 +136,16 @@ export const COMMANDS: { [N in CommandName]: Spec<N> } = {
     action: (c, where) => {
       if (c.more) {
         const next = where.roomsNext;
-        if (next === undefined) return { kind: 'refused', reason: 'no_more_rooms', message: 'no more rooms to list; /rooms [filter] starts again' };
-        return request({ type: 'rooms', payload: { cursor: next.cursor, ...(next.filter !== undefined ? { filter: next.filter } : {}) } });
+        if (next === undefined)
+          return {
+            kind: 'refused',
+            reason: 'no_more_rooms',
+            message: 'no more rooms to list; /rooms [filter] starts again',
+          };
+        return request({
+          type: 'rooms',
+          payload: { cursor: next.cursor, ...(next.filter !== undefined ? { filter: next.filter } : {}) },
+        });
       }
       return request({ type: 'rooms', payload: c.filter !== undefined ? { filter: c.filter } : {} });
     },
@@ -142,13 +165,15 @@ export const COMMANDS: { [N in CommandName]: Spec<N> } = {
   nick: {
     usage: '/nick <name>',
     help: 'change your nick',
-    build: (args) => (args.length === 1 ? ok({ name: 'nick', nick: args[0]! }) : fail('needs exactly one nick')),
+    build: (args) =>
+      args.length === 1 ? ok({ name: 'nick', nick: args[0]! }) : fail('needs exactly one nick'),
     action: (c) => request({ type: 'nick', payload: { user_name: c.nick } }),
   },
   register: {
     usage: '/register <password>',
     help: 'register your current nick with a password (8+ characters)',
-    build: (_args, rest) => (rest.trim() === '' ? fail('needs a password') : ok({ name: 'register', password: rest.trim() })),
+    build: (_args, rest) =>
+      rest.trim() === '' ? fail('needs a password') : ok({ name: 'register', password: rest.trim() }),
     action: (c) => request({ type: 'register', payload: { password: c.password } }),
   },
   show: {
@@ -156,11 +181,13 @@ export const COMMANDS: { [N in CommandName]: Spec<N> } = {
     help: 'show the whole of a long message (line clients see the first lines)',
     build: (args) => {
       const [room, seq] = args;
-      if (args.length !== 2 || room === undefined || seq === undefined || !/^\d{1,15}$/.test(seq)) return fail('needs a room and a message number');
+      if (args.length !== 2 || room === undefined || seq === undefined || !/^\d{1,15}$/.test(seq))
+        return fail('needs a room and a message number');
       return ok({ name: 'show', room: stripHash(room), seq: Number(seq) });
     },
     // The one message at that seq: a page of one ending there.
-    action: (c) => request({ type: 'history', payload: { room_id: c.room, before_seq: c.seq + 1, limit: 1 } }),
+    action: (c) =>
+      request({ type: 'history', payload: { room_id: c.room, before_seq: c.seq + 1, limit: 1 } }),
   },
   help: {
     usage: '/help [command]',
@@ -231,7 +258,11 @@ export function parseLine(line: string): ParsedLine {
   const word = match?.[1] ?? '';
   const rest = match?.[2] ?? '';
   const name = lookupCommand(word);
-  if (!name) return { kind: 'error', message: `unknown command /${sanitizeText(word).slice(0, 32)}; /help lists the commands` };
+  if (!name)
+    return {
+      kind: 'error',
+      message: `unknown command /${sanitizeText(word).slice(0, 32)}; /help lists the commands`,
+    };
   const spec = COMMANDS[name];
   const args = rest.split(/\s+/).filter((a) => a.length > 0);
   const built = spec.build(args, rest);

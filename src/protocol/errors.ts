@@ -24,7 +24,8 @@ export const ERROR_CODES = {
   not_in_room: 'You are not in that room.',
   already_in_room: 'You are in that room already.',
   no_such_user: 'Nobody with that nick is online.',
-  rate_limited: 'Too many requests (messages, reads, joins and nick changes, new rooms or password attempts); slow down.',
+  rate_limited:
+    'Too many requests (messages, reads, joins and nick changes, new rooms or password attempts); slow down.',
   too_many_rooms: 'You are in as many rooms as the server allows.',
   room_full: 'The room has as many members as the server allows.',
   server_rooms_full: 'The server holds as many rooms as it allows; join an existing room.',
@@ -45,7 +46,11 @@ export interface ProtocolError {
 }
 
 /** Builds a ProtocolError, defaulting the text to the code's standard description. */
-export function protocolError(code: ErrorCode, message?: string, extra?: { retry_after_ms?: number }): ProtocolError {
+export function protocolError(
+  code: ErrorCode,
+  message?: string,
+  extra?: { retry_after_ms?: number },
+): ProtocolError {
   return { code, message: message ?? ERROR_CODES[code], ...extra };
 }
 

@@ -22,7 +22,8 @@ const ESCAPE_SEQUENCES = new RegExp(
 );
 
 // C0 except \n and \t, DEL, C1, bidi embeddings/overrides/isolates and marks, line/paragraph separators.
-const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+const CONTROL_CHARS =
+  /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Options for {@link sanitizeText}. */

@@ -23,7 +23,11 @@ export const requestSchemas = {
   create_room: z.object({ room_id: roomId, room_name: z.string().optional(), ...optionalUser }),
   join: z.object({ room_id: roomId, since_seq: seq.optional(), ...optionalUser }),
   leave: z.object({ room_id: roomId }),
-  message: z.object({ room_id: roomId, message: z.string(), client_msg_id: z.string().min(1).max(64).optional() }),
+  message: z.object({
+    room_id: roomId,
+    message: z.string(),
+    client_msg_id: z.string().min(1).max(64).optional(),
+  }),
   dm: z.object({ to: z.string(), message: z.string() }),
   nick: z.object({ user_name: z.string() }),
   rooms: z
@@ -37,7 +41,11 @@ export const requestSchemas = {
     .nullish(),
   users: z.object({ room_id: roomId }),
   ping: z.object({ ts: z.number().optional() }).nullish(),
-  history: z.object({ room_id: roomId, before_seq: seq.optional(), limit: z.number().int().positive().optional() }),
+  history: z.object({
+    room_id: roomId,
+    before_seq: seq.optional(),
+    limit: z.number().int().positive().optional(),
+  }),
   register: z.object({ password: z.string() }),
 } as const;
 

@@ -11,7 +11,8 @@ function parse(table: string): Map<string, string> {
   for (const entry of table.split(',')) {
     const [from, to] = entry.split('>');
     if (from === undefined || to === undefined) continue;
-    const chars = (hex: string): string => String.fromCodePoint(...hex.split(' ').map((h) => parseInt(h, 16)));
+    const chars = (hex: string): string =>
+      String.fromCodePoint(...hex.split(' ').map((h) => parseInt(h, 16)));
     map.set(chars(from), chars(to));
   }
   return map;

@@ -53,7 +53,13 @@ export class Hub {
     this.identities = new Identities(this.store, this.options, disconnect);
     this.charges = new Charges(this.options, disconnect);
     this.rooms = new RoomRegistry(this.options, (createdBy) => this.identities.isRegistered(createdBy));
-    this.context = { options: this.options, rooms: this.rooms, identities: this.identities, charges: this.charges, counters: this.counters };
+    this.context = {
+      options: this.options,
+      rooms: this.rooms,
+      identities: this.identities,
+      charges: this.charges,
+      counters: this.counters,
+    };
   }
 
   /** Loads the rooms from the store and makes sure the default room exists. */
@@ -68,7 +74,10 @@ export class Hub {
     maxQueueBytes: 0, // set in the constructor, once the options are known
     onSlowConsumer: (s) => {
       this.counters.slowConsumers++;
-      this.disconnect(s, { code: 'slow_consumer', message: 'you fell too far behind; reconnect and resume from history' });
+      this.disconnect(s, {
+        code: 'slow_consumer',
+        message: 'you fell too far behind; reconnect and resume from history',
+      });
     },
   };
 
@@ -80,7 +89,10 @@ export class Hub {
     if (this.options.identifyTimeoutMs > 0 && (conn.transport === 'ws' || conn.transport === 'tcp')) {
       const timer = setTimeout(() => {
         if (!session.identified) {
-          this.disconnect(session, { code: 'identify_timeout', message: `no hello within ${this.options.identifyTimeoutMs / 1000} s` });
+          this.disconnect(session, {
+            code: 'identify_timeout',
+            message: `no hello within ${this.options.identifyTimeoutMs / 1000} s`,
+          });
         }
       }, this.options.identifyTimeoutMs);
       timer.unref();
@@ -104,7 +116,8 @@ export class Hub {
 
   private release(session: Session, why: string): void {
     this.identities.release(session);
-    for (const roomId of session.rooms) this.rooms.get(roomId)?.post({ kind: 'leave', session, reason: why, ref: undefined });
+    for (const roomId of session.rooms)
+      this.rooms.get(roomId)?.post({ kind: 'leave', session, reason: why, ref: undefined });
     session.rooms.clear();
     const watched = this.watching.get(session);
     if (watched !== undefined) {

@@ -56,7 +56,13 @@ export interface ReplayPage {
  * `head` is the room's seq, every message up to which is committed (the room calls this from its
  * mailbox, where no append is in flight).
  */
-export async function readReplayPage(store: Store, roomId: string, cursor: number, head: number, budget: number): Promise<ReplayPage> {
+export async function readReplayPage(
+  store: Store,
+  roomId: string,
+  cursor: number,
+  head: number,
+  budget: number,
+): Promise<ReplayPage> {
   const messages = oldestWithin(await store.since(roomId, cursor, REPLAY_PAGE), budget);
   const first = messages[0];
   const last = messages[messages.length - 1];

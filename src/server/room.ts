@@ -65,7 +65,14 @@ const RECENT_IDS = 1024;
 const SLICE_MS = 8;
 const SLICE_EVENTS = 64;
 /** Kinds of event that are only worth doing for a session still connected. */
-const FOR_LIVE_SESSIONS = new Set<RoomEvent['kind']>(['join', 'history', 'users', 'watch', 'replay', 'rename']);
+const FOR_LIVE_SESSIONS = new Set<RoomEvent['kind']>([
+  'join',
+  'history',
+  'users',
+  'watch',
+  'replay',
+  'rename',
+]);
 
 let idCounter = 0;
 const idPrefix = Date.now().toString(36);
@@ -248,19 +255,29 @@ export class Room {
     // A rejoin replaces a replay still under way; the messages it deferred still wait for one.
     const previous = this.replays.get(session);
     this.replays.delete(session);
-    if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, previous?.deferred ?? [], event.ref);
+    if (event.sinceSeq !== undefined)
+      await this.startReplay(session, event.sinceSeq, previous?.deferred ?? [], event.ref);
     else {
       await this.sendHistoryPage(session, undefined, HISTORY_ON_JOIN, undefined);
       if (previous && previous.deferred.length > 0) await this.commitDeferred(previous.deferred);
     }
-    if (!rejoin) this.broadcast({ type: 'user_joined', payload: { room_id: this.id, user_name: session.nick ?? '?' } }, session);
+    if (!rejoin)
+      this.broadcast(
+        { type: 'user_joined', payload: { room_id: this.id, user_name: session.nick ?? '?' } },
+        session,
+      );
   }
 
   /** A watcher gets `joined`, then (with sinceSeq) the messages it missed, then every broadcast. */
   private async handleWatch(event: Extract<RoomEvent, { kind: 'watch' }>): Promise<void> {
     const { session } = event;
     if (session.closed) return;
-    session.send('joined', { room_id: this.id, room_name: this.name, members: this.memberNames(), last_seq: this.lastSeq });
+    session.send('joined', {
+      room_id: this.id,
+      room_name: this.name,
+      members: this.memberNames(),
+      last_seq: this.lastSeq,
+    });
     this.watchers.add(session);
     // As for a join: live messages wait until the replay caught up (see replayStep).
     if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, [], undefined);
@@ -277,7 +294,12 @@ export class Room {
   // reaches it is the last one, and the hand-over to live traffic happens in that same step,
   // before any later message is broadcast. No gap, no duplicate, memory bounded by one page.
 
-  private async startReplay(session: Session, sinceSeq: number, deferred: MessageEvent[], ref: Ref): Promise<void> {
+  private async startReplay(
+    session: Session,
+    sinceSeq: number,
+    deferred: MessageEvent[],
+    ref: Ref,
+  ): Promise<void> {
     const replay: Replay = { cursor: sinceSeq, recovered: true, deferred, ref };
     this.replays.set(session, replay);
     await this.replayStep(session, replay);
@@ -294,7 +316,14 @@ export class Room {
       // A replay left in place would keep the session off live traffic for good: end it, and
       // tell the client where to pick up.
       this.onError(err, `room ${this.id}: reading a replay page after seq ${replay.cursor}`);
-      session.send('error', protocolError('internal_error', `the replay of ${this.id} stopped after seq ${replay.cursor}; join again with that since_seq`), replay.ref);
+      session.send(
+        'error',
+        protocolError(
+          'internal_error',
+          `the replay of ${this.id} stopped after seq ${replay.cursor}; join again with that since_seq`,
+        ),
+        replay.ref,
+      );
       return this.endReplay(session, replay);
     }
     if (session.closed) return;
@@ -303,7 +332,12 @@ export class Room {
     if (page.gap) replay.recovered = false;
     const last = page.messages[page.messages.length - 1];
     if (last) replay.cursor = last.seq;
-    session.send('history', { room_id: this.id, messages: page.messages, has_more: page.more, recovered: replay.recovered });
+    session.send('history', {
+      room_id: this.id,
+      messages: page.messages,
+      has_more: page.more,
+      recovered: replay.recovered,
+    });
     if (page.more) return this.replayLater(session, replay);
     return this.endReplay(session, replay);
   }
@@ -326,7 +360,12 @@ export class Room {
     await this.guard(deferred, () => this.handleMessages(deferred));
   }
 
-  private async sendHistoryPage(session: Session, beforeSeq: number | undefined, limit: number, ref: Ref): Promise<void> {
+  private async sendHistoryPage(
+    session: Session,
+    beforeSeq: number | undefined,
+    limit: number,
+    ref: Ref,
+  ): Promise<void> {
     // The limit is a maximum: a page also stops at the reply budget (long messages), and
     // has_more then tells the client to page on.
     const messages = newestWithin(await this.store.before(this.id, beforeSeq, limit), session.replyBudget);
@@ -343,14 +382,19 @@ export class Room {
   private async handleLeave(event: Extract<RoomEvent, { kind: 'leave' }>): Promise<void> {
     const { session } = event;
     if (!this.members.has(session)) {
-      if (event.ref !== undefined || !event.reason) session.send('error', protocolError('not_in_room', `you are not in ${this.id}`), event.ref);
+      if (event.ref !== undefined || !event.reason)
+        session.send('error', protocolError('not_in_room', `you are not in ${this.id}`), event.ref);
       return;
     }
     // Messages sent while replaying were accepted as a member's: they are stored before the leave.
     const replay = this.replays.get(session);
     this.replays.delete(session);
     if (replay && replay.deferred.length > 0) await this.commitDeferred(replay.deferred);
-    const payload = { room_id: this.id, user_name: session.nick ?? '?', ...(event.reason ? { reason: event.reason } : {}) };
+    const payload = {
+      room_id: this.id,
+      user_name: session.nick ?? '?',
+      ...(event.reason ? { reason: event.reason } : {}),
+    };
     this.members.delete(session);
     this.noteIfEmpty();
     this.broadcast({ type: 'user_left', payload });
@@ -381,7 +425,11 @@ export class Room {
   /** Something reached the room after it expired (a replay step, say): nobody is served here any more. */
   private refuseExpired(event: Exclude<RoomEvent, { kind: 'expire' }>): void {
     if ('ref' in event && !event.session.closed) {
-      event.session.send('error', protocolError('no_such_room', `${this.id} expired; join it again to create it`), event.ref);
+      event.session.send(
+        'error',
+        protocolError('no_such_room', `${this.id} expired; join it again to create it`),
+        event.ref,
+      );
     }
   }
 
@@ -405,7 +453,8 @@ export class Room {
           (await this.store.findByClientMsgId(this.id, senderKey, event.clientMsgId));
         if (known) {
           // A retry of something stored: acknowledge again, store and broadcast nothing.
-          if (records.includes(known as AppendRecord)) accepted.push({ event, record: known as AppendRecord });
+          if (records.includes(known as AppendRecord))
+            accepted.push({ event, record: known as AppendRecord });
           else session.send('message', stripSender(known), event.ref);
           continue;
         }
@@ -439,7 +488,10 @@ export class Room {
       const message = stripSender(record);
       if (!broadcastOnce.has(record)) {
         broadcastOnce.add(record);
-        deliveries += this.broadcast({ type: 'message', payload: message }, event.ref === undefined ? undefined : event.session);
+        deliveries += this.broadcast(
+          { type: 'message', payload: message },
+          event.ref === undefined ? undefined : event.session,
+        );
       }
       // The sender's copy carries its ref so it can match the acknowledgement to its request.
       if (event.ref !== undefined && !event.session.closed) {
@@ -458,7 +510,12 @@ export class Room {
     const replay = this.replays.get(event.session);
     if (!replay) return false;
     if (replay.deferred.length < MAX_DEFERRED) replay.deferred.push(event);
-    else event.session.send('error', protocolError('rate_limited', `wait for the replay of ${this.id} to finish before sending more`), event.ref);
+    else
+      event.session.send(
+        'error',
+        protocolError('rate_limited', `wait for the replay of ${this.id} to finish before sending more`),
+        event.ref,
+      );
     return true;
   }
 

@@ -22,7 +22,12 @@ function encodeCursor(room: RoomSummary): string {
 function decodeCursor(text: string): Cursor {
   try {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isInteger(value[0]) && typeof value[1] === 'string') {
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      Number.isInteger(value[0]) &&
+      typeof value[1] === 'string'
+    ) {
       return value as Cursor;
     }
   } catch {
@@ -48,15 +53,23 @@ function summaryBytes(room: RoomSummary): number {
  * a snapshot: a room whose member count changes between two pages can move past the cursor
  * and be listed twice or not at all; ids never do, so asking again finds it.
  */
-export function roomsPage(all: RoomSummary[], query: RoomsQuery, budget: number): ServerEventPayloads['rooms'] {
+export function roomsPage(
+  all: RoomSummary[],
+  query: RoomsQuery,
+  budget: number,
+): ServerEventPayloads['rooms'] {
   const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
   const needle = query.filter?.trim().toLowerCase() ?? '';
   const matching = all.filter(
     (r) =>
       (after === undefined || isAfter(r, after)) &&
-      (needle === '' || r.room_id.toLowerCase().includes(needle) || r.room_name.toLowerCase().includes(needle)),
+      (needle === '' ||
+        r.room_id.toLowerCase().includes(needle) ||
+        r.room_name.toLowerCase().includes(needle)),
   );
-  matching.sort((a, b) => b.members - a.members || (a.room_id < b.room_id ? -1 : a.room_id > b.room_id ? 1 : 0));
+  matching.sort(
+    (a, b) => b.members - a.members || (a.room_id < b.room_id ? -1 : a.room_id > b.room_id ? 1 : 0),
+  );
   const limit = Math.min(query.limit ?? DEFAULT_ROOMS_PAGE, MAX_ROOMS_PAGE);
   const rooms: RoomSummary[] = [];
   let bytes = 0;

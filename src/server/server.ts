@@ -46,7 +46,8 @@ const HUB_LIMITS = [
 /** The {@link HUB_LIMITS} of `options` that are set. */
 function hubLimitsOf(options: ServerOptions): Pick<HubOptions, (typeof HUB_LIMITS)[number]> {
   const limits: Pick<HubOptions, (typeof HUB_LIMITS)[number]> = {};
-  for (const key of HUB_LIMITS) if (options[key] !== undefined) Object.assign(limits, { [key]: options[key] });
+  for (const key of HUB_LIMITS)
+    if (options[key] !== undefined) Object.assign(limits, { [key]: options[key] });
   return limits;
 }
 
@@ -147,7 +148,16 @@ export interface RunningServer {
 /** Starts the hub and its doors. Resolves once listening. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? SERVE_DEFAULTS.logLevel);
-  const store = options.store ?? openStore({ memory: options.memory ?? false, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}), skipDbCheck: options.skipDbCheck ?? false, onWarning: (message) => log.warn(message) });
+  const store =
+    options.store ??
+    openStore({
+      memory: options.memory ?? false,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+      ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}),
+      skipDbCheck: options.skipDbCheck ?? false,
+      onWarning: (message) => log.warn(message),
+    });
   const stats = new ServerStats();
   const hub = new Hub({
     store,
@@ -167,11 +177,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const fdLimit = readFdLimit();
   const fdMaxClients = maxClientsFor(fdLimit.soft);
   const maxClients = options.maxClients ?? fdMaxClients;
-  const limitText = fdLimit.soft === undefined ? `the open-file limit is ${fdLimit.source}` : `the open-file limit is ${fdLimit.soft} (${fdLimit.source})`;
+  const limitText =
+    fdLimit.soft === undefined
+      ? `the open-file limit is ${fdLimit.source}`
+      : `the open-file limit is ${fdLimit.soft} (${fdLimit.source})`;
   if (maxClients > fdMaxClients && fdLimit.soft !== undefined) {
-    log.warn({ max_clients: maxClients, fd_limit: fdLimit.soft }, `--max-clients ${maxClients} is more than ${limitText} allows (${fdMaxClients}); a flood can exhaust file descriptors: raise ulimit -n or lower --max-clients`);
+    log.warn(
+      { max_clients: maxClients, fd_limit: fdLimit.soft },
+      `--max-clients ${maxClients} is more than ${limitText} allows (${fdMaxClients}); a flood can exhaust file descriptors: raise ulimit -n or lower --max-clients`,
+    );
   } else {
-    log.info({ max_clients: maxClients, fd_limit: fdLimit.soft ?? null }, `at most ${maxClients} connections${options.maxClients === undefined ? ` (${limitText}; --max-clients to change)` : ''}`);
+    log.info(
+      { max_clients: maxClients, fd_limit: fdLimit.soft ?? null },
+      `at most ${maxClients} connections${options.maxClients === undefined ? ` (${limitText}; --max-clients to change)` : ''}`,
+    );
   }
   const admission = new Admission({
     maxClients,
@@ -196,12 +215,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.maxWriteDelayMs !== undefined ? { maxWriteDelayMs: options.maxWriteDelayMs } : {}),
     ...(options.writeShare !== undefined ? { writeShare: options.writeShare } : {}),
   };
-  const sse = new SseTransport(hub, { ...pacing, ...(options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {}) });
+  const sse = new SseTransport(hub, {
+    ...pacing,
+    ...(options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {}),
+  });
   // The static files come last: they claim only paths that are files under web/.
   // Posts share the message limit's settings, one bucket per address (default: as the hub's).
-  const postRate = options.rateLimit === false ? undefined : new KeyedRateLimiters(options.rateLimit ?? DEFAULT_MESSAGE_RATE);
-  const routes: HttpRoute[] = [healthRoute, statsRoute(hub, stats), metricsRoute(metrics), postRoute(hub, postRate ? { rate: postRate } : {}), sse.route, browserModulesRoute(), staticRoute(options.webRoot)];
-  const tls = options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } : undefined;
+  const postRate =
+    options.rateLimit === false
+      ? undefined
+      : new KeyedRateLimiters(options.rateLimit ?? DEFAULT_MESSAGE_RATE);
+  const routes: HttpRoute[] = [
+    healthRoute,
+    statsRoute(hub, stats),
+    metricsRoute(metrics),
+    postRoute(hub, postRate ? { rate: postRate } : {}),
+    sse.route,
+    browserModulesRoute(),
+    staticRoute(options.webRoot),
+  ];
+  const tls =
+    options.tlsCert && options.tlsKey
+      ? { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }
+      : undefined;
   const handler = createHttpHandler(routes, ctx);
   const headersTimeout = options.headersTimeoutMs ?? SERVE_DEFAULTS.headerTimeout * 1000;
   const httpOptions = {
@@ -210,7 +246,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Node checks the two timeouts on this interval (30 s by default): the cut is at most this late.
     connectionsCheckingInterval: Math.min(1000, headersTimeout),
   };
-  const http: Server = tls ? createHttpsServer({ ...tls, ...httpOptions }, handler) : createServer(httpOptions, handler);
+  const http: Server = tls
+    ? createHttpsServer({ ...tls, ...httpOptions }, handler)
+    : createServer(httpOptions, handler);
   // Every socket is admitted (counted per address and server-wide) before it is parsed, so HTTP
   // sockets that never finish a request count like WebSocket and TCP ones.
   gateConnections(http, { admission, log, door: 'http', ...(tls ? {} : { refusalText: httpRefusal }) });
@@ -219,7 +257,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
     ...pacing,
     // Its socket was admitted when it was accepted (gateConnections); only the origin is left.
-    admit: (req) => (origins.allows(req) ? undefined : { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` }),
+    admit: (req) =>
+      origins.allows(req)
+        ? undefined
+        : { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` },
   });
   http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket as Socket, head));
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -228,7 +269,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const busy = (socket as { _httpMessage?: unknown })._httpMessage;
     if (!socket.writable || busy) return void socket.destroy();
     const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     // HTTP sockets are half-open: a peer that never closes its side must not linger.
     forceCloseAfterGrace(socket, () => socket.destroy());
@@ -243,7 +288,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   });
   const port = (http.address() as AddressInfo).port;
-  origins.setOwn(ownOrigins({ host, port, tls: tls !== undefined, ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}) }));
+  origins.setOwn(
+    ownOrigins({
+      host,
+      port,
+      tls: tls !== undefined,
+      ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}),
+    }),
+  );
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
   let tcp: TcpTransport | undefined;
@@ -266,7 +318,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       throw err;
     }
   }
-  const stopMonitor = options.monitorIntervalMs === 0 ? () => {} : startMonitor(log, hub, stats, options.monitorIntervalMs ?? 5000);
+  const stopMonitor =
+    options.monitorIntervalMs === 0
+      ? () => {}
+      : startMonitor(log, hub, stats, options.monitorIntervalMs ?? 5000);
 
   let closing: Promise<void> | undefined;
   /**
@@ -296,5 +351,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     })());
 
   const scheme = tls ? 's' : '';
-  return { hub, host, port, url: `ws${scheme}://${shownHost}:${port}/ws`, httpUrl: `http${scheme}://${shownHost}:${port}`, ...(tcpPort !== undefined ? { tcpPort } : {}), stats, log, close };
+  return {
+    hub,
+    host,
+    port,
+    url: `ws${scheme}://${shownHost}:${port}/ws`,
+    httpUrl: `http${scheme}://${shownHost}:${port}`,
+    ...(tcpPort !== undefined ? { tcpPort } : {}),
+    stats,
+    log,
+    close,
+  };
 }

@@ -92,7 +92,9 @@ export class Session {
 
   /** Sends one event to this session only (replies, errors). */
   send<T extends ServerEventType>(type: T, payload: ServerEventPayloads[T], ref?: string | number): void {
-    const message = (ref === undefined ? { type, payload } : { type, payload, ref }) as Parameters<typeof outbound>[0];
+    const message = (ref === undefined ? { type, payload } : { type, payload, ref }) as Parameters<
+      typeof outbound
+    >[0];
     this.deliver(outbound(message));
   }
 

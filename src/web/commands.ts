@@ -10,9 +10,7 @@ export type { Command } from '../protocol/commands.js';
 
 /** One line from the composer, read: text to send, a command to run, or why it is refused. */
 export type Input =
-  | { kind: 'text'; text: string }
-  | { kind: 'command'; command: Command }
-  | { kind: 'error'; message: string };
+  { kind: 'text'; text: string } | { kind: 'command'; command: Command } | { kind: 'error'; message: string };
 
 /** Reads one composer line through the shared parser. */
 export function readInput(line: string): Input {

@@ -44,7 +44,11 @@ afterEach(() => {
 });
 
 /** alice in rooms r1..r15 (r1 on screen) in a terminal of the given size. */
-async function fifteen(columns: number, rows: number, extra: { written?: string[]; onStore?: (s: Store) => () => void } = {}) {
+async function fifteen(
+  columns: number,
+  rows: number,
+  extra: { written?: string[]; onStore?: (s: Store) => () => void } = {},
+) {
   const conn = new FakeConnection();
   const written = extra.written;
   const r = render(
@@ -66,7 +70,10 @@ async function fifteen(columns: number, rows: number, extra: { written?: string[
 describe('activity you can see (item 1)', () => {
   it('a mention in room 12 of 15 in an 80x12 terminal shows in the hotlist and the sidebar', async () => {
     const { conn, r } = await fifteen(80, 12);
-    conn.emit(ev('message', msg('r12', 1, 'bob', 'alice: look here')), ev('message', msg('r3', 1, 'bob', 'plain')));
+    conn.emit(
+      ev('message', msg('r12', 1, 'bob', 'alice: look here')),
+      ev('message', msg('r3', 1, 'bob', 'plain')),
+    );
     const frame = await waitForFrame(r, (f) => f.includes('[Act:'), 'the hotlist');
     expect(frame).toContain('[Act: 12(1!),3]');
     // The sidebar shows room 3 but cannot show room 12, so it says there is activity below.
@@ -121,7 +128,10 @@ describe('the config file follows the rooms', () => {
     await press(r, '/leave r3', '\r');
     follower!.flush();
     const saved = JSON.parse(readFileSync(path, 'utf8'));
-    expect(saved.rooms).toEqual([...Array.from({ length: 15 }, (_, i) => `r${i + 1}`).filter((x) => x !== 'r3'), 'later']);
+    expect(saved.rooms).toEqual([
+      ...Array.from({ length: 15 }, (_, i) => `r${i + 1}`).filter((x) => x !== 'r3'),
+      'later',
+    ]);
     expect(saved.last_seq).toEqual({ r2: 7 });
     expect(saved).toMatchObject({ server: 'ws://example:1/ws', bell: false, extra_key: 1 });
   });
@@ -162,7 +172,8 @@ describe('links and the bare view (item 9)', () => {
     expect(links.map((m) => m[2]!.trim()).join('')).toBe(URL);
     expect(frame).not.toMatch(/8;;(javascript|ftp)/);
     // Widths hold: no row is wider than the terminal once the escapes are taken out.
-    for (const row of plain(frame).replace(OSC8, '$2').split('\n')) expect(row.length).toBeLessThanOrEqual(60);
+    for (const row of plain(frame).replace(OSC8, '$2').split('\n'))
+      expect(row.length).toBeLessThanOrEqual(60);
   });
 
   it('Alt+L drops the sidebar and the hanging indent; Alt+L again brings them back', async () => {

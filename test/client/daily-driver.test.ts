@@ -39,7 +39,11 @@ const texts = (c: Conversation) =>
 
 /** alice is in lobby (current) and dev. */
 const twoRooms = () =>
-  run([server(welcome('alice')), server(joined('lobby', ['alice', 'bob'])), server(joined('dev', ['alice', 'carol']))]);
+  run([
+    server(welcome('alice')),
+    server(joined('lobby', ['alice', 'bob'])),
+    server(joined('dev', ['alice', 'carol'])),
+  ]);
 
 /** alice in 15 rooms r1..r15, r1 current. */
 function fifteenRooms(): ChatState {
@@ -138,7 +142,9 @@ describe('replies go where the command was typed (item 4)', () => {
     store.dispatch({ type: 'select', id: 'dev' });
     const before = conv(store.getState(), 'dev').entries.length;
     store.dispatch(
-      server(ev('users', { room_id: 'dev', users: ['carol', 'Bob', 'alice'] }, ref.op === 'send' ? ref.ref : '')),
+      server(
+        ev('users', { room_id: 'dev', users: ['carol', 'Bob', 'alice'] }, ref.op === 'send' ? ref.ref : ''),
+      ),
     );
     expect(lastNotice('lobby')).toBe('3 in #dev: alice, Bob, carol');
     expect(conv(store.getState(), 'dev').entries.length).toBe(before);
@@ -150,7 +156,13 @@ describe('replies go where the command was typed (item 4)', () => {
     const call = conn.calls.at(-1)!;
     store.dispatch({ type: 'select', id: 'dev' });
     store.dispatch(
-      server(ev('error', { code: 'nick_taken', message: 'bad is online already' }, call.op === 'send' ? call.ref : '')),
+      server(
+        ev(
+          'error',
+          { code: 'nick_taken', message: 'bad is online already' },
+          call.op === 'send' ? call.ref : '',
+        ),
+      ),
     );
     expect(lastNotice('lobby')).toBe('bad is online already [nick_taken]');
   });
@@ -193,14 +205,21 @@ describe('own nick change (item 8)', () => {
       twoRooms(),
     );
     expect(s.nick).toBe('alicia');
-    expect(texts(conv(s, 'lobby')).filter((t) => t.includes('known as'))).toEqual(['* you are now known as alicia']);
-    expect(texts(conv(s, 'dev')).filter((t) => t.includes('known as'))).toEqual(['* you are now known as alicia']);
+    expect(texts(conv(s, 'lobby')).filter((t) => t.includes('known as'))).toEqual([
+      '* you are now known as alicia',
+    ]);
+    expect(texts(conv(s, 'dev')).filter((t) => t.includes('known as'))).toEqual([
+      '* you are now known as alicia',
+    ]);
     expect(conv(s, 'lobby').members).toContain('alicia');
   });
 
   it('in a DM (no room copy lands there) it is said there', () => {
     const s = run(
-      [{ type: 'open_dm', nick: 'bob' }, server(ev('nick_changed', { old_name: 'alice', user_name: 'alicia' }))],
+      [
+        { type: 'open_dm', nick: 'bob' },
+        server(ev('nick_changed', { old_name: 'alice', user_name: 'alicia' })),
+      ],
       twoRooms(),
     );
     expect(texts(conv(s, '@bob'))).toEqual(['* you are now known as alicia']);
@@ -313,13 +332,21 @@ describe('day-change lines (item 2) and the read marker', () => {
       '-- Monday 23 November 2026 --',
       '-- Tuesday 24 November 2026 --',
     ]);
-    expect(rows.indexOf('-- Tuesday 24 November 2026 --')).toBe(rows.findIndex((r) => r.includes('tuesday early')) - 1);
+    expect(rows.indexOf('-- Tuesday 24 November 2026 --')).toBe(
+      rows.findIndex((r) => r.includes('tuesday early')) - 1,
+    );
     expect(formatDay(day(2026, 10, 24))).toBe('Tuesday 24 November 2026');
   });
 
   it('puts -- unread -- above the first message that came while away; Alt+U drops it', () => {
     let s = run([server(ev('message', msg('dev', 1, 'carol', 'seen')))], twoRooms());
-    s = run([{ type: 'select', id: 'dev' }, { type: 'select', id: 'lobby' }], s);
+    s = run(
+      [
+        { type: 'select', id: 'dev' },
+        { type: 'select', id: 'lobby' },
+      ],
+      s,
+    );
     s = run([server(ev('message', msg('dev', 2, 'carol', 'new one'))), { type: 'select', id: 'dev' }], s);
     const rows = () =>
       visibleLines(conv(s, 'dev'), 60, 20, 'alice').lines.map((l) => l.segments.map((x) => x.text).join(''));
@@ -370,7 +397,9 @@ describe('smart filter and /ignore', () => {
     expect(conv(s, 'dev').newestSeq).toBe(1);
     expect(s.conversations['@carol']).toBeUndefined();
     expect(s.alerts).toBe(0);
-    const rows = visibleLines(conv(s, 'dev'), 60, 20, 'alice').lines.map((l) => l.segments.map((x) => x.text).join(''));
+    const rows = visibleLines(conv(s, 'dev'), 60, 20, 'alice').lines.map((l) =>
+      l.segments.map((x) => x.text).join(''),
+    );
     expect(rows.some((r) => r.includes('spam'))).toBe(false);
     enter('/unignore carol');
     expect(lastNotice()).toBe('carol is no longer ignored');
@@ -388,7 +417,15 @@ describe('bell and title (item 10)', () => {
     s = run([server(ev('dm', { id: 'd1', ts: NOW, from: 'bob', to: 'alice', message: 'hey' }))], s);
     expect(s.alerts).toBe(2);
     s = run(
-      [server(ev('history', { room_id: 'lobby', messages: [msg('lobby', 1, 'bob', 'alice: old')], has_more: false }))],
+      [
+        server(
+          ev('history', {
+            room_id: 'lobby',
+            messages: [msg('lobby', 1, 'bob', 'alice: old')],
+            has_more: false,
+          }),
+        ),
+      ],
       s,
     );
     expect(s.alerts).toBe(2);
@@ -396,8 +433,12 @@ describe('bell and title (item 10)', () => {
 
   it('writes BEL when alerts grow (unless the bell is off) and the mention count in the title', () => {
     expect(alertBytes(null, { alerts: 0, mentions: 0 }, true)).toBe('\x1b]2;chat\x07');
-    expect(alertBytes({ alerts: 0, mentions: 0 }, { alerts: 1, mentions: 1 }, true)).toBe('\x07\x1b]2;(1) chat\x07');
-    expect(alertBytes({ alerts: 0, mentions: 0 }, { alerts: 1, mentions: 1 }, false)).toBe('\x1b]2;(1) chat\x07');
+    expect(alertBytes({ alerts: 0, mentions: 0 }, { alerts: 1, mentions: 1 }, true)).toBe(
+      '\x07\x1b]2;(1) chat\x07',
+    );
+    expect(alertBytes({ alerts: 0, mentions: 0 }, { alerts: 1, mentions: 1 }, false)).toBe(
+      '\x1b]2;(1) chat\x07',
+    );
     expect(alertBytes({ alerts: 1, mentions: 1 }, { alerts: 1, mentions: 1 }, true)).toBe('');
   });
 });
@@ -412,7 +453,9 @@ describe('nick colours and widths (items 13, 14)', () => {
     expect(new Set(colours).size).toBeGreaterThanOrEqual(7);
     setNickPalette(16);
     for (const n of ['alice', 'bob', 'carol', 'x', 'yy', 'zzz'])
-      expect(['yellow', 'red', 'magenta', 'yellowBright', 'redBright', 'magentaBright']).not.toContain(nickColor(n));
+      expect(['yellow', 'red', 'magenta', 'yellowBright', 'redBright', 'magentaBright']).not.toContain(
+        nickColor(n),
+      );
   });
 
   it('your own nick has one fixed colour; long nicks are cut with …', () => {

@@ -167,6 +167,8 @@ describe('links (issue 15 item 9)', () => {
     const evil = findLinks('go https://a.example/x\x1b]8;;https://b.example\x07y now');
     expect(evil).toHaveLength(1);
     expect(evil[0]!.href).toMatch(/^[\x21-\x7e]+$/);
-    expect(findLinks('(see https://a.example/p).')).toEqual([{ start: 5, end: 24, href: 'https://a.example/p' }]);
+    expect(findLinks('(see https://a.example/p).')).toEqual([
+      { start: 5, end: 24, href: 'https://a.example/p' },
+    ]);
   });
 });

@@ -395,8 +395,12 @@ describe('history paging', () => {
   });
 
   it('a page shorter than asked for (pages are capped by bytes too) keeps paging open from its oldest message', () => {
-    const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => msg('lobby', from + i));
-    let s = reducer(twoRooms(), server(ev('history', { room_id: 'lobby', messages: seqs(180, 200), has_more: true })));
+    const seqs = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => msg('lobby', from + i));
+    let s = reducer(
+      twoRooms(),
+      server(ev('history', { room_id: 'lobby', messages: seqs(180, 200), has_more: true })),
+    );
     s = reducer(s, { type: 'history_requested', id: 'lobby' });
     // 100 asked for, 10 long ones came back: there are still older ones.
     s = reducer(s, server(ev('history', { room_id: 'lobby', messages: seqs(170, 179), has_more: true })));

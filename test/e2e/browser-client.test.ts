@@ -277,7 +277,7 @@ describe('web/app.js state model', () => {
     expect(web.mentions('axb', 'a.b')).toBe(false);
   });
 
-  it('backs off exponentially with jitter, capped at the terminal client\'s 10 s (src/client/backoff.ts)', () => {
+  it("backs off exponentially with jitter, capped at the terminal client's 10 s (src/client/backoff.ts)", () => {
     expect(web.backoffDelay(0, () => 1)).toBe(500);
     expect(web.backoffDelay(3, () => 1)).toBe(4000);
     expect(web.backoffDelay(3, () => 0)).toBe(2000);

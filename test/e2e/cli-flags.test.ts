@@ -13,7 +13,10 @@ const BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.url));
 function serveWith(args: string[]): { status: number | null; stderr: string; stdout: string } {
   // A flag given twice becomes a list; only add --port 0 when the case is not about --port.
   const port = args.includes('--port') ? [] : ['--port', '0'];
-  return spawnSync(process.execPath, [BIN, 'serve', ...port, '--memory', ...args], { encoding: 'utf8', timeout: 10_000 });
+  return spawnSync(process.execPath, [BIN, 'serve', ...port, '--memory', ...args], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
 }
 
 const children: ChatProcess[] = [];
@@ -41,24 +44,39 @@ describe('chat serve flag errors', () => {
   it('lists the abuse limits in --help', () => {
     const result = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', timeout: 10_000 });
     expect(result.status).toBe(0);
-    for (const flag of ['--max-rooms N', '--room-burst N', '--rooms-per-minute N', '--password-burst N', '--passwords-per-minute N']) {
+    for (const flag of [
+      '--max-rooms N',
+      '--room-burst N',
+      '--rooms-per-minute N',
+      '--password-burst N',
+      '--passwords-per-minute N',
+    ]) {
       expect(result.stdout).toContain(flag);
     }
   });
 });
 
 describe('--help and --version after a command', () => {
-  it.each([['serve'], ['bench'], ['connect']])('chat %s --help prints the help and exits 0 without starting anything', (command) => {
-    // Before: `chat serve --help` started a server, and `chat bench --help` ran a 10 s benchmark.
-    const result = spawnSync(process.execPath, [BIN, command, '--help'], { encoding: 'utf8', timeout: 10_000 });
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain('Usage');
-    expect(result.stdout).toContain(`$ chat ${command}`);
-    expect(result.stdout).not.toContain('chat serving on');
-  });
+  it.each([['serve'], ['bench'], ['connect']])(
+    'chat %s --help prints the help and exits 0 without starting anything',
+    (command) => {
+      // Before: `chat serve --help` started a server, and `chat bench --help` ran a 10 s benchmark.
+      const result = spawnSync(process.execPath, [BIN, command, '--help'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('Usage');
+      expect(result.stdout).toContain(`$ chat ${command}`);
+      expect(result.stdout).not.toContain('chat serving on');
+    },
+  );
 
   it('chat serve --version prints the version', () => {
-    const result = spawnSync(process.execPath, [BIN, 'serve', '--version'], { encoding: 'utf8', timeout: 10_000 });
+    const result = spawnSync(process.execPath, [BIN, 'serve', '--version'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
@@ -76,11 +94,17 @@ describe('chat serve limit flags reach the server', () => {
     };
     const a = await open('a');
     expect(await a.request('create_room', { room_id: 'r1' })).toMatchObject({ type: 'room_created' });
-    expect(await a.request('create_room', { room_id: 'r2' })).toMatchObject({ type: 'error', payload: { code: 'rate_limited' } });
+    expect(await a.request('create_room', { room_id: 'r2' })).toMatchObject({
+      type: 'error',
+      payload: { code: 'rate_limited' },
+    });
     const b = await open('b');
     expect(await b.request('join', { room_id: 'r2' })).toMatchObject({ type: 'joined' });
     // lobby, r1, r2: the server is full of rooms.
     const c = await open('c');
-    expect(await c.request('join', { room_id: 'r3' })).toMatchObject({ type: 'error', payload: { code: 'server_rooms_full' } });
+    expect(await c.request('join', { room_id: 'r3' })).toMatchObject({
+      type: 'error',
+      payload: { code: 'server_rooms_full' },
+    });
   });
 });

@@ -51,7 +51,8 @@ describe('data file permissions (issue 11, item 10)', () => {
     await c.request('join', { room_id: 'lobby' });
     await c.request('message', { room_id: 'lobby', message: 'secret' });
     expect(mode(dir)).toBe('700');
-    for (const file of ['chat.db', 'chat.db-wal', 'chat.db-shm', 'chat.db-lock']) expect([file, mode(join(dir, file))]).toEqual([file, '600']);
+    for (const file of ['chat.db', 'chat.db-wal', 'chat.db-shm', 'chat.db-lock'])
+      expect([file, mode(join(dir, file))]).toEqual([file, '600']);
   });
 
   it('tightens files left readable by an older version, and says so; a shared directory is only warned about', async () => {
@@ -76,7 +77,9 @@ describe('data file permissions (issue 11, item 10)', () => {
     const second = await fx.spawn(['--data-dir', shared]);
     expect(mode(shared)).toBe('755');
     expect(mode(join(shared, 'chat.db'))).toBe('600');
-    await second.stderrMatches(/is open to other users \(mode 0755\) and holds other files, so it was left as it is/);
+    await second.stderrMatches(
+      /is open to other users \(mode 0755\) and holds other files, so it was left as it is/,
+    );
   });
 });
 
@@ -106,6 +109,8 @@ describe('damaged database at start (issue 11, item 12)', () => {
     const dir = fx.tempDir().path;
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'chat.db'), Buffer.alloc(8192, 0x41));
-    await expect(fx.spawn(['--data-dir', dir])).rejects.toThrow(/exited \(1\).*chat\.db is damaged or not a database/s);
+    await expect(fx.spawn(['--data-dir', dir])).rejects.toThrow(
+      /exited \(1\).*chat\.db is damaged or not a database/s,
+    );
   });
 });

@@ -29,14 +29,19 @@ describe('chat serve --help', () => {
     ['Serve options', SERVE_OPTIONS.filter((o) => o.section === 'Server options')],
     ['Limits and security', SERVE_OPTIONS.filter((o) => o.section === 'Limits and security')],
     ['Connect options', CONNECT_OPTIONS],
-  ] as [string, readonly OptionSpec[]][])('"%s" lists each of its flags, with its default', (title, options) => {
-    const body = section(text, title);
-    // Wrapped lines are joined so a default split over two lines still reads as one phrase.
-    const flat = body.replace(/\n\s+/g, ' ');
-    for (const o of options) {
-      expect(body).toMatch(new RegExp(`^ {4}--${o.flag}${o.arg ? ` ${o.arg.replace('|', '\\|')}` : ''}(\\s|$)`, 'm'));
-      const def = shownDefault(o);
-      if (def !== undefined) expect(flat).toContain(`default ${def}`);
-    }
-  });
+  ] as [string, readonly OptionSpec[]][])(
+    '"%s" lists each of its flags, with its default',
+    (title, options) => {
+      const body = section(text, title);
+      // Wrapped lines are joined so a default split over two lines still reads as one phrase.
+      const flat = body.replace(/\n\s+/g, ' ');
+      for (const o of options) {
+        expect(body).toMatch(
+          new RegExp(`^ {4}--${o.flag}${o.arg ? ` ${o.arg.replace('|', '\\|')}` : ''}(\\s|$)`, 'm'),
+        );
+        const def = shownDefault(o);
+        if (def !== undefined) expect(flat).toContain(`default ${def}`);
+      }
+    },
+  );
 });

@@ -17,7 +17,9 @@ describe('SIGTERM on the real binary', () => {
     const closes = await Promise.all(clients.map((c) => c.closedByServer()));
     const code = await server.exited;
     const seconds = (performance.now() - started) / 1000;
-    console.log(`shutdown: ${notices.length}/200 notices, ${closes.filter((c) => c.code === 1001).length} closed with 1001, exit ${code} after ${seconds.toFixed(2)} s`);
+    console.log(
+      `shutdown: ${notices.length}/200 notices, ${closes.filter((c) => c.code === 1001).length} closed with 1001, exit ${code} after ${seconds.toFixed(2)} s`,
+    );
     expect(notices).toHaveLength(200);
     expect(closes.every((c) => c.code === 1001)).toBe(true);
     expect(code).toBe(0);

@@ -23,7 +23,15 @@ if (!TMUX) console.warn('test/e2e/tui-activity.test.ts: skipped, tmux is not ins
 
 /** `chat connect --config PATH` in a clean environment; the config names the server and nick. */
 function connectCommand(config: string): string {
-  const env = ['env', '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME=${tmpdir()}`, `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`, 'TERM=xterm-256color', 'LANG=C.UTF-8'];
+  const env = [
+    'env',
+    '-i',
+    `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+    `HOME=${tmpdir()}`,
+    `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`,
+    'TERM=xterm-256color',
+    'LANG=C.UTF-8',
+  ];
   const cmd = [...env, process.execPath, BIN, 'connect', '--config', config].map(shellQuote).join(' ');
   return `cd ${shellQuote(ROOT)} && ${cmd}; echo "chat exited with $?"; sleep 600`;
 }
@@ -42,7 +50,12 @@ describe.skipIf(!TMUX)('chat connect --config in tmux: activity, Alt+J, remember
     server = await spawnChat(['--memory', '--room-burst', '50']);
     writeFileSync(
       config,
-      JSON.stringify({ server: `ws://127.0.0.1:${server.port}/ws`, nick: 'alice', rooms: ROOMS, bell: false }),
+      JSON.stringify({
+        server: `ws://127.0.0.1:${server.port}/ws`,
+        nick: 'alice',
+        rooms: ROOMS,
+        bell: false,
+      }),
     );
     bob = await TestClient.open(`ws://127.0.0.1:${server.port}/ws`);
     await bob.hello('bob');
@@ -54,56 +67,70 @@ describe.skipIf(!TMUX)('chat connect --config in tmux: activity, Alt+J, remember
     await server?.stop();
   });
 
-  it('shows activity it cannot fit, jumps by number, and remembers rooms across a restart', { timeout: 90_000 }, async () => {
-    tmux.start('alice', connectCommand(config), 80, 14);
-    // lobby (the server's default) first, then the 11 remembered rooms, numbered past 9.
-    await tmux.waitFor('alice', /alice \| connected \| #lobby/, 'alice connected');
-    await tmux.waitFor('alice', /↓ \d+ more/, 'the sidebar saying more rooms are below');
+  it(
+    'shows activity it cannot fit, jumps by number, and remembers rooms across a restart',
+    { timeout: 90_000 },
+    async () => {
+      tmux.start('alice', connectCommand(config), 80, 14);
+      // lobby (the server's default) first, then the 11 remembered rooms, numbered past 9.
+      await tmux.waitFor('alice', /alice \| connected \| #lobby/, 'alice connected');
+      await tmux.waitFor('alice', /↓ \d+ more/, 'the sidebar saying more rooms are below');
 
-    const joinedR11 = await bob.request('join', { room_id: 'r11' });
-    expect(joinedR11.type).toBe('joined');
-    await bob.request('message', { room_id: 'r11', message: 'alice: are you there?' });
-    // r11 is conversation 11 (lobby is 1), off the bottom of a 14-row sidebar.
-    let screen = await tmux.waitFor('alice', '[Act: 11(1!)]', 'the mention in the hotlist');
-    expect(screen).toMatch(/↓ 1 active/);
+      const joinedR11 = await bob.request('join', { room_id: 'r11' });
+      expect(joinedR11.type).toBe('joined');
+      await bob.request('message', { room_id: 'r11', message: 'alice: are you there?' });
+      // r11 is conversation 11 (lobby is 1), off the bottom of a 14-row sidebar.
+      let screen = await tmux.waitFor('alice', '[Act: 11(1!)]', 'the mention in the hotlist');
+      expect(screen).toMatch(/↓ 1 active/);
 
-    tmux.keys('alice', 'M-j', '1', '1');
-    screen = await tmux.waitFor('alice', /\| #r11 \(2 users\)/, 'Alt+J 1 1 went to r11');
-    expect(screen).toContain('<bob> alice: are you there?');
-    expect(screen).toMatch(/11 #r11/);
-    expect(screen).not.toContain('[Act:');
+      tmux.keys('alice', 'M-j', '1', '1');
+      screen = await tmux.waitFor('alice', /\| #r11 \(2 users\)/, 'Alt+J 1 1 went to r11');
+      expect(screen).toContain('<bob> alice: are you there?');
+      expect(screen).toMatch(/11 #r11/);
+      expect(screen).not.toContain('[Act:');
 
-    // Joins and leaves go to the config.
-    tmux.line('alice', '/join extra');
-    await tmux.waitFor('alice', /#extra \(1 user\)/, 'alice in extra');
-    tmux.line('alice', '/leave r2');
-    await tmux.waitFor('alice', (s) => !/#r2\b/.test(s.split('\n').map((l) => l.split('│')[0]).join('\n')), 'r2 gone from the sidebar');
-    tmux.line('alice', '/quit');
-    await tmux.waitFor('alice', 'chat exited with 0', 'alice quit');
-    const saved = JSON.parse(readFileSync(config, 'utf8'));
-    expect(saved.rooms).toEqual(['lobby', ...ROOMS.filter((r) => r !== 'r2'), 'extra']);
-    expect(saved.last_seq.r11).toBe(1);
-    expect(saved).toMatchObject({ nick: 'alice', bell: false });
+      // Joins and leaves go to the config.
+      tmux.line('alice', '/join extra');
+      await tmux.waitFor('alice', /#extra \(1 user\)/, 'alice in extra');
+      tmux.line('alice', '/leave r2');
+      await tmux.waitFor(
+        'alice',
+        (s) =>
+          !/#r2\b/.test(
+            s
+              .split('\n')
+              .map((l) => l.split('│')[0])
+              .join('\n'),
+          ),
+        'r2 gone from the sidebar',
+      );
+      tmux.line('alice', '/quit');
+      await tmux.waitFor('alice', 'chat exited with 0', 'alice quit');
+      const saved = JSON.parse(readFileSync(config, 'utf8'));
+      expect(saved.rooms).toEqual(['lobby', ...ROOMS.filter((r) => r !== 'r2'), 'extra']);
+      expect(saved.last_seq.r11).toBe(1);
+      expect(saved).toMatchObject({ nick: 'alice', bell: false });
 
-    // While alice is away bob says two more things in r11; she comes back into every room.
-    await bob.request('message', { room_id: 'r11', message: 'while you were out' });
-    await bob.request('message', { room_id: 'r11', message: 'alice: call me' });
-    tmux.killServer();
-    const again = new Tmux();
-    try {
-      again.start('alice', connectCommand(config), 80, 14);
-      await again.waitFor('alice', /alice \| connected \| #lobby/, 'alice back');
-      // r11 is now conversation 10 (r2 was left); its replay counts as activity with a mention.
-      screen = await again.waitFor('alice', '[Act: 10(1!)]', 'the replayed mention in the hotlist');
-      again.line('alice', '/window 10');
-      screen = await again.waitFor('alice', /\| #r11 \(2 users\)/, '/window 10 went to r11');
-      expect(screen).toContain('-- unread --');
-      expect(screen.match(/while you were out/g)).toHaveLength(1);
-      expect(screen).toContain('<bob> alice: call me');
-      // The message seen before the restart is not replayed.
-      expect(screen).not.toContain('are you there?');
-    } finally {
-      again.killServer();
-    }
-  });
+      // While alice is away bob says two more things in r11; she comes back into every room.
+      await bob.request('message', { room_id: 'r11', message: 'while you were out' });
+      await bob.request('message', { room_id: 'r11', message: 'alice: call me' });
+      tmux.killServer();
+      const again = new Tmux();
+      try {
+        again.start('alice', connectCommand(config), 80, 14);
+        await again.waitFor('alice', /alice \| connected \| #lobby/, 'alice back');
+        // r11 is now conversation 10 (r2 was left); its replay counts as activity with a mention.
+        screen = await again.waitFor('alice', '[Act: 10(1!)]', 'the replayed mention in the hotlist');
+        again.line('alice', '/window 10');
+        screen = await again.waitFor('alice', /\| #r11 \(2 users\)/, '/window 10 went to r11');
+        expect(screen).toContain('-- unread --');
+        expect(screen.match(/while you were out/g)).toHaveLength(1);
+        expect(screen).toContain('<bob> alice: call me');
+        // The message seen before the restart is not replayed.
+        expect(screen).not.toContain('are you there?');
+      } finally {
+        again.killServer();
+      }
+    },
+  );
 });

@@ -49,7 +49,17 @@ export interface SpawnOptions {
 export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<ChatProcess> {
   const { port = 0, logLevel = 'warn', timeoutMs = 15_000, fdLimit } = options;
   const wantTcp = args.some((a) => a === '--tcp-port' || a.startsWith('--tcp-port='));
-  const argv = [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-level', logLevel, ...args];
+  const argv = [
+    BIN,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    logLevel,
+    ...args,
+  ];
   // With a limit, sh sets it and execs node in its place: the child's pid stays the server's.
   const child =
     fdLimit === undefined
@@ -103,7 +113,9 @@ export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<C
               resolveMatch();
             };
             child.stderr!.on('data', check);
-            void exited.then((how) => rejectMatch(new Error(`chat serve exited (${how}) before ${pattern}; ${output()}`)));
+            void exited.then((how) =>
+              rejectMatch(new Error(`chat serve exited (${how}) before ${pattern}; ${output()}`)),
+            );
           }),
         exited,
         stop: signalAndWait('SIGTERM'),

@@ -15,7 +15,10 @@ export interface RawSocket {
  * Opens a socket to 127.0.0.1:`port` from `localAddress` and writes `send` once connected.
  * `halfOpen`: the client never closes its side by itself (as an attacker's socket would not).
  */
-export function rawSocket(port: number, options: { localAddress?: string; send?: string; halfOpen?: boolean } = {}): RawSocket {
+export function rawSocket(
+  port: number,
+  options: { localAddress?: string; send?: string; halfOpen?: boolean } = {},
+): RawSocket {
   const socket = connect({
     port,
     host: '127.0.0.1',
@@ -48,7 +51,10 @@ export function settled(raw: RawSocket): Promise<void> {
  * ('' when the server closed without answering, e.g. out of descriptors).
  */
 export async function statusLine(port: number, path = '/health', localAddress?: string): Promise<string> {
-  const raw = rawSocket(port, { send: `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, ...(localAddress ? { localAddress } : {}) });
+  const raw = rawSocket(port, {
+    send: `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    ...(localAddress ? { localAddress } : {}),
+  });
   await raw.closed;
   return raw.data().split('\r\n')[0] ?? '';
 }

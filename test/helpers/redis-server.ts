@@ -41,7 +41,9 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
   let child: ChildProcess = await launch(dir, socket, args);
   const admins: Redis[] = [];
   const exited = (c: ChildProcess) =>
-    c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => c.once('exit', () => r()));
   const proc: RedisProcess = {
     socket,
     url: `unix://${socket}`,
@@ -79,7 +81,18 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
 async function launch(dir: string, socket: string, args: string[]): Promise<ChildProcess> {
   const child = spawn(
     REDIS_SERVER,
-    ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir, ...DEFAULT_ARGS, ...args],
+    [
+      '--port',
+      '0',
+      '--unixsocket',
+      socket,
+      '--unixsocketperm',
+      '700',
+      '--dir',
+      dir,
+      ...DEFAULT_ARGS,
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

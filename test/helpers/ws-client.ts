@@ -69,11 +69,18 @@ export class TestClient {
   }
 
   /** Resolves once `count` events match `pred` (counting those already received). */
-  waitCount(pred: (m: ServerMessage) => boolean, count: number, timeoutMs = 20_000): Promise<ServerMessage[]> {
+  waitCount(
+    pred: (m: ServerMessage) => boolean,
+    count: number,
+    timeoutMs = 20_000,
+  ): Promise<ServerMessage[]> {
     const matching = this.received.filter(pred);
     if (matching.length >= count) return Promise.resolve(matching);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${matching.length}/${count} events arrived`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`only ${matching.length}/${count} events arrived`)),
+        timeoutMs,
+      );
       const waiter = {
         pred: (m: ServerMessage) => {
           if (pred(m)) matching.push(m);

@@ -42,7 +42,8 @@ describe('README options tables', () => {
     const table = SERVE_OPTIONS.filter((o) => o.section === section);
     const readme = readmeDefaults(section);
     expect([...readme.keys()].sort()).toEqual(table.map((o) => o.flag).sort());
-    for (const o of table) expect(`--${o.flag}: ${readme.get(o.flag)}`).toBe(`--${o.flag}: ${shownDefault(o) ?? ''}`);
+    for (const o of table)
+      expect(`--${o.flag}: ${readme.get(o.flag)}`).toBe(`--${o.flag}: ${shownDefault(o) ?? ''}`);
   });
 
   it('its flag cells show the argument the help shows', () => {
@@ -52,15 +53,35 @@ describe('README options tables', () => {
 });
 
 describe('meowFlags', () => {
-  const a: OptionSpec = { section: 's', flag: 'max-rooms', arg: 'N', type: 'number', default: 7, meaning: 'x' };
-  const shared: OptionSpec = { section: 's', flag: 'port', arg: 'N', type: 'number', default: 8080, parseDefault: false, meaning: 'x' };
+  const a: OptionSpec = {
+    section: 's',
+    flag: 'max-rooms',
+    arg: 'N',
+    type: 'number',
+    default: 7,
+    meaning: 'x',
+  };
+  const shared: OptionSpec = {
+    section: 's',
+    flag: 'port',
+    arg: 'N',
+    type: 'number',
+    default: 8080,
+    parseDefault: false,
+    meaning: 'x',
+  };
 
   it('camel-cases the flag and gives meow the default unless told not to', () => {
-    expect(meowFlags([a, shared])).toEqual({ maxRooms: { type: 'number', default: 7 }, port: { type: 'number' } });
+    expect(meowFlags([a, shared])).toEqual({
+      maxRooms: { type: 'number', default: 7 },
+      port: { type: 'number' },
+    });
   });
 
   it('leaves a run-time default to the code that computes it', () => {
-    expect(meowFlags([{ ...a, default: { computed: 'from the fd limit' } }])).toEqual({ maxRooms: { type: 'number' } });
+    expect(meowFlags([{ ...a, default: { computed: 'from the fd limit' } }])).toEqual({
+      maxRooms: { type: 'number' },
+    });
   });
 
   it('refuses one flag name with two types', () => {

@@ -58,17 +58,27 @@ describe('decodeClientFrame', () => {
     const emoji = '😀'.repeat(4000);
     expect(codePointLength(emoji)).toBe(4000);
     expect(code(JSON.stringify({ type: 'message', payload: { room_id: 'r', message: emoji } }))).toBe('ok');
-    expect(code(JSON.stringify({ type: 'message', payload: { room_id: 'r', message: emoji + '😀' } }))).toBe('message_too_long');
+    expect(code(JSON.stringify({ type: 'message', payload: { room_id: 'r', message: emoji + '😀' } }))).toBe(
+      'message_too_long',
+    );
   });
 
   it('strips terminal control from message text but keeps newlines', () => {
-    const r = decodeClientFrame(JSON.stringify({ type: 'message', payload: { room_id: 'r', message: 'a\u001b[31mred\u0007\nline2' } }));
+    const r = decodeClientFrame(
+      JSON.stringify({ type: 'message', payload: { room_id: 'r', message: 'a\u001b[31mred\u0007\nline2' } }),
+    );
     expect(r.ok && r.message.type === 'message' && r.message.payload.message).toBe('ared\nline2');
   });
 
   describe('message shape: lines', () => {
     const decode = (type: 'message' | 'dm', message: string) =>
-      decodeClientFrame(JSON.stringify(type === 'message' ? { type, payload: { room_id: 'r', message } } : { type, payload: { to: 'bob', message } }));
+      decodeClientFrame(
+        JSON.stringify(
+          type === 'message'
+            ? { type, payload: { room_id: 'r', message } }
+            : { type, payload: { to: 'bob', message } },
+        ),
+      );
     const text = (message: string) => {
       const r = decode('message', message);
       return r.ok && r.message.type === 'message' ? r.message.payload.message : r.ok ? '?' : r.error.code;
@@ -84,21 +94,31 @@ describe('decodeClientFrame', () => {
       expect(text('\n'.repeat(3998))).toBe('empty_message');
       expect(text('x' + '\n'.repeat(3998) + 'y')).toBe('x\n\ny');
       expect(text('x\n'.repeat(1999))).toBe('too_many_lines');
-      expect(text(Array.from({ length: MAX_MESSAGE_LINES }, (_, i) => `l${i}`).join('\n')).split('\n')).toHaveLength(MAX_MESSAGE_LINES);
-      expect(text(Array.from({ length: MAX_MESSAGE_LINES + 1 }, (_, i) => `l${i}`).join('\n'))).toBe('too_many_lines');
+      expect(
+        text(Array.from({ length: MAX_MESSAGE_LINES }, (_, i) => `l${i}`).join('\n')).split('\n'),
+      ).toHaveLength(MAX_MESSAGE_LINES);
+      expect(text(Array.from({ length: MAX_MESSAGE_LINES + 1 }, (_, i) => `l${i}`).join('\n'))).toBe(
+        'too_many_lines',
+      );
       const dm = decode('dm', 'x\n'.repeat(60));
       expect(dm).toMatchObject({ ok: false, error: { code: 'too_many_lines' } });
     });
 
     it('every accepted message has at most the line limit and no blank run', () => {
-      const lines = fc.array(fc.oneof(fc.constant(''), fc.constant(' '), fc.string({ maxLength: 5 })), { maxLength: 120 });
+      const lines = fc.array(fc.oneof(fc.constant(''), fc.constant(' '), fc.string({ maxLength: 5 })), {
+        maxLength: 120,
+      });
       fc.assert(
         fc.property(lines, (parts) => {
           const r = decode('message', parts.join('\n'));
           if (!r.ok || r.message.type !== 'message') return;
           const out = r.message.payload.message.split('\n');
           expect(out.length).toBeLessThanOrEqual(MAX_MESSAGE_LINES);
-          expect(out.some((l, i) => l.trim() === '' && (i === 0 || i === out.length - 1 || out[i - 1]!.trim() === ''))).toBe(false);
+          expect(
+            out.some(
+              (l, i) => l.trim() === '' && (i === 0 || i === out.length - 1 || out[i - 1]!.trim() === ''),
+            ),
+          ).toBe(false);
         }),
       );
     });
@@ -106,10 +126,17 @@ describe('decodeClientFrame', () => {
 
   it('never throws, whatever the input', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ type: 'message', payload: v }))), (text) => {
-        const r = decodeClientFrame(text);
-        expect(typeof r.ok).toBe('boolean');
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify({ type: 'message', payload: v })),
+        ),
+        (text) => {
+          const r = decodeClientFrame(text);
+          expect(typeof r.ok).toBe('boolean');
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -25,13 +25,19 @@ describe('parseLine', () => {
     expect(parseLine(line)).toEqual(expected);
   });
 
-  it.each(['/join', '/join a b', '/msg bob', '/msg', '/nick', '/rooms a b', '/register'])('%j is a usage error', (line) => {
-    const r = parseLine(line);
-    expect(r.kind).toBe('error');
-  });
+  it.each(['/join', '/join a b', '/msg bob', '/msg', '/nick', '/rooms a b', '/register'])(
+    '%j is a usage error',
+    (line) => {
+      const r = parseLine(line);
+      expect(r.kind).toBe('error');
+    },
+  );
 
   it('names an unknown command and points at /help', () => {
-    expect(parseLine('/frobnicate now')).toEqual({ kind: 'error', message: 'unknown command /frobnicate; /help lists the commands' });
+    expect(parseLine('/frobnicate now')).toEqual({
+      kind: 'error',
+      message: 'unknown command /frobnicate; /help lists the commands',
+    });
   });
 
   it('has a help line for every command', () => {
@@ -55,7 +61,11 @@ describe('commandAction', () => {
     ['/users', { room: 'dev' }, { type: 'users', payload: { room_id: 'dev' } }],
     ['/rooms', {}, { type: 'rooms', payload: {} }],
     ['/rooms dev', {}, { type: 'rooms', payload: { filter: 'dev' } }],
-    ['/rooms more', { roomsNext: { cursor: 'c1', filter: 'dev' } }, { type: 'rooms', payload: { cursor: 'c1', filter: 'dev' } }],
+    [
+      '/rooms more',
+      { roomsNext: { cursor: 'c1', filter: 'dev' } },
+      { type: 'rooms', payload: { cursor: 'c1', filter: 'dev' } },
+    ],
     ['/rooms more', { roomsNext: { cursor: 'c2' } }, { type: 'rooms', payload: { cursor: 'c2' } }],
     ['/msg bob hi there', {}, { type: 'dm', payload: { to: 'bob', message: 'hi there' } }],
     ['/register hunter22!', {}, { type: 'register', payload: { password: 'hunter22!' } }],

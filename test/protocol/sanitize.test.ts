@@ -122,7 +122,9 @@ describe('confusable skeletons (UTS #39 data)', () => {
         const check = checkNick(raw);
         if (!check.ok) return;
         expect(/[\p{Default_Ignorable_Code_Point}\p{Z}\s\u2800]/u.test(check.nick)).toBe(false);
-        const swapped = check.nick.replace(/[a-z]/gi, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+        const swapped = check.nick.replace(/[a-z]/gi, (c) =>
+          c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase(),
+        );
         expect(nickKey(swapped)).toBe(nickKey(check.nick));
       }),
       { numRuns: 2000 },

@@ -13,7 +13,22 @@ import { TestClient } from '../helpers/ws-client.js';
 
 const C0 = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i));
 const C1 = Array.from({ length: 33 }, (_, i) => String.fromCharCode(0x7f + i)); // DEL and 0x80-0x9f
-const BIDI = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u2028', '\u2029'];
+const BIDI = [
+  '\u061c',
+  '\u200e',
+  '\u200f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u2028',
+  '\u2029',
+];
 const SEQUENCES = [
   '\x1b[2J', // CSI erase screen
   '\x1b[31;1m', // CSI colour
@@ -38,7 +53,8 @@ function badChars(text: string, allowNewline: boolean): string[] {
   for (const ch of text) {
     const c = ch.codePointAt(0)!;
     if (c === 0x0a && allowNewline) continue;
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || BIDI.includes(ch)) found.push(`U+${c.toString(16).padStart(4, '0')}`);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || BIDI.includes(ch))
+      found.push(`U+${c.toString(16).padStart(4, '0')}`);
   }
   return found;
 }
@@ -47,7 +63,8 @@ function badChars(text: string, allowNewline: boolean): string[] {
 function strings(value: unknown, key = ''): [string, string][] {
   if (typeof value === 'string') return [[key, value]];
   if (Array.isArray(value)) return value.flatMap((v) => strings(v, key));
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => strings(v, k));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => strings(v, k));
   return [];
 }
 
@@ -80,7 +97,10 @@ class TcpWatcher {
   until(pred: (text: string) => boolean, timeoutMs = 10_000): Promise<void> {
     if (pred(this.text)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`tcp: timed out; tail: ${JSON.stringify(this.text.slice(-300))}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`tcp: timed out; tail: ${JSON.stringify(this.text.slice(-300))}`)),
+        timeoutMs,
+      );
       this.waiters.push({ pred, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }
@@ -96,7 +116,16 @@ const open: { close(): void }[] = [];
 
 beforeAll(async () => {
   // No rate limits: mallory creates a room per nasty string, as fast as she can.
-  server = await startServer({ host: '127.0.0.1', port: 0, tcpPort: 0, memory: true, logLevel: 'silent', rateLimit: false, roomCreateLimit: false, monitorIntervalMs: 0 });
+  server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    tcpPort: 0,
+    memory: true,
+    logLevel: 'silent',
+    rateLimit: false,
+    roomCreateLimit: false,
+    monitorIntervalMs: 0,
+  });
 });
 
 afterAll(async () => {
@@ -104,82 +133,89 @@ afterAll(async () => {
   await server?.close();
 });
 
-it('lets 0 raw control characters from a WebSocket sender reach WebSocket or TCP readers', { timeout: 60_000 }, async () => {
-  const wsWatcher = await TestClient.open(server.url);
-  const mallory = await TestClient.open(server.url);
-  open.push(wsWatcher, mallory);
-  await wsWatcher.hello('watcher');
-  await mallory.hello('mallory');
-  await wsWatcher.request('join', { room_id: 'ctl' });
-  await mallory.request('join', { room_id: 'ctl' });
-  const tcp = await TcpWatcher.open(server.tcpPort!);
-  open.push({ close: () => tcp.socket.destroy() });
-  await tcp.until((t) => t.includes('nick: '));
-  tcp.line('tcpwatch');
-  await tcp.until((t) => t.includes('you joined #lobby'));
-  tcp.line('/join ctl');
-  await tcp.until((t) => t.includes('you joined #ctl'));
+it(
+  'lets 0 raw control characters from a WebSocket sender reach WebSocket or TCP readers',
+  { timeout: 60_000 },
+  async () => {
+    const wsWatcher = await TestClient.open(server.url);
+    const mallory = await TestClient.open(server.url);
+    open.push(wsWatcher, mallory);
+    await wsWatcher.hello('watcher');
+    await mallory.hello('mallory');
+    await wsWatcher.request('join', { room_id: 'ctl' });
+    await mallory.request('join', { room_id: 'ctl' });
+    const tcp = await TcpWatcher.open(server.tcpPort!);
+    open.push({ close: () => tcp.socket.destroy() });
+    await tcp.until((t) => t.includes('nick: '));
+    tcp.line('tcpwatch');
+    await tcp.until((t) => t.includes('you joined #lobby'));
+    tcp.line('/join ctl');
+    await tcp.until((t) => t.includes('you joined #ctl'));
 
-  const outcome = { sent: 0, accepted: 0, refused: 0 };
-  const tally = (reply: ServerMessage): void => {
-    outcome.sent++;
-    if (reply.type === 'error') outcome.refused++;
-    else outcome.accepted++;
-  };
+    const outcome = { sent: 0, accepted: 0, refused: 0 };
+    const tally = (reply: ServerMessage): void => {
+      outcome.sent++;
+      if (reply.type === 'error') outcome.refused++;
+      else outcome.accepted++;
+    };
 
-  for (const [i, s] of NASTY.entries()) {
-    // Nicks: as hello on a fresh connection, as join's user_name, and as a rename.
-    const fresh = await TestClient.open(server.url);
-    tally(await fresh.request('hello', { user_name: `ev${s}il${i}` }));
-    tally(await fresh.request('join', { room_id: 'ctl', user_name: `${s}n${i}` }));
-    fresh.close();
-    tally(await mallory.request('nick', { user_name: `mal${s}${i}` }));
-    // Room names: a new room everybody then lists and joins.
-    tally(await mallory.request('create_room', { room_id: `ctl${i}`, room_name: `room${s}name` }));
-    // Messages, with and without a surrounding text; idempotency keys; DMs to both readers.
-    tally(await mallory.request('message', { room_id: 'ctl', message: `a${s}b ${i}` }));
-    tally(await mallory.request('message', { room_id: 'ctl', message: `${s}` }));
-    tally(await mallory.request('message', { room_id: 'ctl', message: `key ${i}`, client_msg_id: `k${s}${i}` }));
-    tally(await mallory.request('dm', { to: 'watcher', message: `dm${s}${i}` }));
-    tally(await mallory.request('dm', { to: 'tcpwatch', message: `dm${s}${i}` }));
-  }
-  // Unknown types echo their name in the error; a reader never sees it, but the sender's own must be clean too.
-  tally(await mallory.request('\x1b]0;pwned\x07', null));
-
-  // Everything was sent and acknowledged; a last marker shows both readers got everything before it.
-  await mallory.request('message', { room_id: 'ctl', message: 'END' });
-  await wsWatcher.next((m) => m.type === 'message' && m.payload.message === 'END');
-  await tcp.until((t) => t.includes('<mallory> END'));
-  // Listings and history replay the stored names and texts.
-  await wsWatcher.request('rooms', null);
-  await wsWatcher.request('history', { room_id: 'ctl', limit: 200 });
-  for (const i of [0, 27, 60, NASTY.length - 1]) await wsWatcher.request('join', { room_id: `ctl${i}` });
-  tcp.line('/rooms');
-  await tcp.until((t) => t.includes('room(s):'));
-  const late = await TcpWatcher.open(server.tcpPort!);
-  open.push({ close: () => late.socket.destroy() });
-  late.line('latecomer');
-  late.line('/join ctl');
-  await late.until((t) => t.includes('END'));
-
-  const wsBad: string[] = [];
-  for (const event of [...wsWatcher.received, ...mallory.received]) {
-    for (const [key, value] of strings(event)) {
-      const bad = badChars(value, key === 'message' && event.type !== 'error');
-      if (bad.length > 0) wsBad.push(`${event.type}.${key}: ${bad.join(' ')} in ${JSON.stringify(value).slice(0, 80)}`);
+    for (const [i, s] of NASTY.entries()) {
+      // Nicks: as hello on a fresh connection, as join's user_name, and as a rename.
+      const fresh = await TestClient.open(server.url);
+      tally(await fresh.request('hello', { user_name: `ev${s}il${i}` }));
+      tally(await fresh.request('join', { room_id: 'ctl', user_name: `${s}n${i}` }));
+      fresh.close();
+      tally(await mallory.request('nick', { user_name: `mal${s}${i}` }));
+      // Room names: a new room everybody then lists and joins.
+      tally(await mallory.request('create_room', { room_id: `ctl${i}`, room_name: `room${s}name` }));
+      // Messages, with and without a surrounding text; idempotency keys; DMs to both readers.
+      tally(await mallory.request('message', { room_id: 'ctl', message: `a${s}b ${i}` }));
+      tally(await mallory.request('message', { room_id: 'ctl', message: `${s}` }));
+      tally(
+        await mallory.request('message', { room_id: 'ctl', message: `key ${i}`, client_msg_id: `k${s}${i}` }),
+      );
+      tally(await mallory.request('dm', { to: 'watcher', message: `dm${s}${i}` }));
+      tally(await mallory.request('dm', { to: 'tcpwatch', message: `dm${s}${i}` }));
     }
-  }
-  const tcpBadChars = [...tcpBad(tcp.text), ...tcpBad(late.text)];
-  const escBytes = [...tcp.bytes, ...late.bytes].filter((b) => b === 0x1b).length;
-  console.log(
-    `control bytes: ${NASTY.length} nasty strings in nicks, room names, messages, keys and DMs: ${outcome.sent} requests, ` +
-      `${outcome.refused} refused, ${outcome.accepted} accepted (cleaned); raw control characters reaching readers: ` +
-      `WebSocket ${wsBad.length} (in ${wsWatcher.received.length + mallory.received.length} events), TCP ${tcpBadChars.length} (in ${tcp.bytes.length + late.bytes.length} bytes, ${escBytes} ESC)`,
-  );
-  expect(wsBad.slice(0, 10)).toEqual([]);
-  expect(tcpBadChars.slice(0, 10)).toEqual([]);
-  expect(escBytes).toBe(0);
-});
+    // Unknown types echo their name in the error; a reader never sees it, but the sender's own must be clean too.
+    tally(await mallory.request('\x1b]0;pwned\x07', null));
+
+    // Everything was sent and acknowledged; a last marker shows both readers got everything before it.
+    await mallory.request('message', { room_id: 'ctl', message: 'END' });
+    await wsWatcher.next((m) => m.type === 'message' && m.payload.message === 'END');
+    await tcp.until((t) => t.includes('<mallory> END'));
+    // Listings and history replay the stored names and texts.
+    await wsWatcher.request('rooms', null);
+    await wsWatcher.request('history', { room_id: 'ctl', limit: 200 });
+    for (const i of [0, 27, 60, NASTY.length - 1]) await wsWatcher.request('join', { room_id: `ctl${i}` });
+    tcp.line('/rooms');
+    await tcp.until((t) => t.includes('room(s):'));
+    const late = await TcpWatcher.open(server.tcpPort!);
+    open.push({ close: () => late.socket.destroy() });
+    late.line('latecomer');
+    late.line('/join ctl');
+    await late.until((t) => t.includes('END'));
+
+    const wsBad: string[] = [];
+    for (const event of [...wsWatcher.received, ...mallory.received]) {
+      for (const [key, value] of strings(event)) {
+        const bad = badChars(value, key === 'message' && event.type !== 'error');
+        if (bad.length > 0)
+          wsBad.push(`${event.type}.${key}: ${bad.join(' ')} in ${JSON.stringify(value).slice(0, 80)}`);
+      }
+    }
+    const tcpBadChars = [...tcpBad(tcp.text), ...tcpBad(late.text)];
+    const escBytes = [...tcp.bytes, ...late.bytes].filter((b) => b === 0x1b).length;
+    console.log(
+      `control bytes: ${NASTY.length} nasty strings in nicks, room names, messages, keys and DMs: ${outcome.sent} requests, ` +
+        `${outcome.refused} refused, ${outcome.accepted} accepted (cleaned); raw control characters reaching readers: ` +
+        `WebSocket ${wsBad.length} (in ${wsWatcher.received.length + mallory.received.length} events), TCP ${tcpBadChars.length} (in ${tcp.bytes.length + late.bytes.length} bytes, ${escBytes} ESC)`,
+    );
+    expect(wsBad.slice(0, 10)).toEqual([]);
+    expect(tcpBadChars.slice(0, 10)).toEqual([]);
+    expect(escBytes).toBe(0);
+  },
+);
 
 it('echoes 0 raw control characters back to a TCP client that types them', { timeout: 30_000 }, async () => {
   const tcp = await TcpWatcher.open(server.tcpPort!);
@@ -199,6 +235,8 @@ it('echoes 0 raw control characters back to a TCP client that types them', { tim
   tcp.line('last line');
   await tcp.until((t) => t.includes('> last line'));
   const bad = tcpBad(tcp.text);
-  console.log(`control bytes: a TCP client typed ${NASTY.length - 2} nasty strings in ${(NASTY.length - 2) * 6} lines: ${bad.length} raw control characters echoed back (${tcp.bytes.length} bytes read)`);
+  console.log(
+    `control bytes: a TCP client typed ${NASTY.length - 2} nasty strings in ${(NASTY.length - 2) * 6} lines: ${bad.length} raw control characters echoed back (${tcp.bytes.length} bytes read)`,
+  );
   expect(bad.slice(0, 10)).toEqual([]);
 });

@@ -52,7 +52,8 @@ function atLeast(promises: Promise<unknown>[], count: number): Promise<void> {
 /** GET /health until it answers 200 (a closed socket frees its slot once the server saw it close). */
 async function healthyFrom(port: number, localAddress?: string): Promise<string> {
   let line = '';
-  for (let i = 0; i < 100 && line !== 'HTTP/1.1 200 OK'; i++) line = await statusLine(port, '/health', localAddress);
+  for (let i = 0; i < 100 && line !== 'HTTP/1.1 200 OK'; i++)
+    line = await statusLine(port, '/health', localAddress);
   return line;
 }
 
@@ -68,14 +69,21 @@ describe('file descriptor floods (issue 11, item 1)', () => {
       logLevel: 'info',
     });
     // The default cap follows the descriptor limit, and the log says so.
-    await server.stderrMatches(new RegExp(`at most ${MAX_CLIENTS_AT_256} connections \\(the open-file limit is ${FD_LIMIT} `));
+    await server.stderrMatches(
+      new RegExp(`at most ${MAX_CLIENTS_AT_256} connections \\(the open-file limit is ${FD_LIMIT} `),
+    );
 
     const attack = flood(server.port, FLOOD, PARTIAL);
     await Promise.all(attack.map(settled));
     // Every socket past the 16th is refused at once (no header timeout involved).
-    await atLeast(attack.map((s) => s.ended), FLOOD - PER_IP);
+    await atLeast(
+      attack.map((s) => s.ended),
+      FLOOD - PER_IP,
+    );
     const refusedPolitely = attack.filter((s) => s.data().startsWith('HTTP/1.1 429')).length;
-    console.log(`partial-header flood: ${FLOOD} sockets, ${FLOOD - PER_IP} refused (${refusedPolitely} with a 429, the rest cut)`);
+    console.log(
+      `partial-header flood: ${FLOOD} sockets, ${FLOOD - PER_IP} refused (${refusedPolitely} with a 429, the rest cut)`,
+    );
     expect(refusedPolitely).toBeGreaterThan(0);
 
     // One more from the attacker is refused before it sends a byte (with a 429, or cut without
@@ -134,7 +142,9 @@ describe('file descriptor floods (issue 11, item 1)', () => {
     const outcomes = await Promise.all([...wsOutcomes, ...tcpOutcomes]);
     const admitted = outcomes.filter((o) => o === 'open').length;
     const toldWhy = tcp.filter((s) => s.data().includes('at most 16 connections per address')).length;
-    console.log(`ws+tcp flood: ${outcomes.length} clients, ${admitted} admitted, ${outcomes.length - admitted} refused (${toldWhy} TCP ones told why)`);
+    console.log(
+      `ws+tcp flood: ${outcomes.length} clients, ${admitted} admitted, ${outcomes.length - admitted} refused (${toldWhy} TCP ones told why)`,
+    );
     expect(admitted).toBe(PER_IP);
 
     // Bystanders get in and are answered; an admitted attacker connection still works too.
@@ -153,7 +163,18 @@ describe('file descriptor floods (issue 11, item 1)', () => {
   it('when descriptors run out anyway (--max-clients above the limit), the process survives the monitor and accept failures, and recovers', async () => {
     const dir = fx.tempDir();
     const server = await fx.spawn(
-      ['--data-dir', dir.path, '--max-clients', '100000', '--max-per-ip', '100000', '--connects-per-minute', '1000000', '--header-timeout', '60'],
+      [
+        '--data-dir',
+        dir.path,
+        '--max-clients',
+        '100000',
+        '--max-per-ip',
+        '100000',
+        '--connects-per-minute',
+        '1000000',
+        '--header-timeout',
+        '60',
+      ],
       { fdLimit: FD_LIMIT, logLevel: 'info' },
     );
     // Told at start that the cap is above what the descriptors allow.
@@ -171,7 +192,9 @@ describe('file descriptor floods (issue 11, item 1)', () => {
     await server.stderrMatches(/"rss_mb":null/);
     expect(alive(server)).toBe(true);
     // A connection it already had is still served (the store too).
-    expect(await before.request('message', { room_id: 'lobby', message: 'still here' })).toMatchObject({ type: 'message' });
+    expect(await before.request('message', { room_id: 'lobby', message: 'still here' })).toMatchObject({
+      type: 'message',
+    });
 
     for (const s of attack) s.socket.destroy();
     expect(await healthyFrom(server.port)).toBe('HTTP/1.1 200 OK');

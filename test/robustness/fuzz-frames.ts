@@ -152,11 +152,30 @@ const text = fc.oneof(
  * combining grapheme joiner, Mongolian vowel separator, a tag character. A nick holding any of
  * them, anywhere, is refused as `bad_nick`.
  */
-export const BLANK_CODE_POINTS = ['\u3164', '\u115f', '\u1160', '\uffa0', '\u2800', '\u200b', '\u200c', '\u2060', '\ufe0f', '\ufe00', '\u00ad', '\u034f', '\u180e', '\u{e0041}'];
+export const BLANK_CODE_POINTS = [
+  '\u3164',
+  '\u115f',
+  '\u1160',
+  '\uffa0',
+  '\u2800',
+  '\u200b',
+  '\u200c',
+  '\u2060',
+  '\ufe0f',
+  '\ufe00',
+  '\u00ad',
+  '\u034f',
+  '\u180e',
+  '\u{e0041}',
+];
 
 /** A plain nick with blank code points at its start, middle, end, or alone: always `bad_nick`. */
 export const blankNick: fc.Arbitrary<string> = fc
-  .tuple(fc.constantFrom('alice', 'bob', 'evan', 'ci-bot', 'Алиса'), fc.constantFrom(...BLANK_CODE_POINTS), fc.constantFrom('start', 'middle', 'end', 'alone', 'twice'))
+  .tuple(
+    fc.constantFrom('alice', 'bob', 'evan', 'ci-bot', 'Алиса'),
+    fc.constantFrom(...BLANK_CODE_POINTS),
+    fc.constantFrom('start', 'middle', 'end', 'alone', 'twice'),
+  )
   .map(([base, blank, where]) => {
     const mid = Math.floor(base.length / 2);
     switch (where) {
@@ -225,17 +244,55 @@ export const newlineFlood: fc.Arbitrary<{ text: string; want: Want }> = fc.oneof
 );
 
 /** Frames whose answer the generator knows: blank-holding nicks and newline floods. */
-const labelledDraft: fc.Arbitrary<Draft> = fc.oneof(
-  { arbitrary: blankNick.map((n) => ({ obj: { type: 'hello', payload: { user_name: n } }, want: 'bad_nick' as const })), weight: 2 },
-  { arbitrary: blankNick.map((n) => ({ obj: { type: 'nick', payload: { user_name: n } }, want: 'bad_nick' as const })), weight: 2 },
-  { arbitrary: blankNick.map((n) => ({ obj: { type: 'join', payload: { room_id: 'lobby', user_name: n } }, want: 'bad_nick' as const })), weight: 1 },
-  { arbitrary: blankNick.map((n) => ({ obj: { type: 'dm', payload: { to: n, message: 'hi' } }, want: 'bad_nick' as const })), weight: 1 },
-  // Floods go to a room nobody joins and a nick nobody takes: the answer under test is the
-  // decoder's, and accepted ones must not add to the message rate limit the other frames meet
-  // (its flood rule would cut the connection with a ref-less rate_limited).
-  { arbitrary: newlineFlood.map(({ text: t, want }) => ({ obj: { type: 'message', payload: { room_id: 'flood_room', message: t } }, want })), weight: 5 },
-  { arbitrary: newlineFlood.map(({ text: t, want }) => ({ obj: { type: 'dm', payload: { to: 'nobody_online', message: t } }, want })), weight: 1 },
-).map(({ obj, want }): Draft => ({ kind: 'object', obj, ref: { kind: 'unique-string' }, want }));
+const labelledDraft: fc.Arbitrary<Draft> = fc
+  .oneof(
+    {
+      arbitrary: blankNick.map((n) => ({
+        obj: { type: 'hello', payload: { user_name: n } },
+        want: 'bad_nick' as const,
+      })),
+      weight: 2,
+    },
+    {
+      arbitrary: blankNick.map((n) => ({
+        obj: { type: 'nick', payload: { user_name: n } },
+        want: 'bad_nick' as const,
+      })),
+      weight: 2,
+    },
+    {
+      arbitrary: blankNick.map((n) => ({
+        obj: { type: 'join', payload: { room_id: 'lobby', user_name: n } },
+        want: 'bad_nick' as const,
+      })),
+      weight: 1,
+    },
+    {
+      arbitrary: blankNick.map((n) => ({
+        obj: { type: 'dm', payload: { to: n, message: 'hi' } },
+        want: 'bad_nick' as const,
+      })),
+      weight: 1,
+    },
+    // Floods go to a room nobody joins and a nick nobody takes: the answer under test is the
+    // decoder's, and accepted ones must not add to the message rate limit the other frames meet
+    // (its flood rule would cut the connection with a ref-less rate_limited).
+    {
+      arbitrary: newlineFlood.map(({ text: t, want }) => ({
+        obj: { type: 'message', payload: { room_id: 'flood_room', message: t } },
+        want,
+      })),
+      weight: 5,
+    },
+    {
+      arbitrary: newlineFlood.map(({ text: t, want }) => ({
+        obj: { type: 'dm', payload: { to: 'nobody_online', message: t } },
+        want,
+      })),
+      weight: 1,
+    },
+  )
+  .map(({ obj, want }): Draft => ({ kind: 'object', obj, ref: { kind: 'unique-string' }, want }));
 
 const seq = fc.oneof(fc.nat(1000), specialNumber);
 const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
@@ -565,7 +622,10 @@ export function finalizeFrame(
   }
   if (draft.want !== undefined) {
     const got = f.expect === 'reply' ? 'ok' : f.expect === 'error' ? f.code : `close ${f.closeCode}`;
-    if (got !== draft.want) throw new Error(`the codec answers ${got} where ${draft.want} is due: ${JSON.stringify(f.text.slice(0, 200))}`);
+    if (got !== draft.want)
+      throw new Error(
+        `the codec answers ${got} where ${draft.want} is due: ${JSON.stringify(f.text.slice(0, 200))}`,
+      );
   }
   return usable(f) ? strip(f) : undefined;
 }

@@ -72,7 +72,8 @@ it(
           const c = i % CONNS;
           const frame = finalizeFrame(draft, conns[c]!.ledger, allocs[c]!);
           if (!frame) return void stats.skipped++;
-          if (draft.kind === 'object' && draft.want !== undefined) labelled.set(draft.want, (labelled.get(draft.want) ?? 0) + 1);
+          if (draft.kind === 'object' && draft.want !== undefined)
+            labelled.set(draft.want, (labelled.get(draft.want) ?? 0) + 1);
           stats.sent++;
           if (frame.expect === 'close') return void closers.push(frame);
           if (frame.expect === 'reply') conns[c]!.ledger.expectReply(frame.key);
@@ -93,7 +94,11 @@ it(
         await Promise.all(conns.map((conn) => conn.end(stats)));
         return stats.anomalies.length === 0 && stats.internalErrors === 0;
       }),
-      { numRuns: RUNS, endOnFailure: process.env.FUZZ_SHRINK === undefined, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
+      {
+        numRuns: RUNS,
+        endOnFailure: process.env.FUZZ_SHRINK === undefined,
+        ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
+      },
     );
 
     const seconds = (performance.now() - started) / 1000;
@@ -108,7 +113,8 @@ it(
     expect(stats.sent).toBeGreaterThanOrEqual(FRAMES);
     expect(stats.answeredByEvent + stats.answeredByClose).toBe(stats.sent);
     expect(stats.internalErrors).toBe(0);
-    for (const want of ['bad_nick', 'too_many_lines', 'ok']) expect(labelled.get(want) ?? 0).toBeGreaterThan(0);
+    for (const want of ['bad_nick', 'too_many_lines', 'ok'])
+      expect(labelled.get(want) ?? 0).toBeGreaterThan(0);
     // A connection may only be dropped without a close frame as a slow consumer.
     expect(terminated).toBe(slowConsumers);
     expect(logged.slice(0, 5)).toEqual([]);

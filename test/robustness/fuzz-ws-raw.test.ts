@@ -84,32 +84,26 @@ const closeBody = (code: number, reason: Buffer = Buffer.alloc(0)): Buffer => {
 /** Wire-level violations, each with the close code ws answers with. */
 const violation: fc.Arbitrary<RawDraft> = fc
   .oneof(
-    fc
-      .tuple(fc.constantFrom(3, 4, 5, 6, 7, 11, 12, 13, 14, 15), bytes(20))
-      .map(([opcode, payload]) => ({
-        name: `reserved opcode ${opcode}`,
-        frames: [encodeFrame({ opcode, payload })],
-        code: 1002,
-      })),
-    fc
-      .tuple(fc.integer({ min: 1, max: 7 }), utf8)
-      .map(([rsv, payload]) => ({
-        name: `rsv ${rsv}`,
-        frames: [encodeFrame({ opcode: 1, payload, rsv })],
-        code: 1002,
-      })),
+    fc.tuple(fc.constantFrom(3, 4, 5, 6, 7, 11, 12, 13, 14, 15), bytes(20)).map(([opcode, payload]) => ({
+      name: `reserved opcode ${opcode}`,
+      frames: [encodeFrame({ opcode, payload })],
+      code: 1002,
+    })),
+    fc.tuple(fc.integer({ min: 1, max: 7 }), utf8).map(([rsv, payload]) => ({
+      name: `rsv ${rsv}`,
+      frames: [encodeFrame({ opcode: 1, payload, rsv })],
+      code: 1002,
+    })),
     utf8.map((payload) => ({
       name: 'unmasked frame',
       frames: [encodeFrame({ opcode: 1, payload, mask: false })],
       code: 1002,
     })),
-    fc
-      .integer({ min: 126, max: 1000 })
-      .map((n) => ({
-        name: 'control frame over 125 bytes',
-        frames: [encodeFrame({ opcode: 9, payload: Buffer.alloc(n) })],
-        code: 1002,
-      })),
+    fc.integer({ min: 126, max: 1000 }).map((n) => ({
+      name: 'control frame over 125 bytes',
+      frames: [encodeFrame({ opcode: 9, payload: Buffer.alloc(n) })],
+      code: 1002,
+    })),
     bytes(10).map((payload) => ({
       name: 'fragmented ping',
       frames: [encodeFrame({ opcode: 9, payload, fin: false })],
@@ -130,27 +124,21 @@ const violation: fc.Arbitrary<RawDraft> = fc
       frames: [encodeFrame({ opcode: 8, payload: Buffer.from([3]) })],
       code: 1002,
     }),
-    fc
-      .constantFrom(0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535)
-      .map((c) => ({
-        name: `close code ${c}`,
-        frames: [encodeFrame({ opcode: 8, payload: closeBody(c) })],
-        code: 1002,
-      })),
-    fc
-      .constantFrom(1000, 1001, 3000, 4999)
-      .map((c) => ({
-        name: `close ${c} with invalid UTF-8 reason`,
-        frames: [encodeFrame({ opcode: 8, payload: closeBody(c, Buffer.from([0xc0, 0x80])) })],
-        code: 1007,
-      })),
-    fc
-      .constantFrom(1000, 1001, 1003, 3000, 4000, 4999)
-      .map((c) => ({
-        name: `client close ${c}`,
-        frames: [encodeFrame({ opcode: 8, payload: closeBody(c, Buffer.from('bye')) })],
-        code: c,
-      })),
+    fc.constantFrom(0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535).map((c) => ({
+      name: `close code ${c}`,
+      frames: [encodeFrame({ opcode: 8, payload: closeBody(c) })],
+      code: 1002,
+    })),
+    fc.constantFrom(1000, 1001, 3000, 4999).map((c) => ({
+      name: `close ${c} with invalid UTF-8 reason`,
+      frames: [encodeFrame({ opcode: 8, payload: closeBody(c, Buffer.from([0xc0, 0x80])) })],
+      code: 1007,
+    })),
+    fc.constantFrom(1000, 1001, 1003, 3000, 4000, 4999).map((c) => ({
+      name: `client close ${c}`,
+      frames: [encodeFrame({ opcode: 8, payload: closeBody(c, Buffer.from('bye')) })],
+      code: c,
+    })),
     fc.constant({
       name: 'length over 2^53',
       frames: [Buffer.from([0x82, 0xff, 0x00, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])],
@@ -283,7 +271,11 @@ it(
         expect(chat.child.exitCode).toBe(null);
         return stats.anomalies.length === 0 && stats.internalErrors === 0;
       }),
-      { numRuns: RUNS, endOnFailure: process.env.FUZZ_SHRINK === undefined, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
+      {
+        numRuns: RUNS,
+        endOnFailure: process.env.FUZZ_SHRINK === undefined,
+        ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
+      },
     );
 
     const seconds = (performance.now() - started) / 1000;

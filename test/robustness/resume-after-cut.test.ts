@@ -36,9 +36,11 @@ async function client(nick: string): Promise<TestClient> {
   return c;
 }
 
-const ordinary = (i: number): string => `ordinary message number ${i}, about eighty characters of everyday chat text.`;
+const ordinary = (i: number): string =>
+  `ordinary message number ${i}, about eighty characters of everyday chat text.`;
 const emoji = (i: number): string => `${i} ${'😀'.repeat(3990)}`;
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const kib = (bytes: number): string => (bytes / 1024).toFixed(0);
 
 /**
@@ -47,7 +49,8 @@ const kib = (bytes: number): string => (bytes / 1024).toFixed(0);
  */
 async function fill(room: string, n: number, window: number, text: (i: number) => string): Promise<void> {
   for (let i = 0; i < n; i += window) {
-    for (let k = i; k < Math.min(n, i + window); k++) writer.send('message', { room_id: room, message: text(k) }, `${room}${k}`);
+    for (let k = i; k < Math.min(n, i + window); k++)
+      writer.send('message', { room_id: room, message: text(k) }, `${room}${k}`);
     await writer.next((m) => m.ref === `${room}${Math.min(n, i + window) - 1}`, 30_000);
     writer.received.length = 0; // keep the test process small
   }
@@ -74,18 +77,32 @@ function probe(nick: string): { peak: number; firstHistory: Promise<void> } {
 type History = ServerEventPayloads['history'];
 
 function histories(c: TestClient, room: string): History[] {
-  return c.received.filter((m) => m.type === 'history' && m.payload.room_id === room).map((m) => m.payload as History);
+  return c.received
+    .filter((m) => m.type === 'history' && m.payload.room_id === room)
+    .map((m) => m.payload as History);
 }
 
 /** The room's messages a client got, replayed and live, in arrival order. */
 function stream(c: TestClient, room: string): ChatMessage[] {
   return c.received.flatMap((m: ServerMessage) =>
-    m.type === 'history' && m.payload.room_id === room ? m.payload.messages : m.type === 'message' && m.payload.room_id === room ? [m.payload] : [],
+    m.type === 'history' && m.payload.room_id === room
+      ? m.payload.messages
+      : m.type === 'message' && m.payload.room_id === room
+        ? [m.payload]
+        : [],
   );
 }
 
 beforeAll(async () => {
-  server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', rateLimit: false, monitorIntervalMs: 0, retainPerRoom: 50_000 });
+  server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    memory: true,
+    logLevel: 'silent',
+    rateLimit: false,
+    monitorIntervalMs: 0,
+    retainPerRoom: 50_000,
+  });
   writer = await client('writer');
   for (const room of ['many', 'long', 'busy']) await writer.request('join', { room_id: room });
   await fill('many', MANY, 500, ordinary);
@@ -104,7 +121,10 @@ it('a client resuming with since_seq after a 20,000-message gap gets every messa
   const cutsBefore = server.hub.counters.slowConsumers;
   const started = performance.now();
   reader.send('join', { room_id: 'many', since_seq: 0 }, 'j');
-  await Promise.race([reader.next((m) => m.type === 'history' && !m.payload.has_more, 60_000), reader.closedByServer(60_000)]);
+  await Promise.race([
+    reader.next((m) => m.type === 'history' && !m.payload.has_more, 60_000),
+    reader.closedByServer(60_000),
+  ]);
   const ms = performance.now() - started;
   const pages = histories(reader, 'many');
   const replayed = pages.flatMap((p) => p.messages);
@@ -137,7 +157,11 @@ it('a client asking for 200 long messages of history gets short pages and all 20
   const sizes: number[] = [];
   let beforeSeq: number | undefined;
   for (let request = 0; request < LONG; request++) {
-    const page = await reader.request('history', { room_id: 'long', limit: 200, ...(beforeSeq !== undefined ? { before_seq: beforeSeq } : {}) });
+    const page = await reader.request('history', {
+      room_id: 'long',
+      limit: 200,
+      ...(beforeSeq !== undefined ? { before_seq: beforeSeq } : {}),
+    });
     if (page.type !== 'history') throw new Error(JSON.stringify(page).slice(0, 300));
     sizes.push(Buffer.byteLength(JSON.stringify(page)));
     got.unshift(...page.payload.messages);
@@ -170,7 +194,9 @@ it('messages sent while a replay waits for a reader that stopped reading arrive 
   reader.ws.pause();
   reader.send('join', { room_id: 'busy', since_seq: 0 }, 'j');
   await watch.firstHistory;
-  const acks = await Promise.all(range(1, LIVE).map((i) => writer.request('message', { room_id: 'busy', message: `live ${i}` })));
+  const acks = await Promise.all(
+    range(1, LIVE).map((i) => writer.request('message', { room_id: 'busy', message: `live ${i}` })),
+  );
   const live = acks.map((m) => (m.type === 'message' ? m.payload : undefined));
   // They were committed while the replay was still under way.
   expect(server.hub.room('busy')!.replaying).toBe(1);
@@ -179,7 +205,12 @@ it('messages sent while a replay waits for a reader that stopped reading arrive 
   reader.ws.resume();
   const head = BUSY + LIVE;
   await Promise.race([
-    reader.next((m) => (m.type === 'history' && m.payload.messages.at(-1)?.seq === head) || (m.type === 'message' && m.payload.seq === head), 60_000),
+    reader.next(
+      (m) =>
+        (m.type === 'history' && m.payload.messages.at(-1)?.seq === head) ||
+        (m.type === 'message' && m.payload.seq === head),
+      60_000,
+    ),
     reader.closedByServer(60_000),
   ]);
   const ms = performance.now() - started;
@@ -209,7 +240,9 @@ it('an SSE stream resuming with Last-Event-ID after a 20,000-message gap gets ev
   await Promise.race([sse.waitEvent('message', (e) => e.id === String(head), 60_000), sse.waitEnded(60_000)]);
   const ms = performance.now() - started;
   const seqs = sse.messages().map((m) => m.seq);
-  console.log(`resume after cut: SSE Last-Event-ID replay of ${head} messages: ${seqs.length} received, ${ms.toFixed(0)} ms, ended=${sse.ended}`);
+  console.log(
+    `resume after cut: SSE Last-Event-ID replay of ${head} messages: ${seqs.length} received, ${ms.toFixed(0)} ms, ended=${sse.ended}`,
+  );
   expect(sse.ended).toBe(false);
   expect(server.hub.counters.slowConsumers).toBe(cutsBefore);
   expect(seqs).toEqual(range(1, head));

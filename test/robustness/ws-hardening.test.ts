@@ -46,7 +46,9 @@ describe('an upgrade request with 2,000 headers', () => {
   it('past the 16 KiB header limit is answered 431 and the server stays up', async () => {
     const request = upgradeRequest('/ws', big);
     const { response, ended } = await rawHttp(chat.port, request);
-    console.log(`ws hardening: upgrade with 2,000 headers (${request.length} bytes): ${JSON.stringify(response.split('\r\n')[0])}, connection ${ended}`);
+    console.log(
+      `ws hardening: upgrade with 2,000 headers (${request.length} bytes): ${JSON.stringify(response.split('\r\n')[0])}, connection ${ended}`,
+    );
     expect(response.startsWith('HTTP/1.1 431 ')).toBe(true);
     expect(ended).toBe('closed');
     expectAlive();
@@ -56,7 +58,9 @@ describe('an upgrade request with 2,000 headers', () => {
   it('under the size limit with the WebSocket headers past maxHeadersCount is refused 400', async () => {
     const request = upgradeRequest('/ws', tiny, true);
     const { response, ended } = await rawHttp(chat.port, request);
-    console.log(`ws hardening: 2,000 small headers then the upgrade ones (${request.length} bytes): ${JSON.stringify(response.split('\r\n')[0])}, connection ${ended}`);
+    console.log(
+      `ws hardening: 2,000 small headers then the upgrade ones (${request.length} bytes): ${JSON.stringify(response.split('\r\n')[0])}, connection ${ended}`,
+    );
     expect(response.startsWith('HTTP/1.1 400 ')).toBe(true);
     expect(ended).toBe('closed');
     expectAlive();
@@ -65,8 +69,12 @@ describe('an upgrade request with 2,000 headers', () => {
   it('under the size limit after the WebSocket headers upgrades and chats', async () => {
     const ws = await RawWs.connect(chat.port, { headers: tiny });
     ws.text(JSON.stringify({ type: 'hello', payload: { user_name: `many_headers_${process.pid}` }, ref: 1 }));
-    await new Promise<void>((resolve) => (ws.onFrame = () => ws.texts.some((t) => t.includes('"welcome"')) && resolve()));
-    console.log(`ws hardening: 2,000 small headers after the upgrade ones: 101, then ${JSON.parse(ws.texts[0]!).type}`);
+    await new Promise<void>(
+      (resolve) => (ws.onFrame = () => ws.texts.some((t) => t.includes('"welcome"')) && resolve()),
+    );
+    console.log(
+      `ws hardening: 2,000 small headers after the upgrade ones: 101, then ${JSON.parse(ws.texts[0]!).type}`,
+    );
     ws.close();
     await ws.closed;
     expectAlive();
@@ -106,7 +114,8 @@ describe('floods on one WebSocket', () => {
     const started = performance.now();
     ws.writeMany(Array.from({ length: 200_000 }, () => empty));
     let cut = cutBefore;
-    while (cut === cutBefore && performance.now() - started < 20_000) cut = (await stats()).slow_consumers_disconnected;
+    while (cut === cutBefore && performance.now() - started < 20_000)
+      cut = (await stats()).slow_consumers_disconnected;
     const ms = performance.now() - started;
     const after = rssMiB();
     ws.socket.resume();
@@ -130,7 +139,9 @@ describe('floods on one WebSocket', () => {
     await expectStillChats(chat.url);
     await expectStillChats(chat.url);
     const after = rssMiB();
-    console.log(`ws hardening: 200,000 pings never read: server RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB`);
+    console.log(
+      `ws hardening: 200,000 pings never read: server RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB`,
+    );
     expect(after - before).toBeLessThan(64);
     ws.destroy();
     expectAlive();
@@ -146,11 +157,33 @@ describe('connection churn (in process)', () => {
       gc();
       return process.memoryUsage().heapUsed / 1048576;
     };
-    const server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0 });
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      memory: true,
+      logLevel: 'silent',
+      monitorIntervalMs: 0,
+    });
     const hostile = [
-      [encodeFrame({ opcode: 2, payload: Buffer.from('{"type":') }), encodeFrame({ opcode: 1, payload: Buffer.from([0xc0, 0x80]) })],
-      [encodeFrame({ opcode: 1, payload: Buffer.from('{"type":"hello","payload":{"user_name":"churn"},"ref":1}') }), encodeFrame({ opcode: 1, payload: Buffer.from('{"type":"join","payload":{"room_id":"churn"},"ref":2}') }), encodeFrame({ opcode: 3 })],
-      [encodeFrame({ opcode: 1, fin: false }), ...Array.from({ length: 17_000 }, () => encodeFrame({ opcode: 0, fin: false }))],
+      [
+        encodeFrame({ opcode: 2, payload: Buffer.from('{"type":') }),
+        encodeFrame({ opcode: 1, payload: Buffer.from([0xc0, 0x80]) }),
+      ],
+      [
+        encodeFrame({
+          opcode: 1,
+          payload: Buffer.from('{"type":"hello","payload":{"user_name":"churn"},"ref":1}'),
+        }),
+        encodeFrame({
+          opcode: 1,
+          payload: Buffer.from('{"type":"join","payload":{"room_id":"churn"},"ref":2}'),
+        }),
+        encodeFrame({ opcode: 3 }),
+      ],
+      [
+        encodeFrame({ opcode: 1, fin: false }),
+        ...Array.from({ length: 17_000 }, () => encodeFrame({ opcode: 0, fin: false })),
+      ],
     ];
     const round = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) {
@@ -164,7 +197,9 @@ describe('connection churn (in process)', () => {
       const start = heapMiB();
       await round(3000);
       const end = heapMiB();
-      console.log(`ws hardening: 3,000 hostile connections: heap ${start.toFixed(1)} -> ${end.toFixed(1)} MiB after GC, sessions left ${server.hub.snapshot().connections.ws}`);
+      console.log(
+        `ws hardening: 3,000 hostile connections: heap ${start.toFixed(1)} -> ${end.toFixed(1)} MiB after GC, sessions left ${server.hub.snapshot().connections.ws}`,
+      );
       // A leak of even 2 KiB per connection would show as 6 MiB.
       expect(end - start).toBeLessThan(4);
     } finally {

@@ -43,10 +43,14 @@ async function settled(live: () => string[], timeoutMs = 5000): Promise<string[]
 
 function postOnce(url: string, body: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/post`, { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      `${url}/post`,
+      { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -56,7 +60,13 @@ describe('server.close()', () => {
   it('leaves no handle, socket or timer behind, with every door used', async () => {
     const tracked = track();
     // Default intervals (monitor, SSE heartbeats, pings, admission sweep) all start.
-    const server = await startServer({ host: '127.0.0.1', port: 0, tcpPort: 0, memory: true, logLevel: 'silent' });
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      tcpPort: 0,
+      memory: true,
+      logLevel: 'silent',
+    });
     const ws = await TestClient.open(server.url);
     await ws.request('join', { room_id: 'lobby', user_name: 'wanda' });
     const tcp = await TcpTestClient.login(server.tcpPort!, 'terry');
@@ -86,12 +96,31 @@ describe('server.close()', () => {
   });
 
   it('collects the Node.js default metrics once per process: each scrape has them once, whichever servers are running', async () => {
-    const first = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0 });
-    const second = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0 });
+    const first = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      memory: true,
+      logLevel: 'silent',
+      monitorIntervalMs: 0,
+    });
+    const second = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      memory: true,
+      logLevel: 'silent',
+      monitorIntervalMs: 0,
+    });
     await first.close();
-    const text = await (await fetch(`${second.httpUrl}/metrics`, { headers: { Connection: 'close' } })).text();
+    const text = await (
+      await fetch(`${second.httpUrl}/metrics`, { headers: { Connection: 'close' } })
+    ).text();
     await second.close();
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'process_cpu_user_seconds_total', 'chat_rooms']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_gc_duration_seconds',
+      'process_cpu_user_seconds_total',
+      'chat_rooms',
+    ]) {
       expect(text.split(`# TYPE ${name} `).length - 1).toBe(1);
     }
     // One registry for the process, not one per server (each would keep a GC observer and an

@@ -32,8 +32,12 @@ describe('Hub handler table: preconditions, checked before any handler runs, in 
   it('asks for a nick first, before the room or membership', async () => {
     const { client } = await startHub();
     const anon = client();
-    expect(outcome(await anon.request('message', { room_id: 'nowhere', message: 'hi' }))).toBe('not_identified');
-    expect(outcome(await anon.request('message', { room_id: 'lobby', message: 'hi' }))).toBe('not_identified');
+    expect(outcome(await anon.request('message', { room_id: 'nowhere', message: 'hi' }))).toBe(
+      'not_identified',
+    );
+    expect(outcome(await anon.request('message', { room_id: 'lobby', message: 'hi' }))).toBe(
+      'not_identified',
+    );
     expect(outcome(await anon.request('dm', { to: 'somebody', message: 'hi' }))).toBe('not_identified');
     expect(outcome(await anon.request('nick', { user_name: 'new' }))).toBe('not_identified');
     expect(outcome(await anon.request('register', { password: 'correct horse' }))).toBe('not_identified');
@@ -45,17 +49,24 @@ describe('Hub handler table: preconditions, checked before any handler runs, in 
     expect(outcome(await ann.request('hello', { user_name: 'ann' }))).toBe('welcome');
     expect(outcome(await ann.request('message', { room_id: 'nowhere', message: 'hi' }))).toBe('no_such_room');
     const notJoined = await ann.request('message', { room_id: 'lobby', message: 'hi' });
-    expect(notJoined).toMatchObject({ type: 'error', payload: { code: 'not_in_room', message: 'join lobby before sending to it' } });
+    expect(notJoined).toMatchObject({
+      type: 'error',
+      payload: { code: 'not_in_room', message: 'join lobby before sending to it' },
+    });
     // leave needs no nick, but the room and membership.
     const anon = client();
     expect(outcome(await anon.request('leave', { room_id: 'nowhere' }))).toBe('no_such_room');
-    expect(await anon.request('leave', { room_id: 'lobby' })).toMatchObject({ type: 'error', payload: { code: 'not_in_room', message: 'you are not in lobby' } });
+    expect(await anon.request('leave', { room_id: 'lobby' })).toMatchObject({
+      type: 'error',
+      payload: { code: 'not_in_room', message: 'you are not in lobby' },
+    });
   });
 
   it('charges a read only once the room is known: a missing room costs no token', async () => {
     const { client } = await startHub({ readLimit: { burst: 1, perSecond: 0.001 }, readAddressLimit: false });
     const reader = client();
-    for (let i = 0; i < 3; i++) expect(outcome(await reader.request('history', { room_id: 'nowhere' }))).toBe('no_such_room');
+    for (let i = 0; i < 3; i++)
+      expect(outcome(await reader.request('history', { room_id: 'nowhere' }))).toBe('no_such_room');
     expect(outcome(await reader.request('history', { room_id: 'lobby' }))).toBe('history');
     expect(outcome(await reader.request('users', { room_id: 'lobby' }))).toBe('rate_limited');
   });
@@ -70,6 +81,9 @@ describe('Hub handler table: preconditions, checked before any handler runs, in 
     expect(outcome(await post('lobby', 'p0'))).toBe('not_identified');
     expect(outcome(await poster.request('hello', { user_name: 'poster' }))).toBe('welcome');
     expect(outcome(await post('nowhere', 'p1'))).toBe('no_such_room');
-    expect(await post('lobby', 'p2')).toMatchObject({ type: 'message', payload: { user_name: 'poster', message: 'one-shot' } });
+    expect(await post('lobby', 'p2')).toMatchObject({
+      type: 'message',
+      payload: { user_name: 'poster', message: 'one-shot' },
+    });
   });
 });

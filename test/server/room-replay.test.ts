@@ -26,7 +26,10 @@ async function setup(options: { retain?: number; maxQueueBytes?: number } = {}) 
   await store.createRoom({ room_id: 'r', room_name: 'R', created_by: 't', created_ts: 0 });
   const room = new Room('r', 'R', 't', 0, store, {}, (_err, context) => errors.push(context));
   const session = (nick: string, conn: MemoryConnection) => {
-    const s = new Session(conn, { maxQueueBytes: options.maxQueueBytes ?? 1 << 20, onSlowConsumer: () => undefined });
+    const s = new Session(conn, {
+      maxQueueBytes: options.maxQueueBytes ?? 1 << 20,
+      onSlowConsumer: () => undefined,
+    });
     s.nick = s.nickKey = nick;
     return s;
   };
@@ -34,7 +37,8 @@ async function setup(options: { retain?: number; maxQueueBytes?: number } = {}) 
   const writer = session('w', writerConn);
   room.post({ kind: 'join', session: writer, ref: undefined });
   const write = async (n: number, text: (i: number) => string): Promise<void> => {
-    for (let i = 0; i < n; i++) room.post({ kind: 'message', session: writer, text: text(i), ref: undefined });
+    for (let i = 0; i < n; i++)
+      room.post({ kind: 'message', session: writer, text: text(i), ref: undefined });
     await room.settled();
   };
   return { room, store, errors, session, writer, writerConn, write };
@@ -42,8 +46,11 @@ async function setup(options: { retain?: number; maxQueueBytes?: number } = {}) 
 
 /** The room's messages a connection got, replayed and live, in arrival order. */
 const stream = (conn: MemoryConnection): ChatMessage[] =>
-  conn.received.flatMap((m: ServerMessage) => (m.type === 'history' ? m.payload.messages : m.type === 'message' ? [m.payload] : []));
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  conn.received.flatMap((m: ServerMessage) =>
+    m.type === 'history' ? m.payload.messages : m.type === 'message' ? [m.payload] : [],
+  );
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Drains the connection until the room has no replay under way; returns how many drains it took. */
 async function drainAll(room: Room, conn: MemoryConnection): Promise<number> {
@@ -101,7 +108,11 @@ describe('Room replay flow control (no sockets)', () => {
     expect(histories.slice(0, -1).every((h) => h.payload.has_more)).toBe(true);
     expect(histories.at(-1)!.payload.has_more).toBe(false);
     // The held message was committed after the hand-over: acknowledged last, broadcast to the others.
-    expect(conn.received.at(-1)).toMatchObject({ type: 'message', ref: 'm', payload: { seq: 3011, message: 'mine' } });
+    expect(conn.received.at(-1)).toMatchObject({
+      type: 'message',
+      ref: 'm',
+      payload: { seq: 3011, message: 'mine' },
+    });
     expect(writerConn.ofType('message').at(-1)!.payload).toMatchObject({ seq: 3011, message: 'mine' });
 
     // From now on it is live.
@@ -122,7 +133,10 @@ describe('Room replay flow control (no sockets)', () => {
     await room.settled();
     expect(room.replaying).toBe(0);
     const tail = writerConn.received.slice(-2);
-    expect(tail[0]).toMatchObject({ type: 'message', payload: { seq: 2001, message: 'sent while replaying' } });
+    expect(tail[0]).toMatchObject({
+      type: 'message',
+      payload: { seq: 2001, message: 'sent while replaying' },
+    });
     expect(tail[1]).toMatchObject({ type: 'user_left', payload: { user_name: 'reader' } });
     // A drain after the leave sends nothing more.
     const before = conn.received.length;
@@ -179,11 +193,18 @@ describe('Room replay flow control (no sockets)', () => {
     };
     await drainAll(room, conn);
     expect(room.replaying).toBe(0);
-    expect(conn.received.at(-1)).toMatchObject({ type: 'error', ref: 'j', payload: { code: 'internal_error' } });
+    expect(conn.received.at(-1)).toMatchObject({
+      type: 'error',
+      ref: 'j',
+      payload: { code: 'internal_error' },
+    });
     expect(JSON.stringify(conn.received.at(-1))).toContain(`after seq ${sent}`);
     expect(errors.some((e) => e.includes('replay'))).toBe(true);
     store.since = since;
     await write(1, () => 'live again');
-    expect(conn.received.at(-1)).toMatchObject({ type: 'message', payload: { seq: 2001, message: 'live again' } });
+    expect(conn.received.at(-1)).toMatchObject({
+      type: 'message',
+      payload: { seq: 2001, message: 'live again' },
+    });
   });
 });

@@ -33,7 +33,11 @@ describe('Room actor (no sockets)', () => {
     room.post({ kind: 'join', session: b.session, ref: undefined });
     room.post({ kind: 'message', session: a.session, text: 'three', ref: undefined });
     await room.settled();
-    expect(messages(a.conn).map((m) => [m.seq, m.message])).toEqual([[1, 'one'], [2, 'two'], [3, 'three']]);
+    expect(messages(a.conn).map((m) => [m.seq, m.message])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+      [3, 'three'],
+    ]);
     const history = b.conn.ofType('history')[0]!.payload.messages.map((m: ChatMessage) => m.message);
     expect(history).toEqual(['one', 'two']);
     expect(messages(b.conn).map((m) => m.message)).toEqual(['three']);
@@ -53,7 +57,8 @@ describe('Room actor (no sockets)', () => {
       await gate;
       return append(records);
     };
-    for (let i = 0; i < 5; i++) room.post({ kind: 'message', session: a.session, text: `m${i}`, ref: undefined });
+    for (let i = 0; i < 5; i++)
+      room.post({ kind: 'message', session: a.session, text: `m${i}`, ref: undefined });
     await new Promise((r) => setImmediate(r));
     expect(messages(a.conn)).toEqual([]); // nothing acknowledged before the commit
     release();
@@ -93,7 +98,11 @@ describe('Room actor (no sockets)', () => {
     expect(await store.since('r', 0, 10)).toHaveLength(1);
     expect(messages(b.conn)).toHaveLength(1);
     const acks = a.conn.ofType('message').filter((m) => m.ref !== undefined);
-    expect(acks.map((m) => [m.ref, m.payload.seq])).toEqual([[1, 1], [2, 1], [3, 1]]);
+    expect(acks.map((m) => [m.ref, m.payload.seq])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+    ]);
   });
 
   it('serialises each broadcast once for all members', async () => {
@@ -138,7 +147,8 @@ describe('Room actor (no sockets)', () => {
     const writer = new Session(conn, { maxQueueBytes: 1 << 20, onSlowConsumer: () => undefined });
     writer.nick = writer.nickKey = 'w';
     room.post({ kind: 'join', session: writer, ref: undefined });
-    for (let i = 1; i <= 40; i++) room.post({ kind: 'message', session: writer, text: `m${i}`, ref: undefined });
+    for (let i = 1; i <= 40; i++)
+      room.post({ kind: 'message', session: writer, text: `m${i}`, ref: undefined });
     await room.settled();
     const reader = (since: number) => {
       const c = new MemoryConnection();

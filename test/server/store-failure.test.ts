@@ -86,17 +86,27 @@ describe('a room whose store record fails to be written', () => {
     await bob.hello('bob');
 
     store.failing = true;
-    expect((await alice.request('create_room', { room_id: 'full' })).payload).toMatchObject({ code: 'internal_error' });
-    expect((await bob.request('join', { room_id: 'joined-new' })).payload).toMatchObject({ code: 'internal_error' });
+    expect((await alice.request('create_room', { room_id: 'full' })).payload).toMatchObject({
+      code: 'internal_error',
+    });
+    expect((await bob.request('join', { room_id: 'joined-new' })).payload).toMatchObject({
+      code: 'internal_error',
+    });
     const listed = await alice.request('rooms', {});
-    expect((listed.payload as { rooms: { room_id: string }[] }).rooms.map((r) => r.room_id)).toEqual(['lobby']);
-    expect((await bob.request('message', { room_id: 'full', message: 'hi' })).payload).toMatchObject({ code: 'no_such_room' });
+    expect((listed.payload as { rooms: { room_id: string }[] }).rooms.map((r) => r.room_id)).toEqual([
+      'lobby',
+    ]);
+    expect((await bob.request('message', { room_id: 'full', message: 'hi' })).payload).toMatchObject({
+      code: 'no_such_room',
+    });
     expect(alice.received.some((m) => m.type === 'room_created' || m.type === 'joined')).toBe(false);
 
     store.failing = false;
     expect(await alice.request('create_room', { room_id: 'full' })).toMatchObject({ type: 'room_created' });
     await alice.next((m) => m.type === 'joined' && m.payload.room_id === 'full');
-    expect((await alice.request('message', { room_id: 'full', message: 'now it works' })).payload).toMatchObject({ seq: 1 });
+    expect(
+      (await alice.request('message', { room_id: 'full', message: 'now it works' })).payload,
+    ).toMatchObject({ seq: 1 });
     expect(await bob.request('join', { room_id: 'joined-new' })).toMatchObject({ type: 'joined' });
   });
 
@@ -108,11 +118,19 @@ describe('a room whose store record fails to be written', () => {
     clients.push(alice, bob);
     await alice.hello('alice');
     await bob.hello('bob');
-    const [a, b] = await Promise.all([alice.request('join', { room_id: 'race' }), bob.request('create_room', { room_id: 'race' })]);
+    const [a, b] = await Promise.all([
+      alice.request('join', { room_id: 'race' }),
+      bob.request('create_room', { room_id: 'race' }),
+    ]);
     // Whoever came second sees the room in the making: a join waits for it, a create is told it exists.
     expect([a.type, b.type].sort()).toEqual(expect.arrayContaining(['joined']));
-    expect(b.type === 'room_created' || (b.type === 'error' && (b.payload as { code: string }).code === 'room_exists')).toBe(true);
+    expect(
+      b.type === 'room_created' ||
+        (b.type === 'error' && (b.payload as { code: string }).code === 'room_exists'),
+    ).toBe(true);
     const listed = await alice.request('rooms', {});
-    expect((listed.payload as { rooms: { room_id: string }[] }).rooms.filter((r) => r.room_id === 'race')).toHaveLength(1);
+    expect(
+      (listed.payload as { rooms: { room_id: string }[] }).rooms.filter((r) => r.room_id === 'race'),
+    ).toHaveLength(1);
   });
 });

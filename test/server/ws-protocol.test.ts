@@ -16,7 +16,13 @@ async function client(): Promise<TestClient> {
 const isType = (type: string) => (m: ServerMessage) => m.type === type;
 
 beforeAll(async () => {
-  server = await startServer({ host: '127.0.0.1', port: 0, store: new MemoryStore(), logLevel: 'silent', rateLimit: false });
+  server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    store: new MemoryStore(),
+    logLevel: 'silent',
+    rateLimit: false,
+  });
 });
 
 afterAll(async () => {
@@ -28,20 +34,31 @@ describe('the seed-compatible requests, sent verbatim', () => {
   it('create_room, join, message, leave and ping work exactly as written', async () => {
     const artur = await client();
     const michal = await client();
-    artur.raw('{"type":"create_room","payload":{"room_id":"room_1","room_name":"hello room","user_id":"Artur","user_name":"Artur"}}');
+    artur.raw(
+      '{"type":"create_room","payload":{"room_id":"room_1","room_name":"hello room","user_id":"Artur","user_name":"Artur"}}',
+    );
     const created = await artur.next(isType('room_created'));
     expect(created.payload).toEqual({ room_id: 'room_1', room_name: 'hello room', created_by: 'Artur' });
     await artur.next(isType('joined'));
 
     michal.raw('{"type":"join","payload":{"room_id":"room_1","user_id":"Michal","user_name":"Michal"}}');
     const joined = await michal.next(isType('joined'));
-    expect(joined.payload).toMatchObject({ room_id: 'room_1', room_name: 'hello room', members: ['Artur', 'Michal'] });
+    expect(joined.payload).toMatchObject({
+      room_id: 'room_1',
+      room_name: 'hello room',
+      members: ['Artur', 'Michal'],
+    });
     await artur.next((m) => m.type === 'user_joined' && m.payload.user_name === 'Michal');
 
     michal.raw('{"type":"message","payload":{"room_id":"room_1","message":"hello everybody"}}');
     for (const c of [artur, michal]) {
       const msg = await c.next(isType('message'));
-      expect(msg.payload).toMatchObject({ room_id: 'room_1', seq: 1, user_name: 'Michal', message: 'hello everybody' });
+      expect(msg.payload).toMatchObject({
+        room_id: 'room_1',
+        seq: 1,
+        user_name: 'Michal',
+        message: 'hello everybody',
+      });
       expect(typeof (msg.payload as { id: unknown }).id).toBe('string');
       expect(typeof (msg.payload as { ts: unknown }).ts).toBe('number');
     }
@@ -95,7 +112,11 @@ describe('requests', () => {
     await b.hello('reader');
     b.send('join', { room_id: 'hist' });
     const history = await b.next(isType('history'));
-    expect((history.payload as { messages: { message: string }[] }).messages.map((m) => m.message)).toEqual(['m0', 'm1', 'm2']);
+    expect((history.payload as { messages: { message: string }[] }).messages.map((m) => m.message)).toEqual([
+      'm0',
+      'm1',
+      'm2',
+    ]);
   });
 
   it('history pages back before a seq', async () => {
@@ -118,7 +139,10 @@ describe('requests', () => {
     await a.request('join', { room_id: 'renames' });
     await b.request('join', { room_id: 'renames' });
     const reply = await a.request('nick', { user_name: 'newname' });
-    expect(reply).toMatchObject({ type: 'nick_changed', payload: { old_name: 'oldname', user_name: 'newname' } });
+    expect(reply).toMatchObject({
+      type: 'nick_changed',
+      payload: { old_name: 'oldname', user_name: 'newname' },
+    });
     const seen = await b.next((m) => m.type === 'nick_changed');
     expect(seen.payload).toEqual({ room_id: 'renames', old_name: 'oldname', user_name: 'newname' });
     const c = await client();
@@ -134,7 +158,10 @@ describe('requests', () => {
     }
     const b = await client();
     await b.hello('someone');
-    expect(await b.request('nick', { user_name: 'eVaN' })).toMatchObject({ type: 'error', payload: { code: 'nick_taken' } });
+    expect(await b.request('nick', { user_name: 'eVaN' })).toMatchObject({
+      type: 'error',
+      payload: { code: 'nick_taken' },
+    });
   });
 
   it('leave and join are announced to the room', async () => {
@@ -165,7 +192,10 @@ describe('requests', () => {
     expect(echo).toMatchObject({ type: 'dm', payload: { from: 'dmfrom', to: 'dmto', message: 'psst' } });
     const got = await b.next(isType('dm'));
     expect(got.payload).toMatchObject({ from: 'dmfrom', message: 'psst' });
-    expect(await a.request('dm', { to: 'nobody_here', message: 'hi' })).toMatchObject({ type: 'error', payload: { code: 'no_such_user' } });
+    expect(await a.request('dm', { to: 'nobody_here', message: 'hi' })).toMatchObject({
+      type: 'error',
+      payload: { code: 'no_such_user' },
+    });
   });
 
   it('the sender receives its own message with its ref and the seq', async () => {
@@ -173,7 +203,10 @@ describe('requests', () => {
     await a.hello('echoer');
     await a.request('join', { room_id: 'echo' });
     const ack = await a.request('message', { room_id: 'echo', message: 'mine' });
-    expect(ack).toMatchObject({ type: 'message', payload: { room_id: 'echo', seq: 1, message: 'mine', user_name: 'echoer' } });
+    expect(ack).toMatchObject({
+      type: 'message',
+      payload: { room_id: 'echo', seq: 1, message: 'mine', user_name: 'echoer' },
+    });
   });
 });
 
@@ -208,8 +241,12 @@ describe('every invalid frame gets an error with a stable code and the ref; the 
 
   it('not identified -> not_identified', async () => {
     const c = await client();
-    expect(await c.request('message', { room_id: 'lobby', message: 'hi' })).toMatchObject({ payload: { code: 'not_identified' } });
-    expect(await c.request('join', { room_id: 'lobby' })).toMatchObject({ payload: { code: 'not_identified' } });
+    expect(await c.request('message', { room_id: 'lobby', message: 'hi' })).toMatchObject({
+      payload: { code: 'not_identified' },
+    });
+    expect(await c.request('join', { room_id: 'lobby' })).toMatchObject({
+      payload: { code: 'not_identified' },
+    });
   });
 
   it('bad JSON, a non-object and a frame without type are answered', async () => {
@@ -232,7 +269,9 @@ describe('every invalid frame gets an error with a stable code and the ref; the 
       c.raw(JSON.stringify({ type: 'ping', payload: null, ref }));
       const error = await c.next((m) => m.type === 'error');
       expect(error.ref).toBeUndefined();
-      expect(error).toMatchObject({ payload: { code: 'invalid_payload', message: expect.stringMatching(/ref must be/) } });
+      expect(error).toMatchObject({
+        payload: { code: 'invalid_payload', message: expect.stringMatching(/ref must be/) },
+      });
     }
     expect(await c.request('ping', null)).toMatchObject({ type: 'pong' });
     expect(raw.join('')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
@@ -246,7 +285,14 @@ describe('every invalid frame gets an error with a stable code and the ref; the 
 
     const bad = await client();
     // {"type":"ping","payload":null,"ref":"<0xff 0xfe>"}: once U+FFFD was put in their place.
-    bad.ws.send(Buffer.concat([Buffer.from('{"type":"ping","payload":null,"ref":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), { binary: true });
+    bad.ws.send(
+      Buffer.concat([
+        Buffer.from('{"type":"ping","payload":null,"ref":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}'),
+      ]),
+      { binary: true },
+    );
     const closed = await bad.closedByServer();
     expect(closed.code).toBe(1007);
     expect(bad.received).toEqual([]);
@@ -256,7 +302,9 @@ describe('every invalid frame gets an error with a stable code and the ref; the 
     const a = await client();
     await a.hello('taken_one');
     const b = await client();
-    expect(await b.request('join', { room_id: 'lobby', user_name: 'taken_one' })).toMatchObject({ payload: { code: 'nick_taken' } });
+    expect(await b.request('join', { room_id: 'lobby', user_name: 'taken_one' })).toMatchObject({
+      payload: { code: 'nick_taken' },
+    });
   });
 });
 
@@ -303,17 +351,23 @@ describe('reconnecting over a dead connection', () => {
     await watcher.request('join', { room_id: 'haunt' });
 
     const stranger = await client();
-    expect(await stranger.request('hello', { user_name: 'ghosty', resume_token: 'x'.repeat(token.length) })).toMatchObject({
+    expect(
+      await stranger.request('hello', { user_name: 'ghosty', resume_token: 'x'.repeat(token.length) }),
+    ).toMatchObject({
       payload: { code: 'nick_taken' },
     });
     const fresh = await client();
-    expect(await fresh.request('hello', { user_name: 'ghosty', resume_token: token })).toMatchObject({ type: 'welcome' });
+    expect(await fresh.request('hello', { user_name: 'ghosty', resume_token: token })).toMatchObject({
+      type: 'welcome',
+    });
     await old.closedByServer();
     const left = await watcher.next((m) => m.type === 'user_left' && m.payload.user_name === 'ghosty');
     expect(left.payload).toMatchObject({ reason: 'replaced' });
     // The token is single-use: the new session has its own.
     const third = await client();
-    expect(await third.request('hello', { user_name: 'ghosty', resume_token: token })).toMatchObject({ payload: { code: 'nick_taken' } });
+    expect(await third.request('hello', { user_name: 'ghosty', resume_token: token })).toMatchObject({
+      payload: { code: 'nick_taken' },
+    });
   });
 
   it('a resume token of any characters is compared safely: nick_taken, never internal_error', async () => {
@@ -322,8 +376,16 @@ describe('reconnecting over a dead connection', () => {
     const token = (welcome.payload as { resume_token: string }).resume_token;
     const stranger = await client();
     // Same length in UTF-16 units, twice the bytes in UTF-8; then other lengths and a lone surrogate.
-    for (const guess of ['é'.repeat(token.length), 'ü', '\u{1F600}'.repeat(3), '\ud800'.repeat(token.length), '']) {
-      expect(await stranger.request('hello', { user_name: 'tokenholder', resume_token: guess })).toMatchObject({ payload: { code: 'nick_taken' } });
+    for (const guess of [
+      'é'.repeat(token.length),
+      'ü',
+      '\u{1F600}'.repeat(3),
+      '\ud800'.repeat(token.length),
+      '',
+    ]) {
+      expect(
+        await stranger.request('hello', { user_name: 'tokenholder', resume_token: guess }),
+      ).toMatchObject({ payload: { code: 'nick_taken' } });
     }
     expect(await stranger.request('ping', {})).toMatchObject({ type: 'pong' });
   });
@@ -336,10 +398,14 @@ describe('reconnecting over a dead connection', () => {
     await owner.closedByServer();
     const impostor = await client();
     for (const blank of ['\u3164', '\u115f', '\u2800']) {
-      expect(await impostor.request('hello', { user_name: `alicia${blank}` })).toMatchObject({ payload: { code: 'bad_nick' } });
+      expect(await impostor.request('hello', { user_name: `alicia${blank}` })).toMatchObject({
+        payload: { code: 'bad_nick' },
+      });
     }
     for (const lookAlike of ['ᴀlicia', 'alicɪa', 'ALICIA', 'аlicia']) {
-      expect(await impostor.request('hello', { user_name: lookAlike })).toMatchObject({ payload: { code: 'nick_registered' } });
+      expect(await impostor.request('hello', { user_name: lookAlike })).toMatchObject({
+        payload: { code: 'nick_registered' },
+      });
     }
   });
 
@@ -351,7 +417,9 @@ describe('reconnecting over a dead connection', () => {
     await owner.closedByServer();
     const guesser = await client();
     for (let i = 0; i < 3; i++) {
-      expect(await guesser.request('hello', { user_name: 'locked', password: `guess${i}xyz` })).toMatchObject({ payload: { code: 'nick_registered' } });
+      expect(await guesser.request('hello', { user_name: 'locked', password: `guess${i}xyz` })).toMatchObject(
+        { payload: { code: 'nick_registered' } },
+      );
     }
     expect((await guesser.closedByServer()).reason).toMatch(/auth_failed/);
   });

@@ -17,7 +17,10 @@ import { cleanText } from '../../src/web/text.js';
 function signedIn(nick = 'alice'): State {
   const state = createState();
   applyEvent(state, { type: 'welcome', payload: { user_name: nick, default_room: 'lobby' } });
-  applyEvent(state, { type: 'joined', payload: { room_id: 'lobby', room_name: 'lobby', members: [nick, 'bob'], last_seq: 0 } });
+  applyEvent(state, {
+    type: 'joined',
+    payload: { room_id: 'lobby', room_name: 'lobby', members: [nick, 'bob'], last_seq: 0 },
+  });
   applyEvent(state, { type: 'history', payload: { room_id: 'lobby', messages: [], has_more: false } });
   return state;
 }
@@ -44,7 +47,10 @@ describe('the page compares nicks as the server does', () => {
   it('keeps one direct conversation with a person whatever case or look-alike spelling arrives', () => {
     const state = signedIn();
     applyEvent(state, { type: 'dm', payload: { id: 'd1', ts: 1, from: 'bob', to: 'alice', message: 'one' } });
-    applyEvent(state, { type: 'dm', payload: { id: 'd2', ts: 2, from: lookAlike, to: 'alice', message: 'two' } });
+    applyEvent(state, {
+      type: 'dm',
+      payload: { id: 'd2', ts: 2, from: lookAlike, to: 'alice', message: 'two' },
+    });
     const dms = [...state.convs.values()].filter((c) => c.kind === 'dm');
     expect(dms).toHaveLength(1);
     expect(dms[0]!.items.map((i) => i.text)).toEqual(['one', 'two']);
@@ -99,11 +105,14 @@ describe('the page cleans text with the shared sanitiser', () => {
 });
 
 describe('the page reads slash commands through the shared parser', () => {
-  it.each(['hello', '//literal', '/join #dev', '/msg bob hi there', '/nick', '/frobnicate', '/quit'])('%j', (line) => {
-    const parsed = parseLine(line);
-    const input = readInput(line);
-    if (parsed.kind === 'text') expect(input).toEqual({ kind: 'text', text: parsed.text });
-    else if (parsed.kind === 'command') expect(input).toEqual({ kind: 'command', command: parsed.command });
-    else expect(input).toEqual({ kind: 'error', message: parsed.message });
-  });
+  it.each(['hello', '//literal', '/join #dev', '/msg bob hi there', '/nick', '/frobnicate', '/quit'])(
+    '%j',
+    (line) => {
+      const parsed = parseLine(line);
+      const input = readInput(line);
+      if (parsed.kind === 'text') expect(input).toEqual({ kind: 'text', text: parsed.text });
+      else if (parsed.kind === 'command') expect(input).toEqual({ kind: 'command', command: parsed.command });
+      else expect(input).toEqual({ kind: 'error', message: parsed.message });
+    },
+  );
 });

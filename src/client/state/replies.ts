@@ -9,7 +9,8 @@ const MAX_REMEMBERED = 64;
  */
 export function rememberReply(state: ChatState, ref: string, target: string | null): ChatState {
   const entries = Object.entries(state.replyTo);
-  const kept = entries.length >= MAX_REMEMBERED ? entries.slice(entries.length - MAX_REMEMBERED + 1) : entries;
+  const kept =
+    entries.length >= MAX_REMEMBERED ? entries.slice(entries.length - MAX_REMEMBERED + 1) : entries;
   return { ...state, replyTo: { ...Object.fromEntries(kept), [ref]: target } };
 }
 

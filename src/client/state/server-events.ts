@@ -73,7 +73,13 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
       // The answer goes where /users was typed, which may not be the room asked about.
       const reply = takeReplyTarget(next, event.ref);
       const sorted = [...users].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }));
-      return addNotice(reply.state, reply.target, `${users.length} in #${room_id}: ${sorted.join(', ')}`, 'info', now);
+      return addNotice(
+        reply.state,
+        reply.target,
+        `${users.length} in #${room_id}: ${sorted.join(', ')}`,
+        'info',
+        now,
+      );
     }
     case 'room_created':
       return state.knownRooms.includes(event.payload.room_id)
@@ -280,12 +286,8 @@ function nickChanged(state: ChatState, p: P<'nick_changed'>, now: number): ChatS
     if (here?.kind === 'room' && here.joined) return next;
     return addNotice(next, next.current, `you are now known as ${p.user_name}`, 'info', now);
   }
-  const text = ours
-    ? `you are now known as ${p.user_name}`
-    : `${p.old_name} is now known as ${p.user_name}`;
-  next = memberNotice(next, p.room_id, now, text, (m) =>
-    m.map((n) => (n === p.old_name ? p.user_name : n)),
-  );
+  const text = ours ? `you are now known as ${p.user_name}` : `${p.old_name} is now known as ${p.user_name}`;
+  next = memberNotice(next, p.room_id, now, text, (m) => m.map((n) => (n === p.old_name ? p.user_name : n)));
   return renameDm(next, p.old_name, p.user_name);
 }
 

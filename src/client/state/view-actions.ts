@@ -63,7 +63,9 @@ export function reduceViewAction(state: ChatState, action: ViewAction): ChatStat
       return id === undefined || id === state.current ? next : select(next, id);
     }
     case 'mark_read':
-      return updateConversation(state, action.id, (c) => (c.unreadFrom === null ? c : { ...c, unreadFrom: null }));
+      return updateConversation(state, action.id, (c) =>
+        c.unreadFrom === null ? c : { ...c, unreadFrom: null },
+      );
     case 'clear_pane':
       return updateConversation(state, action.id, (c) => ({
         ...c,

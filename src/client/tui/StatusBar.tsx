@@ -112,7 +112,12 @@ export const StatusBar = memo(function StatusBar({
     [p.state, p.roomShort, p.urgent],
   ];
   const shown = (parts: Part[]) => parts.filter((part) => part.text !== '');
-  const fits = (parts: Part[]) => cellWidth(shown(parts).map((x) => x.text).join(' | ')) <= width;
+  const fits = (parts: Part[]) =>
+    cellWidth(
+      shown(parts)
+        .map((x) => x.text)
+        .join(' | '),
+    ) <= width;
   const parts = shown(candidates.find(fits) ?? candidates[candidates.length - 1]!);
   return (
     <Box width={width} height={1} overflow="hidden">

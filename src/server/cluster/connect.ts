@@ -50,7 +50,11 @@ export function commandOptions(target: RedisTarget, options: ConnectOptions = {}
  */
 export function subscriberOptions(target: RedisTarget, options: ConnectOptions = {}): RedisOptions {
   const { commandTimeout: _none, ...rest } = commandOptions(target, options);
-  return { ...rest, autoResubscribe: true, ...(options.name ? { connectionName: `${options.name}:sub` } : {}) };
+  return {
+    ...rest,
+    autoResubscribe: true,
+    ...(options.name ? { connectionName: `${options.name}:sub` } : {}),
+  };
 }
 
 /**
@@ -66,7 +70,12 @@ export async function openRedis(target: RedisTarget, redisOptions: RedisOptions)
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new ClusterUnavailableError(`cannot reach Redis at ${target.display}: ${(err as Error).message}`, false, 1000, { cause: err });
+    throw new ClusterUnavailableError(
+      `cannot reach Redis at ${target.display}: ${(err as Error).message}`,
+      false,
+      1000,
+      { cause: err },
+    );
   }
   return redis;
 }
@@ -80,13 +89,25 @@ export function asUnavailable(err: unknown, what: string): unknown {
   if (!(err instanceof Error) || err.name === 'ReplyError') return err;
   const message = err.message;
   if (/Stream isn't writeable|enableOfflineQueue/.test(message)) {
-    return new ClusterUnavailableError(`Redis is unavailable (${what}: not connected)`, false, 1000, { cause: err });
+    return new ClusterUnavailableError(`Redis is unavailable (${what}: not connected)`, false, 1000, {
+      cause: err,
+    });
   }
   if (/Command timed out/.test(message)) {
-    return new ClusterUnavailableError(`Redis did not answer in time (${what}); it may have been applied`, true, 1000, { cause: err });
+    return new ClusterUnavailableError(
+      `Redis did not answer in time (${what}); it may have been applied`,
+      true,
+      1000,
+      { cause: err },
+    );
   }
   if (err.name === 'MaxRetriesPerRequestError' || /Connection is closed/.test(message)) {
-    return new ClusterUnavailableError(`the link to Redis dropped (${what}); it may have been applied`, true, 1000, { cause: err });
+    return new ClusterUnavailableError(
+      `the link to Redis dropped (${what}); it may have been applied`,
+      true,
+      1000,
+      { cause: err },
+    );
   }
   return err;
 }

@@ -129,11 +129,19 @@ export interface Engine {
    * Claims `nickKey` for a session of this node. `tokenHash` is the sha256 of the resume token the
    * session will be given; `presentedTokenHash`, of the token the client presented (a takeover).
    */
-  claimNick(nickKey: string, claim: { session: string; nick: string; tokenHash: string; presentedTokenHash?: string }): Promise<NickClaim>;
+  claimNick(
+    nickKey: string,
+    claim: { session: string; nick: string; tokenHash: string; presentedTokenHash?: string },
+  ): Promise<NickClaim>;
   /** Frees the nick if the session still holds it; true when it did. */
   releaseNick(nickKey: string, session: string): Promise<boolean>;
   /** Adds a session of this node to a room's members unless there or full (`max` 0 = no cap); publishes user_joined. */
-  joinPresence(roomId: string, session: string, nick: string, max: number): Promise<'joined' | 'already' | 'full'>;
+  joinPresence(
+    roomId: string,
+    session: string,
+    nick: string,
+    max: number,
+  ): Promise<'joined' | 'already' | 'full'>;
   /** Removes it; publishes user_left (with `reason`). True when it was present. */
   leavePresence(roomId: string, session: string, nick: string, reason?: string): Promise<boolean>;
   /** Members on every node, in join order. */

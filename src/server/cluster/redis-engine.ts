@@ -3,11 +3,37 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { ChatMessage } from '../../protocol/events.js';
 import type { RoomRecord, UserRecord } from '../store/store.js';
-import { asUnavailable, commandOptions, openRedis, subscriberOptions, type ConnectOptions } from './connect.js';
-import type { CommitOutcome, Draft, Engine, EngineState, EpochChange, FeedHandle, FeedNotice, FeedSink, NickClaim, Presence } from './engine.js';
+import {
+  asUnavailable,
+  commandOptions,
+  openRedis,
+  subscriberOptions,
+  type ConnectOptions,
+} from './connect.js';
+import type {
+  CommitOutcome,
+  Draft,
+  Engine,
+  EngineState,
+  EpochChange,
+  FeedHandle,
+  FeedNotice,
+  FeedSink,
+  NickClaim,
+  Presence,
+} from './engine.js';
 import { EpochChangedError, NoSuchRoomError } from './errors.js';
 import { keys } from './keys.js';
-import { CLAIM_NICK, COMMIT, CREATE_ROOM, ENSURE_EPOCH, FLOOR, PRESENCE_JOIN, PRESENCE_LEAVE, RELEASE_NICK } from './lua.js';
+import {
+  CLAIM_NICK,
+  COMMIT,
+  CREATE_ROOM,
+  ENSURE_EPOCH,
+  FLOOR,
+  PRESENCE_JOIN,
+  PRESENCE_LEAVE,
+  RELEASE_NICK,
+} from './lua.js';
 import { checkRedisDurability, type RedisDurability } from './preflight.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { RoomFeed, type LiveBatch } from './room-feed.js';
@@ -90,7 +116,16 @@ export class RedisEngine extends EventEmitter implements Engine {
       const durability = await checkRedisDurability(cmd, options.unchecked);
       sub = await openRedis(target, subscriberOptions(target, { ...options, name }));
       const [epoch, base] = await ensureEpoch(cmd, 0);
-      const engine = new RedisEngine(nodeId, cmd, sub, epoch, base, durability, options.retain ?? 10_000, options.onError ?? (() => {}));
+      const engine = new RedisEngine(
+        nodeId,
+        cmd,
+        sub,
+        epoch,
+        base,
+        durability,
+        options.retain ?? 10_000,
+        options.onError ?? (() => {}),
+      );
       await engine.wire();
       return engine;
     } catch (err) {
@@ -121,7 +156,9 @@ export class RedisEngine extends EventEmitter implements Engine {
     this.cmd.on('close', () => this.setState('down'));
     this.cmd.on('ready', () => {
       this.setState('up');
-      void this.recheck().catch((err: unknown) => this.onError(err, 'checking the cluster epoch after a reconnect'));
+      void this.recheck().catch((err: unknown) =>
+        this.onError(err, 'checking the cluster epoch after a reconnect'),
+      );
     });
     this.sub.on('ready', () => void this.resubscribe());
   }
@@ -196,7 +233,12 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   async commit(roomId: string, drafts: Draft[]): Promise<CommitOutcome[]> {
     if (drafts.length === 0) return [];
-    const args: (string | number)[] = [this.epochId, this.retain, `{"t":"batch","node":"${this.nodeId}"`, drafts.length];
+    const args: (string | number)[] = [
+      this.epochId,
+      this.retain,
+      `{"t":"batch","node":"${this.nodeId}"`,
+      drafts.length,
+    ];
     const pending: Omit<ChatMessage, 'seq'>[] = [];
     for (const d of drafts) {
       const message: Omit<ChatMessage, 'seq'> = {
@@ -208,11 +250,18 @@ export class RedisEngine extends EventEmitter implements Engine {
         ...(d.clientMsgId !== undefined ? { client_msg_id: d.clientMsgId } : {}),
       };
       pending.push(message);
-      args.push(d.clientMsgId !== undefined ? `${d.senderKey}\0${d.clientMsgId}` : '', JSON.stringify(message).slice(1));
+      args.push(
+        d.clientMsgId !== undefined ? `${d.senderKey}\0${d.clientMsgId}` : '',
+        JSON.stringify(message).slice(1),
+      );
     }
     let reply: unknown;
     try {
-      reply = await scripts.commit.run(this.cmd, [keys.cluster, keys.meta(roomId), keys.log(roomId), keys.idem(roomId), keys.live(roomId)], args);
+      reply = await scripts.commit.run(
+        this.cmd,
+        [keys.cluster, keys.meta(roomId), keys.log(roomId), keys.idem(roomId), keys.live(roomId)],
+        args,
+      );
     } catch (err) {
       return this.fail(err, `commit to ${roomId}`, roomId);
     }
@@ -235,10 +284,21 @@ export class RedisEngine extends EventEmitter implements Engine {
   }
 
   /** Messages with afterSeq < seq <= toSeq (or to the end), ascending, at most `limit`. */
-  async range(roomId: string, afterSeq: number, toSeq: number | undefined, limit: number): Promise<ChatMessage[]> {
+  async range(
+    roomId: string,
+    afterSeq: number,
+    toSeq: number | undefined,
+    limit: number,
+  ): Promise<ChatMessage[]> {
     if (limit <= 0 || (toSeq !== undefined && toSeq <= afterSeq)) return [];
     try {
-      const entries = await this.cmd.xrange(keys.log(roomId), `${afterSeq + 1}-0`, toSeq === undefined ? '+' : `${toSeq}-0`, 'COUNT', limit);
+      const entries = await this.cmd.xrange(
+        keys.log(roomId),
+        `${afterSeq + 1}-0`,
+        toSeq === undefined ? '+' : `${toSeq}-0`,
+        'COUNT',
+        limit,
+      );
       return entries.map(parseEntry);
     } catch (err) {
       return this.fail(err, `reading ${roomId}`);
@@ -248,7 +308,13 @@ export class RedisEngine extends EventEmitter implements Engine {
   async before(roomId: string, beforeSeq: number | undefined, limit: number): Promise<ChatMessage[]> {
     if (limit <= 0 || (beforeSeq !== undefined && beforeSeq <= 1)) return [];
     try {
-      const entries = await this.cmd.xrevrange(keys.log(roomId), beforeSeq === undefined ? '+' : `${beforeSeq - 1}-0`, '-', 'COUNT', limit);
+      const entries = await this.cmd.xrevrange(
+        keys.log(roomId),
+        beforeSeq === undefined ? '+' : `${beforeSeq - 1}-0`,
+        '-',
+        'COUNT',
+        limit,
+      );
       return entries.map(parseEntry).reverse();
     } catch (err) {
       return this.fail(err, `reading ${roomId}`);
@@ -275,7 +341,9 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   async floor(roomId: string, seq: number): Promise<number> {
     try {
-      return Number(await scripts.floor.run(this.cmd, [keys.cluster, keys.meta(roomId)], [this.epochId, seq]));
+      return Number(
+        await scripts.floor.run(this.cmd, [keys.cluster, keys.meta(roomId)], [this.epochId, seq]),
+      );
     } catch (err) {
       return this.fail(err, `raising the seq of ${roomId}`, roomId);
     }
@@ -283,13 +351,21 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   // ---- rooms and users -----------------------------------------------------------------------
 
-  async createRoom(room: Omit<RoomRecord, 'last_seq'>, maxRooms: number): Promise<'created' | 'exists' | 'full'> {
-    const record = JSON.stringify({ room_name: room.room_name, created_by: room.created_by, created_ts: room.created_ts });
+  async createRoom(
+    room: Omit<RoomRecord, 'last_seq'>,
+    maxRooms: number,
+  ): Promise<'created' | 'exists' | 'full'> {
+    const record = JSON.stringify({
+      room_name: room.room_name,
+      created_by: room.created_by,
+      created_ts: room.created_ts,
+    });
     try {
-      return (await scripts.createRoom.run(this.cmd, [keys.cluster, keys.rooms, keys.meta(room.room_id)], [this.epochId, room.room_id, record, maxRooms])) as
-        | 'created'
-        | 'exists'
-        | 'full';
+      return (await scripts.createRoom.run(
+        this.cmd,
+        [keys.cluster, keys.rooms, keys.meta(room.room_id)],
+        [this.epochId, room.room_id, record, maxRooms],
+      )) as 'created' | 'exists' | 'full';
     } catch (err) {
       return this.fail(err, `creating ${room.room_id}`);
     }
@@ -297,10 +373,11 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   async getRoom(roomId: string): Promise<RoomRecord | undefined> {
     try {
-      const [[, record], [, seq]] = (await this.cmd.multi().hget(keys.rooms, roomId).hget(keys.meta(roomId), 'seq').exec()) as [
-        [Error | null, string | null],
-        [Error | null, string | null],
-      ];
+      const [[, record], [, seq]] = (await this.cmd
+        .multi()
+        .hget(keys.rooms, roomId)
+        .hget(keys.meta(roomId), 'seq')
+        .exec()) as [[Error | null, string | null], [Error | null, string | null]];
       return record === null ? undefined : roomRecord(roomId, record, seq);
     } catch (err) {
       return this.fail(err, `reading ${roomId}`);
@@ -325,7 +402,12 @@ export class RedisEngine extends EventEmitter implements Engine {
     try {
       const h = await this.cmd.hgetall(keys.user(nickKey));
       if (!h.user_name || !h.password_hash) return undefined;
-      return { nick_key: nickKey, user_name: h.user_name, password_hash: h.password_hash, created_ts: Number(h.created_ts) };
+      return {
+        nick_key: nickKey,
+        user_name: h.user_name,
+        password_hash: h.password_hash,
+        created_ts: Number(h.created_ts),
+      };
     } catch (err) {
       return this.fail(err, 'reading a user');
     }
@@ -333,7 +415,11 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   async putUser(user: UserRecord): Promise<void> {
     try {
-      await this.cmd.hset(keys.user(user.nick_key), { user_name: user.user_name, password_hash: user.password_hash, created_ts: String(user.created_ts) });
+      await this.cmd.hset(keys.user(user.nick_key), {
+        user_name: user.user_name,
+        password_hash: user.password_hash,
+        created_ts: String(user.created_ts),
+      });
     } catch (err) {
       return this.fail(err, 'storing a user');
     }
@@ -341,14 +427,25 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   // ---- nicks and presence --------------------------------------------------------------------
 
-  async claimNick(nickKey: string, claim: { session: string; nick: string; tokenHash: string; presentedTokenHash?: string }): Promise<NickClaim> {
+  async claimNick(
+    nickKey: string,
+    claim: { session: string; nick: string; tokenHash: string; presentedTokenHash?: string },
+  ): Promise<NickClaim> {
     checkSession(claim.session);
     const kick = JSON.stringify({ t: 'kick', nick_key: nickKey, by: `${this.nodeId}:${claim.session}` });
     try {
       const [result, node, session] = (await scripts.claimNick.run(
         this.cmd,
         [keys.nick(nickKey), keys.nodeOwn(this.nodeId)],
-        [this.nodeId, claim.session, claim.tokenHash, claim.nick, claim.presentedTokenHash ?? '', nickKey, kick],
+        [
+          this.nodeId,
+          claim.session,
+          claim.tokenHash,
+          claim.nick,
+          claim.presentedTokenHash ?? '',
+          nickKey,
+          kick,
+        ],
       )) as [string, string?, string?];
       if (result === 'ok') return { result };
       // The old node and session are remembered in the result so a caller can kick a local holder
@@ -362,20 +459,48 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   async releaseNick(nickKey: string, session: string): Promise<boolean> {
     try {
-      return (await scripts.releaseNick.run(this.cmd, [keys.nick(nickKey), keys.nodeOwn(this.nodeId)], [this.nodeId, session, nickKey])) === 1;
+      return (
+        (await scripts.releaseNick.run(
+          this.cmd,
+          [keys.nick(nickKey), keys.nodeOwn(this.nodeId)],
+          [this.nodeId, session, nickKey],
+        )) === 1
+      );
     } catch (err) {
       return this.fail(err, 'releasing a nick');
     }
   }
 
-  async joinPresence(roomId: string, session: string, nick: string, max: number): Promise<'joined' | 'already' | 'full'> {
+  async joinPresence(
+    roomId: string,
+    session: string,
+    nick: string,
+    max: number,
+  ): Promise<'joined' | 'already' | 'full'> {
     checkSession(session);
-    const notice: FeedNotice = { node: this.nodeId, type: 'user_joined', payload: { room_id: roomId, user_name: nick } };
+    const notice: FeedNotice = {
+      node: this.nodeId,
+      type: 'user_joined',
+      payload: { room_id: roomId, user_name: nick },
+    };
     try {
       return (await scripts.presenceJoin.run(
         this.cmd,
-        [keys.presence(roomId), keys.presenceNicks(roomId), keys.roomCounts, keys.live(roomId), keys.nodeOwn(this.nodeId)],
-        [`${this.nodeId}:${session}`, nick, Date.now(), max, roomId, JSON.stringify({ t: 'notice', ...notice })],
+        [
+          keys.presence(roomId),
+          keys.presenceNicks(roomId),
+          keys.roomCounts,
+          keys.live(roomId),
+          keys.nodeOwn(this.nodeId),
+        ],
+        [
+          `${this.nodeId}:${session}`,
+          nick,
+          Date.now(),
+          max,
+          roomId,
+          JSON.stringify({ t: 'notice', ...notice }),
+        ],
       )) as 'joined' | 'already' | 'full';
     } catch (err) {
       return this.fail(err, `joining ${roomId}`);
@@ -383,11 +508,21 @@ export class RedisEngine extends EventEmitter implements Engine {
   }
 
   async leavePresence(roomId: string, session: string, nick: string, reason?: string): Promise<boolean> {
-    const notice: FeedNotice = { node: this.nodeId, type: 'user_left', payload: { room_id: roomId, user_name: nick, ...(reason ? { reason } : {}) } };
+    const notice: FeedNotice = {
+      node: this.nodeId,
+      type: 'user_left',
+      payload: { room_id: roomId, user_name: nick, ...(reason ? { reason } : {}) },
+    };
     try {
       const left = await scripts.presenceLeave.run(
         this.cmd,
-        [keys.presence(roomId), keys.presenceNicks(roomId), keys.roomCounts, keys.live(roomId), keys.nodeOwn(this.nodeId)],
+        [
+          keys.presence(roomId),
+          keys.presenceNicks(roomId),
+          keys.roomCounts,
+          keys.live(roomId),
+          keys.nodeOwn(this.nodeId),
+        ],
         [`${this.nodeId}:${session}`, roomId, JSON.stringify({ t: 'notice', ...notice })],
       );
       return left === 1;
@@ -413,7 +548,11 @@ export class RedisEngine extends EventEmitter implements Engine {
   async counts(): Promise<Map<string, number>> {
     try {
       const all = await this.cmd.hgetall(keys.roomCounts);
-      return new Map(Object.entries(all).map(([room, n]) => [room, Number(n)] as const).filter(([, n]) => n > 0));
+      return new Map(
+        Object.entries(all)
+          .map(([room, n]) => [room, Number(n)] as const)
+          .filter(([, n]) => n > 0),
+      );
     } catch (err) {
       return this.fail(err, 'counting members');
     }
@@ -470,7 +609,10 @@ export class RedisEngine extends EventEmitter implements Engine {
   private async resubscribe(): Promise<void> {
     if (this.closing) return;
     try {
-      const channels = [keys.nodeChannel(this.nodeId), ...[...this.feeds.keys()].map((room) => keys.live(room))];
+      const channels = [
+        keys.nodeChannel(this.nodeId),
+        ...[...this.feeds.keys()].map((room) => keys.live(room)),
+      ];
       await this.sub.subscribe(...channels);
       for (const feed of this.feeds.values()) feed.catchUpNow();
     } catch (err) {
@@ -512,7 +654,11 @@ export class RedisEngine extends EventEmitter implements Engine {
 /** Joins the cluster epoch, creating it (with `base`) when Redis has none; returns [epoch, base]. */
 async function ensureEpoch(redis: Redis, base: number): Promise<[string, number]> {
   const candidate = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
-  const [epoch, epochBase] = (await scripts.ensureEpoch.run(redis, [keys.cluster], [candidate, base, Date.now()])) as [string, string, number];
+  const [epoch, epochBase] = (await scripts.ensureEpoch.run(
+    redis,
+    [keys.cluster],
+    [candidate, base, Date.now()],
+  )) as [string, string, number];
   return [epoch, Number(epochBase)];
 }
 
@@ -526,10 +672,17 @@ function parseEntry([, fields]: [string, string[]]): ChatMessage {
 
 function roomRecord(roomId: string, json: string, seq: string | null): RoomRecord {
   const r = JSON.parse(json) as Omit<RoomRecord, 'room_id' | 'last_seq'>;
-  return { room_id: roomId, room_name: r.room_name, created_by: r.created_by, created_ts: r.created_ts, last_seq: seq === null ? 0 : Number(seq) };
+  return {
+    room_id: roomId,
+    room_name: r.room_name,
+    created_by: r.created_by,
+    created_ts: r.created_ts,
+    last_seq: seq === null ? 0 : Number(seq),
+  };
 }
 
 /** Session ids go into `node:session` owners and `|`-separated nick values. */
 function checkSession(session: string): void {
-  if (session.length === 0 || session.includes('|')) throw new Error(`session id "${session}" must be non-empty and without "|"`);
+  if (session.length === 0 || session.includes('|'))
+    throw new Error(`session id "${session}" must be non-empty and without "|"`);
 }

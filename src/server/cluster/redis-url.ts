@@ -25,7 +25,9 @@ export function parseRedisUrl(input: string): RedisTarget {
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`--redis: "${redact(text)}" is not a URL; use redis://host:port, rediss://host:port, unix:///path or /path`);
+    throw new Error(
+      `--redis: "${redact(text)}" is not a URL; use redis://host:port, rediss://host:port, unix:///path or /path`,
+    );
   }
   const auth = {
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
@@ -34,10 +36,15 @@ export function parseRedisUrl(input: string): RedisTarget {
   switch (url.protocol) {
     case 'unix:': {
       const path = decodeURIComponent(url.pathname);
-      if (!path.startsWith('/')) throw new Error(`--redis: a unix URL needs an absolute socket path (unix:///path/to/redis.sock)`);
+      if (!path.startsWith('/'))
+        throw new Error(`--redis: a unix URL needs an absolute socket path (unix:///path/to/redis.sock)`);
       const password = url.searchParams.get('password') ?? undefined;
       return {
-        options: { path, ...(password !== undefined ? { password } : {}), ...dbOf(url.searchParams.get('db')) },
+        options: {
+          path,
+          ...(password !== undefined ? { password } : {}),
+          ...dbOf(url.searchParams.get('db')),
+        },
         display: `unix:${path}`,
       };
     }
@@ -48,12 +55,20 @@ export function parseRedisUrl(input: string): RedisTarget {
       const db = url.pathname.replace(/^\//, '');
       const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
       return {
-        options: { host, port, ...auth, ...dbOf(db === '' ? null : db), ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}) },
+        options: {
+          host,
+          port,
+          ...auth,
+          ...dbOf(db === '' ? null : db),
+          ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+        },
         display: `${url.protocol}//${url.password ? `${url.username}:***@` : url.username ? `${url.username}@` : ''}${url.host}${url.pathname === '/' ? '' : url.pathname}`,
       };
     }
     default:
-      throw new Error(`--redis: unsupported scheme "${url.protocol}"; use redis://, rediss://, unix:// or an absolute socket path`);
+      throw new Error(
+        `--redis: unsupported scheme "${url.protocol}"; use redis://, rediss://, unix:// or an absolute socket path`,
+      );
   }
 }
 

@@ -61,8 +61,14 @@ export class Charges {
   ) {
     this.limits = {
       reads: new DualLimit({ perConnection: options.readLimit, perAddress: options.readAddressLimit }),
-      presence: new DualLimit({ perConnection: options.presenceLimit, perAddress: options.presenceAddressLimit }),
-      rooms: new DualLimit({ perConnection: options.roomCreateLimit, perAddress: options.roomCreateAddressLimit }),
+      presence: new DualLimit({
+        perConnection: options.presenceLimit,
+        perAddress: options.presenceAddressLimit,
+      }),
+      rooms: new DualLimit({
+        perConnection: options.roomCreateLimit,
+        perAddress: options.roomCreateAddressLimit,
+      }),
     };
   }
 
@@ -94,7 +100,9 @@ export class Charges {
       const decision = limiter.take();
       if (!decision.ok) {
         if (decision.flooding) this.cut(session);
-        throw new RequestError('rate_limited', `too many messages; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
+        throw new RequestError('rate_limited', `too many messages; retry in ${decision.retryAfterMs} ms`, {
+          retry_after_ms: decision.retryAfterMs,
+        });
       }
     }
     if (this.options.filters.length === 0) return text;
@@ -111,7 +119,13 @@ export class Charges {
       session.refusals = 0;
     }
     if (++session.refusals > MAX_REFUSALS_PER_TURN && !session.closed) {
-      session.send('error', protocolError('rate_limited', `more than ${MAX_REFUSALS_PER_TURN} refused requests at once; disconnected`));
+      session.send(
+        'error',
+        protocolError(
+          'rate_limited',
+          `more than ${MAX_REFUSALS_PER_TURN} refused requests at once; disconnected`,
+        ),
+      );
       this.disconnect(session, { code: 'rate_limited', message: 'sustained flooding' });
     }
   }

@@ -60,7 +60,12 @@ export interface HandlerEntry<T extends RequestType = RequestType> {
  */
 export function handler<T extends RequestType, const N extends Needs>(
   type: T,
-  needs: N & (N extends { room: true } ? (RequestPayload<T> extends { room_id: string } ? unknown : { room: 'only for requests that name a room' }) : unknown),
+  needs: N &
+    (N extends { room: true }
+      ? RequestPayload<T> extends { room_id: string }
+        ? unknown
+        : { room: 'only for requests that name a room' }
+      : unknown),
   run: (request: Request<T, NoInfer<N>>, hub: HubContext) => void | Promise<void>,
 ): HandlerEntry<T> {
   return { type, needs, run: run as HandlerEntry<T>['run'] };
@@ -70,7 +75,13 @@ export function handler<T extends RequestType, const N extends Needs>(
  * Checks an entry's preconditions, then runs its handler: the one place they are checked, so a
  * handler starts from what it declared. Throws a RequestError when one fails.
  */
-export function runHandler<T extends RequestType>(entry: HandlerEntry<T>, hub: HubContext, session: Session, payload: RequestPayload<T>, ref: string | number | undefined): void | Promise<void> {
+export function runHandler<T extends RequestType>(
+  entry: HandlerEntry<T>,
+  hub: HubContext,
+  session: Session,
+  payload: RequestPayload<T>,
+  ref: string | number | undefined,
+): void | Promise<void> {
   const { needs } = entry;
   if (needs.identity) assertIdentified(session);
   let room: Room | undefined;
@@ -78,7 +89,8 @@ export function runHandler<T extends RequestType>(entry: HandlerEntry<T>, hub: H
     // Entries that need a room are those whose payload names one (see the table).
     const roomId = (payload as { room_id: string }).room_id;
     room = hub.rooms.require(roomId);
-    if (needs.member && !session.rooms.has(roomId)) throw new RequestError('not_in_room', needs.member(roomId));
+    if (needs.member && !session.rooms.has(roomId))
+      throw new RequestError('not_in_room', needs.member(roomId));
   }
   if (needs.charge) hub.charges.charge(session, needs.charge);
   return entry.run({ session, payload, ref, room }, hub);

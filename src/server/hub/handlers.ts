@@ -24,17 +24,20 @@ let dmCounter = 0;
  */
 export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
   hello: handler('hello', {}, async ({ session, payload: p, ref }, hub) => {
-    if (session.identified) throw new RequestError('already_identified', `you are ${session.nick} already; use nick to rename`);
+    if (session.identified)
+      throw new RequestError('already_identified', `you are ${session.nick} already; use nick to rename`);
     const me = await hub.identities.bind(session, p.user_name, p.user_id, p.password, p.resume_token);
     if (me) hub.identities.welcome(me, ref);
   }),
 
   create_room: handler('create_room', {}, async ({ session, payload: p, ref }, hub) => {
-    if (hub.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
+    if (hub.rooms.has(p.room_id))
+      throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
     const me = await hub.identities.ensure(session, p.user_name, p.user_id, ref);
     if (!me) return; // closed while binding
     // Re-check: binding may have waited on the store.
-    if (hub.rooms.has(p.room_id)) throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
+    if (hub.rooms.has(p.room_id))
+      throw new RequestError('room_exists', `room ${p.room_id} exists already; join it`);
     checkRoomQuota(me, hub);
     admitNewRoom(me, hub);
     const name = p.room_name ?? p.room_id;
@@ -57,27 +60,44 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
       room = await (pending ?? hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered));
     }
     if (!me.rooms.has(p.room_id) && room.memberCount >= hub.options.maxMembersPerRoom) {
-      throw new RequestError('room_full', `${p.room_id} has ${room.memberCount} members, the most it may hold`);
+      throw new RequestError(
+        'room_full',
+        `${p.room_id} has ${room.memberCount} members, the most it may hold`,
+      );
     }
     enter(me, room, p.since_seq, ref);
   }),
 
-  leave: handler('leave', { room: true, member: (id) => `you are not in ${id}` }, ({ session, payload: p, ref, room }, hub) => {
-    session.rooms.delete(p.room_id);
-    // A leave spends a presence token when there is one but is never refused: the way out stays
-    // open, and leaves cannot outnumber the joins (which are refused) by more than the rooms one is in.
-    hub.charges.spend(session, 'presence');
-    room.post({ kind: 'leave', session, ref });
-  }),
+  leave: handler(
+    'leave',
+    { room: true, member: (id) => `you are not in ${id}` },
+    ({ session, payload: p, ref, room }, hub) => {
+      session.rooms.delete(p.room_id);
+      // A leave spends a presence token when there is one but is never refused: the way out stays
+      // open, and leaves cannot outnumber the joins (which are refused) by more than the rooms one is in.
+      hub.charges.spend(session, 'presence');
+      room.post({ kind: 'leave', session, ref });
+    },
+  ),
 
-  message: handler('message', { identity: true, room: true, member: (id: string) => `join ${id} before sending to it` }, sendToRoom),
+  message: handler(
+    'message',
+    { identity: true, room: true, member: (id: string) => `join ${id} before sending to it` },
+    sendToRoom,
+  ),
 
   dm: handler('dm', { identity: true }, ({ session, payload: p, ref }, hub) => {
     const target = hub.identities.online(p.to);
     if (!target) throw new RequestError('no_such_user', `${p.to} is not online`);
     const text = hub.charges.admitMessage(session, session.nick, p.message, `@${target.nick}`);
     hub.counters.messagesIn++;
-    const dm = { id: `dm-${session.id}-${Date.now().toString(36)}-${(dmCounter++).toString(36)}`, ts: Date.now(), from: session.nick, to: target.nick, message: text };
+    const dm = {
+      id: `dm-${session.id}-${Date.now().toString(36)}-${(dmCounter++).toString(36)}`,
+      ts: Date.now(),
+      from: session.nick,
+      to: target.nick,
+      message: text,
+    };
     if (target !== session) target.send('dm', dm);
     session.send('dm', dm, ref);
   }),
@@ -96,7 +116,8 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
 
   rooms: handler('rooms', { charge: 'reads' }, ({ session, payload: p, ref }, hub) => {
     const all: RoomSummary[] = [];
-    for (const room of hub.rooms.all()) all.push({ room_id: room.id, room_name: room.name, members: room.memberCount });
+    for (const room of hub.rooms.all())
+      all.push({ room_id: room.id, room_name: room.name, members: room.memberCount });
     session.send('rooms', roomsPage(all, p ?? {}, session.replyBudget), ref);
   }),
 
@@ -110,7 +131,13 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
 
   history: handler('history', { room: true, charge: 'reads' }, ({ session, payload: p, ref, room }) => {
     const limit = Math.min(p.limit ?? 50, MAX_HISTORY_PAGE);
-    room.post({ kind: 'history', session, limit, ref, ...(p.before_seq !== undefined ? { beforeSeq: p.before_seq } : {}) });
+    room.post({
+      kind: 'history',
+      session,
+      limit,
+      ref,
+      ...(p.before_seq !== undefined ? { beforeSeq: p.before_seq } : {}),
+    });
   }),
 
   register: handler('register', { identity: true }, async ({ session, payload: p, ref }, hub) => {
@@ -126,10 +153,19 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
 export const POST_ONCE = handler('message', { identity: true, room: true }, sendToRoom);
 
 /** A message to a room: the message gate (rate, filters), then into the room's mailbox. */
-function sendToRoom({ session, payload: p, ref, room }: Request<'message', { identity: true; room: true }>, hub: HubContext): void {
+function sendToRoom(
+  { session, payload: p, ref, room }: Request<'message', { identity: true; room: true }>,
+  hub: HubContext,
+): void {
   const text = hub.charges.admitMessage(session, session.nick, p.message, p.room_id);
   hub.counters.messagesIn++;
-  room.post({ kind: 'message', session, text, ref, ...(p.client_msg_id !== undefined ? { clientMsgId: p.client_msg_id } : {}) });
+  room.post({
+    kind: 'message',
+    session,
+    text,
+    ref,
+    ...(p.client_msg_id !== undefined ? { clientMsgId: p.client_msg_id } : {}),
+  });
 }
 
 function enter(session: Session, room: Room, sinceSeq: number | undefined, ref: Ref): void {
@@ -146,6 +182,9 @@ function admitNewRoom(session: IdentifiedSession, hub: HubContext): void {
 
 function checkRoomQuota(session: Session, hub: HubContext): void {
   if (session.rooms.size >= hub.options.maxRoomsPerUser) {
-    throw new RequestError('too_many_rooms', `you are in ${session.rooms.size} rooms, the most allowed; leave one first`);
+    throw new RequestError(
+      'too_many_rooms',
+      `you are in ${session.rooms.size} rooms, the most allowed; leave one first`,
+    );
   }
 }

@@ -17,7 +17,12 @@ const MAX_PASSWORD_FAILURES = 3;
 export const SERVER_VERSION = '0.1.0';
 
 /** A session that has a nick: every identity field is set (they are set together, in {@link Identities.bind}). */
-export type IdentifiedSession = Session & { nick: string; nickKey: string; userId: string; resumeToken: string };
+export type IdentifiedSession = Session & {
+  nick: string;
+  nickKey: string;
+  userId: string;
+  resumeToken: string;
+};
 
 /** True once the session has a nick (and so every identity field). */
 export function isIdentified(session: Session): session is IdentifiedSession {
@@ -62,7 +67,8 @@ export class Identities {
 
   /** Frees the session's nick (it is going away). */
   release(session: Session): void {
-    if (session.nickKey !== undefined && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    if (session.nickKey !== undefined && this.nicks.get(session.nickKey) === session)
+      this.nicks.delete(session.nickKey);
   }
 
   /** True when the nick is registered (a room its holder made outlives being empty). */
@@ -80,7 +86,13 @@ export class Identities {
    * Binds a nick to the session, checking collisions and registration. Undefined when the
    * session closed while the checks waited.
    */
-  async bind(session: Session, userName: string, userId: string | undefined, password: string | undefined, resumeToken?: string): Promise<IdentifiedSession | undefined> {
+  async bind(
+    session: Session,
+    userName: string,
+    userId: string | undefined,
+    password: string | undefined,
+    resumeToken?: string,
+  ): Promise<IdentifiedSession | undefined> {
     const key = nickKey(userName);
     const holder = this.nicks.get(key);
     // The nick's holder is this client's own earlier connection, proved by its resume token.
@@ -90,14 +102,23 @@ export class Identities {
     }
     const user = await this.store.getUser(key);
     if (user && !(ownGhost && holder.registered)) {
-      if (password === undefined) throw new RequestError('nick_registered', `${user.user_name} is registered; send hello {user_name, password}`);
+      if (password === undefined)
+        throw new RequestError(
+          'nick_registered',
+          `${user.user_name} is registered; send hello {user_name, password}`,
+        );
       this.admitPasswordCheck(session);
       if (!(await verifyPassword(password, user.password_hash))) {
         // Each guess costs a full scrypt; a connection gets three before it is closed.
         if (++session.passwordFailures >= MAX_PASSWORD_FAILURES) {
           // After the error reply below has been queued, so the client reads why.
-          setImmediate(() => this.disconnect(session, { code: 'auth_failed', message: 'too many wrong passwords' }));
-          throw new RequestError('nick_registered', `wrong password for ${user.user_name}; too many attempts, disconnecting`);
+          setImmediate(() =>
+            this.disconnect(session, { code: 'auth_failed', message: 'too many wrong passwords' }),
+          );
+          throw new RequestError(
+            'nick_registered',
+            `wrong password for ${user.user_name}; too many attempts, disconnecting`,
+          );
         }
         throw new RequestError('nick_registered', `wrong password for ${user.user_name}`);
       }
@@ -105,7 +126,8 @@ export class Identities {
     // The checks above may have waited; the nick could have been taken meanwhile.
     const now = this.nicks.get(key);
     if (now && now !== session) {
-      if (!this.ownsGhost(now, resumeToken)) throw new RequestError('nick_taken', `${now.nick} is online already; pick another nick`);
+      if (!this.ownsGhost(now, resumeToken))
+        throw new RequestError('nick_taken', `${now.nick} is online already; pick another nick`);
       this.disconnect(now, { code: 'replaced', message: 'you connected again from elsewhere' });
     }
     if (session.closed) return undefined;
@@ -126,14 +148,23 @@ export class Identities {
    * For join/create_room: binds the identity they carry (and welcomes it), or checks the one
    * bound already. Undefined when the session closed while binding.
    */
-  async ensure(session: Session, userName: string | undefined, userId: string | undefined, ref: Ref): Promise<IdentifiedSession | undefined> {
+  async ensure(
+    session: Session,
+    userName: string | undefined,
+    userId: string | undefined,
+    ref: Ref,
+  ): Promise<IdentifiedSession | undefined> {
     if (isIdentified(session)) {
       if (userName !== undefined && nickKey(userName) !== session.nickKey) {
-        throw new RequestError('already_identified', `this connection is ${session.nick}; use nick to rename`);
+        throw new RequestError(
+          'already_identified',
+          `this connection is ${session.nick}; use nick to rename`,
+        );
       }
       return session;
     }
-    if (userName === undefined) throw new RequestError('not_identified', 'send hello {user_name} first, or include user_name');
+    if (userName === undefined)
+      throw new RequestError('not_identified', 'send hello {user_name} first, or include user_name');
     const bound = await this.bind(session, userName, userId, undefined);
     if (bound) this.welcome(bound, ref);
     return bound;
@@ -151,7 +182,11 @@ export class Identities {
         default_room: this.options.defaultRoom,
         registered: session.registered,
         resume_token: session.resumeToken,
-        limits: { max_message_chars: this.options.maxMessageChars, max_nick_chars: MAX_NICK_CHARS, max_history_page: MAX_HISTORY_PAGE },
+        limits: {
+          max_message_chars: this.options.maxMessageChars,
+          max_nick_chars: MAX_NICK_CHARS,
+          max_history_page: MAX_HISTORY_PAGE,
+        },
       },
       ref,
     );
@@ -165,9 +200,14 @@ export class Identities {
     const key = nickKey(userName);
     if (key !== session.nickKey) {
       const holder = this.nicks.get(key);
-      if (holder && holder !== session) throw new RequestError('nick_taken', `${holder.nick} is online already`);
+      if (holder && holder !== session)
+        throw new RequestError('nick_taken', `${holder.nick} is online already`);
       const user = await this.store.getUser(key);
-      if (user) throw new RequestError('nick_registered', `${user.user_name} is registered; reconnect with hello {user_name, password}`);
+      if (user)
+        throw new RequestError(
+          'nick_registered',
+          `${user.user_name} is registered; reconnect with hello {user_name, password}`,
+        );
       if (this.nicks.has(key)) throw new RequestError('nick_taken', `${userName} was just taken`);
       this.nicks.delete(session.nickKey);
       this.nicks.set(key, session);
@@ -180,10 +220,16 @@ export class Identities {
   /** Registers the session's nick with a password (or changes the password of its own). */
   async register(session: IdentifiedSession, password: string): Promise<void> {
     const existing = await this.store.getUser(session.nickKey);
-    if (existing && !session.registered) throw new RequestError('nick_registered', `${existing.user_name} is registered by somebody else`);
+    if (existing && !session.registered)
+      throw new RequestError('nick_registered', `${existing.user_name} is registered by somebody else`);
     this.admitPasswordCheck(session);
     const hash = await hashPassword(password);
-    await this.store.putUser({ nick_key: session.nickKey, user_name: session.nick, password_hash: hash, created_ts: existing?.created_ts ?? Date.now() });
+    await this.store.putUser({
+      nick_key: session.nickKey,
+      user_name: session.nick,
+      password_hash: hash,
+      created_ts: existing?.created_ts ?? Date.now(),
+    });
     session.registered = true;
   }
 
@@ -208,7 +254,11 @@ export class Identities {
     if (!this.passwordLimiters) return;
     const decision = this.passwordLimiters.take(normaliseAddress(session.conn.remoteAddress));
     if (!decision.ok) {
-      throw new RequestError('rate_limited', `too many password attempts from your address; retry in ${decision.retryAfterMs} ms`, { retry_after_ms: decision.retryAfterMs });
+      throw new RequestError(
+        'rate_limited',
+        `too many password attempts from your address; retry in ${decision.retryAfterMs} ms`,
+        { retry_after_ms: decision.retryAfterMs },
+      );
     }
   }
 }

@@ -23,18 +23,29 @@ export class RoomRegistry {
   async init(): Promise<void> {
     const { store, defaultRoom } = this.options;
     for (const record of await store.listRooms()) {
-      this.rooms.set(record.room_id, this.makeRoom(record.room_id, record.room_name, record.created_by, record.last_seq, undefined));
+      this.rooms.set(
+        record.room_id,
+        this.makeRoom(record.room_id, record.room_name, record.created_by, record.last_seq, undefined),
+      );
     }
     let main = this.rooms.get(defaultRoom);
     if (!main) {
-      await store.createRoom({ room_id: defaultRoom, room_name: defaultRoom, created_by: 'server', created_ts: Date.now() });
+      await store.createRoom({
+        room_id: defaultRoom,
+        room_name: defaultRoom,
+        created_by: 'server',
+        created_ts: Date.now(),
+      });
       main = this.makeRoom(defaultRoom, defaultRoom, 'server', 0, true);
       this.rooms.set(defaultRoom, main);
     }
     main.keep = true;
     const expiry = this.options.roomIdleExpiryMs;
     if (expiry > 0) {
-      this.expiryTimer = setInterval(() => void this.expireIdleRooms(), Math.min(60_000, Math.max(10, expiry / 4)));
+      this.expiryTimer = setInterval(
+        () => void this.expireIdleRooms(),
+        Math.min(60_000, Math.max(10, expiry / 4)),
+      );
       this.expiryTimer.unref();
     }
   }
@@ -77,7 +88,10 @@ export class RoomRegistry {
    */
   checkCapacity(): void {
     if (this.rooms.size + this.creating.size >= this.options.maxRooms) {
-      throw new RequestError('server_rooms_full', `the server holds ${this.rooms.size} rooms, its limit; join an existing room`);
+      throw new RequestError(
+        'server_rooms_full',
+        `the server holds ${this.rooms.size} rooms, its limit; join an existing room`,
+      );
     }
   }
 
@@ -89,7 +103,12 @@ export class RoomRegistry {
   create(roomId: string, name: string, createdBy: string, keep: boolean): Promise<Room> {
     const made = (async () => {
       try {
-        await this.options.store.createRoom({ room_id: roomId, room_name: name, created_by: createdBy, created_ts: Date.now() });
+        await this.options.store.createRoom({
+          room_id: roomId,
+          room_name: name,
+          created_by: createdBy,
+          created_ts: Date.now(),
+        });
         const room = this.makeRoom(roomId, name, createdBy, 0, keep);
         this.rooms.set(roomId, room);
         return room;
@@ -121,8 +140,23 @@ export class RoomRegistry {
   }
 
   /** `keep`: survives being empty (see Room.keep); undefined for rooms loaded from the store. */
-  private makeRoom(id: string, name: string, createdBy: string, lastSeq: number, keep: boolean | undefined): Room {
-    return new Room(id, name, createdBy, lastSeq, this.options.store, this.options.observer, this.options.onInternalError, keep);
+  private makeRoom(
+    id: string,
+    name: string,
+    createdBy: string,
+    lastSeq: number,
+    keep: boolean | undefined,
+  ): Room {
+    return new Room(
+      id,
+      name,
+      createdBy,
+      lastSeq,
+      this.options.store,
+      this.options.observer,
+      this.options.onInternalError,
+      keep,
+    );
   }
 
   /**

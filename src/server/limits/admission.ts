@@ -79,17 +79,29 @@ export class Admission {
   admit(rawAddress: string): Refusal | undefined {
     const address = normaliseAddress(rawAddress);
     if (this.total >= this.options.maxClients) {
-      return { code: 'server_full', status: 503, message: `the server holds ${this.total} connections, its limit` };
+      return {
+        code: 'server_full',
+        status: 503,
+        message: `the server holds ${this.total} connections, its limit`,
+      };
     }
     if (!this.isExempt(address)) {
       if ((this.perIp.get(address) ?? 0) >= this.options.maxPerIp) {
-        return { code: 'too_many_connections', status: 429, message: `at most ${this.options.maxPerIp} connections per address` };
+        return {
+          code: 'too_many_connections',
+          status: 429,
+          message: `at most ${this.options.maxPerIp} connections per address`,
+        };
       }
       const now = this.clock();
       const times = (this.recent.get(address) ?? []).filter((t) => t > now - 60_000);
       if (times.length >= this.options.connectsPerMinute) {
         this.recent.set(address, times);
-        return { code: 'connecting_too_fast', status: 429, message: `at most ${this.options.connectsPerMinute} new connections per minute per address` };
+        return {
+          code: 'connecting_too_fast',
+          status: 429,
+          message: `at most ${this.options.connectsPerMinute} new connections per minute per address`,
+        };
       }
       times.push(now);
       this.recent.set(address, times);

@@ -38,7 +38,8 @@ export class KeyedRateLimiters {
     const now = this.clock();
     this.forgetIdle(now);
     let entry = this.limiters.get(key);
-    if (entry) this.limiters.delete(key); // re-inserted below: most recently used goes last
+    if (entry)
+      this.limiters.delete(key); // re-inserted below: most recently used goes last
     else entry = { limiter: new RateLimiter({ ...this.options, clock: this.clock }), lastUse: now };
     entry.lastUse = now;
     this.limiters.set(key, entry);

@@ -17,7 +17,10 @@ export interface RateLimitOptions {
 }
 
 /** The default message limit (`--msg-burst`, `--msg-rate`): a burst, then so many per second. */
-export const DEFAULT_MESSAGE_RATE: RateLimitOptions = { burst: SERVE_DEFAULTS.msgBurst, perSecond: SERVE_DEFAULTS.msgRate };
+export const DEFAULT_MESSAGE_RATE: RateLimitOptions = {
+  burst: SERVE_DEFAULTS.msgBurst,
+  perSecond: SERVE_DEFAULTS.msgRate,
+};
 
 /** The outcome of asking to send one message. */
 export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number; flooding: boolean };
@@ -45,14 +48,18 @@ export class RateLimiter {
     this.tokens = options.burst;
     this.last = this.clock();
     this.floodWindowMs = options.floodWindowMs ?? 10_000;
-    this.floodRefusals = options.floodRefusals ?? Math.max(1, Math.round(2 * options.perSecond * (this.floodWindowMs / 1000)));
+    this.floodRefusals =
+      options.floodRefusals ?? Math.max(1, Math.round(2 * options.perSecond * (this.floodWindowMs / 1000)));
     this.buckets = new Array<number>(Math.max(1, Math.ceil(this.floodWindowMs / 1000))).fill(0);
   }
 
   /** Takes one token if there is one. */
   take(): RateDecision {
     const now = this.clock();
-    this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.last) / 1000) * this.options.perSecond);
+    this.tokens = Math.min(
+      this.options.burst,
+      this.tokens + ((now - this.last) / 1000) * this.options.perSecond,
+    );
     this.last = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;

@@ -31,7 +31,11 @@ export class DualLimit {
    * Takes one token from the connection's bucket, kept in `holder[field]` (a session field, made
    * on first use), and one from the address's.
    */
-  take<K extends string>(holder: { [F in K]: RateLimiter | undefined }, field: K, remoteAddress: string): RateDecision {
+  take<K extends string>(
+    holder: { [F in K]: RateLimiter | undefined },
+    field: K,
+    remoteAddress: string,
+  ): RateDecision {
     if (this.options.perConnection) {
       let own = holder[field];
       if (own === undefined) {
@@ -55,19 +59,37 @@ const D = SERVE_DEFAULTS;
 /** Reads (history, users, rooms) one connection may make: a burst, then so many per second. */
 export const DEFAULT_READ_RATE: RateLimitOptions = { burst: D.readBurst, perSecond: D.readsPerSecond };
 /** Reads one address may make over all its connections. */
-export const DEFAULT_READ_RATE_PER_ADDRESS: KeyedLimitOptions = { burst: D.readBurstPerIp, perSecond: D.readsPerSecondPerIp };
+export const DEFAULT_READ_RATE_PER_ADDRESS: KeyedLimitOptions = {
+  burst: D.readBurstPerIp,
+  perSecond: D.readsPerSecondPerIp,
+};
 /**
  * Presence changes (join, leave, nick) one connection may make: a burst big enough for a client
  * rejoining its rooms after a reconnect, then about one per second.
  */
-export const DEFAULT_PRESENCE_RATE: RateLimitOptions = { burst: D.presenceBurst, perSecond: D.presencePerMinute / 60 };
+export const DEFAULT_PRESENCE_RATE: RateLimitOptions = {
+  burst: D.presenceBurst,
+  perSecond: D.presencePerMinute / 60,
+};
 /** Presence changes one address may make. */
-export const DEFAULT_PRESENCE_RATE_PER_ADDRESS: KeyedLimitOptions = { burst: D.presenceBurstPerIp, perSecond: D.presencePerMinutePerIp / 60 };
+export const DEFAULT_PRESENCE_RATE_PER_ADDRESS: KeyedLimitOptions = {
+  burst: D.presenceBurstPerIp,
+  perSecond: D.presencePerMinutePerIp / 60,
+};
 /** New rooms one connection may create. */
-export const DEFAULT_ROOM_CREATE_RATE: RateLimitOptions = { burst: D.roomBurst, perSecond: D.roomsPerMinute / 60 };
+export const DEFAULT_ROOM_CREATE_RATE: RateLimitOptions = {
+  burst: D.roomBurst,
+  perSecond: D.roomsPerMinute / 60,
+};
 /** New rooms one address may create over all its connections. */
-export const DEFAULT_ROOM_CREATE_PER_ADDRESS: KeyedLimitOptions = { burst: D.roomBurstPerIp, perSecond: D.roomsPerMinutePerIp / 60 };
+export const DEFAULT_ROOM_CREATE_PER_ADDRESS: KeyedLimitOptions = {
+  burst: D.roomBurstPerIp,
+  perSecond: D.roomsPerMinutePerIp / 60,
+};
 /** Password checks one address may make (each costs a full scrypt). */
-export const DEFAULT_PASSWORD_RATE: KeyedLimitOptions = { burst: D.passwordBurst, perSecond: D.passwordsPerMinute / 60 };
+export const DEFAULT_PASSWORD_RATE: KeyedLimitOptions = {
+  burst: D.passwordBurst,
+  perSecond: D.passwordsPerMinute / 60,
+};
 /** An empty room nobody registered created is deleted after this long without anyone in it. */
 export const DEFAULT_ROOM_IDLE_EXPIRY_MS = D.roomIdleExpiry * 60 * 1000;

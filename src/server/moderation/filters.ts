@@ -50,11 +50,15 @@ function escapeRegExp(word: string): string {
 export function wordFilter(words: string[], mode: 'mask' | 'refuse'): MessageFilter {
   const cleaned = words.map((w) => w.trim()).filter((w) => w.length > 0 && !w.startsWith('#'));
   if (cleaned.length === 0) return ({ text }) => ({ action: 'pass', text });
-  const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${cleaned.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}_])`, 'giu');
+  const pattern = new RegExp(
+    `(?<![\\p{L}\\p{N}_])(?:${cleaned.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}_])`,
+    'giu',
+  );
   return ({ text }) => {
     pattern.lastIndex = 0;
     if (!pattern.test(text)) return { action: 'pass', text };
-    if (mode === 'refuse') return { action: 'refuse', reason: 'the message contains a word this server does not allow' };
+    if (mode === 'refuse')
+      return { action: 'refuse', reason: 'the message contains a word this server does not allow' };
     pattern.lastIndex = 0;
     return { action: 'pass', text: text.replace(pattern, (w) => '*'.repeat([...w].length)) };
   };

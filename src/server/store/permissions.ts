@@ -28,7 +28,9 @@ export function securePaths(dbPath: string): string[] {
   if (dirMode & 0o077) {
     const ours = readdirSync(dir).every((entry) => entry.startsWith(name));
     if (ours && tighten(dir, DATA_DIR_MODE)) {
-      notes.push(`the data directory ${dir} was open to other users (mode ${octal(dirMode)}); it is now ${octal(DATA_DIR_MODE)}`);
+      notes.push(
+        `the data directory ${dir} was open to other users (mode ${octal(dirMode)}); it is now ${octal(DATA_DIR_MODE)}`,
+      );
     } else {
       notes.push(
         `the data directory ${dir} is open to other users (mode ${octal(dirMode)}) and holds other files, so it was left as it is; ` +

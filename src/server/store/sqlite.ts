@@ -374,12 +374,15 @@ export class SqliteStore implements Store {
  * a damaged file otherwise starts without a word and fails later, one request at a time.
  */
 function quickCheck(db: Database.Database, path: string): void {
-  const advice = 'restore it from a backup (or repair it with the sqlite3 tool: .recover), or start with --skip-db-check to run on it as it is';
+  const advice =
+    'restore it from a backup (or repair it with the sqlite3 tool: .recover), or start with --skip-db-check to run on it as it is';
   let problems: string[];
   try {
     problems = (db.pragma('quick_check(5)') as { quick_check: string }[]).map((r) => r.quick_check);
   } catch (err) {
-    throw new Error(`${path} is damaged or not a database: PRAGMA quick_check failed (${(err as Error).message}); ${advice}`);
+    throw new Error(
+      `${path} is damaged or not a database: PRAGMA quick_check failed (${(err as Error).message}); ${advice}`,
+    );
   }
   if (problems.length === 1 && problems[0] === 'ok') return;
   throw new Error(`${path} is damaged: PRAGMA quick_check found ${problems.join('; ')}; ${advice}`);

@@ -98,7 +98,12 @@ export function gateConnections(server: Server, options: AcceptGateOptions): voi
 /** An HTTP refusal (status, JSON body, close), readable by a browser, curl or a WebSocket client. */
 export function httpRefusal(refusal: Refusal): string {
   const body = JSON.stringify({ error: refusal.code, message: refusal.message });
-  const reason = refusal.status === 429 ? 'Too Many Requests' : refusal.status === 403 ? 'Forbidden' : 'Service Unavailable';
+  const reason =
+    refusal.status === 429
+      ? 'Too Many Requests'
+      : refusal.status === 403
+        ? 'Forbidden'
+        : 'Service Unavailable';
   return (
     `HTTP/1.1 ${refusal.status} ${reason}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`

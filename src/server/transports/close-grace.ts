@@ -6,7 +6,10 @@ export const CLOSE_GRACE_MS = 2000;
  * to: a peer that never answers a close frame or a FIN must not linger. One that closes in time
  * clears the timer, so closed connections leave nothing behind.
  */
-export function forceCloseAfterGrace(conn: { once(event: 'close', listener: () => void): unknown }, force: () => void): void {
+export function forceCloseAfterGrace(
+  conn: { once(event: 'close', listener: () => void): unknown },
+  force: () => void,
+): void {
   const timer = setTimeout(force, CLOSE_GRACE_MS).unref();
   conn.once('close', () => clearTimeout(timer));
 }

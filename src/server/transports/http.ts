@@ -18,12 +18,26 @@ export interface HttpContext {
  * One HTTP route: returns true when it handled the request. Routes are tried in order; the
  * first to claim a request owns the response.
  */
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse, ctx: HttpContext) => boolean | Promise<boolean>;
+export type HttpRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: HttpContext,
+) => boolean | Promise<boolean>;
 
 /** Sends a JSON response. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -35,7 +49,10 @@ export function methodNotAllowed(res: ServerResponse, allow: string, usage: stri
 /** 403 for a browser request from a foreign origin; true when it answered. */
 export function refuseForeignOrigin(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): boolean {
   if (ctx.origins.allows(req)) return false;
-  sendJson(res, 403, { error: 'forbidden_origin', message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed; see --allow-origin and --public-url` });
+  sendJson(res, 403, {
+    error: 'forbidden_origin',
+    message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed; see --allow-origin and --public-url`,
+  });
   return true;
 }
 
@@ -48,12 +65,18 @@ export function pathOf(req: IncomingMessage): string {
 export const healthRoute: HttpRoute = (req, res, ctx) => {
   if (pathOf(req) !== '/health') return false;
   const ok = ctx.serving();
-  sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'shutting_down', uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000) });
+  sendJson(res, ok ? 200 : 503, {
+    status: ok ? 'ok' : 'shutting_down',
+    uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
+  });
   return true;
 };
 
 /** Builds the request listener that runs the routes, answering 404 for anything unclaimed. */
-export function createHttpHandler(routes: HttpRoute[], ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHttpHandler(
+  routes: HttpRoute[],
+  ctx: HttpContext,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
       try {
@@ -61,7 +84,8 @@ export function createHttpHandler(routes: HttpRoute[], ctx: HttpContext): (req: 
         sendJson(res, 404, { error: 'not_found', message: `no route for ${req.method} ${pathOf(req)}` });
       } catch (err) {
         ctx.log.error({ err, url: req.url }, 'http route failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'the server failed to handle the request' });
+        if (!res.headersSent)
+          sendJson(res, 500, { error: 'internal_error', message: 'the server failed to handle the request' });
         else res.destroy();
       }
     })();

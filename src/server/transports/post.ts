@@ -9,7 +9,14 @@ import type { Hub } from '../hub.js';
 import { normaliseAddress } from '../limits/admission.js';
 import type { KeyedRateLimiters } from '../limits/keyed.js';
 import type { Outbound } from '../outbound.js';
-import { methodNotAllowed, pathOf, refuseForeignOrigin, sendJson, type HttpContext, type HttpRoute } from './http.js';
+import {
+  methodNotAllowed,
+  pathOf,
+  refuseForeignOrigin,
+  sendJson,
+  type HttpContext,
+  type HttpRoute,
+} from './http.js';
 
 /**
  * `POST /post {"username","content"[,"room"][,"password"]}` -> 201 with the stored message.
@@ -193,7 +200,8 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
 
   function fail(res: ServerResponse, error: ProtocolError, headers: Record<string, string> = {}): void {
     // HTTP clients read Retry-After (whole seconds, rounded up); the body keeps the exact ms.
-    if (error.retry_after_ms !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retry_after_ms / 1000)));
+    if (error.retry_after_ms !== undefined)
+      headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retry_after_ms / 1000)));
     sendJson(res, STATUS[error.code] ?? 400, errorBody(error), headers);
   }
 
@@ -287,9 +295,20 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
    * refusals (RateLimiter's flood rule) loses its keep-alive connection too, as a flooding
    * socket client is disconnected.
    */
-  function refuseRate(req: IncomingMessage, res: ServerResponse, retryAfterMs: number, flooding: boolean): void {
-    const message = flooding ? 'sustained flooding; disconnected' : `too many posts from your address; retry in ${retryAfterMs} ms`;
-    fail(res, { code: 'rate_limited', message, retry_after_ms: retryAfterMs }, flooding ? { Connection: 'close' } : {});
+  function refuseRate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    retryAfterMs: number,
+    flooding: boolean,
+  ): void {
+    const message = flooding
+      ? 'sustained flooding; disconnected'
+      : `too many posts from your address; retry in ${retryAfterMs} ms`;
+    fail(
+      res,
+      { code: 'rate_limited', message, retry_after_ms: retryAfterMs },
+      flooding ? { Connection: 'close' } : {},
+    );
     if (flooding) res.once('finish', () => req.socket.destroySoon());
   }
 

@@ -8,7 +8,14 @@ import { DrainWaiters } from './drain-waiters.js';
 import { pacerOptionsOf, type WritePacing } from './flush-pacer.js';
 import { TurnCork } from './turn-cork.js';
 import { WriteCoalescer } from './write-coalescer.js';
-import { methodNotAllowed, pathOf, refuseForeignOrigin, sendJson, type HttpContext, type HttpRoute } from './http.js';
+import {
+  methodNotAllowed,
+  pathOf,
+  refuseForeignOrigin,
+  sendJson,
+  type HttpContext,
+  type HttpRoute,
+} from './http.js';
 
 /**
  * `GET /stream[?room=ID]`: a room's messages and notices as Server-Sent Events. The stream is a

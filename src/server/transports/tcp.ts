@@ -64,7 +64,10 @@ class TcpClient implements Connection {
       {
         write: (text) => this.writeBytes(Buffer.from(text, 'utf8')),
         dispatch: (message) => this.hub.dispatch(this.session, message),
-        quit: () => this.session.run(() => this.hub.disconnect(this.session, { code: 'client_closed', message: 'quit' })),
+        quit: () =>
+          this.session.run(() =>
+            this.hub.disconnect(this.session, { code: 'client_closed', message: 'quit' }),
+          ),
         reading: (on) => (on ? this.socket.resume() : this.socket.pause()),
       },
       { replyTimeoutMs: options.replyTimeoutMs, defaultRoom: hub.defaultRoom },

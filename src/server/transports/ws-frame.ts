@@ -10,7 +10,9 @@ interface FrameOptions {
 }
 
 // ws exports its Sender (the pure framing function) at run time; @types/ws does not declare it.
-const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
+};
 
 const TEXT_FRAME: FrameOptions = { fin: true, opcode: 0x01, mask: false, readOnly: false, rsv1: false };
 

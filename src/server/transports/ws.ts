@@ -151,7 +151,13 @@ export class WsTransport {
   }
 
   private accept(ws: WebSocket, socket: Socket, req: IncomingMessage): void {
-    const conn = new WsConnection(ws, socket, req.socket.remoteAddress ?? 'unknown', this.options.compression ?? false, this.coalescer);
+    const conn = new WsConnection(
+      ws,
+      socket,
+      req.socket.remoteAddress ?? 'unknown',
+      this.options.compression ?? false,
+      this.coalescer,
+    );
     const session = this.hub.connect(conn);
     this.conns.set(ws, { conn, session });
     this.options.onOpen?.(session, req);
@@ -160,7 +166,11 @@ export class WsTransport {
       // Text and binary frames are both read as UTF-8 JSON text. ws refuses invalid UTF-8 in a
       // text frame itself (close 1007); a binary frame is held to the same rule here rather than
       // decoded with U+FFFD in place of the bad bytes.
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      const bytes = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
       if (isBinary && !isUtf8(bytes)) {
         ws.close(1007, 'invalid UTF-8 in a binary frame');
         forceCloseAfterGrace(ws, () => ws.terminate());

@@ -131,7 +131,8 @@ export class Client {
       const payload = (event.payload ?? {}) as { code?: unknown; message?: unknown };
       const code = typeof payload.code === 'string' ? payload.code : '';
       if (request?.type === 'hello' || (!this.welcomed && NICK_ERRORS.has(code))) {
-        const needPassword = code === 'nick_registered' || (code !== 'nick_taken' && Boolean(this.prompt.needPassword));
+        const needPassword =
+          code === 'nick_registered' || (code !== 'nick_taken' && Boolean(this.prompt.needPassword));
         // The server's text for a registered nick speaks protocol; say it for a person unless a password was tried.
         const error =
           code === 'nick_registered' && !this.password
@@ -172,10 +173,15 @@ export class Client {
     }
     const rooms = [...state.convs.values()].filter((c) => c.kind === 'room');
     if (rooms.length === 0) {
-      this.send('join', { room_id: state.defaultRoom }, { rejoin: true, switchTo: true, roomId: state.defaultRoom });
+      this.send(
+        'join',
+        { room_id: state.defaultRoom },
+        { rejoin: true, switchTo: true, roomId: state.defaultRoom },
+      );
     } else {
       for (const conv of rooms) {
-        const payload = conv.lastSeq > 0 ? { room_id: conv.id, since_seq: conv.lastSeq } : { room_id: conv.id };
+        const payload =
+          conv.lastSeq > 0 ? { room_id: conv.id, since_seq: conv.lastSeq } : { room_id: conv.id };
         this.send('join', payload, { rejoin: true, roomId: conv.id });
       }
     }

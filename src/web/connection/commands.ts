@@ -10,7 +10,8 @@ import type { Client } from './client.js';
  */
 export function runCommand(client: Client, cmd: Command, current: Conv | undefined): boolean {
   const state = client.state;
-  const roomOf = (explicit: string | undefined) => explicit ?? (current?.kind === 'room' ? current.id : undefined);
+  const roomOf = (explicit: string | undefined) =>
+    explicit ?? (current?.kind === 'room' ? current.id : undefined);
   switch (cmd.name) {
     case 'join':
       return client.joinRoom(cmd.room);
@@ -39,7 +40,9 @@ export function runCommand(client: Client, cmd: Command, current: Conv | undefin
         addNotice(state, current, 'no more rooms to list; /rooms [filter] starts again', 'info');
         return true;
       }
-      return cmd.more ? client.moreRooms({ announce: true }) : client.listRooms(cmd.filter ?? '', { announce: true });
+      return cmd.more
+        ? client.moreRooms({ announce: true })
+        : client.listRooms(cmd.filter ?? '', { announce: true });
     case 'msg': {
       selectConv(state, ensureConv(state, 'dm', cmd.to).key);
       return Boolean(client.send('dm', { to: cmd.to, message: cmd.text }, { dmTo: cmd.to }));

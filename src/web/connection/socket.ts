@@ -91,7 +91,11 @@ export class Socket {
   }
 
   /** Sends one request; returns its ref, or null when not connected. */
-  send<T extends RequestType>(type: T, payload: RequestPayload<T>, meta: Omit<RequestMeta, 'type'> = {}): string | null {
+  send<T extends RequestType>(
+    type: T,
+    payload: RequestPayload<T>,
+    meta: Omit<RequestMeta, 'type'> = {},
+  ): string | null {
     if (!this.ws || this.ws.readyState !== OPEN) return null;
     const ref = `w${this.nextRef++}`;
     this.pending.set(ref, { type, ...meta });
@@ -140,5 +144,7 @@ export class Socket {
 }
 
 function isEvent(value: unknown): value is WireEvent {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
+  );
 }

@@ -206,11 +206,7 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       const users = (p.users ?? []).map(oneLine);
       const conv = state.convs.get(roomKey(p.room_id));
       if (conv) conv.members = new Set(users);
-      addNotice(
-        state,
-        currentConv(state) ?? conv,
-        `in #${p.room_id} (${users.length}): ${users.join(', ')}`,
-      );
+      addNotice(state, currentConv(state) ?? conv, `in #${p.room_id} (${users.length}): ${users.join(', ')}`);
       return;
     }
     case 'pong': {

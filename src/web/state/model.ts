@@ -15,7 +15,8 @@ export const roomKey = (roomId: string): string => `#${roomId}`;
 export const dmKey = (nick: string): string => dmId(String(nick));
 
 /** True when `nick` is the person using the page, as the server compares nicks. */
-export const isMe = (state: State, nick: string): boolean => state.nick !== null && sameNick(nick, state.nick);
+export const isMe = (state: State, nick: string): boolean =>
+  state.nick !== null && sameNick(nick, state.nick);
 
 /** A fresh client state. */
 export function createState(): State {
@@ -89,7 +90,12 @@ export function addNotice(
 ): void {
   const target = conv ?? currentConv(state);
   if (!target) return;
-  addItem(state, target, { kind: 'notice', tone, mono, ts: Date.now(), text: cleanText(text) }, { countUnread: false });
+  addItem(
+    state,
+    target,
+    { kind: 'notice', tone, mono, ts: Date.now(), text: cleanText(text) },
+    { countUnread: false },
+  );
 }
 
 /** Switches the conversation on screen and clears its unread count. */

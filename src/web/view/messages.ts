@@ -12,11 +12,15 @@ export function lineElement(item: Item): HTMLElement {
     title: new Date(item.ts).toLocaleString(),
   });
   if (item.kind === 'notice') {
-    return h('li', { class: `line notice${item.mono ? ' mono' : ''}`, testid: 'notice', data: { tone: item.tone } }, [
-      time,
-      h('span', { class: 'marker', text: item.tone === 'error' ? '!' : '*', 'aria-hidden': 'true' }),
-      h('span', { class: 'text', testid: 'notice-text', text: item.text }),
-    ]);
+    return h(
+      'li',
+      { class: `line notice${item.mono ? ' mono' : ''}`, testid: 'notice', data: { tone: item.tone } },
+      [
+        time,
+        h('span', { class: 'marker', text: item.tone === 'error' ? '!' : '*', 'aria-hidden': 'true' }),
+        h('span', { class: 'text', testid: 'notice-text', text: item.text }),
+      ],
+    );
   }
   const nick = h('span', { class: 'nick', testid: 'message-nick', text: item.nick });
   nick.style.setProperty('--hue', String(nickHue(item.nick)));

@@ -12,7 +12,13 @@ export interface SidebarActions {
   closeSidebar(): void;
 }
 
-function convItem(client: Client, actions: SidebarActions, conv: Conv, current: string | null, testid: string) {
+function convItem(
+  client: Client,
+  actions: SidebarActions,
+  conv: Conv,
+  current: string | null,
+  testid: string,
+) {
   const label = conv.kind === 'room' ? `#${conv.id}` : conv.name;
   const button = h(
     'button',
@@ -28,7 +34,9 @@ function convItem(client: Client, actions: SidebarActions, conv: Conv, current: 
     },
     [
       h('span', { class: 'conv-name', text: label }),
-      conv.unread > 0 ? h('span', { class: 'badge', testid: 'unread', text: conv.unread > 99 ? '99+' : conv.unread }) : null,
+      conv.unread > 0
+        ? h('span', { class: 'badge', testid: 'unread', text: conv.unread > 99 ? '99+' : conv.unread })
+        : null,
     ],
   );
   return h(
@@ -53,7 +61,8 @@ function convItem(client: Client, actions: SidebarActions, conv: Conv, current: 
 function serverRoomItems(client: Client, actions: SidebarActions, state: State): HTMLElement[] {
   const list = state.serverRooms;
   if (list === null) return [h('li', { class: 'muted', text: 'loading…' })];
-  if (list.length === 0) return [h('li', { class: 'muted', text: state.serverRoomsFilter ? 'no room matches' : 'no rooms yet' })];
+  if (list.length === 0)
+    return [h('li', { class: 'muted', text: state.serverRoomsFilter ? 'no room matches' : 'no rooms yet' })];
   const rows = list.map((r) =>
     h('li', { testid: 'server-room', data: { room: r.room_id } }, [
       h('span', { class: 'conv-name', text: `#${r.room_id}`, title: r.room_name }),

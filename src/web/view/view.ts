@@ -196,7 +196,9 @@ export class View {
       el.title.textContent = `#${current.id}`;
       const n = current.members.size;
       const name = current.name !== current.id ? `${current.name} · ` : '';
-      el.meta.textContent = current.joined ? `${name}${n} ${n === 1 ? 'member' : 'members'}` : `${name}not joined`;
+      el.meta.textContent = current.joined
+        ? `${name}${n} ${n === 1 ? 'member' : 'members'}`
+        : `${name}not joined`;
     } else {
       el.title.textContent = `@${current.name}`;
       el.meta.textContent = 'direct messages';

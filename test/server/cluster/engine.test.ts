@@ -4,7 +4,7 @@ import type { ChatMessage } from '../../../src/protocol/events.js';
 import type { EpochChange } from '../../../src/server/cluster/engine.js';
 import { EpochChangedError, NoSuchRoomError } from '../../../src/server/cluster/errors.js';
 import { RedisSetupError } from '../../../src/server/cluster/preflight.js';
-import type { RedisEngine} from '../../../src/server/cluster/redis-engine.js';
+import type { RedisEngine } from '../../../src/server/cluster/redis-engine.js';
 import { type RedisEngineOptions } from '../../../src/server/cluster/redis-engine.js';
 import { useRedisNodes } from '../../helpers/redis-nodes.js';
 
@@ -12,7 +12,9 @@ const cluster = useRedisNodes();
 const node = (nodeId: string, options: Partial<RedisEngineOptions> = {}) => cluster.node(nodeId, options);
 
 async function room(engine: RedisEngine, id: string): Promise<void> {
-  expect(await engine.createRoom({ room_id: id, room_name: id, created_by: 'Alice', created_ts: 1 }, 0)).toBe('created');
+  expect(await engine.createRoom({ room_id: id, room_name: id, created_by: 'Alice', created_ts: 1 }, 0)).toBe(
+    'created',
+  );
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -23,7 +25,9 @@ describe('RedisEngine commits', () => {
     await room(nodes[0]!, 'lobby');
     // Every node feeds the room too: each must deliver the same 1..N once, in seq order.
     const delivered = nodes.map(() => [] as ChatMessage[]);
-    const feeds = await Promise.all(nodes.map((n, i) => n.feed('lobby', { messages: (ms) => delivered[i]!.push(...ms) })));
+    const feeds = await Promise.all(
+      nodes.map((n, i) => n.feed('lobby', { messages: (ms) => delivered[i]!.push(...ms) })),
+    );
     const PER_WRITER = 300;
     const acked = new Map<string, number>();
     await Promise.all(
@@ -67,7 +71,12 @@ describe('RedisEngine commits', () => {
   it('stores a client_msg_id once when two nodes commit it at the same moment', async () => {
     const [a, b] = [await node('a'), await node('b')];
     await room(a, 'r');
-    const draft = (i: number) => ({ senderKey: 'alice', userName: 'Alice', text: `hello ${i}`, clientMsgId: `c${i}` });
+    const draft = (i: number) => ({
+      senderKey: 'alice',
+      userName: 'Alice',
+      text: `hello ${i}`,
+      clientMsgId: `c${i}`,
+    });
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) => [a.commit('r', [draft(i)]), b.commit('r', [draft(i)])]).flat(),
     );
@@ -98,12 +107,26 @@ describe('RedisEngine commits', () => {
     const a = await node('a', { retain: 200 });
     await room(a, 'r');
     for (let i = 0; i < 10; i++) {
-      await a.commit('r', Array.from({ length: 100 }, (_, k) => ({ senderKey: 's', userName: 'S', text: `m${i * 100 + k}`, clientMsgId: `id${i * 100 + k}` })));
+      await a.commit(
+        'r',
+        Array.from({ length: 100 }, (_, k) => ({
+          senderKey: 's',
+          userName: 'S',
+          text: `m${i * 100 + k}`,
+          clientMsgId: `id${i * 100 + k}`,
+        })),
+      );
     }
     const first = (await a.firstSeq('r'))!;
     expect(first).toBeGreaterThan(1);
     expect(first).toBeLessThanOrEqual(801); // MAXLEN ~ keeps at least `retain`
-    expect((await a.since('r', first - 1, 5)).map((m) => m.seq)).toEqual([first, first + 1, first + 2, first + 3, first + 4]);
+    expect((await a.since('r', first - 1, 5)).map((m) => m.seq)).toEqual([
+      first,
+      first + 1,
+      first + 2,
+      first + 3,
+      first + 4,
+    ]);
     expect((await a.since('r', 998, 10)).map((m) => m.seq)).toEqual([999, 1000]);
     expect(await a.since('r', 1000, 10)).toEqual([]);
     expect((await a.before('r', undefined, 3)).map((m) => m.seq)).toEqual([998, 999, 1000]);
@@ -112,21 +135,30 @@ describe('RedisEngine commits', () => {
     const idem = await cluster.redis.admin().zcard('chat:{r:r}:idem');
     expect(idem).toBeLessThanOrEqual(1000 - first + 1 + 128);
     expect(await a.firstSeq('nothing')).toBeUndefined();
-    await expect(a.commit('nothing', [{ senderKey: 's', userName: 'S', text: 'x' }])).rejects.toBeInstanceOf(NoSuchRoomError);
+    await expect(a.commit('nothing', [{ senderKey: 's', userName: 'S', text: 'x' }])).rejects.toBeInstanceOf(
+      NoSuchRoomError,
+    );
   });
 });
 
 describe('RedisEngine rooms, nicks, presence', () => {
   it('applies the room cap to the whole cluster, and one creator wins a race for an id', async () => {
     const [a, b] = [await node('a'), await node('b')];
-    const make = (e: RedisEngine, id: string) => e.createRoom({ room_id: id, room_name: id, created_by: e.nodeId, created_ts: 1 }, 5);
+    const make = (e: RedisEngine, id: string) =>
+      e.createRoom({ room_id: id, room_name: id, created_by: e.nodeId, created_ts: 1 }, 5);
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => make(i % 2 ? a : b, `room${i}`)));
     expect(results.filter((r) => r === 'created')).toHaveLength(5);
     expect(results.filter((r) => r === 'full')).toHaveLength(5);
     expect(await a.listRooms()).toHaveLength(5);
     const created = (await b.listRooms())[0]!;
-    expect(await Promise.all([make(a, created.room_id), make(b, created.room_id)])).toEqual(['exists', 'exists']);
-    const race = await Promise.all([a.createRoom({ room_id: 'x', room_name: 'A', created_by: 'a', created_ts: 1 }, 0), b.createRoom({ room_id: 'x', room_name: 'B', created_by: 'b', created_ts: 2 }, 0)]);
+    expect(await Promise.all([make(a, created.room_id), make(b, created.room_id)])).toEqual([
+      'exists',
+      'exists',
+    ]);
+    const race = await Promise.all([
+      a.createRoom({ room_id: 'x', room_name: 'A', created_by: 'a', created_ts: 1 }, 0),
+      b.createRoom({ room_id: 'x', room_name: 'B', created_by: 'b', created_ts: 2 }, 0),
+    ]);
     expect(race.sort()).toEqual(['created', 'exists']);
     expect(await b.getRoom('x')).toMatchObject({ room_id: 'x', last_seq: 0 });
     expect(await b.getRoom('nope')).toBeUndefined();
@@ -141,20 +173,47 @@ describe('RedisEngine rooms, nicks, presence', () => {
         resolve();
       }),
     );
-    expect(await a.claimNick('alice', { session: 's1', nick: 'Alice', tokenHash: sha('t1') })).toEqual({ result: 'ok' });
-    expect(await b.claimNick('alice', { session: 's9', nick: 'alice', tokenHash: sha('t9') })).toEqual({ result: 'taken', node: 'a', session: 's1' });
-    expect(await b.claimNick('alice', { session: 's9', nick: 'alice', tokenHash: sha('t9'), presentedTokenHash: sha('wrong') })).toMatchObject({ result: 'taken' });
+    expect(await a.claimNick('alice', { session: 's1', nick: 'Alice', tokenHash: sha('t1') })).toEqual({
+      result: 'ok',
+    });
+    expect(await b.claimNick('alice', { session: 's9', nick: 'alice', tokenHash: sha('t9') })).toEqual({
+      result: 'taken',
+      node: 'a',
+      session: 's1',
+    });
+    expect(
+      await b.claimNick('alice', {
+        session: 's9',
+        nick: 'alice',
+        tokenHash: sha('t9'),
+        presentedTokenHash: sha('wrong'),
+      }),
+    ).toMatchObject({ result: 'taken' });
     // Alice's client reconnected to node b with her token: b takes the nick, a is told.
-    expect(await b.claimNick('alice', { session: 's9', nick: 'Alice', tokenHash: sha('t9'), presentedTokenHash: sha('t1') })).toEqual({ result: 'took_over', node: 'a', session: 's1' });
+    expect(
+      await b.claimNick('alice', {
+        session: 's9',
+        nick: 'Alice',
+        tokenHash: sha('t9'),
+        presentedTokenHash: sha('t1'),
+      }),
+    ).toEqual({ result: 'took_over', node: 'a', session: 's1' });
     await kicked;
     expect(kicks).toEqual([{ t: 'kick', nick_key: 'alice', by: 'b:s9' }]);
     // The old holder's late release frees nothing; the new holder's does.
     expect(await a.releaseNick('alice', 's1')).toBe(false);
-    expect(await a.claimNick('alice', { session: 's2', nick: 'Alice', tokenHash: sha('t2') })).toMatchObject({ result: 'taken' });
+    expect(await a.claimNick('alice', { session: 's2', nick: 'Alice', tokenHash: sha('t2') })).toMatchObject({
+      result: 'taken',
+    });
     expect(await b.releaseNick('alice', 's9')).toBe(true);
-    expect(await a.claimNick('alice', { session: 's2', nick: 'Alice', tokenHash: sha('t2') })).toEqual({ result: 'ok' });
+    expect(await a.claimNick('alice', { session: 's2', nick: 'Alice', tokenHash: sha('t2') })).toEqual({
+      result: 'ok',
+    });
     // Concurrent claims of one free nick: exactly one wins.
-    const race = await Promise.all([a.claimNick('bob', { session: 's3', nick: 'bob', tokenHash: 'x' }), b.claimNick('bob', { session: 's4', nick: 'bob', tokenHash: 'y' })]);
+    const race = await Promise.all([
+      a.claimNick('bob', { session: 's3', nick: 'bob', tokenHash: 'x' }),
+      b.claimNick('bob', { session: 's4', nick: 'bob', tokenHash: 'y' }),
+    ]);
     expect(race.map((r) => r.result).sort()).toEqual(['ok', 'taken']);
   });
 
@@ -210,7 +269,9 @@ describe('RedisEngine epoch and start-up check', () => {
     const before = Date.now();
     await cluster.redis.admin().flushall(); // the data is gone; the links stay up
     const changed = new Promise<EpochChange>((r) => a.once('epoch', r));
-    const err = await a.commit('r', [{ senderKey: 's', userName: 'S', text: 'two' }]).catch((e: unknown) => e);
+    const err = await a
+      .commit('r', [{ senderKey: 's', userName: 'S', text: 'two' }])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EpochChangedError);
     const change = await changed;
     expect(change.previous).not.toBe(change.current);
@@ -224,7 +285,9 @@ describe('RedisEngine epoch and start-up check', () => {
     expect((await a.since('r', change.base, 10)).map((m) => m.seq)).toEqual([change.base + 1]);
     // b still holds the old epoch: its next write is refused, and it joins the new one.
     const bChanged = new Promise<EpochChange>((r) => b.once('epoch', r));
-    await expect(b.commit('r', [{ senderKey: 's', userName: 'S', text: 'four' }])).rejects.toBeInstanceOf(EpochChangedError);
+    await expect(b.commit('r', [{ senderKey: 's', userName: 'S', text: 'four' }])).rejects.toBeInstanceOf(
+      EpochChangedError,
+    );
     expect((await bChanged).current).toBe(change.current);
     const [out2] = await b.commit('r', [{ senderKey: 's', userName: 'S', text: 'four' }]);
     expect(out2).toMatchObject({ message: { seq: change.base + 2 } });
@@ -246,7 +309,11 @@ describe('RedisEngine epoch and start-up check', () => {
       await admin.config('SET', 'maxmemory-policy', 'noeviction');
     }
     const ok = await node('c');
-    expect(ok.durability).toMatchObject({ appendonly: 'yes', appendfsync: 'always', maxmemoryPolicy: 'noeviction' });
+    expect(ok.durability).toMatchObject({
+      appendonly: 'yes',
+      appendfsync: 'always',
+      maxmemoryPolicy: 'noeviction',
+    });
     expect(ok.durability.notes[0]).toMatch(/survive a Redis crash and a power loss/);
   });
 });

@@ -8,7 +8,12 @@ import { useRedisNodes } from '../../helpers/redis-nodes.js';
 const cluster = useRedisNodes();
 const node = (nodeId: string, options: Partial<RedisEngineOptions> = {}) => cluster.node(nodeId, options);
 
-const draft = (text: string, clientMsgId?: string) => ({ senderKey: 'alice', userName: 'Alice', text, ...(clientMsgId ? { clientMsgId } : {}) });
+const draft = (text: string, clientMsgId?: string) => ({
+  senderKey: 'alice',
+  userName: 'Alice',
+  text,
+  ...(clientMsgId ? { clientMsgId } : {}),
+});
 
 function nextState(engine: RedisEngine, state: EngineState): Promise<void> {
   return new Promise((resolve) => {
@@ -25,17 +30,24 @@ function nextState(engine: RedisEngine, state: EngineState): Promise<void> {
 async function recordFeed(engine: RedisEngine, room: string) {
   const delivered: ChatMessage[] = [];
   const gaps: [number, number][] = [];
-  const handle = await engine.feed(room, { messages: (ms) => delivered.push(...ms), gap: (a, b) => gaps.push([a, b]) });
+  const handle = await engine.feed(room, {
+    messages: (ms) => delivered.push(...ms),
+    gap: (a, b) => gaps.push([a, b]),
+  });
   return { handle, delivered, gaps };
 }
 
 async function createRoom(engine: RedisEngine, id: string): Promise<void> {
-  expect(await engine.createRoom({ room_id: id, room_name: id, created_by: 'Alice', created_ts: 1 }, 0)).toBe('created');
+  expect(await engine.createRoom({ room_id: id, room_name: id, created_by: 'Alice', created_ts: 1 }, 0)).toBe(
+    'created',
+  );
 }
 
 describe('Redis unreachable', () => {
   it('refuses to open with a clear error when nothing listens', async () => {
-    const err = await RedisEngine.open({ url: `${cluster.redis.dir}/nothing-here.sock`, nodeId: 'x' }).catch((e: unknown) => e);
+    const err = await RedisEngine.open({ url: `${cluster.redis.dir}/nothing-here.sock`, nodeId: 'x' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ClusterUnavailableError);
     expect((err as Error).message).toMatch(/cannot reach Redis at unix:.*nothing-here\.sock/);
   });
@@ -53,7 +65,9 @@ describe('Redis unreachable', () => {
     expect(err).toMatchObject({ code: 'unavailable', maybeApplied: false });
     expect((err as Error).message).toMatch(/Redis is unavailable/);
     await expect(a.since('r', 0, 10)).rejects.toBeInstanceOf(ClusterUnavailableError);
-    await expect(a.claimNick('bob', { session: 's', nick: 'bob', tokenHash: 'h' })).rejects.toBeInstanceOf(ClusterUnavailableError);
+    await expect(a.claimNick('bob', { session: 's', nick: 'bob', tokenHash: 'h' })).rejects.toBeInstanceOf(
+      ClusterUnavailableError,
+    );
     const up = nextState(a, 'up');
     await cluster.redis.restart();
     await up;
@@ -75,7 +89,11 @@ describe('Redis unreachable', () => {
     await admin.call('CLIENT', 'UNPAUSE');
     // The held commit ran once the pause ended; the client's retry finds it.
     const [retry] = await a.commit('r', [draft('paused', 'c1')]);
-    expect(retry).toMatchObject({ duplicate: true, seq: 1, message: { message: 'paused', client_msg_id: 'c1' } });
+    expect(retry).toMatchObject({
+      duplicate: true,
+      seq: 1,
+      message: { message: 'paused', client_msg_id: 'c1' },
+    });
     expect(await a.since('r', 0, 10)).toHaveLength(1);
   });
 });

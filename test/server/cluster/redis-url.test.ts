@@ -12,13 +12,23 @@ describe('parseRedisUrl', () => {
 
   it('defaults the port, and turns on TLS for rediss://', () => {
     expect(parseRedisUrl('redis://localhost').options).toEqual({ host: 'localhost', port: 6379 });
-    expect(parseRedisUrl('rediss://cache.example').options).toEqual({ host: 'cache.example', port: 6379, tls: { servername: 'cache.example' } });
+    expect(parseRedisUrl('rediss://cache.example').options).toEqual({
+      host: 'cache.example',
+      port: 6379,
+      tls: { servername: 'cache.example' },
+    });
     expect(parseRedisUrl('redis://[::1]:7000').options).toMatchObject({ host: '::1', port: 7000 });
   });
 
   it('takes a unix:// URL and a bare socket path', () => {
-    expect(parseRedisUrl('unix:///run/redis/redis.sock?db=3').options).toEqual({ path: '/run/redis/redis.sock', db: 3 });
-    expect(parseRedisUrl('/tmp/r.sock')).toEqual({ options: { path: '/tmp/r.sock' }, display: 'unix:/tmp/r.sock' });
+    expect(parseRedisUrl('unix:///run/redis/redis.sock?db=3').options).toEqual({
+      path: '/run/redis/redis.sock',
+      db: 3,
+    });
+    expect(parseRedisUrl('/tmp/r.sock')).toEqual({
+      options: { path: '/tmp/r.sock' },
+      display: 'unix:/tmp/r.sock',
+    });
   });
 
   it('refuses other forms with a clear message that never repeats a password', () => {
@@ -40,10 +50,19 @@ describe('parseRedisUrl', () => {
 describe('connection options', () => {
   it('never queue offline, never re-send in-flight commands, time commands out, retry for ever', () => {
     const o = commandOptions(parseRedisUrl('/tmp/r.sock'));
-    expect(o).toMatchObject({ enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0, commandTimeout: 2000 });
+    expect(o).toMatchObject({
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 2000,
+    });
     expect(typeof o.retryStrategy === 'function' && o.retryStrategy(1000)).toBe(1000);
     const s = subscriberOptions(parseRedisUrl('/tmp/r.sock'));
-    expect(s).toMatchObject({ enableOfflineQueue: false, autoResendUnfulfilledCommands: false, autoResubscribe: true });
+    expect(s).toMatchObject({
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: true,
+    });
     expect(s.commandTimeout).toBeUndefined();
   });
 });

@@ -6,15 +6,19 @@ import type { RedisEngine } from '../../../src/server/cluster/redis-engine.js';
 import { useRedisNodes } from '../../helpers/redis-nodes.js';
 
 const cluster = useRedisNodes();
-const node = (nodeId: string, retain?: number) => cluster.node(nodeId, retain !== undefined ? { retain } : {});
+const node = (nodeId: string, retain?: number) =>
+  cluster.node(nodeId, retain !== undefined ? { retain } : {});
 
 async function setUp(): Promise<[RedisEngine, RedisEngine]> {
   const [a, b] = [await node('a'), await node('b')];
-  expect(await a.createRoom({ room_id: 'r', room_name: 'r', created_by: 'Alice', created_ts: 1 }, 0)).toBe('created');
+  expect(await a.createRoom({ room_id: 'r', room_name: 'r', created_by: 'Alice', created_ts: 1 }, 0)).toBe(
+    'created',
+  );
   return [a, b];
 }
 
-const send = (engine: RedisEngine, text: string) => engine.commit('r', [{ senderKey: engine.nodeId, userName: engine.nodeId, text }]);
+const send = (engine: RedisEngine, text: string) =>
+  engine.commit('r', [{ senderKey: engine.nodeId, userName: engine.nodeId, text }]);
 const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('RoomFeed', () => {
@@ -33,7 +37,9 @@ describe('RoomFeed', () => {
     await expect(b.feed('r', { messages: () => {} })).rejects.toThrow(/already has a feed/);
     await expect(b.feed('nope', { messages: () => {} })).rejects.toBeInstanceOf(NoSuchRoomError);
     // A failed feed leaves nothing behind: the room can be fed once it exists.
-    expect(await a.createRoom({ room_id: 'nope', room_name: 'n', created_by: 'a', created_ts: 1 }, 0)).toBe('created');
+    expect(await a.createRoom({ room_id: 'nope', room_name: 'n', created_by: 'a', created_ts: 1 }, 0)).toBe(
+      'created',
+    );
     expect((await b.feed('nope', { messages: () => {} })).delivered).toBe(0);
   });
 
@@ -58,7 +64,9 @@ describe('RoomFeed', () => {
     // Every subscriber connection is cut. Commits go on at once: what they publish reaches nobody.
     // They come from the other node, so b's own-commit check (EXPECT_MS) plays no part: only the
     // catch-up after b's resubscription, or a later batch skipping ahead, can fill the gap.
-    expect(Number(await cluster.redis.admin().call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(2);
+    expect(
+      Number(await cluster.redis.admin().call('CLIENT', 'KILL', 'TYPE', 'pubsub')),
+    ).toBeGreaterThanOrEqual(2);
     for (let i = 50; i < 60; i++) await send(a, `m${i}`);
     await feed.reached(60);
     // And after the reconnect, live again.
@@ -74,14 +82,18 @@ describe('RoomFeed', () => {
     await a.joinPresence('r', 's1', 'Alice', 0);
     await send(a, 'after the notice');
     await feed.reached(101);
-    expect(notices).toEqual([{ node: 'a', type: 'user_joined', payload: { room_id: 'r', user_name: 'Alice' } }]);
+    expect(notices).toEqual([
+      { node: 'a', type: 'user_joined', payload: { room_id: 'r', user_name: 'Alice' } },
+    ]);
   });
 
   it('fills a gap while writers keep going across the cut, on every node', async () => {
     const [a, b] = await setUp();
     const c = await node('c');
     const got = [[], [], []] as ChatMessage[][];
-    const feeds = await Promise.all([a, b, c].map((e, i) => e.feed('r', { messages: (ms) => got[i]!.push(...ms) })));
+    const feeds = await Promise.all(
+      [a, b, c].map((e, i) => e.feed('r', { messages: (ms) => got[i]!.push(...ms) })),
+    );
     const writers = [a, b, c].map(async (e) => {
       for (let i = 0; i < 100; i++) await send(e, `${e.nodeId}${i}`);
     });
@@ -101,14 +113,24 @@ describe('RoomFeed', () => {
   it('reports a gap retention made before the feed could read it, and carries on after it', async () => {
     const a = await node('a', 100);
     const b = await node('b');
-    expect(await a.createRoom({ room_id: 'r', room_name: 'r', created_by: 'Alice', created_ts: 1 }, 0)).toBe('created');
+    expect(await a.createRoom({ room_id: 'r', room_name: 'r', created_by: 'Alice', created_ts: 1 }, 0)).toBe(
+      'created',
+    );
     const got: number[] = [];
     const gaps: [number, number][] = [];
     // A feed resuming from seq 0 after 1,000 messages of which about 100 are kept.
-    for (let i = 0; i < 10; i++) await a.commit('r', Array.from({ length: 100 }, (_, k) => ({ senderKey: 'a', userName: 'a', text: `m${i * 100 + k}` })));
+    for (let i = 0; i < 10; i++)
+      await a.commit(
+        'r',
+        Array.from({ length: 100 }, (_, k) => ({ senderKey: 'a', userName: 'a', text: `m${i * 100 + k}` })),
+      );
     const first = (await a.firstSeq('r'))!;
     expect(first).toBeGreaterThan(1);
-    const feed = await b.feed('r', { messages: (ms) => got.push(...ms.map((m) => m.seq)), gap: (x, y) => gaps.push([x, y]) }, { after: 0 });
+    const feed = await b.feed(
+      'r',
+      { messages: (ms) => got.push(...ms.map((m) => m.seq)), gap: (x, y) => gaps.push([x, y]) },
+      { after: 0 },
+    );
     await feed.reached(1000);
     expect(gaps).toEqual([[0, first - 1]]);
     expect(got).toEqual(seqs(first, 1000));

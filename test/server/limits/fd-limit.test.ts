@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_EXEMPT, Admission } from '../../../src/server/limits/admission.js';
-import { MAX_CLIENTS_CEILING, maxClientsFor, readFdLimit, RESERVED_FDS } from '../../../src/server/limits/fd-limit.js';
+import {
+  MAX_CLIENTS_CEILING,
+  maxClientsFor,
+  readFdLimit,
+  RESERVED_FDS,
+} from '../../../src/server/limits/fd-limit.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -23,9 +28,17 @@ const HEADER = 'Limit                     Soft Limit           Hard Limit       
 
 describe('readFdLimit', () => {
   it('reads the soft limit from /proc/self/limits', () => {
-    const path = limitsFile(`${HEADER}Max processes             63457                63457                processes \nMax open files            1024                 524288               files     \n`);
+    const path = limitsFile(
+      `${HEADER}Max processes             63457                63457                processes \nMax open files            1024                 524288               files     \n`,
+    );
     expect(readFdLimit(path)).toEqual({ soft: 1024, source: '/proc/self/limits' });
-    expect(readFdLimit(limitsFile(`${HEADER}Max open files            unlimited            unlimited            files     \n`))).toEqual({ soft: undefined, source: 'unlimited' });
+    expect(
+      readFdLimit(
+        limitsFile(
+          `${HEADER}Max open files            unlimited            unlimited            files     \n`,
+        ),
+      ),
+    ).toEqual({ soft: undefined, source: 'unlimited' });
   });
 
   it("falls back to a shell's ulimit -n, which is this process's limit", () => {

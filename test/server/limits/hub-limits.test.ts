@@ -14,7 +14,14 @@ const servers: RunningServer[] = [];
 const open: { close(): void }[] = [];
 
 async function serve(options: ServerOptions): Promise<RunningServer> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0, ...options });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    memory: true,
+    logLevel: 'silent',
+    monitorIntervalMs: 0,
+    ...options,
+  });
   servers.push(server);
   return server;
 }
@@ -50,14 +57,18 @@ describe('password checks are rate-limited per address (each is a full scrypt)',
     const server = await serve({ passwordLimit: { burst: 3, perSecond: 1 / 60, clock: t.clock } });
     const owner = await connect(server);
     await owner.hello('owner');
-    expect(await owner.request('register', { password: 'correct horse' })).toMatchObject({ type: 'registered' }); // 1
+    expect(await owner.request('register', { password: 'correct horse' })).toMatchObject({
+      type: 'registered',
+    }); // 1
     owner.close();
     await until(() => ![...server.hub.allSessions()].some((s) => s.nick === 'owner'));
 
     // Two guesses on two fresh connections (a new connection is no new bucket).
     for (const guess of ['wrong one 1', 'wrong one 2']) {
       const c = await connect(server);
-      expect(errorOf(await c.request('hello', { user_name: 'owner', password: guess })).code).toBe('nick_registered'); // 2, 3
+      expect(errorOf(await c.request('hello', { user_name: 'owner', password: guess })).code).toBe(
+        'nick_registered',
+      ); // 2, 3
     }
     const late = await connect(server);
     const refused = errorOf(await late.request('hello', { user_name: 'owner', password: 'correct horse' }));
@@ -65,25 +76,39 @@ describe('password checks are rate-limited per address (each is a full scrypt)',
     expect(refused.message).toMatch(/password attempts/);
 
     // No scrypt, no charge: a password given for a nick nobody registered is not checked.
-    expect(await late.request('hello', { user_name: 'newbie', password: 'whatever you like' })).toMatchObject({ type: 'welcome' });
+    expect(await late.request('hello', { user_name: 'newbie', password: 'whatever you like' })).toMatchObject(
+      { type: 'welcome' },
+    );
     // register hashes, so it is charged and refused too.
-    expect(errorOf(await late.request('register', { password: 'newbie password' }))).toMatchObject({ code: 'rate_limited' });
+    expect(errorOf(await late.request('register', { password: 'newbie password' }))).toMatchObject({
+      code: 'rate_limited',
+    });
     // POST with a password: the same address, the same bucket; HTTP says 429 and Retry-After.
-    const res = await fetch(`${server.httpUrl}/post`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'owner', content: 'x', password: 'correct horse' }) });
+    const res = await fetch(`${server.httpUrl}/post`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'owner', content: 'x', password: 'correct horse' }),
+    });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('60');
     expect(await res.json()).toMatchObject({ error: 'rate_limited', retry_after_ms: 60_000 });
 
     t.advance(60_000);
     const back = await connect(server);
-    expect(await back.request('hello', { user_name: 'owner', password: 'correct horse' })).toMatchObject({ type: 'welcome', payload: { registered: true } });
+    expect(await back.request('hello', { user_name: 'owner', password: 'correct horse' })).toMatchObject({
+      type: 'welcome',
+      payload: { registered: true },
+    });
   });
 
   it('turns off with passwordLimit false (--passwords-per-minute 0)', async () => {
     const server = await serve({ passwordLimit: false });
     const c = await connect(server);
     await c.hello('hasher');
-    for (let i = 0; i < 12; i++) expect(await c.request('register', { password: `password ${i}` })).toMatchObject({ type: 'registered' });
+    for (let i = 0; i < 12; i++)
+      expect(await c.request('register', { password: `password ${i}` })).toMatchObject({
+        type: 'registered',
+      });
   });
 });
 
@@ -95,8 +120,14 @@ describe('room creation limits', () => {
     await a.hello('a');
     expect(await a.request('create_room', { room_id: 'r1' })).toMatchObject({ type: 'room_created' });
     expect(await a.request('join', { room_id: 'r2' })).toMatchObject({ type: 'joined' });
-    expect(errorOf(await a.request('create_room', { room_id: 'r3' }))).toMatchObject({ code: 'rate_limited', retry_after_ms: 6000 });
-    expect(errorOf(await a.request('join', { room_id: 'r3' }))).toMatchObject({ code: 'rate_limited', retry_after_ms: 6000 });
+    expect(errorOf(await a.request('create_room', { room_id: 'r3' }))).toMatchObject({
+      code: 'rate_limited',
+      retry_after_ms: 6000,
+    });
+    expect(errorOf(await a.request('join', { room_id: 'r3' }))).toMatchObject({
+      code: 'rate_limited',
+      retry_after_ms: 6000,
+    });
     // Joining rooms that exist costs nothing.
     expect(await a.request('join', { room_id: 'lobby' })).toMatchObject({ type: 'joined' });
     const b = await connect(server);
@@ -110,7 +141,10 @@ describe('room creation limits', () => {
 
   it('holds TCP clients to the same gate through /join', async () => {
     const t = manualClock();
-    const server = await serve({ tcpPort: 0, roomCreateLimit: { burst: 1, perSecond: 1 / 6, clock: t.clock } });
+    const server = await serve({
+      tcpPort: 0,
+      roomCreateLimit: { burst: 1, perSecond: 1 / 6, clock: t.clock },
+    });
     const tcp = await TcpTestClient.login(server.tcpPort!, 'terry');
     open.push(tcp);
     tcp.write('/join x1\n');

@@ -8,7 +8,13 @@ const servers: RunningServer[] = [];
 const clients: TestClient[] = [];
 
 async function serve(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', ...options });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    memory: true,
+    logLevel: 'silent',
+    ...options,
+  });
   servers.push(server);
   return server;
 }
@@ -67,7 +73,9 @@ describe('size and membership limits', () => {
     await a.hello('roomy');
     await a.request('join', { room_id: 'one' });
     await a.request('join', { room_id: 'two' });
-    expect(await a.request('join', { room_id: 'three' })).toMatchObject({ payload: { code: 'too_many_rooms' } });
+    expect(await a.request('join', { room_id: 'three' })).toMatchObject({
+      payload: { code: 'too_many_rooms' },
+    });
     expect(await a.request('join', { room_id: 'two' })).toMatchObject({ type: 'joined' });
     const b = await connect(server.url);
     const c = await connect(server.url);
@@ -79,18 +87,36 @@ describe('size and membership limits', () => {
 
   it('refuses and masks words with a filter, and answers refused ones with message_refused', async () => {
     const { wordFilter } = await import('../../../src/server/moderation/filters.js');
-    const server = await serve({ filters: [wordFilter(['darn'], 'mask'), wordFilter(['forbidden'], 'refuse')] });
+    const server = await serve({
+      filters: [wordFilter(['darn'], 'mask'), wordFilter(['forbidden'], 'refuse')],
+    });
     const a = await connect(server.url);
     await a.hello('filtered');
     await a.request('join', { room_id: 'lobby' });
-    expect(await a.request('message', { room_id: 'lobby', message: 'oh darn' })).toMatchObject({ payload: { message: 'oh ****' } });
-    expect(await a.request('message', { room_id: 'lobby', message: 'a forbidden word' })).toMatchObject({ payload: { code: 'message_refused' } });
+    expect(await a.request('message', { room_id: 'lobby', message: 'oh darn' })).toMatchObject({
+      payload: { message: 'oh ****' },
+    });
+    expect(await a.request('message', { room_id: 'lobby', message: 'a forbidden word' })).toMatchObject({
+      payload: { code: 'message_refused' },
+    });
   });
 });
 
 describe('confusable nicks through the server', () => {
   // Case, Cyrillic а and і, digit 1, an accent, fullwidth, a combining mark, Greek α, capital I, and a mix.
-  const attempts = ['ALICE', 'аlice', 'alіce', 'a1ice', 'alíce', 'ａｌｉｃｅ', 'alice\u0301', 'αlice', 'aIice', 'al1ce', 'АLІСЕ'];
+  const attempts = [
+    'ALICE',
+    'аlice',
+    'alіce',
+    'a1ice',
+    'alíce',
+    'ａｌｉｃｅ',
+    'alice\u0301',
+    'αlice',
+    'aIice',
+    'al1ce',
+    'АLІСЕ',
+  ];
   it.each(attempts)('%j cannot take alice', async (spoof) => {
     const server = await serve();
     const owner = await connect(server.url);

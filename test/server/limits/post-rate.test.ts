@@ -13,7 +13,14 @@ const servers: RunningServer[] = [];
 const clients: TestClient[] = [];
 
 async function serve(options: ServerOptions): Promise<RunningServer> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0, ...options });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    memory: true,
+    logLevel: 'silent',
+    monitorIntervalMs: 0,
+    ...options,
+  });
   servers.push(server);
   return server;
 }
@@ -32,11 +39,21 @@ interface Reply {
 /** One POST /post over a fresh connection (node:http, so hop-by-hop headers stay visible). */
 function post(server: RunningServer, body: Record<string, unknown>): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(`${server.httpUrl}/post`, { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> }));
-    });
+    const req = request(
+      `${server.httpUrl}/post`,
+      { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: JSON.parse(text) as Record<string, unknown>,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -47,12 +64,17 @@ describe('POST /post rate limit (one bucket per client address)', () => {
     const t = manualClock();
     // Default --limit-exempt (loopback): exemptions cover connection counts, not rates.
     const server = await serve({ rateLimit: { burst: 3, perSecond: 1, clock: t.clock } });
-    for (const name of ['a', 'b', 'c']) expect((await post(server, { username: name, content: 'hi' })).status).toBe(201);
+    for (const name of ['a', 'b', 'c'])
+      expect((await post(server, { username: name, content: 'hi' })).status).toBe(201);
     // A new nick does not buy a new bucket.
     const refused = await post(server, { username: 'd', content: 'hi' });
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBe('1');
-    expect(refused.body).toMatchObject({ error: 'rate_limited', retry_after_ms: 1000, message: expect.stringMatching(/retry in 1000 ms/) });
+    expect(refused.body).toMatchObject({
+      error: 'rate_limited',
+      retry_after_ms: 1000,
+      message: expect.stringMatching(/retry in 1000 ms/),
+    });
     t.advance(400);
     const sooner = await post(server, { username: 'd', content: 'hi' });
     expect(sooner.body).toMatchObject({ error: 'rate_limited', retry_after_ms: 600 });
@@ -102,14 +124,19 @@ describe('POST /post rate limit (one bucket per client address)', () => {
     clients.push(member);
     await member.request('join', { room_id: 'lobby', user_name: 'member' });
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await post(server, { username: 'poster', content: `p${i}` })).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await post(server, { username: 'poster', content: `p${i}` })).status);
     expect(statuses).toEqual([201, 201, 429, 429, 429]);
-    expect(await member.request('message', { room_id: 'lobby', message: 'still here' })).toMatchObject({ type: 'message' });
+    expect(await member.request('message', { room_id: 'lobby', message: 'still here' })).toMatchObject({
+      type: 'message',
+    });
   });
 
   it('turns off with rateLimit false (--msg-rate 0)', async () => {
     const server = await serve({ rateLimit: false });
-    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => post(server, { username: `u${i}`, content: 'x' })));
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => post(server, { username: `u${i}`, content: 'x' })),
+    );
     expect(statuses.map((r) => r.status)).toEqual(new Array(30).fill(201));
   });
 });

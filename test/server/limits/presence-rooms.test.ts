@@ -10,7 +10,14 @@ const servers: RunningServer[] = [];
 const open: { close(): void }[] = [];
 
 async function serve(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0, ...options });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    memory: true,
+    logLevel: 'silent',
+    monitorIntervalMs: 0,
+    ...options,
+  });
   servers.push(server);
   return server;
 }
@@ -42,7 +49,10 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000):
 
 describe('presence changes are rate-limited (issue 11, item 7)', () => {
   it('nick changes and joins draw from the connection bucket; a leave spends a token but is never refused', async () => {
-    const server = await serve({ presenceLimit: { burst: 4, perSecond: 1 / 60 }, presenceAddressLimit: false });
+    const server = await serve({
+      presenceLimit: { burst: 4, perSecond: 1 / 60 },
+      presenceAddressLimit: false,
+    });
     const c = await connect(server, 'flipper');
     expect(code(await c.request('nick', { user_name: 'flipper1' }))).toBe('nick_changed'); // 1
     expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('joined'); // 2
@@ -56,7 +66,10 @@ describe('presence changes are rate-limited (issue 11, item 7)', () => {
   });
 
   it('the address bucket outlives the connection', async () => {
-    const server = await serve({ presenceLimit: false, presenceAddressLimit: { burst: 3, perSecond: 1 / 60 } });
+    const server = await serve({
+      presenceLimit: false,
+      presenceAddressLimit: { burst: 3, perSecond: 1 / 60 },
+    });
     const a = await connect(server, 'first');
     expect(code(await a.request('join', { room_id: 'lobby' }))).toBe('joined');
     expect(code(await a.request('nick', { user_name: 'first2' }))).toBe('nick_changed');
@@ -81,7 +94,9 @@ describe('presence changes are rate-limited (issue 11, item 7)', () => {
     await attacker.closedByServer();
     const marker = await bystander.request('ping', null);
     expect(marker.type).toBe('pong');
-    const notices = bystander.received.filter((m) => m.type === 'nick_changed' || m.type === 'user_joined' || m.type === 'user_left');
+    const notices = bystander.received.filter(
+      (m) => m.type === 'nick_changed' || m.type === 'user_joined' || m.type === 'user_left',
+    );
     console.log(`presence flood: the bystander got ${notices.length} notices (unlimited: 4,000)`);
     expect(notices.length).toBeLessThanOrEqual(55);
   });
@@ -89,10 +104,17 @@ describe('presence changes are rate-limited (issue 11, item 7)', () => {
 
 describe('room creation, idle expiry and the room list (issue 11, item 4)', () => {
   it('limits new rooms per address across fresh connections', async () => {
-    const server = await serve({ roomCreateLimit: false, roomCreateAddressLimit: { burst: 3, perSecond: 1 / 60 } });
-    for (const [i, rooms] of [['a', ['a1', 'a2']], ['b', ['b1']]] as const) {
+    const server = await serve({
+      roomCreateLimit: false,
+      roomCreateAddressLimit: { burst: 3, perSecond: 1 / 60 },
+    });
+    for (const [i, rooms] of [
+      ['a', ['a1', 'a2']],
+      ['b', ['b1']],
+    ] as const) {
       const c = await connect(server, `maker${i}`);
-      for (const id of rooms) expect(code(await c.request('create_room', { room_id: id }))).toBe('room_created');
+      for (const id of rooms)
+        expect(code(await c.request('create_room', { room_id: id }))).toBe('room_created');
       c.close();
     }
     const late = await connect(server, 'makerc');
@@ -115,21 +137,37 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
     await owner.request('leave', { room_id: 'kept' });
     await guest.request('leave', { room_id: 'temp' });
     // Somebody in a room keeps it: guest stays in 'watched'.
-    await until(async () => server.hub.room('temp') === undefined && (await roomRecord(store, 'temp')) === undefined);
+    await until(
+      async () => server.hub.room('temp') === undefined && (await roomRecord(store, 'temp')) === undefined,
+    );
     expect(server.hub.room('kept')).toBeDefined();
     expect(server.hub.room('watched')).toBeDefined();
     expect(server.hub.room('lobby')).toBeDefined();
     const listed = await owner.request('rooms', { filter: 'temp' });
     expect(listed).toMatchObject({ type: 'rooms', payload: { rooms: [], has_more: false } });
     // Joining the id again makes a new room, consistently in both places, from seq 1.
-    expect(await guest.request('join', { room_id: 'temp' })).toMatchObject({ type: 'joined', payload: { last_seq: 0 } });
-    expect(await guest.request('message', { room_id: 'temp', message: 'new' })).toMatchObject({ type: 'message', payload: { seq: 1 } });
+    expect(await guest.request('join', { room_id: 'temp' })).toMatchObject({
+      type: 'joined',
+      payload: { last_seq: 0 },
+    });
+    expect(await guest.request('message', { room_id: 'temp', message: 'new' })).toMatchObject({
+      type: 'message',
+      payload: { seq: 1 },
+    });
     expect((await roomRecord(store, 'temp'))?.last_seq).toBe(1);
   });
 
   it('decides in the mailbox: a join queued behind the expiry check finds the room or a fresh one, never a half-removed one', async () => {
     const store = new MemoryStore();
-    const server = await serve({ store, roomIdleExpiryMs: 3_600_000, roomCreateLimit: false, roomCreateAddressLimit: false, presenceLimit: false, presenceAddressLimit: false, rateLimit: false });
+    const server = await serve({
+      store,
+      roomIdleExpiryMs: 3_600_000,
+      roomCreateLimit: false,
+      roomCreateAddressLimit: false,
+      presenceLimit: false,
+      presenceAddressLimit: false,
+      rateLimit: false,
+    });
     const c = await connect(server, 'racer');
     await c.request('create_room', { room_id: 'race' });
     await c.request('leave', { room_id: 'race' });
@@ -150,7 +188,12 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
   it('pages the room list within the reply budget: 10,000 long-named rooms cut nobody, ws or TCP', async () => {
     const store = new MemoryStore();
     for (let i = 0; i < 9_999; i++) {
-      await store.createRoom({ room_id: `room-${String(i).padStart(4, '0')}-${'x'.repeat(50)}`, room_name: 'n'.repeat(100), created_by: 'server', created_ts: 0 });
+      await store.createRoom({
+        room_id: `room-${String(i).padStart(4, '0')}-${'x'.repeat(50)}`,
+        room_name: 'n'.repeat(100),
+        created_by: 'server',
+        created_ts: 0,
+      });
     }
     // 20-odd pages back to back: paging is under test here, not the read rate (read-flood.test.ts).
     const server = await serve({ store, tcpPort: 0, readLimit: false, readAddressLimit: false });
@@ -174,8 +217,12 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
     expect(c.closed).toBe(false);
     const found = await c.request('rooms', { filter: 'ROOM-0042' });
     expect(found).toMatchObject({ type: 'rooms', payload: { has_more: false } });
-    if (found.type === 'rooms') expect(found.payload.rooms.map((r) => r.room_id)).toEqual([`room-0042-${'x'.repeat(50)}`]);
-    expect(await c.request('rooms', { cursor: 'garbage' })).toMatchObject({ type: 'error', payload: { code: 'invalid_payload' } });
+    if (found.type === 'rooms')
+      expect(found.payload.rooms.map((r) => r.room_id)).toEqual([`room-0042-${'x'.repeat(50)}`]);
+    expect(await c.request('rooms', { cursor: 'garbage' })).toMatchObject({
+      type: 'error',
+      payload: { code: 'invalid_payload' },
+    });
 
     const tcp = await TcpTestClient.login(server.tcpPort!, 'liner');
     open.push(tcp);

@@ -14,7 +14,14 @@ const dirs: string[] = [];
 async function serve(options: ServerOptions = {}): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'chat-readflood-'));
   dirs.push(dir);
-  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', monitorIntervalMs: 0, ...options });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: dir,
+    logLevel: 'silent',
+    monitorIntervalMs: 0,
+    ...options,
+  });
   servers.push(server);
   return server;
 }
@@ -42,7 +49,9 @@ async function fillRoom(server: RunningServer, room: string): Promise<void> {
     const c = await connect(server);
     await c.hello(`filler${n}`);
     await c.request('join', { room_id: room });
-    await Promise.all(Array.from({ length: 10 }, () => c.request('message', { room_id: room, message: big })));
+    await Promise.all(
+      Array.from({ length: 10 }, () => c.request('message', { room_id: room, message: big })),
+    );
     c.close();
   }
 }
@@ -60,7 +69,10 @@ describe('a read flood from one connection does not freeze the server (issue 11,
     const attacker = await RawWs.connect(server.port);
     attacker.socket.removeAllListeners('data');
     attacker.socket.on('data', () => {});
-    const frame = encodeFrame({ opcode: 1, payload: Buffer.from(JSON.stringify({ type: 'history', payload: { room_id: 'big', limit: 200 } })) });
+    const frame = encodeFrame({
+      opcode: 1,
+      payload: Buffer.from(JSON.stringify({ type: 'history', payload: { room_id: 'big', limit: 200 } })),
+    });
     const rtts: number[] = [];
     let attacking = true;
     const pinger = (async () => {
@@ -86,7 +98,10 @@ describe('a read flood from one connection does not freeze the server (issue 11,
     const sorted = [...rtts].sort((a, b) => a - b);
     console.log(
       `read flood: ${refused} requests refused; bystander ${rtts.length} pings, ` +
-        `p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms; slowest ${sorted.slice(-5).map((x) => x.toFixed(0)).join(", ")}`,
+        `p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms; slowest ${sorted
+          .slice(-5)
+          .map((x) => x.toFixed(0))
+          .join(', ')}`,
     );
     expect(percentile(sorted, 99)).toBeLessThan(100);
     // One ping at a time: a whole-server freeze is one sample, so bound the worst one too (generously:
@@ -132,14 +147,20 @@ describe('a read flood from one connection does not freeze the server (issue 11,
     await fillRoom(server, 'big');
     const readsBefore = reads;
     const attacker = await RawWs.connect(server.port);
-    const frame = encodeFrame({ opcode: 1, payload: Buffer.from(JSON.stringify({ type: 'history', payload: { room_id: 'big', limit: 200 } })) });
+    const frame = encodeFrame({
+      opcode: 1,
+      payload: Buffer.from(JSON.stringify({ type: 'history', payload: { room_id: 'big', limit: 200 } })),
+    });
     attacker.socket.write(Buffer.concat(Array.from({ length: 1000 }, () => frame)));
     // The attacker never reads: it is cut as a slow consumer after a few pages.
     attacker.socket.pause();
     const deadline = Date.now() + 20_000;
-    while (server.hub.counters.slowConsumers === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    while (server.hub.counters.slowConsumers === 0 && Date.now() < deadline)
+      await new Promise((r) => setImmediate(r));
     await server.hub.room('big')!.settled();
-    console.log(`1,000 queued reads, the session cut as a slow consumer: ${reads - readsBefore} store reads ran`);
+    console.log(
+      `1,000 queued reads, the session cut as a slow consumer: ${reads - readsBefore} store reads ran`,
+    );
     expect(server.hub.counters.slowConsumers).toBe(1);
     // A handful of pages filled the 1 MiB queue; the rest were dropped, not read for nobody.
     expect(reads - readsBefore).toBeLessThan(50);

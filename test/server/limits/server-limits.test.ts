@@ -13,7 +13,13 @@ const servers: RunningServer[] = [];
 const clients: TestClient[] = [];
 
 async function serve(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', ...options });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    memory: true,
+    logLevel: 'silent',
+    ...options,
+  });
   servers.push(server);
   return server;
 }
@@ -51,7 +57,11 @@ describe('message rate limit', () => {
     const flooder = await connect(server.url);
     const calm = await connect(server.url);
     const reader = await connect(server.url);
-    for (const [c, n] of [[flooder, 'flooder'], [calm, 'calm'], [reader, 'reader']] as const) {
+    for (const [c, n] of [
+      [flooder, 'flooder'],
+      [calm, 'calm'],
+      [reader, 'reader'],
+    ] as const) {
       await c.hello(n);
       await c.request('join', { room_id: 'lobby' });
     }
@@ -83,12 +93,16 @@ describe('message rate limit', () => {
     const accepted = flooder.received.filter((m) => m.type === 'message' && typeof m.ref === 'string').length;
     const limited = flooder.received.filter((m) => m.type === 'error' && m.payload.code === 'rate_limited');
     const expected = 10 + 5 * elapsed;
-    console.log(`flood: sent ${sent} in ${elapsed.toFixed(2)} s, accepted ${accepted}, expected ${expected.toFixed(1)} (burst 10 + 5/s), refused ${limited.length}`);
+    console.log(
+      `flood: sent ${sent} in ${elapsed.toFixed(2)} s, accepted ${accepted}, expected ${expected.toFixed(1)} (burst 10 + 5/s), refused ${limited.length}`,
+    );
     expect(Math.abs(accepted - expected)).toBeLessThanOrEqual(1);
     expect(accepted + limited.length).toBe(sent);
     expect((limited[0]!.payload as { retry_after_ms: number }).retry_after_ms).toBeGreaterThan(0);
     // The calm client's messages all went through and the reader saw them.
-    const calmSent = calm.received.filter((m) => m.type === 'message' && m.payload.user_name === 'calm').length;
+    const calmSent = calm.received.filter(
+      (m) => m.type === 'message' && m.payload.user_name === 'calm',
+    ).length;
     expect(calm.received.filter((m) => m.type === 'error')).toEqual([]);
     await reader.waitCount((m) => m.type === 'message' && m.payload.user_name === 'calm', calmSent);
     expect(flooder.closed).toBe(false);
@@ -122,9 +136,15 @@ describe('origin checks', () => {
   it('does not trust Host: a DNS-rebinding upgrade, https against http and a foreign SSE stream get 403', async () => {
     const server = await serve();
     const rebound = `evil.example:${server.port}`;
-    expect(await upgradeStatus(server.url, { headers: { Host: rebound, Origin: `http://${rebound}` } })).toBe(403);
-    expect(await upgradeStatus(server.url, { headers: { Origin: `https://127.0.0.1:${server.port}` } })).toBe(403);
-    expect(await upgradeStatus(server.url, { headers: { Origin: `http://localhost:${server.port}` } })).toBe(101);
+    expect(await upgradeStatus(server.url, { headers: { Host: rebound, Origin: `http://${rebound}` } })).toBe(
+      403,
+    );
+    expect(await upgradeStatus(server.url, { headers: { Origin: `https://127.0.0.1:${server.port}` } })).toBe(
+      403,
+    );
+    expect(await upgradeStatus(server.url, { headers: { Origin: `http://localhost:${server.port}` } })).toBe(
+      101,
+    );
     const stream = await fetch(`${server.httpUrl}/stream`, { headers: { Origin: 'https://evil.example' } });
     expect(stream.status).toBe(403);
     expect(await stream.json()).toMatchObject({ error: 'forbidden_origin' });
@@ -132,8 +152,16 @@ describe('origin checks', () => {
 
   it('--public-url makes the proxy origin the server own, and only it', async () => {
     const server = await serve({ publicUrl: 'https://chat.example.com/' });
-    expect(await upgradeStatus(server.url, { headers: { Host: 'chat.example.com', Origin: 'https://chat.example.com' } })).toBe(101);
-    expect(await upgradeStatus(server.url, { headers: { Host: 'chat.example.com', Origin: 'http://chat.example.com' } })).toBe(403);
+    expect(
+      await upgradeStatus(server.url, {
+        headers: { Host: 'chat.example.com', Origin: 'https://chat.example.com' },
+      }),
+    ).toBe(101);
+    expect(
+      await upgradeStatus(server.url, {
+        headers: { Host: 'chat.example.com', Origin: 'http://chat.example.com' },
+      }),
+    ).toBe(403);
     await expect(serve({ publicUrl: 'chat.example.com' })).rejects.toThrow(/not an http/);
   });
 });
@@ -166,7 +194,10 @@ describe('every socket counts, whatever door it turns out to be', () => {
     await new Promise<void>((resolve) => stream.socket.once('data', () => resolve()));
     expect(await upgradeStatus(server.url)).toBe(429);
     expect(await statusLine(server.port, '/health')).toMatch(/^HTTP\/1\.1 429 /);
-    const post = await fetch(`${server.httpUrl}/post`, { method: 'POST', body: '{}' }).then((r) => r.status, () => 0);
+    const post = await fetch(`${server.httpUrl}/post`, { method: 'POST', body: '{}' }).then(
+      (r) => r.status,
+      () => 0,
+    );
     expect(post).toBe(429);
     for (const s of [...partial, stream]) s.socket.destroy();
     // Freed once the server has seen them close.
@@ -181,7 +212,25 @@ describe('TLS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'chat-tls-'));
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const server = await serve({ tlsCert: cert, tlsKey: key });
     expect(server.url.startsWith('wss://')).toBe(true);
     const c = await connect(server.url, { rejectUnauthorized: false });

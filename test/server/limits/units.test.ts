@@ -112,7 +112,12 @@ describe('KeyedRateLimiters (one bucket per address, bounded)', () => {
 
 describe('Admission', () => {
   it('caps connections per address and server-wide; loopback is exempt from the per-address cap', () => {
-    const a = new Admission({ maxClients: 5, maxPerIp: 2, connectsPerMinute: 100, exempt: ['127.0.0.0/8', '::1/128'] });
+    const a = new Admission({
+      maxClients: 5,
+      maxPerIp: 2,
+      connectsPerMinute: 100,
+      exempt: ['127.0.0.0/8', '::1/128'],
+    });
     expect(a.admit('10.0.0.1')).toBeUndefined();
     expect(a.admit('10.0.0.1')).toBeUndefined();
     expect(a.admit('10.0.0.1')).toMatchObject({ code: 'too_many_connections', status: 429 });
@@ -126,7 +131,13 @@ describe('Admission', () => {
 
   it('limits the rate of new connections per address over a minute', () => {
     const t = fakeClock();
-    const a = new Admission({ maxClients: 100, maxPerIp: 100, connectsPerMinute: 3, exempt: [], clock: t.clock });
+    const a = new Admission({
+      maxClients: 100,
+      maxPerIp: 100,
+      connectsPerMinute: 3,
+      exempt: [],
+      clock: t.clock,
+    });
     for (let i = 0; i < 3; i++) {
       expect(a.admit('192.0.2.7')).toBeUndefined();
       a.release('192.0.2.7');
@@ -137,10 +148,17 @@ describe('Admission', () => {
   });
 
   it('honours --limit-exempt CIDRs and refuses a malformed one', () => {
-    const a = new Admission({ maxClients: 100, maxPerIp: 1, connectsPerMinute: 100, exempt: ['198.51.100.0/24', '2001:db8::/32'] });
+    const a = new Admission({
+      maxClients: 100,
+      maxPerIp: 1,
+      connectsPerMinute: 100,
+      exempt: ['198.51.100.0/24', '2001:db8::/32'],
+    });
     for (let i = 0; i < 3; i++) expect(a.admit('198.51.100.9')).toBeUndefined();
     for (let i = 0; i < 3; i++) expect(a.admit('2001:db8::1')).toBeUndefined();
-    expect(() => new Admission({ maxClients: 1, maxPerIp: 1, connectsPerMinute: 1, exempt: ['not-an-ip/8'] })).toThrow(/bad CIDR/);
+    expect(
+      () => new Admission({ maxClients: 1, maxPerIp: 1, connectsPerMinute: 1, exempt: ['not-an-ip/8'] }),
+    ).toThrow(/bad CIDR/);
   });
 });
 
@@ -171,12 +189,19 @@ describe('OriginPolicy', () => {
     ['https://anything.example', ['*'], true],
     ['garbage', [], false],
     ['file:///etc/passwd', [], false],
-  ] as [string | undefined, string[], boolean][])('origin %s with allow-list %j -> %s', (origin, allow, expected) => {
-    expect(policy(allow).allows(req(origin))).toBe(expected);
-  });
+  ] as [string | undefined, string[], boolean][])(
+    'origin %s with allow-list %j -> %s',
+    (origin, allow, expected) => {
+      expect(policy(allow).allows(req(origin))).toBe(expected);
+    },
+  );
 
   it('the own origins follow the listen address and TLS', () => {
-    expect(ownOrigins({ host: '127.0.0.1', port: 21080, tls: false })).toEqual(['http://127.0.0.1:21080', 'http://localhost:21080', 'http://[::1]:21080']);
+    expect(ownOrigins({ host: '127.0.0.1', port: 21080, tls: false })).toEqual([
+      'http://127.0.0.1:21080',
+      'http://localhost:21080',
+      'http://[::1]:21080',
+    ]);
     expect(ownOrigins({ host: 'chat.internal', port: 443, tls: true })).toEqual(['https://chat.internal']);
     const wildcard = ownOrigins({ host: '0.0.0.0', port: 80, tls: false });
     expect(wildcard).toContain('http://localhost');
@@ -198,7 +223,9 @@ describe('moderation filters', () => {
     let later = false;
     const f = wordFilter(['spam'], 'refuse');
     const after = () => ((later = true), { action: 'pass' as const, text: 'x' });
-    expect(runFilters([f, after], { user: 'a', target: 'r', text: 'buy spam now' })).toMatchObject({ action: 'refuse' });
+    expect(runFilters([f, after], { user: 'a', target: 'r', text: 'buy spam now' })).toMatchObject({
+      action: 'refuse',
+    });
     expect(later).toBe(false);
   });
 });

@@ -12,7 +12,13 @@ import { defaultBrowserRoot } from '../../../src/server/transports/static.js';
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent', monitorIntervalMs: 0 });
+  server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    memory: true,
+    logLevel: 'silent',
+    monitorIntervalMs: 0,
+  });
 });
 afterAll(async () => {
   await server.close();

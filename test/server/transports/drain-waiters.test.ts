@@ -55,7 +55,9 @@ it('holds a waiter while the peer does not read, and releases it on drain with t
   reader.resume();
   await waiting;
   expect(bufferedAtRelease).toBeLessThanOrEqual(mark);
-  console.log(`drain waiters: released with ${bufferedAtRelease} bytes buffered (mark ${mark}), ${(read / 1024 / 1024).toFixed(1)} MiB read by then`);
+  console.log(
+    `drain waiters: released with ${bufferedAtRelease} bytes buffered (mark ${mark}), ${(read / 1024 / 1024).toFixed(1)} MiB read by then`,
+  );
   // The drain listener is gone with the last waiter: an idle connection keeps none.
   expect(writer.listeners('drain')).not.toContain(waiters.check);
 });

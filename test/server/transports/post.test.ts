@@ -70,8 +70,17 @@ describe('POST /post', () => {
   });
 
   it('takes application/json with parameters and in any case', async () => {
-    expect((await post({ username: 'charset', content: 'x' }, { 'Content-Type': 'application/json; charset=utf-8' })).status).toBe(201);
-    expect((await post({ username: 'shouty', content: 'x' }, { 'Content-Type': 'Application/JSON' })).status).toBe(201);
+    expect(
+      (
+        await post(
+          { username: 'charset', content: 'x' },
+          { 'Content-Type': 'application/json; charset=utf-8' },
+        )
+      ).status,
+    ).toBe(201);
+    expect(
+      (await post({ username: 'shouty', content: 'x' }, { 'Content-Type': 'Application/JSON' })).status,
+    ).toBe(201);
   });
 
   it.each<[string, string | Record<string, unknown>, number, string]>([
@@ -158,15 +167,29 @@ describe('POST /post', () => {
 });
 
 /** A POST with exactly these headers (Host and Origin included), as a browser or curl sends it. */
-function rawPost(headers: Record<string, string>, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+function rawPost(
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: server.port, path: '/post', method: 'POST', headers: { 'Content-Length': String(bytes.length), ...headers } },
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: '/post',
+        method: 'POST',
+        headers: { 'Content-Length': String(bytes.length), ...headers },
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString() || '{}') as Record<string, unknown> }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(parts).toString() || '{}') as Record<string, unknown>,
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -194,16 +217,41 @@ describe('POST /post from other sites (CSRF)', () => {
 
   it('refuses a foreign Origin with 403, allows its own origin and none (curl)', async () => {
     const own = `http://127.0.0.1:${server.port}`;
-    expect(await rawPost({ ...json, Origin: 'https://evil.example' }, { username: 'victim', content: 'forged' })).toMatchObject({ status: 403, body: { error: 'forbidden_origin' } });
-    expect((await rawPost({ ...json, Origin: own }, { username: 'samesite', content: 'from the page' })).status).toBe(201);
-    expect((await rawPost({ ...json, Origin: `http://localhost:${server.port}` }, { username: 'samesite', content: 'via localhost' })).status).toBe(201);
+    expect(
+      await rawPost({ ...json, Origin: 'https://evil.example' }, { username: 'victim', content: 'forged' }),
+    ).toMatchObject({ status: 403, body: { error: 'forbidden_origin' } });
+    expect(
+      (await rawPost({ ...json, Origin: own }, { username: 'samesite', content: 'from the page' })).status,
+    ).toBe(201);
+    expect(
+      (
+        await rawPost(
+          { ...json, Origin: `http://localhost:${server.port}` },
+          { username: 'samesite', content: 'via localhost' },
+        )
+      ).status,
+    ).toBe(201);
     expect((await rawPost(json, { username: 'curl', content: 'no origin' })).status).toBe(201);
   });
 
   it('does not trust Host: a DNS-rebinding page and https against this http server get 403', async () => {
     const rebound = `evil.example:${server.port}`;
-    expect((await rawPost({ ...json, Host: rebound, Origin: `http://${rebound}` }, { username: 'rebind', content: 'x' })).status).toBe(403);
-    expect((await rawPost({ ...json, Origin: `https://127.0.0.1:${server.port}` }, { username: 'tls', content: 'x' })).status).toBe(403);
+    expect(
+      (
+        await rawPost(
+          { ...json, Host: rebound, Origin: `http://${rebound}` },
+          { username: 'rebind', content: 'x' },
+        )
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await rawPost(
+          { ...json, Origin: `https://127.0.0.1:${server.port}` },
+          { username: 'tls', content: 'x' },
+        )
+      ).status,
+    ).toBe(403);
   });
 
   it('a foreign page cannot spend the address password budget and lock the owner out', async () => {
@@ -212,10 +260,15 @@ describe('POST /post from other sites (CSRF)', () => {
     owner.close();
     await until(() => !isOnline('budgeted'));
     for (let i = 0; i < 15; i++) {
-      const res = await rawPost({ 'Content-Type': 'text/plain', Origin: 'https://evil.example' }, { username: 'budgeted', content: 'x', password: `guess ${i}` });
+      const res = await rawPost(
+        { 'Content-Type': 'text/plain', Origin: 'https://evil.example' },
+        { username: 'budgeted', content: 'x', password: `guess ${i}` },
+      );
       expect(res.status).toBe(403);
     }
-    expect((await rawPost(json, { username: 'budgeted', content: 'still mine', password: 'owner secret' })).status).toBe(201);
+    expect(
+      (await rawPost(json, { username: 'budgeted', content: 'still mine', password: 'owner secret' })).status,
+    ).toBe(201);
   });
 });
 

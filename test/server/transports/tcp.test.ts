@@ -234,9 +234,14 @@ describe('TCP line transport: long and flooding messages', () => {
     const before = reader.lines.length;
     for (let i = 0; i < 10; i++) {
       // Within the 4,000 characters, as in the attack: 3,997 newlines between two words.
-      const reply = await flooder.request('message', { room_id: room, message: `a${'\n'.repeat(3997)}b${i}` });
+      const reply = await flooder.request('message', {
+        room_id: room,
+        message: `a${'\n'.repeat(3997)}b${i}`,
+      });
       expect(reply.type).toBe('message');
-      expect((await flooder.request('message', { room_id: room, message: 'x\n'.repeat(1999) })).payload).toMatchObject({ code: 'too_many_lines' });
+      expect(
+        (await flooder.request('message', { room_id: room, message: 'x\n'.repeat(1999) })).payload,
+      ).toMatchObject({ code: 'too_many_lines' });
     }
     await reader.waitLine((l) => l.endsWith('b9'));
     // a, one blank line, b: three lines per message.
@@ -254,7 +259,17 @@ describe('TCP line transport: long and flooding messages', () => {
     const seq = (ack.payload as { seq: number }).seq;
     const hint = await reader.waitLine((l) => l.includes('more lines'));
     expect(hint.endsWith(`> [+31 more lines: /show #${room} ${seq}]`)).toBe(true);
-    expect(reader.lines.filter((l) => / line \d+$/.test(l)).map((l) => l.replace(/^.* line /, ''))).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(reader.lines.filter((l) => / line \d+$/.test(l)).map((l) => l.replace(/^.* line /, ''))).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+    ]);
 
     reader.write(`/show #${room} ${seq}\n`);
     await reader.waitLine((l) => l.endsWith(' line 40'));

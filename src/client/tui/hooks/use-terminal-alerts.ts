@@ -27,7 +27,8 @@ export function alertBytes(
 ): string {
   let out = '';
   if (bell && before !== null && after.alerts > before.alerts) out += '\x07';
-  if (before === null || after.mentions !== before.mentions) out += `\x1b]2;${windowTitle(after.mentions)}\x07`;
+  if (before === null || after.mentions !== before.mentions)
+    out += `\x1b]2;${windowTitle(after.mentions)}\x07`;
   return out;
 }
 

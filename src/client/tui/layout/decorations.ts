@@ -66,9 +66,15 @@ export function decoratedLines(
   if (day || marker) {
     const extra: Line[] = [];
     if (day)
-      extra.push({ key: `${entry.key}:day`, segments: [{ text: `-- ${formatDay(entry.ts)} --`, dim: true }] });
+      extra.push({
+        key: `${entry.key}:day`,
+        segments: [{ text: `-- ${formatDay(entry.ts)} --`, dim: true }],
+      });
     if (marker)
-      extra.push({ key: `${entry.key}:unread`, segments: [{ text: '-- unread --', color: 'blue', bold: true }] });
+      extra.push({
+        key: `${entry.key}:unread`,
+        segments: [{ text: '-- unread --', color: 'blue', bold: true }],
+      });
     lines = [...extra, ...own];
   }
   cache.set(entry, { variant, lines });

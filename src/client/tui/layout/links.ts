@@ -48,7 +48,12 @@ export function hyperlink(href: string, text: string): string {
  * styled segments, the parts inside a URL carrying its link: a URL wrapped over rows is one link
  * on each.
  */
-export function linkSegments(row: string, offset: number, style: Segment, links: readonly FoundLink[]): Segment[] {
+export function linkSegments(
+  row: string,
+  offset: number,
+  style: Segment,
+  links: readonly FoundLink[],
+): Segment[] {
   const out: Segment[] = [];
   let at = 0;
   for (const link of links) {

@@ -20,7 +20,8 @@ export interface RowActivity {
  */
 export function sidebarWindow(rows: readonly RowActivity[], at: number, height: number): SidebarWindow {
   const count = rows.length;
-  if (count <= height || height < 3) return { start: 0, end: Math.min(count, Math.max(0, height)), above: null, below: null };
+  if (count <= height || height < 3)
+    return { start: 0, end: Math.min(count, Math.max(0, height)), above: null, below: null };
   let inner = height;
   let start = 0;
   for (let pass = 0; pass < 3; pass++) {
