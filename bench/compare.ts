@@ -21,15 +21,15 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Connector } from '../src/bench/connector.js';
-import { chatDialect, socketioDialect } from '../src/bench/dialects.js';
-import { measureLoad, type ServerFigures } from '../src/bench/measure.js';
-import { machineBusyMicros } from '../src/bench/proc.js';
-import type { LoadResult } from '../src/bench/loader.js';
-import { formatProgress } from '../src/bench/report.js';
-import { rawConnector } from '../src/bench/raw-client.js';
-import { startChatServer } from '../src/bench/cli.js';
-import { startServerProcess } from '../src/bench/server-process.js';
+import type { Connector } from '../src/load/connector.js';
+import { chatDialect, socketioDialect } from '../src/load/dialects.js';
+import { measureLoad, type ServerFigures } from '../src/load/measure.js';
+import { machineBusyMicros } from '../src/load/proc.js';
+import type { LoadResult } from '../src/load/loader.js';
+import { formatProgress } from '../src/load/report.js';
+import { rawConnector } from '../src/load/raw-client.js';
+import { startChatServer } from '../src/load/bench-command.js';
+import { startServerProcess } from '../src/load/server-process.js';
 import { socketioClientConnector } from './sio-client.js';
 
 const FLAGS = {

@@ -24,8 +24,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { BenchReport } from '../src/bench/report.js';
-import { machineBusyMicros } from '../src/bench/proc.js';
+import type { BenchReport } from '../src/load/report.js';
+import { machineBusyMicros } from '../src/load/proc.js';
 
 interface Shape {
   name: string;

@@ -13,10 +13,10 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chatDialect } from '../src/bench/dialects.js';
-import { runLoad } from '../src/bench/loader.js';
-import { rssKiB } from '../src/bench/proc.js';
-import { rawConnector } from '../src/bench/raw-client.js';
+import { chatDialect } from '../src/load/dialects.js';
+import { runLoad } from '../src/load/loader.js';
+import { rssKiB } from '../src/load/proc.js';
+import { rawConnector } from '../src/load/raw-client.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),

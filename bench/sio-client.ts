@@ -1,6 +1,6 @@
 import { io } from 'socket.io-client';
-import type { Connector } from '../src/bench/connector.js';
-import { nowUs, readStamp } from '../src/bench/connector.js';
+import type { Connector } from '../src/load/connector.js';
+import { nowUs, readStamp } from '../src/load/connector.js';
 
 /**
  * Benchmark clients on the real socket.io-client (websocket transport only), for bench/compare.ts

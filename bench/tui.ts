@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { ChatConnection, ConnectionSignal } from '../src/client/connection-types.js';
+import type { ChatConnection, ConnectionSignal } from '../src/client/server-link-types.js';
 import type { ChatMessage, ServerMessage } from '../src/protocol/events.js';
 
 // Measure what users run: `chat connect` loads React's production build (see runConnect). Vite

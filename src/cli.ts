@@ -39,7 +39,7 @@ const cli = meow(HELP, {
   allowUnknownFlags: false,
   flags: {
     ...meowFlags(SERVE_OPTIONS, CONNECT_OPTIONS),
-    // chat bench parses its own (src/bench/options.ts); the flags it shares with serve are above.
+    // chat bench parses its own (src/load/options.ts); the flags it shares with serve are above.
     clients: { type: 'number' },
     rooms: { type: 'number' },
     publishers: { type: 'number' },
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
     case 'connect':
       return connect();
     case 'bench': {
-      const { runBench } = await import('./bench/cli.js');
+      const { runBench } = await import('./load/bench-command.js');
       return runBench(cli.flags);
     }
     case undefined:

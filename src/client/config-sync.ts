@@ -1,6 +1,6 @@
 import { saveConfig, type ClientConfig } from './config.js';
 import type { ChatState } from './state/types.js';
-import type { Store } from './store.js';
+import type { Store } from './state/state-store.js';
 
 /**
  * The config as the state says it should now be: the rooms you are in (in sidebar order, plus

@@ -1,6 +1,6 @@
 import { configPath, loadConfig } from './config.js';
 import { followConfig } from './config-sync.js';
-import { createConnection } from './connection.js';
+import { createConnection } from './server-link.js';
 import { enterFullScreen } from './terminal.js';
 
 /** What `chat connect` passes in. */

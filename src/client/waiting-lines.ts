@@ -1,5 +1,5 @@
 import { parseLine } from '../protocol/commands.js';
-import { parseClientLine } from './client-commands.js';
+import { parseClientLine } from './tui/tui-commands.js';
 import type { ChatState } from './state/types.js';
 
 /**

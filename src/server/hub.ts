@@ -10,7 +10,7 @@ import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './h
 import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
 import { Session, type SessionOptions } from './session.js';
-import type { Store } from './store/store.js';
+import type { Store } from './store/store-types.js';
 
 export { SERVER_VERSION } from './hub/identity.js';
 export type { HubOptions } from './hub/options.js';

@@ -1,6 +1,6 @@
 import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
-import type { ServerStats } from './stats.js';
+import type { ServerStats } from './server-stats.js';
 
 /**
  * Logs one stats line at info level every `intervalMs` (5 s by default), e.g.

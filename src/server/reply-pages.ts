@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../protocol/events.js';
-import type { Store } from './store/store.js';
+import type { Store } from './store/store-types.js';
 
 /** Most messages in one replay page (a `history` event answering `join {since_seq}`). */
 export const REPLAY_PAGE = 500;

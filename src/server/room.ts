@@ -4,7 +4,7 @@ import { HISTORY_ON_JOIN } from '../protocol/limits.js';
 import { outbound } from './outbound.js';
 import { newestWithin, readReplayPage } from './reply-pages.js';
 import type { Session } from './session.js';
-import type { AppendRecord, Store } from './store/store.js';
+import type { AppendRecord, Store } from './store/store-types.js';
 
 type Ref = string | number | undefined;
 

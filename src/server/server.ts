@@ -11,12 +11,12 @@ import { DEFAULT_MESSAGE_RATE, type RateLimitOptions } from './limits/rate-limit
 import type { MessageFilter } from './moderation/filters.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { openStore } from './store/open.js';
-import type { Store } from './store/store.js';
+import type { Store } from './store/store-types.js';
 import { createHttpHandler, healthRoute, type HttpContext, type HttpRoute } from './transports/http.js';
 import { WsTransport } from './transports/ws.js';
 import { ServerMetrics } from './metrics.js';
 import { startMonitor } from './monitor.js';
-import { ServerStats } from './stats.js';
+import { ServerStats } from './server-stats.js';
 import { postRoute } from './transports/post.js';
 import type { WritePacing } from './transports/flush-pacer.js';
 import { SseTransport } from './transports/sse.js';
@@ -24,7 +24,7 @@ import { browserModulesRoute, staticRoute } from './transports/static.js';
 import { forceCloseAfterGrace } from './transports/close-grace.js';
 import { gateConnections, httpRefusal } from './transports/accept-gate.js';
 import { maxClientsFor, readFdLimit } from './limits/fd-limit.js';
-import { metricsRoute, statsRoute } from './transports/stats.js';
+import { metricsRoute, statsRoute } from './transports/stats-routes.js';
 import { TcpTransport } from './transports/tcp.js';
 
 /**

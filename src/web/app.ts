@@ -15,7 +15,7 @@ import { Client } from './connection/client.js';
 import { View } from './view/view.js';
 
 export { mentions } from '../client/state/mention.js';
-export { COMMANDS, helpLines, lookupCommand, parseLine } from './commands.js';
+export { COMMANDS, helpLines, lookupCommand, parseLine } from './command-parser.js';
 export { Client } from './connection/client.js';
 export { applyEvent, mergeHistory } from './state/events.js';
 export {

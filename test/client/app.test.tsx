@@ -1,8 +1,8 @@
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/client/tui/App.js';
-import { ev, joined, msg, welcome } from './events.js';
-import { FakeConnection } from './fake-connection.js';
+import { ev, joined, msg, welcome } from '../helpers/client-events.js';
+import { FakeConnection } from '../helpers/fake-connection.js';
 
 // Named keys, as a terminal sends them. (Ink trims trailing spaces, so prompts are matched without theirs.)
 const ENTER = '\r';

@@ -10,10 +10,10 @@ import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followConfig } from '../../src/client/config-sync.js';
 import { loadConfig, saveConfig } from '../../src/client/config.js';
-import type { Store } from '../../src/client/store.js';
+import type { Store } from '../../src/client/state/state-store.js';
 import { App } from '../../src/client/tui/App.js';
-import { ev, joined, msg, welcome } from './events.js';
-import { FakeConnection } from './fake-connection.js';
+import { ev, joined, msg, welcome } from '../helpers/client-events.js';
+import { FakeConnection } from '../helpers/fake-connection.js';
 
 const SGR = /\x1b\[[0-9;]*m/g;
 const plain = (frame: string | undefined) => (frame ?? '').replace(SGR, '');

@@ -4,14 +4,14 @@
  * test/e2e/tui-activity.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { parseClientLine } from '../../src/client/client-commands.js';
-import { createController } from '../../src/client/controller.js';
+import { parseClientLine } from '../../src/client/tui/tui-commands.js';
+import { createController } from '../../src/client/tui/controller.js';
 import type { Action } from '../../src/client/state/actions.js';
 import { hotlist, hotItemText } from '../../src/client/state/hotlist.js';
 import { mentions } from '../../src/client/state/mention.js';
 import { initialState, reducer } from '../../src/client/state/reducer.js';
 import type { ChatState, Conversation, Entry } from '../../src/client/state/types.js';
-import { createStore } from '../../src/client/store.js';
+import { createStore } from '../../src/client/state/state-store.js';
 import { alertBytes } from '../../src/client/tui/hooks/use-terminal-alerts.js';
 import { formatDay } from '../../src/client/tui/layout/decorations.js';
 import { screenLayout } from '../../src/client/tui/layout/screen.js';
@@ -26,8 +26,8 @@ import {
 } from '../../src/client/tui/nick-color.js';
 import { parseLine } from '../../src/protocol/commands.js';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { ev, joined, msg, welcome } from './events.js';
-import { FakeConnection } from './fake-connection.js';
+import { ev, joined, msg, welcome } from '../helpers/client-events.js';
+import { FakeConnection } from '../helpers/fake-connection.js';
 
 const NOW = 1_700_000_100_000;
 const server = (event: ServerMessage, now = NOW): Action => ({ type: 'server', event, now });

@@ -3,7 +3,7 @@ import type { Action } from '../../src/client/state/actions.js';
 import type { ServerMessage } from '../../src/protocol/events.js';
 import { initialState, reducer } from '../../src/client/state/reducer.js';
 import type { ChatState, Conversation } from '../../src/client/state/types.js';
-import { ev, joined, msg, welcome } from './events.js';
+import { ev, joined, msg, welcome } from '../helpers/client-events.js';
 
 const NOW = 1_700_000_100_000;
 const server = (event: ServerMessage): Action => ({ type: 'server', event, now: NOW });

@@ -9,7 +9,7 @@ import type { ChatMessage, ServerEventPayloads, ServerMessage } from '../../src/
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
-import type { Store } from '../../src/server/store/store.js';
+import type { Store } from '../../src/server/store/store-types.js';
 import { tempDir } from '../helpers/chat-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 

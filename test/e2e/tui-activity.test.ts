@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasTmux, shellQuote, Tmux } from '../client/tmux.js';
+import { hasTmux, shellQuote, Tmux } from '../helpers/tmux.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 

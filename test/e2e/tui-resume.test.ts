@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { startProxy, type TcpProxy } from '../client/tcp-proxy.js';
-import { hasTmux, shellQuote, Tmux } from '../client/tmux.js';
+import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { hasTmux, shellQuote, Tmux } from '../helpers/tmux.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

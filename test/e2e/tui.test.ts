@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasTmux, shellQuote, sidebarRow, Tmux } from '../client/tmux.js';
+import { hasTmux, shellQuote, sidebarRow, Tmux } from '../helpers/tmux.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -20,8 +20,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeClientValue } from '../../src/protocol/codec.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { parsePostBody } from '../../src/server/transports/post.js';
-import { expectStillChats } from './chat-check.js';
-import { hostileValue, nastyString } from './fuzz-frames.js';
+import { expectStillChats } from '../helpers/chat-check.js';
+import { hostileValue, nastyString } from '../helpers/fuzz-frames.js';
 
 const BODIES = Number(process.env.FUZZ_FRAMES ?? 100_000);
 const BATCH = 1_000;

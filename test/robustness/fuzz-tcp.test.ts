@@ -23,8 +23,8 @@ import { COMMANDS, parseLine } from '../../src/protocol/commands.js';
 import { sanitizeText } from '../../src/protocol/sanitize.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { LineReader } from '../../src/server/transports/tcp-lines.js';
-import { expectStillChats } from './chat-check.js';
-import { blankNick, nastyString } from './fuzz-frames.js';
+import { expectStillChats } from '../helpers/chat-check.js';
+import { blankNick, nastyString } from '../helpers/fuzz-frames.js';
 
 const LINES = Number(process.env.FUZZ_FRAMES ?? 100_000);
 const CONNS = 4;

@@ -9,10 +9,10 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/index.js';
-import { expectStillChats } from './chat-check.js';
-import { FuzzConn, FuzzStats } from './fuzz-conn.js';
-import { encodeFrame } from './raw-ws.js';
-import { finalizeFrame, frameDraft, RefAllocator, type FinalFrame } from './fuzz-frames.js';
+import { expectStillChats } from '../helpers/chat-check.js';
+import { FuzzConn, FuzzStats } from '../helpers/fuzz-conn.js';
+import { encodeFrame } from '../helpers/raw-ws.js';
+import { finalizeFrame, frameDraft, RefAllocator, type FinalFrame } from '../helpers/fuzz-frames.js';
 
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 100_000);
 const BATCH = 1_020; // a few drafts per batch cannot be used (see finalizeFrame); 100 batches still send 100k

@@ -12,10 +12,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeClientFrame } from '../../src/protocol/codec.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
-import { expectStillChats } from './chat-check.js';
-import { FuzzConn, FuzzStats } from './fuzz-conn.js';
-import { refKey } from './ledger.js';
-import { encodeFrame } from './raw-ws.js';
+import { expectStillChats } from '../helpers/chat-check.js';
+import { FuzzConn, FuzzStats } from '../helpers/fuzz-conn.js';
+import { refKey } from '../helpers/ledger.js';
+import { encodeFrame } from '../helpers/raw-ws.js';
 
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 100_000);
 const BATCH = 1_010;

@@ -10,10 +10,10 @@
  */
 import WebSocket from 'ws';
 import { afterEach, expect, it } from 'vitest';
-import { Histogram } from '../../src/bench/histogram.js';
-import { rssKiB } from '../../src/bench/proc.js';
+import { Histogram } from '../../src/load/histogram.js';
+import { rssKiB } from '../../src/load/proc.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
-import { RawWs } from './raw-ws.js';
+import { RawWs } from '../helpers/raw-ws.js';
 
 const SECONDS = Number(process.env.SLOW_CONSUMER_SECONDS ?? 20);
 const CHATTERS = 100;

@@ -11,8 +11,8 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server/index.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
-import { expectStillChats } from './chat-check.js';
-import { encodeFrame, rawHttp, RawWs, upgradeRequest } from './raw-ws.js';
+import { expectStillChats } from '../helpers/chat-check.js';
+import { encodeFrame, rawHttp, RawWs, upgradeRequest } from '../helpers/raw-ws.js';
 
 const wsVersion = (createRequire(import.meta.url)('ws/package.json') as { version: string }).version;
 

@@ -3,7 +3,7 @@ import type { ChatMessage } from '../../src/protocol/events.js';
 import { Room } from '../../src/server/room.js';
 import { Session } from '../../src/server/session.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
-import type { AppendRecord } from '../../src/server/store/store.js';
+import type { AppendRecord } from '../../src/server/store/store-types.js';
 import { MemoryConnection } from '../helpers/memory-connection.js';
 
 async function setup() {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
-import type { AppendRecord, RoomRecord } from '../../src/server/store/store.js';
+import type { AppendRecord, RoomRecord } from '../../src/server/store/store-types.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const CAUSE = 'SQLITE_FULL: database or disk is full (/srv/secret/chat.db)';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLine } from '../../src/protocol/commands.js';
 import { nickKey } from '../../src/protocol/nick.js';
 import { sanitizeText } from '../../src/protocol/sanitize.js';
-import { readInput } from '../../src/web/commands.js';
+import { readInput } from '../../src/web/command-parser.js';
 import { applyEvent } from '../../src/web/state/events.js';
 import { createState, dmKey } from '../../src/web/state/model.js';
 import type { MessageItem, State } from '../../src/web/state/types.js';

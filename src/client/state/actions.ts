@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { ServerMessage } from '../../protocol/events.js';
-import type { ConnectionStatus } from '../connection-types.js';
+import type { ConnectionStatus } from '../server-link-types.js';
 import type { ScrollAnchor } from './types.js';
 import type { ViewAction } from './view-actions.js';
 

@@ -25,7 +25,7 @@ import {
 import { joinFailed, joinRequested } from './join.js';
 import { dmId } from './mention.js';
 import { countAlert } from './alerts.js';
-import { CLIENT_COMMAND_NAMES } from '../client-commands.js';
+import { CLIENT_COMMAND_NAMES } from '../tui/tui-commands.js';
 import { reduceServerEvent } from './server-events.js';
 import { isViewAction, reduceViewAction } from './view-actions.js';
 import { sanitizeEvent } from './sanitize-event.js';

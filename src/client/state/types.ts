@@ -1,4 +1,4 @@
-import type { ConnectionStatus } from '../connection-types.js';
+import type { ConnectionStatus } from '../server-link-types.js';
 
 /** One line-producing item in a conversation: a chat message or a local/system notice. */
 export type Entry =

@@ -1,12 +1,12 @@
 import { Box, useApp, useInput } from 'ink';
 import { useEffect, useInsertionEffect, useMemo, useRef } from 'react';
-import type { ChatConnection } from '../connection-types.js';
-import { createController } from '../controller.js';
+import type { ChatConnection } from '../server-link-types.js';
+import { createController } from './controller.js';
 import { inputMask, promptFor } from './prompt.js';
 import { newConversation } from '../state/conversations.js';
 import { initialState } from '../state/reducer.js';
 import { hotlist } from '../state/hotlist.js';
-import { createStore, type Store } from '../store.js';
+import { createStore, type Store } from '../state/state-store.js';
 import { useConnection } from './hooks/use-connection.js';
 import { useRawKeys } from './hooks/use-raw-keys.js';
 import { useStoreState } from './hooks/use-store.js';

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { Fragment, memo } from 'react';
-import type { ConnectionStatus } from '../connection-types.js';
+import type { ConnectionStatus } from '../server-link-types.js';
 import { hotItemText, type HotItem } from '../state/hotlist.js';
 import type { Conversation } from '../state/types.js';
 import { useNow } from './hooks/use-now.js';

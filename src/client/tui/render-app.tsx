@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { render, type Instance } from 'ink';
-import type { ChatConnection } from '../connection-types.js';
+import type { ChatConnection } from '../server-link-types.js';
 import { App, type AppProps } from './App.js';
 import { FrameWriter } from './frame-writer.js';
 

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../../protocol/events.js';
-import type { RoomRecord, UserRecord } from '../store/store.js';
+import type { RoomRecord, UserRecord } from '../store/store-types.js';
 
 /** A message to commit: everything but the seq (assigned by the engine) and the id and ts (the node's). */
 export interface Draft {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { ChatMessage } from '../../protocol/events.js';
-import type { RoomRecord, UserRecord } from '../store/store.js';
+import type { RoomRecord, UserRecord } from '../store/store-types.js';
 import {
   asUnavailable,
   commandOptions,

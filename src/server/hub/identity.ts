@@ -7,7 +7,7 @@ import type { CloseReason } from '../connection.js';
 import { normaliseAddress } from '../limits/admission.js';
 import { KeyedRateLimiters } from '../limits/keyed.js';
 import type { Session } from '../session.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/store-types.js';
 import type { ResolvedHubOptions } from './options.js';
 
 /** Wrong passwords one connection may send before it is closed. */

@@ -14,7 +14,7 @@ import {
 } from '../limits/request-limit.js';
 import type { MessageFilter } from '../moderation/filters.js';
 import type { RoomObserver } from '../room.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/store-types.js';
 
 /** Hub settings; every one has a default. */
 export interface HubOptions {

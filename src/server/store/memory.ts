@@ -1,6 +1,6 @@
 import { SERVE_DEFAULTS } from '../../options/serve.js';
 import type { ChatMessage } from '../../protocol/events.js';
-import type { AppendRecord, RoomRecord, Store, UserRecord } from './store.js';
+import type { AppendRecord, RoomRecord, Store, UserRecord } from './store-types.js';
 
 /** Options for {@link MemoryStore}. */
 export interface MemoryStoreOptions {

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { MemoryStore } from './memory.js';
 import { SqliteStore } from './sqlite.js';
-import type { Store } from './store.js';
+import type { Store } from './store-types.js';
 
 /** The database file name inside the data directory. */
 export const DB_FILE_NAME = 'chat.db';

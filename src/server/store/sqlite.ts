@@ -3,7 +3,7 @@ import type { ChatMessage } from '../../protocol/events.js';
 import { Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import { securePaths } from './permissions.js';
-import type { AppendRecord, RoomRecord, Store, UserRecord } from './store.js';
+import type { AppendRecord, RoomRecord, Store, UserRecord } from './store-types.js';
 
 /** Options for {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -16,7 +16,7 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
   /**
    * true (default): every `append` of one event-loop turn shares one transaction.
-   * false: one transaction per `append`, only for comparison in bench/store.ts.
+   * false: one transaction per `append`, only for comparison in bench/sqlite-append.ts.
    */
   batch?: boolean;
   /** Messages kept per room; older ones are deleted as new ones arrive. Default: keep everything. */

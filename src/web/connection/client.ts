@@ -1,10 +1,10 @@
 import { backoffDelay } from '../../client/backoff.js';
-import { readInput } from '../commands.js';
+import { readInput } from '../command-parser.js';
 import { applyEvent, type WireEvent } from '../state/events.js';
 import { addNotice, createState, currentConv, roomKey, selectConv } from '../state/model.js';
 import type { Conv, RequestMeta, State } from '../state/types.js';
 import { cleanText, stripHash } from '../text.js';
-import { runCommand } from './commands.js';
+import { runCommand } from './command-effects.js';
 import { Socket, type WebSocketLike } from './socket.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/server/store/open.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
-import { encodeFrame, RawWs } from '../../robustness/raw-ws.js';
+import { encodeFrame, RawWs } from '../../helpers/raw-ws.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
 const servers: RunningServer[] = [];

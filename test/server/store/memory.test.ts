@@ -1,5 +1,5 @@
 import { MemoryStore } from '../../../src/server/store/memory.js';
-import { runStoreContract } from './contract.js';
+import { runStoreContract } from '../../helpers/store-contract.js';
 
 runStoreContract('memory', async () => {
   const store = new MemoryStore();

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../../src/server/store/migrations.js';
 import { SqliteStore } from '../../../src/server/store/sqlite.js';
 import type { SqliteStoreOptions } from '../../../src/server/store/sqlite.js';
-import { record, runStoreContract, stored } from './contract.js';
+import { record, runStoreContract, stored } from '../../helpers/store-contract.js';
 import { roomRecord } from '../../helpers/room-record.js';
 
 /** Opens the file read-only and asks SQLite whether it is sound. */

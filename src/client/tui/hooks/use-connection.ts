@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
-import type { ChatConnection, ConnectionSignal } from '../../connection-types.js';
-import type { Controller } from '../../controller.js';
-import type { Store } from '../../store.js';
+import type { ChatConnection, ConnectionSignal } from '../../server-link-types.js';
+import type { Controller } from '../controller.js';
+import type { Store } from '../../state/state-store.js';
 
 /**
  * Feeds the connection's signals to the controller and starts the connection. Signals that

@@ -5,10 +5,10 @@ import {
   createConnection,
   type ConnectionSignal,
   type WsChatConnection,
-} from '../../src/client/connection.js';
+} from '../../src/client/server-link.js';
 import type { ChatMessage, ServerMessage } from '../../src/protocol/events.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
-import { startProxy, type TcpProxy } from './tcp-proxy.js';
+import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 /** Polls `check` until it holds (bounded): the tests never sleep a fixed time. */
 async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {

@@ -1,6 +1,6 @@
 import type { Hub } from '../hub.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { ServerStats } from '../stats.js';
+import type { ServerStats } from '../server-stats.js';
 import { methodNotAllowed, pathOf, sendJson, type HttpRoute } from './http.js';
 
 /** `GET /stats`: connections by transport, rooms, users, messages (total, per second), uptime. */

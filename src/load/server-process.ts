@@ -10,7 +10,7 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** bin/chat.js, found from this module (dist/bench/ or src/bench/). */
+/** bin/chat.js, found from this module (dist/load/ or src/load/). */
 export const CHAT_BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.url));
 
 /**

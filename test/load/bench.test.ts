@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchReport } from '../../src/bench/report.js';
+import type { BenchReport } from '../../src/load/report.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 
 const BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.url));

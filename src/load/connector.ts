@@ -1,6 +1,6 @@
 /**
  * How the loader opens one benchmark client, whatever library or wire format is under it. The
- * built-in one is {@link rawConnector} (src/bench/raw-client.ts); bench/ adds socket.io-client.
+ * built-in one is {@link rawConnector} (src/load/raw-client.ts); bench/ adds socket.io-client.
  */
 
 /** What a client reports to the loader. */

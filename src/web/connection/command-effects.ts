@@ -1,4 +1,4 @@
-import { helpLines, type Command } from '../commands.js';
+import { helpLines, type Command } from '../command-parser.js';
 import { addNotice, ensureConv, removeConv, roomKey, selectConv } from '../state/model.js';
 import type { Conv } from '../state/types.js';
 import type { Client } from './client.js';

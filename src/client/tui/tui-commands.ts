@@ -4,7 +4,7 @@
  * and the browser use too) does not carry them. They are parsed before the shared table.
  */
 
-import { sanitizeText } from '../protocol/sanitize.js';
+import { sanitizeText } from '../../protocol/sanitize.js';
 
 /** A parsed client-only command. */
 export type ClientCommand =

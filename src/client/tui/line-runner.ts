@@ -1,13 +1,13 @@
-import { commandAction, helpLines, parseLine, type Command } from '../protocol/commands.js';
-import { ROOM_ID_PATTERN } from '../protocol/limits.js';
-import { checkNick } from '../protocol/nick.js';
-import { clientHelpLines, parseClientLine, type ClientCommand } from './client-commands.js';
-import type { ChatConnection, OutgoingRequest } from './connection-types.js';
-import { sameNick } from './state/mention.js';
-import { mustWait, waitingNotice } from './waiting-lines.js';
-import type { Action } from './state/actions.js';
-import type { Conversation } from './state/types.js';
-import type { Store } from './store.js';
+import { commandAction, helpLines, parseLine, type Command } from '../../protocol/commands.js';
+import { ROOM_ID_PATTERN } from '../../protocol/limits.js';
+import { checkNick } from '../../protocol/nick.js';
+import { clientHelpLines, parseClientLine, type ClientCommand } from './tui-commands.js';
+import type { ChatConnection, OutgoingRequest } from '../server-link-types.js';
+import { sameNick } from '../state/mention.js';
+import { mustWait, waitingNotice } from '../waiting-lines.js';
+import type { Action } from '../state/actions.js';
+import type { Conversation } from '../state/types.js';
+import type { Store } from '../state/state-store.js';
 
 /** Key help shown by /help after the command table. */
 export const KEY_HELP = [
@@ -44,7 +44,7 @@ export interface LineRunner {
 /**
  * Slash commands come from the shared table in src/protocol/commands.ts, which also says which
  * request each sends (the TCP door and the browser page use it too); this adds what the TUI keeps
- * itself, and its client-only commands (client-commands.ts) on top.
+ * itself, and its client-only commands (tui-commands.ts) on top.
  */
 export function createLineRunner(deps: LineRunnerDeps): LineRunner {
   const { store, connection, now } = deps;

@@ -1,13 +1,13 @@
-import { createLineRunner } from './commands.js';
-import type { ChatConnection, ConnectionSignal } from './connection-types.js';
-import type { Action } from './state/actions.js';
-import type { Conversation } from './state/types.js';
-import type { Store } from './store.js';
-import { sanitizeText } from '../protocol/sanitize.js';
-import { textIntents, type Intent } from './tui/keys.js';
-import { PASTE_ASK_LINES } from './tui/raw-keys.js';
-import { scrollBy, scrollOffset } from './tui/layout/viewport.js';
-import type { ScreenLayout } from './tui/layout/screen.js';
+import { createLineRunner } from './line-runner.js';
+import type { ChatConnection, ConnectionSignal } from '../server-link-types.js';
+import type { Action } from '../state/actions.js';
+import type { Conversation } from '../state/types.js';
+import type { Store } from '../state/state-store.js';
+import { sanitizeText } from '../../protocol/sanitize.js';
+import { textIntents, type Intent } from './keys.js';
+import { PASTE_ASK_LINES } from './raw-keys.js';
+import { scrollBy, scrollOffset } from './layout/viewport.js';
+import type { ScreenLayout } from './layout/screen.js';
 
 /** Older messages fetched per page when scrolling past the top. */
 export const HISTORY_PAGE = 100;

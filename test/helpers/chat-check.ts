@@ -1,7 +1,7 @@
 /** The after-abuse check every robustness test ends with: a normal client still chats. */
 import { expect } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { TestClient } from '../helpers/ws-client.js';
+import { TestClient } from './ws-client.js';
 
 let n = 0;
 

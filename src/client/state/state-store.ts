@@ -1,6 +1,6 @@
-import type { Action } from './state/actions.js';
-import { reducer } from './state/reducer.js';
-import type { ChatState } from './state/types.js';
+import type { Action } from './actions.js';
+import { reducer } from './reducer.js';
+import type { ChatState } from './types.js';
 
 /** Holds the state and applies actions through the reducer. */
 export interface Store {

@@ -9,9 +9,9 @@ import type {
   ConnectionSignal,
   ConnectionStatus,
   OutgoingRequest,
-} from './connection-types.js';
+} from './server-link-types.js';
 
-export type * from './connection-types.js';
+export type * from './server-link-types.js';
 
 /** Settings for {@link createConnection}; only `url` and `nick` are required. */
 export interface ConnectionOptions {

@@ -3,7 +3,7 @@ import type {
   ConnectionSignal,
   ConnectionStatus,
   OutgoingRequest,
-} from '../../src/client/connection-types.js';
+} from '../../src/client/server-link-types.js';
 import type { ServerMessage } from '../../src/protocol/events.js';
 
 /** A record of what the App asked the connection to do. */

@@ -5,7 +5,7 @@
  * turn's appends take to resolve (p50/p99/max: what a commit adds to an acknowledgement) and the
  * process CPU per message (the worker's included).
  *
- *   npx vite-node bench/store.ts [-- --messages 20000 --rooms 10 --size 100 --per-turn 50 --dir /path
+ *   npx vite-node bench/sqlite-append.ts [-- --messages 20000 --rooms 10 --size 100 --per-turn 50 --dir /path
  *                                    --checkpoint-delay 100 --pace 0]
  *
  * A benchmark, not a test: it prints a table and asserts nothing. `--per-turn` is how many appends
@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SqliteStore } from '../src/server/store/sqlite.js';
-import type { AppendRecord } from '../src/server/store/store.js';
+import type { AppendRecord } from '../src/server/store/store-types.js';
 
 interface Run {
   synchronous: 'normal' | 'full';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createController } from '../../src/client/controller.js';
+import { createController } from '../../src/client/tui/controller.js';
 import { initialState } from '../../src/client/state/reducer.js';
-import { createStore } from '../../src/client/store.js';
+import { createStore } from '../../src/client/state/state-store.js';
 import { screenLayout } from '../../src/client/tui/layout/screen.js';
 import { scrollOffset } from '../../src/client/tui/layout/viewport.js';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { ev, joined, msg, welcome } from './events.js';
-import { FakeConnection } from './fake-connection.js';
+import { ev, joined, msg, welcome } from '../helpers/client-events.js';
+import { FakeConnection } from '../helpers/fake-connection.js';
 
 /** alice in lobby and dev, with a controller wired to a fake connection; no terminal. */
 function setup() {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../src/server/log.js';
 import { startMonitor } from '../../../src/server/monitor.js';
 import { startServer, type RunningServer } from '../../../src/server/server.js';
-import { RateWindow, type StatsSnapshot } from '../../../src/server/stats.js';
+import { RateWindow, type StatsSnapshot } from '../../../src/server/server-stats.js';
 import { SseTestClient } from '../../helpers/sse-client.js';
 import { TcpTestClient } from '../../helpers/tcp-client.js';
 import { TestClient } from '../../helpers/ws-client.js';

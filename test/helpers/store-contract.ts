@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../../src/protocol/events.js';
-import type { AppendRecord, Store } from '../../../src/server/store/store.js';
-import { roomRecord } from '../../helpers/room-record.js';
+import type { ChatMessage } from '../../src/protocol/events.js';
+import type { AppendRecord, Store } from '../../src/server/store/store-types.js';
+import { roomRecord } from './room-record.js';
 
 /** A store under test and how to reopen and dispose of it. */
 export interface StoreFixture {
@@ -53,7 +53,7 @@ function appendRange(store: Store, room: string, from: number, to: number): Prom
 }
 
 /**
- * The Store contract (see the doc comment of src/server/store/store.ts), run against one
+ * The Store contract (see the doc comment of src/server/store/store-types.ts), run against one
  * implementation. `makeStore` gives a fresh, empty store for every test.
  */
 export function runStoreContract(name: string, makeStore: () => Promise<StoreFixture>): void {

@@ -27,7 +27,7 @@ export interface AppendRecord extends ChatMessage {
 /**
  * Persistence for rooms, messages and registered users.
  *
- * Contract (checked by test/server/store/contract.ts against every implementation):
+ * Contract (checked by test/helpers/store-contract.ts against every implementation):
  * - `append` resolves only after the records are durable to the implementation's standard
  *   (committed transaction for SQLite). Appends made in one event-loop turn may be committed
  *   together; promises resolve in append order. A rejected append stored nothing of its batch.

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readStamp, stampedText } from '../../src/bench/connector.js';
-import { clientText, FrameReader, readUint } from '../../src/bench/frames.js';
-import { Histogram } from '../../src/bench/histogram.js';
-import { isLoopbackHost, parseBenchOptions, sourceAddresses } from '../../src/bench/options.js';
+import { readStamp, stampedText } from '../../src/load/connector.js';
+import { clientText, FrameReader, readUint } from '../../src/load/frames.js';
+import { Histogram } from '../../src/load/histogram.js';
+import { isLoopbackHost, parseBenchOptions, sourceAddresses } from '../../src/load/options.js';
 
 /** An unmasked server frame, as ws's Sender.frame builds it. */
 function serverFrame(text: string): Buffer {
