@@ -13,7 +13,16 @@ export interface ChatMessage {
   message: string;
   /** The sender's idempotency key, when it gave one. */
   client_msg_id?: string;
+  /**
+   * What the line is when it is not plain speech (absent for a plain message): `action` is
+   * `/me waves` (shown `* alice waves`), `topic` a topic change whose text is the new topic.
+   * Clients that do not know a kind show the line as a message from `user_name`.
+   */
+  kind?: MessageKind;
 }
+
+/** The kinds of room line besides plain speech; see {@link ChatMessage.kind}. */
+export type MessageKind = 'action' | 'topic';
 
 /** A direct message between two nicks. */
 export interface DirectMessage {

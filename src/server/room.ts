@@ -1,4 +1,4 @@
-import type { ChatMessage, ServerMessage } from '../protocol/events.js';
+import type { ChatMessage, MessageKind, ServerMessage } from '../protocol/events.js';
 import { protocolError } from '../protocol/errors.js';
 import { HISTORY_ON_JOIN } from '../protocol/limits.js';
 import { outbound } from './outbound.js';
@@ -30,7 +30,15 @@ interface Replay {
 export type RoomEvent =
   | { kind: 'join'; session: Session; sinceSeq?: number; ref: Ref }
   | { kind: 'leave'; session: Session; reason?: string; ref: Ref }
-  | { kind: 'message'; session: Session; text: string; clientMsgId?: string; ref: Ref }
+  | {
+      kind: 'message';
+      session: Session;
+      text: string;
+      clientMsgId?: string;
+      /** Absent for plain speech. */
+      msgKind?: MessageKind;
+      ref: Ref;
+    }
   | { kind: 'history'; session: Session; beforeSeq?: number; limit: number; ref: Ref }
   | { kind: 'users'; session: Session; ref: Ref }
   | { kind: 'rename'; session: Session; oldName: string }
@@ -469,6 +477,7 @@ export class Room {
         sender_key: senderKey,
       };
       if (event.clientMsgId !== undefined) record.client_msg_id = event.clientMsgId;
+      if (event.msgKind !== undefined) record.kind = event.msgKind;
       records.push(record);
       accepted.push({ event, record });
     }

@@ -145,6 +145,18 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect(await store.since('a', 0, 10)).toEqual([stored(r)]);
       });
 
+      it('keeps the kind of an action and a topic line; a plain message has none', async () => {
+        const records = [
+          record('a', 1, { kind: 'action', message: 'waves' }),
+          record('a', 2, { kind: 'topic', message: 'release on Friday' }),
+          record('a', 3),
+        ];
+        await store.append(records);
+        const read = await store.since('a', 0, 10);
+        expect(read).toEqual(records.map(stored));
+        expect('kind' in read[2]!).toBe(false);
+      });
+
       it('keeps rooms apart', async () => {
         await appendRange(store, 'a', 1, 3);
         await appendRange(store, 'b', 1, 2);

@@ -51,6 +51,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'messages.kind: an action (/me) or a topic change; NULL for plain speech',
+    sql: `
+      ALTER TABLE messages ADD COLUMN kind TEXT CHECK (kind IN ('action', 'topic'));
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

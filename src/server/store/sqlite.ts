@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { ChatMessage } from '../../protocol/events.js';
+import type { ChatMessage, MessageKind } from '../../protocol/events.js';
 import { Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import { securePaths } from './permissions.js';
@@ -67,9 +67,10 @@ interface MessageRow {
   user_name: string;
   message: string;
   client_msg_id: string | null;
+  kind: MessageKind | null;
 }
 
-const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id';
+const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id, kind';
 
 /**
  * A {@link Store} on an embedded SQLite file (better-sqlite3, WAL).
@@ -354,6 +355,7 @@ export class SqliteStore implements Store {
         sender_key: r.sender_key,
         message: r.message,
         client_msg_id: r.client_msg_id ?? null,
+        kind: r.kind ?? null,
       });
     }
     if (this.retain !== undefined) {
@@ -420,8 +422,8 @@ function prepareStatements(db: Database.Database) {
       'UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE room_id = ?',
     ),
     insertMessage: db.prepare<MessageRow & { sender_key: string }>(
-      `INSERT INTO messages (room_id, seq, id, ts, user_name, sender_key, message, client_msg_id)
-       VALUES (@room_id, @seq, @id, @ts, @user_name, @sender_key, @message, @client_msg_id)`,
+      `INSERT INTO messages (room_id, seq, id, ts, user_name, sender_key, message, client_msg_id, kind)
+       VALUES (@room_id, @seq, @id, @ts, @user_name, @sender_key, @message, @client_msg_id, @kind)`,
     ),
     prune: db.prepare<[string, number]>('DELETE FROM messages WHERE room_id = ? AND seq <= ?'),
     deleteMessages: db.prepare<[string]>('DELETE FROM messages WHERE room_id = ?'),
@@ -450,8 +452,11 @@ function prepareStatements(db: Database.Database) {
 }
 
 function toMessage(row: MessageRow): ChatMessage {
-  const { client_msg_id, ...message } = row;
-  return client_msg_id === null ? message : { ...message, client_msg_id };
+  const { client_msg_id, kind, ...fields } = row;
+  const message: ChatMessage = fields;
+  if (client_msg_id !== null) message.client_msg_id = client_msg_id;
+  if (kind !== null) message.kind = kind;
+  return message;
 }
 
 function countCommitted(batch: PendingAppend[], outcomes: Outcome[]): number {
