@@ -79,8 +79,12 @@ describe('activity you can see (item 1)', () => {
     // The sidebar shows room 3 but cannot show room 12, so it says there is activity below.
     expect(frame).toMatch(/↓ 1 active/);
     expect(frame).not.toMatch(/#r12/);
-    // Alt+J 1 2 goes there; the sidebar scrolls to it and says what is above.
-    const there = await press(r, '\x1bj', '1', '2');
+    // Alt+J 1 2 goes there, the status bar saying what the digits are for meanwhile; the sidebar
+    // scrolls to it and says what is above.
+    expect(await press(r, '\x1bj')).toContain('jump to __');
+    expect(await press(r, '1')).toContain('jump to 1_');
+    const there = await press(r, '2');
+    expect(there).not.toContain('jump to');
     expect(there).toMatch(/#r12 \(2 users\)/);
     expect(there).toMatch(/12 #r12/);
     expect(there).toMatch(/↑ 1 active/);
@@ -182,6 +186,7 @@ describe('links and the bare view (item 9)', () => {
     expect(indented).toContain('│');
     let frame = (await press(r, '\x1bl')).replace(OSC8, '$2');
     expect(frame).not.toContain('│');
+    expect(frame).toContain('bare view (Alt+L)');
     expect(frame).not.toContain('Rooms');
     // Continuation rows start at the left edge.
     const rows = frame.split('\n');
@@ -190,5 +195,6 @@ describe('links and the bare view (item 9)', () => {
     expect(rows[first + 1]).toMatch(/^\S/);
     frame = (await press(r, '\x1bl')).replace(OSC8, '$2');
     expect(frame).toContain('│');
+    expect(frame).not.toContain('bare view');
   });
 });

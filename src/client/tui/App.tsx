@@ -146,6 +146,8 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
         width={layout.columns}
         choosingNick={state.nickPrompt !== null}
         hot={hot}
+        jump={state.jump}
+        bare={state.bare}
       />
       <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />
     </Box>

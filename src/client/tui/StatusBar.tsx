@@ -17,6 +17,21 @@ export interface StatusBarProps {
   choosingNick: boolean;
   /** Conversations with unread messages, mentions and DMs first ({@link hotlist}). */
   hot?: readonly HotItem[];
+  /** The digits typed so far after Alt+J (`''` right after it), or null when no jump is waiting. */
+  jump?: string | null;
+  /** The bare view (Alt+L) is on. */
+  bare?: boolean;
+}
+
+/**
+ * A key mode the user is in, which changes what the next keys do: shown first, because typing
+ * into it unawares sends digits to a jump instead of the input line.
+ */
+function modeText(jump: string | null, bare: boolean): string {
+  const parts: string[] = [];
+  if (jump !== null) parts.push(`jump to ${(jump + '__').slice(0, 2)}`);
+  if (bare) parts.push('bare view (Alt+L)');
+  return parts.join(', ');
 }
 
 function statusText(
@@ -86,6 +101,8 @@ export const StatusBar = memo(function StatusBar({
   width,
   choosingNick,
   hot = [],
+  jump = null,
+  bare = false,
 }: StatusBarProps) {
   const now = useNow(status.state === 'reconnecting');
   const state = statusText(status, now, choosingNick);
@@ -101,15 +118,16 @@ export const StatusBar = memo(function StatusBar({
     act: { key: 'act', text: hot.length > 0 ? actText(hot) : '', hot },
     urgent: { key: 'act', text: urgent.length > 0 ? actText(urgent) : '', hot: urgent },
     lag: { key: 'lag', text: lag, dim: true },
+    mode: { key: 'mode', text: modeText(jump, bare), color: 'cyan', bold: true },
   } satisfies Record<string, Part>;
   const candidates: Part[][] = [
-    [p.server, p.nick, p.stateWhy, p.room, p.act, p.lag],
-    [p.nick, p.stateWhy, p.room, p.act, p.lag],
-    [p.nick, p.stateWhy, p.room, p.act],
-    [p.nick, p.state, p.room, p.act],
-    [p.nick, p.state, p.roomShort, p.act],
-    [p.nick, p.state, p.roomShort, p.urgent],
-    [p.state, p.roomShort, p.urgent],
+    [p.mode, p.server, p.nick, p.stateWhy, p.room, p.act, p.lag],
+    [p.mode, p.nick, p.stateWhy, p.room, p.act, p.lag],
+    [p.mode, p.nick, p.stateWhy, p.room, p.act],
+    [p.mode, p.nick, p.state, p.room, p.act],
+    [p.mode, p.nick, p.state, p.roomShort, p.act],
+    [p.mode, p.nick, p.state, p.roomShort, p.urgent],
+    [p.mode, p.state, p.roomShort, p.urgent],
   ];
   const shown = (parts: Part[]) => parts.filter((part) => part.text !== '');
   const fits = (parts: Part[]) =>
