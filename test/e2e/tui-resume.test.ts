@@ -170,4 +170,38 @@ describe.skipIf(!TMUX)('chat connect resumes with since_seq', () => {
     expect(count(screen, 'archived 130')).toBe(1);
     b.close();
   });
+
+  it(
+    'a hung server (SIGSTOP): the lag on screen grows, the link is given up after ~10 s, and it comes back after SIGCONT',
+    { timeout: 60_000 },
+    async () => {
+      await tmux.waitFor('alice', /alice \| connected/, 'alice connected');
+      const lagOf = (screen: string) => Number(/lag (\d+) ms/.exec(screen)?.[1] ?? -1);
+      const pid = server.child.pid!;
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const stoppedAt = Date.now();
+        // The outstanding ping counts up on screen instead of showing the last good figure.
+        const first = await tmux.waitFor('alice', (s) => lagOf(s) >= 2_000, 'the lag to pass 2 s', 15_000);
+        await tmux.waitFor(
+          'alice',
+          (s) => lagOf(s) >= lagOf(first) + 1_000,
+          'the lag to keep growing',
+          15_000,
+        );
+        await tmux.waitFor('alice', /reconnecting|connecting\.\.\./, 'the link given up', 20_000);
+        const lostAfter = Date.now() - stoppedAt;
+        expect(lostAfter).toBeGreaterThan(5_000);
+        expect(lostAfter).toBeLessThan(16_000);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      await tmux.waitFor('alice', /alice \| connected/, 'alice back after SIGCONT', 30_000);
+      // alice is in #archive since the previous test.
+      const b = await bob(server.port, 'archive', 'bea');
+      b.say('after the freeze');
+      await tmux.waitFor('alice', '<bea> after the freeze', 'a message after the freeze');
+      b.close();
+    },
+  );
 });
