@@ -3,6 +3,10 @@ import { CONNECT_DEFAULTS, CONNECT_OPTIONS } from './options/connect.js';
 import { SERVE_DEFAULTS as D, SERVE_OPTIONS } from './options/serve.js';
 import { helpSections, meowFlags, type FlagValues } from './options/spec.js';
 import type { LogLevel } from './server/log.js';
+import type * as ClientMain from './client/main.js';
+
+/** What the client bundle exports: src/client/main.ts. */
+type ClientModule = typeof ClientMain;
 
 const HELP = `
   Usage
@@ -221,6 +225,26 @@ async function serve(): Promise<void> {
     );
 }
 
+/**
+ * The terminal client, from the one-file bundle the build writes (scripts/bundle-client.mjs):
+ * loading Ink and React file by file took about half of `chat connect`'s start-up.
+ */
+async function loadClient(): Promise<ClientModule> {
+  const bundle = new URL('./client/connect.bundle.js', import.meta.url);
+  try {
+    return (await import(bundle.href)) as ClientModule;
+  } catch (err) {
+    if (
+      (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String(err).includes('connect.bundle')
+    )
+      throw new Error('the terminal client is not built; run `npm run build` (npm install does)', {
+        cause: err,
+      });
+    throw err;
+  }
+}
+
 async function connect(): Promise<void> {
   const f = flags;
   const host = f.host ?? CONNECT_DEFAULTS.host;
@@ -230,7 +254,7 @@ async function connect(): Promise<void> {
     (f.host !== undefined || f.port !== undefined
       ? `ws://${host.includes(':') ? `[${host}]` : host}:${checkPort('port', f.port, CONNECT_DEFAULTS.port)}/ws`
       : undefined);
-  const { runConnect } = await import('./client/main.js');
+  const { runConnect } = await loadClient();
   await runConnect({
     ...(url !== undefined ? { url } : {}),
     ...(f.nick !== undefined ? { nick: f.nick } : {}),
