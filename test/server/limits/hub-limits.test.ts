@@ -1,54 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import type { RunningServer } from '../../../src/server/index.js';
 import { TcpTestClient } from '../../helpers/tcp-client.js';
+import { useTestServers } from '../../helpers/test-server.js';
+import { manualClock, until } from '../../helpers/wait.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
-/** A clock the test moves by hand: the server's buckets refill only when told. */
-function manualClock(start = 1_000_000) {
-  let now = start;
-  return { clock: () => now, advance: (ms: number) => (now += ms) };
-}
-
-const servers: RunningServer[] = [];
-const open: { close(): void }[] = [];
-
-async function serve(options: ServerOptions): Promise<RunningServer> {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
+const { serve, track } = useTestServers();
 
 async function connect(server: RunningServer): Promise<TestClient> {
-  const c = await TestClient.open(server.url);
-  open.push(c);
-  return c;
+  return track(await TestClient.open(server.url));
 }
-
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 function errorOf(m: ServerMessage): { code: string; message: string; retry_after_ms?: number } {
   if (m.type !== 'error') throw new Error(`expected an error, got ${JSON.stringify(m)}`);
   return m.payload;
-}
-
-/** Resolves once `check` holds, looking again after each turn of the event loop. */
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 describe('password checks are rate-limited per address (each is a full scrypt)', () => {
@@ -146,7 +112,7 @@ describe('room creation limits', () => {
       roomCreateLimit: { burst: 1, perSecond: 1 / 6, clock: t.clock },
     });
     const tcp = await TcpTestClient.login(server.tcpPort!, 'terry');
-    open.push(tcp);
+    track(tcp);
     tcp.write('/join x1\n');
     await tcp.waitLine('*** you joined #x1');
     tcp.write('/join x2\n');

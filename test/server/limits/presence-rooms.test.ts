@@ -1,50 +1,23 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import type { RunningServer } from '../../../src/server/index.js';
 import { MemoryStore } from '../../../src/server/store/memory.js';
 import { TcpTestClient } from '../../helpers/tcp-client.js';
 import { TestClient } from '../../helpers/ws-client.js';
 import { roomRecord } from '../../helpers/room-record.js';
+import { useTestServers } from '../../helpers/test-server.js';
+import { until } from '../../helpers/wait.js';
 
-const servers: RunningServer[] = [];
-const open: { close(): void }[] = [];
-
-async function serve(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
+const { serve, track } = useTestServers();
 
 async function connect(server: RunningServer, nick?: string): Promise<TestClient> {
-  const c = await TestClient.open(server.url);
-  open.push(c);
+  const c = track(await TestClient.open(server.url));
   if (nick !== undefined) await c.hello(nick);
   return c;
 }
 
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
 function code(m: ServerMessage): string {
   return m.type === 'error' ? m.payload.code : m.type;
-}
-
-/** Resolves once `check` holds, looking again after each turn of the event loop. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 describe('presence changes are rate-limited (issue 11, item 7)', () => {
@@ -225,7 +198,7 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
     });
 
     const tcp = await TcpTestClient.login(server.tcpPort!, 'liner');
-    open.push(tcp);
+    track(tcp);
     tcp.write('/rooms\n');
     await tcp.waitLine('*** more: /rooms more (or /rooms <filter> to search)');
     tcp.write('/rooms more\n');
