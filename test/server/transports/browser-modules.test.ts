@@ -7,18 +7,13 @@ import { readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/server/server.js';
+import type { RunningServer } from '../../../src/server/server.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { defaultBrowserRoot } from '../../../src/server/transports/static.js';
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
-  });
+  server = await startTestServer();
 });
 afterAll(async () => {
   await server.close();

@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../../src/server/server.js';
+import type { RunningServer } from '../../../src/server/server.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { parsePostBody } from '../../../src/server/transports/post.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
@@ -9,12 +10,7 @@ let server: RunningServer;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
+  server = await startTestServer({
     // These tests are about the route, not its rate: every post here comes from 127.0.0.1 and
     // shares one bucket. The limit is tested in test/server/limits/post-rate.test.ts.
     rateLimit: false,

@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/server/server.js';
+import type { RunningServer } from '../../../src/server/server.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { contentTypeOf, defaultWebRoot, safeRelativePath } from '../../../src/server/transports/static.js';
 
 let server: RunningServer;
@@ -21,12 +22,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'sub', 'index.html'), 'sub');
   writeFileSync(join(outside, 'secret.txt'), 'secret');
   symlinkSync(join(outside, 'secret.txt'), join(root, 'link.txt'));
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
+  server = await startTestServer({
     webRoot: root,
   });
 });
