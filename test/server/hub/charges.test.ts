@@ -1,15 +1,22 @@
+// What requests cost (src/server/hub/charges.ts): presence changes and room creation.
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
 import type { RunningServer } from '../../../src/server/index.js';
 import { TcpTestClient } from '../../helpers/tcp-client.js';
-import { useTestServers } from '../../helpers/test-server.js';
-import { manualClock, until } from '../../helpers/wait.js';
 import { TestClient } from '../../helpers/ws-client.js';
+import { useTestServers } from '../../helpers/test-server.js';
+import { manualClock } from '../../helpers/wait.js';
 
 const { serve, track } = useTestServers();
 
-async function connect(server: RunningServer): Promise<TestClient> {
-  return track(await TestClient.open(server.url));
+async function connect(server: RunningServer, nick?: string): Promise<TestClient> {
+  const c = track(await TestClient.open(server.url));
+  if (nick !== undefined) await c.hello(nick);
+  return c;
+}
+
+function code(m: ServerMessage): string {
+  return m.type === 'error' ? m.payload.code : m.type;
 }
 
 function errorOf(m: ServerMessage): { code: string; message: string; retry_after_ms?: number } {
@@ -17,64 +24,58 @@ function errorOf(m: ServerMessage): { code: string; message: string; retry_after
   return m.payload;
 }
 
-describe('password checks are rate-limited per address (each is a full scrypt)', () => {
-  it('charges register and hello-with-password, refuses past the bucket with retry_after_ms, across connections and POST', async () => {
-    const t = manualClock();
-    const server = await serve({ passwordLimit: { burst: 3, perSecond: 1 / 60, clock: t.clock } });
-    const owner = await connect(server);
-    await owner.hello('owner');
-    expect(await owner.request('register', { password: 'correct horse' })).toMatchObject({
-      type: 'registered',
-    }); // 1
-    owner.close();
-    await until(() => ![...server.hub.allSessions()].some((s) => s.nick === 'owner'));
-
-    // Two guesses on two fresh connections (a new connection is no new bucket).
-    for (const guess of ['wrong one 1', 'wrong one 2']) {
-      const c = await connect(server);
-      expect(errorOf(await c.request('hello', { user_name: 'owner', password: guess })).code).toBe(
-        'nick_registered',
-      ); // 2, 3
-    }
-    const late = await connect(server);
-    const refused = errorOf(await late.request('hello', { user_name: 'owner', password: 'correct horse' }));
-    expect(refused).toMatchObject({ code: 'rate_limited', retry_after_ms: 60_000 });
-    expect(refused.message).toMatch(/password attempts/);
-
-    // No scrypt, no charge: a password given for a nick nobody registered is not checked.
-    expect(await late.request('hello', { user_name: 'newbie', password: 'whatever you like' })).toMatchObject(
-      { type: 'welcome' },
-    );
-    // register hashes, so it is charged and refused too.
-    expect(errorOf(await late.request('register', { password: 'newbie password' }))).toMatchObject({
-      code: 'rate_limited',
+describe('presence changes are rate-limited (issue 11, item 7)', () => {
+  it('nick changes and joins draw from the connection bucket; a leave spends a token but is never refused', async () => {
+    const server = await serve({
+      presenceLimit: { burst: 4, perSecond: 1 / 60 },
+      presenceAddressLimit: false,
     });
-    // POST with a password: the same address, the same bucket; HTTP says 429 and Retry-After.
-    const res = await fetch(`${server.httpUrl}/post`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username: 'owner', content: 'x', password: 'correct horse' }),
-    });
-    expect(res.status).toBe(429);
-    expect(res.headers.get('retry-after')).toBe('60');
-    expect(await res.json()).toMatchObject({ error: 'rate_limited', retry_after_ms: 60_000 });
-
-    t.advance(60_000);
-    const back = await connect(server);
-    expect(await back.request('hello', { user_name: 'owner', password: 'correct horse' })).toMatchObject({
-      type: 'welcome',
-      payload: { registered: true },
-    });
+    const c = await connect(server, 'flipper');
+    expect(code(await c.request('nick', { user_name: 'flipper1' }))).toBe('nick_changed'); // 1
+    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('joined'); // 2
+    expect(code(await c.request('leave', { room_id: 'lobby' }))).toBe('user_left'); // 3
+    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('joined'); // 4
+    const refused = await c.request('nick', { user_name: 'flipper2' });
+    expect(refused).toMatchObject({ type: 'error', payload: { code: 'rate_limited' } });
+    if (refused.type === 'error') expect(refused.payload.message).toMatch(/joins, leaves and nick changes/);
+    expect(code(await c.request('leave', { room_id: 'lobby' }))).toBe('user_left');
+    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('rate_limited');
   });
 
-  it('turns off with passwordLimit false (--passwords-per-minute 0)', async () => {
-    const server = await serve({ passwordLimit: false });
-    const c = await connect(server);
-    await c.hello('hasher');
-    for (let i = 0; i < 12; i++)
-      expect(await c.request('register', { password: `password ${i}` })).toMatchObject({
-        type: 'registered',
-      });
+  it('the address bucket outlives the connection', async () => {
+    const server = await serve({
+      presenceLimit: false,
+      presenceAddressLimit: { burst: 3, perSecond: 1 / 60 },
+    });
+    const a = await connect(server, 'first');
+    expect(code(await a.request('join', { room_id: 'lobby' }))).toBe('joined');
+    expect(code(await a.request('nick', { user_name: 'first2' }))).toBe('nick_changed');
+    a.close();
+    const b = await connect(server, 'second');
+    expect(code(await b.request('join', { room_id: 'lobby' }))).toBe('joined');
+    expect(code(await b.request('nick', { user_name: 'second2' }))).toBe('rate_limited');
+  });
+
+  it('with the defaults, 2,000 nick changes and 1,000 leave/join pairs reach a bystander as at most a burst of notices', async () => {
+    const server = await serve();
+    const bystander = await connect(server, 'bystander');
+    await bystander.request('join', { room_id: 'lobby' });
+    const attacker = await connect(server, 'churn');
+    await attacker.request('join', { room_id: 'lobby' });
+    for (let i = 0; i < 2000; i++) attacker.send('nick', { user_name: `churn${i % 2}` });
+    for (let i = 0; i < 1000; i++) {
+      attacker.send('leave', { room_id: 'lobby' });
+      attacker.send('join', { room_id: 'lobby' });
+    }
+    // Cut for flooding (over 200 refusals in one turn) long before the end.
+    await attacker.closedByServer();
+    const marker = await bystander.request('ping', null);
+    expect(marker.type).toBe('pong');
+    const notices = bystander.received.filter(
+      (m) => m.type === 'nick_changed' || m.type === 'user_joined' || m.type === 'user_left',
+    );
+    console.log(`presence flood: the bystander got ${notices.length} notices (unlimited: 4,000)`);
+    expect(notices.length).toBeLessThanOrEqual(55);
   });
 });
 
