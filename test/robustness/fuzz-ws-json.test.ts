@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/index.js';
 import { startTestServer } from '../helpers/test-server.js';
+import { until } from '../helpers/wait.js';
 import { expectStillChats } from '../helpers/chat-check.js';
 import { FuzzConn, FuzzStats } from '../helpers/fuzz-conn.js';
 import { encodeFrame } from '../helpers/raw-ws.js';
@@ -127,12 +128,3 @@ it(
     await expectStillChats(server.url);
   },
 );
-
-/** Waits for a condition the server reaches asynchronously (sessions released after close). */
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setImmediate(r));
-  }
-}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
 import type { RunningServer } from '../../../src/server/server.js';
 import { startTestServer } from '../../helpers/test-server.js';
+import { until } from '../../helpers/wait.js';
 import { parsePostBody } from '../../../src/server/transports/post.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
@@ -270,15 +271,6 @@ describe('POST /post from other sites (CSRF)', () => {
 
 function isOnline(name: string): boolean {
   return [...server.hub.allSessions()].some((s) => s.nick === name);
-}
-
-/** Resolves once `check` holds, looking again after each turn of the event loop. */
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 describe('parsePostBody', () => {
