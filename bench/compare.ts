@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import type { Connector } from '../src/load/connector.js';
 import { chatDialect, socketioDialect } from '../src/load/dialects.js';
 import { measureLoad, type ServerFigures } from '../src/load/measure.js';
-import { machineBusyMicros } from '../src/load/proc.js';
+import { waitQuiet } from '../src/load/proc.js';
 import type { LoadResult } from '../src/load/loader.js';
 import { formatProgress } from '../src/load/report.js';
 import { rawConnector } from '../src/load/raw-client.js';
@@ -112,22 +112,8 @@ interface Row {
 
 const log = (s: string): void => void process.stderr.write(s);
 
-/**
- * On a shared machine: waits (up to --wait-quiet seconds) until everything else running uses under
- * a quarter of a core over 2 s, so neighbours do not decide the latency figures.
- */
-async function waitQuiet(): Promise<void> {
-  const deadline = Date.now() + waitQuietS * 1000;
-  while (Date.now() < deadline) {
-    const before = machineBusyMicros();
-    await new Promise((r) => setTimeout(r, 2000));
-    const after = machineBusyMicros();
-    if (before === undefined || after === undefined || (after - before) / 2e6 < 0.25) return;
-  }
-}
-
 async function fanout(kit: Kit): Promise<Row['fanout']> {
-  await waitQuiet();
+  await waitQuiet(waitQuietS);
   const server = await kit.start();
   try {
     log(
@@ -152,7 +138,7 @@ async function fanout(kit: Kit): Promise<Row['fanout']> {
 }
 
 async function idleRun(kit: Kit): Promise<Row['idle']> {
-  await waitQuiet();
+  await waitQuiet(waitQuietS);
   const server = await kit.start();
   try {
     await new Promise((r) => setTimeout(r, 1000));

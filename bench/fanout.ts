@@ -25,7 +25,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchReport } from '../src/load/report.js';
-import { machineBusyMicros } from '../src/load/proc.js';
+import { waitQuiet } from '../src/load/proc.js';
 
 interface Shape {
   name: string;
@@ -73,17 +73,6 @@ if (wanted && shapes.length !== wanted.length)
 
 const log = (s: string): void => void process.stderr.write(s);
 
-/** Waits (up to --wait-quiet s) until other processes use under a quarter of a core over 2 s. */
-async function waitQuiet(): Promise<void> {
-  const deadline = Date.now() + waitQuietS * 1000;
-  while (Date.now() < deadline) {
-    const before = machineBusyMicros();
-    await new Promise((r) => setTimeout(r, 2000));
-    const after = machineBusyMicros();
-    if (before === undefined || after === undefined || (after - before) / 2e6 < 0.25) return;
-  }
-}
-
 /** One `chat bench --json` run of `build`; stderr (progress) is dropped, failures are thrown. */
 function runBench(build: (typeof builds)[number], args: string[]): Promise<BenchReport> {
   // A build's flags go to `chat bench`, which passes the serve ones (--max-write-delay, ...) on.
@@ -125,7 +114,7 @@ async function table(): Promise<void> {
   for (const shape of shapes) {
     for (let i = 0; i < repeat; i++) {
       for (const build of builds) {
-        await waitQuiet();
+        await waitQuiet(waitQuietS);
         log(`${shape.name}: ${build.label} (run ${i + 1} of ${repeat})\n`);
         process.stdout.write(row(shape.name, build.label, await runBench(build, shape.args)));
       }
@@ -138,7 +127,7 @@ async function saturation(): Promise<void> {
   for (const build of builds) {
     let best: BenchReport | undefined;
     for (const rate of SATURATION_RATES) {
-      await waitQuiet();
+      await waitQuiet(waitQuietS);
       log(`saturation: ${build.label}, 1,000 members x ${rate} msgs/s\n`);
       const r = await runBench(build, ['--clients', '1000', '--rate', String(rate)]);
       process.stdout.write(row(`1000x${rate}`, build.label, r));

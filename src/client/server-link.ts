@@ -4,6 +4,7 @@ import type { ServerMessage } from '../protocol/events.js';
 import { DEFAULT_ROOM } from '../protocol/limits.js';
 import { nickKey } from '../protocol/nick.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { Outbox } from './outbox.js';
 import type {
   ChatConnection,
   ConnectionSignal,
@@ -30,24 +31,14 @@ export interface ConnectionOptions {
   now?: () => number;
 }
 
-interface Outgoing {
-  roomId: string;
-  text: string;
-  /** Written on the current socket and not answered yet. */
-  sent: boolean;
-}
-
-/** Bounds on the pause after a `rate_limited` refusal (the server says how long in retry_after_ms). */
-const MIN_PACE_MS = 50;
-const MAX_PACE_MS = 10_000;
-
 /**
  * The real connection: one WebSocket at a time, replaced after every drop.
  *
  * It keeps the session alive across drops: after reconnecting it sends `hello` again, rejoins
  * every room with `since_seq` (the last seq it saw there, so the server replays exactly what
  * was missed) and resends chat messages the server never acknowledged, under the same
- * `client_msg_id` so a message that did arrive is not stored twice.
+ * `client_msg_id` so a message that did arrive is not stored twice (the messages and their
+ * pacing are the {@link Outbox}'s; this class says when their rooms can take them).
  */
 export class WsChatConnection implements ChatConnection {
   readonly url: string;
@@ -70,14 +61,12 @@ export class WsChatConnection implements ChatConnection {
   private readonly live = new Set<string>();
   /** Join requests in flight on the current socket: ref → room, to tell which join an error refuses. */
   private readonly joinRefs = new Map<string, string>();
-  /** Chat messages not acknowledged yet, by client_msg_id (also their ref), in send order. */
-  private readonly outbox = new Map<string, Outgoing>();
-  /**
-   * Set once the server refused a message as `rate_limited` (a paste of many lines): from then
-   * on messages go one at a time, this many ms apart, until none is waiting. Null: no pacing.
-   */
-  private paceMs: number | null = null;
-  private paceTimer: NodeJS.Timeout | undefined;
+  /** Chat messages not acknowledged yet, by client_msg_id (also their ref), and their pacing. */
+  private readonly outbox = new Outbox({
+    canSendTo: (roomId) => this.canSendTo(roomId),
+    write: (id, roomId, text) =>
+      this.write({ type: 'message', payload: { room_id: roomId, message: text, client_msg_id: id } }, id),
+  });
   /** Passwords of /register requests in flight, by ref: remembered only once accepted. */
   private readonly registering = new Map<string, string>();
   private identified = false;
@@ -148,14 +137,13 @@ export class WsChatConnection implements ChatConnection {
     // A room whose join was refused is not on the server: telling it to leave earns an error.
     const wanted = this.rooms.delete(roomId);
     this.live.delete(roomId);
-    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.outbox.delete(id);
+    this.outbox.forgetRoom(roomId);
     if (wanted && this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
   }
 
   sendMessage(roomId: string, text: string): string {
     const id = `${this.idPrefix}-${(this.refCounter++).toString(36)}`;
-    this.outbox.set(id, { roomId, text, sent: false });
-    this.flush();
+    this.outbox.add(id, roomId, text);
     return id;
   }
 
@@ -170,7 +158,7 @@ export class WsChatConnection implements ChatConnection {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    clearTimeout(this.paceTimer);
+    this.outbox.close();
     this.stopPing();
     this.ws?.removeAllListeners();
     this.ws?.on('error', () => {});
@@ -188,11 +176,7 @@ export class WsChatConnection implements ChatConnection {
     this.identified = false;
     this.live.clear();
     this.joinRefs.clear();
-    // Nothing is in flight on a new socket (and its session has a fresh rate limit).
-    for (const out of this.outbox.values()) out.sent = false;
-    clearTimeout(this.paceTimer);
-    this.paceTimer = undefined;
-    this.paceMs = null;
+    this.outbox.newSocket();
     this.pingSentAt = null;
     this.cutReason = undefined;
     ws.on('open', () => {
@@ -324,7 +308,7 @@ export class WsChatConnection implements ChatConnection {
       case 'message': {
         this.seen(event.payload.room_id, event.payload.seq);
         if (event.payload.client_msg_id !== undefined && event.ref === event.payload.client_msg_id)
-          this.settled(event.payload.client_msg_id);
+          this.outbox.settled(event.payload.client_msg_id);
         break;
       }
       case 'history':
@@ -356,15 +340,14 @@ export class WsChatConnection implements ChatConnection {
           this.joinRefused(joining, String(event.ref), event.payload.code, event.payload.message);
           return;
         }
-        const out = this.outbox.get(String(event.ref));
-        if (out && event.payload.code === 'rate_limited') {
-          // Too fast (a pasted block): it waits, still shown as sending, and goes again later.
-          out.sent = false;
-          this.slowDown(event.payload.retry_after_ms);
+        // Too fast (a pasted block): it waits, still shown as sending, and goes again later.
+        if (
+          event.payload.code === 'rate_limited' &&
+          this.outbox.rateLimited(String(event.ref), event.payload.retry_after_ms)
+        )
           return;
-        }
         // Any other refusal is final: the user sees why.
-        this.settled(String(event.ref));
+        this.outbox.settled(String(event.ref));
         break;
       }
       case 'nick_changed':
@@ -410,7 +393,7 @@ export class WsChatConnection implements ChatConnection {
     // straight after the join, one could be handled before it and refused as not_in_room.
     for (const [roomId, lastSeq] of this.rooms)
       this.writeJoin(lastSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: lastSeq });
-    this.flush();
+    this.outbox.flush();
     // A first lag sample now, rather than one ping interval later.
     this.sendPing();
   }
@@ -420,36 +403,7 @@ export class WsChatConnection implements ChatConnection {
     if (ref !== undefined) this.joinRefs.delete(String(ref));
     if (this.live.has(roomId)) return;
     this.live.add(roomId);
-    this.flush();
-  }
-
-  /** Writes every waiting message that can go now, in the order typed (one at a time when paced). */
-  private flush(): void {
-    if (this.paceMs !== null) return;
-    for (const [id, out] of this.outbox)
-      if (!out.sent && this.canSendTo(out.roomId)) this.writeMessage(id, out);
-  }
-
-  /** A message was acknowledged or refused for good. */
-  private settled(id: string): void {
-    this.outbox.delete(id);
-    if (this.paceMs !== null && this.paceTimer === undefined) this.schedulePaced(this.paceMs);
-  }
-
-  private slowDown(retryAfterMs: number | undefined): void {
-    this.paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, retryAfterMs ?? 1_000));
-    this.schedulePaced(this.paceMs);
-  }
-
-  private schedulePaced(delay: number): void {
-    clearTimeout(this.paceTimer);
-    this.paceTimer = setTimeout(() => {
-      this.paceTimer = undefined;
-      const next = [...this.outbox].find(([, out]) => !out.sent && this.canSendTo(out.roomId));
-      if (next) this.writeMessage(next[0], next[1]);
-      // Nothing left to pace (or nothing sendable yet: joins and reconnects flush it later).
-      else this.paceMs = null;
-    }, delay);
+    this.outbox.flush();
   }
 
   /** A join was refused: stop rejoining the room and drop what waited for it; the owner says why. */
@@ -457,7 +411,7 @@ export class WsChatConnection implements ChatConnection {
     this.joinRefs.delete(ref);
     // A room left meanwhile is nobody's concern any more.
     if (!this.rooms.delete(roomId)) return;
-    for (const [id, out] of this.outbox) if (out.roomId === roomId) this.settled(id);
+    this.outbox.refuseRoom(roomId);
     this.emit({ kind: 'join_failed', roomId, code, message });
   }
 
@@ -479,14 +433,6 @@ export class WsChatConnection implements ChatConnection {
     if (!this.rooms.has(roomId)) return;
     const last = this.rooms.get(roomId);
     if (last === undefined || seq > last) this.rooms.set(roomId, seq);
-  }
-
-  private writeMessage(id: string, out: Outgoing): void {
-    out.sent = true;
-    this.write(
-      { type: 'message', payload: { room_id: out.roomId, message: out.text, client_msg_id: id } },
-      id,
-    );
   }
 
   private write(request: OutgoingRequest, ref: string | undefined): void {

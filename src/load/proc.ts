@@ -56,6 +56,21 @@ export function machineBusyMicros(): number | undefined {
   }
 }
 
+/**
+ * On a shared machine: waits (up to `maxSeconds`) until everything else running uses under a
+ * quarter of a core over 2 s, so neighbours do not decide the latency figures. The bench
+ * scripts (bench/fanout.ts, bench/compare.ts) call it before each run.
+ */
+export async function waitQuiet(maxSeconds: number): Promise<void> {
+  const deadline = Date.now() + maxSeconds * 1000;
+  while (Date.now() < deadline) {
+    const before = machineBusyMicros();
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = machineBusyMicros();
+    if (before === undefined || after === undefined || (after - before) / 2e6 < 0.25) return;
+  }
+}
+
 /** Write syscalls a process has made (syscw in /proc/<pid>/io); undefined when unreadable. */
 export function writeSyscalls(pid: number): number | undefined {
   try {

@@ -1,59 +1,25 @@
-import { render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { App } from '../../src/client/tui/App.js';
 import { ev, joined, msg, welcome } from '../helpers/client-events.js';
 import { FakeConnection } from '../helpers/fake-connection.js';
-
-// Named keys, as a terminal sends them. (Ink trims trailing spaces, so prompts are matched without theirs.)
-const ENTER = '\r';
-const ALT_ENTER = '\x1b\r';
-const TAB = '\t';
-const CTRL_C = '\x03';
-const CTRL_N = '\x0e';
-const CTRL_P = '\x10';
-const ALT_2 = '\x1b2';
-const ALT_A = '\x1ba';
-const UP = '\x1b[A';
-const PAGE_UP = '\x1b[5~';
-const END = '\x1b[F';
-
-const SGR = /\x1b\[[0-9;]*m/g;
-/** The frame without Ink's colour codes. */
-const plain = (frame: string | undefined) => (frame ?? '').replace(SGR, '');
-
-type Rendered = ReturnType<typeof render>;
-
-/** Polls the last frame until `check` holds; fails after a bounded wait, never sleeps blindly. */
-async function waitForFrame(
-  r: Rendered,
-  check: (frame: string) => boolean,
-  what: string,
-  timeoutMs = 2_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const frame = plain(r.lastFrame());
-    if (check(frame)) return frame;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last frame:\n${frame}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-/** Writes keys and waits until a new frame was drawn. */
-async function press(r: Rendered, ...keys: string[]): Promise<string> {
-  for (const key of keys) {
-    const before = r.frames.length;
-    r.stdin.write(key);
-    await waitForFrame(r, () => r.frames.length > before, `a frame after ${JSON.stringify(key)}`);
-  }
-  return plain(r.lastFrame());
-}
-
-/** Types a line and presses Enter. */
-async function typeLine(r: Rendered, line: string): Promise<string> {
-  await press(r, line);
-  return press(r, ENTER);
-}
+import {
+  ALT_2,
+  ALT_A,
+  ALT_ENTER,
+  CTRL_C,
+  CTRL_N,
+  CTRL_P,
+  END,
+  ENTER,
+  PAGE_UP,
+  TAB,
+  UP,
+  plain,
+  press,
+  typeLine,
+  useInkApps,
+  waitForFrame,
+} from '../helpers/ink-app.js';
 
 /** The sidebar row for `name` (the text left of the border). */
 function sidebarRow(frame: string, name: string): string {
@@ -61,15 +27,12 @@ function sidebarRow(frame: string, name: string): string {
   return (row ?? '').split('│')[0]!.trim();
 }
 
-const apps: Rendered[] = [];
-afterEach(() => {
-  for (const a of apps.splice(0)) a.unmount();
-});
+const { mount } = useInkApps();
 
 /** alice, connected, in lobby (with bob) and dev (with carol), lobby on screen. */
 async function setup(options: { quit?: () => void; columns?: number } = {}) {
   const conn = new FakeConnection();
-  const r = render(
+  const r = mount(
     <App
       connection={conn}
       nick="alice"
@@ -77,7 +40,6 @@ async function setup(options: { quit?: () => void; columns?: number } = {}) {
       onQuit={options.quit}
     />,
   );
-  apps.push(r);
   conn.status({ state: 'connected' });
   conn.emit(
     welcome('alice'),
@@ -164,7 +126,7 @@ describe('App', () => {
     );
     await waitForFrame(r, (f) => f.includes('lookhere') && f.includes('badthing'), 'the hostile lines');
     const raw = r.lastFrame() ?? '';
-    const withoutInkStyling = raw.replace(SGR, '');
+    const withoutInkStyling = plain(raw);
     expect(withoutInkStyling).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
     expect(withoutInkStyling).not.toContain('PWNED');
     expect(withoutInkStyling).not.toContain('[2J');
@@ -191,8 +153,7 @@ describe('App', () => {
 
   it('asks for another nick when the server refuses one', async () => {
     const conn = new FakeConnection();
-    const r = render(<App connection={conn} nick="alice" size={{ columns: 100, rows: 24 }} />);
-    apps.push(r);
+    const r = mount(<App connection={conn} nick="alice" size={{ columns: 100, rows: 24 }} />);
     conn.signal({
       kind: 'nick_rejected',
       nick: 'alice',
@@ -209,8 +170,7 @@ describe('App', () => {
 
   it('hides the password of a registered nick while it is typed', async () => {
     const conn = new FakeConnection();
-    const r = render(<App connection={conn} nick="alice" size={{ columns: 100, rows: 24 }} />);
-    apps.push(r);
+    const r = mount(<App connection={conn} nick="alice" size={{ columns: 100, rows: 24 }} />);
     conn.signal({
       kind: 'nick_rejected',
       nick: 'alice',

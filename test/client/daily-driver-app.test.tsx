@@ -6,42 +6,16 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { followConfig } from '../../src/client/config-sync.js';
 import { loadConfig, saveConfig } from '../../src/client/config.js';
 import type { Store } from '../../src/client/state/state-store.js';
 import { App } from '../../src/client/tui/App.js';
 import { ev, joined, msg, welcome } from '../helpers/client-events.js';
 import { FakeConnection } from '../helpers/fake-connection.js';
+import { plain, press, useInkApps, waitForFrame } from '../helpers/ink-app.js';
 
-const SGR = /\x1b\[[0-9;]*m/g;
-const plain = (frame: string | undefined) => (frame ?? '').replace(SGR, '');
-type Rendered = ReturnType<typeof render>;
-
-async function waitForFrame(r: Rendered, check: (frame: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + 2_000;
-  for (;;) {
-    const frame = plain(r.lastFrame());
-    if (check(frame)) return frame;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last frame:\n${frame}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-async function press(r: Rendered, ...keys: string[]): Promise<string> {
-  for (const key of keys) {
-    const before = r.frames.length;
-    r.stdin.write(key);
-    await waitForFrame(r, () => r.frames.length > before, `a frame after ${JSON.stringify(key)}`);
-  }
-  return plain(r.lastFrame());
-}
-
-const apps: Rendered[] = [];
-afterEach(() => {
-  for (const a of apps.splice(0)) a.unmount();
-});
+const { mount } = useInkApps();
 
 /** alice in rooms r1..r15 (r1 on screen) in a terminal of the given size. */
 async function fifteen(
@@ -51,7 +25,7 @@ async function fifteen(
 ) {
   const conn = new FakeConnection();
   const written = extra.written;
-  const r = render(
+  const r = mount(
     <App
       connection={conn}
       nick="alice"
@@ -60,7 +34,6 @@ async function fifteen(
       {...(extra.onStore ? { onStore: extra.onStore } : {})}
     />,
   );
-  apps.push(r);
   conn.status({ state: 'connected' });
   conn.emit(welcome('alice'), ...Array.from({ length: 15 }, (_, i) => joined(`r${i + 1}`, ['alice', 'bob'])));
   await waitForFrame(r, (f) => f.includes('#r1 (2 users)'), 'the first screen');
@@ -155,8 +128,7 @@ describe('links and the bare view (item 9)', () => {
 
   async function withLink(columns: number) {
     const conn = new FakeConnection();
-    const r = render(<App connection={conn} nick="alice" size={{ columns, rows: 12 }} />);
-    apps.push(r);
+    const r = mount(<App connection={conn} nick="alice" size={{ columns, rows: 12 }} />);
     conn.status({ state: 'connected' });
     conn.emit(welcome('alice'), joined('lobby', ['alice', 'bob']));
     conn.emit(

@@ -7,7 +7,8 @@ import {
   type WsChatConnection,
 } from '../../src/client/server-link.js';
 import type { ChatMessage, ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 /** Polls `check` until it holds (bounded): the tests never sleep a fixed time. */
@@ -70,7 +71,7 @@ describe('WsChatConnection against the real server', () => {
   const open: { close(): void }[] = [];
 
   beforeEach(async () => {
-    server = await startServer({ host: '127.0.0.1', port: 0, memory: true, logLevel: 'silent' });
+    server = await startTestServer();
     proxy = await startProxy(server.port);
   });
   afterEach(async () => {
@@ -186,11 +187,7 @@ describe('WsChatConnection against the real server', () => {
 
   it('a refused join is reported, and the message waiting for it is never sent', async () => {
     await server.close();
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      memory: true,
-      logLevel: 'silent',
+    server = await startTestServer({
       maxRoomsPerUser: 1,
     });
     await proxy.close();
@@ -223,11 +220,7 @@ describe('WsChatConnection against the real server', () => {
 
   it('a burst past the rate limit (a pasted block) is paced and delivered whole, in order', async () => {
     await server.close();
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      memory: true,
-      logLevel: 'silent',
+    server = await startTestServer({
       rateLimit: { burst: 3, perSecond: 20 },
     });
     await proxy.close();
@@ -270,7 +263,7 @@ describe('WsChatConnection against the real server', () => {
     bob.ws.close();
     const port = server.port;
     await server.close();
-    server = await startServer({ host: '127.0.0.1', port, memory: true, logLevel: 'silent' });
+    server = await startTestServer({ port });
     await until('welcomed again', () => rec.events().filter((e) => e.type === 'welcome').length === 2);
     bob = await rawClient(server.url, 'bob');
     bob.send('message', { room_id: 'lobby', message: 'new 1' });

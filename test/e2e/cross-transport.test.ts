@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { SseTestClient } from '../helpers/sse-client.js';
 import { TcpTestClient } from '../helpers/tcp-client.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -16,13 +17,8 @@ let tcp: TcpTestClient;
 let sse: SseTestClient;
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  server = await startTestServer({
     tcpPort: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
     rateLimit: false,
   });
   ws = await TestClient.open(server.url);

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage, ServerEventPayloads, ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
 import type { Store } from '../../src/server/store/store-types.js';
@@ -27,11 +28,8 @@ afterEach(async () => {
 });
 
 async function serve(store: Store = new MemoryStore()): Promise<RunningServer> {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  const server = await startTestServer({
     store,
-    logLevel: 'silent',
     rateLimit: false,
   });
   servers.push(server);

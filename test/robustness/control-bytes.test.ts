@@ -8,7 +8,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const C0 = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i));
@@ -116,15 +117,10 @@ const open: { close(): void }[] = [];
 
 beforeAll(async () => {
   // No rate limits: mallory creates a room per nasty string, as fast as she can.
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  server = await startTestServer({
     tcpPort: 0,
-    memory: true,
-    logLevel: 'silent',
     rateLimit: false,
     roomCreateLimit: false,
-    monitorIntervalMs: 0,
   });
 });
 

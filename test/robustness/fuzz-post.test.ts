@@ -18,7 +18,8 @@ import { Agent, request } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeClientValue } from '../../src/protocol/codec.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { parsePostBody } from '../../src/server/transports/post.js';
 import { expectStillChats } from '../helpers/chat-check.js';
 import { hostileValue, nastyString } from '../helpers/fuzz-frames.js';
@@ -212,13 +213,9 @@ const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 beforeAll(async () => {
   const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
   // No message rate limit: 100k posts from one address are the point here, not the limiter.
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
+  server = await startTestServer({
     logger,
     rateLimit: false,
-    monitorIntervalMs: 0,
   });
 });
 

@@ -21,7 +21,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeClientValue } from '../../src/protocol/codec.js';
 import { COMMANDS, parseLine } from '../../src/protocol/commands.js';
 import { sanitizeText } from '../../src/protocol/sanitize.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { LineReader } from '../../src/server/transports/tcp-lines.js';
 import { expectStillChats } from '../helpers/chat-check.js';
 import { blankNick, nastyString } from '../helpers/fuzz-frames.js';
@@ -253,18 +254,14 @@ beforeAll(async () => {
   const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
   // No message, read or presence rate limits: the fuzzers pipeline far past a person's burst, and
   // the oracle predicts parse refusals, not rate ones (test/server/limits covers those).
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  server = await startTestServer({
     tcpPort: 0,
-    memory: true,
     logger,
     rateLimit: false,
     readLimit: false,
     readAddressLimit: false,
     presenceLimit: false,
     presenceAddressLimit: false,
-    monitorIntervalMs: 0,
   });
 });
 

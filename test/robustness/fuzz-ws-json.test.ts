@@ -8,7 +8,9 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
+import { until } from '../helpers/wait.js';
 import { expectStillChats } from '../helpers/chat-check.js';
 import { FuzzConn, FuzzStats } from '../helpers/fuzz-conn.js';
 import { encodeFrame } from '../helpers/raw-ws.js';
@@ -28,10 +30,7 @@ beforeAll(async () => {
   // No message, read, presence or room-creation rate limits (as in the TCP fuzzer): the flood rule and the
   // refusals-per-turn cut end a connection with a ref-less rate_limited the ledger cannot
   // predict (test/server/limits covers those).
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
+  server = await startTestServer({
     logger,
     rateLimit: false,
     readLimit: false,
@@ -129,12 +128,3 @@ it(
     await expectStillChats(server.url);
   },
 );
-
-/** Waits for a condition the server reaches asynchronously (sessions released after close). */
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setImmediate(r));
-  }
-}

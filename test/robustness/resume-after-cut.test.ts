@@ -13,7 +13,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ChatMessage, ServerEventPayloads, ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import type { Outbound } from '../../src/server/outbound.js';
 import { SseTestClient } from '../helpers/sse-client.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -94,13 +95,8 @@ function stream(c: TestClient, room: string): ChatMessage[] {
 }
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
+  server = await startTestServer({
     rateLimit: false,
-    monitorIntervalMs: 0,
     retainPerRoom: 50_000,
   });
   writer = await client('writer');

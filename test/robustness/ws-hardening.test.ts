@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 import { expectStillChats } from '../helpers/chat-check.js';
 import { encodeFrame, rawHttp, RawWs, upgradeRequest } from '../helpers/raw-ws.js';
@@ -157,13 +157,7 @@ describe('connection churn (in process)', () => {
       gc();
       return process.memoryUsage().heapUsed / 1048576;
     };
-    const server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      memory: true,
-      logLevel: 'silent',
-      monitorIntervalMs: 0,
-    });
+    const server = await startTestServer();
     const hostile = [
       [
         encodeFrame({ opcode: 2, payload: Buffer.from('{"type":') }),

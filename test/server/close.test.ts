@@ -1,7 +1,7 @@
 import { createHook } from 'node:async_hooks';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { processMetricsRegistry } from '../../src/server/metrics.js';
 import { SseTestClient } from '../helpers/sse-client.js';
 import { TcpTestClient } from '../helpers/tcp-client.js';
@@ -60,13 +60,7 @@ describe('server.close()', () => {
   it('leaves no handle, socket or timer behind, with every door used', async () => {
     const tracked = track();
     // Default intervals (monitor, SSE heartbeats, pings, admission sweep) all start.
-    const server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      tcpPort: 0,
-      memory: true,
-      logLevel: 'silent',
-    });
+    const server = await startTestServer({ tcpPort: 0, monitorIntervalMs: undefined });
     const ws = await TestClient.open(server.url);
     await ws.request('join', { room_id: 'lobby', user_name: 'wanda' });
     const tcp = await TcpTestClient.login(server.tcpPort!, 'terry');
@@ -96,20 +90,8 @@ describe('server.close()', () => {
   });
 
   it('collects the Node.js default metrics once per process: each scrape has them once, whichever servers are running', async () => {
-    const first = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      memory: true,
-      logLevel: 'silent',
-      monitorIntervalMs: 0,
-    });
-    const second = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      memory: true,
-      logLevel: 'silent',
-      monitorIntervalMs: 0,
-    });
+    const first = await startTestServer();
+    const second = await startTestServer();
     await first.close();
     const text = await (
       await fetch(`${second.httpUrl}/metrics`, { headers: { Connection: 'close' } })

@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
 import type { AppendRecord, RoomRecord } from '../../src/server/store/store-types.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -44,9 +45,7 @@ describe('a failed commit', () => {
       },
     });
     const store = new FlakyStore();
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
+    server = await startTestServer({
       store,
       logger: pino({ level: 'error' }, sink),
       rateLimit: false,
@@ -78,7 +77,7 @@ describe('a failed commit', () => {
 describe('a room whose store record fails to be written', () => {
   it('does not exist afterwards: not listed, not half-made, and can be made once the store recovers', async () => {
     const store = new FlakyStore();
-    server = await startServer({ host: '127.0.0.1', port: 0, store, logLevel: 'silent', rateLimit: false });
+    server = await startTestServer({ store, rateLimit: false });
     const alice = await TestClient.open(server.url);
     const bob = await TestClient.open(server.url);
     clients.push(alice, bob);
@@ -112,7 +111,7 @@ describe('a room whose store record fails to be written', () => {
 
   it('a join and a create_room of one new id at once make one room', async () => {
     const store = new FlakyStore();
-    server = await startServer({ host: '127.0.0.1', port: 0, store, logLevel: 'silent', rateLimit: false });
+    server = await startTestServer({ store, rateLimit: false });
     const alice = await TestClient.open(server.url);
     const bob = await TestClient.open(server.url);
     clients.push(alice, bob);

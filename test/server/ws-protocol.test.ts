@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
 import { TestClient } from '../helpers/ws-client.js';
 
@@ -16,11 +17,8 @@ async function client(): Promise<TestClient> {
 const isType = (type: string) => (m: ServerMessage) => m.type === type;
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  server = await startTestServer({
     store: new MemoryStore(),
-    logLevel: 'silent',
     rateLimit: false,
   });
 });

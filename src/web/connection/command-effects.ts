@@ -1,64 +1,81 @@
-import { helpLines, type Command } from '../command-parser.js';
+import { commandAction, helpLines, type Command, type CommandRequest } from '../command-parser.js';
 import { addNotice, ensureConv, removeConv, roomKey, selectConv } from '../state/model.js';
 import type { Conv } from '../state/types.js';
 import type { Client } from './client.js';
 
 /**
- * What each slash command does in the page. The parsing is shared (../commands.ts); the effect
- * is the page's own: requests through the client, lines in the conversation on screen.
- * Returns false when a request could not be sent.
+ * What each slash command does in the page. What it asks the server for comes from the shared
+ * table (`commandAction`, src/protocol/commands.ts), as in the TUI and the TCP door; the page
+ * adds its own part: its conversations (a join switches to a room already joined, /leave closes
+ * a DM, /msg opens one), its room list, and the lines it shows. Returns false when a request
+ * could not be sent.
  */
 export function runCommand(client: Client, cmd: Command, current: Conv | undefined): boolean {
   const state = client.state;
-  const roomOf = (explicit: string | undefined) =>
-    explicit ?? (current?.kind === 'room' ? current.id : undefined);
   switch (cmd.name) {
     case 'join':
       return client.joinRoom(cmd.room);
-    case 'leave': {
+    case 'leave':
       if (cmd.room === undefined && current?.kind === 'dm') {
         removeConv(state, current.key);
         return true;
       }
-      const room = roomOf(cmd.room);
-      if (!room) {
-        addNotice(state, current, '/leave: which room?', 'error');
-        return true;
-      }
-      const sent = client.send('leave', { room_id: room }, { roomId: room });
-      if (sent) removeConv(state, roomKey(room));
-      return Boolean(sent);
-    }
-    case 'users': {
-      const room = roomOf(cmd.room);
-      if (room) return Boolean(client.send('users', { room_id: room }, { roomId: room }));
-      addNotice(state, current, '/users: this is not a room; try /users <room>', 'error');
-      return true;
-    }
-    case 'rooms':
-      if (cmd.more && !state.serverRoomsCursor) {
-        addNotice(state, current, 'no more rooms to list; /rooms [filter] starts again', 'info');
-        return true;
-      }
-      return cmd.more
-        ? client.moreRooms({ announce: true })
-        : client.listRooms(cmd.filter ?? '', { announce: true });
-    case 'msg': {
+      break;
+    case 'msg':
       selectConv(state, ensureConv(state, 'dm', cmd.to).key);
-      return Boolean(client.send('dm', { to: cmd.to, message: cmd.text }, { dmTo: cmd.to }));
-    }
-    case 'nick':
-      return Boolean(client.send('nick', { user_name: cmd.nick }));
-    case 'register':
-      return Boolean(client.send('register', { password: cmd.password }, { password: cmd.password }));
+      break;
     case 'show':
       addNotice(state, current, 'messages are shown whole here; /show is for line clients (nc, telnet)');
       return true;
+    default:
+      break;
+  }
+  const cursor = state.serverRoomsCursor;
+  const action = commandAction(cmd, {
+    room: current?.kind === 'room' ? current.id : undefined,
+    roomsNext: cursor ? { cursor, filter: state.serverRoomsFilter || undefined } : undefined,
+  });
+  switch (action.kind) {
+    case 'refused':
+      if (action.reason === 'no_more_rooms') addNotice(state, current, action.message, 'info');
+      else if (cmd.name === 'leave') addNotice(state, current, '/leave: which room?', 'error');
+      else addNotice(state, current, '/users: this is not a room; try /users <room>', 'error');
+      return true;
     case 'help':
-      addNotice(state, current, helpLines(cmd.topic).join('\n'), 'info', { mono: true });
+      addNotice(state, current, helpLines(action.topic).join('\n'), 'info', { mono: true });
       return true;
     case 'quit':
       client.quit();
       return true;
+    case 'request':
+      return sendRequest(client, action.request);
+  }
+}
+
+/** Sends a command's request with what the page keeps about it (which conversation it is for). */
+function sendRequest(client: Client, request: CommandRequest): boolean {
+  switch (request.type) {
+    case 'leave': {
+      const room = request.payload.room_id;
+      const sent = client.send('leave', request.payload, { roomId: room });
+      if (sent) removeConv(client.state, roomKey(room));
+      return Boolean(sent);
+    }
+    case 'users':
+      return Boolean(client.send('users', request.payload, { roomId: request.payload.room_id }));
+    case 'rooms':
+      // A further page is appended to the listing it continues; a first page starts a new one.
+      return request.payload?.cursor !== undefined
+        ? client.moreRooms({ announce: true })
+        : client.listRooms(request.payload?.filter ?? '', { announce: true });
+    case 'dm':
+      return Boolean(client.send('dm', request.payload, { dmTo: request.payload.to }));
+    case 'register':
+      return Boolean(client.send('register', request.payload, { password: request.payload.password }));
+    case 'nick':
+      return Boolean(client.send('nick', request.payload));
+    default:
+      // /join and /show are the page's own above; anything else goes as the table says.
+      return Boolean(client.send(request.type, request.payload));
   }
 }

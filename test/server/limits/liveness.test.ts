@@ -1,34 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServers } from '../../helpers/test-server.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
-const servers: RunningServer[] = [];
-const clients: TestClient[] = [];
-
-async function serve(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
+const { serve, track } = useTestServers();
 
 async function connect(url: string): Promise<TestClient> {
-  const c = await TestClient.open(url);
-  clients.push(c);
-  return c;
+  return track(await TestClient.open(url));
 }
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 /** Completes a WebSocket handshake by hand and then never reads or answers anything. */
 async function mutePeer(port: number): Promise<Socket> {

@@ -1,34 +1,11 @@
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../../src/server/index.js';
+import { useTestServers } from '../../helpers/test-server.js';
+import { manualClock } from '../../helpers/wait.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
-/** A clock the test moves by hand: the server's buckets refill only when told. */
-function manualClock(start = 1_000_000) {
-  let now = start;
-  return { clock: () => now, advance: (ms: number) => (now += ms) };
-}
-
-const servers: RunningServer[] = [];
-const clients: TestClient[] = [];
-
-async function serve(options: ServerOptions): Promise<RunningServer> {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { serve, track } = useTestServers();
 
 interface Reply {
   status: number;
@@ -121,7 +98,7 @@ describe('POST /post rate limit (one bucket per client address)', () => {
     const t = manualClock();
     const server = await serve({ rateLimit: { burst: 2, perSecond: 1, clock: t.clock } });
     const member = await TestClient.open(server.url);
-    clients.push(member);
+    track(member);
     await member.request('join', { room_id: 'lobby', user_name: 'member' });
     const statuses = [];
     for (let i = 0; i < 5; i++)

@@ -3,40 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/server/store/open.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import type { RunningServer } from '../../../src/server/index.js';
 import { encodeFrame, RawWs } from '../../helpers/raw-ws.js';
+import { useTestServers } from '../../helpers/test-server.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
-const servers: RunningServer[] = [];
-const open: { close(): void }[] = [];
+// A store a test opened itself; after-hooks run last-registered first, so this runs after the
+// servers closed.
 const dirs: string[] = [];
-
-async function serve(options: ServerOptions = {}): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-readflood-'));
-  dirs.push(dir);
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: dir,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
-
-async function connect(server: RunningServer): Promise<TestClient> {
-  const c = await TestClient.open(server.url);
-  open.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+const { serve, track } = useTestServers({ onDisk: true });
+
+async function connect(server: RunningServer): Promise<TestClient> {
+  return track(await TestClient.open(server.url));
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

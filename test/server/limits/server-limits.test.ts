@@ -2,32 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
 import { TestClient } from '../../helpers/ws-client.js';
 import { rawSocket, settled, statusLine } from '../../helpers/raw-sockets.js';
+import { useTestServers } from '../../helpers/test-server.js';
 
-const servers: RunningServer[] = [];
-const clients: TestClient[] = [];
-
-async function serve(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
+const { serve, track } = useTestServers();
 
 async function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
-  const c = await TestClient.open(url, options);
-  clients.push(c);
-  return c;
+  return track(await TestClient.open(url, options));
 }
 
 /** Resolves with the HTTP status an upgrade attempt was refused with, or 101 if it opened. */
@@ -45,11 +30,6 @@ function upgradeStatus(url: string, options: WebSocket.ClientOptions = {}): Prom
     ws.once('error', () => undefined);
   });
 }
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 describe('message rate limit', () => {
   it('a client flooding at 1,000 msgs/s gets burst + rate x time accepted; others still flow', async () => {

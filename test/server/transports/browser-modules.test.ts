@@ -4,38 +4,21 @@
  * a bundler, and the server serves exactly that graph from dist/ and nothing else.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/server/server.js';
+import type { RunningServer } from '../../../src/server/server.js';
+// statusLine sends the request line as written (fetch would normalise `..` away).
+import { statusLine } from '../../helpers/raw-sockets.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { defaultBrowserRoot } from '../../../src/server/transports/static.js';
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
-  });
+  server = await startTestServer();
 });
 afterAll(async () => {
   await server.close();
 });
-
-/** Sends a request line as written (fetch would normalise `..` away). */
-function rawGet(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(server.port, '127.0.0.1', () =>
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
-    );
-    let text = '';
-    socket.setEncoding('utf8').on('data', (c: string) => (text += c));
-    socket.on('end', () => resolve(text.split('\r\n')[0]!));
-    socket.on('error', reject);
-  });
-}
 
 // Every static import and re-export, as tsc prints them (one per statement), and import().
 const SPECIFIER = /(?:^|[;\n])\s*(?:import|export)\s+(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]/g;
@@ -111,6 +94,6 @@ describe('the browser page modules at /dist/browser/', () => {
     '/src/web/app.ts',
     '/dist/browser/web/app.ts',
   ])('serves nothing else from dist/ or the source: %s is 404', async (path) => {
-    expect(await rawGet(path)).toBe('HTTP/1.1 404 Not Found');
+    expect(await statusLine(server.port, path)).toBe('HTTP/1.1 404 Not Found');
   });
 });

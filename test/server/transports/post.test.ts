@@ -1,7 +1,9 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../../src/server/server.js';
+import type { RunningServer } from '../../../src/server/server.js';
+import { startTestServer } from '../../helpers/test-server.js';
+import { until } from '../../helpers/wait.js';
 import { parsePostBody } from '../../../src/server/transports/post.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
@@ -9,12 +11,7 @@ let server: RunningServer;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
+  server = await startTestServer({
     // These tests are about the route, not its rate: every post here comes from 127.0.0.1 and
     // shares one bucket. The limit is tested in test/server/limits/post-rate.test.ts.
     rateLimit: false,
@@ -274,15 +271,6 @@ describe('POST /post from other sites (CSRF)', () => {
 
 function isOnline(name: string): boolean {
   return [...server.hub.allSessions()].some((s) => s.nick === name);
-}
-
-/** Resolves once `check` holds, looking again after each turn of the event loop. */
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 describe('parsePostBody', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../../src/server/server.js';
+import type { RunningServer } from '../../../src/server/server.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { parseSeq } from '../../../src/server/transports/sse.js';
 import { SseTestClient } from '../../helpers/sse-client.js';
 import { TestClient } from '../../helpers/ws-client.js';
@@ -11,11 +12,7 @@ const track = <T extends { close(): void }>(c: T): T => (open.push(c), c);
 let n = 0;
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
+  server = await startTestServer({
     rateLimit: false,
     sseHeartbeatMs: 100,
   });
@@ -117,13 +114,7 @@ describe('GET /stream', () => {
   });
 
   it('ends the stream with a shutdown event when the server stops', async () => {
-    const own = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      memory: true,
-      logLevel: 'silent',
-      monitorIntervalMs: 0,
-    });
+    const own = await startTestServer();
     const s = await SseTestClient.open(`${own.httpUrl}/stream`);
     await s.waitEvent('joined');
     await own.close();

@@ -1,9 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/server/server.js';
+import type { RunningServer } from '../../../src/server/server.js';
+// statusLine sends the request line as written (fetch would normalise `..` away).
+import { statusLine } from '../../helpers/raw-sockets.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { contentTypeOf, defaultWebRoot, safeRelativePath } from '../../../src/server/transports/static.js';
 
 let server: RunningServer;
@@ -21,12 +23,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'sub', 'index.html'), 'sub');
   writeFileSync(join(outside, 'secret.txt'), 'secret');
   symlinkSync(join(outside, 'secret.txt'), join(root, 'link.txt'));
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
+  server = await startTestServer({
     webRoot: root,
   });
 });
@@ -35,19 +32,6 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
   rmSync(outside, { recursive: true, force: true });
 });
-
-/** Sends a request line as written (fetch would normalise `..` away). */
-function rawGet(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(server.port, '127.0.0.1', () =>
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
-    );
-    let text = '';
-    socket.setEncoding('utf8').on('data', (c: string) => (text += c));
-    socket.on('end', () => resolve(text.split('\r\n')[0]!));
-    socket.on('error', reject);
-  });
-}
 
 describe('static files at /', () => {
   it.each([
@@ -84,7 +68,7 @@ describe('static files at /', () => {
     '/a%00.js',
     '/%E0%A4%A',
   ])('answers 404 for %s', async (path) => {
-    expect(await rawGet(path)).toMatch(/^HTTP\/1\.1 (404|400)/);
+    expect(await statusLine(server.port, path)).toMatch(/^HTTP\/1\.1 (404|400)/);
   });
 
   it('leaves the other routes alone', async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../src/server/log.js';
 import { startMonitor } from '../../../src/server/monitor.js';
-import { startServer, type RunningServer } from '../../../src/server/server.js';
+import type { RunningServer } from '../../../src/server/server.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { RateWindow, type StatsSnapshot } from '../../../src/server/server-stats.js';
 import { SseTestClient } from '../../helpers/sse-client.js';
 import { TcpTestClient } from '../../helpers/tcp-client.js';
@@ -13,13 +14,8 @@ let tcp: TcpTestClient;
 let sse: SseTestClient;
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  server = await startTestServer({
     tcpPort: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
   });
   ws = await TestClient.open(server.url);
   await ws.request('join', { room_id: 'lobby', user_name: 'statsy' });
@@ -85,13 +81,7 @@ describe('GET /metrics', () => {
   });
 
   it('keeps a registry per server: a second server counts from zero', async () => {
-    const other = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      memory: true,
-      logLevel: 'silent',
-      monitorIntervalMs: 0,
-    });
+    const other = await startTestServer();
     try {
       const text = await (await fetch(`${other.httpUrl}/metrics`)).text();
       expect(text.split('\n')).toContain('chat_messages_stored_total 0');

@@ -1,106 +1,25 @@
-import { afterEach, describe, expect, it } from 'vitest';
+// The hub's room registry (src/server/hub/rooms.ts): creation per address, idle expiry, the room list.
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import type { RunningServer } from '../../../src/server/index.js';
 import { MemoryStore } from '../../../src/server/store/memory.js';
 import { TcpTestClient } from '../../helpers/tcp-client.js';
 import { TestClient } from '../../helpers/ws-client.js';
 import { roomRecord } from '../../helpers/room-record.js';
+import { useTestServers } from '../../helpers/test-server.js';
+import { until } from '../../helpers/wait.js';
 
-const servers: RunningServer[] = [];
-const open: { close(): void }[] = [];
-
-async function serve(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    memory: true,
-    logLevel: 'silent',
-    monitorIntervalMs: 0,
-    ...options,
-  });
-  servers.push(server);
-  return server;
-}
+const { serve, track } = useTestServers();
 
 async function connect(server: RunningServer, nick?: string): Promise<TestClient> {
-  const c = await TestClient.open(server.url);
-  open.push(c);
+  const c = track(await TestClient.open(server.url));
   if (nick !== undefined) await c.hello(nick);
   return c;
 }
 
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
 function code(m: ServerMessage): string {
   return m.type === 'error' ? m.payload.code : m.type;
 }
-
-/** Resolves once `check` holds, looking again after each turn of the event loop. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-describe('presence changes are rate-limited (issue 11, item 7)', () => {
-  it('nick changes and joins draw from the connection bucket; a leave spends a token but is never refused', async () => {
-    const server = await serve({
-      presenceLimit: { burst: 4, perSecond: 1 / 60 },
-      presenceAddressLimit: false,
-    });
-    const c = await connect(server, 'flipper');
-    expect(code(await c.request('nick', { user_name: 'flipper1' }))).toBe('nick_changed'); // 1
-    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('joined'); // 2
-    expect(code(await c.request('leave', { room_id: 'lobby' }))).toBe('user_left'); // 3
-    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('joined'); // 4
-    const refused = await c.request('nick', { user_name: 'flipper2' });
-    expect(refused).toMatchObject({ type: 'error', payload: { code: 'rate_limited' } });
-    if (refused.type === 'error') expect(refused.payload.message).toMatch(/joins, leaves and nick changes/);
-    expect(code(await c.request('leave', { room_id: 'lobby' }))).toBe('user_left');
-    expect(code(await c.request('join', { room_id: 'lobby' }))).toBe('rate_limited');
-  });
-
-  it('the address bucket outlives the connection', async () => {
-    const server = await serve({
-      presenceLimit: false,
-      presenceAddressLimit: { burst: 3, perSecond: 1 / 60 },
-    });
-    const a = await connect(server, 'first');
-    expect(code(await a.request('join', { room_id: 'lobby' }))).toBe('joined');
-    expect(code(await a.request('nick', { user_name: 'first2' }))).toBe('nick_changed');
-    a.close();
-    const b = await connect(server, 'second');
-    expect(code(await b.request('join', { room_id: 'lobby' }))).toBe('joined');
-    expect(code(await b.request('nick', { user_name: 'second2' }))).toBe('rate_limited');
-  });
-
-  it('with the defaults, 2,000 nick changes and 1,000 leave/join pairs reach a bystander as at most a burst of notices', async () => {
-    const server = await serve();
-    const bystander = await connect(server, 'bystander');
-    await bystander.request('join', { room_id: 'lobby' });
-    const attacker = await connect(server, 'churn');
-    await attacker.request('join', { room_id: 'lobby' });
-    for (let i = 0; i < 2000; i++) attacker.send('nick', { user_name: `churn${i % 2}` });
-    for (let i = 0; i < 1000; i++) {
-      attacker.send('leave', { room_id: 'lobby' });
-      attacker.send('join', { room_id: 'lobby' });
-    }
-    // Cut for flooding (over 200 refusals in one turn) long before the end.
-    await attacker.closedByServer();
-    const marker = await bystander.request('ping', null);
-    expect(marker.type).toBe('pong');
-    const notices = bystander.received.filter(
-      (m) => m.type === 'nick_changed' || m.type === 'user_joined' || m.type === 'user_left',
-    );
-    console.log(`presence flood: the bystander got ${notices.length} notices (unlimited: 4,000)`);
-    expect(notices.length).toBeLessThanOrEqual(55);
-  });
-});
 
 describe('room creation, idle expiry and the room list (issue 11, item 4)', () => {
   it('limits new rooms per address across fresh connections', async () => {
@@ -225,7 +144,7 @@ describe('room creation, idle expiry and the room list (issue 11, item 4)', () =
     });
 
     const tcp = await TcpTestClient.login(server.tcpPort!, 'liner');
-    open.push(tcp);
+    track(tcp);
     tcp.write('/rooms\n');
     await tcp.waitLine('*** more: /rooms more (or /rooms <filter> to search)');
     tcp.write('/rooms more\n');

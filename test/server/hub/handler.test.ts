@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../src/protocol/events.js';
-import type { ClientMessage } from '../../src/protocol/schema.js';
-import { Hub, type HubOptions } from '../../src/server/hub.js';
-import { MemoryStore } from '../../src/server/store/memory.js';
-import { MemoryConnection } from '../helpers/memory-connection.js';
+import type { ServerMessage } from '../../../src/protocol/events.js';
+import type { ClientMessage } from '../../../src/protocol/schema.js';
+import { Hub, type HubOptions } from '../../../src/server/hub.js';
+import { MemoryStore } from '../../../src/server/store/memory.js';
+import { MemoryConnection } from '../../helpers/memory-connection.js';
 
 /** A hub over a memory store, driven without sockets. */
 async function startHub(options: Partial<HubOptions> = {}) {
