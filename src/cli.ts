@@ -112,7 +112,9 @@ function checkRetain(value: number): number {
 /** A server name goes in every IRC line's source: one word of printable ASCII without `!@:*?,`. */
 function checkServerName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(name))
-    fail(`--server-name must be a host-name-like word (letters, digits, "." and "-"), got ${JSON.stringify(name)}`);
+    fail(
+      `--server-name must be a host-name-like word (letters, digits, "." and "-"), got ${JSON.stringify(name)}`,
+    );
   return name;
 }
 
@@ -242,7 +244,8 @@ async function serve(): Promise<void> {
   const shownHost = server.host.includes(':') ? `[${server.host}]` : server.host;
   if (server.tcpPort !== undefined) process.stdout.write(`chat tcp on ${shownHost}:${server.tcpPort}\n`);
   if (server.ircPort !== undefined) process.stdout.write(`chat irc on ${shownHost}:${server.ircPort}\n`);
-  if (server.ircTlsPort !== undefined) process.stdout.write(`chat ircs on ${shownHost}:${server.ircTlsPort}\n`);
+  if (server.ircTlsPort !== undefined)
+    process.stdout.write(`chat ircs on ${shownHost}:${server.ircTlsPort}\n`);
 }
 
 async function connect(): Promise<void> {

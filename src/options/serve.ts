@@ -90,7 +90,8 @@ export const SERVE_OPTIONS = [
     arg: 'N',
     type: 'number',
     shown: 'off',
-    meaning: 'also serve IRC clients (irssi, WeeChat, HexChat, senpai, The Lounge) on N (0 = a free port); see docs/irc.md',
+    meaning:
+      'also serve IRC clients (irssi, WeeChat, HexChat, senpai, The Lounge) on N (0 = a free port); see docs/irc.md',
   },
   {
     section: SERVE,

@@ -86,7 +86,10 @@ export class Hub {
     const session = new Session(conn, this.sessionOptions);
     this.sessions.add(session);
     // Read-only and one-shot doors (SSE, POST) identify differently; sockets must say who they are.
-    if (this.options.identifyTimeoutMs > 0 && (conn.transport === 'ws' || conn.transport === 'tcp' || conn.transport === 'irc')) {
+    if (
+      this.options.identifyTimeoutMs > 0 &&
+      (conn.transport === 'ws' || conn.transport === 'tcp' || conn.transport === 'irc')
+    ) {
       const timer = setTimeout(() => {
         if (!session.identified) {
           this.disconnect(session, {

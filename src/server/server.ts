@@ -27,6 +27,7 @@ import { maxClientsFor, readFdLimit } from './limits/fd-limit.js';
 import { metricsRoute, statsRoute } from './transports/stats-routes.js';
 import { TcpTransport } from './transports/tcp.js';
 import { IrcTransport } from './transports/irc/irc.js';
+import type { FloodOptions } from './transports/irc/flood.js';
 import { hostname } from 'node:os';
 
 /**
@@ -130,7 +131,7 @@ export interface ServerOptions extends Pick<HubOptions, (typeof HUB_LIMITS)[numb
   /** IRC message of the day, one string per line. */
   ircMotd?: string[];
   /** IRC flood control (tests): see transports/irc/flood.ts. */
-  ircFlood?: Partial<import('./transports/irc/flood.js').FloodOptions>;
+  ircFlood?: Partial<FloodOptions>;
   /** Interval of the monitor's stats log line; 0 turns it off. Default 5,000 ms. */
   monitorIntervalMs?: number;
   /** Directory served at `GET /` (default: the package's web/). */
@@ -335,7 +336,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const ircDoors: IrcTransport[] = [];
   const ircPorts: { ircPort?: number; ircTlsPort?: number } = {};
-  if (options.ircTlsPort !== undefined && !tls) throw new Error('--irc-tls-port needs --tls-cert and --tls-key');
+  if (options.ircTlsPort !== undefined && !tls)
+    throw new Error('--irc-tls-port needs --tls-cert and --tls-key');
   for (const [key, wanted] of [
     ['ircPort', options.ircPort],
     ['ircTlsPort', options.ircTlsPort],

@@ -29,9 +29,7 @@ export function isCap(name: string): name is Cap {
 
 /** The `CAP LS` list, with values for a 302 client. */
 export function capList(version302: boolean): string {
-  return CAPS.map((c) => (version302 && CAP_VALUES[c] !== undefined ? `${c}=${CAP_VALUES[c]}` : c)).join(
-    ' ',
-  );
+  return CAPS.map((c) => (version302 && CAP_VALUES[c] !== undefined ? `${c}=${CAP_VALUES[c]}` : c)).join(' ');
 }
 
 /**

@@ -63,13 +63,15 @@ export async function chathistory(c: IrcContext, m: IrcMessage): Promise<void> {
     }
     case 'BEFORE': {
       const before = await pages.upperBound(a!);
-      messages = before === undefined ? undefined : await pages.below(before === Infinity ? undefined : before, n);
+      messages =
+        before === undefined ? undefined : await pages.below(before === Infinity ? undefined : before, n);
       break;
     }
     case 'AFTER': {
       const after = await pages.lowerBound(a!);
       if (after === Infinity) messages = [];
-      else if (after !== undefined) messages = (await pages.below(after + n + 1, n))?.filter((x) => x.seq > after);
+      else if (after !== undefined)
+        messages = (await pages.below(after + n + 1, n))?.filter((x) => x.seq > after);
       break;
     }
     case 'AROUND': {
@@ -97,7 +99,8 @@ export async function chathistory(c: IrcContext, m: IrcMessage): Promise<void> {
       break;
     }
   }
-  if (messages === undefined) return c.fail('CHATHISTORY', 'MESSAGE_ERROR', sub, target, 'Could not read history');
+  if (messages === undefined)
+    return c.fail('CHATHISTORY', 'MESSAGE_ERROR', sub, target, 'Could not read history');
   c.sendBatch(
     'chathistory',
     [target],

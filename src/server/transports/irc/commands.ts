@@ -8,7 +8,7 @@ import { formatMessage, type IrcMessage, type OutMessage } from './message.js';
 import { channelOf, ircNick, isIrcNick, roomOf, sourceOf, USER_HOST } from './names.js';
 import { ERR, MORE, RPL } from './numerics.js';
 import { lusers, motd, nickRefused, tryRegister } from './registration.js';
-import type { IrcSessionOptions } from './irc-session.js';
+import type { IrcSession, IrcSessionOptions } from './irc-session.js';
 
 /** What a command handler may see and do: the session's state and output (see IrcSession). */
 export interface IrcContext {
@@ -33,7 +33,7 @@ export interface IrcContext {
   fail(command: string, code: string, ...rest: string[]): void;
   quit(text: string): void;
   ask(raw: CommandRequest): Promise<ServerMessage | undefined>;
-  messageLines(m: Parameters<import('./irc-session.js').IrcSession['messageLines']>[0]): OutMessage[];
+  messageLines(m: Parameters<IrcSession['messageLines']>[0]): OutMessage[];
   known(id: string): { room: string; seq: number; ts: number } | undefined;
 }
 
@@ -78,7 +78,8 @@ async function privmsg(c: IrcContext, m: IrcMessage, notice: boolean): Promise<v
   const [targets = '', raw = ''] = m.params;
   const verb = notice ? 'NOTICE' : 'PRIVMSG';
   const list = targets.split(',').filter((t) => t !== '');
-  if (list.length > 1) return notice ? undefined : c.numeric(MORE.TOOMANYTARGETS, targets, 'Too many targets');
+  if (list.length > 1)
+    return notice ? undefined : c.numeric(MORE.TOOMANYTARGETS, targets, 'Too many targets');
   const target = list[0] ?? '';
   if (raw === '') return notice ? undefined : c.numeric(MORE.NOTEXTTOSEND, 'No text to send');
   const ctcp = ctcpOf(raw);
@@ -87,7 +88,8 @@ async function privmsg(c: IrcContext, m: IrcMessage, notice: boolean): Promise<v
   if (text.trim() === '') return;
   if (target.startsWith('#')) {
     const room = roomOf(target);
-    if (room === undefined) return notice ? undefined : c.numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
+    if (room === undefined)
+      return notice ? undefined : c.numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
     const answer = await c.ask(speech({ room }, text, ctcp !== undefined));
     if (answer?.type === 'message') {
       if (c.caps.has('echo-message')) c.send(...c.messageLines(answer.payload));
@@ -102,7 +104,11 @@ async function privmsg(c: IrcContext, m: IrcMessage, notice: boolean): Promise<v
   if (answer?.type === 'dm') {
     if (c.caps.has('echo-message'))
       c.send(
-        ...c.messageLines({ ...answer.payload, user_name: answer.payload.from, target: ircNick(answer.payload.to) }),
+        ...c.messageLines({
+          ...answer.payload,
+          user_name: answer.payload.from,
+          target: ircNick(answer.payload.to),
+        }),
       );
     return;
   }
@@ -117,7 +123,12 @@ async function privmsg(c: IrcContext, m: IrcMessage, notice: boolean): Promise<v
  * sent to a nick online are answered by the door on their behalf; the rest are dropped (never
  * relayed: the control bytes would reach other users' screens).
  */
-function ctcpRequest(c: IrcContext, target: string, ctcp: { verb: string; args: string }, notice: boolean): void {
+function ctcpRequest(
+  c: IrcContext,
+  target: string,
+  ctcp: { verb: string; args: string },
+  notice: boolean,
+): void {
   if (notice || target.startsWith('#')) return;
   const nick = c.options.online(target);
   if (nick === undefined) return c.numeric(ERR.NOSUCHNICK, ircNick(target), 'No such nick/channel');
@@ -173,7 +184,8 @@ async function join(c: IrcContext, channel: string): Promise<void> {
     return;
   }
   const e = answer?.type === 'error' ? answer.payload : undefined;
-  if (e?.code === 'too_many_rooms') return c.numeric(ERR.TOOMANYCHANNELS, channel, 'You have joined too many channels');
+  if (e?.code === 'too_many_rooms')
+    return c.numeric(ERR.TOOMANYCHANNELS, channel, 'You have joined too many channels');
   if (e?.code === 'room_full') return c.numeric(ERR.CHANNELISFULL, channel, 'Cannot join channel (+l)');
   c.fail('JOIN', (e?.code ?? 'timeout').toUpperCase(), channel, sanitizeText(e?.message ?? 'no answer'));
 }
@@ -218,9 +230,15 @@ async function sasl(c: IrcContext, m: IrcMessage): Promise<void> {
   // The nick is held now whatever happens; without an account behind it, SASL still failed.
   c.bound = true;
   c.nick = answer.payload.user_name;
-  if (!answer.payload.registered) return c.numeric(ERR.SASLFAIL, 'SASL authentication failed: no such account');
+  if (!answer.payload.registered)
+    return c.numeric(ERR.SASLFAIL, 'SASL authentication failed: no such account');
   c.account = answer.payload.user_name;
-  c.numeric(RPL.LOGGEDIN, `${ircNick(c.nick)}!${USER_HOST}`, ircNick(c.account), `You are now logged in as ${ircNick(c.account)}`);
+  c.numeric(
+    RPL.LOGGEDIN,
+    `${ircNick(c.nick)}!${USER_HOST}`,
+    ircNick(c.account),
+    `You are now logged in as ${ircNick(c.account)}`,
+  );
   c.numeric(RPL.SASLSUCCESS, 'SASL authentication successful');
 }
 
@@ -307,7 +325,8 @@ function mode(c: IrcContext, m: IrcMessage): void {
     const letter = change.replace(/^[+-]/, '').charAt(0) || change;
     return c.numeric(ERR.UNKNOWNMODE, letter, 'is unknown mode char to me');
   }
-  if (c.options.online(target) === undefined) return c.numeric(ERR.NOSUCHNICK, ircNick(target), 'No such nick/channel');
+  if (c.options.online(target) === undefined)
+    return c.numeric(ERR.NOSUCHNICK, ircNick(target), 'No such nick/channel');
   if (target.toLowerCase() !== (c.nick ?? '').toLowerCase())
     return c.numeric(ERR.USERSDONTMATCH, "Can't change mode for other users");
   if (change === undefined) return c.numeric(RPL.UMODEIS, '+');
@@ -368,7 +387,16 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
   WHO: cmd(0, true, async (c, m) => {
     const mask = m.params[0] ?? '*';
     const row = (channel: string, n: string): void =>
-      c.numeric(RPL.WHOREPLY, channel, '~u', 'chat', c.options.serverName, ircNick(n), 'H', `0 ${ircNick(n)}`);
+      c.numeric(
+        RPL.WHOREPLY,
+        channel,
+        '~u',
+        'chat',
+        c.options.serverName,
+        ircNick(n),
+        'H',
+        `0 ${ircNick(n)}`,
+      );
     if (mask.startsWith('#')) {
       for (const n of (await users(c, mask)) ?? []) row(mask, n);
     } else {
@@ -389,7 +417,10 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
   }),
   LIST: cmd(0, true, list),
   USERHOST: cmd(1, true, (c, m) => {
-    const found = m.params.slice(0, 5).map((n) => userhostOf(c, n)).filter((x) => x !== undefined);
+    const found = m.params
+      .slice(0, 5)
+      .map((n) => userhostOf(c, n))
+      .filter((x) => x !== undefined);
     c.numeric(RPL.USERHOST, found.join(' '));
   }),
   ISON: cmd(1, true, (c, m) => {

@@ -94,9 +94,12 @@ export function messageLines(
   const source = sourceOf(m.user_name);
   const text = sanitizeText(m.message, { keepNewlines: true });
   if (m.kind === 'topic')
-    return [{ tags: messageTags(m, caps), source, command: 'TOPIC', params: [target, text.replace(/\n/g, ' ')] }];
+    return [
+      { tags: messageTags(m, caps), source, command: 'TOPIC', params: [target, text.replace(/\n/g, ' ')] },
+    ];
   const overhead =
-    Buffer.byteLength(`:${source} PRIVMSG ${target} :\r\n`, 'utf8') + (m.kind === 'action' ? ACTION_OVERHEAD : 0);
+    Buffer.byteLength(`:${source} PRIVMSG ${target} :\r\n`, 'utf8') +
+    (m.kind === 'action' ? ACTION_OVERHEAD : 0);
   return splitText(text, MAX_LINE_BYTES - overhead).map((piece, i) => ({
     tags: messageTags(m, caps, i),
     source,

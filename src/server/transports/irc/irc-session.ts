@@ -6,7 +6,13 @@ import type { ClientMessage } from '../../../protocol/schema.js';
 import type { Cap } from './caps.js';
 import { COMMANDS, type IrcContext } from './commands.js';
 import { isShared, messageLines, sharedLines } from './events.js';
-import { formatMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES, parseMessage, type OutMessage } from './message.js';
+import {
+  formatMessage,
+  MAX_CLIENT_TAG_BYTES,
+  MAX_LINE_BYTES,
+  parseMessage,
+  type OutMessage,
+} from './message.js';
 import { channelOf, ircNick, sourceOf } from './names.js';
 import { ERR } from './numerics.js';
 import { Reply } from './reply.js';
@@ -148,7 +154,7 @@ export class IrcSession implements IrcContext {
 
   /** The nick to address numerics to: `*` until there is one. */
   get target(): string {
-    return this.nick !== undefined ? ircNick(this.nick) : '*';
+    return this.registered && this.nick !== undefined ? ircNick(this.nick) : '*';
   }
 
   /** Adds lines to the current command's answer (or writes them when no command runs). */
@@ -174,7 +180,11 @@ export class IrcSession implements IrcContext {
 
   /** A server NOTICE to this client. */
   notice(text: string): void {
-    this.send({ source: this.options.serverName, command: 'NOTICE', params: [this.target, sanitizeText(text)] });
+    this.send({
+      source: this.options.serverName,
+      command: 'NOTICE',
+      params: [this.target, sanitizeText(text)],
+    });
   }
 
   /** A standard reply (`FAIL <command> <code> ... :text`). */

@@ -114,7 +114,11 @@ class IrcClient implements Connection {
   }
 
   private tooLong(): string {
-    return formatMessage({ source: this.irc.options.serverName, command: ERR.INPUTTOOLONG, params: [this.irc.target, 'Input line was too long'] });
+    return formatMessage({
+      source: this.irc.options.serverName,
+      command: ERR.INPUTTOOLONG,
+      params: [this.irc.target, 'Input line was too long'],
+    });
   }
 
   send(out: Outbound): void {
@@ -151,7 +155,8 @@ class IrcClient implements Connection {
         : reason.code === 'identify_timeout'
           ? 'Registration timeout'
           : reason.message;
-    if (this.socket.writable) this.socket.end(formatMessage({ command: 'ERROR', params: [`Closing link: ${text}`] }));
+    if (this.socket.writable)
+      this.socket.end(formatMessage({ command: 'ERROR', params: [`Closing link: ${text}`] }));
     forceCloseAfterGrace(this.socket, () => this.socket.destroy());
   }
 
@@ -187,7 +192,9 @@ export class IrcTransport {
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };
     this.server = options.tls
-      ? createTlsServer({ ...socketOptions, cert: options.tls.cert, key: options.tls.key }, (s) => this.accept(s))
+      ? createTlsServer({ ...socketOptions, cert: options.tls.cert, key: options.tls.key }, (s) =>
+          this.accept(s),
+        )
       : createServer(socketOptions, (s) => this.accept(s));
     this.server.on('tlsClientError', () => {});
     if (options.admission && options.log)
@@ -197,7 +204,9 @@ export class IrcTransport {
         door: options.tls ? 'ircs' : 'irc',
         ...(options.tls
           ? {}
-          : { refusalText: (r) => formatMessage({ command: 'ERROR', params: [`Closing link: ${r.message}`] }) }),
+          : {
+              refusalText: (r) => formatMessage({ command: 'ERROR', params: [`Closing link: ${r.message}`] }),
+            }),
       });
   }
 
@@ -211,7 +220,14 @@ export class IrcTransport {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.setKeepAlive(true, 60_000);
-    const client = new IrcClient(socket, this.hub, this.sessionOptions, this.flood, this.addresses, this.coalescer);
+    const client = new IrcClient(
+      socket,
+      this.hub,
+      this.sessionOptions,
+      this.flood,
+      this.addresses,
+      this.coalescer,
+    );
     client.start(this.hub.connect(client));
   }
 

@@ -41,7 +41,17 @@ export function unescapeTagValue(raw: string): string {
 /** Escapes a tag value for the wire: no `;`, space, backslash, CR or LF survives as itself. */
 export function escapeTagValue(value: string): string {
   return value.replace(/[;\s\\\r\n]/g, (c) =>
-    c === ';' ? '\\:' : c === ' ' ? '\\s' : c === '\\' ? '\\\\' : c === '\r' ? '\\r' : c === '\n' ? '\\n' : '',
+    c === ';'
+      ? '\\:'
+      : c === ' '
+        ? '\\s'
+        : c === '\\'
+          ? '\\\\'
+          : c === '\r'
+            ? '\\r'
+            : c === '\n'
+              ? '\\n'
+              : '',
   );
 }
 
@@ -102,6 +112,13 @@ export interface OutMessage {
 }
 
 /**
+ * Verbs whose last parameter is a name, not text: written with a colon only when it needs one
+ * (`JOIN #lobby`). Every other last parameter (message text, numerics' text) always has one, as
+ * most servers write it and some clients expect.
+ */
+const BARE_LAST = new Set(['JOIN', 'NICK', 'PART', 'BATCH', 'AUTHENTICATE', 'ACK', 'MODE']);
+
+/**
  * Builds one wire line, CR LF included. Every middle parameter is made safe (no space, no
  * leading colon, never empty) and the last one is always written with a colon when it needs one,
  * so no value can add a parameter or a line. CR, LF and NUL never reach the wire: they are
@@ -118,9 +135,10 @@ export function formatMessage(m: OutMessage): string {
   if (m.source !== undefined) line += `:${clean(m.source).replace(/ /g, '')} `;
   line += m.command;
   const last = m.params.length - 1;
+  const colonAlways = !BARE_LAST.has(m.command);
   m.params.forEach((raw, i) => {
     const p = clean(raw);
-    if (i === last && (p === '' || p.includes(' ') || p.startsWith(':'))) line += ` :${p}`;
+    if (i === last && (colonAlways || p === '' || p.includes(' ') || p.startsWith(':'))) line += ` :${p}`;
     else line += ` ${p.replace(/ /g, '_').replace(/^:/, '_') || '*'}`;
   });
   return `${line}\r\n`;

@@ -31,7 +31,7 @@ function cutPoint(text: string, budget: number): { end: number; next: number } {
   let bytes = 0;
   let lastFit = 0;
   let lastSpace = -1;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const cp = text.codePointAt(i)!;
     const width = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
     if (bytes + width > budget) break;

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../../src/server/server.js';
 import { IrcTestClient } from '../../../helpers/irc-client.js';
+import { TcpTestClient } from '../../../helpers/tcp-client.js';
+import { TestClient } from '../../../helpers/ws-client.js';
 
 let server: RunningServer;
 let port: number;
@@ -14,6 +16,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
     ircPort: 0,
+    tcpPort: 0,
     serverName: 'irc.test',
     memory: true,
     logLevel: 'silent',
@@ -33,9 +36,18 @@ describe('IRC door: registration', () => {
     await c.wait(/ 422 /);
     const text = c.lines.join('\n');
     expect(text).toContain(`:irc.test 001 ${name} :Welcome`);
-    for (const code of ['002', '003', '004', '005', '251', '254', '255']) expect(text).toMatch(new RegExp(`:irc.test ${code} ${name} `));
+    for (const code of ['002', '003', '004', '005', '251', '254', '255'])
+      expect(text).toMatch(new RegExp(`:irc.test ${code} ${name} `));
     const isupport = c.lines.filter((l) => / 005 /.test(l)).join(' ');
-    for (const token of ['CHANTYPES=#', 'CASEMAPPING=ascii', 'NICKLEN=32', 'CHANNELLEN=65', 'LINELEN=512', 'CHATHISTORY=200', 'MSGREFTYPES=msgid,timestamp'])
+    for (const token of [
+      'CHANTYPES=#',
+      'CASEMAPPING=ascii',
+      'NICKLEN=32',
+      'CHANNELLEN=65',
+      'LINELEN=512',
+      'CHATHISTORY=200',
+      'MSGREFTYPES=msgid,timestamp',
+    ])
       expect(isupport).toContain(token);
   });
 
@@ -67,5 +79,210 @@ describe('IRC door: registration', () => {
     const ok = nick('ok');
     c.send(`NICK ${ok}`);
     await c.wait(new RegExp(` 001 ${ok} `));
+  });
+});
+
+async function wsUser(name: string, room = 'lobby'): Promise<TestClient> {
+  const ws = track(await TestClient.open(server.url));
+  await ws.request('join', { room_id: room, user_name: name });
+  return ws;
+}
+
+describe('IRC door: channels', () => {
+  it('JOIN answers JOIN, 353 and 366; a WebSocket user and an IRC user talk both ways', async () => {
+    const room = `r${++n}`;
+    const me = nick('ircer');
+    const c = track(await IrcTestClient.register(port, me));
+    const wsName = nick('webber');
+    const ws = await wsUser(wsName, room);
+    c.send(`JOIN #${room}`);
+    await c.wait(new RegExp(`^:${me}!~u@chat JOIN #${room}$`));
+    const names = await c.wait(/ 353 /);
+    expect(names).toMatch(new RegExp(`= #${room} :.*${wsName}`));
+    await c.wait(new RegExp(` 366 ${me} #${room} :End of /NAMES list`));
+    await ws.next((m) => m.type === 'user_joined' && m.payload.user_name === me);
+    c.send(`PRIVMSG #${room} :hello from irc`);
+    await ws.next(
+      (m) => m.type === 'message' && m.payload.message === 'hello from irc' && m.payload.user_name === me,
+    );
+    ws.send('message', { room_id: room, message: 'hello from ws' });
+    await c.wait(new RegExp(`^:${wsName}!~u@chat PRIVMSG #${room} :hello from ws$`));
+    c.send(`PART #${room}`);
+    await c.wait(new RegExp(`^:${me}!~u@chat PART #${room}$`));
+    await ws.next((m) => m.type === 'user_left' && m.payload.user_name === me);
+  });
+
+  it('JOIN of several channels at once; a bad name is 403; PART of one not joined is 442', async () => {
+    const me = nick('multi');
+    const c = track(await IrcTestClient.register(port, me));
+    c.send('JOIN #a1,#a2,#bad!name key1,key2');
+    await c.wait(/ JOIN #a1$/);
+    await c.wait(/ JOIN #a2$/);
+    await c.wait(new RegExp(` 403 ${me} #bad!name :No such channel`));
+    c.send('PART #a3');
+    await c.wait(new RegExp(` 442 ${me} #a3 `));
+  });
+
+  it('PRIVMSG to a nick is a DM; to a nick not online is 401', async () => {
+    const me = nick('dmer');
+    const c = track(await IrcTestClient.register(port, me));
+    const other = nick('dmee');
+    const ws = await wsUser(other);
+    c.send(`PRIVMSG ${other} :psst`);
+    await ws.next((m) => m.type === 'dm' && m.payload.from === me && m.payload.message === 'psst');
+    ws.send('dm', { to: me, message: 'back at you' });
+    await c.wait(new RegExp(`^:${other}!~u@chat PRIVMSG ${me} :back at you$`));
+    c.send('PRIVMSG nobody-here :hi');
+    await c.wait(new RegExp(` 401 ${me} nobody-here `));
+  });
+
+  it('a TCP-line user, a WebSocket user and an IRC user see one room in one order', async () => {
+    const room = `order${++n}`;
+    const ircName = nick('io');
+    const c = track(await IrcTestClient.register(port, ircName, { caps: ['echo-message'] }));
+    c.send(`JOIN #${room}`);
+    await c.wait(/ 366 /);
+    const ws = await wsUser(nick('wo'), room);
+    const tcp = track(await TcpTestClient.login(server.tcpPort!, nick('to')));
+    tcp.write(`/join ${room}\n`);
+    await tcp.waitLine(`*** you joined #${room}`);
+    for (let i = 0; i < 5; i++) {
+      c.send(`PRIVMSG #${room} :irc ${i}`);
+      ws.send('message', { room_id: room, message: `ws ${i}` });
+      tcp.write(`tcp ${i}\n`);
+    }
+    const wsSeen = (await ws.waitCount((m) => m.type === 'message' && m.payload.room_id === room, 15)).map(
+      (m) => (m.type === 'message' ? m.payload.message : ''),
+    );
+    const ircSeen = (await c.waitCount(new RegExp(`PRIVMSG #${room} :`), 15)).map((l) =>
+      l.replace(/^.* :/, ''),
+    );
+    expect(ircSeen).toEqual(wsSeen);
+  });
+});
+
+describe('IRC door: capabilities and tags', () => {
+  it('CAP LS 302 lists the caps; REQ of an unknown one is NAK, of known ones ACK; registration waits for CAP END', async () => {
+    const c = track(await IrcTestClient.connect(port));
+    c.send('CAP LS 302');
+    const ls = await c.wait(/ CAP \* LS /);
+    for (const cap of [
+      'message-tags',
+      'server-time',
+      'echo-message',
+      'batch',
+      'labeled-response',
+      'sasl=PLAIN',
+      'draft/chathistory',
+    ])
+      expect(ls).toContain(cap);
+    expect(ls).not.toContain('away-notify');
+    const name = nick('capper');
+    c.send(`NICK ${name}`);
+    c.send(`USER ${name} 0 * :x`);
+    c.send('CAP REQ :server-time nonsense-cap');
+    await c.wait(/ CAP \* NAK :server-time nonsense-cap/);
+    c.send('CAP REQ :server-time message-tags');
+    await c.wait(/ CAP \* ACK :server-time message-tags/);
+    expect(c.lines.some((l) => / 001 /.test(l))).toBe(false);
+    c.send('CAP END');
+    await c.wait(/ 001 /);
+    c.send('CAP LIST');
+    await c.wait(/ CAP \S+ LIST :server-time message-tags/);
+  });
+
+  it('server-time and msgid tags carry the message ts and id; labeled-response labels the echo', async () => {
+    const room = `tags${++n}`;
+    const me = nick('tagger');
+    const c = track(
+      await IrcTestClient.register(port, me, {
+        caps: ['server-time', 'message-tags', 'echo-message', 'labeled-response', 'batch'],
+      }),
+    );
+    c.send(`JOIN #${room}`);
+    await c.wait(/ 366 /);
+    const ws = await wsUser(nick('tagws'), room);
+    const sent = ws.next((m) => m.type === 'message' && m.payload.message === 'tagged');
+    ws.send('message', { room_id: room, message: 'tagged' });
+    const m = await sent;
+    if (m.type !== 'message') throw new Error('no message');
+    const line = await c.wait(/PRIVMSG .* :tagged$/);
+    expect(line).toContain(`time=${new Date(m.payload.ts).toISOString()}`);
+    expect(line).toContain(`msgid=${m.payload.id}`);
+    c.send(`@label=abc PRIVMSG #${room} :mine`);
+    const echo = await c.wait(/label=abc.* PRIVMSG #\S+ :mine$/);
+    expect(echo).toMatch(new RegExp(`:${me}!~u@chat PRIVMSG`));
+    c.send('@label=pp PING :tok');
+    await c.wait(/^@label=pp :irc.test PONG irc.test :?tok$/);
+    c.send('@label=nothing PONG :x');
+    await c.wait(/^@label=nothing :irc.test ACK$/);
+  });
+
+  it('a long message reaches IRC split at word boundaries into lines of at most 512 bytes, nothing lost', async () => {
+    const room = `long${++n}`;
+    const c = track(await IrcTestClient.register(port, nick('reader')));
+    c.send(`JOIN #${room}`);
+    await c.wait(/ 366 /);
+    const ws = await wsUser(nick('writer'), room);
+    const words = Array.from({ length: 400 }, (_, i) => `wörd${i}`);
+    ws.send('message', { room_id: room, message: words.join(' ') });
+    await c.wait(/ :.*wörd399$/);
+    const lines = c.lines.filter((l) => l.includes(`PRIVMSG #${room}`));
+    expect(lines.length).toBeGreaterThan(5);
+    for (const l of lines) expect(Buffer.byteLength(`${l}\r\n`)).toBeLessThanOrEqual(512);
+    const text = lines.map((l) => l.replace(/^.*? :/, '')).join(' ');
+    expect(text).toBe(words.join(' '));
+  });
+
+  it('an incoming line over 512 bytes is 417 and discarded; the connection goes on', async () => {
+    const me = nick('toolong');
+    const c = track(await IrcTestClient.register(port, me));
+    c.send(`PRIVMSG #lobby :${'x'.repeat(600)}`);
+    await c.wait(new RegExp(` 417 ${me} :Input line was too long`));
+    c.send('PING :still');
+    await c.wait(/ PONG irc.test :?still$/);
+  });
+});
+
+describe('IRC door: injection', () => {
+  it('no CR/LF/NUL or terminal escape reaches another client; a nick cannot smuggle a parameter', async () => {
+    const room = `inj${++n}`;
+    const c = track(await IrcTestClient.register(port, nick('victim')));
+    c.send(`JOIN #${room}`);
+    await c.wait(/ 366 /);
+    const evil = 'ev:l!x@y';
+    const ws = await wsUser(evil, room);
+    await c.wait(/ JOIN #/);
+    ws.send('message', {
+      room_id: room,
+      message: 'a\rQUIT :boom\r\n:x PRIVMSG #y :z \x1b[31mred\x07 \x00nul',
+    });
+    const line = await c.wait(/nul$/);
+    expect(line).toMatch(/^:ev_l_x_y!~u@chat PRIVMSG #\S+ :/);
+    const all = c.tcp.text;
+    expect(all).not.toContain('\x1b');
+    expect(all).not.toContain('\x07');
+    expect(all).not.toContain('\x00');
+    expect(c.lines.some((l) => l.startsWith('QUIT') || l.startsWith(':x PRIVMSG'))).toBe(false);
+    // From IRC: a bare CR ends a line, so it cannot carry a second command inside a message.
+    const ircEvil = track(await IrcTestClient.register(port, nick('sneak')));
+    ircEvil.send(`JOIN #${room}`);
+    await ircEvil.wait(/ 366 /);
+    ircEvil.tcp.write(`PRIVMSG #${room} :one\rPRIVMSG #${room} :\x1b]0;title\x07two\r\n`);
+    const two = await c.wait(/two$/);
+    expect(two).toMatch(/PRIVMSG #\S+ :two$/);
+  });
+});
+
+describe('IRC door: flood control', () => {
+  it('lags a burst, then cuts a client that keeps flooding (Excess Flood)', async () => {
+    const c = track(await IrcTestClient.register(port, nick('flooder')));
+    let lines = '';
+    for (let i = 0; i < 200; i++) lines += `PING :f${i}\r\n`;
+    c.tcp.write(lines);
+    await c.wait(/^ERROR :Closing link: Excess Flood/);
+    await c.waitClosed();
+    // What got through before the cut was answered; nothing near the 200 was.
+    expect(c.lines.filter((l) => / PONG /.test(l)).length).toBeLessThan(60);
   });
 });
