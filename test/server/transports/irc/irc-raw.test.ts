@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../../../src/protocol/events.js';
 import { startServer, type RunningServer } from '../../../../src/server/server.js';
 import { IrcTestClient } from '../../../helpers/irc-client.js';
 import { TcpTestClient } from '../../../helpers/tcp-client.js';
@@ -284,5 +285,100 @@ describe('IRC door: flood control', () => {
     await c.waitClosed();
     // What got through before the cut was answered; nothing near the 200 was.
     expect(c.lines.filter((l) => / PONG /.test(l)).length).toBeLessThan(60);
+  });
+});
+
+async function registeredNick(base: string, password: string): Promise<string> {
+  const name = nick(base);
+  const ws = await TestClient.open(server.url);
+  await ws.hello(name);
+  const r = await ws.request('register', { password });
+  expect(r.type).toBe('registered');
+  ws.close();
+  // The nick is free once the hub saw the close.
+  while (server.hub.onlineNick(name) !== undefined) await new Promise((r) => setImmediate(r));
+  return name;
+}
+
+describe('IRC door: registered nicks', () => {
+  it('cannot be taken without the password: 433 without PASS, 464 with a wrong one, 001 with the right one', async () => {
+    const name = await registeredNick('owner', 'correct horse');
+    const c = track(await IrcTestClient.connect(port));
+    c.send(`NICK ${name}`);
+    c.send('USER x 0 * :x');
+    await c.wait(new RegExp(` 433 \\* ${name} :Nickname is registered`));
+    c.send('PASS wrong-password');
+    c.send(`NICK ${name}`);
+    await c.wait(/ 464 \* :Password incorrect/);
+    c.send('PASS :correct horse');
+    c.send(`NICK ${name}`);
+    await c.wait(new RegExp(` 001 ${name} `));
+  });
+
+  it('SASL PLAIN logs in (900, 903) and registers under the account nick', async () => {
+    const name = await registeredNick('sasl', 'sasl-secret');
+    const c = track(await IrcTestClient.connect(port));
+    c.send('CAP LS 302');
+    c.send('NICK someone-else');
+    c.send('USER x 0 * :x');
+    c.send('CAP REQ :sasl');
+    await c.wait(/ ACK :sasl/);
+    c.send('AUTHENTICATE PLAIN');
+    await c.wait(/^AUTHENTICATE \+$/);
+    c.send(`AUTHENTICATE ${Buffer.from(`\0${name}\0wrong-one`).toString('base64')}`);
+    await c.wait(/ 904 /);
+    c.send('AUTHENTICATE PLAIN');
+    c.send(`AUTHENTICATE ${Buffer.from(`${name}\0${name}\0sasl-secret`).toString('base64')}`);
+    await c.wait(new RegExp(` 900 \\* ${name}!~u@chat ${name} :You are now logged in`));
+    await c.wait(/ 903 /);
+    c.send('CAP END');
+    await c.wait(new RegExp(` 001 ${name} `));
+  });
+});
+
+describe('IRC door: chathistory', () => {
+  it('LATEST, BEFORE, AFTER, AROUND and BETWEEN over msgid and timestamp references, in a batch', async () => {
+    const room = `hist${++n}`;
+    const ws = await wsUser(nick('hw'), room);
+    const sent: ChatMessage[] = [];
+    for (let i = 1; i <= 30; i++) {
+      const m = await ws.request('message', { room_id: room, message: `h${i}` });
+      if (m.type === 'message') sent.push(m.payload);
+    }
+    const c = track(
+      await IrcTestClient.register(port, nick('hr'), {
+        caps: ['batch', 'server-time', 'message-tags', 'draft/chathistory'],
+      }),
+    );
+    let mark = c.lines.length;
+    const fetch = async (cmd: string): Promise<string[]> => {
+      mark = c.lines.length;
+      c.send(cmd);
+      const end = await c.tcp.waitLines(
+        (l) => /^:\S+ BATCH -/.test(l),
+        1 + c.lines.slice(0, mark).filter((l) => /^:\S+ BATCH -/.test(l)).length,
+      );
+      expect(end.length).toBeGreaterThan(0);
+      const got = c.since(mark);
+      expect(got[0]).toMatch(new RegExp(`^:\\S+ BATCH \\+\\S+ chathistory #${room}$`));
+      return got.filter((l) => l.includes('PRIVMSG')).map((l) => l.replace(/^.* :/, ''));
+    };
+    expect(await fetch(`CHATHISTORY LATEST #${room} * 5`)).toEqual(['h26', 'h27', 'h28', 'h29', 'h30']);
+    // The client now knows h26..h30 by msgid.
+    expect(await fetch(`CHATHISTORY BEFORE #${room} msgid=${sent[25]!.id} 3`)).toEqual(['h23', 'h24', 'h25']);
+    expect(await fetch(`CHATHISTORY AFTER #${room} msgid=${sent[25]!.id} 2`)).toEqual(['h27', 'h28']);
+    expect(await fetch(`CHATHISTORY AROUND #${room} msgid=${sent[27]!.id} 3`)).toEqual(['h27', 'h28', 'h29']);
+    const ts = (i: number): string => new Date(sent[i - 1]!.ts).toISOString();
+    // Messages sent in one millisecond share a time: BEFORE a time is the newest strictly earlier.
+    const earlier = sent.filter((m) => m.ts < sent[9]!.ts).map((m) => m.message);
+    expect(await fetch(`CHATHISTORY BEFORE #${room} timestamp=${ts(10)} 2`)).toEqual(earlier.slice(-2));
+    const later = sent.filter((m) => m.ts > sent[19]!.ts).map((m) => m.message);
+    expect(await fetch(`CHATHISTORY AFTER #${room} timestamp=${ts(20)} 3`)).toEqual(later.slice(0, 3));
+    const between = await fetch(
+      `CHATHISTORY BETWEEN #${room} msgid=${sent[25]!.id} msgid=${sent[29]!.id} 10`,
+    );
+    expect(between).toEqual(['h27', 'h28', 'h29']);
+    c.send(`CHATHISTORY BEFORE #${room} nonsense 5`);
+    await c.wait(/FAIL CHATHISTORY INVALID_PARAMS BEFORE/);
   });
 });
