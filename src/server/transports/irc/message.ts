@@ -38,9 +38,12 @@ export function unescapeTagValue(raw: string): string {
   return out;
 }
 
-/** Escapes a tag value for the wire: no `;`, space, backslash, CR or LF survives as itself. */
+/**
+ * Escapes a tag value for the wire: no `;`, space, backslash, CR or LF survives as itself; NUL
+ * and whitespace other than the space are dropped.
+ */
 export function escapeTagValue(value: string): string {
-  return value.replace(/[;\s\\\r\n]/g, (c) =>
+  return value.replace(/[;\s\\\r\n\0]/g, (c) =>
     c === ';'
       ? '\\:'
       : c === ' '
@@ -132,7 +135,8 @@ export function formatMessage(m: OutMessage): string {
       parts.push(value === undefined || value === '' ? key : `${key}=${escapeTagValue(value)}`);
     if (parts.length > 0) line += `@${parts.join(';')} `;
   }
-  if (m.source !== undefined) line += `:${clean(m.source).replace(/ /g, '')} `;
+  const source = m.source === undefined ? '' : clean(m.source).replace(/\s/g, '');
+  if (source !== '') line += `:${source} `;
   line += m.command;
   const last = m.params.length - 1;
   const colonAlways = !BARE_LAST.has(m.command);
