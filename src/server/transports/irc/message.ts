@@ -1,3 +1,5 @@
+import { sanitizeText } from '../../../protocol/sanitize.js';
+
 /**
  * IRC lines with IRCv3 message tags: parsing what a client sends and building what it reads.
  * Pure functions, no socket; the parser never throws (a line it cannot read is `undefined`).
@@ -122,38 +124,63 @@ export interface OutMessage {
 const BARE_LAST = new Set(['JOIN', 'NICK', 'PART', 'BATCH', 'AUTHENTICATE', 'ACK', 'MODE']);
 
 /**
- * Builds one wire line, CR LF included. Every middle parameter is made safe (no space, no
- * leading colon, never empty) and the last one is always written with a colon when it needs one,
- * so no value can add a parameter or a line. CR, LF and NUL never reach the wire: they are
- * removed from every part (text handed in should already be sanitised; this is the last guard).
+ * Builds one wire line, CR LF included, never longer than {@link MAX_LINE_BYTES} without its tags.
+ * Every part goes through the terminal sanitiser (a CTCP's \x01 frame is kept around sanitised
+ * text), so nothing a peer sent, echoed back in a numeric or relayed to others, carries a
+ * control character, CR, LF or NUL. Middle parameters are made safe (no space, no leading
+ * colon, never empty, at most 128 bytes: they are names), and the last one is cut to fit the
+ * line (messages are split before they get here, so only echoed input is ever cut).
  */
 export function formatMessage(m: OutMessage): string {
-  let line = '';
+  let head = '';
   if (m.tags) {
     const parts: string[] = [];
     for (const [key, value] of Object.entries(m.tags))
-      parts.push(value === undefined || value === '' ? key : `${key}=${escapeTagValue(value)}`);
-    if (parts.length > 0) line += `@${parts.join(';')} `;
+      parts.push(value === undefined || value === '' ? key : `${key}=${escapeTagValue(sanitizeText(value))}`);
+    if (parts.length > 0) head += `@${parts.join(';')} `;
   }
-  const source = m.source === undefined ? '' : clean(m.source).replace(/\s/g, '');
+  let line = '';
+  const source = m.source === undefined ? '' : sanitizeText(m.source).replace(/\s/g, '');
   if (source !== '') line += `:${source} `;
   line += m.command;
   const last = m.params.length - 1;
   const colonAlways = !BARE_LAST.has(m.command);
-  m.params.forEach((raw, i) => {
-    const p = clean(raw);
-    if (i === last && (colonAlways || p === '' || p.includes(' ') || p.startsWith(':'))) line += ` :${p}`;
-    else line += ` ${p.replace(/ /g, '_').replace(/^:/, '_') || '*'}`;
-  });
-  return `${line}\r\n`;
+  for (let i = 0; i < last; i++) {
+    const p = fitBytes(sanitizeText(m.params[i]!).replace(/ /g, '_').replace(/^:/, '_'), 128);
+    line += ` ${p || '*'}`;
+  }
+  if (last >= 0) {
+    const p = safeText(m.params[last]!);
+    const colon = colonAlways || p === '' || p.includes(' ') || p.startsWith(':');
+    const prefix = `${line} ${colon ? ':' : ''}`;
+    line = prefix + fitBytes(p, MAX_LINE_BYTES - 2 - Buffer.byteLength(prefix, 'utf8'));
+  }
+  return `${head}${line}\r\n`;
+}
+
+/** Text for a last parameter: sanitised, a CTCP frame (`\x01VERB args\x01`) kept around it. */
+function safeText(text: string): string {
+  if (text.length >= 2 && text.startsWith('\x01') && text.endsWith('\x01'))
+    return `\x01${sanitizeText(text.slice(1, -1))}\x01`;
+  return sanitizeText(text);
+}
+
+/** `text` cut to at most `max` UTF-8 bytes, between code points. */
+function fitBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const width = Buffer.byteLength(ch, 'utf8');
+    if (bytes + width > Math.max(0, max)) break;
+    bytes += width;
+    end += ch.length;
+  }
+  return text.slice(0, end);
 }
 
 /** The bytes of a formatted line that count against {@link MAX_LINE_BYTES}: all but its tags. */
 export function untaggedBytes(line: string): number {
   const body = line.startsWith('@') ? line.slice(line.indexOf(' ') + 1) : line;
   return Buffer.byteLength(body, 'utf8');
-}
-
-function clean(text: string): string {
-  return text.replace(/[\r\n\0]/g, '');
 }

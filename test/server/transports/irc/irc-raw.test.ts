@@ -275,6 +275,23 @@ describe('IRC door: injection', () => {
   });
 });
 
+describe('IRC door: echoed input', () => {
+  it('a numeric that quotes what the client sent carries no control character and stays within 512 bytes', async () => {
+    const me = nick('echoed');
+    const c = track(await IrcTestClient.register(port, me));
+    c.send('JOIN #\x1b]0;pwned\x07x');
+    await c.wait(/ 403 /);
+    c.send(`FROB${'Z'.repeat(450)} ${'y'.repeat(40)}`);
+    await c.wait(/ 421 /);
+    c.send(`JOIN #${'a'.repeat(400)}`);
+    await c.wait(/ 403 .*a{100}/);
+    for (const l of c.lines) {
+      expect(l).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+      expect(Buffer.byteLength(`${l}\r\n`)).toBeLessThanOrEqual(512);
+    }
+  });
+});
+
 describe('IRC door: flood control', () => {
   it('lags a burst, then cuts a client that keeps flooding (Excess Flood)', async () => {
     const c = track(await IrcTestClient.register(port, nick('flooder')));
