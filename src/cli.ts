@@ -11,6 +11,7 @@ const HELP = `
     $ chat serve   [--port 8080] [--host 0.0.0.0] [options]   run the server
     $ chat connect [--port 8080] [--host 127.0.0.1] [--nick NAME] [--url ws://...] [--config PATH]   open the terminal client
     $ chat bench   [--url ws://host:port/ws] [options]         load-test a server (or one it starts)
+    $ chat account create|passwd|delete NAME | list [--data-dir DIR]   registered nicks (password from the terminal or stdin)
 
 ${helpSections(SERVE_OPTIONS, { 'Server options': 'Serve options' })}
 
@@ -272,6 +273,11 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help')) cli.showHelp(0);
   if (args.includes('--version')) cli.showVersion();
+  if (command === 'account') {
+    const { runAccount } = await import('./accounts/account-command.js');
+    process.exitCode = await runAccount(rest, flags.dataDir);
+    return;
+  }
   if (rest.length > 0) fail(`unexpected argument "${rest[0]}"; see chat --help`);
   switch (command) {
     case 'serve':
@@ -286,7 +292,7 @@ async function main(): Promise<void> {
       cli.showHelp(0);
       return;
     default:
-      fail(`unknown command "${command}"; try chat serve, chat connect or chat bench`);
+      fail(`unknown command "${command}"; try chat serve, chat connect, chat bench or chat account`);
   }
 }
 
