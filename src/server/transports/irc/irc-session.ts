@@ -41,6 +41,8 @@ export interface IrcSessionOptions {
   counts(): { users: number; rooms: number };
   /** The display nick of the user online under `name` (as nicks collide), if any. */
   online(name: string): string | undefined;
+  /** Told about a command that failed inside the door (a bug): logged by the server. */
+  onError?(err: unknown, context: string): void;
 }
 
 /** Message ids this connection has seen, for `msgid=` references (bounded). */
@@ -144,6 +146,10 @@ export class IrcSession implements IrcContext {
       } else {
         await entry.run(this, message);
       }
+    } catch (err) {
+      // A fault in one command must not end the session's command loop (nor the process).
+      this.options.onError?.(err, `irc ${message.command}`);
+      this.fail(message.command, 'INTERNAL_ERROR', 'The server failed to handle the command');
     } finally {
       this.current = undefined;
       if (!this.stopped) this.write(reply.finish());

@@ -189,6 +189,7 @@ export class IrcTransport {
       replyTimeoutMs: options.replyTimeoutMs ?? 10_000,
       counts: () => ({ users: hub.userCount, rooms: hub.roomCount }),
       online: (name: string) => hub.onlineNick(name),
+      onError: (err, context) => options.log?.error({ err }, context),
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };
     this.server = options.tls

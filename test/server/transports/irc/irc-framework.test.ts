@@ -1,4 +1,8 @@
 import { Client, type IrcEvent } from 'irc-framework';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../../src/server/server.js';
 import { TcpTestClient } from '../../../helpers/tcp-client.js';
@@ -165,5 +169,64 @@ describe('IRC door with irc-framework', () => {
     irc.raw(`CHATHISTORY LATEST #${room} * 5`);
     const got = await batch;
     expect(got.commands.map((c) => c.params[1])).toEqual(['old 8', 'old 9', 'old 10', 'old 11', 'old 12']);
+  });
+});
+
+describe('IRC over TLS (--irc-tls-port)', () => {
+  it('speaks TLS with the certificate of --tls-cert and --tls-key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-irc-tls-'));
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const secure = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      ircPort: 0,
+      ircTlsPort: 0,
+      tlsCert: cert,
+      tlsKey: key,
+      serverName: 'tls.test',
+      memory: true,
+      logLevel: 'silent',
+    });
+    try {
+      const c = new Client();
+      ircs.push(c);
+      const registered = until(c, 'registered');
+      c.connect({
+        host: '127.0.0.1',
+        port: secure.ircTlsPort,
+        tls: true,
+        rejectUnauthorized: false,
+        nick: 'secure',
+        username: 'secure',
+        gecos: 'x',
+        auto_reconnect: false,
+      });
+      await registered;
+      expect(c.user.nick).toBe('secure');
+      c.quit();
+    } finally {
+      await secure.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
