@@ -46,7 +46,7 @@ export interface IrcSessionOptions {
 }
 
 /** Message ids this connection has seen, for `msgid=` references (bounded). */
-const MAX_KNOWN_IDS = 5000;
+const MAX_KNOWN_IDS = 1000;
 
 /** An answer to a request: what the hub sent back with its ref. */
 type Answer = ServerMessage;
@@ -219,8 +219,12 @@ export class IrcSession implements IrcContext {
     return messageLines(m, 'room_id' in m ? channelOf(m.room_id) : m.target, this.caps);
   }
 
-  /** Notes a message id, for `msgid=` references. */
+  /**
+   * Notes a message id, for `msgid=` references. Only for a client that can see ids (message-tags):
+   * the others could never refer to one, and would pay the memory for nothing.
+   */
   remember(m: ChatMessage): void {
+    if (!this.caps.has('message-tags')) return;
     this.knownIds.delete(m.id);
     this.knownIds.set(m.id, { room: m.room_id, seq: m.seq, ts: m.ts });
     if (this.knownIds.size > MAX_KNOWN_IDS) {
@@ -336,6 +340,9 @@ export class IrcSession implements IrcContext {
       return seen !== undefined && now - seen < 5000;
     }
     if (message.type === 'nick_changed') {
+      // Your own rename is told by the answer to your NICK; the copies from your rooms repeat it.
+      const own = message.payload.user_name === this.nick || message.payload.old_name === this.nick;
+      if (own) return true;
       const key = `${message.payload.old_name}\0${message.payload.user_name}`;
       const repeat = this.lastRename === key;
       this.lastRename = key;

@@ -162,6 +162,28 @@ describe('IRC door: channels', () => {
   });
 });
 
+describe('IRC door: nick changes', () => {
+  it('your own NICK comes back once, however many channels you are in; others see it once too', async () => {
+    const me = nick('renamer');
+    const c = track(await IrcTestClient.register(port, me));
+    const watcher = track(await IrcTestClient.register(port, nick('watcher')));
+    for (const x of [c, watcher]) {
+      x.send(`JOIN #nk${n}a,#nk${n}b`);
+      await x.waitCount(/ 366 /, 2);
+    }
+    const renamed = nick('renamed');
+    c.send(`NICK ${renamed}`);
+    await c.wait(new RegExp(`^:${me}!~u@chat NICK ${renamed}$`));
+    await watcher.wait(new RegExp(`^:${me}!~u@chat NICK ${renamed}$`));
+    // A barrier: everything the rename caused was sent before the answer to this.
+    for (const x of [c, watcher]) {
+      x.send('PING :after-nick');
+      await x.wait(/PONG \S+ :after-nick/);
+      expect(x.lines.filter((l) => / NICK /.test(l))).toHaveLength(1);
+    }
+  });
+});
+
 describe('IRC door: capabilities and tags', () => {
   it('CAP LS 302 lists the caps; REQ of an unknown one is NAK, of known ones ACK; registration waits for CAP END', async () => {
     const c = track(await IrcTestClient.connect(port));
