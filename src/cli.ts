@@ -1,4 +1,6 @@
 import meow from 'meow';
+import { readFileSync } from 'node:fs';
+import { sanitizeText } from './protocol/sanitize.js';
 import { CONNECT_DEFAULTS, CONNECT_OPTIONS } from './options/connect.js';
 import { SERVE_DEFAULTS as D, SERVE_OPTIONS } from './options/serve.js';
 import { helpSections, meowFlags, type FlagValues } from './options/spec.js';
@@ -13,6 +15,7 @@ const HELP = `
     $ chat serve   [--port 8080] [--host 0.0.0.0] [options]   run the server
     $ chat connect [--port 8080] [--host 127.0.0.1] [--nick NAME] [--url ws://...] [--config PATH]   open the terminal client
     $ chat bench   [--url ws://host:port/ws] [options]         load-test a server (or one it starts)
+    $ chat account create|passwd|delete NAME | list [--data-dir DIR]   registered nicks (password from the terminal or stdin)
 
 ${helpSections(SERVE_OPTIONS, { 'Server options': 'Serve options' })}
 
@@ -111,6 +114,26 @@ function checkRetain(value: number): number {
   return value;
 }
 
+/** A server name goes in every IRC line's source: one word of printable ASCII without `!@:*?,`. */
+function checkServerName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(name))
+    fail(
+      `--server-name must be a host-name-like word (letters, digits, "." and "-"), got ${JSON.stringify(name)}`,
+    );
+  return name;
+}
+
+function readMotd(path: string): string[] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => sanitizeText(l).slice(0, 400))
+      .filter((l, i, all) => l !== '' || i < all.length - 1);
+  } catch (err) {
+    fail(`cannot read --irc-motd ${path}: ${(err as Error).message}`);
+  }
+}
+
 async function serve(): Promise<void> {
   const { startServer } = await import('./server/server.js');
   const { wordFilterFromFile, loadFilterModule } = await import('./server/moderation/filters.js');
@@ -176,6 +199,10 @@ async function serve(): Promise<void> {
     ...(f.tlsCert !== undefined && f.tlsKey !== undefined ? { tlsCert: f.tlsCert, tlsKey: f.tlsKey } : {}),
     port: checkPort('port', f.port, D.port),
     ...(f.tcpPort !== undefined ? { tcpPort: checkPort('tcp-port', f.tcpPort, 0) } : {}),
+    ...(f.ircPort !== undefined ? { ircPort: checkPort('irc-port', f.ircPort, 0) } : {}),
+    ...(f.ircTlsPort !== undefined ? { ircTlsPort: checkPort('irc-tls-port', f.ircTlsPort, 0) } : {}),
+    ...(f.serverName !== undefined ? { serverName: checkServerName(f.serverName) } : {}),
+    ...(f.ircMotd !== undefined ? { ircMotd: readMotd(f.ircMotd) } : {}),
     host: f.host ?? D.host,
     memory: f.memory,
     skipDbCheck: f.skipDbCheck,
@@ -219,10 +246,11 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Tests and scripts parse this line for the port; keep its shape.
   process.stdout.write(`chat serving on ${server.httpUrl} (WebSocket ${server.url})\n`);
-  if (server.tcpPort !== undefined)
-    process.stdout.write(
-      `chat tcp on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.tcpPort}\n`,
-    );
+  const shownHost = server.host.includes(':') ? `[${server.host}]` : server.host;
+  if (server.tcpPort !== undefined) process.stdout.write(`chat tcp on ${shownHost}:${server.tcpPort}\n`);
+  if (server.ircPort !== undefined) process.stdout.write(`chat irc on ${shownHost}:${server.ircPort}\n`);
+  if (server.ircTlsPort !== undefined)
+    process.stdout.write(`chat ircs on ${shownHost}:${server.ircTlsPort}\n`);
 }
 
 /**
@@ -269,6 +297,11 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help')) cli.showHelp(0);
   if (args.includes('--version')) cli.showVersion();
+  if (command === 'account') {
+    const { runAccount } = await import('./accounts/account-command.js');
+    process.exitCode = await runAccount(rest, flags.dataDir);
+    return;
+  }
   if (rest.length > 0) fail(`unexpected argument "${rest[0]}"; see chat --help`);
   switch (command) {
     case 'serve':
@@ -283,7 +316,7 @@ async function main(): Promise<void> {
       cli.showHelp(0);
       return;
     default:
-      fail(`unknown command "${command}"; try chat serve, chat connect or chat bench`);
+      fail(`unknown command "${command}"; try chat serve, chat connect, chat bench or chat account`);
   }
 }
 

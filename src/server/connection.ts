@@ -1,7 +1,7 @@
 import type { Outbound } from './outbound.js';
 
 /** Which door a connection came through; used for stats, metrics and per-transport rendering. */
-export type TransportKind = 'ws' | 'tcp' | 'sse' | 'http' | 'memory';
+export type TransportKind = 'ws' | 'tcp' | 'irc' | 'sse' | 'http' | 'memory';
 
 /** Why the server ends a connection; sent to the client where the transport allows. */
 export interface CloseReason {

@@ -86,7 +86,10 @@ export class Hub {
     const session = new Session(conn, this.sessionOptions);
     this.sessions.add(session);
     // Read-only and one-shot doors (SSE, POST) identify differently; sockets must say who they are.
-    if (this.options.identifyTimeoutMs > 0 && (conn.transport === 'ws' || conn.transport === 'tcp')) {
+    if (
+      this.options.identifyTimeoutMs > 0 &&
+      (conn.transport === 'ws' || conn.transport === 'tcp' || conn.transport === 'irc')
+    ) {
       const timer = setTimeout(() => {
         if (!session.identified) {
           this.disconnect(session, {
@@ -203,7 +206,7 @@ export class Hub {
 
   /** Connected sessions by transport, identified users and rooms. */
   snapshot(): { connections: Record<TransportKind, number>; users: number; rooms: number } {
-    const connections: Record<TransportKind, number> = { ws: 0, tcp: 0, sse: 0, http: 0, memory: 0 };
+    const connections: Record<TransportKind, number> = { ws: 0, tcp: 0, irc: 0, sse: 0, http: 0, memory: 0 };
     for (const s of this.sessions) connections[s.conn.transport]++;
     return { connections, users: this.userCount, rooms: this.roomCount };
   }
@@ -211,6 +214,18 @@ export class Hub {
   /** Rooms on the server (without walking the sessions, as snapshot does). */
   get roomCount(): number {
     return this.rooms.size;
+  }
+
+  /**
+   * The display nick of the user online under `name` (compared as nicks collide), if any: what
+   * the IRC door's WHOIS, ISON and USERHOST ask. Never throws (a name that is no nick is nobody).
+   */
+  onlineNick(name: string): string | undefined {
+    try {
+      return this.identities.online(name)?.nick;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Identified users online: nicks in use. */

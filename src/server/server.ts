@@ -26,6 +26,9 @@ import { gateConnections, httpRefusal } from './transports/accept-gate.js';
 import { maxClientsFor, readFdLimit } from './limits/fd-limit.js';
 import { metricsRoute, statsRoute } from './transports/stats-routes.js';
 import { TcpTransport } from './transports/tcp.js';
+import { IrcTransport } from './transports/irc/irc.js';
+import type { FloodOptions } from './transports/irc/flood.js';
+import { hostname } from 'node:os';
 
 /**
  * The hub's room and request limits, which `chat serve` hands to the hub as given (documented on
@@ -119,6 +122,16 @@ export interface ServerOptions extends Pick<HubOptions, (typeof HUB_LIMITS)[numb
   filters?: MessageFilter[];
   /** Plain TCP line port (nc/telnet); 0 picks a free one; absent: no TCP door. */
   tcpPort?: number;
+  /** IRC port (plain); 0 picks a free one; absent: no IRC door. */
+  ircPort?: number;
+  /** IRC over TLS (needs tlsCert and tlsKey); 0 picks a free one. */
+  ircTlsPort?: number;
+  /** The IRC door's server name. Default: the host name. */
+  serverName?: string;
+  /** IRC message of the day, one string per line. */
+  ircMotd?: string[];
+  /** IRC flood control (tests): see transports/irc/flood.ts. */
+  ircFlood?: Partial<FloodOptions>;
   /** Interval of the monitor's stats log line; 0 turns it off. Default 5,000 ms. */
   monitorIntervalMs?: number;
   /** Directory served at `GET /` (default: the package's web/). */
@@ -138,6 +151,9 @@ export interface RunningServer {
   httpUrl: string;
   /** The TCP line port, when `tcpPort` was given. */
   tcpPort?: number;
+  /** The IRC ports, when given. */
+  ircPort?: number;
+  ircTlsPort?: number;
   /** Server-wide counters (what `/stats` shows). */
   stats: ServerStats;
   log: Logger;
@@ -318,6 +334,38 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       throw err;
     }
   }
+  const ircDoors: IrcTransport[] = [];
+  const ircPorts: { ircPort?: number; ircTlsPort?: number } = {};
+  if (options.ircTlsPort !== undefined && !tls)
+    throw new Error('--irc-tls-port needs --tls-cert and --tls-key');
+  for (const [key, wanted] of [
+    ['ircPort', options.ircPort],
+    ['ircTlsPort', options.ircTlsPort],
+  ] as const) {
+    if (wanted === undefined) continue;
+    const door = new IrcTransport(hub, {
+      ...pacing,
+      serverName: options.serverName ?? hostname(),
+      ...(options.ircMotd ? { motd: options.ircMotd } : {}),
+      ...(options.ircFlood ? { flood: options.ircFlood } : {}),
+      ...(key === 'ircTlsPort' && tls ? { tls } : {}),
+      admission,
+      log,
+    });
+    ircDoors.push(door);
+    try {
+      ircPorts[key] = await door.listen(wanted, host);
+    } catch (err) {
+      clearInterval(sweeper);
+      await tcp?.close(0);
+      for (const d of ircDoors) await d.close(0);
+      sse.close();
+      stats.close();
+      http.close();
+      await store.close();
+      throw err;
+    }
+  }
   const stopMonitor =
     options.monitorIntervalMs === 0
       ? () => {}
@@ -342,6 +390,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await ws.whenEmpty(options.shutdownDrainMs ?? 2000);
       ws.close();
       await tcp?.close(options.shutdownDrainMs ?? 2000);
+      await Promise.all(ircDoors.map((d) => d.close(options.shutdownDrainMs ?? 2000)));
       sse.close();
       stopMonitor();
       stats.close();
@@ -358,6 +407,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     url: `ws${scheme}://${shownHost}:${port}/ws`,
     httpUrl: `http${scheme}://${shownHost}:${port}`,
     ...(tcpPort !== undefined ? { tcpPort } : {}),
+    ...ircPorts,
     stats,
     log,
     close,

@@ -15,6 +15,8 @@ export interface ChatProcess {
   readonly url: string;
   /** The TCP line port, when `--tcp-port` was among the args. */
   readonly tcpPort?: number;
+  /** The IRC port, when `--irc-port` was among the args. */
+  readonly ircPort?: number;
   /** Everything the process wrote to stderr so far (pino JSON lines). */
   stderr(): string;
   /**
@@ -49,6 +51,7 @@ export interface SpawnOptions {
 export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<ChatProcess> {
   const { port = 0, logLevel = 'warn', timeoutMs = 15_000, fdLimit } = options;
   const wantTcp = args.some((a) => a === '--tcp-port' || a.startsWith('--tcp-port='));
+  const wantIrc = args.some((a) => a === '--irc-port' || a.startsWith('--irc-port='));
   const argv = [
     BIN,
     'serve',
@@ -92,7 +95,8 @@ export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<C
           stdout,
         );
       const tcp = wantTcp ? /chat tcp on 127\.0\.0\.1:(\d+)\n/.exec(stdout) : undefined;
-      if (!http || tcp === null) return;
+      const irc = wantIrc ? /chat irc on 127\.0\.0\.1:(\d+)\n/.exec(stdout) : undefined;
+      if (!http || tcp === null || irc === null) return;
       clearTimeout(timer);
       const signalAndWait = (signal: NodeJS.Signals) => () => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -103,6 +107,7 @@ export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<C
         port: Number(http[1]),
         url: http[2]!,
         ...(tcp ? { tcpPort: Number(tcp[1]) } : {}),
+        ...(irc ? { ircPort: Number(irc[1]) } : {}),
         stderr: () => stderr,
         stderrMatches: (pattern) =>
           new Promise<void>((resolveMatch, rejectMatch) => {

@@ -1,0 +1,109 @@
+import type { ChatMessage, ServerEventPayloads } from '../../../protocol/events.js';
+import { sanitizeText } from '../../../protocol/sanitize.js';
+import type { Outbound } from '../../outbound.js';
+import { renderKey, type Cap } from './caps.js';
+import { formatMessage, MAX_LINE_BYTES, type OutMessage } from './message.js';
+import { channelOf, ircNick, sourceOf } from './names.js';
+import { splitText } from './split.js';
+
+/** The events shared by every member of a room that the table below renders. */
+type SharedType = 'message' | 'user_joined' | 'user_left' | 'nick_changed';
+
+/**
+ * Server events to IRC lines: one entry per event a room broadcasts. An entry depends only on
+ * the event and the reader's caps (never on who reads it), so its result is cached on the event
+ * per caps key (see {@link sharedLines}). Room life from issue 14 (topics, away, kicks, modes)
+ * adds its entries here: a topic line to TOPIC, a kick to KICK, an away change to AWAY for
+ * away-notify readers.
+ */
+export const EVENT_LINES: {
+  [T in SharedType]: (payload: ServerEventPayloads[T], caps: ReadonlySet<Cap>) => OutMessage[];
+} = {
+  message: (m, caps) => messageLines(m, channelOf(m.room_id), caps),
+  user_joined: (p, caps) => [
+    {
+      source: sourceOf(p.user_name),
+      command: 'JOIN',
+      // extended-join: the account (none is told yet: `*`) and the real name.
+      params: caps.has('extended-join')
+        ? [channelOf(p.room_id), '*', ircNick(p.user_name)]
+        : [channelOf(p.room_id)],
+    },
+  ],
+  // A leave with a reason is the user's connection ending: IRC calls that QUIT.
+  user_left: (p) =>
+    p.reason !== undefined
+      ? [{ source: sourceOf(p.user_name), command: 'QUIT', params: [quitText(p.reason)] }]
+      : [{ source: sourceOf(p.user_name), command: 'PART', params: [channelOf(p.room_id)] }],
+  nick_changed: (p) => [{ source: sourceOf(p.old_name), command: 'NICK', params: [ircNick(p.user_name)] }],
+};
+
+function quitText(reason: string): string {
+  const text = sanitizeText(reason);
+  return text === 'quit' ? 'Quit' : text;
+}
+
+/** True for the events {@link EVENT_LINES} renders. */
+export function isShared(type: string): type is SharedType {
+  return Object.prototype.hasOwnProperty.call(EVENT_LINES, type);
+}
+
+/**
+ * The wire text of a shared event for readers with these caps: built by the first such reader,
+ * then taken from the event's cache, so a room's message costs one rendering per caps set.
+ */
+export function sharedLines(out: Outbound, caps: ReadonlySet<Cap>): string {
+  return out.render(renderKey(caps), () => {
+    const m = out.message;
+    if (!isShared(m.type)) return '';
+    const build = EVENT_LINES[m.type] as (p: unknown, c: ReadonlySet<Cap>) => OutMessage[];
+    return build(m.payload, caps).map(formatMessage).join('');
+  });
+}
+
+/** The tags a chat message carries for readers with these caps: its time and its id. */
+export function messageTags(
+  m: { ts: number; id: string },
+  caps: ReadonlySet<Cap>,
+  piece = 0,
+): Record<string, string> | undefined {
+  const tags: Record<string, string> = {};
+  if (caps.has('server-time')) tags.time = new Date(m.ts).toISOString();
+  // Each piece of a split message needs an id of its own; `~2` names the second (see msgidBase).
+  if (caps.has('message-tags')) tags.msgid = piece === 0 ? m.id : `${m.id}~${piece + 1}`;
+  return Object.keys(tags).length > 0 ? tags : undefined;
+}
+
+/** The message id a piece's msgid names (a split message's later pieces end in `~N`). */
+export function msgidBase(msgid: string): string {
+  return msgid.replace(/~\d+$/, '');
+}
+
+const ACTION_OVERHEAD = '\x01ACTION \x01'.length;
+
+/**
+ * A chat message as PRIVMSG lines to `target`: sanitised, split at its newlines and at word
+ * boundaries so each line fits 512 bytes with its source (never cut short), an action as CTCP
+ * ACTION, a topic line as TOPIC.
+ */
+export function messageLines(
+  m: Pick<ChatMessage, 'ts' | 'id' | 'user_name' | 'message' | 'kind'>,
+  target: string,
+  caps: ReadonlySet<Cap>,
+): OutMessage[] {
+  const source = sourceOf(m.user_name);
+  const text = sanitizeText(m.message, { keepNewlines: true });
+  if (m.kind === 'topic')
+    return [
+      { tags: messageTags(m, caps), source, command: 'TOPIC', params: [target, text.replace(/\n/g, ' ')] },
+    ];
+  const overhead =
+    Buffer.byteLength(`:${source} PRIVMSG ${target} :\r\n`, 'utf8') +
+    (m.kind === 'action' ? ACTION_OVERHEAD : 0);
+  return splitText(text, MAX_LINE_BYTES - overhead).map((piece, i) => ({
+    tags: messageTags(m, caps, i),
+    source,
+    command: 'PRIVMSG',
+    params: [target, m.kind === 'action' ? `\x01ACTION ${piece}\x01` : piece],
+  }));
+}

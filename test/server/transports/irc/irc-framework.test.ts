@@ -1,0 +1,232 @@
+import { Client, type IrcEvent } from 'irc-framework';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../../../src/server/server.js';
+import { TcpTestClient } from '../../../helpers/tcp-client.js';
+import { TestClient } from '../../../helpers/ws-client.js';
+
+/**
+ * The IRC door driven by irc-framework, the library The Lounge is built on: what a real IRC
+ * client negotiates, sends and expects, against a real server.
+ */
+let server: RunningServer;
+const clients: { close(): void }[] = [];
+const ircs: Client[] = [];
+let n = 0;
+const nick = (base: string): string => `${base}${++n}`;
+
+beforeAll(async () => {
+  server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    ircPort: 0,
+    tcpPort: 0,
+    serverName: 'irc.test',
+    memory: true,
+    logLevel: 'silent',
+    rateLimit: false,
+  });
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  for (const c of ircs) c.quit();
+  await server.close();
+});
+
+function until<T>(
+  emitter: Client,
+  event: string,
+  pred: (e: T) => boolean = () => true,
+  ms = 10_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} in ${ms} ms`)), ms);
+    const listener = (e: T): void => {
+      if (!pred(e)) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(e);
+    };
+    emitter.on(event, listener);
+  });
+}
+
+async function ircClient(
+  name: string,
+  extra: Record<string, unknown> = {},
+  caps: string[] = [],
+): Promise<Client> {
+  const c = new Client();
+  ircs.push(c);
+  // Caps irc-framework does not ask for by itself are asked for with the rest at connect.
+  if (caps.length > 0) c.requestCap(caps);
+  const registered = until(c, 'registered');
+  c.connect({
+    host: '127.0.0.1',
+    port: server.ircPort,
+    nick: name,
+    username: name,
+    gecos: 'test',
+    auto_reconnect: false,
+    enable_echomessage: true,
+    ...extra,
+  });
+  await registered;
+  return c;
+}
+
+async function wsUser(name: string, room: string): Promise<TestClient> {
+  const ws = await TestClient.open(server.url);
+  clients.push(ws);
+  await ws.request('join', { room_id: room, user_name: name });
+  return ws;
+}
+
+describe('IRC door with irc-framework', () => {
+  it('registers, joins, and talks with a WebSocket user and a TCP-line user both ways', async () => {
+    const room = `fw${++n}`;
+    const me = nick('fw');
+    const irc = await ircClient(me);
+    expect(irc.network.cap.enabled).toEqual(expect.arrayContaining(['server-time', 'message-tags']));
+    const joined = until<{ channel: string; nick: string }>(irc, 'join', (e) => e.nick === me);
+    irc.join(`#${room}`);
+    expect((await joined).channel).toBe(`#${room}`);
+    const wsName = nick('fwws');
+    const ws = await wsUser(wsName, room);
+    const tcpName = nick('fwtcp');
+    const tcp = await TcpTestClient.login(server.tcpPort!, tcpName);
+    clients.push(tcp);
+    tcp.write(`/join ${room}\n`);
+    await tcp.waitLine(`*** you joined #${room}`);
+
+    irc.say(`#${room}`, 'from irc');
+    await ws.next(
+      (m) => m.type === 'message' && m.payload.message === 'from irc' && m.payload.user_name === me,
+    );
+    await tcp.waitLine((l) => l.includes(me) && l.includes('from irc'));
+
+    const fromWs = until<IrcEvent>(irc, 'privmsg', (e) => e.message === 'from ws');
+    ws.send('message', { room_id: room, message: 'from ws' });
+    expect((await fromWs).nick).toBe(wsName);
+    const fromTcp = until<IrcEvent>(irc, 'privmsg', (e) => e.message === 'from tcp');
+    tcp.write('from tcp\n');
+    const event = await fromTcp;
+    expect(event.nick).toBe(tcpName);
+    expect(event.target).toBe(`#${room}`);
+    // server-time: the message's own time, as the WebSocket user was told.
+    expect(event.tags.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    irc.action(`#${room}`, 'waves');
+    await ws.next((m) => m.type === 'message' && m.payload.message === 'waves' && m.payload.user_name === me);
+  });
+
+  it('433 for a nick in use; a reconnect after quitting gets the nick back', async () => {
+    const name = nick('dup');
+    const first = await ircClient(name);
+    const second = new Client();
+    ircs.push(second);
+    const inUse = until<{ nick: string }>(second, 'nick in use');
+    second.connect({
+      host: '127.0.0.1',
+      port: server.ircPort,
+      nick: name,
+      username: 'x',
+      gecos: 'x',
+      auto_reconnect: false,
+    });
+    expect((await inUse).nick).toBe(name);
+    second.quit();
+    const closed = until(first, 'close');
+    first.quit('bye');
+    await closed;
+    while (server.hub.onlineNick(name) !== undefined) await new Promise((r) => setImmediate(r));
+    const again = await ircClient(name);
+    expect(again.user.nick).toBe(name);
+  });
+
+  it('a registered nick needs its password: SASL PLAIN logs in with it', async () => {
+    const name = nick('acct');
+    const ws = await TestClient.open(server.url);
+    await ws.hello(name);
+    expect((await ws.request('register', { password: 'framework-pw' })).type).toBe('registered');
+    ws.close();
+    while (server.hub.onlineNick(name) !== undefined) await new Promise((r) => setImmediate(r));
+    const irc = await ircClient(name, { account: { account: name, password: 'framework-pw' } });
+    expect(irc.user.nick).toBe(name);
+    expect(irc.network.cap.enabled).toContain('sasl');
+  });
+
+  it('fetches backlog with CHATHISTORY in a chathistory batch', async () => {
+    const room = `fwh${++n}`;
+    const ws = await wsUser(nick('fwhw'), room);
+    for (let i = 1; i <= 12; i++) await ws.request('message', { room_id: room, message: `old ${i}` });
+    const irc = await ircClient(nick('fwhr'), {}, ['batch', 'draft/chathistory']);
+    expect(irc.network.cap.enabled).toContain('draft/chathistory');
+    const batch = until<{ type: string; commands: { params: string[] }[] }>(irc, 'batch end chathistory');
+    irc.raw(`CHATHISTORY LATEST #${room} * 5`);
+    const got = await batch;
+    expect(got.commands.map((c) => c.params[1])).toEqual(['old 8', 'old 9', 'old 10', 'old 11', 'old 12']);
+  });
+});
+
+describe('IRC over TLS (--irc-tls-port)', () => {
+  it('speaks TLS with the certificate of --tls-cert and --tls-key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-irc-tls-'));
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const secure = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      ircPort: 0,
+      ircTlsPort: 0,
+      tlsCert: cert,
+      tlsKey: key,
+      serverName: 'tls.test',
+      memory: true,
+      logLevel: 'silent',
+    });
+    try {
+      const c = new Client();
+      ircs.push(c);
+      const registered = until(c, 'registered');
+      c.connect({
+        host: '127.0.0.1',
+        port: secure.ircTlsPort,
+        tls: true,
+        rejectUnauthorized: false,
+        nick: 'secure',
+        username: 'secure',
+        gecos: 'x',
+        auto_reconnect: false,
+      });
+      await registered;
+      expect(c.user.nick).toBe('secure');
+      c.quit();
+    } finally {
+      await secure.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
