@@ -64,10 +64,12 @@ class TcpClient implements Connection {
       {
         write: (text) => this.writeBytes(Buffer.from(text, 'utf8')),
         dispatch: (message) => this.hub.dispatch(this.session, message),
-        quit: () =>
-          this.session.run(() =>
-            this.hub.disconnect(this.session, { code: 'client_closed', message: 'quit' }),
-          ),
+        // The same `quit` request a WebSocket client sends: members see the reason.
+        quit: (reason) =>
+          this.hub.dispatch(this.session, {
+            type: 'quit',
+            payload: reason !== undefined ? { reason } : {},
+          }),
         reading: (on) => (on ? this.socket.resume() : this.socket.pause()),
       },
       { replyTimeoutMs: options.replyTimeoutMs, defaultRoom: hub.defaultRoom },
@@ -120,7 +122,7 @@ class TcpClient implements Connection {
     }
     // A shutdown was announced by its own event already; the hub's identify timeout speaks of `hello`.
     const text =
-      reason.code === 'client_closed'
+      reason.code === 'client_closed' || reason.code === 'quit'
         ? ['*** bye']
         : reason.code === 'shutdown'
           ? []

@@ -30,6 +30,7 @@ export interface WsTransportOptions extends WritePacing {
 
 /** Close codes the server uses, per reason (4000-4999 are application codes). */
 const CLOSE_CODES: Record<string, number> = {
+  quit: 1000,
   shutdown: 1001,
   slow_consumer: 4008,
   rate_limited: 4029,
