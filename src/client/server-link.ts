@@ -1,3 +1,4 @@
+import { sameRoom } from '../protocol/room-key.js';
 import WebSocket from 'ws';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { ServerMessage } from '../protocol/events.js';
@@ -33,6 +34,8 @@ export interface ConnectionOptions {
 interface Outgoing {
   roomId: string;
   text: string;
+  /** `action` for `/me`. */
+  kind?: 'action';
   /** Written on the current socket and not answered yet. */
   sent: boolean;
 }
@@ -72,6 +75,8 @@ export class WsChatConnection implements ChatConnection {
   private readonly joinRefs = new Map<string, string>();
   /** Chat messages not acknowledged yet, by client_msg_id (also their ref), in send order. */
   private readonly outbox = new Map<string, Outgoing>();
+  /** A `quit` went out (`/quit reason`): closing sends no second one. */
+  private quitSent = false;
   /**
    * Set once the server refused a message as `rate_limited` (a paste of many lines): from then
    * on messages go one at a time, this many ms apart, until none is waiting. Null: no pacing.
@@ -152,9 +157,9 @@ export class WsChatConnection implements ChatConnection {
     if (wanted && this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
   }
 
-  sendMessage(roomId: string, text: string): string {
+  sendMessage(roomId: string, text: string, kind?: 'action'): string {
     const id = `${this.idPrefix}-${(this.refCounter++).toString(36)}`;
-    this.outbox.set(id, { roomId, text, sent: false });
+    this.outbox.set(id, { roomId, text, sent: false, ...(kind !== undefined ? { kind } : {}) });
     this.flush();
     return id;
   }
@@ -163,11 +168,15 @@ export class WsChatConnection implements ChatConnection {
     if (!this.ready()) return undefined;
     const ref = this.nextRef();
     if (request.type === 'register') this.registering.set(ref, request.payload.password);
+    if (request.type === 'quit') this.quitSent = true;
     this.write(request, ref);
     return ref;
   }
 
   close(): void {
+    // Says goodbye first (once), so the rooms see a quit rather than `connection lost`.
+    if (!this.quitSent && this.ready()) this.write({ type: 'quit', payload: {} }, undefined);
+    this.quitSent = true;
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.paceTimer);
@@ -333,6 +342,8 @@ export class WsChatConnection implements ChatConnection {
       case 'joined': {
         // The answer to a join the user took back (/join then /leave at once): the leave that
         // follows takes us out again, so the room must not reappear meanwhile.
+        // Asked for in another case (`/join DEV` for #dev): the room's own spelling from now on.
+        this.adoptSpelling(event.payload.room_id);
         if (!this.rooms.has(event.payload.room_id)) {
           if (event.ref !== undefined) this.joinRefs.delete(String(event.ref));
           return;
@@ -481,10 +492,28 @@ export class WsChatConnection implements ChatConnection {
     if (last === undefined || seq > last) this.rooms.set(roomId, seq);
   }
 
+  /** Re-keys a room asked for as `DEV` to the server's `dev` (rooms compare without case). */
+  private adoptSpelling(roomId: string): void {
+    if (this.rooms.has(roomId)) return;
+    const asked = [...this.rooms.keys()].find((id) => sameRoom(id, roomId));
+    if (asked === undefined) return;
+    this.rooms.set(roomId, this.rooms.get(asked));
+    this.rooms.delete(asked);
+    for (const out of this.outbox.values()) if (out.roomId === asked) out.roomId = roomId;
+  }
+
   private writeMessage(id: string, out: Outgoing): void {
     out.sent = true;
     this.write(
-      { type: 'message', payload: { room_id: out.roomId, message: out.text, client_msg_id: id } },
+      {
+        type: 'message',
+        payload: {
+          room_id: out.roomId,
+          message: out.text,
+          client_msg_id: id,
+          ...(out.kind !== undefined ? { kind: out.kind } : {}),
+        },
+      },
       id,
     );
   }
