@@ -18,8 +18,11 @@ export interface LineSessionPort {
   write(text: string): void;
   /** A validated request for the hub. */
   dispatch(message: ClientMessage): void;
-  /** The client is done (`/quit [reason]`, or its input ended): end the connection. */
-  quit(reason?: string): void;
+  /**
+   * The client is done: end the connection. `goodbye` is set for `/quit [reason]` (others see a
+   * quit with the reason); undefined when the input just ended without one (a dropped link).
+   */
+  quit(goodbye: { reason?: string } | undefined): void;
   /** False while input waits for an answer (the adapter stops reading), true when it may go on. */
   reading(on: boolean): void;
 }
@@ -75,8 +78,8 @@ export class LineSession {
   private readonly shows = new Map<string, number>();
   /** `/quit` (or the end of input) arrived while answers were outstanding. */
   private quitTimer: NodeJS.Timeout | undefined;
-  /** The reason `/quit` gave (validated), for the `quit` request the port sends. */
-  private quitReason: string | undefined;
+  /** What `/quit` said (its reason validated); undefined while the client has not said goodbye. */
+  private goodbye: { reason?: string } | undefined;
   /**
    * What was last shown of each user's quit or away state: both reach every room the user was in,
    * and a reader sharing several of them is told once. A join or rename of the nick forgets it.
@@ -161,8 +164,7 @@ export class LineSession {
         return undefined;
       case 'user_away': {
         const { user_name, message: away } = message.payload;
-        if (message.payload.room_id !== undefined)
-          return this.oncePerUser(user_name, `away\0${away ?? ''}`);
+        if (message.payload.room_id !== undefined) return this.oncePerUser(user_name, `away\0${away ?? ''}`);
         // Your own away state, or the away message of somebody you sent a DM to.
         if (user_name !== this.nick) return undefined;
         return toWire([away !== undefined ? `*** you are away: ${sanitizeText(away)}` : '*** you are back']);
@@ -220,7 +222,7 @@ export class LineSession {
     if (this.gate) this.port.reading(false);
     else {
       this.port.reading(true);
-      if (this.inputEnded && this.queue.length === 0) this.quit();
+      if (this.inputEnded && this.queue.length === 0) this.quit(undefined, false);
     }
   }
 
@@ -247,7 +249,8 @@ export class LineSession {
     if (words.length === 0) return this.write(PROMPT);
     if (words[0]!.startsWith('/')) {
       const parsed = parseLine(line.trim());
-      if (parsed.kind === 'command' && parsed.command.name === 'quit') return this.quit(parsed.command.reason);
+      if (parsed.kind === 'command' && parsed.command.name === 'quit')
+        return this.quit(parsed.command.reason);
       if (parsed.kind === 'command' && parsed.command.name === 'help') return this.help(parsed.command.topic);
       this.info('pick a nick first');
       return this.write(PROMPT);
@@ -288,7 +291,8 @@ export class LineSession {
   private command(c: Command): void {
     // Switching to a room already joined needs nothing from the server.
     // Room ids compare without case (`/join DEV` is #dev): the room keeps its first spelling.
-    const known = c.name === 'join' ? this.joined.find((r) => r.toLowerCase() === c.room.toLowerCase()) : undefined;
+    const known =
+      c.name === 'join' ? this.joined.find((r) => r.toLowerCase() === c.room.toLowerCase()) : undefined;
     if (known !== undefined) {
       this.current = known;
       return this.info(`now talking in #${known}`);
@@ -338,12 +342,12 @@ export class LineSession {
   }
 
   /** Ends the session once the requests before it were handled (a `/register` then `/quit` gets its answer). */
-  private quit(reason?: string): void {
-    if (reason !== undefined) {
+  private quit(reason: string | undefined, said = true): void {
+    if (said) {
       // Checked as the server will check it, so a reason that is too long is refused here, not dropped.
-      const decoded = decodeClientValue({ type: 'quit', payload: { reason } });
+      const decoded = decodeClientValue({ type: 'quit', payload: reason !== undefined ? { reason } : {} });
       if (!decoded.ok) return this.info(`error: ${decoded.error.message}`);
-      if (decoded.message.type === 'quit') this.quitReason = decoded.message.payload?.reason;
+      if (decoded.message.type === 'quit') this.goodbye = { ...decoded.message.payload };
     }
     if (this.awaiting.size === 0) return this.finishQuit();
     // Messages, /users and /msg are answered by room actors and the store a turn or more later.
@@ -355,7 +359,7 @@ export class LineSession {
 
   private finishQuit(): void {
     if (this.quitTimer !== undefined) clearTimeout(this.quitTimer);
-    this.port.quit(this.quitReason);
+    this.port.quit(this.goodbye);
   }
 
   /**

@@ -64,12 +64,14 @@ class TcpClient implements Connection {
       {
         write: (text) => this.writeBytes(Buffer.from(text, 'utf8')),
         dispatch: (message) => this.hub.dispatch(this.session, message),
-        // The same `quit` request a WebSocket client sends: members see the reason.
-        quit: (reason) =>
-          this.hub.dispatch(this.session, {
-            type: 'quit',
-            payload: reason !== undefined ? { reason } : {},
-          }),
+        // `/quit` is the same `quit` request a WebSocket client sends: members see the reason.
+        // Input that ended without one reads as a dropped link.
+        quit: (goodbye) =>
+          goodbye
+            ? this.hub.dispatch(this.session, { type: 'quit', payload: goodbye })
+            : this.session.run(() =>
+                this.hub.disconnect(this.session, { code: 'client_closed', message: 'input ended' }),
+              ),
         reading: (on) => (on ? this.socket.resume() : this.socket.pause()),
       },
       { replyTimeoutMs: options.replyTimeoutMs, defaultRoom: hub.defaultRoom },
