@@ -159,6 +159,8 @@ describe('the TUI', () => {
     expect(conn.calls).toContainEqual(
       expect.objectContaining({ op: 'message', room: 'lobby', text: 'waves', kind: 'action' }),
     );
+    // Drawn as an action while it waits for the server too.
+    await waitForFrame(r, (f) => f.includes('* alice waves'));
     await typeLine(r, '/away lunch');
     await typeLine(r, '/whois bob');
     const sent = conn.calls.flatMap((c) => (c.op === 'send' ? [c.request] : []));

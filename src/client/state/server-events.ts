@@ -79,7 +79,9 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
       const next = updateConversation(state, room_id, (c) => ({ ...c, members: users }));
       // The answer goes where /users was typed, which may not be the room asked about.
       const reply = takeReplyTarget(next, event.ref);
-      const away = new Set(event.payload.members?.filter((m) => m.away !== undefined).map((m) => m.user_name));
+      const away = new Set(
+        event.payload.members?.filter((m) => m.away !== undefined).map((m) => m.user_name),
+      );
       const sorted = [...users]
         .sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }))
         .map((n) => (away.has(n) ? `${n} (away)` : n));
@@ -380,13 +382,24 @@ function userAway(
     return addNotice(reply.state, reply.target, text('you are'), 'info', now);
   }
   const dm = dmId(p.user_name);
-  return addNotice(state, state.conversations[dm] ? dm : state.current, text(`${p.user_name} is`), 'info', now);
+  return addNotice(
+    state,
+    state.conversations[dm] ? dm : state.current,
+    text(`${p.user_name} is`),
+    'info',
+    now,
+  );
 }
 
 /** What /whois shows. */
 function whoisLines(w: P<'whois'>): string[] {
   const idle = Math.floor(w.idle_ms / 1000);
-  const idleText = idle >= 3600 ? `${Math.floor(idle / 3600)}h ${Math.floor((idle % 3600) / 60)}m` : idle >= 60 ? `${Math.floor(idle / 60)}m ${idle % 60}s` : `${idle}s`;
+  const idleText =
+    idle >= 3600
+      ? `${Math.floor(idle / 3600)}h ${Math.floor((idle % 3600) / 60)}m`
+      : idle >= 60
+        ? `${Math.floor(idle / 60)}m ${idle % 60}s`
+        : `${idle}s`;
   const since = new Date(w.connected_ts).toISOString().slice(0, 16).replace('T', ' ');
   return [
     `${w.user_name}: ${w.registered ? 'registered nick' : 'not registered'}`,
@@ -402,9 +415,7 @@ function whoisLines(w: P<'whois'>): string[] {
  */
 function adoptRoomSpelling(state: ChatState, roomId: string): ChatState {
   if (state.conversations[roomId]) return state;
-  const asked = state.order.find(
-    (id) => state.conversations[id]?.kind === 'room' && sameRoom(id, roomId),
-  );
+  const asked = state.order.find((id) => state.conversations[id]?.kind === 'room' && sameRoom(id, roomId));
   if (asked === undefined) return state;
   const conv = state.conversations[asked]!;
   const { [asked]: _old, ...rest } = state.conversations;

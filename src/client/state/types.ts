@@ -42,6 +42,8 @@ export interface PendingMessage {
   clientMsgId: string;
   text: string;
   ts: number;
+  /** A `/me` action: drawn `* nick text` while it waits too. */
+  action?: true;
 }
 
 /**

@@ -150,7 +150,15 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
       payload: { to, message: text, ...(kind !== undefined ? { kind } : {}) },
     });
     if (ref === undefined) offline();
-    else dispatch({ type: 'message_pending', roomId: convId, clientMsgId: ref, text, now: now() });
+    else
+      dispatch({
+        type: 'message_pending',
+        roomId: convId,
+        clientMsgId: ref,
+        text,
+        now: now(),
+        ...(kind === 'action' ? { action: true as const } : {}),
+      });
   }
 
   /**
@@ -280,12 +288,22 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
         if (!conv) return notice('you are not in a room: /join <room> first', 'error');
         if (conv.kind === 'dm') return sendDm(conv.id, conv.name, command.text, 'action');
         const clientMsgId = connection.sendMessage(conv.id, command.text, 'action');
-        dispatch({ type: 'message_pending', roomId: conv.id, clientMsgId, text: command.text, now: now() });
+        dispatch({
+          type: 'message_pending',
+          roomId: conv.id,
+          clientMsgId,
+          text: command.text,
+          now: now(),
+          action: true,
+        });
         return;
       }
       case 'quit':
         // The reason goes to the server first; closing the connection then sends no other quit.
-        connection.send({ type: 'quit', payload: command.reason !== undefined ? { reason: command.reason } : {} });
+        connection.send({
+          type: 'quit',
+          payload: command.reason !== undefined ? { reason: command.reason } : {},
+        });
         deps.quit();
         return;
       default:
