@@ -74,6 +74,7 @@ describe('actions', () => {
     const payload = { room_id: r, message: 'nods', kind: 'action', client_msg_id: 'k1' };
     const first = await alice.request('message', payload);
     const again = await alice.request('message', payload);
+    expect(first.payload).toMatchObject({ kind: 'action' });
     expect(again.payload).toEqual(first.payload);
     const page = await alice.request('history', { room_id: r });
     expect(page.type === 'history' && page.payload.messages).toHaveLength(1);
