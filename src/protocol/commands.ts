@@ -214,8 +214,7 @@ export const COMMANDS: { [N in CommandName]: Spec<N> } = {
     help: 'mark yourself away with a message; /away alone says you are back',
     build: (_args, rest) =>
       ok(rest.trim() === '' ? { name: 'away' } : { name: 'away', message: rest.trim() }),
-    action: (c) =>
-      request({ type: 'away', payload: c.message !== undefined ? { message: c.message } : {} }),
+    action: (c) => request({ type: 'away', payload: c.message !== undefined ? { message: c.message } : {} }),
   },
   whois: {
     usage: '/whois <nick>',

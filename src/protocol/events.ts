@@ -105,7 +105,11 @@ export interface ServerEventPayloads {
   dm: DirectMessage;
   /** One page of the room list, busiest first; `next_cursor` asks for the next (see docs/protocol.md). */
   rooms: { rooms: RoomSummary[]; has_more: boolean; next_cursor?: string };
-  users: { room_id: string; users: string[]; /** The same members with details (away); absent from older servers. */ members?: UserInfo[] };
+  users: {
+    room_id: string;
+    users: string[];
+    /** The same members with details (away); absent from older servers. */ members?: UserInfo[];
+  };
   pong: { ts: number; server_ts: number };
   registered: { user_name: string };
   shutdown: { reason: string; message: string };

@@ -113,7 +113,11 @@ export class Hub {
     session.close(reason);
     this.release(
       session,
-      reason.code === 'quit' ? reason.message : reason.code === 'client_closed' ? 'connection lost' : reason.code,
+      reason.code === 'quit'
+        ? reason.message
+        : reason.code === 'client_closed'
+          ? 'connection lost'
+          : reason.code,
     );
   }
 

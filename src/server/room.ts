@@ -251,7 +251,11 @@ export class Room {
           this.broadcast(
             {
               type: 'user_away',
-              payload: { room_id: this.id, user_name: nick ?? '?', ...(away !== undefined ? { message: away } : {}) },
+              payload: {
+                room_id: this.id,
+                user_name: nick ?? '?',
+                ...(away !== undefined ? { message: away } : {}),
+              },
             },
             event.session,
           );

@@ -14,14 +14,18 @@ import { isIdentified } from './identity.js';
  * (the requester's own state); each room the user is in hears `user_away` with its `room_id`.
  * Charged as presence: every change is announced to every room the user is in.
  */
-export const AWAY = handler('away', { identity: true, charge: 'presence' }, ({ session, payload, ref }, hub) => {
-  const message = payload?.message;
-  const changed = message !== session.away;
-  session.away = message;
-  session.send('user_away', awayPayload(session), ref);
-  if (!changed) return;
-  for (const roomId of session.rooms) hub.rooms.get(roomId)?.post({ kind: 'away', session });
-});
+export const AWAY = handler(
+  'away',
+  { identity: true, charge: 'presence' },
+  ({ session, payload, ref }, hub) => {
+    const message = payload?.message;
+    const changed = message !== session.away;
+    session.away = message;
+    session.send('user_away', awayPayload(session), ref);
+    if (!changed) return;
+    for (const roomId of session.rooms) hub.rooms.get(roomId)?.post({ kind: 'away', session });
+  },
+);
 
 /**
  * `quit {reason?}`: ends the connection; every room the user was in sees `user_left` with
@@ -71,4 +75,3 @@ export function tellIfAway(sender: Session, target: Session): void {
 function awayPayload(session: Session): ServerEventPayloads['user_away'] {
   return { user_name: session.nick ?? '?', ...(session.away !== undefined ? { message: session.away } : {}) };
 }
-

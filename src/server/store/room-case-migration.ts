@@ -36,7 +36,9 @@ export function foldRoomIds(db: Database.Database, note: (text: string) => void)
   for (const { from, to } of renames) {
     moveRoom.run(to, from);
     moveMessages.run(to, from);
-    note(`room ${from} differed from another room only in case; renamed to ${to} (rooms compare without case now)`);
+    note(
+      `room ${from} differed from another room only in case; renamed to ${to} (rooms compare without case now)`,
+    );
   }
 }
 

@@ -64,7 +64,11 @@ export function runCommand(client: Client, cmd: Command, current: Conv | undefin
       }
       return Boolean(
         current.kind === 'room'
-          ? client.send('message', { room_id: current.id, message: cmd.text, kind: 'action' }, { roomId: current.id })
+          ? client.send(
+              'message',
+              { room_id: current.id, message: cmd.text, kind: 'action' },
+              { roomId: current.id },
+            )
           : client.send('dm', { to: current.id, message: cmd.text, kind: 'action' }, { dmTo: current.id }),
       );
     }

@@ -239,7 +239,9 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       const users = (p.users ?? []).map(oneLine);
       const conv = state.convs.get(roomKey(p.room_id));
       if (conv) conv.members = new Set(users);
-      const away = new Set((p.members ?? []).filter((m) => typeof m.away === 'string').map((m) => oneLine(m.user_name)));
+      const away = new Set(
+        (p.members ?? []).filter((m) => typeof m.away === 'string').map((m) => oneLine(m.user_name)),
+      );
       const shown = users.map((u) => (away.has(u) ? `${u} (away)` : u));
       addNotice(state, currentConv(state) ?? conv, `in #${p.room_id} (${users.length}): ${shown.join(', ')}`);
       return;
