@@ -369,3 +369,17 @@ describe('room names without case', () => {
     expect(JSON.parse(m.data)).toMatchObject({ payload: { room_id: base, message: 'said in any case' } });
   });
 });
+
+describe('quit reasons in a WebSocket close frame', () => {
+  it('a long reason of multi-byte characters still closes cleanly with 1000', async () => {
+    const r = room('wide');
+    const q = nick('q');
+    const watcher = await ws(nick('w'), r);
+    const quitter = await ws(q, r);
+    const reason = '😀'.repeat(300);
+    quitter.send('quit', { reason });
+    expect((await quitter.closedByServer()).code).toBe(1000);
+    const left = await watcher.next((m) => m.type === 'user_left' && m.payload.user_name === q);
+    expect(left.payload).toMatchObject({ reason, quit: true });
+  });
+});
