@@ -36,6 +36,8 @@ export interface LineSessionOptions {
 }
 
 export const PROMPT = 'nick: ';
+/** Users whose last quit or away state a line session remembers, to show it once. */
+const PRESENCE_REMEMBERED = 512;
 export const PASSWORD_PROMPT = 'password: ';
 export const GREETING = '*** welcome to chat; pick a nick.';
 
@@ -200,7 +202,14 @@ export class LineSession {
   /** '' (already shown) when `state` is what was last shown for this user, else undefined (show it). */
   private oncePerUser(userName: string, state: string): string | undefined {
     if (this.presenceShown.get(userName) === state) return '';
+    this.presenceShown.delete(userName);
     this.presenceShown.set(userName, state);
+    // Bounded: a long-lived connection sees many users quit; the oldest entries go first (at
+    // worst a repeat is shown twice).
+    if (this.presenceShown.size > PRESENCE_REMEMBERED) {
+      const oldest = this.presenceShown.keys().next().value;
+      if (oldest !== undefined) this.presenceShown.delete(oldest);
+    }
     return undefined;
   }
 
