@@ -7,7 +7,7 @@ export interface OutboxPort {
   /** Whether a message for `roomId` may be written now (the link is up and the room joined). */
   canSendTo(roomId: string): boolean;
   /** Writes one `message` request, with `id` as its client_msg_id and ref. */
-  write(id: string, roomId: string, text: string): void;
+  write(id: string, roomId: string, text: string, kind?: 'action'): void;
 }
 
 /** A timer the outbox can set and clear (injected so tests move time by hand). */
@@ -24,6 +24,8 @@ const REAL_TIMERS: OutboxTimers = {
 interface Outgoing {
   roomId: string;
   text: string;
+  /** `action` for `/me`. */
+  kind?: 'action';
   /** Written on the current socket and not answered yet. */
   sent: boolean;
 }
@@ -50,9 +52,14 @@ export class Outbox {
   ) {}
 
   /** Queues a message and writes it if its room can take it now. */
-  add(id: string, roomId: string, text: string): void {
-    this.waiting.set(id, { roomId, text, sent: false });
+  add(id: string, roomId: string, text: string, kind?: 'action'): void {
+    this.waiting.set(id, { roomId, text, sent: false, ...(kind !== undefined ? { kind } : {}) });
     this.flush();
+  }
+
+  /** Moves waiting messages of room `from` to `to` (the server's spelling of a room asked for in another case). */
+  renameRoom(from: string, to: string): void {
+    for (const out of this.waiting.values()) if (out.roomId === from) out.roomId = to;
   }
 
   /** True while `id` waits for an answer (or to be written). */
@@ -131,6 +138,6 @@ export class Outbox {
 
   private writeOne(id: string, out: Outgoing): void {
     out.sent = true;
-    this.port.write(id, out.roomId, out.text);
+    this.port.write(id, out.roomId, out.text, out.kind);
   }
 }

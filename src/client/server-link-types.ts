@@ -54,7 +54,7 @@ export interface ChatConnection {
    * is unanswered, it waits, and it is resent after a reconnect until the server acknowledged
    * it. Returns the key.
    */
-  sendMessage(roomId: string, text: string): string;
+  sendMessage(roomId: string, text: string, kind?: 'action'): string;
   /** Sends any other request when connected; returns its ref, or undefined when offline. */
   send(request: OutgoingRequest): string | undefined;
   /** Closes for good: no more reconnects. */

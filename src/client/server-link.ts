@@ -1,3 +1,4 @@
+import { sameRoom } from '../protocol/room-key.js';
 import WebSocket from 'ws';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { ServerMessage } from '../protocol/events.js';
@@ -64,9 +65,22 @@ export class WsChatConnection implements ChatConnection {
   /** Chat messages not acknowledged yet, by client_msg_id (also their ref), and their pacing. */
   private readonly outbox = new Outbox({
     canSendTo: (roomId) => this.canSendTo(roomId),
-    write: (id, roomId, text) =>
-      this.write({ type: 'message', payload: { room_id: roomId, message: text, client_msg_id: id } }, id),
+    write: (id, roomId, text, kind) =>
+      this.write(
+        {
+          type: 'message',
+          payload: {
+            room_id: roomId,
+            message: text,
+            client_msg_id: id,
+            ...(kind !== undefined ? { kind } : {}),
+          },
+        },
+        id,
+      ),
   });
+  /** A `quit` went out (`/quit reason`): closing sends no second one. */
+  private quitSent = false;
   /** Passwords of /register requests in flight, by ref: remembered only once accepted. */
   private readonly registering = new Map<string, string>();
   private identified = false;
@@ -141,9 +155,9 @@ export class WsChatConnection implements ChatConnection {
     if (wanted && this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
   }
 
-  sendMessage(roomId: string, text: string): string {
+  sendMessage(roomId: string, text: string, kind?: 'action'): string {
     const id = `${this.idPrefix}-${(this.refCounter++).toString(36)}`;
-    this.outbox.add(id, roomId, text);
+    this.outbox.add(id, roomId, text, kind);
     return id;
   }
 
@@ -151,11 +165,15 @@ export class WsChatConnection implements ChatConnection {
     if (!this.ready()) return undefined;
     const ref = this.nextRef();
     if (request.type === 'register') this.registering.set(ref, request.payload.password);
+    if (request.type === 'quit') this.quitSent = true;
     this.write(request, ref);
     return ref;
   }
 
   close(): void {
+    // Says goodbye first (once), so the rooms see a quit rather than `connection lost`.
+    if (!this.quitSent && this.ready()) this.write({ type: 'quit', payload: {} }, undefined);
+    this.quitSent = true;
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.outbox.close();
@@ -317,6 +335,8 @@ export class WsChatConnection implements ChatConnection {
       case 'joined': {
         // The answer to a join the user took back (/join then /leave at once): the leave that
         // follows takes us out again, so the room must not reappear meanwhile.
+        // Asked for in another case (`/join DEV` for #dev): the room's own spelling from now on.
+        this.adoptSpelling(event.payload.room_id);
         if (!this.rooms.has(event.payload.room_id)) {
           if (event.ref !== undefined) this.joinRefs.delete(String(event.ref));
           return;
@@ -433,6 +453,16 @@ export class WsChatConnection implements ChatConnection {
     if (!this.rooms.has(roomId)) return;
     const last = this.rooms.get(roomId);
     if (last === undefined || seq > last) this.rooms.set(roomId, seq);
+  }
+
+  /** Re-keys a room asked for as `DEV` to the server's `dev` (rooms compare without case). */
+  private adoptSpelling(roomId: string): void {
+    if (this.rooms.has(roomId)) return;
+    const asked = [...this.rooms.keys()].find((id) => sameRoom(id, roomId));
+    if (asked === undefined) return;
+    this.rooms.set(roomId, this.rooms.get(asked));
+    this.rooms.delete(asked);
+    this.outbox.renameRoom(asked, roomId);
   }
 
   private write(request: OutgoingRequest, ref: string | undefined): void {

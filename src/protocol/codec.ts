@@ -5,6 +5,7 @@ import {
   MAX_MESSAGE_CHARS,
   MAX_MESSAGE_LINES,
   MAX_ROOM_NAME_CHARS,
+  MAX_STATUS_CHARS,
   ROOM_ID_PATTERN,
 } from './limits.js';
 import { checkNick } from './nick.js';
@@ -133,6 +134,18 @@ export function foldBlankLines(text: string): string {
   return out.join('\n');
 }
 
+/**
+ * An away message or quit reason: one line (control characters and newlines become spaces),
+ * trimmed, at most MAX_STATUS_CHARS. Empty means none: undefined.
+ */
+function checkStatus(text: string | undefined, field: string): { text?: string } | ProtocolError {
+  if (text === undefined) return {};
+  if (text.length > MAX_STATUS_CHARS * 2 || codePointLength(text) > MAX_STATUS_CHARS)
+    return protocolError('bad_status', `${field}: at most ${MAX_STATUS_CHARS} characters`);
+  const clean = sanitizeText(text.replace(/[\r\n]+/g, ' ')).trim();
+  return clean === '' ? {} : { text: clean };
+}
+
 function normaliseNick(p: { user_name?: string }, field = 'user_name'): ProtocolError | undefined {
   if (p.user_name === undefined) return undefined;
   const check = checkNick(p.user_name);
@@ -199,6 +212,22 @@ function checkDomain(m: ClientMessage, maxChars: number): ProtocolError | undefi
       return m.payload.password.length < 8 || m.payload.password.length > 256
         ? protocolError('bad_password')
         : undefined;
+    case 'away':
+    case 'quit': {
+      const field = m.type === 'away' ? 'message' : 'reason';
+      const p = m.payload as { message?: string; reason?: string } | null;
+      const status = checkStatus(p?.[field], field);
+      if ('code' in status) return status;
+      // Normalised to one shape: a payload object whose field is absent when there is no text.
+      m.payload = status.text === undefined ? {} : { [field]: status.text };
+      return undefined;
+    }
+    case 'whois': {
+      const who = checkNick(m.payload.user_name);
+      if (!who.ok) return protocolError('bad_nick', `user_name: ${who.reason}`);
+      m.payload.user_name = who.nick;
+      return undefined;
+    }
     case 'rooms':
     case 'ping':
       return undefined;

@@ -20,7 +20,10 @@ export type Command =
   | { name: 'register'; password: string }
   | { name: 'show'; room: string; seq: number }
   | { name: 'help'; topic?: string }
-  | { name: 'quit' };
+  | { name: 'me'; text: string }
+  | { name: 'away'; message?: string }
+  | { name: 'whois'; nick: string }
+  | { name: 'quit'; reason?: string };
 
 /** The name of a command in the table. */
 export type CommandName = Command['name'];
@@ -58,7 +61,7 @@ export interface CommandContext {
 export type CommandAction =
   | { kind: 'request'; request: CommandRequest }
   | { kind: 'help'; topic?: string }
-  | { kind: 'quit' }
+  | { kind: 'quit'; reason?: string }
   | { kind: 'refused'; reason: 'no_room' | 'no_more_rooms'; message: string };
 
 interface Spec<N extends CommandName> {
@@ -196,12 +199,37 @@ export const COMMANDS: { [N in CommandName]: Spec<N> } = {
     build: (args) => ok(args[0] ? { name: 'help', topic: args[0].replace(/^\//, '') } : { name: 'help' }),
     action: (c) => (c.topic !== undefined ? { kind: 'help', topic: c.topic } : { kind: 'help' }),
   },
+  me: {
+    usage: '/me <action>',
+    help: 'say what you do: /me waves shows as * you waves',
+    aliases: ['action'],
+    build: (_args, rest) => (rest.trim() === '' ? fail('needs an action') : ok({ name: 'me', text: rest })),
+    action: (c, where) =>
+      where.room === undefined
+        ? noRoom('/join a room first')
+        : request({ type: 'message', payload: { room_id: where.room, message: c.text, kind: 'action' } }),
+  },
+  away: {
+    usage: '/away [message]',
+    help: 'mark yourself away with a message; /away alone says you are back',
+    build: (_args, rest) =>
+      ok(rest.trim() === '' ? { name: 'away' } : { name: 'away', message: rest.trim() }),
+    action: (c) => request({ type: 'away', payload: c.message !== undefined ? { message: c.message } : {} }),
+  },
+  whois: {
+    usage: '/whois <nick>',
+    help: 'who a nick is: registered, away, idle, and the rooms you share',
+    aliases: ['wi'],
+    build: (args) =>
+      args.length === 1 ? ok({ name: 'whois', nick: args[0]! }) : fail('needs exactly one nick'),
+    action: (c) => request({ type: 'whois', payload: { user_name: c.nick } }),
+  },
   quit: {
-    usage: '/quit',
-    help: 'leave the chat',
+    usage: '/quit [reason]',
+    help: 'leave the chat; the others see the reason',
     aliases: ['exit', 'q'],
-    build: () => ok({ name: 'quit' }),
-    action: () => ({ kind: 'quit' }),
+    build: (_args, rest) => ok(rest.trim() === '' ? { name: 'quit' } : { name: 'quit', reason: rest.trim() }),
+    action: (c) => (c.reason !== undefined ? { kind: 'quit', reason: c.reason } : { kind: 'quit' }),
   },
 };
 

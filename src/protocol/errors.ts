@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   nick_taken: 'Somebody else is using that nick.',
   nick_registered: 'That nick is registered; give its password.',
   bad_password: 'Passwords are 8-256 characters.',
+  bad_status: 'Away messages and quit reasons are one line of at most 300 characters.',
   no_such_room: 'There is no room with that id.',
   room_exists: 'A room with that id exists already.',
   not_in_room: 'You are not in that room.',

@@ -31,6 +31,15 @@ export interface DirectMessage {
   from: string;
   to: string;
   message: string;
+  /** `action` for `/me` in a DM (shown `* alice waves`); absent for plain speech. */
+  kind?: 'action';
+}
+
+/** One member as `users` details them (the `users` list stays plain nicks for older clients). */
+export interface UserInfo {
+  user_name: string;
+  /** The away message, while the user is away. */
+  away?: string;
 }
 
 /** One room as listed by `rooms`. */
@@ -63,13 +72,44 @@ export interface ServerEventPayloads {
     recovered?: boolean;
   };
   user_joined: { room_id: string; user_name: string };
-  user_left: { room_id: string; user_name: string; reason?: string };
+  user_left: {
+    room_id: string;
+    user_name: string;
+    /**
+     * Why: on a quit (`quit: true`) the quitter's own words, `quit` when it gave none,
+     * `connection lost` for a dropped link, or the server's close code (`slow_consumer`, ...).
+     */
+    reason?: string;
+    /** True when the user left the server (every room at once), not only this room. */
+    quit?: boolean;
+  };
+  /**
+   * A user went away (`message` set) or came back (no `message`). With `room_id`: the
+   * announcement to a room the user is in. Without: the answer to your own `away` request, or
+   * (after a `dm` to an away user) their away message.
+   */
+  user_away: { room_id?: string; user_name: string; message?: string };
+  /** Who a nick is; `rooms` lists only the rooms the asker shares with them. */
+  whois: {
+    user_name: string;
+    registered: boolean;
+    away?: string;
+    /** Ms since their last message (room or DM), or since they connected. */
+    idle_ms: number;
+    /** When their connection was made, ms since the epoch. */
+    connected_ts: number;
+    rooms: string[];
+  };
   nick_changed: { room_id?: string; old_name: string; user_name: string };
   message: ChatMessage;
   dm: DirectMessage;
   /** One page of the room list, busiest first; `next_cursor` asks for the next (see docs/protocol.md). */
   rooms: { rooms: RoomSummary[]; has_more: boolean; next_cursor?: string };
-  users: { room_id: string; users: string[] };
+  users: {
+    room_id: string;
+    users: string[];
+    /** The same members with details (away); absent from older servers. */ members?: UserInfo[];
+  };
   pong: { ts: number; server_ts: number };
   registered: { user_name: string };
   shutdown: { reason: string; message: string };

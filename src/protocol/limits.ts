@@ -16,3 +16,5 @@ export const MAX_ROOMS_PAGE = 500;
 export const DEFAULT_ROOM = 'lobby';
 /** Room ids: letters, digits, `_ - .`; 1-64 characters. */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Characters in an away message or a quit reason (one line, like a topic). */
+export const MAX_STATUS_CHARS = 300;

@@ -27,8 +27,10 @@ export const requestSchemas = {
     room_id: roomId,
     message: z.string(),
     client_msg_id: z.string().min(1).max(64).optional(),
+    /** `action` for `/me waves`; absent for plain speech. */
+    kind: z.literal('action').optional(),
   }),
-  dm: z.object({ to: z.string(), message: z.string() }),
+  dm: z.object({ to: z.string(), message: z.string(), kind: z.literal('action').optional() }),
   nick: z.object({ user_name: z.string() }),
   rooms: z
     .object({
@@ -47,6 +49,11 @@ export const requestSchemas = {
     limit: z.number().int().positive().optional(),
   }),
   register: z.object({ password: z.string() }),
+  /** Sets the away message; no message (or an empty one) means back. */
+  away: z.object({ message: z.string().optional() }).nullish(),
+  /** Ends the connection; others see a quit with the reason. */
+  quit: z.object({ reason: z.string().optional() }).nullish(),
+  whois: z.object({ user_name: z.string() }),
 } as const;
 
 /** Every request type a client may send. */

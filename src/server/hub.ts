@@ -59,6 +59,7 @@ export class Hub {
       identities: this.identities,
       charges: this.charges,
       counters: this.counters,
+      disconnect,
     };
   }
 
@@ -104,12 +105,23 @@ export class Hub {
     return session;
   }
 
-  /** Ends a session: frees its nick, leaves its rooms (members see why), closes the connection. */
+  /**
+   * Ends a session: frees its nick, leaves its rooms (members see a quit and why), closes the
+   * connection. The reason members read: a `quit` request's own words (code `quit`, the text in
+   * `message`), `connection lost` when the client just went away, else the close code.
+   */
   disconnect(session: Session, reason: CloseReason): void {
     if (!this.sessions.delete(session)) return;
     clearTimeout(session.identifyTimer);
     session.close(reason);
-    this.release(session, reason.code === 'client_closed' ? 'quit' : reason.code);
+    this.release(
+      session,
+      reason.code === 'quit'
+        ? reason.message
+        : reason.code === 'client_closed'
+          ? 'connection lost'
+          : reason.code,
+    );
   }
 
   /** The client went away (socket closed): same as disconnect, but there is nobody to tell. */
@@ -120,7 +132,7 @@ export class Hub {
   private release(session: Session, why: string): void {
     this.identities.release(session);
     for (const roomId of session.rooms)
-      this.rooms.get(roomId)?.post({ kind: 'leave', session, reason: why, ref: undefined });
+      this.rooms.get(roomId)?.post({ kind: 'leave', session, reason: why, quit: true, ref: undefined });
     session.rooms.clear();
     const watched = this.watching.get(session);
     if (watched !== undefined) {
@@ -172,12 +184,13 @@ export class Hub {
   watch(session: Session, roomId: string, sinceSeq?: number): void {
     const room = this.rooms.require(roomId);
     if (session.closed || this.watching.has(session)) return;
-    this.watching.set(session, roomId);
+    this.watching.set(session, room.id);
     room.post({ kind: 'watch', session, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });
   }
 
   /** Runs a request through its table entry; every failure becomes an `error` reply. */
   private handle(session: Session, entry: HandlerEntry, message: ClientMessage): void | Promise<void> {
+    canonicalRoomId(message, this.rooms);
     try {
       const result = runHandler(entry, this.context, session, message.payload as never, message.ref);
       if (result instanceof Promise) return result.catch((err: unknown) => this.fail(session, err, message));
@@ -262,4 +275,17 @@ export class Hub {
     this.rooms.stop();
     await Promise.all([...this.rooms.all()].map((r) => r.settled()));
   }
+}
+
+/**
+ * A request naming an existing room in another case (`DEV` for `dev`) is rewritten to the room's
+ * own spelling before any handler sees it: membership (`Session.rooms`), replies and events then
+ * use one id, whatever the client typed. A room that does not exist keeps the client's spelling
+ * (a join makes it so).
+ */
+function canonicalRoomId(message: ClientMessage, rooms: RoomRegistry): void {
+  const payload = message.payload as { room_id?: unknown } | null;
+  if (payload === null || typeof payload.room_id !== 'string') return;
+  const room = rooms.get(payload.room_id);
+  if (room) payload.room_id = room.id;
 }

@@ -1,4 +1,4 @@
-import type { ChatMessage, MessageKind, ServerMessage } from '../protocol/events.js';
+import type { ChatMessage, MessageKind, ServerMessage, UserInfo } from '../protocol/events.js';
 import { protocolError } from '../protocol/errors.js';
 import { HISTORY_ON_JOIN } from '../protocol/limits.js';
 import { outbound } from './outbound.js';
@@ -29,7 +29,7 @@ interface Replay {
 /** The events a room's mailbox accepts. Only the room reads or changes its members and seq. */
 export type RoomEvent =
   | { kind: 'join'; session: Session; sinceSeq?: number; ref: Ref }
-  | { kind: 'leave'; session: Session; reason?: string; ref: Ref }
+  | { kind: 'leave'; session: Session; reason?: string; quit?: boolean; ref: Ref }
   | {
       kind: 'message';
       session: Session;
@@ -42,6 +42,8 @@ export type RoomEvent =
   | { kind: 'history'; session: Session; beforeSeq?: number; limit: number; ref: Ref }
   | { kind: 'users'; session: Session; ref: Ref }
   | { kind: 'rename'; session: Session; oldName: string }
+  /** The member went away or came back (its `away` field says which): told to the others. */
+  | { kind: 'away'; session: Session }
   | { kind: 'watch'; session: Session; sinceSeq?: number }
   | { kind: 'unwatch'; session: Session }
   /** The next page of a replay (posted by the replay itself once the session's buffer drained). */
@@ -80,6 +82,7 @@ const FOR_LIVE_SESSIONS = new Set<RoomEvent['kind']>([
   'watch',
   'replay',
   'rename',
+  'away',
 ]);
 
 let idCounter = 0;
@@ -155,6 +158,14 @@ export class Room {
     return [...this.members].map((s) => s.nick ?? '?');
   }
 
+  /** The members with what `users` details about each (away messages). */
+  memberDetails(): UserInfo[] {
+    return [...this.members].map((s) => ({
+      user_name: s.nick ?? '?',
+      ...(s.away !== undefined ? { away: s.away } : {}),
+    }));
+  }
+
   /** Puts an event in the mailbox; handled after everything queued before it. */
   post(event: RoomEvent): void {
     this.mailbox.push(event);
@@ -228,7 +239,27 @@ export class Room {
       case 'history':
         return this.handleHistory(event);
       case 'users':
-        event.session.send('users', { room_id: this.id, users: this.memberNames() }, event.ref);
+        event.session.send(
+          'users',
+          { room_id: this.id, users: this.memberNames(), members: this.memberDetails() },
+          event.ref,
+        );
+        return;
+      case 'away':
+        if (this.members.has(event.session)) {
+          const { nick, away } = event.session;
+          this.broadcast(
+            {
+              type: 'user_away',
+              payload: {
+                room_id: this.id,
+                user_name: nick ?? '?',
+                ...(away !== undefined ? { message: away } : {}),
+              },
+            },
+            event.session,
+          );
+        }
         return;
       case 'watch':
         return this.handleWatch(event);
@@ -402,6 +433,7 @@ export class Room {
       room_id: this.id,
       user_name: session.nick ?? '?',
       ...(event.reason ? { reason: event.reason } : {}),
+      ...(event.quit ? { quit: true } : {}),
     };
     this.members.delete(session);
     this.noteIfEmpty();

@@ -35,6 +35,10 @@ export class Session {
   readonly rooms = new Set<string>();
   closed = false;
   readonly connectedAt = Date.now();
+  /** When it last sent a message (room or DM), for whois's idle time; starts at connectedAt. */
+  lastMessageAt = this.connectedAt;
+  /** The away message while the user is away (`away`); gone with the connection. */
+  away: string | undefined;
   // The hub's per-connection state: typed fields rather than a free-form bag (no casts, and no
   // extra object per idle connection).
   /** Closes a socket that never says hello; dropped once it does. */

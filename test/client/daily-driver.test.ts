@@ -103,7 +103,7 @@ describe('lines typed before the server is ready (item 3)', () => {
       ),
     ).toEqual(['lobby:early bird', 'dm']);
     expect(t.conn.sent('dm')).toEqual([{ type: 'dm', payload: { to: 'bob', message: 'psst' } }]);
-    expect(t.lastNotice('@bob')).toBe('/quit  leave the chat');
+    expect(t.lastNotice('@bob')).toBe('/quit [reason]  leave the chat; the others see the reason');
   });
 
   it('a command needing the server waits for welcome; /join and /quit never wait', () => {

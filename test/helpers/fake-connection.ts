@@ -11,7 +11,7 @@ export type Call =
   | { op: 'identify'; nick: string; password?: string }
   | { op: 'join'; room: string; sinceSeq?: number }
   | { op: 'leave'; room: string }
-  | { op: 'message'; room: string; text: string; id: string }
+  | { op: 'message'; room: string; text: string; id: string; kind?: 'action' }
   | { op: 'send'; request: OutgoingRequest; ref: string };
 
 /** A connection the test drives by hand: it records calls and emits what the test says. */
@@ -39,9 +39,9 @@ export class FakeConnection implements ChatConnection {
   leaveRoom(room: string): void {
     this.calls.push({ op: 'leave', room });
   }
-  sendMessage(room: string, text: string): string {
+  sendMessage(room: string, text: string, kind?: 'action'): string {
     const id = `c${this.counter++}`;
-    this.calls.push({ op: 'message', room, text, id });
+    this.calls.push({ op: 'message', room, text, id, ...(kind !== undefined ? { kind } : {}) });
     return id;
   }
   send(request: OutgoingRequest): string | undefined {

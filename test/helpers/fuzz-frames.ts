@@ -295,6 +295,8 @@ const labelledDraft: fc.Arbitrary<Draft> = fc
   .map(({ obj, want }): Draft => ({ kind: 'object', obj, ref: { kind: 'unique-string' }, want }));
 
 const seq = fc.oneof(fc.nat(1000), specialNumber);
+/** Away messages and quit reasons at and past their 300-character limit. */
+const hugeStatus = fc.constantFrom('s'.repeat(300), 's'.repeat(301), '😀'.repeat(300), '😀'.repeat(301));
 const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
 /**
  * Rarely present: a password makes the server run scrypt (32 MiB, ~50-100 ms, one request of the
@@ -340,11 +342,31 @@ const validRequest: fc.Arbitrary<{ type: string; payload: unknown }> = fc.oneof(
         room_id: roomId,
         message: text,
         client_msg_id: opt(fc.oneof(fc.string({ minLength: 1, maxLength: 64 }), nastyString)),
+        kind: opt(fc.constant('action')),
       })
       .map((p) => ({ type: 'message', payload: withoutUndefined(p) })),
     weight: 48,
   },
-  { arbitrary: fc.record({ to: nick, message: text }).map((p) => ({ type: 'dm', payload: p })), weight: 12 },
+  {
+    arbitrary: fc
+      .record({ to: nick, message: text, kind: opt(fc.constant('action')) })
+      .map((p) => ({ type: 'dm', payload: withoutUndefined(p) })),
+    weight: 12,
+  },
+  // Issue 14: away (a long message is bad_status), whois, and quit, which closes the connection.
+  {
+    arbitrary: fc
+      .oneof(fc.constant(null), fc.record({ message: opt(fc.oneof(text, hugeStatus)) }).map(withoutUndefined))
+      .map((p) => ({ type: 'away', payload: p })),
+    weight: 8,
+  },
+  { arbitrary: fc.record({ user_name: nick }).map((p) => ({ type: 'whois', payload: p })), weight: 8 },
+  {
+    arbitrary: fc
+      .oneof(fc.constant(null), fc.record({ reason: opt(fc.oneof(text, hugeStatus)) }).map(withoutUndefined))
+      .map((p) => ({ type: 'quit', payload: p })),
+    weight: 1,
+  },
   { arbitrary: fc.record({ user_name: nick }).map((p) => ({ type: 'nick', payload: p })), weight: 12 },
   { arbitrary: fc.constantFrom(null, {}).map((p) => ({ type: 'rooms', payload: p })), weight: 12 },
   { arbitrary: fc.record({ room_id: roomId }).map((p) => ({ type: 'users', payload: p })), weight: 12 },
@@ -574,6 +596,9 @@ function classify(raw: string): FinalFrame & { decodedRef?: unknown; valid: bool
   if (Buffer.byteLength(text, 'utf8') > MAX_FRAME_BYTES)
     return { text, expect: 'close', closeCode: 1009, valid: false };
   const decoded = decodeClientFrame(text);
+  // A valid `quit` is answered by closing the connection normally.
+  if (decoded.ok && decoded.message.type === 'quit')
+    return { text, expect: 'close', closeCode: 1000, valid: true };
   if (decoded.ok)
     return {
       text,

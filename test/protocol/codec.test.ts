@@ -141,3 +141,35 @@ describe('decodeClientFrame', () => {
     );
   });
 });
+
+describe('issue 14 requests', () => {
+  it.each([
+    ['{"type":"message","payload":{"room_id":"r","message":"waves","kind":"action"}}', 'ok'],
+    ['{"type":"message","payload":{"room_id":"r","message":"x","kind":"topic"}}', 'invalid_payload'],
+    ['{"type":"dm","payload":{"to":"bob","message":"waves","kind":"action"}}', 'ok'],
+    ['{"type":"dm","payload":{"to":"bob","message":"x","kind":"shout"}}', 'invalid_payload'],
+    ['{"type":"away","payload":{"message":"lunch"}}', 'ok'],
+    ['{"type":"away","payload":null}', 'ok'],
+    ['{"type":"away"}', 'ok'],
+    ['{"type":"away","payload":{"message":5}}', 'invalid_payload'],
+    [`{"type":"away","payload":{"message":"${'x'.repeat(301)}"}}`, 'bad_status'],
+    [`{"type":"away","payload":{"message":"${'x'.repeat(300)}"}}`, 'ok'],
+    ['{"type":"quit","payload":{"reason":"bye"}}', 'ok'],
+    ['{"type":"quit","payload":null}', 'ok'],
+    [`{"type":"quit","payload":{"reason":"${'😀'.repeat(301)}"}}`, 'bad_status'],
+    ['{"type":"whois","payload":{"user_name":"bob"}}', 'ok'],
+    ['{"type":"whois","payload":{"user_name":"a b"}}', 'bad_nick'],
+    ['{"type":"whois","payload":{}}', 'invalid_payload'],
+  ])('%s -> %s', (frame, want) => {
+    expect(code(frame)).toBe(want);
+  });
+
+  it('makes an away message or quit reason one clean line; blank means none', () => {
+    const away = decodeClientFrame('{"type":"away","payload":{"message":" out\\n\\u001b[2Jto lunch "}}');
+    expect(away.ok && away.message.payload).toEqual({ message: 'out to lunch' });
+    const blank = decodeClientFrame('{"type":"away","payload":{"message":"   "}}');
+    expect(blank.ok && blank.message.payload).toEqual({});
+    const quit = decodeClientFrame('{"type":"quit","payload":null}');
+    expect(quit.ok && quit.message.payload).toEqual({});
+  });
+});

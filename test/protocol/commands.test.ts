@@ -89,3 +89,44 @@ describe('commandAction', () => {
     expect(action('/exit')).toEqual({ kind: 'quit' });
   });
 });
+
+describe('issue 14 commands: /me, /away, /whois, /quit reason', () => {
+  it.each([
+    ['/me waves  hi', { name: 'me', text: 'waves  hi' }],
+    ['/away gone fishing', { name: 'away', message: 'gone fishing' }],
+    ['/away', { name: 'away' }],
+    ['/away   ', { name: 'away' }],
+    ['/whois bob', { name: 'whois', nick: 'bob' }],
+    ['/quit see you tomorrow', { name: 'quit', reason: 'see you tomorrow' }],
+    ['/quit', { name: 'quit' }],
+  ])('%j', (line, command) => {
+    expect(parseLine(line)).toEqual({ kind: 'command', command });
+  });
+
+  it.each(['/me', '/me   ', '/whois', '/whois a b'])('%j is a usage error', (line) => {
+    expect(parseLine(line).kind).toBe('error');
+  });
+
+  it('sends the request each stands for', () => {
+    const act = (line: string, room?: string) => {
+      const p = parseLine(line);
+      if (p.kind !== 'command') throw new Error(line);
+      return commandAction(p.command, { room });
+    };
+    expect(act('/me waves', 'dev')).toEqual({
+      kind: 'request',
+      request: { type: 'message', payload: { room_id: 'dev', message: 'waves', kind: 'action' } },
+    });
+    expect(act('/me waves')).toMatchObject({ kind: 'refused', reason: 'no_room' });
+    expect(act('/away lunch')).toEqual({
+      kind: 'request',
+      request: { type: 'away', payload: { message: 'lunch' } },
+    });
+    expect(act('/away')).toEqual({ kind: 'request', request: { type: 'away', payload: {} } });
+    expect(act('/whois bob')).toEqual({
+      kind: 'request',
+      request: { type: 'whois', payload: { user_name: 'bob' } },
+    });
+    expect(act('/quit bye now')).toEqual({ kind: 'quit', reason: 'bye now' });
+  });
+});

@@ -158,7 +158,11 @@ function predictedErrors(text: string): string[] {
           ? { type: 'nick', payload: { user_name: c.nick } }
           : c.name === 'register'
             ? { type: 'register', payload: { password: c.password } }
-            : undefined;
+            : c.name === 'whois'
+              ? { type: 'whois', payload: { user_name: c.nick } }
+              : c.name === 'away'
+                ? { type: 'away', payload: c.message !== undefined ? { message: c.message } : {} }
+                : undefined; // `/me` is refused first when the fuzzer left every room: not predicted
   if (!request) return [];
   const decoded = decodeClientValue(request);
   return decoded.ok ? [] : [notice(decoded.error.message)];

@@ -178,7 +178,8 @@ describe('requests', () => {
     await c.request('join', { room_id: 'door' });
     c.close();
     const left = await a.next((m) => m.type === 'user_left' && m.payload.user_name === 'dropper');
-    expect(left.payload).toMatchObject({ reason: 'quit' });
+    // Closed without a `quit`: a dropped link, told apart from a goodbye.
+    expect(left.payload).toMatchObject({ reason: 'connection lost', quit: true });
   });
 
   it('dm reaches a present user and echoes to the sender; an absent user is an error', async () => {

@@ -30,7 +30,14 @@ export type Action =
   | { type: 'close'; id: string }
   | { type: 'scroll_to'; id: string; anchor: ScrollAnchor | null }
   | { type: 'history_requested'; id: string }
-  | { type: 'message_pending'; roomId: string; clientMsgId: string; text: string; now: number }
+  | {
+      type: 'message_pending';
+      roomId: string;
+      clientMsgId: string;
+      text: string;
+      now: number;
+      action?: true;
+    }
   | { type: 'input_insert'; text: string }
   | { type: 'input_backspace' }
   | { type: 'input_delete_word' }

@@ -130,7 +130,15 @@ export function reducer(state: ChatState, action: Action): ChatState {
     case 'message_pending':
       return updateConversation(state, action.roomId, (c) => ({
         ...c,
-        pending: [...c.pending, { clientMsgId: action.clientMsgId, text: action.text, ts: action.now }],
+        pending: [
+          ...c.pending,
+          {
+            clientMsgId: action.clientMsgId,
+            text: action.text,
+            ts: action.now,
+            ...(action.action ? { action: true as const } : {}),
+          },
+        ],
         // Sending means you want to see the conversation live again.
         scroll: null,
         newBelow: 0,

@@ -13,6 +13,7 @@ import { isIgnored } from './ignore.js';
 import { dmId, sameNick } from './mention.js';
 import { takeReplyTarget } from './replies.js';
 import { isQuiet } from './smart-filter.js';
+import { sameRoom } from '../../protocol/room-key.js';
 import type { ChatState, Conversation, Entry } from './types.js';
 
 type P<T extends keyof ServerEventPayloads> = ServerEventPayloads[T];
@@ -43,6 +44,12 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
       );
     case 'user_left':
       return userLeft(state, event.payload, now);
+    case 'user_away':
+      return userAway(state, event.payload, event.ref, now);
+    case 'whois': {
+      const reply = takeReplyTarget(state, event.ref);
+      return notices(reply.state, reply.target, whoisLines(event.payload), 'info', now);
+    }
     case 'nick_changed':
       return nickChanged(state, event.payload, now);
     case 'rooms': {
@@ -72,7 +79,12 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
       const next = updateConversation(state, room_id, (c) => ({ ...c, members: users }));
       // The answer goes where /users was typed, which may not be the room asked about.
       const reply = takeReplyTarget(next, event.ref);
-      const sorted = [...users].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }));
+      const away = new Set(
+        event.payload.members?.filter((m) => m.away !== undefined).map((m) => m.user_name),
+      );
+      const sorted = [...users]
+        .sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }))
+        .map((n) => (away.has(n) ? `${n} (away)` : n));
       return addNotice(
         reply.state,
         reply.target,
@@ -123,6 +135,7 @@ function notices(
 }
 
 function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
+  state = adoptRoomSpelling(state, p.room_id);
   const existing = state.conversations[p.room_id];
   let next: ChatState;
   if (existing && p.last_seq < existing.newestSeq) {
@@ -213,6 +226,7 @@ function directMessage(state: ChatState, p: P<'dm'>, ref: string | number | unde
     text: p.message,
     self,
     mention: !self,
+    ...(p.kind === 'action' ? { action: true as const } : {}),
   };
   return putConversation(next, appendEntries(next, { ...conv, name: partner }, [entry], true));
 }
@@ -252,6 +266,16 @@ function memberNotice(
 
 function userLeft(state: ChatState, p: P<'user_left'>, now: number): ChatState {
   const why = p.reason && p.reason !== 'quit' ? ` (${p.reason})` : '';
+  // A quit leaves the server, not only the room: said so, with the reason.
+  if (p.quit && !sameNick(p.user_name, state.nick))
+    return memberNotice(
+      state,
+      p.room_id,
+      now,
+      `${p.user_name} quit${why}`,
+      (m) => m.filter((n) => !sameNick(n, p.user_name)),
+      p.user_name,
+    );
   if (sameNick(p.user_name, state.nick)) {
     // Our own leave: /leave already closed the conversation. Anything else means we were removed.
     const conv = state.conversations[p.room_id];
@@ -337,4 +361,68 @@ function serverError(
   }
   const reply = takeReplyTarget(next, event.ref);
   return addNotice(reply.state, reply.target, `${message} [${code}]`, 'error', now);
+}
+
+/**
+ * `user_away`: in a room, that member went away or came back; without a room, our own away
+ * state (the answer to /away) or, after a DM, the partner's away message (shown in that DM).
+ */
+function userAway(
+  state: ChatState,
+  p: P<'user_away'>,
+  ref: string | number | undefined,
+  now: number,
+): ChatState {
+  const text = (who: string): string =>
+    p.message !== undefined ? `${who} away: ${p.message}` : `${who} back`;
+  if (p.room_id !== undefined)
+    return memberNotice(state, p.room_id, now, text(`${p.user_name} is`), (m) => m, p.user_name);
+  if (sameNick(p.user_name, state.nick)) {
+    const reply = takeReplyTarget(state, ref);
+    return addNotice(reply.state, reply.target, text('you are'), 'info', now);
+  }
+  const dm = dmId(p.user_name);
+  return addNotice(
+    state,
+    state.conversations[dm] ? dm : state.current,
+    text(`${p.user_name} is`),
+    'info',
+    now,
+  );
+}
+
+/** What /whois shows. */
+function whoisLines(w: P<'whois'>): string[] {
+  const idle = Math.floor(w.idle_ms / 1000);
+  const idleText =
+    idle >= 3600
+      ? `${Math.floor(idle / 3600)}h ${Math.floor((idle % 3600) / 60)}m`
+      : idle >= 60
+        ? `${Math.floor(idle / 60)}m ${idle % 60}s`
+        : `${idle}s`;
+  const since = new Date(w.connected_ts).toISOString().slice(0, 16).replace('T', ' ');
+  return [
+    `${w.user_name}: ${w.registered ? 'registered nick' : 'not registered'}`,
+    ...(w.away !== undefined ? [`${w.user_name}: away: ${w.away}`] : []),
+    `${w.user_name}: idle ${idleText}, connected since ${since} UTC`,
+    `${w.user_name}: ${w.rooms.length === 0 ? 'shares no room with you' : `in ${w.rooms.map((r) => `#${r}`).join(', ')} (rooms you share)`}`,
+  ];
+}
+
+/**
+ * A room we asked for as `DEV` came back as `dev` (rooms compare without case): the conversation
+ * opened for the join takes the room's own spelling, keeping its place and what it holds.
+ */
+function adoptRoomSpelling(state: ChatState, roomId: string): ChatState {
+  if (state.conversations[roomId]) return state;
+  const asked = state.order.find((id) => state.conversations[id]?.kind === 'room' && sameRoom(id, roomId));
+  if (asked === undefined) return state;
+  const conv = state.conversations[asked]!;
+  const { [asked]: _old, ...rest } = state.conversations;
+  return {
+    ...state,
+    conversations: { ...rest, [roomId]: { ...conv, id: roomId } },
+    order: state.order.map((id) => (id === asked ? roomId : id)),
+    current: state.current === asked ? roomId : state.current,
+  };
 }

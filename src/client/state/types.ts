@@ -14,6 +14,8 @@ export type Entry =
       self: boolean;
       /** The text names us (or it is a DM to us). */
       mention: boolean;
+      /** An action (`/me waves`): drawn `* nick waves`. */
+      action?: true;
       /** Ours and not acknowledged by the server yet (shown dimmed). */
       pending?: boolean;
       /** From a nick on the /ignore list: kept (its seq counts) but never drawn or counted. */
@@ -40,6 +42,8 @@ export interface PendingMessage {
   clientMsgId: string;
   text: string;
   ts: number;
+  /** A `/me` action: drawn `* nick text` while it waits too. */
+  action?: true;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { commandAction, helpLines, parseLine, type Command } from '../../protocol/commands.js';
 import { ROOM_ID_PATTERN } from '../../protocol/limits.js';
 import { checkNick } from '../../protocol/nick.js';
+import { sameRoom } from '../../protocol/room-key.js';
 import { clientHelpLines, parseClientLine, type ClientCommand } from './tui-commands.js';
 import type { ChatConnection, OutgoingRequest } from '../server-link-types.js';
 import { sameNick } from '../state/mention.js';
@@ -143,10 +144,21 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
   }
 
   /** A DM is shown as sending until the server echoes it (or refuses it, e.g. nobody online). */
-  function sendDm(convId: string, to: string, text: string): void {
-    const ref = connection.send({ type: 'dm', payload: { to, message: text } });
+  function sendDm(convId: string, to: string, text: string, kind?: 'action'): void {
+    const ref = connection.send({
+      type: 'dm',
+      payload: { to, message: text, ...(kind !== undefined ? { kind } : {}) },
+    });
     if (ref === undefined) offline();
-    else dispatch({ type: 'message_pending', roomId: convId, clientMsgId: ref, text, now: now() });
+    else
+      dispatch({
+        type: 'message_pending',
+        roomId: convId,
+        clientMsgId: ref,
+        text,
+        now: now(),
+        ...(kind === 'action' ? { action: true as const } : {}),
+      });
   }
 
   /**
@@ -226,11 +238,16 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
           notice(`bad room name "${command.room}": use 1-64 letters, digits, "_", "-" or "."`, 'error');
           return;
         }
-        const known = state().conversations[command.room];
-        dispatch({ type: 'join_requested', roomId: command.room });
+        // Rooms compare without case: `/join DEV` switches to #dev when we are in it.
+        const s = state();
+        const typed = command.room;
+        const roomId =
+          s.order.find((id) => s.conversations[id]?.kind === 'room' && sameRoom(id, typed)) ?? typed;
+        const known = s.conversations[roomId];
+        dispatch({ type: 'join_requested', roomId });
         // Switching to a room we are in (or still joining) needs nothing from the server; the
         // connection sends the join itself, since it rejoins its rooms after a reconnect.
-        if (!known || known.joinRequest === 'failed') connection.joinRoom(command.room);
+        if (!known || known.joinRequest === 'failed') connection.joinRoom(roomId);
         return;
       }
       case 'leave': {
@@ -264,6 +281,30 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
       }
       case 'show':
         notice('messages are shown whole here; /show is for line clients (nc, telnet)');
+        return;
+      case 'me': {
+        // In a room or a DM window alike: an action goes where a plain line would.
+        const conv = current();
+        if (!conv) return notice('you are not in a room: /join <room> first', 'error');
+        if (conv.kind === 'dm') return sendDm(conv.id, conv.name, command.text, 'action');
+        const clientMsgId = connection.sendMessage(conv.id, command.text, 'action');
+        dispatch({
+          type: 'message_pending',
+          roomId: conv.id,
+          clientMsgId,
+          text: command.text,
+          now: now(),
+          action: true,
+        });
+        return;
+      }
+      case 'quit':
+        // The reason goes to the server first; closing the connection then sends no other quit.
+        connection.send({
+          type: 'quit',
+          payload: command.reason !== undefined ? { reason: command.reason } : {},
+        });
+        deps.quit();
         return;
       default:
         break;

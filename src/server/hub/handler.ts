@@ -1,5 +1,6 @@
 import { RequestError } from '../../protocol/errors.js';
 import type { RequestPayload, RequestType } from '../../protocol/schema.js';
+import type { CloseReason } from '../connection.js';
 import type { Room } from '../room.js';
 import type { Session } from '../session.js';
 import type { ChargedLimit, Charges } from './charges.js';
@@ -14,6 +15,8 @@ export interface HubContext {
   readonly identities: Identities;
   readonly charges: Charges;
   readonly counters: HubCounters;
+  /** Ends a session (the hub's disconnect): its rooms see a quit with the reason. */
+  readonly disconnect: (session: Session, reason: CloseReason) => void;
 }
 
 /** Counters for stats and metrics. */

@@ -1,5 +1,5 @@
 import { RequestError } from '../../protocol/errors.js';
-import type { RoomSummary } from '../../protocol/events.js';
+import type { DirectMessage, RoomSummary } from '../../protocol/events.js';
 import { MAX_HISTORY_PAGE } from '../../protocol/limits.js';
 import type { RequestType } from '../../protocol/schema.js';
 import type { Room } from '../room.js';
@@ -7,6 +7,7 @@ import { roomsPage } from '../rooms-page.js';
 import type { Session } from '../session.js';
 import { handler, type HandlerEntry, type HubContext, type Request } from './handler.js';
 import type { IdentifiedSession } from './identity.js';
+import { AWAY, QUIT, WHOIS, tellIfAway } from './life.js';
 
 type Ref = string | number | undefined;
 
@@ -91,15 +92,18 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     if (!target) throw new RequestError('no_such_user', `${p.to} is not online`);
     const text = hub.charges.admitMessage(session, session.nick, p.message, `@${target.nick}`);
     hub.counters.messagesIn++;
-    const dm = {
+    session.lastMessageAt = Date.now();
+    const dm: DirectMessage = {
       id: `dm-${session.id}-${Date.now().toString(36)}-${(dmCounter++).toString(36)}`,
-      ts: Date.now(),
+      ts: session.lastMessageAt,
       from: session.nick,
       to: target.nick,
       message: text,
+      ...(p.kind !== undefined ? { kind: p.kind } : {}),
     };
     if (target !== session) target.send('dm', dm);
     session.send('dm', dm, ref);
+    tellIfAway(session, target);
   }),
 
   // Charged before the store read; a rename is announced in every room the session is in.
@@ -144,6 +148,10 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     await hub.identities.register(session, p.password);
     session.send('registered', { user_name: session.nick }, ref);
   }),
+
+  away: AWAY,
+  quit: QUIT,
+  whois: WHOIS,
 };
 
 /**
@@ -159,12 +167,14 @@ function sendToRoom(
 ): void {
   const text = hub.charges.admitMessage(session, session.nick, p.message, p.room_id);
   hub.counters.messagesIn++;
+  session.lastMessageAt = Date.now();
   room.post({
     kind: 'message',
     session,
     text,
     ref,
     ...(p.client_msg_id !== undefined ? { clientMsgId: p.client_msg_id } : {}),
+    ...(p.kind !== undefined ? { msgKind: p.kind } : {}),
   });
 }
 

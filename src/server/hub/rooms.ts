@@ -1,10 +1,12 @@
 import { RequestError } from '../../protocol/errors.js';
+import { roomKey } from '../../protocol/room-key.js';
 import { Room } from '../room.js';
 import type { ResolvedHubOptions } from './options.js';
 
 /**
  * The hub's rooms by id, with the rooms whose store record is still being written, and their
- * lifecycle: loading at start, making a room store-first, and ending idle ones.
+ * lifecycle: loading at start, making a room store-first, and ending idle ones. Rooms are keyed
+ * by {@link roomKey} (`DEV` finds `dev`); a room keeps the spelling it was made with.
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
@@ -23,12 +25,23 @@ export class RoomRegistry {
   async init(): Promise<void> {
     const { store, defaultRoom } = this.options;
     for (const record of await store.listRooms()) {
+      const key = roomKey(record.room_id);
+      // The SQLite store's schema step 3 renamed rooms whose ids differed only in case; a store
+      // that still holds such a pair keeps the first listed reachable and says so.
+      const first = this.rooms.get(key);
+      if (first) {
+        this.options.onInternalError?.(
+          new Error(`room ${record.room_id} differs from room ${first.id} only in case; not loaded`),
+          'loading rooms',
+        );
+        continue;
+      }
       this.rooms.set(
-        record.room_id,
+        key,
         this.makeRoom(record.room_id, record.room_name, record.created_by, record.last_seq, undefined),
       );
     }
-    let main = this.rooms.get(defaultRoom);
+    let main = this.rooms.get(roomKey(defaultRoom));
     if (!main) {
       await store.createRoom({
         room_id: defaultRoom,
@@ -37,7 +50,7 @@ export class RoomRegistry {
         created_ts: Date.now(),
       });
       main = this.makeRoom(defaultRoom, defaultRoom, 'server', 0, true);
-      this.rooms.set(defaultRoom, main);
+      this.rooms.set(roomKey(defaultRoom), main);
     }
     main.keep = true;
     const expiry = this.options.roomIdleExpiryMs;
@@ -50,26 +63,27 @@ export class RoomRegistry {
     }
   }
 
-  /** A room by id. */
+  /** A room by id, in any case. */
   get(roomId: string): Room | undefined {
-    return this.rooms.get(roomId);
+    return this.rooms.get(roomKey(roomId));
   }
 
   /** The room, or `no_such_room`. */
   require(roomId: string): Room {
-    const room = this.rooms.get(roomId);
+    const room = this.get(roomId);
     if (!room) throw new RequestError('no_such_room', `there is no room ${roomId}`);
     return room;
   }
 
   /** True when the room exists or is being made. */
   has(roomId: string): boolean {
-    return this.rooms.has(roomId) || this.creating.has(roomId);
+    const key = roomKey(roomId);
+    return this.rooms.has(key) || this.creating.has(key);
   }
 
   /** The making of a room under way (see {@link create}), to wait for instead of making it twice. */
   pending(roomId: string): Promise<Room> | undefined {
-    return this.creating.get(roomId);
+    return this.creating.get(roomKey(roomId));
   }
 
   /** Rooms registered (without those being made). */
@@ -101,6 +115,7 @@ export class RoomRegistry {
    * Requests for the same id meanwhile wait for this write instead of starting another.
    */
   create(roomId: string, name: string, createdBy: string, keep: boolean): Promise<Room> {
+    const key = roomKey(roomId);
     const made = (async () => {
       try {
         await this.options.store.createRoom({
@@ -110,13 +125,13 @@ export class RoomRegistry {
           created_ts: Date.now(),
         });
         const room = this.makeRoom(roomId, name, createdBy, 0, keep);
-        this.rooms.set(roomId, room);
+        this.rooms.set(key, room);
         return room;
       } finally {
-        this.creating.delete(roomId);
+        this.creating.delete(key);
       }
     })();
-    this.creating.set(roomId, made);
+    this.creating.set(key, made);
     return made;
   }
 
@@ -126,9 +141,10 @@ export class RoomRegistry {
    * room goes back in, unless the id was taken meanwhile, and the error reaches the log.
    */
   remove(room: Room): Promise<void> {
-    if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+    const key = roomKey(room.id);
+    if (this.rooms.get(key) === room) this.rooms.delete(key);
     return this.options.store.deleteRoom(room.id).catch((err: unknown) => {
-      if (!this.rooms.has(room.id)) this.rooms.set(room.id, room);
+      if (!this.rooms.has(key)) this.rooms.set(key, room);
       throw err;
     });
   }
@@ -173,7 +189,7 @@ export class RoomRegistry {
         if (room.keep === true || room.idleFor(now) < idleMs) continue;
         // Loaded from the store: kept when its creator's nick is registered (or it is the server's).
         room.keep ??= room.createdBy === 'server' || (await this.keeps(room.createdBy));
-        if (room.keep || this.rooms.get(room.id) !== room) continue;
+        if (room.keep || this.get(room.id) !== room) continue;
         room.post({ kind: 'expire', idleMs, remove: () => this.remove(room) });
       }
     } catch (err) {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { foldRoomIds } from './room-case-migration.js';
 
 /** One schema step; `version` is the `PRAGMA user_version` the database has once it ran. */
 export interface Migration {
@@ -6,6 +7,8 @@ export interface Migration {
   /** Why the step exists, for the reader of `docs/persistence.md` and of a failed upgrade. */
   description: string;
   sql: string;
+  /** Work SQL alone cannot say, run after `sql` in the same transaction; `note` reports what it did. */
+  run?: (db: Database.Database, note: (text: string) => void) => void;
 }
 
 /**
@@ -58,6 +61,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE messages ADD COLUMN kind TEXT CHECK (kind IN ('action', 'topic'));
     `,
   },
+  {
+    version: 3,
+    description:
+      'room ids compare without case: of rooms that differ only in case the oldest keeps its id, the others get a -2, -3... suffix',
+    sql: '',
+    run: foldRoomIds,
+  },
 ];
 
 /** The schema version this build writes. */
@@ -68,7 +78,11 @@ export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.vers
  * together with its `user_version` bump, so a crash mid-upgrade leaves the previous version intact.
  * Refuses a database written by a newer build rather than guess at a schema it does not know.
  */
-export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  note: (text: string) => void = () => {},
+): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
   if (current > latest) {
@@ -76,6 +90,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
   }
   const step = db.transaction((m: Migration) => {
     db.exec(m.sql);
+    m.run?.(db, note);
     // PRAGMA takes no bound parameters; the version is an integer from our own table.
     db.pragma(`user_version = ${Math.trunc(m.version)}`);
   });

@@ -119,7 +119,7 @@ export class SqliteStore implements Store {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${synchronous}`);
       this.db.pragma('foreign_keys = ON');
-      migrate(this.db);
+      migrate(this.db, undefined, (text) => options.onWarning?.(text));
       if (options.path !== ':memory:' && checkpointDelayMs > 0) {
         this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT}`);
         this.checkpointer = new Checkpointer({

@@ -18,8 +18,11 @@ export interface LineSessionPort {
   write(text: string): void;
   /** A validated request for the hub. */
   dispatch(message: ClientMessage): void;
-  /** The client is done (`/quit`, or its input ended): end the connection. */
-  quit(): void;
+  /**
+   * The client is done: end the connection. `goodbye` is set for `/quit [reason]` (others see a
+   * quit with the reason); undefined when the input just ended without one (a dropped link).
+   */
+  quit(goodbye: { reason?: string } | undefined): void;
   /** False while input waits for an answer (the adapter stops reading), true when it may go on. */
   reading(on: boolean): void;
 }
@@ -33,6 +36,8 @@ export interface LineSessionOptions {
 }
 
 export const PROMPT = 'nick: ';
+/** Users whose last quit or away state a line session remembers, to show it once. */
+const PRESENCE_REMEMBERED = 512;
 export const PASSWORD_PROMPT = 'password: ';
 export const GREETING = '*** welcome to chat; pick a nick.';
 
@@ -75,6 +80,13 @@ export class LineSession {
   private readonly shows = new Map<string, number>();
   /** `/quit` (or the end of input) arrived while answers were outstanding. */
   private quitTimer: NodeJS.Timeout | undefined;
+  /** What `/quit` said (its reason validated); undefined while the client has not said goodbye. */
+  private goodbye: { reason?: string } | undefined;
+  /**
+   * What was last shown of each user's quit or away state: both reach every room the user was in,
+   * and a reader sharing several of them is told once. A join or rename of the nick forgets it.
+   */
+  private readonly presenceShown = new Map<string, string>();
 
   constructor(
     private readonly port: LineSessionPort,
@@ -144,10 +156,23 @@ export class LineSession {
       case 'dm':
         return toWire(dmLines(message.payload, this.nick));
       case 'user_left':
-        return message.payload.user_name === this.nick
-          ? toWire([`*** you left #${message.payload.room_id}`])
+        if (message.payload.user_name === this.nick)
+          return toWire([`*** you left #${message.payload.room_id}`]);
+        return message.payload.quit
+          ? this.oncePerUser(message.payload.user_name, `quit\0${message.payload.reason ?? ''}`)
           : undefined;
+      case 'user_joined':
+        this.presenceShown.delete(message.payload.user_name);
+        return undefined;
+      case 'user_away': {
+        const { user_name, message: away } = message.payload;
+        if (message.payload.room_id !== undefined) return this.oncePerUser(user_name, `away\0${away ?? ''}`);
+        // Your own away state, or the away message of somebody you sent a DM to.
+        if (user_name !== this.nick) return undefined;
+        return toWire([away !== undefined ? `*** you are away: ${sanitizeText(away)}` : '*** you are back']);
+      }
       case 'nick_changed':
+        this.presenceShown.delete(message.payload.user_name);
         // You get your own rename as a reply already; the per-room copies would repeat it.
         return message.payload.room_id !== undefined && message.payload.user_name === this.nick
           ? ''
@@ -174,6 +199,20 @@ export class LineSession {
     }
   }
 
+  /** '' (already shown) when `state` is what was last shown for this user, else undefined (show it). */
+  private oncePerUser(userName: string, state: string): string | undefined {
+    if (this.presenceShown.get(userName) === state) return '';
+    this.presenceShown.delete(userName);
+    this.presenceShown.set(userName, state);
+    // Bounded: a long-lived connection sees many users quit; the oldest entries go first (at
+    // worst a repeat is shown twice).
+    if (this.presenceShown.size > PRESENCE_REMEMBERED) {
+      const oldest = this.presenceShown.keys().next().value;
+      if (oldest !== undefined) this.presenceShown.delete(oldest);
+    }
+    return undefined;
+  }
+
   private write(text: string): void {
     if (text !== '') this.port.write(text);
   }
@@ -192,7 +231,7 @@ export class LineSession {
     if (this.gate) this.port.reading(false);
     else {
       this.port.reading(true);
-      if (this.inputEnded && this.queue.length === 0) this.quit();
+      if (this.inputEnded && this.queue.length === 0) this.quit(undefined, false);
     }
   }
 
@@ -219,7 +258,8 @@ export class LineSession {
     if (words.length === 0) return this.write(PROMPT);
     if (words[0]!.startsWith('/')) {
       const parsed = parseLine(line.trim());
-      if (parsed.kind === 'command' && parsed.command.name === 'quit') return this.quit();
+      if (parsed.kind === 'command' && parsed.command.name === 'quit')
+        return this.quit(parsed.command.reason);
       if (parsed.kind === 'command' && parsed.command.name === 'help') return this.help(parsed.command.topic);
       this.info('pick a nick first');
       return this.write(PROMPT);
@@ -259,9 +299,12 @@ export class LineSession {
   /** Runs a command: the shared table says what it sends; this adds what line mode keeps. */
   private command(c: Command): void {
     // Switching to a room already joined needs nothing from the server.
-    if (c.name === 'join' && this.joined.includes(c.room)) {
-      this.current = c.room;
-      return this.info(`now talking in #${c.room}`);
+    // Room ids compare without case (`/join DEV` is #dev): the room keeps its first spelling.
+    const known =
+      c.name === 'join' ? this.joined.find((r) => r.toLowerCase() === c.room.toLowerCase()) : undefined;
+    if (known !== undefined) {
+      this.current = known;
+      return this.info(`now talking in #${known}`);
     }
     const action = commandAction(c, { room: this.current, roomsNext: this.roomsNext });
     switch (action.kind) {
@@ -270,7 +313,7 @@ export class LineSession {
       case 'help':
         return this.help(action.topic);
       case 'quit':
-        return this.quit();
+        return this.quit(action.reason);
       case 'request':
         return this.send(action.request, c);
     }
@@ -308,7 +351,13 @@ export class LineSession {
   }
 
   /** Ends the session once the requests before it were handled (a `/register` then `/quit` gets its answer). */
-  private quit(): void {
+  private quit(reason: string | undefined, said = true): void {
+    if (said) {
+      // Checked as the server will check it, so a reason that is too long is refused here, not dropped.
+      const decoded = decodeClientValue({ type: 'quit', payload: reason !== undefined ? { reason } : {} });
+      if (!decoded.ok) return this.info(`error: ${decoded.error.message}`);
+      if (decoded.message.type === 'quit') this.goodbye = { ...decoded.message.payload };
+    }
     if (this.awaiting.size === 0) return this.finishQuit();
     // Messages, /users and /msg are answered by room actors and the store a turn or more later.
     if (this.quitTimer === undefined) {
@@ -319,7 +368,7 @@ export class LineSession {
 
   private finishQuit(): void {
     if (this.quitTimer !== undefined) clearTimeout(this.quitTimer);
-    this.port.quit();
+    this.port.quit(this.goodbye);
   }
 
   /**
@@ -381,9 +430,11 @@ export class LineSession {
     setImmediate(() => this.pump());
   }
 
-  private forget(room: string): void {
-    const i = this.joined.indexOf(room);
-    if (i !== -1) this.joined.splice(i, 1);
+  private forget(typed: string): void {
+    const i = this.joined.findIndex((r) => r.toLowerCase() === typed.toLowerCase());
+    const room = this.joined[i];
+    if (room === undefined) return;
+    this.joined.splice(i, 1);
     if (this.current !== room) return;
     this.current = this.joined[this.joined.length - 1];
     this.info(

@@ -19,7 +19,7 @@ import {
 } from './http.js';
 
 /**
- * `POST /post {"username","content"[,"room"][,"password"]}` -> 201 with the stored message.
+ * `POST /post {"username","content"[,"room"][,"password"][,"kind":"action"]}` -> 201 with the stored message.
  *
  * The request is a one-shot session (transport `http`): it binds the nick with `hello` (nick
  * rules, collisions and registration apply as for any client), sends with `Hub.postOnce` (no
@@ -143,12 +143,12 @@ export function isJson(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
 }
 
-/** Reads `{username, content, room?, password?}`; an error body otherwise. */
+/** Reads `{username, content, room?, password?, kind?}`; an error body otherwise. */
 export function parsePostBody(
   text: string,
   defaultRoom: string,
 ):
-  | { ok: true; username: string; content: string; room: string; password?: string }
+  | { ok: true; username: string; content: string; room: string; password?: string; kind?: 'action' }
   | { ok: false; error: ProtocolError } {
   let raw: unknown;
   try {
@@ -182,12 +182,15 @@ export function parsePostBody(
     if (body[field] !== undefined && typeof body[field] !== 'string')
       return { ok: false, error: { code: 'invalid_payload', message: `${field} must be a string` } };
   }
+  if (body.kind !== undefined && body.kind !== 'action')
+    return { ok: false, error: { code: 'invalid_payload', message: 'kind must be "action" when given' } };
   return {
     ok: true,
     username: body.username as string,
     content: body.content as string,
     room: (body.room as string | undefined) ?? defaultRoom,
     ...(body.password !== undefined ? { password: body.password as string } : {}),
+    ...(body.kind === 'action' ? { kind: 'action' as const } : {}),
   };
 }
 
@@ -251,7 +254,11 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
     if (!hello.ok) return fail(res, hello.error);
     const message = decodeClientValue({
       type: 'message',
-      payload: { room_id: parsed.room, message: parsed.content },
+      payload: {
+        room_id: parsed.room,
+        message: parsed.content,
+        ...(parsed.kind !== undefined ? { kind: parsed.kind } : {}),
+      },
       ref: 'post',
     });
     if (!message.ok) return fail(res, message.error);

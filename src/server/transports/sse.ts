@@ -157,7 +157,7 @@ export class SseTransport {
 
   private open(req: IncomingMessage, res: ServerResponse): void {
     const query = new URL(req.url ?? '/', 'http://x').searchParams;
-    const roomId = query.get('room') ?? this.hub.defaultRoom;
+    let roomId = query.get('room') ?? this.hub.defaultRoom;
     if (!this.hub.isAccepting)
       return sendJson(res, 503, { error: 'shutting_down', message: 'the server is shutting down' });
     if (!ROOM_ID_PATTERN.test(roomId))
@@ -165,8 +165,10 @@ export class SseTransport {
         error: 'bad_room_id',
         message: 'room ids are 1-64 letters, digits, "_", "-" or "."',
       });
-    if (!this.hub.room(roomId))
-      return sendJson(res, 404, { error: 'no_such_room', message: `there is no room ${roomId}` });
+    const room = this.hub.room(roomId);
+    if (!room) return sendJson(res, 404, { error: 'no_such_room', message: `there is no room ${roomId}` });
+    // `?room=DEV` is #dev: the stream names the room as it is spelt.
+    roomId = room.id;
     const since = parseSeq(req.headers['last-event-id']) ?? parseSeq(query.get('since'));
     // The stream's socket was counted against the connection limits when it was accepted.
     const address = req.socket.remoteAddress ?? 'unknown';

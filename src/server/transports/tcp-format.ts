@@ -1,4 +1,9 @@
-import type { ChatMessage, DirectMessage, ServerMessage } from '../../protocol/events.js';
+import type {
+  ChatMessage,
+  DirectMessage,
+  ServerEventPayloads,
+  ServerMessage,
+} from '../../protocol/events.js';
 import { sanitizeText } from '../../protocol/sanitize.js';
 import type { Outbound } from '../outbound.js';
 
@@ -38,7 +43,9 @@ export const PREVIEW_LINES = 10;
  * has no scrollback of its own to skip a wall of text with.
  */
 export function messageLines(m: ChatMessage, whole = false): string[] {
-  const prefix = `[${clock(m.ts)}] #${clean(m.room_id)} <${clean(m.user_name)}> `;
+  // An action reads `* alice waves`, as IRC clients show /me.
+  const who = m.kind === 'action' ? `* ${clean(m.user_name)}` : `<${clean(m.user_name)}>`;
+  const prefix = `[${clock(m.ts)}] #${clean(m.room_id)} ${who} `;
   const lines = sanitizeText(m.message, { keepNewlines: true }).split('\n');
   if (whole || lines.length <= PREVIEW_LINES) return lines.map((line) => prefix + line);
   const shown = lines.slice(0, PREVIEW_LINES - 1).map((line) => prefix + line);
@@ -50,7 +57,8 @@ export function messageLines(m: ChatMessage, whole = false): string[] {
 /** `[12:03] *dm* <bob> hi` as received; the sender's own copy reads `*dm to bob*`. */
 export function dmLines(dm: DirectMessage, me: string | undefined): string[] {
   const tag = dm.from === me && dm.to !== me ? `*dm to ${clean(dm.to)}*` : '*dm*';
-  const prefix = `[${clock(dm.ts)}] ${tag} <${clean(dm.from)}> `;
+  const who = dm.kind === 'action' ? `* ${clean(dm.from)}` : `<${clean(dm.from)}>`;
+  const prefix = `[${clock(dm.ts)}] ${tag} ${who} `;
   return sanitizeText(dm.message, { keepNewlines: true })
     .split('\n')
     .map((line) => prefix + line);
@@ -83,8 +91,15 @@ export function renderLines(message: ServerMessage): string[] {
     case 'user_left': {
       const { reason } = message.payload;
       const why = reason && reason !== 'quit' ? ` (${clean(reason)})` : '';
+      // A quit is the user leaving the server: said once per room it reaches (the line session
+      // shows the first only), without a room, as IRC shows a QUIT.
+      if (message.payload.quit) return [`*** ${clean(message.payload.user_name)} quit${why}`];
       return [`*** ${clean(message.payload.user_name)} left #${clean(message.payload.room_id)}${why}`];
     }
+    case 'user_away':
+      return [awayLine(message.payload.user_name, message.payload.message)];
+    case 'whois':
+      return whoisLines(message.payload);
     case 'nick_changed':
       return message.payload.room_id === undefined
         ? [`*** you are now known as ${clean(message.payload.user_name)}`]
@@ -107,8 +122,13 @@ export function renderLines(message: ServerMessage): string[] {
         ),
         ...(message.payload.has_more ? ['*** more: /rooms more (or /rooms <filter> to search)'] : []),
       ];
-    case 'users':
-      return [`*** in #${clean(message.payload.room_id)}: ${nameList(message.payload.users)}`];
+    case 'users': {
+      // Away members are marked; an older payload without details lists plain nicks.
+      const names =
+        message.payload.members?.map((m) => (m.away !== undefined ? `${m.user_name} (away)` : m.user_name)) ??
+        message.payload.users;
+      return [`*** in #${clean(message.payload.room_id)}: ${nameList(names)}`];
+    }
     case 'registered':
       return [
         `*** registered ${clean(message.payload.user_name)}; next time answer the nick prompt with ${clean(message.payload.user_name)}, then give the password when asked`,
@@ -122,6 +142,33 @@ export function renderLines(message: ServerMessage): string[] {
     case 'pong':
       return [];
   }
+}
+
+/** `*** alice is away: gone fishing`, or `*** alice is back`. */
+export function awayLine(userName: string, message: string | undefined): string {
+  return message !== undefined
+    ? `*** ${clean(userName)} is away: ${clean(message)}`
+    : `*** ${clean(userName)} is back`;
+}
+
+/** Minutes and seconds (and hours), for whois's idle time. */
+function duration(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${sec}s` : `${sec}s`;
+}
+
+function whoisLines(w: ServerEventPayloads['whois']): string[] {
+  const who = clean(w.user_name);
+  const rooms = w.rooms.map((r) => `#${clean(r)}`).join(', ');
+  return [
+    `*** ${who}: ${w.registered ? 'registered nick' : 'not registered'}`,
+    ...(w.away !== undefined ? [`*** ${who}: away: ${clean(w.away)}`] : []),
+    `*** ${who}: idle ${duration(w.idle_ms)}, connected since ${clock(w.connected_ts)} UTC`,
+    `*** ${who}: ${rooms === '' ? 'shares no room with you' : `in ${rooms} (rooms you share)`}`,
+  ];
 }
 
 /** Joins lines into wire text (each ended with CRLF). */

@@ -64,10 +64,14 @@ class TcpClient implements Connection {
       {
         write: (text) => this.writeBytes(Buffer.from(text, 'utf8')),
         dispatch: (message) => this.hub.dispatch(this.session, message),
-        quit: () =>
-          this.session.run(() =>
-            this.hub.disconnect(this.session, { code: 'client_closed', message: 'quit' }),
-          ),
+        // `/quit` is the same `quit` request a WebSocket client sends: members see the reason.
+        // Input that ended without one reads as a dropped link.
+        quit: (goodbye) =>
+          goodbye
+            ? this.hub.dispatch(this.session, { type: 'quit', payload: goodbye })
+            : this.session.run(() =>
+                this.hub.disconnect(this.session, { code: 'client_closed', message: 'input ended' }),
+              ),
         reading: (on) => (on ? this.socket.resume() : this.socket.pause()),
       },
       { replyTimeoutMs: options.replyTimeoutMs, defaultRoom: hub.defaultRoom },
@@ -120,7 +124,7 @@ class TcpClient implements Connection {
     }
     // A shutdown was announced by its own event already; the hub's identify timeout speaks of `hello`.
     const text =
-      reason.code === 'client_closed'
+      reason.code === 'client_closed' || reason.code === 'quit'
         ? ['*** bye']
         : reason.code === 'shutdown'
           ? []

@@ -30,6 +30,7 @@ export interface WsTransportOptions extends WritePacing {
 
 /** Close codes the server uses, per reason (4000-4999 are application codes). */
 const CLOSE_CODES: Record<string, number> = {
+  quit: 1000,
   shutdown: 1001,
   slow_consumer: 4008,
   rate_limited: 4029,
@@ -101,8 +102,9 @@ class WsConnection implements Connection {
     this.flush();
     this.waiters?.release();
     const code = CLOSE_CODES[reason.code] ?? 4000;
-    // A close frame carries at most 123 bytes of reason.
-    const text = `${reason.code}: ${reason.message}`.slice(0, 120);
+    // A close frame carries at most 123 bytes of reason; a quit's reason is the user's own text,
+    // so it is cut by bytes, at a character boundary (ws throws on a longer one).
+    const text = fitBytes(`${reason.code}: ${reason.message}`, 123);
     if (reason.code === 'slow_consumer') {
       // Its socket is backed up; a close frame would wait behind everything queued.
       this.ws.terminate();
@@ -238,4 +240,18 @@ function refuse(socket: Socket, status: number, message: string): void {
     `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : 'Service Unavailable'}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/** `text` cut to at most `max` UTF-8 bytes without splitting a character. */
+export function fitBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > max) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
 }

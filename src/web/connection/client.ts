@@ -264,7 +264,9 @@ export class Client {
   }
 
   /** Leaves the chat: closes the connection and starts over at the nick prompt. */
-  quit(): void {
+  /** Says goodbye (members see a quit with the reason), closes, and shows the nick prompt. */
+  quit(reason?: string): void {
+    this.send('quit', reason !== undefined ? { reason } : {});
     const nick = this.state.nick;
     this.wantedNick = null;
     clearTimeout(this.retryTimer);

@@ -44,8 +44,27 @@ export function runCommand(client: Client, cmd: Command, current: Conv | undefin
     case 'help':
       addNotice(state, current, helpLines(action.topic).join('\n'), 'info', { mono: true });
       return true;
+    case 'me': {
+      if (!current) {
+        addNotice(state, current, '/me: join a room first', 'error');
+        return true;
+      }
+      return Boolean(
+        current.kind === 'room'
+          ? client.send(
+              'message',
+              { room_id: current.id, message: cmd.text, kind: 'action' },
+              { roomId: current.id },
+            )
+          : client.send('dm', { to: current.id, message: cmd.text, kind: 'action' }, { dmTo: current.id }),
+      );
+    }
+    case 'away':
+      return Boolean(client.send('away', cmd.message !== undefined ? { message: cmd.message } : {}));
+    case 'whois':
+      return Boolean(client.send('whois', { user_name: cmd.nick }));
     case 'quit':
-      client.quit();
+      client.quit(cmd.reason);
       return true;
     case 'request':
       return sendRequest(client, action.request);

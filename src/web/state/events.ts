@@ -34,6 +34,7 @@ function messageItem(state: State, m: ChatMessage): MessageItem {
     text,
     mine,
     mention: !mine && state.nick !== null && mentions(text, state.nick),
+    ...(m.kind === 'action' ? { action: true } : {}),
   };
 }
 
@@ -110,6 +111,8 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
     case 'joined': {
       const p = payloadOf<'joined'>(event);
       const conv = ensureConv(state, 'room', p.room_id);
+      // Asked for as `DEV`, the room is #dev (rooms compare without case): shown as it is spelt.
+      conv.id = p.room_id;
       const rejoin = conv.lastSeq > 0 || conv.items.length > 0;
       conv.joined = true;
       if (Number.isInteger(p.last_seq) && p.last_seq < conv.lastSeq) {
@@ -167,7 +170,37 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
         nick: from,
         text: cleanText(p.message),
         mine,
+        ...(p.kind === 'action' ? { action: true } : {}),
       });
+      return;
+    }
+    case 'user_away': {
+      const p = payloadOf<'user_away'>(event);
+      const nick = oneLine(p.user_name);
+      const text = (who: string): string =>
+        typeof p.message === 'string' ? `${who} away: ${oneLine(p.message)}` : `${who} back`;
+      if (typeof p.room_id === 'string') {
+        const conv = state.convs.get(roomKey(p.room_id));
+        if (conv) addNotice(state, conv, text(`${nick} is`));
+        return;
+      }
+      // Our own /away answered, or the away message of somebody we sent a DM to.
+      if (isMe(state, nick)) addNotice(state, currentConv(state) ?? null, text('you are'));
+      else addNotice(state, state.convs.get(dmKey(nick)) ?? currentConv(state) ?? null, text(`${nick} is`));
+      return;
+    }
+    case 'whois': {
+      const p = payloadOf<'whois'>(event);
+      const nick = oneLine(p.user_name);
+      const idle = Math.floor((Number(p.idle_ms) || 0) / 1000);
+      const rooms = (p.rooms ?? []).map((r) => `#${oneLine(r)}`).join(', ');
+      const lines = [
+        `${nick}: ${p.registered ? 'registered nick' : 'not registered'}`,
+        ...(typeof p.away === 'string' ? [`away: ${oneLine(p.away)}`] : []),
+        `idle ${idle >= 60 ? `${Math.floor(idle / 60)} min` : `${idle} s`}, connected since ${new Date(p.connected_ts).toLocaleString()}`,
+        rooms === '' ? 'shares no room with you' : `in ${rooms} (rooms you share)`,
+      ];
+      addNotice(state, currentConv(state) ?? null, lines.join('\n'), 'info', { mono: true });
       return;
     }
     case 'user_joined': {
@@ -185,8 +218,8 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       if (!conv) return;
       const nick = oneLine(p.user_name);
       for (const m of conv.members) if (sameNick(m, nick)) conv.members.delete(m);
-      const why = p.reason ? ` (${oneLine(p.reason)})` : '';
-      addNotice(state, conv, `${nick} left #${p.room_id}${why}`);
+      const why = p.reason && (!p.quit || p.reason !== 'quit') ? ` (${oneLine(p.reason)})` : '';
+      addNotice(state, conv, p.quit ? `${nick} quit${why}` : `${nick} left #${p.room_id}${why}`);
       return;
     }
     case 'nick_changed': {
@@ -206,7 +239,11 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       const users = (p.users ?? []).map(oneLine);
       const conv = state.convs.get(roomKey(p.room_id));
       if (conv) conv.members = new Set(users);
-      addNotice(state, currentConv(state) ?? conv, `in #${p.room_id} (${users.length}): ${users.join(', ')}`);
+      const away = new Set(
+        (p.members ?? []).filter((m) => typeof m.away === 'string').map((m) => oneLine(m.user_name)),
+      );
+      const shown = users.map((u) => (away.has(u) ? `${u} (away)` : u));
+      addNotice(state, currentConv(state) ?? conv, `in #${p.room_id} (${users.length}): ${shown.join(', ')}`);
       return;
     }
     case 'pong': {

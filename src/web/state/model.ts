@@ -6,7 +6,7 @@ import type { Conv, Item, NoticeTone, State } from './types.js';
 export const MAX_ITEMS = 1000;
 
 /** The key of a room's conversation. */
-export const roomKey = (roomId: string): string => `#${roomId}`;
+export const roomKey = (roomId: string): string => `#${roomId.toLowerCase()}`;
 
 /**
  * The key of a direct conversation: the nick as the server compares it (case and look-alikes

@@ -16,6 +16,8 @@ export interface MessageItem {
   text: string;
   mine: boolean;
   mention?: boolean;
+  /** An action (`/me waves`): shown `* nick waves`. */
+  action?: boolean;
 }
 
 /** A dim system line. `mono` keeps columns (help, room lists). */

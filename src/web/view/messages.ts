@@ -22,12 +22,17 @@ export function lineElement(item: Item): HTMLElement {
       ],
     );
   }
-  const nick = h('span', { class: 'nick', testid: 'message-nick', text: item.nick });
+  // An action reads `* alice waves`: the star before the nick, no colon after it.
+  const nick = h('span', {
+    class: 'nick',
+    testid: 'message-nick',
+    text: item.action ? `* ${item.nick}` : item.nick,
+  });
   nick.style.setProperty('--hue', String(nickHue(item.nick)));
   return h(
     'li',
     {
-      class: `line message${item.mine ? ' mine' : ''}${item.mention ? ' mention' : ''}`,
+      class: `line message${item.mine ? ' mine' : ''}${item.mention ? ' mention' : ''}${item.action ? ' action' : ''}`,
       testid: 'message',
       data: { kind: item.kind, nick: item.nick, ...(item.seq !== undefined ? { seq: item.seq } : {}) },
     },

@@ -12,13 +12,17 @@ function harness(replyTimeoutMs = 10_000) {
   let text = '';
   const sent: ClientMessage[] = [];
   let quits = 0;
+  const goodbyes: ({ reason?: string } | undefined)[] = [];
   let reading = true;
   let onReading: (() => void) | undefined;
   const session = new LineSession(
     {
       write: (t) => (text += t),
       dispatch: (m) => sent.push(m),
-      quit: () => quits++,
+      quit: (goodbye) => {
+        quits++;
+        goodbyes.push(goodbye);
+      },
       reading: (on) => {
         reading = on;
         onReading?.();
@@ -33,6 +37,7 @@ function harness(replyTimeoutMs = 10_000) {
     get quits() {
       return quits;
     },
+    goodbyes,
     get reading() {
       return reading;
     },
@@ -234,5 +239,83 @@ describe('LineSession: commands through the shared table', () => {
     h.type('/join bad/room');
     expect(h.sent.length).toBe(before);
     expect(h.take()).toMatch(/^\*\*\* error: .+\r\n$/);
+  });
+});
+
+describe('LineSession: issue 14 (actions, away, quit reasons, rooms without case)', () => {
+  it('/me sends an action to the current room', async () => {
+    const h = await signedIn();
+    h.type('/me waves hello');
+    expect(h.last()).toMatchObject({
+      type: 'message',
+      payload: { room_id: 'lobby', message: 'waves hello', kind: 'action' },
+    });
+  });
+
+  it('/quit reason says goodbye with it; input ending without /quit is no goodbye', async () => {
+    const h = await signedIn();
+    h.type('/quit see you tomorrow');
+    expect(h.goodbyes).toEqual([{ reason: 'see you tomorrow' }]);
+    const quiet = await signedIn();
+    quiet.end();
+    expect(quiet.goodbyes).toEqual([undefined]);
+    const bare = await signedIn();
+    bare.type('/quit');
+    expect(bare.goodbyes).toEqual([{}]);
+  });
+
+  it('a quit reason that is too long is refused and the session stays', async () => {
+    const h = await signedIn();
+    h.type(`/quit ${'x'.repeat(301)}`);
+    expect(h.quits).toBe(0);
+    expect(h.take()).toMatch(/^\*\*\* error: reason: at most 300 characters/);
+  });
+
+  it('a quit or away state reaching several shared rooms is shown once', async () => {
+    const h = await signedIn();
+    const quit = (room: string): ServerMessage => ({
+      type: 'user_left',
+      payload: { room_id: room, user_name: 'bob', reason: 'bye', quit: true },
+    });
+    const away = (room: string, message?: string): ServerMessage => ({
+      type: 'user_away',
+      payload: { room_id: room, user_name: 'bob', ...(message !== undefined ? { message } : {}) },
+    });
+    h.session.receive(away('lobby', 'lunch'));
+    h.session.receive(away('dev', 'lunch'));
+    h.session.receive(away('dev'));
+    h.session.receive(away('lobby'));
+    h.session.receive(quit('lobby'));
+    h.session.receive(quit('dev'));
+    expect(h.take()).toBe('*** bob is away: lunch\r\n*** bob is back\r\n*** bob quit (bye)\r\n');
+    // Back again (a join) and quitting again is news.
+    h.session.receive({ type: 'user_joined', payload: { room_id: 'lobby', user_name: 'bob' } });
+    h.take();
+    h.session.receive(quit('lobby'));
+    expect(h.take()).toBe('*** bob quit (bye)\r\n');
+  });
+
+  it('your own away answer, and the away reply to a DM', async () => {
+    const h = await signedIn();
+    h.session.receive({ type: 'user_away', payload: { user_name: 'alice', message: 'out' } });
+    h.session.receive({ type: 'user_away', payload: { user_name: 'alice' } });
+    h.session.receive({ type: 'user_away', payload: { user_name: 'bob', message: 'fishing' } });
+    expect(h.take()).toBe('*** you are away: out\r\n*** you are back\r\n*** bob is away: fishing\r\n');
+  });
+
+  it('/join and /leave find a joined room in any case', async () => {
+    const h = await signedIn();
+    h.type('/join LOBBY');
+    expect(h.take()).toBe('*** now talking in #lobby\r\n');
+    h.type('/join dev');
+    await h.answer(joined('Dev', h.last().ref as string));
+    h.type('/leave DEV');
+    expect(h.last()).toMatchObject({ type: 'leave', payload: { room_id: 'DEV' } });
+    await h.answer({
+      type: 'user_left',
+      ref: h.last().ref as string,
+      payload: { room_id: 'Dev', user_name: 'alice' },
+    });
+    expect(h.take()).toContain('now talking in #lobby');
   });
 });

@@ -34,6 +34,74 @@ describe('TCP rendering', () => {
       ['*** bob joined #lobby'],
     ],
     [
+      'an action',
+      { type: 'message', payload: msg({ message: 'waves', kind: 'action' }) },
+      ['[12:03] #lobby * alice waves'],
+    ],
+    [
+      'a DM action',
+      {
+        type: 'dm',
+        payload: { id: 'd', ts: TS, from: 'bob', to: 'alice', message: 'pokes', kind: 'action' },
+      },
+      ['[12:03] *dm* * bob pokes'],
+    ],
+    [
+      'a quit with its reason',
+      {
+        type: 'user_left',
+        payload: { room_id: 'lobby', user_name: 'bob', reason: 'see you tomorrow', quit: true },
+      },
+      ['*** bob quit (see you tomorrow)'],
+    ],
+    [
+      'a quit without one',
+      { type: 'user_left', payload: { room_id: 'lobby', user_name: 'bob', reason: 'quit', quit: true } },
+      ['*** bob quit'],
+    ],
+    [
+      'a member going away',
+      { type: 'user_away', payload: { room_id: 'lobby', user_name: 'bob', message: 'lunch' } },
+      ['*** bob is away: lunch'],
+    ],
+    [
+      'a member coming back',
+      { type: 'user_away', payload: { room_id: 'lobby', user_name: 'bob' } },
+      ['*** bob is back'],
+    ],
+    [
+      'users with an away member',
+      {
+        type: 'users',
+        payload: {
+          room_id: 'lobby',
+          users: ['alice', 'bob'],
+          members: [{ user_name: 'alice' }, { user_name: 'bob', away: 'lunch' }],
+        },
+      },
+      ['*** in #lobby: alice, bob (away)'],
+    ],
+    [
+      'whois',
+      {
+        type: 'whois',
+        payload: {
+          user_name: 'bob',
+          registered: true,
+          away: 'lunch',
+          idle_ms: 125_000,
+          connected_ts: TS,
+          rooms: ['lobby', 'dev'],
+        },
+      },
+      [
+        '*** bob: registered nick',
+        '*** bob: away: lunch',
+        '*** bob: idle 2m 5s, connected since 12:03 UTC',
+        '*** bob: in #lobby, #dev (rooms you share)',
+      ],
+    ],
+    [
       'a leave',
       { type: 'user_left', payload: { room_id: 'lobby', user_name: 'bob', reason: 'quit' } },
       ['*** bob left #lobby'],

@@ -66,7 +66,9 @@ function build(entry: Entry, width: number, bare: boolean): Line[] {
   let head: Segment[];
   let body: Segment;
   if (entry.kind === 'message') {
-    head = [time, { text: '<', dim: true }, nickSegment(entry.nick, entry.self), { text: '> ', dim: true }];
+    head = entry.action
+      ? [time, { text: '* ', dim: true }, nickSegment(entry.nick, entry.self), { text: ' ' }]
+      : [time, { text: '<', dim: true }, nickSegment(entry.nick, entry.self), { text: '> ', dim: true }];
     body = entry.pending
       ? { text: '', dim: true }
       : entry.mention
