@@ -168,6 +168,12 @@ export class Hub {
    */
   watch(session: Session, roomId: string, sinceSeq?: number): void {
     const room = this.rooms.require(roomId);
+    this.watchRoom(session, room, sinceSeq);
+  }
+
+  /** As watch, for a room found with findRoom (cluster mode: made here on first use). */
+  watchRoom(session: Session, room: Room, sinceSeq?: number): void {
+    const roomId = room.id;
     if (session.closed || this.watching.has(session)) return;
     this.watching.set(session, roomId);
     room.post({ kind: 'watch', session, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });
@@ -199,6 +205,11 @@ export class Hub {
   /** A room by id (tests, stats). */
   room(roomId: string): Room | undefined {
     return this.rooms.get(roomId);
+  }
+
+  /** A room by id; in cluster mode also one another node made (its actor is made here). */
+  findRoom(roomId: string): Promise<Room | undefined> {
+    return this.rooms.load(roomId);
   }
 
   /** Connected sessions by transport, identified users and rooms. */
@@ -246,5 +257,6 @@ export class Hub {
     this.accepting = false;
     this.rooms.stop();
     await Promise.all([...this.rooms.all()].map((r) => r.settled()));
+    await this.rooms.detachAll();
   }
 }

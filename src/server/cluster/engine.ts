@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../protocol/events.js';
+import type { ChatMessage, MessageKind } from '../../protocol/events.js';
 import type { RoomRecord, UserRecord } from '../store/store-types.js';
 
 /** A message to commit: everything but the seq (assigned by the engine) and the id and ts (the node's). */
@@ -8,6 +8,8 @@ export interface Draft {
   userName: string;
   text: string;
   clientMsgId?: string;
+  /** Absent for plain speech (see ChatMessage.kind): actions and topic lines keep theirs. */
+  kind?: MessageKind;
 }
 
 /** What became of one draft, in draft order. */

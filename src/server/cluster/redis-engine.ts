@@ -248,6 +248,7 @@ export class RedisEngine extends EventEmitter implements Engine {
         user_name: d.userName,
         message: d.text,
         ...(d.clientMsgId !== undefined ? { client_msg_id: d.clientMsgId } : {}),
+        ...(d.kind !== undefined ? { kind: d.kind } : {}),
       };
       pending.push(message);
       args.push(

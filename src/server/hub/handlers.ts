@@ -41,7 +41,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     checkRoomQuota(me, hub);
     admitNewRoom(me, hub);
     const name = p.room_name ?? p.room_id;
-    const room = await hub.rooms.create(p.room_id, name, me.nick, me.registered);
+    const room = await hub.rooms.create(p.room_id, name, me.nick, me.registered, true);
     me.send('room_created', { room_id: p.room_id, room_name: name, created_by: me.nick }, ref);
     enter(me, room, undefined, ref);
   }),
@@ -54,6 +54,8 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     let room = hub.rooms.get(p.room_id);
     if (!me.rooms.has(p.room_id)) checkRoomQuota(me, hub);
     hub.charges.charge(me, 'presence');
+    // Cluster mode: another node may have made it.
+    if (!room && hub.rooms.clustered) room = await hub.rooms.load(p.room_id);
     if (!room) {
       const pending = hub.rooms.pending(p.room_id);
       if (!pending) admitNewRoom(me, hub);

@@ -255,7 +255,7 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
       ref: 'post',
     });
     if (!message.ok) return fail(res, message.error);
-    if (!hub.room(parsed.room))
+    if (!(await hub.findRoom(parsed.room)))
       return fail(res, { code: 'no_such_room', message: `there is no room ${parsed.room}` });
 
     const address = req.socket.remoteAddress ?? 'unknown';

@@ -1,0 +1,217 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatMessage, ServerMessage } from '../../../src/protocol/events.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
+import { TestClient } from '../../helpers/ws-client.js';
+
+// Several in-process `chat serve --redis` nodes on one real redis-server: what a member sees
+// must not depend on the node it is connected to.
+
+let redis: RedisProcess;
+let servers: RunningServer[] = [];
+let clients: TestClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+beforeEach(async () => {
+  await redis.admin().flushall();
+});
+afterEach(async () => {
+  for (const c of clients) c.close();
+  clients = [];
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+async function nodes(count: number, options: ServerOptions = {}): Promise<RunningServer[]> {
+  const made: RunningServer[] = [];
+  // One after the other: the first creates the cluster's epoch and default room.
+  for (let i = 0; i < count; i++) {
+    const server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      redis: redis.url,
+      nodeId: `n${i}`,
+      logLevel: 'silent',
+      rateLimit: false,
+      monitorIntervalMs: 0,
+      ...options,
+    });
+    servers.push(server);
+    made.push(server);
+  }
+  return made;
+}
+
+async function client(server: RunningServer, nick?: string): Promise<TestClient> {
+  const c = await TestClient.open(server.url);
+  clients.push(c);
+  if (nick !== undefined) {
+    const welcome = await c.hello(nick);
+    expect(welcome.type).toBe('welcome');
+  }
+  return c;
+}
+
+const isMessageIn = (room: string) => (m: ServerMessage) =>
+  m.type === 'message' && (m.payload as ChatMessage).room_id === room;
+const seqs = (events: ServerMessage[]): number[] => events.map((m) => (m.payload as ChatMessage).seq);
+const texts = (events: ServerMessage[]): string[] => events.map((m) => (m.payload as ChatMessage).message);
+
+async function join(
+  c: TestClient,
+  room: string,
+  extra: Record<string, unknown> = {},
+): Promise<ServerMessage> {
+  const joined = await c.request('join', { room_id: room, ...extra });
+  expect(joined.type).toBe('joined');
+  return joined;
+}
+
+describe('messages across nodes', () => {
+  it('a member on node B gets node A messages in the same dense seq order as A members', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const carol = await client(a!, 'carol');
+    const bob = await client(b!, 'bob');
+    await join(alice, 'lobby');
+    await join(carol, 'lobby');
+    await join(bob, 'lobby');
+    for (let i = 0; i < 50; i++) alice.send('message', { room_id: 'lobby', message: `m${i}` }, i);
+    const atA = await carol.waitCount(isMessageIn('lobby'), 50);
+    const atB = await bob.waitCount(isMessageIn('lobby'), 50);
+    const acks = await alice.waitCount((m) => m.type === 'message' && m.ref !== undefined, 50);
+    const first = seqs(atA)[0]!;
+    expect(seqs(atA)).toEqual(Array.from({ length: 50 }, (_, i) => first + i));
+    expect(seqs(atB)).toEqual(seqs(atA));
+    expect(texts(atB)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+    expect(seqs(acks)).toEqual(seqs(atA));
+  });
+
+  it('three writers on three nodes, interleaved: one order for every member on every node', async () => {
+    const servers3 = await nodes(3);
+    const writers = await Promise.all(servers3.map((s, i) => client(s, `w${i}`)));
+    const readers = await Promise.all(servers3.map((s, i) => client(s, `r${i}`)));
+    for (const c of [...writers, ...readers]) await join(c, 'lobby');
+    const per = 200;
+    for (let i = 0; i < per; i++)
+      writers.forEach((w, n) => w.send('message', { room_id: 'lobby', message: `w${n}-${i}` }, `${n}-${i}`));
+    const seen = await Promise.all(
+      [...writers, ...readers].map((c) => c.waitCount(isMessageIn('lobby'), 3 * per)),
+    );
+    const reference = seen[0]!.map((m) => m.payload as ChatMessage);
+    const start = reference[0]!.seq;
+    expect(reference.map((m) => m.seq)).toEqual(Array.from({ length: 3 * per }, (_, i) => start + i));
+    for (const events of seen) {
+      expect(seqs(events)).toEqual(reference.map((m) => m.seq));
+      expect(texts(events)).toEqual(reference.map((m) => m.message));
+    }
+    // Each writer's own messages keep the order it sent them in.
+    for (let n = 0; n < 3; n++) {
+      const mine = reference.filter((m) => m.user_name === `w${n}`).map((m) => m.message);
+      expect(mine).toEqual(Array.from({ length: per }, (_, i) => `w${n}-${i}`));
+    }
+  });
+
+  it('history and since_seq resume on another node are gap-free', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    await join(alice, 'lobby');
+    for (let i = 0; i < 30; i++) alice.send('message', { room_id: 'lobby', message: `h${i}` }, i);
+    const sent = await alice.waitCount((m) => m.type === 'message' && m.ref !== undefined, 30);
+    const all = seqs(sent);
+
+    // A client that saw up to the 10th message resumes on node B.
+    const bob = await client(b!, 'bob');
+    const resumed = bob.next(
+      (m) => m.type === 'history' && (m.payload as { recovered?: boolean }).recovered !== undefined,
+    );
+    await join(bob, 'lobby', { since_seq: all[9] });
+    const page = (await resumed).payload as { messages: ChatMessage[]; recovered: boolean };
+    expect(page.recovered).toBe(true);
+    expect(page.messages.map((m) => m.seq)).toEqual(all.slice(10));
+
+    // A plain history page on B ends at the same newest message.
+    const history = await bob.request('history', { room_id: 'lobby', limit: 5 });
+    expect(history.type).toBe('history');
+    expect((history.payload as { messages: ChatMessage[] }).messages.map((m) => m.seq)).toEqual(
+      all.slice(-5),
+    );
+
+    // And B's members get what A's members send next, after the replay.
+    alice.send('message', { room_id: 'lobby', message: 'after' }, 'after');
+    const live = await bob.next(
+      (m) => isMessageIn('lobby')(m) && (m.payload as ChatMessage).message === 'after',
+    );
+    expect((live.payload as ChatMessage).seq).toBe(all[29]! + 1);
+  });
+
+  it('a client_msg_id retried on another node is stored once', async () => {
+    const [a, b] = await nodes(2);
+    const alice1 = await client(a!, 'alice');
+    await join(alice1, 'lobby');
+    const first = await alice1.request('message', {
+      room_id: 'lobby',
+      message: 'once',
+      client_msg_id: 'c-1',
+    });
+    expect(first.type).toBe('message');
+    alice1.close();
+    await alice1.closedByServer().catch(() => undefined);
+    // The same user reconnects to node B (after node A freed the nick) and retries.
+    const alice2 = await client(b!);
+    await expect
+      .poll(async () => (await alice2.request('hello', { user_name: 'alice' })).type, { timeout: 5000 })
+      .toBe('welcome');
+    await join(alice2, 'lobby');
+    const retry = await alice2.request('message', {
+      room_id: 'lobby',
+      message: 'once',
+      client_msg_id: 'c-1',
+    });
+    expect(retry.type).toBe('message');
+    expect((retry.payload as ChatMessage).seq).toBe((first.payload as ChatMessage).seq);
+    expect((retry.payload as ChatMessage).id).toBe((first.payload as ChatMessage).id);
+    const history = await alice2.request('history', { room_id: 'lobby', limit: 50 });
+    const stored = (history.payload as { messages: ChatMessage[] }).messages.filter(
+      (m) => m.message === 'once',
+    );
+    expect(stored).toHaveLength(1);
+  });
+});
+
+describe('rooms across nodes', () => {
+  it('a room created on node A is joinable on node B, and cannot be created again there', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const created = await alice.request('create_room', { room_id: 'den', room_name: 'The Den' });
+    expect(created.type).toBe('room_created');
+    await alice.next((m) => m.type === 'joined' && (m.payload as { room_id: string }).room_id === 'den');
+    const bob = await client(b!, 'bob');
+    const again = await bob.request('create_room', { room_id: 'den' });
+    expect(again.type).toBe('error');
+    expect((again.payload as { code: string }).code).toBe('room_exists');
+    const joined = await join(bob, 'den');
+    expect(joined.payload).toMatchObject({ room_id: 'den', room_name: 'The Den', members: ['alice', 'bob'] });
+    const said = await alice.request('message', { room_id: 'den', message: 'welcome, bob' });
+    const got = await bob.next(isMessageIn('den'));
+    expect(got.payload).toEqual(said.payload);
+  });
+
+  it('--max-rooms holds for the whole cluster', async () => {
+    // The default room is one of the two.
+    const [a, b] = await nodes(2, { maxRooms: 2 });
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    expect((await alice.request('create_room', { room_id: 'one' })).type).toBe('room_created');
+    const refused = await bob.request('create_room', { room_id: 'two' });
+    expect(refused.type).toBe('error');
+    expect((refused.payload as { code: string }).code).toBe('server_rooms_full');
+    // Joining the existing one from the other node still works.
+    await join(bob, 'one');
+  });
+});
