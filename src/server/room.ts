@@ -289,7 +289,7 @@ export class Room {
       case 'deliver':
         return this.deliverCommitted(event.messages);
       case 'notice':
-        this.broadcast({ type: event.notice.type, payload: event.notice.payload });
+        this.broadcast(noticeMessage(event.notice));
         return;
       case 'gap':
         return this.skipGap(event.to);
@@ -304,6 +304,11 @@ export class Room {
         return this.replayStep(event.session, event.replay);
       case 'rename':
         if (this.members.has(event.session)) {
+          // Other nodes' members hear of it through the room's channel.
+          if (this.cluster)
+            void this.cluster.engine
+              .renamePresence(this.id, event.session.id, event.oldName, event.session.nick ?? '?')
+              .catch((err: unknown) => this.onError(err, `room ${this.id}: renaming in the shared presence`));
           this.broadcast({
             type: 'nick_changed',
             payload: { room_id: this.id, old_name: event.oldName, user_name: event.session.nick ?? '?' },
@@ -722,6 +727,13 @@ export class Room {
     }
     return n;
   }
+}
+
+/** A presence notice from another node, as this node's members get it. */
+function noticeMessage(notice: FeedNotice): ServerMessage {
+  return notice.type === 'nick_changed'
+    ? { type: 'nick_changed', payload: notice.payload }
+    : { type: notice.type, payload: notice.payload };
 }
 
 function stripSender(record: ChatMessage & { sender_key?: string }): ChatMessage {

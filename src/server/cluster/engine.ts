@@ -36,11 +36,13 @@ export interface Presence {
 }
 
 /** A room notice carried on the room's channel (presence changes). */
-export interface FeedNotice {
-  node: string;
-  type: 'user_joined' | 'user_left';
-  payload: { room_id: string; user_name: string; reason?: string };
-}
+export type FeedNotice =
+  | {
+      node: string;
+      type: 'user_joined' | 'user_left';
+      payload: { room_id: string; user_name: string; reason?: string };
+    }
+  | { node: string; type: 'nick_changed'; payload: { room_id: string; old_name: string; user_name: string } };
 
 /** Where a room feed delivers. Calls are made one at a time, never concurrently. */
 export interface FeedSink {
@@ -146,6 +148,8 @@ export interface Engine {
   ): Promise<'joined' | 'already' | 'full'>;
   /** Removes it; publishes user_left (with `reason`). True when it was present. */
   leavePresence(roomId: string, session: string, nick: string, reason?: string): Promise<boolean>;
+  /** A present member's new nick (publishes nick_changed); false when the session is not present. */
+  renamePresence(roomId: string, session: string, oldNick: string, nick: string): Promise<boolean>;
   /** Members on every node, in join order. */
   members(roomId: string): Promise<Presence[]>;
   /** Members per room, cluster-wide (rooms with nobody in are absent). */

@@ -154,6 +154,17 @@ end
 return {'taken', node or '', session or ''}
 `;
 
+/**
+ * A present member's new nick: updates its display nick and PUBLISHes the notice; 0 when it is
+ * not present. KEYS: pres, pnick, live. ARGV: owner, nick, notice JSON.
+ */
+export const PRESENCE_RENAME = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('PUBLISH', KEYS[3], ARGV[3])
+return 1
+`;
+
 /** Frees a nick if node:session still holds it; returns 1 or 0. KEYS: nick, own set. ARGV: node, session, nick key. */
 export const RELEASE_NICK = `
 local cur = redis.call('GET', KEYS[1])

@@ -32,6 +32,7 @@ import {
   FLOOR,
   PRESENCE_JOIN,
   PRESENCE_LEAVE,
+  PRESENCE_RENAME,
   RELEASE_NICK,
 } from './lua.js';
 import { checkRedisDurability, type RedisDurability } from './preflight.js';
@@ -62,6 +63,7 @@ const scripts = {
   releaseNick: new LuaScript('release_nick', RELEASE_NICK),
   presenceJoin: new LuaScript('presence_join', PRESENCE_JOIN),
   presenceLeave: new LuaScript('presence_leave', PRESENCE_LEAVE),
+  presenceRename: new LuaScript('presence_rename', PRESENCE_RENAME),
 };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -529,6 +531,24 @@ export class RedisEngine extends EventEmitter implements Engine {
       return left === 1;
     } catch (err) {
       return this.fail(err, `leaving ${roomId}`);
+    }
+  }
+
+  async renamePresence(roomId: string, session: string, oldNick: string, nick: string): Promise<boolean> {
+    const notice: FeedNotice = {
+      node: this.nodeId,
+      type: 'nick_changed',
+      payload: { room_id: roomId, old_name: oldNick, user_name: nick },
+    };
+    try {
+      const renamed = await scripts.presenceRename.run(
+        this.cmd,
+        [keys.presence(roomId), keys.presenceNicks(roomId), keys.live(roomId)],
+        [`${this.nodeId}:${session}`, nick, JSON.stringify({ t: 'notice', ...notice })],
+      );
+      return renamed === 1;
+    } catch (err) {
+      return this.fail(err, `renaming in ${roomId}`);
     }
   }
 

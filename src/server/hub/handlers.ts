@@ -116,7 +116,19 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     for (const roomId of session.rooms) hub.rooms.get(roomId)?.post({ kind: 'rename', session, oldName });
   }),
 
-  rooms: handler('rooms', { charge: 'reads' }, ({ session, payload: p, ref }, hub) => {
+  rooms: handler('rooms', { charge: 'reads' }, async ({ session, payload: p, ref }, hub) => {
+    const { engine } = hub.options;
+    if (engine) {
+      // Cluster mode: every node's rooms, with members on every node.
+      const [records, counts] = await Promise.all([engine.listRooms(), engine.counts()]);
+      const all = records.map((r) => ({
+        room_id: r.room_id,
+        room_name: r.room_name,
+        members: counts.get(r.room_id) ?? 0,
+      }));
+      session.send('rooms', roomsPage(all, p ?? {}, session.replyBudget), ref);
+      return;
+    }
     const all: RoomSummary[] = [];
     for (const room of hub.rooms.all())
       all.push({ room_id: room.id, room_name: room.name, members: room.memberCount });

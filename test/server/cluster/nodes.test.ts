@@ -215,3 +215,86 @@ describe('rooms across nodes', () => {
     await join(bob, 'one');
   });
 });
+
+describe('nicks and presence across nodes', () => {
+  const code = (m: ServerMessage): string | undefined =>
+    m.type === 'error' ? (m.payload as { code: string }).code : undefined;
+
+  it('a nick taken on node A is refused on node B, look-alikes too, and free again once its holder leaves', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const other = await client(b!);
+    expect(code(await other.request('hello', { user_name: 'alice' }))).toBe('nick_taken');
+    // The confusable skeleton is the key: a Cyrillic "а" is the same nick.
+    expect(code(await other.request('hello', { user_name: 'аlice' }))).toBe('nick_taken');
+    expect(code(await other.request('join', { room_id: 'lobby', user_name: 'ALICE' }))).toBe('nick_taken');
+    // A rename on B to A's nick is refused too.
+    const bob = await client(b!, 'bob');
+    expect(code(await bob.request('nick', { user_name: 'alice' }))).toBe('nick_taken');
+    alice.close();
+    await expect
+      .poll(async () => (await other.request('hello', { user_name: 'alice' })).type, { timeout: 5000 })
+      .toBe('welcome');
+  });
+
+  it('a resume_token takes the nick over on another node at once, and the ghost there is dropped', async () => {
+    const [a, b] = await nodes(2);
+    const first = await client(a!);
+    const welcome = await first.request('hello', { user_name: 'alice' });
+    const token = (welcome.payload as { resume_token: string }).resume_token;
+    const second = await client(b!);
+    expect(code(await second.request('hello', { user_name: 'alice', resume_token: 'not-it' }))).toBe(
+      'nick_taken',
+    );
+    const again = await second.request('hello', { user_name: 'alice', resume_token: token });
+    expect(again.type).toBe('welcome');
+    const closed = await first.closedByServer();
+    expect(closed.reason).toMatch(/replaced|elsewhere/);
+    // The new holder keeps it: a third client without the new token is refused.
+    const third = await client(a!);
+    expect(code(await third.request('hello', { user_name: 'alice' }))).toBe('nick_taken');
+  });
+
+  it('a nick registered on node A needs its password on node B', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    expect((await alice.request('register', { password: 'correct horse' })).type).toBe('registered');
+    alice.close();
+    const again = await client(b!);
+    await expect
+      .poll(async () => code(await again.request('hello', { user_name: 'alice' })), { timeout: 5000 })
+      .toBe('nick_registered');
+    const ok = await again.request('hello', { user_name: 'alice', password: 'correct horse' });
+    expect(ok.type).toBe('welcome');
+    expect((ok.payload as { registered: boolean }).registered).toBe(true);
+  });
+
+  it('joins, leaves, renames and users reflect members on every node', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    await join(alice, 'lobby');
+    const joined = await join(bob, 'lobby');
+    expect((joined.payload as { members: string[] }).members).toEqual(['alice', 'bob']);
+    const heard = await alice.next((m) => m.type === 'user_joined');
+    expect(heard.payload).toEqual({ room_id: 'lobby', user_name: 'bob' });
+
+    const users = await alice.request('users', { room_id: 'lobby' });
+    expect((users.payload as { users: string[] }).users).toEqual(['alice', 'bob']);
+
+    expect((await bob.request('nick', { user_name: 'robert' })).type).toBe('nick_changed');
+    const renamed = await alice.next((m) => m.type === 'nick_changed' && m.ref === undefined);
+    expect(renamed.payload).toEqual({ room_id: 'lobby', old_name: 'bob', user_name: 'robert' });
+    const after = await alice.request('users', { room_id: 'lobby' });
+    expect((after.payload as { users: string[] }).users).toEqual(['alice', 'robert']);
+
+    const rooms = await alice.request('rooms', {});
+    expect((rooms.payload as { rooms: { room_id: string; members: number }[] }).rooms).toContainEqual(
+      expect.objectContaining({ room_id: 'lobby', members: 2 }),
+    );
+
+    bob.close();
+    const left = await alice.next((m) => m.type === 'user_left');
+    expect(left.payload).toMatchObject({ room_id: 'lobby', user_name: 'robert', reason: 'quit' });
+  });
+});
