@@ -258,5 +258,6 @@ export class Hub {
     this.rooms.stop();
     await Promise.all([...this.rooms.all()].map((r) => r.settled()));
     await this.rooms.detachAll();
+    await this.identities.settled();
   }
 }

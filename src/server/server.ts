@@ -360,6 +360,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       stats.close();
       http.closeAllConnections();
       await stopped;
+      // The leaves and nick releases of the sessions just closed reach Redis before its links close.
+      if (engine) await hub.drain();
       await engine?.close();
       await store.close();
     })());

@@ -51,6 +51,8 @@ export class Identities {
   private readonly store: Pick<Store, 'getUser' | 'putUser'>;
   /** Cluster mode: nicks are claimed cluster-wide through it (the local map holds this node's). */
   private readonly engine: Engine | undefined;
+  /** Cluster mode: nick releases under way (shutdown waits for them before the engine closes). */
+  private readonly releasing = new Set<Promise<unknown>>();
 
   constructor(
     store: Store,
@@ -84,10 +86,18 @@ export class Identities {
   release(session: Session): void {
     if (session.nickKey === undefined) return;
     if (this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    if (!this.engine) return;
     // Compare-and-delete: a client that took the nick over elsewhere keeps it.
-    this.engine
-      ?.releaseNick(session.nickKey, session.id)
-      .catch((err: unknown) => this.options.onInternalError?.(err, 'releasing a nick in Redis'));
+    const released = this.engine
+      .releaseNick(session.nickKey, session.id)
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'releasing a nick in Redis'))
+      .finally(() => this.releasing.delete(released));
+    this.releasing.add(released);
+  }
+
+  /** Resolves once every nick release sent to the engine has been answered (shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.releasing]);
   }
 
   /** True when the nick is registered (a room its holder made outlives being empty). */
