@@ -10,6 +10,7 @@ import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './h
 import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
 import { Session, type SessionOptions } from './session.js';
+import { clusterProtocolError } from './cluster/errors.js';
 import type { Store } from './store/store-types.js';
 
 export { SERVER_VERSION } from './hub/identity.js';
@@ -196,6 +197,8 @@ export class Hub {
       if (err instanceof LimitRefusal) this.charges.noteRefusal(session);
       return;
     }
+    const cluster = clusterProtocolError(err);
+    if (cluster) return session.send('error', cluster, message.ref);
     this.options.onInternalError?.(err, `handling ${message.type}`);
     session.send('error', protocolError('internal_error'), message.ref);
   }
@@ -217,6 +220,12 @@ export class Hub {
     const connections: Record<TransportKind, number> = { ws: 0, tcp: 0, sse: 0, http: 0, memory: 0 };
     for (const s of this.sessions) connections[s.conn.transport]++;
     return { connections, users: this.userCount, rooms: this.roomCount };
+  }
+
+  /** Cluster mode: this node's id and its Redis link state (`/health`); undefined on one node. */
+  get cluster(): { nodeId: string; redis: 'up' | 'down' } | undefined {
+    const { engine } = this.options;
+    return engine ? { nodeId: engine.nodeId, redis: engine.state } : undefined;
   }
 
   /** Rooms on the server (without walking the sessions, as snapshot does). */

@@ -6,6 +6,7 @@ import { newestWithin, readReplayPage } from './reply-pages.js';
 import type { Session } from './session.js';
 import type { AppendRecord, Store } from './store/store-types.js';
 import type { Draft, Engine, FeedHandle, FeedNotice } from './cluster/engine.js';
+import { clusterProtocolError } from './cluster/errors.js';
 
 type Ref = string | number | undefined;
 
@@ -263,10 +264,16 @@ export class Room {
     try {
       await fn();
     } catch (err) {
+      // Redis down (cluster mode): the clients are told to retry; it is not the server's fault.
+      const cluster = clusterProtocolError(err);
       // The cause goes to the log, not to clients: it may name files, tables or constraints.
-      this.onError(err, `room ${this.id}: handling ${events.length} ${events[0]?.kind ?? 'event'} event(s)`);
+      if (!cluster)
+        this.onError(
+          err,
+          `room ${this.id}: handling ${events.length} ${events[0]?.kind ?? 'event'} event(s)`,
+        );
       for (const e of events) {
-        if ('ref' in e) e.session.send('error', protocolError('internal_error'), e.ref);
+        if ('ref' in e) e.session.send('error', cluster ?? protocolError('internal_error'), e.ref);
       }
     }
   }

@@ -18,6 +18,8 @@ afterAll(async () => {
   await redis.stop();
 });
 beforeEach(async () => {
+  // A fault test may end with the server killed; the next test starts from a running one.
+  if (redis.child().exitCode !== null || redis.child().signalCode !== null) await redis.restart();
   await redis.admin().flushall();
 });
 afterEach(async () => {
@@ -296,5 +298,62 @@ describe('nicks and presence across nodes', () => {
     bob.close();
     const left = await alice.next((m) => m.type === 'user_left');
     expect(left.payload).toMatchObject({ room_id: 'lobby', user_name: 'robert', reason: 'quit' });
+  });
+});
+
+describe('when Redis is down', () => {
+  it('requests get unavailable with retry_after_ms, POST 503 with Retry-After, /health says so; all resumes when it is back', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    await join(alice, 'lobby');
+    await join(bob, 'lobby');
+    const before = await alice.request('message', { room_id: 'lobby', message: 'before' });
+    const seq = (before.payload as ChatMessage).seq;
+    const health = async (): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`${a!.httpUrl}/health`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', node: 'n0', redis: 'up' } });
+
+    await redis.kill();
+    await expect.poll(async () => (await health()).body.redis, { timeout: 10_000 }).toBe('down');
+    expect(await health()).toMatchObject({ status: 503, body: { status: 'redis_down' } });
+    const refused = await alice.request('message', {
+      room_id: 'lobby',
+      message: 'lost',
+      client_msg_id: 'x1',
+    });
+    expect(refused.type).toBe('error');
+    expect(refused.payload).toMatchObject({ code: 'unavailable', retry_after_ms: expect.any(Number) });
+    const post = await fetch(`${b!.httpUrl}/post`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'poster', content: 'hello?' }),
+    });
+    expect(post.status).toBe(503);
+    expect(post.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await post.json()) as { error: string }).error).toBe('unavailable');
+
+    await redis.restart();
+    await expect.poll(async () => (await health()).status, { timeout: 10_000 }).toBe(200);
+    // The retry of the refused message is stored once; bob on the other node gets it next in order.
+    await expect
+      .poll(
+        async () =>
+          (await alice.request('message', { room_id: 'lobby', message: 'lost', client_msg_id: 'x1' })).type,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe('message');
+    const got = await bob.next(
+      (m) => isMessageIn('lobby')(m) && (m.payload as ChatMessage).message === 'lost',
+    );
+    expect((got.payload as ChatMessage).seq).toBe(seq + 1);
+    const history = await bob.request('history', { room_id: 'lobby', limit: 10 });
+    const page = (history.payload as { messages: ChatMessage[] }).messages;
+    expect(page.filter((m) => m.message === 'lost')).toHaveLength(1);
+    expect(page.filter((m) => m.message === 'hello?')).toHaveLength(0);
   });
 });
