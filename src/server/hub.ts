@@ -1,6 +1,7 @@
 import { decodeClientFrame, type DecodeOptions } from '../protocol/codec.js';
 import { protocolError, RequestError } from '../protocol/errors.js';
 import type { ClientMessage } from '../protocol/schema.js';
+import type { ServerEventPayloads } from '../protocol/events.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
 import { Charges, LimitRefusal } from './hub/charges.js';
 import { runHandler, type HandlerEntry, type HubContext, type HubCounters } from './hub/handler.js';
@@ -54,6 +55,13 @@ export class Hub {
     this.identities = new Identities(this.store, this.options, disconnect);
     this.charges = new Charges(this.options, disconnect);
     this.rooms = new RoomRegistry(this.options, (createdBy) => this.identities.isRegistered(createdBy));
+    // Cluster mode: a DM sent on another node to a nick held here.
+    options.engine?.on('node', (event) => {
+      if (event.t !== 'dm' || typeof event.nick_key !== 'string') return;
+      const target = this.identities.holding(event.nick_key);
+      if (target && target.id === event.session && !target.closed)
+        target.send('dm', { ...(event.dm as ServerEventPayloads['dm']), to: target.nick });
+    });
     this.context = {
       options: this.options,
       rooms: this.rooms,

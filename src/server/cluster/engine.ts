@@ -137,6 +137,12 @@ export interface Engine {
     nickKey: string,
     claim: { session: string; nick: string; tokenHash: string; presentedTokenHash?: string },
   ): Promise<NickClaim>;
+  /**
+   * Sends `dm` (a DM event's payload without `to`) to the session holding the nick, on its node's
+   * channel (the `node` event there, `{t: 'dm', nick_key, session, dm}`). Resolves with the
+   * holder, or undefined when nobody holds the nick.
+   */
+  sendDm(nickKey: string, dm: object): Promise<{ node: string; session: string; nick: string } | undefined>;
   /** Frees the nick if the session still holds it; true when it did. */
   releaseNick(nickKey: string, session: string): Promise<boolean>;
   /** Adds a session of this node to a room's members unless there or full (`max` 0 = no cap); publishes user_joined. */

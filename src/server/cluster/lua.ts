@@ -165,6 +165,21 @@ redis.call('PUBLISH', KEYS[3], ARGV[3])
 return 1
 `;
 
+/**
+ * Sends a DM to whoever holds a nick, on whichever node: PUBLISHes
+ * {"t":"dm","nick_key","session","dm"} on the holder's node channel and returns {node, session,
+ * nick}, or false when nobody holds it. One step, so the DM goes to the holder of that moment.
+ * KEYS: nick. ARGV: nick key, the DM JSON (without "to": the receiving node adds it).
+ */
+export const SEND_DM = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return false end
+local node, session, nick = string.match(cur, '^([^|]*)|([^|]*)|[^|]*|(.*)$')
+redis.call('PUBLISH', 'chat:node:' .. node,
+  '{"t":"dm","nick_key":' .. cjson.encode(ARGV[1]) .. ',"session":' .. cjson.encode(session) .. ',"dm":' .. ARGV[2] .. '}')
+return {node, session, nick}
+`;
+
 /** Frees a nick if node:session still holds it; returns 1 or 0. KEYS: nick, own set. ARGV: node, session, nick key. */
 export const RELEASE_NICK = `
 local cur = redis.call('GET', KEYS[1])

@@ -34,6 +34,7 @@ import {
   PRESENCE_LEAVE,
   PRESENCE_RENAME,
   RELEASE_NICK,
+  SEND_DM,
 } from './lua.js';
 import { checkRedisDurability, type RedisDurability } from './preflight.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
@@ -64,6 +65,7 @@ const scripts = {
   presenceJoin: new LuaScript('presence_join', PRESENCE_JOIN),
   presenceLeave: new LuaScript('presence_leave', PRESENCE_LEAVE),
   presenceRename: new LuaScript('presence_rename', PRESENCE_RENAME),
+  sendDm: new LuaScript('send_dm', SEND_DM),
 };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -457,6 +459,22 @@ export class RedisEngine extends EventEmitter implements Engine {
       return { result, node: node ?? '', session: session ?? '' };
     } catch (err) {
       return this.fail(err, 'claiming a nick');
+    }
+  }
+
+  async sendDm(
+    nickKey: string,
+    dm: object,
+  ): Promise<{ node: string; session: string; nick: string } | undefined> {
+    try {
+      const held = (await scripts.sendDm.run(
+        this.cmd,
+        [keys.nick(nickKey)],
+        [nickKey, JSON.stringify(dm)],
+      )) as [string, string, string] | null;
+      return held ? { node: held[0], session: held[1], nick: held[2] } : undefined;
+    } catch (err) {
+      return this.fail(err, 'sending a DM');
     }
   }
 

@@ -7,6 +7,7 @@ import { roomsPage } from '../rooms-page.js';
 import type { Session } from '../session.js';
 import { handler, type HandlerEntry, type HubContext, type Request } from './handler.js';
 import type { IdentifiedSession } from './identity.js';
+import { nickKey } from '../../protocol/nick.js';
 
 type Ref = string | number | undefined;
 
@@ -90,6 +91,8 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
 
   dm: handler('dm', { identity: true }, ({ session, payload: p, ref }, hub) => {
     const target = hub.identities.online(p.to);
+    // Cluster mode: the holder may be on another node.
+    if (!target && hub.options.engine) return dmElsewhere(session, p.to, p.message, ref, hub);
     if (!target) throw new RequestError('no_such_user', `${p.to} is not online`);
     const text = hub.charges.admitMessage(session, session.nick, p.message, `@${target.nick}`);
     hub.counters.messagesIn++;
@@ -159,6 +162,31 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     session.send('registered', { user_name: session.nick }, ref);
   }),
 };
+
+/**
+ * Cluster mode: a DM to a nick no session of this node holds goes through Redis to the node of
+ * whoever holds it (which delivers it: Hub, `node` events); `no_such_user` when nobody does.
+ */
+async function dmElsewhere(
+  session: IdentifiedSession,
+  to: string,
+  message: string,
+  ref: Ref,
+  hub: HubContext,
+): Promise<void> {
+  const key = nickKey(to);
+  const text = hub.charges.admitMessage(session, session.nick, message, `@${to}`);
+  hub.counters.messagesIn++;
+  const dm = {
+    id: `dm-${hub.options.engine!.nodeId}-${session.id}-${Date.now().toString(36)}-${(dmCounter++).toString(36)}`,
+    ts: Date.now(),
+    from: session.nick,
+    message: text,
+  };
+  const held = await hub.options.engine!.sendDm(key, dm);
+  if (!held) throw new RequestError('no_such_user', `${to} is not online`);
+  session.send('dm', { ...dm, to: held.nick }, ref);
+}
 
 /**
  * A one-shot message from an identified session that has not joined the room (HTTP

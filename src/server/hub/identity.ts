@@ -82,6 +82,11 @@ export class Identities {
     return this.nicks.get(nickKey(name));
   }
 
+  /** The session of this node holding a nick key, if any (cluster DMs, kicks). */
+  holding(key: string): IdentifiedSession | undefined {
+    return this.nicks.get(key);
+  }
+
   /** Frees the session's nick (it is going away). */
   release(session: Session): void {
     if (session.nickKey === undefined) return;

@@ -301,6 +301,23 @@ describe('nicks and presence across nodes', () => {
   });
 });
 
+describe('DMs across nodes', () => {
+  it('a DM reaches its nick on another node; nobody holding it is no_such_user', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    const sent = await alice.request('dm', { to: 'BOB', message: 'psst' });
+    expect(sent.type).toBe('dm');
+    expect(sent.payload).toMatchObject({ from: 'alice', to: 'bob', message: 'psst' });
+    const got = await bob.next((m) => m.type === 'dm');
+    expect(got.payload).toEqual(sent.payload);
+    const nobody = await alice.request('dm', { to: 'carol', message: 'hello?' });
+    expect(nobody.payload).toMatchObject({ code: 'no_such_user' });
+    const back = await bob.request('dm', { to: 'alice', message: 'hi' });
+    expect((await alice.next((m) => m.type === 'dm' && m.ref === undefined)).payload).toEqual(back.payload);
+  });
+});
+
 describe('when Redis is down', () => {
   it('requests get unavailable with retry_after_ms, POST 503 with Retry-After, /health says so; all resumes when it is back', async () => {
     const [a, b] = await nodes(2);
