@@ -12,6 +12,7 @@ import type { MessageFilter } from './moderation/filters.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { openStore } from './store/open.js';
 import { RedisEngine } from './cluster/redis-engine.js';
+import { DEFAULT_LEASE_MS } from './cluster/leases.js';
 import type { Store } from './store/store-types.js';
 import { createHttpHandler, healthRoute, type HttpContext, type HttpRoute } from './transports/http.js';
 import { WsTransport } from './transports/ws.js';
@@ -76,6 +77,8 @@ export interface ServerOptions extends Pick<HubOptions, (typeof HUB_LIMITS)[numb
   redisUnchecked?: boolean;
   /** This node's id in the cluster (random when absent). */
   nodeId?: string;
+  /** The node lease (ms): a node killed without a goodbye is reaped by the others after about this. Default 10,000. */
+  nodeLeaseMs?: number;
   logLevel?: LogLevel;
   logger?: Logger;
   compression?: boolean;
@@ -385,6 +388,7 @@ async function openEngine(options: ServerOptions, log: Logger): Promise<RedisEng
   const engine = await RedisEngine.open({
     url: options.redis!,
     unchecked: options.redisUnchecked ?? false,
+    leaseMs: options.nodeLeaseMs ?? DEFAULT_LEASE_MS,
     ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
     ...(options.retainPerRoom !== undefined ? { retain: options.retainPerRoom } : {}),
     onError: (err, context) => log.warn({ err }, context),

@@ -126,6 +126,32 @@ describe('chat serve --redis, two processes', () => {
     expect((await again.request('hello', { user_name: 'alice' })).type).toBe('welcome');
   });
 
+  it('a node killed with SIGKILL: its users leave every room on the other nodes within 15 s and their nicks free up', async () => {
+    const a = await node(['--redis', redis.url]);
+    const b = await node(['--redis', redis.url]);
+    const alice = await client(a, 'alice');
+    const bob = await client(b, 'bob');
+    await alice.request('join', { room_id: 'lobby' });
+    await alice.request('create_room', { room_id: 'den' });
+    await bob.request('join', { room_id: 'lobby' });
+    await bob.request('join', { room_id: 'den' });
+    const killedAt = Date.now();
+    await a.kill();
+    const gone = await bob.waitCount((m) => m.type === 'user_left', 2, 15_000);
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(gone.map((m) => m.payload)).toEqual(
+      expect.arrayContaining([
+        { room_id: 'lobby', user_name: 'alice', reason: 'node_lost' },
+        { room_id: 'den', user_name: 'alice', reason: 'node_lost' },
+      ]),
+    );
+    const users = await bob.request('users', { room_id: 'den' });
+    expect((users.payload as { users: string[] }).users).toEqual(['bob']);
+    const again = await TestClient.open(b.url);
+    clients.push(again);
+    expect((await again.request('hello', { user_name: 'alice' })).type).toBe('welcome');
+  }, 30_000);
+
   it('refuses a Redis without appendonly unless --redis-unchecked, and a bad URL in one line', async () => {
     const loose = await startRedis(['--appendonly', 'no']);
     try {

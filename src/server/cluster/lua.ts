@@ -223,3 +223,43 @@ redis.call('SREM', KEYS[5], 'p:' .. ARGV[2] .. '\\0' .. ARGV[1])
 redis.call('PUBLISH', KEYS[4], ARGV[3])
 return 1
 `;
+
+/**
+ * Reaps a node whose lease expired: frees the nicks it still holds, removes its sessions from
+ * every room's presence (publishing user_left with ARGV[2] as the reason, so the other nodes'
+ * members see them go), and forgets the node. Does nothing (-1) if the lease exists again.
+ * Touches keys it finds in the node's own set, so it needs a single Redis (not Redis Cluster).
+ * KEYS: the node's lease, its own set, chat:nodes. ARGV: node id, reason. Returns sessions removed.
+ */
+export const REAP_NODE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local node = ARGV[1]
+local removed = 0
+for _, item in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local kind = string.sub(item, 1, 2)
+  local rest = string.sub(item, 3)
+  if kind == 'n:' then
+    local nk = 'chat:nick:' .. rest
+    local cur = redis.call('GET', nk)
+    if cur and string.sub(cur, 1, #node + 1) == node .. '|' then redis.call('DEL', nk) end
+  elseif kind == 'p:' then
+    local at = string.find(rest, '\0', 1, true)
+    if at then
+      local room = string.sub(rest, 1, at - 1)
+      local owner = string.sub(rest, at + 1)
+      local tag = 'chat:{r:' .. room .. '}:'
+      if redis.call('ZREM', tag .. 'pres', owner) == 1 then
+        local nick = redis.call('HGET', tag .. 'pnick', owner) or '?'
+        redis.call('HDEL', tag .. 'pnick', owner)
+        if redis.call('HINCRBY', 'chat:roomcounts', room, -1) <= 0 then redis.call('HDEL', 'chat:roomcounts', room) end
+        redis.call('PUBLISH', tag .. 'live', cjson.encode({t = 'notice', node = node, type = 'user_left',
+          payload = {room_id = room, user_name = nick, reason = ARGV[2]}}))
+        removed = removed + 1
+      end
+    end
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], node)
+return removed
+`;

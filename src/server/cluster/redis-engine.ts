@@ -40,6 +40,7 @@ import { checkRedisDurability, type RedisDurability } from './preflight.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { RoomFeed, type LiveBatch } from './room-feed.js';
 import { LuaScript } from './script.js';
+import { NodeLeases } from './leases.js';
 
 /** How a node opens its engine. */
 export interface RedisEngineOptions extends ConnectOptions {
@@ -51,6 +52,11 @@ export interface RedisEngineOptions extends ConnectOptions {
   retain?: number;
   /** Skip the refusal of a Redis without `appendonly yes` and `maxmemory-policy noeviction`. */
   unchecked?: boolean;
+  /**
+   * Keep a node lease of this many ms and reap nodes whose lease expired (leases.ts); 0 or absent:
+   * no lease (engine tests). `chat serve --redis` uses DEFAULT_LEASE_MS.
+   */
+  leaseMs?: number;
   /** Told about failures nobody awaits (feed reads); defaults to nothing. */
   onError?: (err: unknown, context: string) => void;
 }
@@ -88,6 +94,7 @@ export class RedisEngine extends EventEmitter implements Engine {
   private msgCounter = 0;
   private readonly msgPrefix: string;
   private closing = false;
+  private leases: NodeLeases | undefined;
 
   private constructor(
     readonly nodeId: string,
@@ -131,6 +138,15 @@ export class RedisEngine extends EventEmitter implements Engine {
         options.onError ?? (() => {}),
       );
       await engine.wire();
+      if (options.leaseMs) {
+        engine.leases = new NodeLeases(cmd, nodeId, options.leaseMs, engine.onError, () =>
+          engine.onError(
+            new Error('this node lost its lease (paused or cut off from Redis longer than the lease)'),
+            'the node lease lapsed: other nodes may have reaped its nicks and presence',
+          ),
+        );
+        await engine.leases.start();
+      }
       return engine;
     } catch (err) {
       cmd.disconnect();
@@ -684,6 +700,7 @@ export class RedisEngine extends EventEmitter implements Engine {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    await this.leases?.stop();
     for (const feed of [...this.feeds.values()]) await feed.close().catch(() => {});
     this.cmd.disconnect();
     this.sub.disconnect();
