@@ -55,6 +55,12 @@ export class Hub {
     this.identities = new Identities(this.store, this.options, disconnect);
     this.charges = new Charges(this.options, disconnect);
     this.rooms = new RoomRegistry(this.options, (createdBy) => this.identities.isRegistered(createdBy));
+    // Cluster mode: Redis lost its data (restarted empty). Rooms, history and nicks are gone.
+    options.engine?.on('epoch', () =>
+      this.historyReplaced().catch((err: unknown) =>
+        this.options.onInternalError?.(err, 'starting over after Redis lost its data'),
+      ),
+    );
     // Cluster mode: a DM sent on another node to a nick held here.
     options.engine?.on('node', (event) => {
       if (event.t !== 'dm' || typeof event.nick_key !== 'string') return;
@@ -267,6 +273,21 @@ export class Hub {
       session.send('shutdown', { reason: 'shutdown', message });
       this.disconnect(session, { code: 'shutdown', message });
     }
+  }
+
+  /**
+   * Cluster mode, after Redis lost its data: every client is told (`shutdown`, reason
+   * `history_replaced`) and disconnected, and the room actors start over from the new epoch. A
+   * client that comes back with its old since_seq gets `recovered: false` (the new epoch's seqs
+   * start above every old one, so none is reused).
+   */
+  private async historyReplaced(): Promise<void> {
+    const message = 'the cluster lost its history (Redis restarted empty); reconnect';
+    for (const session of [...this.sessions]) {
+      session.send('shutdown', { reason: 'history_replaced', message });
+      this.disconnect(session, { code: 'history_replaced', message });
+    }
+    await this.rooms.reset();
   }
 
   /** Stops accepting, waits for every room's mailbox to drain. */

@@ -238,6 +238,14 @@ export class RoomRegistry {
     return room;
   }
 
+  /** Cluster mode, after Redis lost its data: drops every room actor and makes the default room again. */
+  async reset(): Promise<void> {
+    const old = [...this.rooms.values()];
+    this.rooms.clear();
+    await Promise.all(old.map((r) => r.detach()));
+    await this.init();
+  }
+
   /** Cluster mode: closes every room's feed (shutdown). */
   async detachAll(): Promise<void> {
     await Promise.all([...this.rooms.values()].map((r) => r.detach()));

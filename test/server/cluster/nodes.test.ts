@@ -374,3 +374,39 @@ describe('when Redis is down', () => {
     expect(page.filter((m) => m.message === 'hello?')).toHaveLength(0);
   });
 });
+
+describe('when Redis lost its data', () => {
+  it('clients are told history_replaced; back on any node the room starts above every old seq, and an old since_seq gets recovered: false', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    await join(alice, 'lobby');
+    let last = 0;
+    for (let i = 0; i < 5; i++)
+      last = (
+        (await alice.request('message', { room_id: 'lobby', message: `old${i}` })).payload as ChatMessage
+      ).seq;
+    await redis.restart({ empty: true });
+    const notice = await alice.next((m) => m.type === 'shutdown');
+    expect(notice.payload).toMatchObject({ reason: 'history_replaced' });
+    await alice.closedByServer();
+
+    const again = await client(b!);
+    await expect
+      .poll(async () => (await again.request('hello', { user_name: 'alice' })).type, { timeout: 10_000 })
+      .toBe('welcome');
+    const resumed = again.next((m) => m.type === 'history' && m.ref === undefined);
+    await expect
+      .poll(async () => (await again.request('join', { room_id: 'lobby', since_seq: last })).type)
+      .toBe('joined');
+    expect((await resumed).payload).toMatchObject({ recovered: false });
+    const fresh = await again.request('message', { room_id: 'lobby', message: 'new era' });
+    expect((fresh.payload as ChatMessage).seq).toBeGreaterThan(last);
+    // Node A serves the new epoch too.
+    const carol = await client(a!, 'carol');
+    await join(carol, 'lobby');
+    const history = await carol.request('history', { room_id: 'lobby', limit: 10 });
+    expect((history.payload as { messages: ChatMessage[] }).messages.map((m) => m.message)).toEqual([
+      'new era',
+    ]);
+  });
+});
