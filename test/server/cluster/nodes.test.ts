@@ -99,7 +99,7 @@ describe('messages across nodes', () => {
     const writers = await Promise.all(servers3.map((s, i) => client(s, `w${i}`)));
     const readers = await Promise.all(servers3.map((s, i) => client(s, `r${i}`)));
     for (const c of [...writers, ...readers]) await join(c, 'lobby');
-    const per = 200;
+    const per = 1000;
     for (let i = 0; i < per; i++)
       writers.forEach((w, n) => w.send('message', { room_id: 'lobby', message: `w${n}-${i}` }, `${n}-${i}`));
     const seen = await Promise.all(
