@@ -31,6 +31,8 @@ export interface WsTransportOptions extends WritePacing {
 /** Close codes the server uses, per reason (4000-4999 are application codes). */
 const CLOSE_CODES: Record<string, number> = {
   shutdown: 1001,
+  // Cluster mode: Redis lost its data (1012: service restart; come back and rejoin).
+  history_replaced: 1012,
   slow_consumer: 4008,
   rate_limited: 4029,
   identify_timeout: 4001,
