@@ -332,7 +332,15 @@ export class Room {
     if (this.cluster && !rejoin) {
       const { engine } = this.cluster;
       const max = this.maxMembers;
-      if ((await engine.joinPresence(this.id, session.id, session.nick ?? '?', max)) === 'full') {
+      // Refused (full, or Redis down): the hub counted the session in already; it is not.
+      const joined = await engine
+        .joinPresence(this.id, session.id, session.nick ?? '?', max)
+        .catch((err: unknown) => {
+          session.rooms.delete(this.id);
+          throw err;
+        });
+      if (joined === 'full') {
+        session.rooms.delete(this.id);
         session.send(
           'error',
           protocolError('room_full', `${this.id} has ${max} members, the most it may hold`),

@@ -61,6 +61,11 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
       const pending = hub.rooms.pending(p.room_id);
       if (!pending) admitNewRoom(me, hub);
       room = await (pending ?? hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered));
+      // Cluster mode: what was pending was a look-up that found no room; make it.
+      if (!room) {
+        admitNewRoom(me, hub);
+        room = await hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered);
+      }
     }
     if (!me.rooms.has(p.room_id) && room.memberCount >= hub.options.maxMembersPerRoom) {
       throw new RequestError(

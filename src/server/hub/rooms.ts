@@ -10,7 +10,7 @@ import type { ResolvedHubOptions } from './options.js';
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   /** Rooms whose store record is being written: registered only once the write succeeded. */
-  private readonly creating = new Map<string, Promise<Room>>();
+  private readonly creating = new Map<string, Promise<Room | undefined>>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
 
@@ -97,7 +97,7 @@ export class RoomRegistry {
         this.creating.delete(roomId);
       }
     })();
-    this.creating.set(roomId, made as Promise<Room>);
+    this.creating.set(roomId, made);
     return made;
   }
 
@@ -114,7 +114,7 @@ export class RoomRegistry {
   }
 
   /** The making of a room under way (see {@link create}), to wait for instead of making it twice. */
-  pending(roomId: string): Promise<Room> | undefined {
+  pending(roomId: string): Promise<Room | undefined> | undefined {
     return this.creating.get(roomId);
   }
 

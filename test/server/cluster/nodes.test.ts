@@ -218,6 +218,19 @@ describe('rooms across nodes', () => {
   });
 });
 
+describe('the member cap across nodes', () => {
+  it('--max-members-per-room counts members on every node; one refused is not in the room', async () => {
+    const [a, b] = await nodes(2, { maxMembersPerRoom: 1 });
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    await join(alice, 'lobby');
+    const refused = await bob.request('join', { room_id: 'lobby' });
+    expect(refused.payload).toMatchObject({ code: 'room_full' });
+    const said = await bob.request('message', { room_id: 'lobby', message: 'sneaking in' });
+    expect(said.payload).toMatchObject({ code: 'not_in_room' });
+  });
+});
+
 describe('nicks and presence across nodes', () => {
   const code = (m: ServerMessage): string | undefined =>
     m.type === 'error' ? (m.payload as { code: string }).code : undefined;
