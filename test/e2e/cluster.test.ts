@@ -3,6 +3,7 @@ import type { ChatMessage, ServerMessage } from '../../src/protocol/events.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 import { SseTestClient } from '../helpers/sse-client.js';
+import { TcpTestClient } from '../helpers/tcp-client.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 // The real binary twice, `chat serve --redis`, on one real redis-server.
@@ -43,9 +44,10 @@ async function client(proc: ChatProcess, nick: string): Promise<TestClient> {
 const isMessage = (m: ServerMessage): boolean => m.type === 'message';
 
 describe('chat serve --redis, two processes', () => {
-  it('members on both nodes get one order; SSE and POST on the other node; Last-Event-ID resumes there', async () => {
+  it('members on both nodes get one order (ws, TCP lines, SSE); POST on the other node; Last-Event-ID resumes there', async () => {
     const a = await node(['--redis', redis.url]);
-    const b = await node(['--redis', redis.url]);
+    const b = await node(['--redis', redis.url, '--tcp-port', '0']);
+    const tina = await TcpTestClient.login(b.tcpPort!, 'tina');
     const alice = await client(a, 'alice');
     const bob = await client(b, 'bob');
     expect((await alice.request('join', { room_id: 'lobby' })).type).toBe('joined');
@@ -66,6 +68,12 @@ describe('chat serve --redis, two processes', () => {
     const streamed = await stream.waitMessages(40);
     expect(streamed.map((m) => m.seq)).toEqual(order);
     stream.close();
+    const said = (line: string): boolean => / <(alice|bob)> [ab]\d+$/.test(line);
+    const lines = await tina.waitLines(said, 40);
+    expect(lines.map((l) => l.slice(l.lastIndexOf(' ') + 1))).toEqual(
+      atA.map((m) => (m.payload as ChatMessage).message),
+    );
+    tina.close();
 
     // A POST to node B reaches node A's members.
     const res = await fetch(`http://127.0.0.1:${b.port}/post`, {
