@@ -4,6 +4,7 @@ import { sanitizeText } from './protocol/sanitize.js';
 import { CONNECT_DEFAULTS, CONNECT_OPTIONS } from './options/connect.js';
 import { SERVE_DEFAULTS as D, SERVE_OPTIONS } from './options/serve.js';
 import { helpSections, meowFlags, type FlagValues } from './options/spec.js';
+import { parseRedisUrl, REDIS_URL_ENV } from './server/cluster/redis-url.js';
 import type { LogLevel } from './server/log.js';
 import type * as ClientMain from './client/main.js';
 
@@ -134,6 +135,20 @@ function readMotd(path: string): string[] {
   }
 }
 
+/** `--redis` (or CHAT_REDIS_URL): checked here so a bad URL is a one-line error, not a stack. */
+function redisOptions(
+  url: string | undefined,
+  unchecked: boolean,
+): { redis?: string; redisUnchecked?: boolean } {
+  if (url === undefined || url === '') return {};
+  try {
+    parseRedisUrl(url);
+  } catch (err) {
+    fail(`--redis: ${(err as Error).message}`);
+  }
+  return { redis: url, redisUnchecked: unchecked };
+}
+
 async function serve(): Promise<void> {
   const { startServer } = await import('./server/server.js');
   const { wordFilterFromFile, loadFilterModule } = await import('./server/moderation/filters.js');
@@ -205,6 +220,7 @@ async function serve(): Promise<void> {
     ...(f.ircMotd !== undefined ? { ircMotd: readMotd(f.ircMotd) } : {}),
     host: f.host ?? D.host,
     memory: f.memory,
+    ...redisOptions(f.redis ?? process.env[REDIS_URL_ENV], f.redisUnchecked),
     skipDbCheck: f.skipDbCheck,
     synchronous: f.sync as 'normal' | 'full',
     logLevel: f.logLevel as LogLevel,

@@ -162,6 +162,23 @@ export const SERVE_OPTIONS = [
   },
   {
     section: SERVE,
+    flag: 'redis',
+    arg: 'URL',
+    type: 'string',
+    default: { computed: '$CHAT_REDIS_URL, else off (SQLite)' },
+    meaning:
+      'run as one node of a cluster sharing rooms, history, nicks and presence in Redis (redis://, rediss://, unix:///path); see docs/cluster.md',
+  },
+  {
+    section: SERVE,
+    flag: 'redis-unchecked',
+    type: 'boolean',
+    default: false,
+    meaning:
+      'start on a Redis without appendonly yes and maxmemory-policy noeviction (refused otherwise: it may lose acknowledged messages or reuse seqs)',
+  },
+  {
+    section: SERVE,
     flag: 'log-level',
     arg: 'LEVEL',
     type: 'string',

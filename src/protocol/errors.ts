@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   server_full: 'The server has as many connections as it allows.',
   shutting_down: 'The server is shutting down.',
   internal_error: 'The server failed to handle the request; nothing was changed.',
+  unavailable:
+    'The shared store of a cluster (Redis) cannot be reached; retry after retry_after_ms (a message retried with the same client_msg_id is stored once).',
 } as const;
 
 /** One of the stable error codes. */

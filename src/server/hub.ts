@@ -1,6 +1,7 @@
 import { decodeClientFrame, type DecodeOptions } from '../protocol/codec.js';
 import { protocolError, RequestError } from '../protocol/errors.js';
 import type { ClientMessage } from '../protocol/schema.js';
+import type { ServerEventPayloads } from '../protocol/events.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
 import { Charges, LimitRefusal } from './hub/charges.js';
 import { runHandler, type HandlerEntry, type HubContext, type HubCounters } from './hub/handler.js';
@@ -10,6 +11,7 @@ import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './h
 import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
 import { Session, type SessionOptions } from './session.js';
+import { clusterProtocolError } from './cluster/errors.js';
 import type { Store } from './store/store-types.js';
 
 export { SERVER_VERSION } from './hub/identity.js';
@@ -53,6 +55,19 @@ export class Hub {
     this.identities = new Identities(this.store, this.options, disconnect);
     this.charges = new Charges(this.options, disconnect);
     this.rooms = new RoomRegistry(this.options, (createdBy) => this.identities.isRegistered(createdBy));
+    // Cluster mode: Redis lost its data (restarted empty). Rooms, history and nicks are gone.
+    options.engine?.on('epoch', () =>
+      this.historyReplaced().catch((err: unknown) =>
+        this.options.onInternalError?.(err, 'starting over after Redis lost its data'),
+      ),
+    );
+    // Cluster mode: a DM sent on another node to a nick held here.
+    options.engine?.on('node', (event) => {
+      if (event.t !== 'dm' || typeof event.nick_key !== 'string') return;
+      const target = this.identities.holding(event.nick_key);
+      if (target && target.id === event.session && !target.closed)
+        target.send('dm', { ...(event.dm as ServerEventPayloads['dm']), to: target.nick });
+    });
     this.context = {
       options: this.options,
       rooms: this.rooms,
@@ -183,6 +198,11 @@ export class Hub {
    */
   watch(session: Session, roomId: string, sinceSeq?: number): void {
     const room = this.rooms.require(roomId);
+    this.watchRoom(session, room, sinceSeq);
+  }
+
+  /** As watch, for a room found with findRoom (cluster mode: made here on first use). */
+  watchRoom(session: Session, room: Room, sinceSeq?: number): void {
     if (session.closed || this.watching.has(session)) return;
     this.watching.set(session, room.id);
     room.post({ kind: 'watch', session, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });
@@ -206,6 +226,8 @@ export class Hub {
       if (err instanceof LimitRefusal) this.charges.noteRefusal(session);
       return;
     }
+    const cluster = clusterProtocolError(err);
+    if (cluster) return session.send('error', cluster, message.ref);
     this.options.onInternalError?.(err, `handling ${message.type}`);
     session.send('error', protocolError('internal_error'), message.ref);
   }
@@ -217,11 +239,22 @@ export class Hub {
     return this.rooms.get(roomId);
   }
 
+  /** A room by id; in cluster mode also one another node made (its actor is made here). */
+  findRoom(roomId: string): Promise<Room | undefined> {
+    return this.rooms.load(roomId);
+  }
+
   /** Connected sessions by transport, identified users and rooms. */
   snapshot(): { connections: Record<TransportKind, number>; users: number; rooms: number } {
     const connections: Record<TransportKind, number> = { ws: 0, tcp: 0, irc: 0, sse: 0, http: 0, memory: 0 };
     for (const s of this.sessions) connections[s.conn.transport]++;
     return { connections, users: this.userCount, rooms: this.roomCount };
+  }
+
+  /** Cluster mode: this node's id and its Redis link state (`/health`); undefined on one node. */
+  get cluster(): { nodeId: string; redis: 'up' | 'down' } | undefined {
+    const { engine } = this.options;
+    return engine ? { nodeId: engine.nodeId, redis: engine.state } : undefined;
   }
 
   /** Rooms on the server (without walking the sessions, as snapshot does). */
@@ -269,11 +302,28 @@ export class Hub {
     }
   }
 
+  /**
+   * Cluster mode, after Redis lost its data: every client is told (`shutdown`, reason
+   * `history_replaced`) and disconnected, and the room actors start over from the new epoch. A
+   * client that comes back with its old since_seq gets `recovered: false` (the new epoch's seqs
+   * start above every old one, so none is reused).
+   */
+  private async historyReplaced(): Promise<void> {
+    const message = 'the cluster lost its history (Redis restarted empty); reconnect';
+    for (const session of [...this.sessions]) {
+      session.send('shutdown', { reason: 'history_replaced', message });
+      this.disconnect(session, { code: 'history_replaced', message });
+    }
+    await this.rooms.reset();
+  }
+
   /** Stops accepting, waits for every room's mailbox to drain. */
   async drain(): Promise<void> {
     this.accepting = false;
     this.rooms.stop();
     await Promise.all([...this.rooms.all()].map((r) => r.settled()));
+    await this.rooms.detachAll();
+    await this.identities.settled();
   }
 }
 

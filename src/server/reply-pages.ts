@@ -57,13 +57,16 @@ export interface ReplayPage {
  * mailbox, where no append is in flight).
  */
 export async function readReplayPage(
-  store: Store,
+  store: Pick<Store, 'since'>,
   roomId: string,
   cursor: number,
   head: number,
   budget: number,
 ): Promise<ReplayPage> {
-  const messages = oldestWithin(await store.since(roomId, cursor, REPLAY_PAGE), budget);
+  // Past `head` is not the replay's (in cluster mode the log may be ahead of this node's
+  // delivery; those come live); on one node nothing is.
+  const read = (await store.since(roomId, cursor, REPLAY_PAGE)).filter((m) => m.seq <= head);
+  const messages = oldestWithin(read, budget);
   const first = messages[0];
   const last = messages[messages.length - 1];
   return {

@@ -5,6 +5,8 @@ import { outbound } from './outbound.js';
 import { newestWithin, readReplayPage } from './reply-pages.js';
 import type { Session } from './session.js';
 import type { AppendRecord, Store } from './store/store-types.js';
+import type { Draft, Engine, FeedHandle, FeedNotice } from './cluster/engine.js';
+import { clusterProtocolError } from './cluster/errors.js';
 
 type Ref = string | number | undefined;
 
@@ -52,7 +54,20 @@ export type RoomEvent =
    * Asks an empty room to end itself (posted by the hub's expiry sweep). Decided in the mailbox,
    * so no join can slip between the check and the removal: see Room.handleExpire.
    */
-  | { kind: 'expire'; idleMs: number; remove: () => Promise<void> };
+  | { kind: 'expire'; idleMs: number; remove: () => Promise<void> }
+  /** Cluster mode: committed messages the room's feed brought, in seq order (see attachFeed). */
+  | { kind: 'deliver'; messages: ChatMessage[] }
+  /** Cluster mode: a presence notice made by another node. */
+  | { kind: 'notice'; notice: FeedNotice }
+  /** Cluster mode: seqs after `after` up to `to` are no longer in the shared log (retention). */
+  | { kind: 'gap'; after: number; to: number };
+
+/** Cluster mode: a sender waiting for its message to come round the feed, to be acknowledged in seq order. */
+interface PendingAck {
+  session: Session;
+  ref: Ref;
+  message: ChatMessage;
+}
 
 /** Hooks the room reports through (metrics, message counters); all optional. */
 export interface RoomObserver {
@@ -114,6 +129,16 @@ export class Room {
   private emptySince = Date.now();
   /** True once expired: the hub dropped it, and it answers anything still sent to it with no_such_room. */
   private expired = false;
+  /**
+   * Cluster mode (see attachFeed): the shared engine and this room's feed. Messages are then
+   * committed by the engine and delivered from the feed, through the mailbox, so `lastSeq` is
+   * the room's delivery watermark on this node and every member on every node sees one order.
+   */
+  private cluster: { engine: Engine; feed: FeedHandle } | undefined;
+  /** Cluster mode: members the room may hold on all nodes together (0 = no cap); set by the registry. */
+  maxMembers = 0;
+  /** Cluster mode: acknowledgements owed to this node's senders, by seq, sent when the feed delivers it. */
+  private readonly pendingAcks = new Map<number, PendingAck[]>();
 
   constructor(
     readonly id: string,
@@ -159,11 +184,44 @@ export class Room {
   }
 
   /** The members with what `users` details about each (away messages). */
-  memberDetails(): UserInfo[] {
-    return [...this.members].map((s) => ({
-      user_name: s.nick ?? '?',
-      ...(s.away !== undefined ? { away: s.away } : {}),
-    }));
+  memberDetails(names: string[] = this.memberNames()): UserInfo[] {
+    const away = new Map<string, string>();
+    for (const s of this.members) if (s.nick !== undefined && s.away !== undefined) away.set(s.nick, s.away);
+    return names.map((user_name) => {
+      const message = away.get(user_name);
+      return message !== undefined ? { user_name, away: message } : { user_name };
+    });
+  }
+
+  /**
+   * Cluster mode: from now on messages are committed through `engine` and delivered from the
+   * room's feed, which starts after the seq the room was made with (the head the registry read),
+   * so nothing committed meanwhile is missed. Reads (history, replay) go to the engine.
+   */
+  async attachFeed(engine: Engine): Promise<void> {
+    const feed = await engine.feed(
+      this.id,
+      {
+        messages: (messages) => this.post({ kind: 'deliver', messages }),
+        // This node announces its own members' joins and leaves itself, in its mailbox.
+        notice: (notice) => {
+          if (notice.node !== engine.nodeId) this.post({ kind: 'notice', notice });
+        },
+        gap: (after, to) => this.post({ kind: 'gap', after, to }),
+      },
+      { after: this.lastSeq },
+    );
+    this.cluster = { engine, feed };
+  }
+
+  /** Stops the feed (shutdown). */
+  async detach(): Promise<void> {
+    await this.cluster?.feed.close();
+  }
+
+  /** Where history is read: the shared log in cluster mode, else the store. */
+  private get log(): Pick<Store, 'since' | 'before' | 'firstSeq'> {
+    return this.cluster?.engine ?? this.store;
   }
 
   /** Puts an event in the mailbox; handled after everything queued before it. */
@@ -219,10 +277,16 @@ export class Room {
     try {
       await fn();
     } catch (err) {
+      // Redis down (cluster mode): the clients are told to retry; it is not the server's fault.
+      const cluster = clusterProtocolError(err);
       // The cause goes to the log, not to clients: it may name files, tables or constraints.
-      this.onError(err, `room ${this.id}: handling ${events.length} ${events[0]?.kind ?? 'event'} event(s)`);
+      if (!cluster)
+        this.onError(
+          err,
+          `room ${this.id}: handling ${events.length} ${events[0]?.kind ?? 'event'} event(s)`,
+        );
       for (const e of events) {
-        if ('ref' in e) e.session.send('error', protocolError('internal_error'), e.ref);
+        if ('ref' in e) e.session.send('error', cluster ?? protocolError('internal_error'), e.ref);
       }
     }
   }
@@ -239,11 +303,18 @@ export class Room {
       case 'history':
         return this.handleHistory(event);
       case 'users':
-        event.session.send(
-          'users',
-          { room_id: this.id, users: this.memberNames(), members: this.memberDetails() },
-          event.ref,
+        return this.memberList().then((users) =>
+          event.session.send(
+            'users',
+            // Away details are this node's members' only (the cluster does not share them yet).
+            { room_id: this.id, users, members: this.memberDetails(users) },
+            event.ref,
+          ),
         );
+      case 'deliver':
+        return this.deliverCommitted(event.messages);
+      case 'notice':
+        this.broadcast(noticeMessage(event.notice));
         return;
       case 'away':
         if (this.members.has(event.session)) {
@@ -261,6 +332,8 @@ export class Room {
           );
         }
         return;
+      case 'gap':
+        return this.skipGap(event.to);
       case 'watch':
         return this.handleWatch(event);
       case 'unwatch':
@@ -272,6 +345,11 @@ export class Room {
         return this.replayStep(event.session, event.replay);
       case 'rename':
         if (this.members.has(event.session)) {
+          // Other nodes' members hear of it through the room's channel.
+          if (this.cluster)
+            void this.cluster.engine
+              .renamePresence(this.id, event.session.id, event.oldName, event.session.nick ?? '?')
+              .catch((err: unknown) => this.onError(err, `room ${this.id}: renaming in the shared presence`));
           this.broadcast({
             type: 'nick_changed',
             payload: { room_id: this.id, old_name: event.oldName, user_name: event.session.nick ?? '?' },
@@ -285,10 +363,34 @@ export class Room {
     const { session } = event;
     if (session.closed) return;
     const rejoin = this.members.has(session);
+    if (this.cluster && !rejoin) {
+      const { engine } = this.cluster;
+      const max = this.maxMembers;
+      // Refused (full, or Redis down): the hub counted the session in already; it is not.
+      const joined = await engine
+        .joinPresence(this.id, session.id, session.nick ?? '?', max)
+        .catch((err: unknown) => {
+          session.rooms.delete(this.id);
+          throw err;
+        });
+      if (joined === 'full') {
+        session.rooms.delete(this.id);
+        session.send(
+          'error',
+          protocolError('room_full', `${this.id} has ${max} members, the most it may hold`),
+          event.ref,
+        );
+        return;
+      }
+      if (session.closed) {
+        await engine.leavePresence(this.id, session.id, session.nick ?? '?', 'quit');
+        return;
+      }
+    }
     this.members.add(session);
     session.send(
       'joined',
-      { room_id: this.id, room_name: this.name, members: this.memberNames(), last_seq: this.lastSeq },
+      { room_id: this.id, room_name: this.name, members: await this.memberList(), last_seq: this.lastSeq },
       event.ref,
     );
     // A rejoin replaces a replay still under way; the messages it deferred still wait for one.
@@ -314,7 +416,7 @@ export class Room {
     session.send('joined', {
       room_id: this.id,
       room_name: this.name,
-      members: this.memberNames(),
+      members: await this.memberList(),
       last_seq: this.lastSeq,
     });
     this.watchers.add(session);
@@ -350,7 +452,7 @@ export class Room {
     if (session.conn.bufferedBytes() > session.replyBudget) return this.replayLater(session, replay);
     let page: Awaited<ReturnType<typeof readReplayPage>>;
     try {
-      page = await readReplayPage(this.store, this.id, replay.cursor, this.lastSeq, session.replyBudget);
+      page = await readReplayPage(this.log, this.id, replay.cursor, this.lastSeq, session.replyBudget);
     } catch (err) {
       // A replay left in place would keep the session off live traffic for good: end it, and
       // tell the client where to pick up.
@@ -407,9 +509,12 @@ export class Room {
   ): Promise<void> {
     // The limit is a maximum: a page also stops at the reply budget (long messages), and
     // has_more then tells the client to page on.
-    const messages = newestWithin(await this.store.before(this.id, beforeSeq, limit), session.replyBudget);
+    // Capped at the watermark: in cluster mode the log may hold seqs the feed has yet to deliver
+    // here, which the session then gets live (on one node the two are the same).
+    const upTo = Math.min(beforeSeq ?? Infinity, this.lastSeq + 1);
+    const messages = newestWithin(await this.log.before(this.id, upTo, limit), session.replyBudget);
     const oldest = messages[0];
-    const first = oldest ? await this.store.firstSeq(this.id) : undefined;
+    const first = oldest ? await this.log.firstSeq(this.id) : undefined;
     const hasMore = oldest !== undefined && first !== undefined && first < oldest.seq;
     session.send('history', { room_id: this.id, messages, has_more: hasMore }, ref);
   }
@@ -437,6 +542,14 @@ export class Room {
     };
     this.members.delete(session);
     this.noteIfEmpty();
+    if (this.cluster) {
+      try {
+        await this.cluster.engine.leavePresence(this.id, session.id, session.nick ?? '?', event.reason);
+      } catch (err) {
+        // Left here all the same; the entry stays in Redis until the node's reaper (not yet) or a restart.
+        this.onError(err, `room ${this.id}: leaving the shared presence`);
+      }
+    }
     this.broadcast({ type: 'user_left', payload });
     if (!session.closed) session.send('user_left', payload, event.ref);
   }
@@ -479,6 +592,7 @@ export class Room {
       return;
     }
     const batch = this.replays.size === 0 ? events : events.filter((e) => !this.defer(e));
+    if (this.cluster) return this.commitShared(this.cluster.engine, batch);
     const records: AppendRecord[] = [];
     const accepted: { event: (typeof batch)[number]; record: AppendRecord }[] = [];
     const startSeq = this.lastSeq;
@@ -543,6 +657,81 @@ export class Room {
     this.observer.onMessagesCommitted?.(records.length, deliveries, commitMs);
   }
 
+  // ---- cluster mode ----------------------------------------------------------------------------
+
+  /**
+   * Commits the batch through the engine (which assigns the seqs and keeps client_msg_id retries
+   * stored once, cluster-wide). Nothing is broadcast here: every member, the sender included,
+   * gets each message when the feed brings it (deliverCommitted), so every node delivers one order.
+   */
+  private async commitShared(engine: Engine, batch: MessageEvent[]): Promise<void> {
+    if (batch.length === 0) return;
+    const drafts: Draft[] = batch.map((e) => ({
+      senderKey: e.session.nickKey ?? e.session.id,
+      userName: e.session.nick ?? '?',
+      text: e.text,
+      ...(e.clientMsgId !== undefined ? { clientMsgId: e.clientMsgId } : {}),
+      ...(e.msgKind !== undefined ? { kind: e.msgKind } : {}),
+    }));
+    const started = performance.now();
+    const outcomes = await engine.commit(this.id, drafts);
+    let stored = 0;
+    outcomes.forEach((outcome, i) => {
+      const event = batch[i]!;
+      if (outcome.duplicate) {
+        // A retry of something stored (maybe through another node): acknowledge again, nothing new.
+        if (outcome.message && !event.session.closed)
+          event.session.send('message', outcome.message, event.ref);
+        return;
+      }
+      stored++;
+      if (event.ref === undefined) return;
+      const { seq } = outcome.message;
+      if (seq <= this.lastSeq) event.session.send('message', outcome.message, event.ref);
+      else {
+        const acks = this.pendingAcks.get(seq) ?? [];
+        acks.push({ session: event.session, ref: event.ref, message: outcome.message });
+        this.pendingAcks.set(seq, acks);
+      }
+    });
+    this.observer.onMessagesCommitted?.(stored, 0, performance.now() - started);
+  }
+
+  /** Delivers what the feed brought (in seq order, each once) to this node's members and watchers. */
+  private deliverCommitted(messages: ChatMessage[]): void {
+    let deliveries = 0;
+    for (const message of messages) {
+      if (message.seq <= this.lastSeq) continue;
+      this.lastSeq = message.seq;
+      const acks = this.pendingAcks.get(message.seq);
+      this.pendingAcks.delete(message.seq);
+      const sender = acks?.[0]?.session;
+      deliveries += this.broadcast({ type: 'message', payload: message }, sender);
+      for (const ack of acks ?? []) {
+        if (ack.session.closed) continue;
+        ack.session.send('message', message, ack.ref);
+        deliveries++;
+      }
+    }
+    this.observer.onMessagesCommitted?.(0, deliveries, 0);
+  }
+
+  /** Seqs up to `to` will never come (retention): senders still waiting are acknowledged with their copy. */
+  private skipGap(to: number): void {
+    for (const [seq, acks] of this.pendingAcks) {
+      if (seq > to) continue;
+      this.pendingAcks.delete(seq);
+      for (const ack of acks) if (!ack.session.closed) ack.session.send('message', ack.message, ack.ref);
+    }
+    this.lastSeq = Math.max(this.lastSeq, to);
+  }
+
+  /** Member nicks in join order: on every node in cluster mode, else this room's. */
+  private async memberList(): Promise<string[]> {
+    if (!this.cluster) return this.memberNames();
+    return (await this.cluster.engine.members(this.id)).map((p) => p.nick);
+  }
+
   /**
    * Holds a message whose sender is replaying this room: its seq (and the sender's copy, its
    * acknowledgement) must come after everything replayed. True when held or refused.
@@ -588,6 +777,13 @@ export class Room {
     }
     return n;
   }
+}
+
+/** A presence notice from another node, as this node's members get it. */
+function noticeMessage(notice: FeedNotice): ServerMessage {
+  return notice.type === 'nick_changed'
+    ? { type: 'nick_changed', payload: notice.payload }
+    : { type: notice.type, payload: notice.payload };
 }
 
 function stripSender(record: ChatMessage & { sender_key?: string }): ChatMessage {

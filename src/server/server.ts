@@ -11,6 +11,8 @@ import { DEFAULT_MESSAGE_RATE, type RateLimitOptions } from './limits/rate-limit
 import type { MessageFilter } from './moderation/filters.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { openStore } from './store/open.js';
+import { RedisEngine } from './cluster/redis-engine.js';
+import { DEFAULT_LEASE_MS } from './cluster/leases.js';
 import type { Store } from './store/store-types.js';
 import { createHttpHandler, healthRoute, type HttpContext, type HttpRoute } from './transports/http.js';
 import { WsTransport } from './transports/ws.js';
@@ -69,6 +71,17 @@ export interface ServerOptions extends Pick<HubOptions, (typeof HUB_LIMITS)[numb
   skipDbCheck?: boolean;
   /** A ready store (tests); overrides memory/dataDir/synchronous/retainPerRoom/skipDbCheck. */
   store?: Store;
+  /**
+   * Run as one node of a cluster on this Redis (`--redis`, any form parseRedisUrl takes): rooms,
+   * seqs, history, nicks and presence live there (see docs/cluster.md). Nothing is kept locally.
+   */
+  redis?: string;
+  /** Start on a Redis that fails the durability check (`--redis-unchecked`). */
+  redisUnchecked?: boolean;
+  /** This node's id in the cluster (random when absent). */
+  nodeId?: string;
+  /** The node lease (ms): a node killed without a goodbye is reaped by the others after about this. Default 10,000. */
+  nodeLeaseMs?: number;
   logLevel?: LogLevel;
   logger?: Logger;
   compression?: boolean;
@@ -164,10 +177,12 @@ export interface RunningServer {
 /** Starts the hub and its doors. Resolves once listening. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(options.logLevel ?? SERVE_DEFAULTS.logLevel);
+  const engine = options.redis === undefined ? undefined : await openEngine(options, log);
   const store =
     options.store ??
     openStore({
-      memory: options.memory ?? false,
+      // A node keeps no local state: the hub's store is an empty stand-in the cluster path never writes.
+      memory: engine !== undefined || (options.memory ?? false),
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.synchronous ? { synchronous: options.synchronous } : {}),
       ...(options.retainPerRoom !== undefined ? { retainPerRoom: options.retainPerRoom } : {}),
@@ -177,6 +192,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const stats = new ServerStats();
   const hub = new Hub({
     store,
+    ...(engine ? { engine } : {}),
     observer: stats,
     ...(options.defaultRoom ? { defaultRoom: options.defaultRoom } : {}),
     ...(options.maxQueueBytes ? { maxQueueBytes: options.maxQueueBytes } : {}),
@@ -396,6 +412,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       stats.close();
       http.closeAllConnections();
       await stopped;
+      // The leaves and nick releases of the sessions just closed reach Redis before its links close.
+      if (engine) await hub.drain();
+      await engine?.close();
       await store.close();
     })());
 
@@ -412,4 +431,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log,
     close,
   };
+}
+
+/** Opens the Redis engine of a cluster node (see ServerOptions.redis) and logs what it found. */
+async function openEngine(options: ServerOptions, log: Logger): Promise<RedisEngine> {
+  const engine = await RedisEngine.open({
+    url: options.redis!,
+    unchecked: options.redisUnchecked ?? false,
+    leaseMs: options.nodeLeaseMs ?? DEFAULT_LEASE_MS,
+    ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
+    ...(options.retainPerRoom !== undefined ? { retain: options.retainPerRoom } : {}),
+    onError: (err, context) => log.warn({ err }, context),
+  });
+  engine.on('state', (state) => {
+    if (state === 'down')
+      log.error({ node: engine.nodeId }, 'lost Redis; requests that need it fail until it is back');
+    else log.info({ node: engine.nodeId }, 'Redis is back');
+  });
+  log.info({ node: engine.nodeId, durability: engine.durability }, `cluster node ${engine.nodeId} on Redis`);
+  return engine;
 }

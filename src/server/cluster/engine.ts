@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../protocol/events.js';
+import type { ChatMessage, MessageKind } from '../../protocol/events.js';
 import type { RoomRecord, UserRecord } from '../store/store-types.js';
 
 /** A message to commit: everything but the seq (assigned by the engine) and the id and ts (the node's). */
@@ -8,6 +8,8 @@ export interface Draft {
   userName: string;
   text: string;
   clientMsgId?: string;
+  /** Absent for plain speech (see ChatMessage.kind): actions and topic lines keep theirs. */
+  kind?: MessageKind;
 }
 
 /** What became of one draft, in draft order. */
@@ -34,11 +36,13 @@ export interface Presence {
 }
 
 /** A room notice carried on the room's channel (presence changes). */
-export interface FeedNotice {
-  node: string;
-  type: 'user_joined' | 'user_left';
-  payload: { room_id: string; user_name: string; reason?: string };
-}
+export type FeedNotice =
+  | {
+      node: string;
+      type: 'user_joined' | 'user_left';
+      payload: { room_id: string; user_name: string; reason?: string };
+    }
+  | { node: string; type: 'nick_changed'; payload: { room_id: string; old_name: string; user_name: string } };
 
 /** Where a room feed delivers. Calls are made one at a time, never concurrently. */
 export interface FeedSink {
@@ -133,6 +137,12 @@ export interface Engine {
     nickKey: string,
     claim: { session: string; nick: string; tokenHash: string; presentedTokenHash?: string },
   ): Promise<NickClaim>;
+  /**
+   * Sends `dm` (a DM event's payload without `to`) to the session holding the nick, on its node's
+   * channel (the `node` event there, `{t: 'dm', nick_key, session, dm}`). Resolves with the
+   * holder, or undefined when nobody holds the nick.
+   */
+  sendDm(nickKey: string, dm: object): Promise<{ node: string; session: string; nick: string } | undefined>;
   /** Frees the nick if the session still holds it; true when it did. */
   releaseNick(nickKey: string, session: string): Promise<boolean>;
   /** Adds a session of this node to a room's members unless there or full (`max` 0 = no cap); publishes user_joined. */
@@ -144,6 +154,8 @@ export interface Engine {
   ): Promise<'joined' | 'already' | 'full'>;
   /** Removes it; publishes user_left (with `reason`). True when it was present. */
   leavePresence(roomId: string, session: string, nick: string, reason?: string): Promise<boolean>;
+  /** A present member's new nick (publishes nick_changed); false when the session is not present. */
+  renamePresence(roomId: string, session: string, oldNick: string, nick: string): Promise<boolean>;
   /** Members on every node, in join order. */
   members(roomId: string): Promise<Presence[]>;
   /** Members per room, cluster-wide (rooms with nobody in are absent). */

@@ -1,3 +1,5 @@
+import { protocolError, type ProtocolError } from '../../protocol/errors.js';
+
 /**
  * Redis could not answer: not connected, the link dropped while the command was in flight, or
  * the command timed out. Nothing was buffered for later. `maybeApplied` is true when the command
@@ -40,4 +42,27 @@ export class NoSuchRoomError extends Error {
     super(`no room ${roomId} in the cluster`);
     this.name = 'NoSuchRoomError';
   }
+}
+
+/**
+ * What a client is told when a request failed on the cluster's account: `unavailable` (with
+ * `retry_after_ms`) while Redis cannot answer or has just lost its data, `no_such_room` for a room
+ * Redis no longer has. Undefined for any other failure (the caller's internal_error).
+ */
+export function clusterProtocolError(err: unknown): ProtocolError | undefined {
+  if (err instanceof ClusterUnavailableError)
+    return protocolError(
+      'unavailable',
+      err.maybeApplied
+        ? 'Redis did not answer in time: it may have been done; retry (a message with the same client_msg_id is stored once)'
+        : 'Redis cannot be reached: nothing was done; retry later',
+      { retry_after_ms: err.retryAfterMs },
+    );
+  if (err instanceof EpochChangedError)
+    return protocolError('unavailable', 'Redis lost its data; the cluster is starting over, retry', {
+      retry_after_ms: 1000,
+    });
+  if (err instanceof NoSuchRoomError)
+    return protocolError('no_such_room', `there is no room ${err.roomId} (any more)`);
+  return undefined;
 }

@@ -28,6 +28,10 @@ export const keys = {
   user: (nickKey: string) => `chat:user:${nickKey}`,
   /** set: what a node holds (`n:<nick key>`, `p:<room>\0<session>`), for reaping a dead node later. */
   nodeOwn: (node: string) => `chat:node:${node}:own`,
+  /** string with a TTL: the node is alive while it exists (see leases.ts). */
+  nodeLease: (node: string) => `chat:node:${node}:lease`,
+  /** set: the node ids that have held a lease and were not reaped yet. */
+  nodes: 'chat:nodes',
   /** pub/sub channel: events for one node (nick takeover kicks). */
   nodeChannel: (node: string) => `chat:node:${node}`,
 } as const;

@@ -154,6 +154,32 @@ end
 return {'taken', node or '', session or ''}
 `;
 
+/**
+ * A present member's new nick: updates its display nick and PUBLISHes the notice; 0 when it is
+ * not present. KEYS: pres, pnick, live. ARGV: owner, nick, notice JSON.
+ */
+export const PRESENCE_RENAME = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('PUBLISH', KEYS[3], ARGV[3])
+return 1
+`;
+
+/**
+ * Sends a DM to whoever holds a nick, on whichever node: PUBLISHes
+ * {"t":"dm","nick_key","session","dm"} on the holder's node channel and returns {node, session,
+ * nick}, or false when nobody holds it. One step, so the DM goes to the holder of that moment.
+ * KEYS: nick. ARGV: nick key, the DM JSON (without "to": the receiving node adds it).
+ */
+export const SEND_DM = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return false end
+local node, session, nick = string.match(cur, '^([^|]*)|([^|]*)|[^|]*|(.*)$')
+redis.call('PUBLISH', 'chat:node:' .. node,
+  '{"t":"dm","nick_key":' .. cjson.encode(ARGV[1]) .. ',"session":' .. cjson.encode(session) .. ',"dm":' .. ARGV[2] .. '}')
+return {node, session, nick}
+`;
+
 /** Frees a nick if node:session still holds it; returns 1 or 0. KEYS: nick, own set. ARGV: node, session, nick key. */
 export const RELEASE_NICK = `
 local cur = redis.call('GET', KEYS[1])
@@ -196,4 +222,44 @@ if redis.call('HINCRBY', KEYS[3], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS
 redis.call('SREM', KEYS[5], 'p:' .. ARGV[2] .. '\\0' .. ARGV[1])
 redis.call('PUBLISH', KEYS[4], ARGV[3])
 return 1
+`;
+
+/**
+ * Reaps a node whose lease expired: frees the nicks it still holds, removes its sessions from
+ * every room's presence (publishing user_left with ARGV[2] as the reason, so the other nodes'
+ * members see them go), and forgets the node. Does nothing (-1) if the lease exists again.
+ * Touches keys it finds in the node's own set, so it needs a single Redis (not Redis Cluster).
+ * KEYS: the node's lease, its own set, chat:nodes. ARGV: node id, reason. Returns sessions removed.
+ */
+export const REAP_NODE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local node = ARGV[1]
+local removed = 0
+for _, item in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local kind = string.sub(item, 1, 2)
+  local rest = string.sub(item, 3)
+  if kind == 'n:' then
+    local nk = 'chat:nick:' .. rest
+    local cur = redis.call('GET', nk)
+    if cur and string.sub(cur, 1, #node + 1) == node .. '|' then redis.call('DEL', nk) end
+  elseif kind == 'p:' then
+    local at = string.find(rest, '\0', 1, true)
+    if at then
+      local room = string.sub(rest, 1, at - 1)
+      local owner = string.sub(rest, at + 1)
+      local tag = 'chat:{r:' .. room .. '}:'
+      if redis.call('ZREM', tag .. 'pres', owner) == 1 then
+        local nick = redis.call('HGET', tag .. 'pnick', owner) or '?'
+        redis.call('HDEL', tag .. 'pnick', owner)
+        if redis.call('HINCRBY', 'chat:roomcounts', room, -1) <= 0 then redis.call('HDEL', 'chat:roomcounts', room) end
+        redis.call('PUBLISH', tag .. 'live', cjson.encode({t = 'notice', node = node, type = 'user_left',
+          payload = {room_id = room, user_name = nick, reason = ARGV[2]}}))
+        removed = removed + 1
+      end
+    end
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], node)
+return removed
 `;

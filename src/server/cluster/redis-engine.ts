@@ -32,12 +32,15 @@ import {
   FLOOR,
   PRESENCE_JOIN,
   PRESENCE_LEAVE,
+  PRESENCE_RENAME,
   RELEASE_NICK,
+  SEND_DM,
 } from './lua.js';
 import { checkRedisDurability, type RedisDurability } from './preflight.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { RoomFeed, type LiveBatch } from './room-feed.js';
 import { LuaScript } from './script.js';
+import { NodeLeases } from './leases.js';
 
 /** How a node opens its engine. */
 export interface RedisEngineOptions extends ConnectOptions {
@@ -49,6 +52,11 @@ export interface RedisEngineOptions extends ConnectOptions {
   retain?: number;
   /** Skip the refusal of a Redis without `appendonly yes` and `maxmemory-policy noeviction`. */
   unchecked?: boolean;
+  /**
+   * Keep a node lease of this many ms and reap nodes whose lease expired (leases.ts); 0 or absent:
+   * no lease (engine tests). `chat serve --redis` uses DEFAULT_LEASE_MS.
+   */
+  leaseMs?: number;
   /** Told about failures nobody awaits (feed reads); defaults to nothing. */
   onError?: (err: unknown, context: string) => void;
 }
@@ -62,6 +70,8 @@ const scripts = {
   releaseNick: new LuaScript('release_nick', RELEASE_NICK),
   presenceJoin: new LuaScript('presence_join', PRESENCE_JOIN),
   presenceLeave: new LuaScript('presence_leave', PRESENCE_LEAVE),
+  presenceRename: new LuaScript('presence_rename', PRESENCE_RENAME),
+  sendDm: new LuaScript('send_dm', SEND_DM),
 };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -84,6 +94,7 @@ export class RedisEngine extends EventEmitter implements Engine {
   private msgCounter = 0;
   private readonly msgPrefix: string;
   private closing = false;
+  private leases: NodeLeases | undefined;
 
   private constructor(
     readonly nodeId: string,
@@ -127,6 +138,15 @@ export class RedisEngine extends EventEmitter implements Engine {
         options.onError ?? (() => {}),
       );
       await engine.wire();
+      if (options.leaseMs) {
+        engine.leases = new NodeLeases(cmd, nodeId, options.leaseMs, engine.onError, () =>
+          engine.onError(
+            new Error('this node lost its lease (paused or cut off from Redis longer than the lease)'),
+            'the node lease lapsed: other nodes may have reaped its nicks and presence',
+          ),
+        );
+        await engine.leases.start();
+      }
       return engine;
     } catch (err) {
       cmd.disconnect();
@@ -248,6 +268,7 @@ export class RedisEngine extends EventEmitter implements Engine {
         user_name: d.userName,
         message: d.text,
         ...(d.clientMsgId !== undefined ? { client_msg_id: d.clientMsgId } : {}),
+        ...(d.kind !== undefined ? { kind: d.kind } : {}),
       };
       pending.push(message);
       args.push(
@@ -457,6 +478,22 @@ export class RedisEngine extends EventEmitter implements Engine {
     }
   }
 
+  async sendDm(
+    nickKey: string,
+    dm: object,
+  ): Promise<{ node: string; session: string; nick: string } | undefined> {
+    try {
+      const held = (await scripts.sendDm.run(
+        this.cmd,
+        [keys.nick(nickKey)],
+        [nickKey, JSON.stringify(dm)],
+      )) as [string, string, string] | null;
+      return held ? { node: held[0], session: held[1], nick: held[2] } : undefined;
+    } catch (err) {
+      return this.fail(err, 'sending a DM');
+    }
+  }
+
   async releaseNick(nickKey: string, session: string): Promise<boolean> {
     try {
       return (
@@ -528,6 +565,24 @@ export class RedisEngine extends EventEmitter implements Engine {
       return left === 1;
     } catch (err) {
       return this.fail(err, `leaving ${roomId}`);
+    }
+  }
+
+  async renamePresence(roomId: string, session: string, oldNick: string, nick: string): Promise<boolean> {
+    const notice: FeedNotice = {
+      node: this.nodeId,
+      type: 'nick_changed',
+      payload: { room_id: roomId, old_name: oldNick, user_name: nick },
+    };
+    try {
+      const renamed = await scripts.presenceRename.run(
+        this.cmd,
+        [keys.presence(roomId), keys.presenceNicks(roomId), keys.live(roomId)],
+        [`${this.nodeId}:${session}`, nick, JSON.stringify({ t: 'notice', ...notice })],
+      );
+      return renamed === 1;
+    } catch (err) {
+      return this.fail(err, `renaming in ${roomId}`);
     }
   }
 
@@ -645,6 +700,7 @@ export class RedisEngine extends EventEmitter implements Engine {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    await this.leases?.stop();
     for (const feed of [...this.feeds.values()]) await feed.close().catch(() => {});
     this.cmd.disconnect();
     this.sub.disconnect();

@@ -87,14 +87,31 @@ export function runHandler<T extends RequestType>(
 ): void | Promise<void> {
   const { needs } = entry;
   if (needs.identity) assertIdentified(session);
-  let room: Room | undefined;
-  if (needs.room) {
-    // Entries that need a room are those whose payload names one (see the table).
-    const roomId = (payload as { room_id: string }).room_id;
-    room = hub.rooms.require(roomId);
-    if (needs.member && !session.rooms.has(roomId))
-      throw new RequestError('not_in_room', needs.member(roomId));
-  }
+  if (!needs.room) return proceed(entry, hub, session, payload, ref, undefined);
+  // Entries that need a room are those whose payload names one (see the table).
+  const roomId = (payload as { room_id: string }).room_id;
+  const local = hub.rooms.get(roomId);
+  // Cluster mode: a room another node made gets its actor here first.
+  if (!local && hub.rooms.clustered)
+    return hub.rooms.load(roomId).then((room) => {
+      if (!room) throw new RequestError('no_such_room', `there is no room ${roomId}`);
+      return proceed(entry, hub, session, payload, ref, room);
+    });
+  return proceed(entry, hub, session, payload, ref, hub.rooms.require(roomId));
+}
+
+/** The rest of runHandler once the room (if any) is known: membership, the charge, the handler. */
+function proceed<T extends RequestType>(
+  entry: HandlerEntry<T>,
+  hub: HubContext,
+  session: Session,
+  payload: RequestPayload<T>,
+  ref: string | number | undefined,
+  room: Room | undefined,
+): void | Promise<void> {
+  const { needs } = entry;
+  if (room && needs.member && !session.rooms.has(room.id))
+    throw new RequestError('not_in_room', needs.member(room.id));
   if (needs.charge) hub.charges.charge(session, needs.charge);
   return entry.run({ session, payload, ref, room }, hub);
 }

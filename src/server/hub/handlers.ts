@@ -8,6 +8,7 @@ import type { Session } from '../session.js';
 import { handler, type HandlerEntry, type HubContext, type Request } from './handler.js';
 import type { IdentifiedSession } from './identity.js';
 import { AWAY, QUIT, WHOIS, tellIfAway } from './life.js';
+import { nickKey } from '../../protocol/nick.js';
 
 type Ref = string | number | undefined;
 
@@ -42,7 +43,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     checkRoomQuota(me, hub);
     admitNewRoom(me, hub);
     const name = p.room_name ?? p.room_id;
-    const room = await hub.rooms.create(p.room_id, name, me.nick, me.registered);
+    const room = await hub.rooms.create(p.room_id, name, me.nick, me.registered, true);
     me.send('room_created', { room_id: p.room_id, room_name: name, created_by: me.nick }, ref);
     enter(me, room, undefined, ref);
   }),
@@ -55,10 +56,17 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     let room = hub.rooms.get(p.room_id);
     if (!me.rooms.has(p.room_id)) checkRoomQuota(me, hub);
     hub.charges.charge(me, 'presence');
+    // Cluster mode: another node may have made it.
+    if (!room && hub.rooms.clustered) room = await hub.rooms.load(p.room_id);
     if (!room) {
       const pending = hub.rooms.pending(p.room_id);
       if (!pending) admitNewRoom(me, hub);
       room = await (pending ?? hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered));
+      // Cluster mode: what was pending was a look-up that found no room; make it.
+      if (!room) {
+        admitNewRoom(me, hub);
+        room = await hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered);
+      }
     }
     if (!me.rooms.has(p.room_id) && room.memberCount >= hub.options.maxMembersPerRoom) {
       throw new RequestError(
@@ -89,6 +97,8 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
 
   dm: handler('dm', { identity: true }, ({ session, payload: p, ref }, hub) => {
     const target = hub.identities.online(p.to);
+    // Cluster mode: the holder may be on another node.
+    if (!target && hub.options.engine) return dmElsewhere(session, p.to, p.message, ref, hub);
     if (!target) throw new RequestError('no_such_user', `${p.to} is not online`);
     const text = hub.charges.admitMessage(session, session.nick, p.message, `@${target.nick}`);
     hub.counters.messagesIn++;
@@ -118,7 +128,19 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     for (const roomId of session.rooms) hub.rooms.get(roomId)?.post({ kind: 'rename', session, oldName });
   }),
 
-  rooms: handler('rooms', { charge: 'reads' }, ({ session, payload: p, ref }, hub) => {
+  rooms: handler('rooms', { charge: 'reads' }, async ({ session, payload: p, ref }, hub) => {
+    const { engine } = hub.options;
+    if (engine) {
+      // Cluster mode: every node's rooms, with members on every node.
+      const [records, counts] = await Promise.all([engine.listRooms(), engine.counts()]);
+      const all = records.map((r) => ({
+        room_id: r.room_id,
+        room_name: r.room_name,
+        members: counts.get(r.room_id) ?? 0,
+      }));
+      session.send('rooms', roomsPage(all, p ?? {}, session.replyBudget), ref);
+      return;
+    }
     const all: RoomSummary[] = [];
     for (const room of hub.rooms.all())
       all.push({ room_id: room.id, room_name: room.name, members: room.memberCount });
@@ -153,6 +175,31 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
   quit: QUIT,
   whois: WHOIS,
 };
+
+/**
+ * Cluster mode: a DM to a nick no session of this node holds goes through Redis to the node of
+ * whoever holds it (which delivers it: Hub, `node` events); `no_such_user` when nobody does.
+ */
+async function dmElsewhere(
+  session: IdentifiedSession,
+  to: string,
+  message: string,
+  ref: Ref,
+  hub: HubContext,
+): Promise<void> {
+  const key = nickKey(to);
+  const text = hub.charges.admitMessage(session, session.nick, message, `@${to}`);
+  hub.counters.messagesIn++;
+  const dm = {
+    id: `dm-${hub.options.engine!.nodeId}-${session.id}-${Date.now().toString(36)}-${(dmCounter++).toString(36)}`,
+    ts: Date.now(),
+    from: session.nick,
+    message: text,
+  };
+  const held = await hub.options.engine!.sendDm(key, dm);
+  if (!held) throw new RequestError('no_such_user', `${to} is not online`);
+  session.send('dm', { ...dm, to: held.nick }, ref);
+}
 
 /**
  * A one-shot message from an identified session that has not joined the room (HTTP

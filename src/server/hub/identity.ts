@@ -8,6 +8,7 @@ import { normaliseAddress } from '../limits/admission.js';
 import { KeyedRateLimiters } from '../limits/keyed.js';
 import type { Session } from '../session.js';
 import type { Store } from '../store/store-types.js';
+import type { Engine, NickClaim } from '../cluster/engine.js';
 import type { ResolvedHubOptions } from './options.js';
 
 /** Wrong passwords one connection may send before it is closed. */
@@ -46,13 +47,29 @@ export class Identities {
   /** Password checks per client address (see HubOptions.passwordLimit). */
   private readonly passwordLimiters: KeyedRateLimiters | undefined;
 
+  /** Where registered users are kept: the store, or the engine in cluster mode. */
+  private readonly store: Pick<Store, 'getUser' | 'putUser'>;
+  /** Cluster mode: nicks are claimed cluster-wide through it (the local map holds this node's). */
+  private readonly engine: Engine | undefined;
+  /** Cluster mode: nick releases under way (shutdown waits for them before the engine closes). */
+  private readonly releasing = new Set<Promise<unknown>>();
+
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly options: ResolvedHubOptions,
     /** Closes a replaced ghost, or a connection out of password guesses (the hub's disconnect). */
     private readonly disconnect: (session: Session, reason: CloseReason) => void,
   ) {
     this.passwordLimiters = options.passwordLimit ? new KeyedRateLimiters(options.passwordLimit) : undefined;
+    this.engine = options.engine;
+    this.store = options.engine ?? store;
+    // A client that took its nick over on another node with its resume token: drop the ghost here.
+    this.engine?.on('node', (event) => {
+      if (event.t !== 'kick' || typeof event.nick_key !== 'string') return;
+      const ghost = this.nicks.get(event.nick_key);
+      if (ghost && `${this.engine!.nodeId}:${ghost.id}` !== event.by)
+        this.disconnect(ghost, { code: 'replaced', message: 'you connected again from elsewhere' });
+    });
   }
 
   /** Identified users online: nicks in use. */
@@ -65,10 +82,27 @@ export class Identities {
     return this.nicks.get(nickKey(name));
   }
 
+  /** The session of this node holding a nick key, if any (cluster DMs, kicks). */
+  holding(key: string): IdentifiedSession | undefined {
+    return this.nicks.get(key);
+  }
+
   /** Frees the session's nick (it is going away). */
   release(session: Session): void {
-    if (session.nickKey !== undefined && this.nicks.get(session.nickKey) === session)
-      this.nicks.delete(session.nickKey);
+    if (session.nickKey === undefined) return;
+    if (this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    if (!this.engine) return;
+    // Compare-and-delete: a client that took the nick over elsewhere keeps it.
+    const released = this.engine
+      .releaseNick(session.nickKey, session.id)
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'releasing a nick in Redis'))
+      .finally(() => this.releasing.delete(released));
+    this.releasing.add(released);
+  }
+
+  /** Resolves once every nick release sent to the engine has been answered (shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.releasing]);
   }
 
   /** True when the nick is registered (a room its holder made outlives being empty). */
@@ -100,8 +134,38 @@ export class Identities {
     if (holder && holder !== session && !ownGhost) {
       throw new RequestError('nick_taken', `${holder.nick} is online already; pick another nick`);
     }
+    const token = randomBytes(18).toString('base64url');
+    // Cluster mode: the nick is claimed on every node before anything else (released if refused below).
+    const claim = await this.claimShared(session, key, userName, token, resumeToken);
+    try {
+      return await this.bindClaimed(session, key, userName, userId, password, token, resumeToken, claim);
+    } catch (err) {
+      if (claim !== undefined)
+        this.engine!.releaseNick(key, session.id).catch((e: unknown) =>
+          this.options.onInternalError?.(e, 'releasing a refused nick claim'),
+        );
+      if (err instanceof SessionGone) return undefined;
+      throw err;
+    }
+  }
+
+  /** The rest of bind once the nick is claimed cluster-wide (`claim`; undefined on one node). */
+  private async bindClaimed(
+    session: Session,
+    key: string,
+    userName: string,
+    userId: string | undefined,
+    password: string | undefined,
+    token: string,
+    resumeToken: string | undefined,
+    claim: NickClaim | undefined,
+  ): Promise<IdentifiedSession | undefined> {
+    const holder = this.nicks.get(key);
+    const ownGhost = holder !== undefined && this.ownsGhost(holder, resumeToken);
     const user = await this.store.getUser(key);
-    if (user && !(ownGhost && holder.registered)) {
+    // A resume token proves the client is the holder's, who was let in (with its password if registered).
+    const proved = (ownGhost && holder.registered) || claim?.result === 'took_over';
+    if (user && !proved) {
       if (password === undefined)
         throw new RequestError(
           'nick_registered',
@@ -130,11 +194,11 @@ export class Identities {
         throw new RequestError('nick_taken', `${now.nick} is online already; pick another nick`);
       this.disconnect(now, { code: 'replaced', message: 'you connected again from elsewhere' });
     }
-    if (session.closed) return undefined;
+    if (session.closed) throw new SessionGone();
     clearTimeout(session.identifyTimer);
     session.identifyTimer = undefined; // frees the Timeout object of every identified session
     const bound = Object.assign(session, {
-      resumeToken: randomBytes(18).toString('base64url'),
+      resumeToken: token,
       nick: userName,
       nickKey: key,
       userId: userId ?? userName,
@@ -142,6 +206,30 @@ export class Identities {
     });
     this.nicks.set(key, bound);
     return bound;
+  }
+
+  /**
+   * Cluster mode: claims the nick for the session on every node (`nick_taken` when a session
+   * elsewhere holds it and the client did not present that session's resume token). Undefined on
+   * one node.
+   */
+  private async claimShared(
+    session: Session,
+    key: string,
+    userName: string,
+    token: string,
+    resumeToken: string | undefined,
+  ): Promise<NickClaim | undefined> {
+    if (!this.engine) return undefined;
+    const claim = await this.engine.claimNick(key, {
+      session: session.id,
+      nick: userName,
+      tokenHash: sha256Hex(token),
+      ...(resumeToken !== undefined ? { presentedTokenHash: sha256Hex(resumeToken) } : {}),
+    });
+    if (claim.result === 'taken')
+      throw new RequestError('nick_taken', `${userName} is online already; pick another nick`);
+    return claim;
   }
 
   /**
@@ -209,6 +297,15 @@ export class Identities {
           `${user.user_name} is registered; reconnect with hello {user_name, password}`,
         );
       if (this.nicks.has(key)) throw new RequestError('nick_taken', `${userName} was just taken`);
+      if (this.engine) {
+        // The new nick is claimed on every node (with the session's own token), then the old one freed.
+        await this.claimShared(session, key, userName, session.resumeToken, undefined);
+        if (this.nicks.has(key) || session.closed) {
+          await this.engine.releaseNick(key, session.id);
+          throw new RequestError('nick_taken', `${userName} was just taken`);
+        }
+        this.release(session);
+      }
       this.nicks.delete(session.nickKey);
       this.nicks.set(key, session);
       session.nickKey = key;
@@ -261,6 +358,14 @@ export class Identities {
       );
     }
   }
+}
+
+/** Thrown inside bind when the session closed while its checks waited: the claim is undone, nobody is told. */
+class SessionGone extends Error {}
+
+/** The resume token's digest as the engine keeps it with the nick (never the token itself). */
+function sha256Hex(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
 /** A fixed-length digest of a secret, so comparing two takes the same time whatever they hold. */

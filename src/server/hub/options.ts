@@ -15,10 +15,16 @@ import {
 import type { MessageFilter } from '../moderation/filters.js';
 import type { RoomObserver } from '../room.js';
 import type { Store } from '../store/store-types.js';
+import type { Engine } from '../cluster/engine.js';
 
 /** Hub settings; every one has a default. */
 export interface HubOptions {
   store: Store;
+  /**
+   * Cluster mode (`--redis`): rooms, seqs, history, nicks and presence go through this engine,
+   * shared with every other node; `store` is then unused. Absent: one node on `store`.
+   */
+  engine?: Engine;
   defaultRoom?: string;
   /** Outbound queue bound per connection in bytes (slow-consumer cut-off). */
   maxQueueBytes?: number;
@@ -64,7 +70,8 @@ export interface HubOptions {
 }
 
 /** The hub's settings with every default filled in (the two hooks stay optional). */
-export type ResolvedHubOptions = Required<Omit<HubOptions, 'onInternalError' | 'observer'>> & HubOptions;
+export type ResolvedHubOptions = Required<Omit<HubOptions, 'onInternalError' | 'observer' | 'engine'>> &
+  HubOptions;
 
 /** Fills in the defaults of every setting the caller left out. */
 export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {

@@ -1,6 +1,7 @@
 import { RequestError } from '../../protocol/errors.js';
 import { roomKey } from '../../protocol/room-key.js';
 import { Room } from '../room.js';
+import type { Engine } from '../cluster/engine.js';
 import type { ResolvedHubOptions } from './options.js';
 
 /**
@@ -11,7 +12,7 @@ import type { ResolvedHubOptions } from './options.js';
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   /** Rooms whose store record is being written: registered only once the write succeeded. */
-  private readonly creating = new Map<string, Promise<Room>>();
+  private readonly creating = new Map<string, Promise<Room | undefined>>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
 
@@ -21,9 +22,26 @@ export class RoomRegistry {
     private readonly keeps: (createdBy: string) => Promise<boolean>,
   ) {}
 
+  /** True in cluster mode: rooms live in the engine, and this registry holds the actors of those used here. */
+  get clustered(): boolean {
+    return this.options.engine !== undefined;
+  }
+
   /** Loads the rooms from the store, makes sure the default room exists, starts idle expiry. */
   async init(): Promise<void> {
-    const { store, defaultRoom } = this.options;
+    const { store, defaultRoom, engine } = this.options;
+    if (engine) {
+      // Rooms are loaded on first use (load): a node holds actors (and feeds) only for rooms used here.
+      // The default room is never refused by the cap. Idle expiry across nodes is not done yet.
+      await engine.createRoom(
+        { room_id: defaultRoom, room_name: defaultRoom, created_by: 'server', created_ts: Date.now() },
+        0,
+      );
+      const main = await this.load(defaultRoom);
+      if (!main) throw new Error(`the default room ${defaultRoom} vanished from Redis at start`);
+      main.keep = true;
+      return;
+    }
     for (const record of await store.listRooms()) {
       const key = roomKey(record.room_id);
       // The SQLite store's schema step 3 renamed rooms whose ids differed only in case; a store
@@ -68,6 +86,34 @@ export class RoomRegistry {
     return this.rooms.get(roomKey(roomId));
   }
 
+  /**
+   * The room, made here from the engine's record when another node created it (cluster mode);
+   * undefined when no node did. On one node, the same as get.
+   */
+  async load(roomId: string): Promise<Room | undefined> {
+    const local = this.rooms.get(roomId) ?? (await this.creating.get(roomId));
+    const { engine } = this.options;
+    if (local || !engine) return local;
+    const made = (async () => {
+      try {
+        const record = await engine.getRoom(roomId);
+        return record
+          ? await this.openShared(
+              engine,
+              record.room_id,
+              record.room_name,
+              record.created_by,
+              record.last_seq,
+            )
+          : undefined;
+      } finally {
+        this.creating.delete(roomId);
+      }
+    })();
+    this.creating.set(roomId, made);
+    return made;
+  }
+
   /** The room, or `no_such_room`. */
   require(roomId: string): Room {
     const room = this.get(roomId);
@@ -82,7 +128,7 @@ export class RoomRegistry {
   }
 
   /** The making of a room under way (see {@link create}), to wait for instead of making it twice. */
-  pending(roomId: string): Promise<Room> | undefined {
+  pending(roomId: string): Promise<Room | undefined> | undefined {
     return this.creating.get(roomKey(roomId));
   }
 
@@ -101,6 +147,8 @@ export class RoomRegistry {
    * made count); idle expiry frees it.
    */
   checkCapacity(): void {
+    // In cluster mode the engine applies the cap to the whole cluster when the room is made.
+    if (this.clustered) return;
     if (this.rooms.size + this.creating.size >= this.options.maxRooms) {
       throw new RequestError(
         'server_rooms_full',
@@ -114,10 +162,11 @@ export class RoomRegistry {
    * failed write (a full disk) leaves no half-made room that is listed but cannot take messages.
    * Requests for the same id meanwhile wait for this write instead of starting another.
    */
-  create(roomId: string, name: string, createdBy: string, keep: boolean): Promise<Room> {
+  create(roomId: string, name: string, createdBy: string, keep: boolean, mustBeNew = false): Promise<Room> {
     const key = roomKey(roomId);
     const made = (async () => {
       try {
+        if (this.options.engine) return await this.createShared(roomId, name, createdBy, keep, mustBeNew);
         await this.options.store.createRoom({
           room_id: roomId,
           room_name: name,
@@ -153,6 +202,69 @@ export class RoomRegistry {
   stop(): void {
     clearInterval(this.expiryTimer);
     this.expiryTimer = undefined;
+  }
+
+  /**
+   * Cluster mode: makes the room in the engine (the cap is cluster-wide), or finds that another
+   * node did: `room_exists` for create_room (`mustBeNew`), that room for a join.
+   */
+  private async createShared(
+    roomId: string,
+    name: string,
+    createdBy: string,
+    keep: boolean,
+    mustBeNew: boolean,
+  ): Promise<Room> {
+    const engine = this.options.engine!;
+    const outcome = await engine.createRoom(
+      { room_id: roomId, room_name: name, created_by: createdBy, created_ts: Date.now() },
+      this.options.maxRooms,
+    );
+    if (outcome === 'full')
+      throw new RequestError(
+        'server_rooms_full',
+        `the cluster holds ${this.options.maxRooms} rooms, its limit; join an existing room`,
+      );
+    if (outcome === 'exists' && mustBeNew)
+      throw new RequestError('room_exists', `room ${roomId} exists already; join it`);
+    const record = outcome === 'exists' ? await engine.getRoom(roomId) : undefined;
+    const room = await this.openShared(
+      engine,
+      roomId,
+      record?.room_name ?? name,
+      record?.created_by ?? createdBy,
+      record?.last_seq ?? (await engine.head(roomId)) ?? 0,
+    );
+    if (outcome === 'created') room.keep = keep;
+    return room;
+  }
+
+  /** Cluster mode: the room's actor here, fed from `lastSeq` on (the head read with its record). */
+  private async openShared(
+    engine: Engine,
+    id: string,
+    name: string,
+    createdBy: string,
+    lastSeq: number,
+  ): Promise<Room> {
+    const room = this.makeRoom(id, name, createdBy, lastSeq, undefined);
+    room.maxMembers = this.options.maxMembersPerRoom;
+    await room.attachFeed(engine);
+    this.rooms.set(id, room);
+    return room;
+  }
+
+  /** Cluster mode, after Redis lost its data: drops every room actor and makes the default room again. */
+  async reset(): Promise<void> {
+    const old = [...this.rooms.values()];
+    this.rooms.clear();
+    await Promise.all(old.map((r) => r.detach()));
+    await this.init();
+  }
+
+  /** Cluster mode: closes every room's feed (shutdown). */
+  async detachAll(): Promise<void> {
+    await Promise.all([...this.rooms.values()].map((r) => r.detach()));
   }
 
   /** `keep`: survives being empty (see Room.keep); undefined for rooms loaded from the store. */

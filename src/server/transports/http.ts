@@ -61,13 +61,21 @@ export function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0] ?? '/';
 }
 
-/** `GET /health`: 200 while serving, 503 while shutting down. */
+/**
+ * `GET /health`: 200 while serving, 503 while shutting down. A cluster node also says its node id
+ * and Redis link, and answers 503 `redis_down` while it cannot reach Redis (it keeps its
+ * connections, but cannot store or deliver anything new: a load balancer should send newcomers
+ * to a node that can).
+ */
 export const healthRoute: HttpRoute = (req, res, ctx) => {
   if (pathOf(req) !== '/health') return false;
-  const ok = ctx.serving();
-  sendJson(res, ok ? 200 : 503, {
-    status: ok ? 'ok' : 'shutting_down',
+  const serving = ctx.serving();
+  const cluster = ctx.hub.cluster;
+  const redisDown = cluster?.redis === 'down';
+  sendJson(res, serving && !redisDown ? 200 : 503, {
+    status: !serving ? 'shutting_down' : redisDown ? 'redis_down' : 'ok',
     uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
+    ...(cluster ? { node: cluster.nodeId, redis: cluster.redis } : {}),
   });
   return true;
 };

@@ -9,6 +9,7 @@ import type { Hub } from '../hub.js';
 import { normaliseAddress } from '../limits/admission.js';
 import type { KeyedRateLimiters } from '../limits/keyed.js';
 import type { Outbound } from '../outbound.js';
+import { clusterProtocolError } from '../cluster/errors.js';
 import {
   methodNotAllowed,
   pathOf,
@@ -50,6 +51,7 @@ const STATUS: Partial<Record<ErrorCode | 'payload_too_large', number>> = {
   message_refused: 403,
   server_full: 503,
   shutting_down: 503,
+  unavailable: 503,
   internal_error: 500,
   frame_too_large: 413,
 };
@@ -262,8 +264,15 @@ export function postRoute(hub: Hub, options: PostOptions = {}): HttpRoute {
       ref: 'post',
     });
     if (!message.ok) return fail(res, message.error);
-    if (!hub.room(parsed.room))
-      return fail(res, { code: 'no_such_room', message: `there is no room ${parsed.room}` });
+    let found;
+    try {
+      found = await hub.findRoom(parsed.room);
+    } catch (err) {
+      const cluster = clusterProtocolError(err);
+      if (!cluster) throw err;
+      return fail(res, cluster);
+    }
+    if (!found) return fail(res, { code: 'no_such_room', message: `there is no room ${parsed.room}` });
 
     const address = req.socket.remoteAddress ?? 'unknown';
     // Charged before any work (a password check, a nick's turn): a refused post costs nothing.

@@ -151,11 +151,17 @@ export class SseTransport {
       methodNotAllowed(res, 'GET', 'use GET /stream[?room=ID]');
       return true;
     }
-    if (!refuseForeignOrigin(req, res, ctx)) this.open(req, res);
+    if (!refuseForeignOrigin(req, res, ctx))
+      this.open(req, res).catch((err: unknown) => {
+        ctx.log.error({ err }, 'opening an event stream');
+        if (!res.headersSent)
+          sendJson(res, 500, { error: 'internal_error', message: 'the stream could not start' });
+        else res.end();
+      });
     return true;
   };
 
-  private open(req: IncomingMessage, res: ServerResponse): void {
+  private async open(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const query = new URL(req.url ?? '/', 'http://x').searchParams;
     let roomId = query.get('room') ?? this.hub.defaultRoom;
     if (!this.hub.isAccepting)
@@ -165,8 +171,10 @@ export class SseTransport {
         error: 'bad_room_id',
         message: 'room ids are 1-64 letters, digits, "_", "-" or "."',
       });
-    const room = this.hub.room(roomId);
+    // Cluster mode: a room another node made gets its actor here.
+    const room = await this.hub.findRoom(roomId);
     if (!room) return sendJson(res, 404, { error: 'no_such_room', message: `there is no room ${roomId}` });
+    if (req.socket.destroyed) return;
     // `?room=DEV` is #dev: the stream names the room as it is spelt.
     roomId = room.id;
     const since = parseSeq(req.headers['last-event-id']) ?? parseSeq(query.get('since'));
@@ -193,7 +201,7 @@ export class SseTransport {
       this.conns.delete(conn);
       this.hub.gone(session);
     });
-    this.hub.watch(session, roomId, since);
+    this.hub.watchRoom(session, room, since);
   }
 
   /** Number of open streams. */

@@ -32,6 +32,8 @@ export interface WsTransportOptions extends WritePacing {
 const CLOSE_CODES: Record<string, number> = {
   quit: 1000,
   shutdown: 1001,
+  // Cluster mode: Redis lost its data (1012: service restart; come back and rejoin).
+  history_replaced: 1012,
   slow_consumer: 4008,
   rate_limited: 4029,
   identify_timeout: 4001,
