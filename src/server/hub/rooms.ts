@@ -91,7 +91,7 @@ export class RoomRegistry {
    * undefined when no node did. On one node, the same as get.
    */
   async load(roomId: string): Promise<Room | undefined> {
-    const local = this.rooms.get(roomId) ?? (await this.creating.get(roomId));
+    const local = this.rooms.get(roomKey(roomId)) ?? (await this.creating.get(roomKey(roomId)));
     const { engine } = this.options;
     if (local || !engine) return local;
     const made = (async () => {

@@ -27,6 +27,22 @@ export function runCommand(client: Client, cmd: Command, current: Conv | undefin
     case 'show':
       addNotice(state, current, 'messages are shown whole here; /show is for line clients (nc, telnet)');
       return true;
+    // A DM may be an action too, which the shared table (rooms only) does not say.
+    case 'me': {
+      if (!current) {
+        addNotice(state, current, '/me: join a room first', 'error');
+        return true;
+      }
+      return Boolean(
+        current.kind === 'room'
+          ? client.send(
+              'message',
+              { room_id: current.id, message: cmd.text, kind: 'action' },
+              { roomId: current.id },
+            )
+          : client.send('dm', { to: current.id, message: cmd.text, kind: 'action' }, { dmTo: current.id }),
+      );
+    }
     default:
       break;
   }
@@ -44,27 +60,8 @@ export function runCommand(client: Client, cmd: Command, current: Conv | undefin
     case 'help':
       addNotice(state, current, helpLines(action.topic).join('\n'), 'info', { mono: true });
       return true;
-    case 'me': {
-      if (!current) {
-        addNotice(state, current, '/me: join a room first', 'error');
-        return true;
-      }
-      return Boolean(
-        current.kind === 'room'
-          ? client.send(
-              'message',
-              { room_id: current.id, message: cmd.text, kind: 'action' },
-              { roomId: current.id },
-            )
-          : client.send('dm', { to: current.id, message: cmd.text, kind: 'action' }, { dmTo: current.id }),
-      );
-    }
-    case 'away':
-      return Boolean(client.send('away', cmd.message !== undefined ? { message: cmd.message } : {}));
-    case 'whois':
-      return Boolean(client.send('whois', { user_name: cmd.nick }));
     case 'quit':
-      client.quit(cmd.reason);
+      client.quit(action.reason);
       return true;
     case 'request':
       return sendRequest(client, action.request);

@@ -310,7 +310,8 @@ describe('nicks and presence across nodes', () => {
 
     bob.close();
     const left = await alice.next((m) => m.type === 'user_left');
-    expect(left.payload).toMatchObject({ room_id: 'lobby', user_name: 'robert', reason: 'quit' });
+    // A socket closed without a quit request is a quit with reason `connection lost` (issue 14).
+    expect(left.payload).toMatchObject({ room_id: 'lobby', user_name: 'robert', reason: 'connection lost' });
   });
 });
 
