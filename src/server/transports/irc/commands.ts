@@ -1,5 +1,6 @@
 import type { CommandRequest } from '../../../protocol/commands.js';
 import type { ServerMessage } from '../../../protocol/events.js';
+import { sameRoom } from '../../../protocol/room-key.js';
 import { sanitizeText } from '../../../protocol/sanitize.js';
 import { SERVER_VERSION } from '../../hub/identity.js';
 import { capList, isCap, type Cap } from './caps.js';
@@ -170,11 +171,13 @@ function names(c: IrcContext, channel: string, members: string[]): void {
 async function join(c: IrcContext, channel: string): Promise<void> {
   const room = roomOf(channel);
   if (room === undefined) return c.numeric(ERR.NOSUCHCHANNEL, channel, 'No such channel');
-  if (c.channels.has(room)) return;
+  if (joinedAs(c, room) !== undefined) return;
   const answer = await c.ask({ type: 'join', payload: { room_id: room } });
   if (answer?.type === 'joined') {
-    c.channels.add(room);
-    const chan = channelOf(room);
+    // Rooms compare without case: `JOIN #Lobby` is #lobby, and every later line names it so.
+    const joined = answer.payload.room_id;
+    c.channels.add(joined);
+    const chan = channelOf(joined);
     c.send({
       source: c.source,
       command: 'JOIN',
@@ -193,10 +196,18 @@ async function join(c: IrcContext, channel: string): Promise<void> {
 async function part(c: IrcContext, channel: string): Promise<void> {
   const room = roomOf(channel);
   if (room === undefined) return c.numeric(ERR.NOSUCHCHANNEL, channel, 'No such channel');
-  if (!c.channels.has(room)) return c.numeric(ERR.NOTONCHANNEL, channel, "You're not on that channel");
-  const answer = await c.ask({ type: 'leave', payload: { room_id: room } });
-  c.channels.delete(room);
-  if (answer?.type === 'user_left') c.send({ source: c.source, command: 'PART', params: [channelOf(room)] });
+  const joined = joinedAs(c, room);
+  if (joined === undefined) return c.numeric(ERR.NOTONCHANNEL, channel, "You're not on that channel");
+  const answer = await c.ask({ type: 'leave', payload: { room_id: joined } });
+  c.channels.delete(joined);
+  if (answer?.type === 'user_left')
+    c.send({ source: c.source, command: 'PART', params: [channelOf(joined)] });
+}
+
+/** The room's own spelling when this client is in `room` (compared without case). */
+function joinedAs(c: IrcContext, room: string): string | undefined {
+  for (const joined of c.channels) if (sameRoom(joined, room)) return joined;
+  return undefined;
 }
 
 async function sasl(c: IrcContext, m: IrcMessage): Promise<void> {

@@ -124,6 +124,19 @@ describe('IRC door: channels', () => {
     await c.wait(new RegExp(` 442 ${me} #a3 `));
   });
 
+  it('channels compare without case: JOIN #CaseRoom after #caseroom exists is #caseroom, and PART #CASEROOM leaves it', async () => {
+    const me = nick('case');
+    const c = track(await IrcTestClient.register(port, me));
+    c.send('JOIN #caseroom');
+    await c.wait(new RegExp(`^:${me}!~u@chat JOIN #caseroom$`));
+    c.send('PART #caseroom');
+    await c.wait(new RegExp(`^:${me}!~u@chat PART #caseroom$`));
+    c.send('JOIN #CaseRoom');
+    await c.wait(new RegExp(`^:${me}!~u@chat JOIN #caseroom$`));
+    c.send('PART #CASEROOM');
+    await c.wait(new RegExp(`^:${me}!~u@chat PART #caseroom$`));
+  });
+
   it('PRIVMSG to a nick is a DM; to a nick not online is 401', async () => {
     const me = nick('dmer');
     const c = track(await IrcTestClient.register(port, me));
