@@ -204,11 +204,14 @@ export const newlineFlood: fc.Arbitrary<{ text: string; want: Want }> = fc.oneof
     arbitrary: fc
       .tuple(
         fc.integer({ min: 0, max: 80 }),
-        fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30 })), { minLength: 80, maxLength: 80 }),
+        // Bounded so the text stays under 4,000 characters even with CRLF and two-space blanks
+        // (80 lines x (4 + 2 + 8 x 4) + 2 x 20 x 4 = 3,200): past that the codec rightly answers
+        // message_too_long first, which this oracle does not predict.
+        fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 8 })), { minLength: 80, maxLength: 80 }),
         fc.constantFrom('', ' ', '  ', '\t', '\u3000'),
         fc.constantFrom('\n', '\r\n'),
-        fc.integer({ min: 0, max: 40 }),
-        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 0, max: 20 }),
       )
       .map(([k, runs, blank, nl, before, after]) => {
         const blanks = (n: number): string => (blank + nl).repeat(n);
