@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { closeWithGrace, listenOn } from '../line-listener.js';
 import { createServer as createTlsServer } from 'node:tls';
 import type { CloseReason, Connection } from '../../connection.js';
 import type { Hub } from '../../hub.js';
@@ -233,15 +234,8 @@ export class IrcTransport {
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return (this.server.address() as AddressInfo).port;
+  listen(port: number, host: string): Promise<number> {
+    return listenOn(this.server, port, host);
   }
 
   /** Open IRC connections. */
@@ -250,21 +244,7 @@ export class IrcTransport {
   }
 
   /** Stops listening; sockets the hub ended get up to `graceMs` to flush, the rest are dropped. */
-  async close(graceMs = 2000): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    if (this.sockets.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        timer.unref();
-        const check = (): void => {
-          if (this.sockets.size > 0) return;
-          clearTimeout(timer);
-          resolve();
-        };
-        for (const socket of this.sockets) socket.once('close', () => setImmediate(check));
-      });
-    }
-    for (const socket of this.sockets) socket.destroy();
-    await stopped;
+  close(graceMs = 2000): Promise<void> {
+    return closeWithGrace(this.server, this.sockets, graceMs);
   }
 }
