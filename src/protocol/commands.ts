@@ -5,6 +5,7 @@
  * state, and its client-only commands (the TUI's /window, /ignore...).
  */
 
+import { MODERATION_COMMANDS, type ModerationCommand } from './moderation-commands.js';
 import { sanitizeText } from './sanitize.js';
 // Type-only: the browser loads this module as built, with the sanitiser as its only import.
 import type { ClientMessage } from './schema.js';
@@ -20,7 +21,8 @@ export type Command =
   | { name: 'register'; password: string }
   | { name: 'show'; room: string; seq: number }
   | { name: 'help'; topic?: string }
-  | { name: 'quit' };
+  | { name: 'quit' }
+  | ModerationCommand;
 
 /** The name of a command in the table. */
 export type CommandName = Command['name'];
@@ -203,6 +205,7 @@ export const COMMANDS: { [N in CommandName]: Spec<N> } = {
     build: () => ok({ name: 'quit' }),
     action: () => ({ kind: 'quit' }),
   },
+  ...MODERATION_COMMANDS,
 };
 
 /**

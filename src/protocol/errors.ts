@@ -41,8 +41,10 @@ export const ERROR_CODES = {
   moderated: 'That room is moderated: only operators and voiced users may speak.',
   topic_locked: 'The topic of that room is locked (+t): only operators may change it.',
   not_registered: 'Operator status goes only to registered nicks.',
-  protected_user: 'The owner of a room and server operators cannot be kicked, banned or demoted by an operator.',
-  bad_mask: 'A ban is a nick, an address pattern such as *@203.0.113.* or a CIDR block such as 203.0.113.0/24.',
+  protected_user:
+    'The owner of a room and server operators cannot be kicked, banned or demoted by an operator.',
+  bad_mask:
+    'A ban is a nick, an address pattern such as *@203.0.113.* or a CIDR block such as 203.0.113.0/24.',
   bad_modes: 'Modes are +/- followed by the letters t (topic lock), i (invite-only) and m (moderated).',
   bad_topic: 'A topic is one line of at most 390 printable characters.',
   list_full: 'The room holds as many bans (or operators and voiced nicks) as the server allows.',

@@ -112,7 +112,12 @@ export interface ServerEventPayloads {
   dm: DirectMessage;
   /** One page of the room list, busiest first; `next_cursor` asks for the next (see docs/protocol.md). */
   rooms: { rooms: RoomSummary[]; has_more: boolean; next_cursor?: string };
-  users: { room_id: string; users: string[] };
+  users: {
+    room_id: string;
+    users: string[];
+    /** Roles of the users listed that have one (as in `joined`). */
+    roles?: Record<string, RoomRole>;
+  };
   pong: { ts: number; server_ts: number };
   registered: { user_name: string };
   shutdown: { reason: string; message: string };

@@ -59,6 +59,7 @@ export class Hub {
       identities: this.identities,
       charges: this.charges,
       counters: this.counters,
+      disconnect,
     };
   }
 
@@ -106,7 +107,10 @@ export class Hub {
     if (!this.sessions.delete(session)) return;
     clearTimeout(session.identifyTimer);
     session.close(reason);
-    this.release(session, reason.code === 'client_closed' ? 'quit' : reason.code);
+    // A kill's reason names who and why (`killed by alice: spamming`); others are codes.
+    const why =
+      reason.code === 'client_closed' ? 'quit' : reason.code === 'killed' ? reason.message : reason.code;
+    this.release(session, why);
   }
 
   /** The client went away (socket closed): same as disconnect, but there is nobody to tell. */
@@ -168,6 +172,11 @@ export class Hub {
    */
   watch(session: Session, roomId: string, sinceSeq?: number): void {
     const room = this.rooms.require(roomId);
+    // A read-only stream has no nick: an address ban and invite-only keep it out all the same.
+    if (room.policy.banFor(session, session.conn.remoteAddress))
+      throw new RequestError('banned', `you are banned from ${roomId}`);
+    if (room.policy.modes.invite_only)
+      throw new RequestError('invite_only', `${roomId} is invite-only; join it with an invitation instead`);
     if (session.closed || this.watching.has(session)) return;
     this.watching.set(session, roomId);
     room.post({ kind: 'watch', session, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });

@@ -1,6 +1,7 @@
 import { RequestError } from '../../protocol/errors.js';
 import type { RequestPayload, RequestType } from '../../protocol/schema.js';
 import type { Room } from '../room.js';
+import type { CloseReason } from '../connection.js';
 import type { Session } from '../session.js';
 import type { ChargedLimit, Charges } from './charges.js';
 import { assertIdentified, type IdentifiedSession, type Identities } from './identity.js';
@@ -14,6 +15,8 @@ export interface HubContext {
   readonly identities: Identities;
   readonly charges: Charges;
   readonly counters: HubCounters;
+  /** Ends a session (frees its nick, leaves its rooms, closes it): `kill`. */
+  readonly disconnect: (session: Session, reason: CloseReason) => void;
 }
 
 /** Counters for stats and metrics. */
@@ -35,6 +38,14 @@ export interface Needs {
   room?: true;
   /** The session is a member of that room (`not_in_room`, worded by this function). */
   member?: (roomId: string) => string;
+  /**
+   * The session is an operator of that room: its owner, an operator, or a server operator
+   * (`not_operator`). A server operator needs no membership. A function: only when it returns
+   * true for the payload (`mode` and `ban` only read without an argument).
+   */
+  operator?: true | ((payload: never) => boolean);
+  /** The session is a server operator (`not_server_operator`). */
+  serverOperator?: true;
   /** The limit charged (per connection and per address) once the checks above passed. */
   charge?: ChargedLimit;
 }
@@ -89,9 +100,17 @@ export function runHandler<T extends RequestType>(
     // Entries that need a room are those whose payload names one (see the table).
     const roomId = (payload as { room_id: string }).room_id;
     room = hub.rooms.require(roomId);
-    if (needs.member && !session.rooms.has(roomId))
+    const operator =
+      needs.operator === true || (needs.operator !== undefined && needs.operator(payload as never));
+    // A server operator may act in a room it is not in.
+    const outsider = operator && room.policy.isServerOperator(session);
+    if (needs.member && !session.rooms.has(roomId) && !outsider)
       throw new RequestError('not_in_room', needs.member(roomId));
+    if (operator && !room.policy.mayOperate(session))
+      throw new RequestError('not_operator', `you are not an operator of ${roomId}`);
   }
+  if (needs.serverOperator && !hub.rooms.isServerOperator(session))
+    throw new RequestError('not_server_operator');
   if (needs.charge) hub.charges.charge(session, needs.charge);
   return entry.run({ session, payload, ref, room }, hub);
 }

@@ -7,6 +7,7 @@ import { roomsPage } from '../rooms-page.js';
 import type { Session } from '../session.js';
 import { handler, type HandlerEntry, type HubContext, type Request } from './handler.js';
 import type { IdentifiedSession } from './identity.js';
+import { checkAdmission, checkSpeak, MODERATION_HANDLERS } from './moderation.js';
 
 type Ref = string | number | undefined;
 
@@ -59,6 +60,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
       if (!pending) admitNewRoom(me, hub);
       room = await (pending ?? hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered));
     }
+    checkAdmission(me, room);
     if (!me.rooms.has(p.room_id) && room.memberCount >= hub.options.maxMembersPerRoom) {
       throw new RequestError(
         'room_full',
@@ -144,6 +146,8 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     await hub.identities.register(session, p.password);
     session.send('registered', { user_name: session.nick }, ref);
   }),
+
+  ...MODERATION_HANDLERS,
 };
 
 /**
@@ -157,6 +161,9 @@ function sendToRoom(
   { session, payload: p, ref, room }: Request<'message', { identity: true; room: true }>,
   hub: HubContext,
 ): void {
+  // A one-shot post comes from outside the room: it is let in only as a join would be.
+  if (!session.rooms.has(room.id)) checkAdmission(session, room);
+  checkSpeak(session, room);
   const text = hub.charges.admitMessage(session, session.nick, p.message, p.room_id);
   hub.counters.messagesIn++;
   room.post({

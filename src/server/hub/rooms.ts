@@ -1,5 +1,9 @@
 import { RequestError } from '../../protocol/errors.js';
+import { nickKey } from '../../protocol/nick.js';
 import { Room } from '../room.js';
+import { defaultSettings, RoomPolicy } from '../room-modes.js';
+import type { Session } from '../session.js';
+import type { RoomSettings } from '../store/store-types.js';
 import type { ResolvedHubOptions } from './options.js';
 
 /**
@@ -12,12 +16,16 @@ export class RoomRegistry {
   private readonly creating = new Map<string, Promise<Room>>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /** Nick keys of the server operators, shared by every room's policy. */
+  private readonly serverOperators: ReadonlySet<string>;
 
   constructor(
     private readonly options: ResolvedHubOptions,
     /** True when a room made by this nick outlives being empty (a registered nick's, the server's). */
     private readonly keeps: (createdBy: string) => Promise<boolean>,
-  ) {}
+  ) {
+    this.serverOperators = new Set(options.operators.map(nickKey));
+  }
 
   /** Loads the rooms from the store, makes sure the default room exists, starts idle expiry. */
   async init(): Promise<void> {
@@ -25,7 +33,14 @@ export class RoomRegistry {
     for (const record of await store.listRooms()) {
       this.rooms.set(
         record.room_id,
-        this.makeRoom(record.room_id, record.room_name, record.created_by, record.last_seq, undefined),
+        this.makeRoom(
+          record.room_id,
+          record.room_name,
+          record.created_by,
+          record.last_seq,
+          undefined,
+          record.settings,
+        ),
       );
     }
     let main = this.rooms.get(defaultRoom);
@@ -48,6 +63,11 @@ export class RoomRegistry {
       );
       this.expiryTimer.unref();
     }
+  }
+
+  /** True for a session that proved a nick named by `--operators`. */
+  isServerOperator(session: Session): boolean {
+    return session.registered && session.nickKey !== undefined && this.serverOperators.has(session.nickKey);
   }
 
   /** A room by id. */
@@ -101,6 +121,9 @@ export class RoomRegistry {
    * Requests for the same id meanwhile wait for this write instead of starting another.
    */
   create(roomId: string, name: string, createdBy: string, keep: boolean): Promise<Room> {
+    // A registered nick that makes a room owns it (`keep` is true exactly then, or for the server).
+    const settings = defaultSettings();
+    if (keep && createdBy !== 'server') settings.owner = { key: nickKey(createdBy), nick: createdBy };
     const made = (async () => {
       try {
         await this.options.store.createRoom({
@@ -108,8 +131,9 @@ export class RoomRegistry {
           room_name: name,
           created_by: createdBy,
           created_ts: Date.now(),
+          settings,
         });
-        const room = this.makeRoom(roomId, name, createdBy, 0, keep);
+        const room = this.makeRoom(roomId, name, createdBy, 0, keep, settings);
         this.rooms.set(roomId, room);
         return room;
       } finally {
@@ -146,8 +170,9 @@ export class RoomRegistry {
     createdBy: string,
     lastSeq: number,
     keep: boolean | undefined,
+    settings?: RoomSettings,
   ): Room {
-    return new Room(
+    const room = new Room(
       id,
       name,
       createdBy,
@@ -157,6 +182,8 @@ export class RoomRegistry {
       this.options.onInternalError,
       keep,
     );
+    room.policy = new RoomPolicy(settings, this.serverOperators);
+    return room;
   }
 
   /**

@@ -97,7 +97,8 @@ export class SqliteRoomSettings {
       };
       if (row.topic !== null)
         settings.topic = { text: row.topic, set_by: row.topic_by ?? '', set_ts: row.topic_ts ?? 0 };
-      if (row.owner_key !== null) settings.owner = { key: row.owner_key, nick: row.owner_name ?? row.owner_key };
+      if (row.owner_key !== null)
+        settings.owner = { key: row.owner_key, nick: row.owner_name ?? row.owner_key };
       out.set(row.room_id, settings);
     }
     for (const r of this.stmt.roles.all()) {

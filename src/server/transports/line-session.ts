@@ -126,6 +126,13 @@ export class LineSession {
     if (own !== undefined) this.write(own);
     else writeShared();
     if (gateReply) this.settleGate(message);
+    // Kicked (or banned): out of the room without having asked, so no gate settles it.
+    else if (
+      message.type === 'user_left' &&
+      message.payload.kicked_by !== undefined &&
+      message.payload.user_name === this.nick
+    )
+      this.forget(message.payload.room_id);
     if (
       typeof message.ref === 'string' &&
       this.awaiting.delete(message.ref) &&
@@ -143,10 +150,14 @@ export class LineSession {
     switch (message.type) {
       case 'dm':
         return toWire(dmLines(message.payload, this.nick));
-      case 'user_left':
-        return message.payload.user_name === this.nick
-          ? toWire([`*** you left #${message.payload.room_id}`])
-          : undefined;
+      case 'user_left': {
+        const { user_name, room_id, kicked_by, reason } = message.payload;
+        if (user_name !== this.nick) return undefined;
+        if (kicked_by === undefined) return toWire([`*** you left #${room_id}`]);
+        return toWire([
+          `#${room_id} -- you were kicked by ${sanitizeText(kicked_by)} (${sanitizeText(reason ?? 'kicked')})`,
+        ]);
+      }
       case 'nick_changed':
         // You get your own rename as a reply already; the per-room copies would repeat it.
         return message.payload.room_id !== undefined && message.payload.user_name === this.nick

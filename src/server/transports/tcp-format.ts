@@ -1,4 +1,4 @@
-import type { ChatMessage, DirectMessage, ServerMessage } from '../../protocol/events.js';
+import type { ChatMessage, DirectMessage, RoomRole, ServerMessage } from '../../protocol/events.js';
 import { sanitizeText } from '../../protocol/sanitize.js';
 import type { Outbound } from '../outbound.js';
 
@@ -38,6 +38,7 @@ export const PREVIEW_LINES = 10;
  * has no scrollback of its own to skip a wall of text with.
  */
 export function messageLines(m: ChatMessage, whole = false): string[] {
+  if (m.kind === 'topic') return [topicChangeLine(m)];
   const prefix = `[${clock(m.ts)}] #${clean(m.room_id)} <${clean(m.user_name)}> `;
   const lines = sanitizeText(m.message, { keepNewlines: true }).split('\n');
   if (whole || lines.length <= PREVIEW_LINES) return lines.map((line) => prefix + line);
@@ -56,8 +57,22 @@ export function dmLines(dm: DirectMessage, me: string | undefined): string[] {
     .map((line) => prefix + line);
 }
 
-function nameList(names: string[]): string {
-  const shown = names.slice(0, MAX_NAMES_SHOWN).map(clean).join(', ');
+/** `[12:03] #dev -- alice set the topic: ...` (or cleared it: an empty topic). */
+export function topicChangeLine(m: ChatMessage): string {
+  const what = m.message === '' ? 'cleared the topic' : `set the topic: ${clean(m.message)}`;
+  return `[${clock(m.ts)}] #${clean(m.room_id)} -- ${clean(m.user_name)} ${what}`;
+}
+
+/** IRC's prefixes: `@` owner or operator, `+` voice. */
+export function rolePrefix(role: RoomRole | undefined): string {
+  return role === 'owner' || role === 'operator' ? '@' : role === 'voice' ? '+' : '';
+}
+
+function nameList(names: string[], roles: Record<string, RoomRole> = {}): string {
+  const shown = names
+    .slice(0, MAX_NAMES_SHOWN)
+    .map((n) => rolePrefix(roles[n]) + clean(n))
+    .join(', ');
   return names.length > MAX_NAMES_SHOWN ? `${shown} and ${names.length - MAX_NAMES_SHOWN} more` : shown;
 }
 
@@ -81,7 +96,11 @@ export function renderLines(message: ServerMessage): string[] {
     case 'user_joined':
       return [`*** ${clean(message.payload.user_name)} joined #${clean(message.payload.room_id)}`];
     case 'user_left': {
-      const { reason } = message.payload;
+      const { reason, kicked_by } = message.payload;
+      if (kicked_by !== undefined)
+        return [
+          `#${clean(message.payload.room_id)} -- ${clean(message.payload.user_name)} was kicked by ${clean(kicked_by)} (${clean(reason ?? 'kicked')})`,
+        ];
       const why = reason && reason !== 'quit' ? ` (${clean(reason)})` : '';
       return [`*** ${clean(message.payload.user_name)} left #${clean(message.payload.room_id)}${why}`];
     }
@@ -90,10 +109,59 @@ export function renderLines(message: ServerMessage): string[] {
         ? [`*** you are now known as ${clean(message.payload.user_name)}`]
         : [`*** ${clean(message.payload.old_name)} is now known as ${clean(message.payload.user_name)}`];
     case 'joined': {
-      const { room_id, room_name, members } = message.payload;
+      const { room_id, room_name, members, topic, roles } = message.payload;
       const name = room_name !== room_id ? ` (${clean(room_name)})` : '';
-      return [`*** you joined #${clean(room_id)}${name}; here: ${nameList(members)}`];
+      const lines = [`*** you joined #${clean(room_id)}${name}; here: ${nameList(members, roles)}`];
+      if (topic)
+        lines.push(`#${clean(room_id)} -- topic: ${clean(topic.text)} (set by ${clean(topic.set_by)})`);
+      return lines;
     }
+    case 'topic': {
+      const { room_id, topic } = message.payload;
+      return topic
+        ? [
+            `#${clean(room_id)} -- topic: ${clean(topic.text)} (set by ${clean(topic.set_by)} at ${clock(topic.set_ts)})`,
+          ]
+        : [`#${clean(room_id)} -- no topic is set`];
+    }
+    case 'role_changed': {
+      const { room_id, user_name, role, by } = message.payload;
+      const what =
+        role === 'operator'
+          ? `made ${clean(user_name)} an operator`
+          : role === 'voice'
+            ? `gave ${clean(user_name)} voice`
+            : `took ${clean(user_name)}'s operator status or voice away`;
+      return [`#${clean(room_id)} -- ${clean(by)} ${what}`];
+    }
+    case 'modes_changed':
+      return [
+        `#${clean(message.payload.room_id)} -- ${clean(message.payload.by)} set the modes: ${modeText(message.payload.modes)}`,
+      ];
+    case 'ban_changed': {
+      const { room_id, mask, banned, by } = message.payload;
+      return [`#${clean(room_id)} -- ${clean(by)} ${banned ? 'banned' : 'lifted the ban on'} ${clean(mask)}`];
+    }
+    case 'bans': {
+      const { room_id, bans } = message.payload;
+      if (bans.length === 0) return [`#${clean(room_id)} -- no bans`];
+      return [
+        `#${clean(room_id)} -- ${bans.length} ban(s):`,
+        ...bans.map((b) => `#${clean(room_id)} --   ${clean(b.mask)} (by ${clean(b.set_by)})`),
+      ];
+    }
+    case 'modes': {
+      const { room_id, modes, owner, operators, voiced } = message.payload;
+      return [
+        `#${clean(room_id)} -- modes: ${modeText(modes)}; owner: ${owner === null ? 'none' : clean(owner)}; operators: ${operators.map(clean).join(', ') || 'none'}; voiced: ${voiced.map(clean).join(', ') || 'none'}`,
+      ];
+    }
+    case 'invited': {
+      const { room_id, user_name, by } = message.payload;
+      return [`-- ${clean(by)} invited ${clean(user_name)} to #${clean(room_id)} (/join #${clean(room_id)})`];
+    }
+    case 'killed':
+      return [`-- ${clean(message.payload.user_name)} was disconnected (${clean(message.payload.reason)})`];
     case 'welcome':
       return [`*** hello ${clean(message.payload.user_name)}; type a line to talk, /help for commands`];
     case 'room_created':
@@ -108,7 +176,9 @@ export function renderLines(message: ServerMessage): string[] {
         ...(message.payload.has_more ? ['*** more: /rooms more (or /rooms <filter> to search)'] : []),
       ];
     case 'users':
-      return [`*** in #${clean(message.payload.room_id)}: ${nameList(message.payload.users)}`];
+      return [
+        `*** in #${clean(message.payload.room_id)}: ${nameList(message.payload.users, message.payload.roles)}`,
+      ];
     case 'registered':
       return [
         `*** registered ${clean(message.payload.user_name)}; next time answer the nick prompt with ${clean(message.payload.user_name)}, then give the password when asked`,
@@ -122,6 +192,12 @@ export function renderLines(message: ServerMessage): string[] {
     case 'pong':
       return [];
   }
+}
+
+/** `+imt`, or `none`. */
+function modeText(modes: { topic_locked: boolean; invite_only: boolean; moderated: boolean }): string {
+  const letters = `${modes.invite_only ? 'i' : ''}${modes.moderated ? 'm' : ''}${modes.topic_locked ? 't' : ''}`;
+  return letters === '' ? 'none' : `+${letters}`;
 }
 
 /** Joins lines into wire text (each ended with CRLF). */
