@@ -5,7 +5,7 @@
  */
 import { parseLine, type Command } from '../protocol/commands.js';
 
-export { COMMANDS, helpLines, lookupCommand, parseLine } from '../protocol/commands.js';
+export { COMMANDS, commandAction, helpLines, lookupCommand, parseLine } from '../protocol/commands.js';
 export type { Command } from '../protocol/commands.js';
 
 /** One line from the composer, read: text to send, a command to run, or why it is refused. */

@@ -69,6 +69,7 @@ export function messageEntry(m: ChatMessage, me: string, ignored = false): Entry
     text: m.message,
     self,
     mention: !self && mentions(m.message, me),
+    ...(m.kind !== undefined ? { msgKind: m.kind } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { MessageKind, RoomModes, RoomRole, RoomTopic } from '../../protocol/events.js';
 import type { ConnectionStatus } from '../server-link-types.js';
 
 /** One line-producing item in a conversation: a chat message or a local/system notice. */
@@ -18,6 +19,8 @@ export type Entry =
       pending?: boolean;
       /** From a nick on the /ignore list: kept (its seq counts) but never drawn or counted. */
       hidden?: boolean;
+      /** Not plain speech: a topic change (`-- alice set the topic: ...`) or an action. */
+      msgKind?: MessageKind;
     }
   | {
       kind: 'notice';
@@ -93,6 +96,11 @@ export interface Conversation {
    */
   unreadFrom: string | null;
   pending: readonly PendingMessage[];
+  /** A room's topic (absent: none, or not known yet). */
+  topic?: RoomTopic;
+  /** Roles of the members that have one, by nick (`@` owner/operator, `+` voice in lists). */
+  roles?: Readonly<Record<string, RoomRole>>;
+  modes?: RoomModes;
 }
 
 /** Tab completion in progress: repeated Tab cycles through `matches`. */

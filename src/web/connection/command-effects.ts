@@ -1,4 +1,4 @@
-import { helpLines, type Command } from '../command-parser.js';
+import { commandAction, helpLines, type Command } from '../command-parser.js';
 import { addNotice, ensureConv, removeConv, roomKey, selectConv } from '../state/model.js';
 import type { Conv } from '../state/types.js';
 import type { Client } from './client.js';
@@ -60,5 +60,17 @@ export function runCommand(client: Client, cmd: Command, current: Conv | undefin
     case 'quit':
       client.quit();
       return true;
+    default: {
+      // Topics and moderation: the shared table says which request; the answer comes back as events.
+      const action = commandAction(cmd, { room: roomOf(undefined) });
+      if (action.kind === 'refused') {
+        addNotice(state, current, action.message, 'error');
+        return true;
+      }
+      if (action.kind !== 'request') return true;
+      const { type, payload } = action.request;
+      const roomId = 'room_id' in (payload ?? {}) ? (payload as { room_id: string }).room_id : undefined;
+      return Boolean(client.send(type, payload as never, roomId !== undefined ? { roomId } : {}));
+    }
   }
 }

@@ -2,6 +2,7 @@ import { mentions, sameNick } from '../../client/state/mention.js';
 import type { ChatMessage, ServerEventPayloads } from '../../protocol/events.js';
 import { cleanText } from '../text.js';
 import { addItem, addNotice, currentConv, dmKey, ensureConv, isMe, roomKey, selectConv } from './model.js';
+import { applyModerationEvent, kickNotice, rolePrefix, takeRoomInfo, topicOf } from './moderation.js';
 import type { Conv, MessageItem, RequestMeta, State } from './types.js';
 
 /**
@@ -34,6 +35,7 @@ function messageItem(state: State, m: ChatMessage): MessageItem {
     text,
     mine,
     mention: !mine && state.nick !== null && mentions(text, state.nick),
+    ...(m.kind === 'topic' || m.kind === 'action' ? { msgKind: m.kind } : {}),
   };
 }
 
@@ -56,6 +58,7 @@ export function mergeHistory(
   for (const m of newer) {
     addItem(state, conv, messageItem(state, m), { countUnread });
     conv.lastSeq = m.seq;
+    if (m.kind === 'topic') conv.topic = topicOf(m);
   }
   if (conv.firstSeq === null && newer[0]) conv.firstSeq = newer[0].seq;
   return { older: older.length, newer: newer.length };
@@ -122,6 +125,7 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       }
       if (typeof p.room_name === 'string' && p.room_name !== '') conv.name = oneLine(p.room_name);
       conv.members = new Set((p.members ?? []).map(oneLine));
+      takeRoomInfo(conv, p);
       // The server follows `joined` with `history`; the notice goes after the messages it replays.
       conv.joinNotice = rejoin ? `rejoined #${p.room_id}` : `you joined #${p.room_id}`;
       if (request?.switchTo || state.current === null) selectConv(state, conv.key);
@@ -185,6 +189,11 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       if (!conv) return;
       const nick = oneLine(p.user_name);
       for (const m of conv.members) if (sameNick(m, nick)) conv.members.delete(m);
+      if (p.kicked_by !== undefined) {
+        addNotice(state, conv, kickNotice(state, p), 'error');
+        if (isMe(state, nick)) conv.joined = false;
+        return;
+      }
       const why = p.reason ? ` (${oneLine(p.reason)})` : '';
       addNotice(state, conv, `${nick} left #${p.room_id}${why}`);
       return;
@@ -206,7 +215,10 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       const users = (p.users ?? []).map(oneLine);
       const conv = state.convs.get(roomKey(p.room_id));
       if (conv) conv.members = new Set(users);
-      addNotice(state, currentConv(state) ?? conv, `in #${p.room_id} (${users.length}): ${users.join(', ')}`);
+      const roles = p.roles ?? {};
+      if (conv) conv.roles = roles;
+      const shown = users.map((u) => rolePrefix(roles[u]) + u);
+      addNotice(state, currentConv(state) ?? conv, `in #${p.room_id} (${users.length}): ${shown.join(', ')}`);
       return;
     }
     case 'pong': {
@@ -233,6 +245,7 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       return;
     }
     default:
+      applyModerationEvent(state, event);
       return;
   }
 }

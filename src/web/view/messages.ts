@@ -31,7 +31,17 @@ export function lineElement(item: Item): HTMLElement {
       testid: 'message',
       data: { kind: item.kind, nick: item.nick, ...(item.seq !== undefined ? { seq: item.seq } : {}) },
     },
-    [time, nick, h('span', { class: 'text', testid: 'message-text', text: item.text })],
+    item.msgKind === 'topic'
+      ? [
+          time,
+          nick,
+          h('span', {
+            class: 'text topic',
+            testid: 'message-text',
+            text: item.text === '' ? 'cleared the topic' : `set the topic: ${item.text}`,
+          }),
+        ]
+      : [time, nick, h('span', { class: 'text', testid: 'message-text', text: item.text })],
   );
 }
 
