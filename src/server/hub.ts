@@ -1,5 +1,5 @@
 import { decodeClientFrame, type DecodeOptions } from '../protocol/codec.js';
-import { protocolError, RequestError } from '../protocol/errors.js';
+import { protocolError, RequestError, type ProtocolError } from '../protocol/errors.js';
 import type { ClientMessage } from '../protocol/schema.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
 import { Charges, LimitRefusal } from './hub/charges.js';
@@ -170,13 +170,23 @@ export class Hub {
    * With `sinceSeq` the messages after it are replayed first, in room order, so a resumed
    * stream has no gap and no duplicate. One room per session; throws `no_such_room`.
    */
+  /**
+   * Why a read-only stream from this address may not watch the room, if it may not: it has no
+   * nick, but an address ban keeps it out, and an invite-only room is not for anonymous readers.
+   */
+  watchRefusal(roomId: string, address: string): ProtocolError | undefined {
+    const room = this.rooms.get(roomId);
+    if (!room) return undefined;
+    if (room.policy.banForAddress(address)) return protocolError('banned', `you are banned from ${roomId}`);
+    if (room.policy.modes.invite_only)
+      return protocolError('invite_only', `${roomId} is invite-only; join it with an invitation instead`);
+    return undefined;
+  }
+
   watch(session: Session, roomId: string, sinceSeq?: number): void {
     const room = this.rooms.require(roomId);
-    // A read-only stream has no nick: an address ban and invite-only keep it out all the same.
-    if (room.policy.banFor(session, session.conn.remoteAddress))
-      throw new RequestError('banned', `you are banned from ${roomId}`);
-    if (room.policy.modes.invite_only)
-      throw new RequestError('invite_only', `${roomId} is invite-only; join it with an invitation instead`);
+    const refused = this.watchRefusal(roomId, session.conn.remoteAddress);
+    if (refused) throw new RequestError(refused.code, refused.message);
     if (session.closed || this.watching.has(session)) return;
     this.watching.set(session, roomId);
     room.post({ kind: 'watch', session, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });

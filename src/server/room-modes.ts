@@ -103,6 +103,11 @@ export class RoomPolicy {
     return this.bans.find((b) => banMatches(b.mask, session.nickKey, address))?.entry;
   }
 
+  /** The ban that covers an address whoever connects from it (a read-only stream has no nick). */
+  banForAddress(address: string): BanEntry | undefined {
+    return this.bans.find((b) => b.mask.kind !== 'nick' && banMatches(b.mask, undefined, address))?.entry;
+  }
+
   /** Invited since the server started and not yet joined on it. */
   isInvited(session: Session): boolean {
     return session.nickKey !== undefined && this.invites.has(session.nickKey);
