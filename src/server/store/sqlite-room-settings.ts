@@ -85,7 +85,7 @@ export class SqliteRoomSettings {
     this.stmt.deleteBans.run(roomId);
   }
 
-  /** Every room's settings, by room id. */
+  /** Every room's settings that are not all defaults, by room id (see RoomRecord.settings). */
   loadAll(): Map<string, RoomSettings> {
     const out = new Map<string, RoomSettings>();
     for (const row of this.stmt.all.all()) {
@@ -107,6 +107,7 @@ export class SqliteRoomSettings {
     }
     for (const b of this.stmt.bans.all())
       out.get(b.room_id)?.bans.push({ mask: b.mask, set_by: b.set_by, set_ts: b.set_ts });
+    for (const [roomId, s] of out) if (isDefault(s)) out.delete(roomId);
     return out;
   }
 }
@@ -123,4 +124,16 @@ export function parseModeLetters(letters: string): RoomModes {
     invite_only: letters.includes('i'),
     moderated: letters.includes('m'),
   };
+}
+
+/** Nothing set: the record carries no settings then (as the memory store gives it). */
+function isDefault(s: RoomSettings): boolean {
+  return (
+    s.topic === undefined &&
+    s.owner === undefined &&
+    modeLetters(s.modes) === '' &&
+    s.operators.length === 0 &&
+    s.voiced.length === 0 &&
+    s.bans.length === 0
+  );
 }
