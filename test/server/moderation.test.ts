@@ -345,6 +345,15 @@ describe('bans', () => {
     await alice.request('unban', { room_id: 'addr', mask: '127.0.0.0/8' });
     await join(bob, 'addr');
   });
+  it('a member who renames into a banned nick cannot speak', async () => {
+    const alice = await registered('alice15');
+    await join(alice, 'renames');
+    const bob = await guest('bob15');
+    await join(bob, 'renames');
+    await alice.request('ban', { room_id: 'renames', mask: 'evil15' });
+    expect((await bob.request('nick', { user_name: 'evil15' })).type).toBe('nick_changed');
+    expect(errorCode(await bob.request('message', { room_id: 'renames', message: 'hi' }))).toBe('banned');
+  });
 });
 
 describe('invite-only', () => {
