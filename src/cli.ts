@@ -10,6 +10,7 @@ import type * as ClientMain from './client/main.js';
 
 /** What the client bundle exports: src/client/main.ts. */
 type ClientModule = typeof ClientMain;
+import { checkNick } from './protocol/nick.js';
 
 const HELP = `
   Usage
@@ -210,6 +211,7 @@ async function serve(): Promise<void> {
       : {}),
     ...(f.limitExempt !== undefined && f.limitExempt.length > 0 ? { limitExempt: f.limitExempt } : {}),
     ...(f.allowOrigin !== undefined ? { allowOrigins: f.allowOrigin } : {}),
+    ...operatorsOf(f.operators),
     ...(f.publicUrl !== undefined ? { publicUrl: f.publicUrl } : {}),
     ...(f.tlsCert !== undefined && f.tlsKey !== undefined ? { tlsCert: f.tlsCert, tlsKey: f.tlsKey } : {}),
     port: checkPort('port', f.port, D.port),
@@ -340,3 +342,17 @@ main().catch((err: unknown) => {
   process.stderr.write(`chat: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
+
+/** The server operators from `--operators` (repeatable, comma-separated), else `CHAT_OPERATORS`. */
+function operatorsOf(flag: string[] | undefined): { operators?: string[] } {
+  const given = flag !== undefined && flag.length > 0 ? flag : [process.env.CHAT_OPERATORS ?? ''];
+  const nicks = given
+    .flatMap((v) => v.split(','))
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const nick of nicks) {
+    const check = checkNick(nick);
+    if (!check.ok) fail(`--operators: "${nick}" is not a nick (${check.reason})`);
+  }
+  return nicks.length > 0 ? { operators: nicks } : {};
+}

@@ -530,4 +530,14 @@ export const SERVE_OPTIONS = [
     type: 'string',
     meaning: 'an ES module default-exporting a message filter (see docs/moderation.md)',
   },
+  {
+    section: LIMITS,
+    flag: 'operators',
+    shown: 'none',
+    arg: 'NICKS',
+    type: 'string',
+    multiple: true,
+    meaning:
+      'server operators: registered nicks (comma-separated or repeated; env CHAT_OPERATORS) that moderate every room and may /kill',
+  },
 ] as const satisfies readonly OptionSpec[];

@@ -4,8 +4,10 @@ import {
   MAX_HISTORY_PAGE,
   MAX_MESSAGE_CHARS,
   MAX_MESSAGE_LINES,
+  MAX_REASON_CHARS,
   MAX_ROOM_NAME_CHARS,
   MAX_STATUS_CHARS,
+  MAX_TOPIC_CHARS,
   ROOM_ID_PATTERN,
 } from './limits.js';
 import { checkNick } from './nick.js';
@@ -231,7 +233,59 @@ function checkDomain(m: ClientMessage, maxChars: number): ProtocolError | undefi
     case 'rooms':
     case 'ping':
       return undefined;
+    case 'topic': {
+      const bad = checkRoomId(m.payload.room_id);
+      if (bad || m.payload.topic === undefined) return bad;
+      const topic = checkLine(m.payload.topic, MAX_TOPIC_CHARS, true);
+      if (topic === undefined) return protocolError('bad_topic');
+      m.payload.topic = topic;
+      return undefined;
+    }
+    case 'role':
+    case 'invite':
+      return checkRoomId(m.payload.room_id) ?? normaliseNick(m.payload);
+    case 'kick':
+      return checkRoomId(m.payload.room_id) ?? normaliseNick(m.payload) ?? checkReason(m.payload);
+    case 'kill':
+      return normaliseNick(m.payload) ?? checkReason(m.payload);
+    case 'ban':
+    case 'unban': {
+      const bad = checkRoomId(m.payload.room_id);
+      if (bad || m.payload.mask === undefined) return bad;
+      const mask = checkLine(m.payload.mask, 100, false);
+      if (mask === undefined) return protocolError('bad_mask');
+      m.payload.mask = mask;
+      return undefined;
+    }
+    case 'mode': {
+      const bad = checkRoomId(m.payload.room_id);
+      if (bad || m.payload.modes === undefined) return bad;
+      return MODES_PATTERN.test(m.payload.modes) ? undefined : protocolError('bad_modes');
+    }
   }
+}
+
+/** `+t`, `-i`, `+tm-i`: signs, each followed by mode letters. */
+const MODES_PATTERN = /^(?:[+-][tim]{1,3}){1,6}$/;
+
+/**
+ * One line of printable text (topic, reason, mask), cleaned and trimmed: undefined when it is too
+ * long, or empty and `mayBeEmpty` is false.
+ */
+function checkLine(text: string, maxChars: number, mayBeEmpty: boolean): string | undefined {
+  if (text.length > maxChars * 2) return undefined;
+  const clean = sanitizeText(text).trim();
+  if (codePointLength(clean) > maxChars || (!mayBeEmpty && clean.length === 0)) return undefined;
+  return clean;
+}
+
+function checkReason(p: { reason?: string }): ProtocolError | undefined {
+  if (p.reason === undefined) return undefined;
+  const reason = checkLine(p.reason, MAX_REASON_CHARS, true);
+  if (reason === undefined)
+    return protocolError('invalid_payload', `reason: at most ${MAX_REASON_CHARS} printable characters`);
+  p.reason = reason;
+  return undefined;
 }
 
 /** Serialises a server event. Called once per room event, never once per member. */

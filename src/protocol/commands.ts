@@ -5,6 +5,7 @@
  * state, and its client-only commands (the TUI's /window, /ignore...).
  */
 
+import { MODERATION_COMMANDS, type ModerationCommand } from './moderation-commands.js';
 import { sanitizeText } from './sanitize.js';
 // Type-only: the browser loads this module as built, with the sanitiser as its only import.
 import type { ClientMessage } from './schema.js';
@@ -23,7 +24,8 @@ export type Command =
   | { name: 'me'; text: string }
   | { name: 'away'; message?: string }
   | { name: 'whois'; nick: string }
-  | { name: 'quit'; reason?: string };
+  | { name: 'quit'; reason?: string }
+  | ModerationCommand;
 
 /** The name of a command in the table. */
 export type CommandName = Command['name'];
@@ -231,6 +233,7 @@ export const COMMANDS: { [N in CommandName]: Spec<N> } = {
     build: (_args, rest) => ok(rest.trim() === '' ? { name: 'quit' } : { name: 'quit', reason: rest.trim() }),
     action: (c) => (c.reason !== undefined ? { kind: 'quit', reason: c.reason } : { kind: 'quit' }),
   },
+  ...MODERATION_COMMANDS,
 };
 
 /**

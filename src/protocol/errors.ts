@@ -36,6 +36,22 @@ export const ERROR_CODES = {
   internal_error: 'The server failed to handle the request; nothing was changed.',
   unavailable:
     'The shared store of a cluster (Redis) cannot be reached; retry after retry_after_ms (a message retried with the same client_msg_id is stored once).',
+  not_operator: 'Only an operator of the room (or a server operator) may do that.',
+  not_owner: 'Only the owner of the room (or a server operator) may grant or remove operator status.',
+  not_server_operator: 'Only a server operator may do that.',
+  banned: 'You are banned from that room.',
+  invite_only: 'That room is invite-only; an operator must invite you first.',
+  moderated: 'That room is moderated: only operators and voiced users may speak.',
+  topic_locked: 'The topic of that room is locked (+t): only operators may change it.',
+  not_registered: 'Operator status goes only to registered nicks.',
+  protected_user:
+    'The owner of a room and server operators cannot be kicked, banned or demoted by an operator.',
+  bad_mask:
+    'A ban is a nick, an address pattern such as *@203.0.113.* or a CIDR block such as 203.0.113.0/24.',
+  bad_modes: 'Modes are +/- followed by the letters t (topic lock), i (invite-only) and m (moderated).',
+  bad_topic: 'A topic is one line of at most 390 printable characters.',
+  list_full: 'The room holds as many bans (or operators and voiced nicks) as the server allows.',
+  killed: 'A server operator disconnected you.',
 } as const;
 
 /** One of the stable error codes. */

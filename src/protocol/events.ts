@@ -49,6 +49,33 @@ export interface RoomSummary {
   members: number;
 }
 
+/** A room's topic: its text, who set it and when (ms since the epoch). */
+export interface RoomTopic {
+  text: string;
+  set_by: string;
+  set_ts: number;
+}
+
+/** A room's modes: `t` topic lock, `i` invite-only, `m` moderated. */
+export interface RoomModes {
+  topic_locked: boolean;
+  invite_only: boolean;
+  moderated: boolean;
+}
+
+/**
+ * Standing in a room. `owner`: the registered nick that created it (grants operator status);
+ * `operator`: kicks, bans, modes, invites, voice; `voice`: may speak in a moderated room.
+ */
+export type RoomRole = 'owner' | 'operator' | 'voice';
+
+/** One ban of a room: a nick, an address pattern (`*@203.0.113.*`) or a CIDR block. */
+export interface BanEntry {
+  mask: string;
+  set_by: string;
+  set_ts: number;
+}
+
 /** Payloads of every event the server sends, by type. */
 export interface ServerEventPayloads {
   welcome: {
@@ -63,7 +90,17 @@ export interface ServerEventPayloads {
     limits: { max_message_chars: number; max_nick_chars: number; max_history_page: number };
   };
   room_created: { room_id: string; room_name: string; created_by: string };
-  joined: { room_id: string; room_name: string; members: string[]; last_seq: number };
+  joined: {
+    room_id: string;
+    room_name: string;
+    members: string[];
+    last_seq: number;
+    /** The room's topic; absent when it has none. */
+    topic?: RoomTopic;
+    /** Roles of the members listed in `members` that have one (a member absent here has none). */
+    roles?: Record<string, RoomRole>;
+    modes?: RoomModes;
+  };
   history: {
     room_id: string;
     messages: ChatMessage[];
@@ -82,6 +119,8 @@ export interface ServerEventPayloads {
     reason?: string;
     /** True when the user left the server (every room at once), not only this room. */
     quit?: boolean;
+    /** Set when an operator removed the member (`kick`, or a ban that matched it); `reason` says why. */
+    kicked_by?: string;
   };
   /**
    * A user went away (`message` set) or came back (no `message`). With `room_id`: the
@@ -108,11 +147,36 @@ export interface ServerEventPayloads {
   users: {
     room_id: string;
     users: string[];
-    /** The same members with details (away); absent from older servers. */ members?: UserInfo[];
+    /** The same members with details (away); absent from older servers. */
+    members?: UserInfo[];
+    /** Roles of the users listed that have one (as in `joined`). */
+    roles?: Record<string, RoomRole>;
   };
   pong: { ts: number; server_ts: number };
   registered: { user_name: string };
   shutdown: { reason: string; message: string };
+  /** Reply to `topic` without text: the room's topic (`null` when it has none). */
+  topic: { room_id: string; topic: RoomTopic | null };
+  /** A member's role changed (`role: null`: none now); to every member. */
+  role_changed: { room_id: string; user_name: string; role: RoomRole | null; by: string };
+  /** The room's modes changed; to every member. */
+  modes_changed: { room_id: string; modes: RoomModes; by: string };
+  /** A ban was added (`banned: true`) or lifted; to every member. */
+  ban_changed: { room_id: string; mask: string; banned: boolean; by: string };
+  /** Reply to `ban` without a mask: the room's bans. */
+  bans: { room_id: string; bans: BanEntry[] };
+  /** Reply to `mode` without modes: modes, owner and the nicks with a standing role (online or not). */
+  modes: {
+    room_id: string;
+    modes: RoomModes;
+    owner: string | null;
+    operators: string[];
+    voiced: string[];
+  };
+  /** To the invited user and (as the reply) to the operator who invited. */
+  invited: { room_id: string; user_name: string; by: string };
+  /** Reply to `kill`: the user was disconnected. */
+  killed: { user_name: string; by: string; reason: string };
   error: ProtocolError;
 }
 

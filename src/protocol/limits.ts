@@ -18,3 +18,11 @@ export const DEFAULT_ROOM = 'lobby';
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Characters in an away message or a quit reason (one line, like a topic). */
 export const MAX_STATUS_CHARS = 300;
+/** Characters in a room topic (IRC's common TOPICLEN). */
+export const MAX_TOPIC_CHARS = 390;
+/** Characters in a kick or kill reason. */
+export const MAX_REASON_CHARS = 200;
+/** Bans one room keeps; a full list refuses more with `list_full`. */
+export const MAX_BANS_PER_ROOM = 200;
+/** Operators and voiced nicks one room keeps together. */
+export const MAX_ROLES_PER_ROOM = 500;

@@ -54,6 +54,19 @@ export const requestSchemas = {
   /** Ends the connection; others see a quit with the reason. */
   quit: z.object({ reason: z.string().optional() }).nullish(),
   whois: z.object({ user_name: z.string() }),
+  /** Without `topic`: asks for the topic; with it: sets it (an empty string clears it). */
+  topic: z.object({ room_id: roomId, topic: z.string().optional() }),
+  /** Grants or removes a role: `operator` (owner only), `voice`, or `none`. */
+  role: z.object({ room_id: roomId, user_name: z.string(), role: z.enum(['operator', 'voice', 'none']) }),
+  kick: z.object({ room_id: roomId, user_name: z.string(), reason: z.string().optional() }),
+  /** Without `mask`: lists the bans. */
+  ban: z.object({ room_id: roomId, mask: z.string().optional() }),
+  unban: z.object({ room_id: roomId, mask: z.string() }),
+  invite: z.object({ room_id: roomId, user_name: z.string() }),
+  /** Without `modes`: asks for them; with e.g. `"+tm"` or `"-i"`: changes them. */
+  mode: z.object({ room_id: roomId, modes: z.string().optional() }),
+  /** Server operators only: disconnects a user. */
+  kill: z.object({ user_name: z.string(), reason: z.string().optional() }),
 } as const;
 
 /** Every request type a client may send. */

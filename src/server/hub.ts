@@ -1,5 +1,5 @@
 import { decodeClientFrame, type DecodeOptions } from '../protocol/codec.js';
-import { protocolError, RequestError } from '../protocol/errors.js';
+import { protocolError, RequestError, type ProtocolError } from '../protocol/errors.js';
 import type { ClientMessage } from '../protocol/schema.js';
 import type { ServerEventPayloads } from '../protocol/events.js';
 import type { CloseReason, Connection, TransportKind } from './connection.js';
@@ -129,14 +129,14 @@ export class Hub {
     if (!this.sessions.delete(session)) return;
     clearTimeout(session.identifyTimer);
     session.close(reason);
-    this.release(
-      session,
-      reason.code === 'quit'
+    // A quit's and a kill's reason are words (`see you`, `killed by alice: spamming`); others are codes.
+    const why =
+      reason.code === 'quit' || reason.code === 'killed'
         ? reason.message
         : reason.code === 'client_closed'
           ? 'connection lost'
-          : reason.code,
-    );
+          : reason.code;
+    this.release(session, why);
   }
 
   /** The client went away (socket closed): same as disconnect, but there is nobody to tell. */
@@ -191,6 +191,19 @@ export class Hub {
   }
 
   /**
+   * Why a read-only stream from this address may not watch the room, if it may not: it has no
+   * nick, but an address ban keeps it out, and an invite-only room is not for anonymous readers.
+   */
+  watchRefusal(roomId: string, address: string): ProtocolError | undefined {
+    const room = this.rooms.get(roomId);
+    if (!room) return undefined;
+    if (room.policy.banForAddress(address)) return protocolError('banned', `you are banned from ${roomId}`);
+    if (room.policy.modes.invite_only)
+      return protocolError('invite_only', `${roomId} is invite-only; join it with an invitation instead`);
+    return undefined;
+  }
+
+  /**
    * Subscribes a read-only session (SSE) to a room without a nick: it receives the room's
    * messages and notices but is not a member (never listed, never announced, cannot send).
    * With `sinceSeq` the messages after it are replayed first, in room order, so a resumed
@@ -203,6 +216,8 @@ export class Hub {
 
   /** As watch, for a room found with findRoom (cluster mode: made here on first use). */
   watchRoom(session: Session, room: Room, sinceSeq?: number): void {
+    const refused = this.watchRefusal(room.id, session.conn.remoteAddress);
+    if (refused) throw new RequestError(refused.code, refused.message);
     if (session.closed || this.watching.has(session)) return;
     this.watching.set(session, room.id);
     room.post({ kind: 'watch', session, ...(sinceSeq !== undefined ? { sinceSeq } : {}) });

@@ -1,10 +1,19 @@
-import type { ChatMessage, MessageKind, ServerMessage, UserInfo } from '../protocol/events.js';
-import { protocolError } from '../protocol/errors.js';
+import type {
+  ChatMessage,
+  MessageKind,
+  RoomRole,
+  ServerEventPayloads,
+  ServerMessage,
+  UserInfo,
+} from '../protocol/events.js';
+import { protocolError, RequestError } from '../protocol/errors.js';
 import { HISTORY_ON_JOIN } from '../protocol/limits.js';
 import { outbound } from './outbound.js';
 import { newestWithin, readReplayPage } from './reply-pages.js';
+import { moderate, type ModAction, type ModeratedRoom } from './room-moderation.js';
+import { admissionError, RoomPolicy } from './room-modes.js';
 import type { Session } from './session.js';
-import type { AppendRecord, Store } from './store/store-types.js';
+import type { AppendRecord, RoomSettings, Store } from './store/store-types.js';
 import type { Draft, Engine, FeedHandle, FeedNotice } from './cluster/engine.js';
 import { clusterProtocolError } from './cluster/errors.js';
 
@@ -43,6 +52,8 @@ export type RoomEvent =
     }
   | { kind: 'history'; session: Session; beforeSeq?: number; limit: number; ref: Ref }
   | { kind: 'users'; session: Session; ref: Ref }
+  /** An operator's change (role, kick, ban, invite, modes): see room-moderation.ts. */
+  | { kind: 'moderate'; session: Session; action: ModAction; ref: Ref }
   | { kind: 'rename'; session: Session; oldName: string }
   /** The member went away or came back (its `away` field says which): told to the others. */
   | { kind: 'away'; session: Session }
@@ -98,6 +109,7 @@ const FOR_LIVE_SESSIONS = new Set<RoomEvent['kind']>([
   'replay',
   'rename',
   'away',
+  'moderate',
 ]);
 
 let idCounter = 0;
@@ -139,6 +151,11 @@ export class Room {
   maxMembers = 0;
   /** Cluster mode: acknowledgements owed to this node's senders, by seq, sent when the feed delivers it. */
   private readonly pendingAcks = new Map<number, PendingAck[]>();
+  /**
+   * Topic, owner, modes, roles, bans and invitations (the registry sets it from the store's
+   * record). Read by the hub's preconditions; changed only from this room's mailbox.
+   */
+  policy = new RoomPolicy(undefined, new Set());
 
   constructor(
     readonly id: string,
@@ -307,7 +324,7 @@ export class Room {
           event.session.send(
             'users',
             // Away details are this node's members' only (the cluster does not share them yet).
-            { room_id: this.id, users, members: this.memberDetails(users) },
+            { room_id: this.id, users, members: this.memberDetails(users), roles: this.memberRoles() },
             event.ref,
           ),
         );
@@ -343,6 +360,10 @@ export class Room {
         return;
       case 'replay':
         return this.replayStep(event.session, event.replay);
+      case 'moderate':
+        return this.refusing(event.session, event.ref, () =>
+          moderate(this.moderation, event.session, event.action, event.ref),
+        );
       case 'rename':
         if (this.members.has(event.session)) {
           // Other nodes' members hear of it through the room's channel.
@@ -359,10 +380,88 @@ export class Room {
     }
   }
 
+  /** Sends a RequestError thrown by `fn` to the session as its `error` reply; other errors go on up. */
+  private async refusing(session: Session, ref: Ref, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err;
+      session.send('error', err.error, ref);
+    }
+  }
+
+  /** What moderation works on: this room's members, store and broadcast (see room-moderation.ts). */
+  private get moderation(): ModeratedRoom {
+    return {
+      id: this.id,
+      policy: this.policy,
+      member: (key) => {
+        for (const m of this.members) if (m.nickKey === key) return m;
+        return undefined;
+      },
+      members: () => this.members,
+      save: async (settings: RoomSettings) => {
+        await this.store.saveRoomSettings(this.id, settings);
+        this.policy.replace(settings);
+      },
+      announce: (message, actor, ref) => {
+        this.broadcast(message, actor);
+        actor.send(message.type, message.payload as never, ref);
+      },
+      remove: (member, payload, except) => this.removeMember(member, payload, except),
+    };
+  }
+
+  /** Takes a member out (a kick or a ban): its replay ends, the room and it are told. */
+  private removeMember(member: Session, payload: ServerEventPayloads['user_left'], except?: Session): void {
+    if (!this.members.delete(member)) return;
+    this.replays.delete(member);
+    // The session's own list of rooms, kept in step with the room as the hub's leave does.
+    member.rooms.delete(this.id);
+    this.noteIfEmpty();
+    this.broadcast({ type: 'user_left', payload }, except);
+    if (member !== except && !member.closed) member.send('user_left', payload);
+  }
+
+  /** Roles of the members that have one, by nick. */
+  private memberRoles(): Record<string, RoomRole> {
+    const roles: Record<string, RoomRole> = {};
+    for (const m of this.members) {
+      const role = this.policy.roleOf(m);
+      if (role && m.nick !== undefined) roles[m.nick] = role;
+    }
+    return roles;
+  }
+
+  /**
+   * `joined` for a member or watcher: with topic, modes and the roles of those listed. `members`
+   * comes from memberList (every node's in cluster mode; roles and topic are still this node's).
+   */
+  private joinedPayload(members: string[]): ServerEventPayloads['joined'] {
+    const roles = this.memberRoles();
+    const topic = this.policy.topic;
+    return {
+      room_id: this.id,
+      room_name: this.name,
+      members,
+      last_seq: this.lastSeq,
+      ...(topic ? { topic } : {}),
+      roles,
+      modes: { ...this.policy.modes },
+    };
+  }
+
   private async handleJoin(event: Extract<RoomEvent, { kind: 'join' }>): Promise<void> {
     const { session } = event;
     if (session.closed) return;
     const rejoin = this.members.has(session);
+    // Checked again here: a ban or +i may have been set while this join waited in the mailbox.
+    const refused = admissionError(this.policy, session, this.id, rejoin);
+    if (refused) {
+      session.rooms.delete(this.id);
+      session.send('error', refused.error, event.ref);
+      return;
+    }
     if (this.cluster && !rejoin) {
       const { engine } = this.cluster;
       const max = this.maxMembers;
@@ -387,12 +486,9 @@ export class Room {
         return;
       }
     }
+    if (!rejoin) this.policy.useInvite(session);
     this.members.add(session);
-    session.send(
-      'joined',
-      { room_id: this.id, room_name: this.name, members: await this.memberList(), last_seq: this.lastSeq },
-      event.ref,
-    );
+    session.send('joined', this.joinedPayload(await this.memberList()), event.ref);
     // A rejoin replaces a replay still under way; the messages it deferred still wait for one.
     const previous = this.replays.get(session);
     this.replays.delete(session);
@@ -413,12 +509,7 @@ export class Room {
   private async handleWatch(event: Extract<RoomEvent, { kind: 'watch' }>): Promise<void> {
     const { session } = event;
     if (session.closed) return;
-    session.send('joined', {
-      room_id: this.id,
-      room_name: this.name,
-      members: await this.memberList(),
-      last_seq: this.lastSeq,
-    });
+    session.send('joined', this.joinedPayload(await this.memberList()));
     this.watchers.add(session);
     // As for a join: live messages wait until the replay caught up (see replayStep).
     if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, [], undefined);
@@ -655,6 +746,23 @@ export class Room {
       }
     }
     this.observer.onMessagesCommitted?.(records.length, deliveries, commitMs);
+    const topic = records.findLast((r) => r.kind === 'topic');
+    if (topic) await this.keepTopic(topic);
+  }
+
+  /**
+   * A committed topic line becomes the room's stored topic (an empty text clears it). The line
+   * itself is already in the history, so a failure here only leaves `joined` showing the old one.
+   */
+  private async keepTopic(line: ChatMessage): Promise<void> {
+    const next = this.policy.draft();
+    if (line.message === '') delete next.topic;
+    else next.topic = { text: line.message, set_by: line.user_name, set_ts: line.ts };
+    try {
+      await this.moderation.save(next);
+    } catch (err) {
+      this.onError(err, `room ${this.id}: storing the topic`);
+    }
   }
 
   // ---- cluster mode ----------------------------------------------------------------------------

@@ -46,6 +46,7 @@ const HUB_LIMITS = [
   'presenceAddressLimit',
   'roomIdleExpiryMs',
   'passwordLimit',
+  'operators',
 ] as const satisfies readonly (keyof HubOptions)[];
 
 /** The {@link HUB_LIMITS} of `options` that are set. */

@@ -28,8 +28,12 @@ describe('the reducer', () => {
       ],
       inLobby(),
     );
-    expect(conv(s, 'lobby').entries.at(-1)).toMatchObject({ kind: 'message', text: 'waves', action: true });
-    expect(conv(s, '@bob').entries.at(-1)).toMatchObject({ text: 'pokes', action: true });
+    expect(conv(s, 'lobby').entries.at(-1)).toMatchObject({
+      kind: 'message',
+      text: 'waves',
+      msgKind: 'action',
+    });
+    expect(conv(s, '@bob').entries.at(-1)).toMatchObject({ text: 'pokes', msgKind: 'action' });
   });
 
   it('says a quit with its reason, and removes the member', () => {

@@ -300,6 +300,22 @@ const labelledDraft: fc.Arbitrary<Draft> = fc
 const seq = fc.oneof(fc.nat(1000), specialNumber);
 /** Away messages and quit reasons at and past their 300-character limit. */
 const hugeStatus = fc.constantFrom('s'.repeat(300), 's'.repeat(301), '😀'.repeat(300), '😀'.repeat(301));
+/** Ban masks of every form, good and bad: address globs, CIDR blocks, broken ones. */
+const banMask = fc.oneof(
+  fc.constantFrom(
+    '*@127.0.0.*',
+    '*@10.?.0.1',
+    '203.0.113.0/24',
+    '::1/128',
+    '2001:db8::/129',
+    '1.2.3.4/33',
+    'a@b',
+    '*@',
+    '/',
+    '*@*',
+  ),
+  fc.tuple(fc.nat(255), fc.nat(255), fc.nat(40)).map(([a, b, n]) => `${a}.${b}.0.0/${n}`),
+);
 const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
 /**
  * Rarely present: a password makes the server run scrypt (32 MiB, ~50-100 ms, one request of the
@@ -390,6 +406,59 @@ const validRequest: fc.Arbitrary<{ type: string; payload: unknown }> = fc.oneof(
       .record({ password: fc.string({ maxLength: 300 }) })
       .map((p) => ({ type: 'register', payload: p })),
     weight: 1,
+  },
+  // Topics and moderation (issue 14): mostly refused (not in the room, not an operator), which
+  // is the point; a fuzzer that registered and made a room owns it and gets the rest through.
+  {
+    arbitrary: fc
+      .record({ room_id: roomId, topic: opt(fc.oneof(text, fc.constant(''), nastyString)) })
+      .map((p) => ({ type: 'topic', payload: withoutUndefined(p) })),
+    weight: 4,
+  },
+  {
+    arbitrary: fc
+      .record({ room_id: roomId, user_name: nick, role: fc.constantFrom('operator', 'voice', 'none') })
+      .map((p) => ({ type: 'role', payload: p })),
+    weight: 3,
+  },
+  {
+    arbitrary: fc
+      .record({ room_id: roomId, user_name: nick, reason: opt(fc.oneof(text, nastyString)) })
+      .map((p) => ({ type: 'kick', payload: withoutUndefined(p) })),
+    weight: 3,
+  },
+  {
+    arbitrary: fc
+      .record({ room_id: roomId, mask: opt(fc.oneof(banMask, nick, nastyString)) })
+      .map((p) => ({ type: 'ban', payload: withoutUndefined(p) })),
+    weight: 3,
+  },
+  {
+    arbitrary: fc
+      .record({ room_id: roomId, mask: fc.oneof(banMask, nick) })
+      .map((p) => ({ type: 'unban', payload: p })),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ room_id: roomId, user_name: nick }).map((p) => ({ type: 'invite', payload: p })),
+    weight: 2,
+  },
+  {
+    arbitrary: fc
+      .record({
+        room_id: roomId,
+        modes: opt(
+          fc.oneof(fc.constantFrom('+t', '-t', '+i', '-i', '+m', '-m', '+tim', '+t-m', 'x'), nastyString),
+        ),
+      })
+      .map((p) => ({ type: 'mode', payload: withoutUndefined(p) })),
+    weight: 3,
+  },
+  {
+    arbitrary: fc
+      .record({ user_name: nick, reason: opt(text) })
+      .map((p) => ({ type: 'kill', payload: withoutUndefined(p) })),
+    weight: 2,
   },
 );
 

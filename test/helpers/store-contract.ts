@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/protocol/events.js';
-import type { AppendRecord, Store } from '../../src/server/store/store-types.js';
+import type { AppendRecord, RoomSettings, Store } from '../../src/server/store/store-types.js';
 import { roomRecord } from './room-record.js';
 
 /** A store under test and how to reopen and dispose of it. */
@@ -126,6 +126,81 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         expect((await roomRecord(store, 'b'))?.last_seq).toBe(0);
         const listed = await store.listRooms();
         expect(listed.find((r) => r.room_id === 'a')?.last_seq).toBe(7);
+      });
+    });
+
+    describe('room settings', () => {
+      const settings = (): RoomSettings => ({
+        topic: { text: 'release friday', set_by: 'Alice', set_ts: T0 + 1 },
+        owner: { key: 'alice', nick: 'Alice' },
+        modes: { topic_locked: true, invite_only: false, moderated: true },
+        operators: [{ key: 'bob', nick: 'Bob' }],
+        voiced: [
+          { key: 'carol', nick: 'Carol' },
+          { key: 'dan', nick: 'Dan' },
+        ],
+        bans: [
+          { mask: 'eve', set_by: 'Bob', set_ts: T0 + 2 },
+          { mask: '*@203.0.113.*', set_by: 'Alice', set_ts: T0 + 3 },
+        ],
+      });
+
+      it('a new room has none; createRoom may carry them', async () => {
+        await createRooms(store, 'a');
+        expect((await roomRecord(store, 'a'))?.settings).toBeUndefined();
+        await store.createRoom({
+          room_id: 'b',
+          room_name: 'b',
+          created_by: 'Alice',
+          created_ts: T0,
+          settings: {
+            modes: settings().modes,
+            owner: { key: 'alice', nick: 'Alice' },
+            operators: [],
+            voiced: [],
+            bans: [],
+          },
+        });
+        expect((await roomRecord(store, 'b'))?.settings).toMatchObject({
+          owner: { key: 'alice', nick: 'Alice' },
+        });
+      });
+
+      it('saves them whole, replaces them whole, and keeps them across a reopen', async () => {
+        await createRooms(store, 'a', 'b');
+        await store.saveRoomSettings('a', settings());
+        expect((await roomRecord(store, 'a'))?.settings).toEqual(settings());
+        expect((await roomRecord(store, 'b'))?.settings).toBeUndefined();
+        const fewer: RoomSettings = { ...settings(), voiced: [], bans: [settings().bans[1]!] };
+        delete fewer.topic;
+        await store.saveRoomSettings('a', fewer);
+        expect((await roomRecord(store, 'a'))?.settings).toEqual(fewer);
+        if (fixture.reopen) {
+          await store.close();
+          store = await fixture.reopen();
+          expect((await roomRecord(store, 'a'))?.settings).toEqual(fewer);
+        }
+      });
+
+      it('the saved copy does not change with the object it was saved from', async () => {
+        await createRooms(store, 'a');
+        const s = settings();
+        await store.saveRoomSettings('a', s);
+        s.bans.push({ mask: 'late', set_by: 'x', set_ts: 0 });
+        s.modes.invite_only = true;
+        expect((await roomRecord(store, 'a'))?.settings).toEqual(settings());
+      });
+
+      it('rejects settings for an unknown room', async () => {
+        await expect(store.saveRoomSettings('nope', settings())).rejects.toThrow();
+      });
+
+      it('deleting a room deletes its settings; a room made again of the id has none', async () => {
+        await createRooms(store, 'a');
+        await store.saveRoomSettings('a', settings());
+        await store.deleteRoom('a');
+        await createRooms(store, 'a');
+        expect((await roomRecord(store, 'a'))?.settings).toBeUndefined();
       });
     });
 

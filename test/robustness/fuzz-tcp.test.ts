@@ -54,6 +54,8 @@ const roomArg = fc.oneof(
 const arg = fc.oneof(
   roomArg,
   fc.constantFrom('alice', 'bob', 'Алиса', 'еvan', 'x'.repeat(40)),
+  // Moderation arguments: modes, ban masks (good and bad), a topic to clear.
+  fc.constantFrom('+t', '-i', '+tim', '+x', '*@127.0.0.*', '10.0.0.0/8', '1.2.3.4/99', 'a@b', '-'),
   nastyString,
   fc.string({ unit: 'grapheme', maxLength: 20 }),
 );

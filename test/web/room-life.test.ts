@@ -37,7 +37,10 @@ describe('the browser page state', () => {
         kind: 'action',
       },
     });
-    expect(state.convs.get(roomKey('lobby'))!.items.at(-1)).toMatchObject({ text: 'waves', action: true });
+    expect(state.convs.get(roomKey('lobby'))!.items.at(-1)).toMatchObject({
+      text: 'waves',
+      msgKind: 'action',
+    });
   });
 
   it('says a quit with its reason, and away notices', () => {

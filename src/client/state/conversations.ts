@@ -69,7 +69,7 @@ export function messageEntry(m: ChatMessage, me: string, ignored = false): Entry
     text: m.message,
     self,
     mention: !self && mentions(m.message, me),
-    ...(m.kind === 'action' ? { action: true as const } : {}),
+    ...(m.kind !== undefined ? { msgKind: m.kind } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   updateConversation,
 } from './conversations.js';
 import { isIgnored } from './ignore.js';
+import { kickText, reduceModerationEvent, roomInfo, rolePrefix, topicLine } from './moderation-events.js';
 import { dmId, sameNick } from './mention.js';
 import { takeReplyTarget } from './replies.js';
 import { isQuiet } from './smart-filter.js';
@@ -24,12 +25,15 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
     case 'welcome':
       return { ...state, nick: event.payload.user_name, identified: true, nickPrompt: null };
     case 'joined':
-      return joined(state, event.payload, now);
+      return roomInfo(joined(state, event.payload, now), event.payload);
     case 'history':
       return history(state, event.payload, now);
     case 'message':
-      return updateConversation(state, event.payload.room_id, (c) =>
-        mergeMessages(state, c, [event.payload], true),
+      return topicLine(
+        updateConversation(state, event.payload.room_id, (c) =>
+          mergeMessages(state, c, [event.payload], true),
+        ),
+        event.payload,
       );
     case 'dm':
       return directMessage(state, event.payload, event.ref);
@@ -76,7 +80,8 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
     }
     case 'users': {
       const { room_id, users } = event.payload;
-      const next = updateConversation(state, room_id, (c) => ({ ...c, members: users }));
+      const roles = event.payload.roles ?? {};
+      const next = updateConversation(state, room_id, (c) => ({ ...c, members: users, roles }));
       // The answer goes where /users was typed, which may not be the room asked about.
       const reply = takeReplyTarget(next, event.ref);
       const away = new Set(
@@ -84,7 +89,7 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
       );
       const sorted = [...users]
         .sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }))
-        .map((n) => (away.has(n) ? `${n} (away)` : n));
+        .map((n) => rolePrefix(roles[n]) + n + (away.has(n) ? ' (away)' : ''));
       return addNotice(
         reply.state,
         reply.target,
@@ -119,6 +124,15 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
       return serverError(state, event, now);
     case 'pong':
       return state;
+    case 'topic':
+    case 'role_changed':
+    case 'modes_changed':
+    case 'ban_changed':
+    case 'bans':
+    case 'modes':
+    case 'invited':
+    case 'killed':
+      return reduceModerationEvent(state, event, now);
   }
 }
 
@@ -226,7 +240,7 @@ function directMessage(state: ChatState, p: P<'dm'>, ref: string | number | unde
     text: p.message,
     self,
     mention: !self,
-    ...(p.kind === 'action' ? { action: true as const } : {}),
+    ...(p.kind === 'action' ? { msgKind: 'action' as const } : {}),
   };
   return putConversation(next, appendEntries(next, { ...conv, name: partner }, [entry], true));
 }
@@ -266,6 +280,21 @@ function memberNotice(
 
 function userLeft(state: ChatState, p: P<'user_left'>, now: number): ChatState {
   const why = p.reason && p.reason !== 'quit' ? ` (${p.reason})` : '';
+  const kicked = kickText(p, state.nick);
+  if (kicked !== undefined && sameNick(p.user_name, state.nick)) {
+    const conv = state.conversations[p.room_id];
+    if (!conv) return state;
+    return addNotice(putConversation(state, { ...conv, joined: false }), p.room_id, kicked, 'error', now);
+  }
+  if (kicked !== undefined)
+    return memberNotice(
+      state,
+      p.room_id,
+      now,
+      kicked,
+      (m) => m.filter((n) => !sameNick(n, p.user_name)),
+      p.user_name,
+    );
   // A quit leaves the server, not only the room: said so, with the reason.
   if (p.quit && !sameNick(p.user_name, state.nick))
     return memberNotice(

@@ -1,3 +1,4 @@
+import type { MessageKind, RoomModes, RoomRole, RoomTopic } from '../../protocol/events.js';
 import type { ConnectionStatus } from '../server-link-types.js';
 
 /** One line-producing item in a conversation: a chat message or a local/system notice. */
@@ -14,12 +15,12 @@ export type Entry =
       self: boolean;
       /** The text names us (or it is a DM to us). */
       mention: boolean;
-      /** An action (`/me waves`): drawn `* nick waves`. */
-      action?: true;
       /** Ours and not acknowledged by the server yet (shown dimmed). */
       pending?: boolean;
       /** From a nick on the /ignore list: kept (its seq counts) but never drawn or counted. */
       hidden?: boolean;
+      /** Not plain speech: an action (`/me waves`, drawn `* nick waves`) or a topic change (`-- alice set the topic: ...`). */
+      msgKind?: MessageKind;
     }
   | {
       kind: 'notice';
@@ -97,6 +98,11 @@ export interface Conversation {
    */
   unreadFrom: string | null;
   pending: readonly PendingMessage[];
+  /** A room's topic (absent: none, or not known yet). */
+  topic?: RoomTopic;
+  /** Roles of the members that have one, by nick (`@` owner/operator, `+` voice in lists). */
+  roles?: Readonly<Record<string, RoomRole>>;
+  modes?: RoomModes;
 }
 
 /** Tab completion in progress: repeated Tab cycles through `matches`. */

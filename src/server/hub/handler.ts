@@ -38,6 +38,14 @@ export interface Needs {
   room?: true;
   /** The session is a member of that room (`not_in_room`, worded by this function). */
   member?: (roomId: string) => string;
+  /**
+   * The session is an operator of that room: its owner, an operator, or a server operator
+   * (`not_operator`). A server operator needs no membership. A function: only when it returns
+   * true for the payload (`mode` and `ban` only read without an argument).
+   */
+  operator?: true | ((payload: never) => boolean);
+  /** The session is a server operator (`not_server_operator`). */
+  serverOperator?: true;
   /** The limit charged (per connection and per address) once the checks above passed. */
   charge?: ChargedLimit;
 }
@@ -110,8 +118,18 @@ function proceed<T extends RequestType>(
   room: Room | undefined,
 ): void | Promise<void> {
   const { needs } = entry;
-  if (room && needs.member && !session.rooms.has(room.id))
-    throw new RequestError('not_in_room', needs.member(room.id));
+  if (room) {
+    const operator =
+      needs.operator === true || (needs.operator !== undefined && needs.operator(payload as never));
+    // A server operator may act in a room it is not in.
+    const outsider = operator && room.policy.isServerOperator(session);
+    if (needs.member && !session.rooms.has(room.id) && !outsider)
+      throw new RequestError('not_in_room', needs.member(room.id));
+    if (operator && !room.policy.mayOperate(session))
+      throw new RequestError('not_operator', `you are not an operator of ${room.id}`);
+  }
+  if (needs.serverOperator && !hub.rooms.isServerOperator(session))
+    throw new RequestError('not_server_operator');
   if (needs.charge) hub.charges.charge(session, needs.charge);
   return entry.run({ session, payload, ref, room }, hub);
 }

@@ -9,6 +9,7 @@ import { handler, type HandlerEntry, type HubContext, type Request } from './han
 import type { IdentifiedSession } from './identity.js';
 import { AWAY, QUIT, WHOIS, tellIfAway } from './life.js';
 import { nickKey } from '../../protocol/nick.js';
+import { checkAdmission, checkSpeak, MODERATION_HANDLERS } from './moderation.js';
 
 type Ref = string | number | undefined;
 
@@ -68,6 +69,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
         room = await hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered);
       }
     }
+    checkAdmission(me, room);
     if (!me.rooms.has(p.room_id) && room.memberCount >= hub.options.maxMembersPerRoom) {
       throw new RequestError(
         'room_full',
@@ -174,6 +176,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
   away: AWAY,
   quit: QUIT,
   whois: WHOIS,
+  ...MODERATION_HANDLERS,
 };
 
 /**
@@ -212,6 +215,9 @@ function sendToRoom(
   { session, payload: p, ref, room }: Request<'message', { identity: true; room: true }>,
   hub: HubContext,
 ): void {
+  // A one-shot post comes from outside the room: it is let in only as a join would be.
+  if (!session.rooms.has(room.id)) checkAdmission(session, room);
+  checkSpeak(session, room);
   const text = hub.charges.admitMessage(session, session.nick, p.message, p.room_id);
   hub.counters.messagesIn++;
   session.lastMessageAt = Date.now();

@@ -67,6 +67,11 @@ export interface HubOptions {
   filters?: MessageFilter[];
   /** A connection that has not identified within this many ms is closed (0 = never). */
   identifyTimeoutMs?: number;
+  /**
+   * Server operators (`--operators`): registered nicks that act as owner of every room and may
+   * `kill`; they count only once identified with the nick's password.
+   */
+  operators?: string[];
 }
 
 /** The hub's settings with every default filled in (the two hooks stay optional). */
@@ -93,6 +98,7 @@ export function resolveHubOptions(options: HubOptions): ResolvedHubOptions {
     passwordLimit: DEFAULT_PASSWORD_RATE,
     filters: [],
     identifyTimeoutMs: SERVE_DEFAULTS.identifyTimeout * 1000,
+    operators: [],
     ...options,
   };
 }

@@ -1,7 +1,11 @@
 import { RequestError } from '../../protocol/errors.js';
 import { roomKey } from '../../protocol/room-key.js';
-import { Room } from '../room.js';
+import { nickKey } from '../../protocol/nick.js';
 import type { Engine } from '../cluster/engine.js';
+import { Room } from '../room.js';
+import { defaultSettings, RoomPolicy } from '../room-modes.js';
+import type { Session } from '../session.js';
+import type { RoomSettings } from '../store/store-types.js';
 import type { ResolvedHubOptions } from './options.js';
 
 /**
@@ -15,12 +19,16 @@ export class RoomRegistry {
   private readonly creating = new Map<string, Promise<Room | undefined>>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /** Nick keys of the server operators, shared by every room's policy. */
+  private readonly serverOperators: ReadonlySet<string>;
 
   constructor(
     private readonly options: ResolvedHubOptions,
     /** True when a room made by this nick outlives being empty (a registered nick's, the server's). */
     private readonly keeps: (createdBy: string) => Promise<boolean>,
-  ) {}
+  ) {
+    this.serverOperators = new Set(options.operators.map(nickKey));
+  }
 
   /** True in cluster mode: rooms live in the engine, and this registry holds the actors of those used here. */
   get clustered(): boolean {
@@ -56,7 +64,14 @@ export class RoomRegistry {
       }
       this.rooms.set(
         key,
-        this.makeRoom(record.room_id, record.room_name, record.created_by, record.last_seq, undefined),
+        this.makeRoom(
+          record.room_id,
+          record.room_name,
+          record.created_by,
+          record.last_seq,
+          undefined,
+          record.settings,
+        ),
       );
     }
     let main = this.rooms.get(roomKey(defaultRoom));
@@ -79,6 +94,11 @@ export class RoomRegistry {
       );
       this.expiryTimer.unref();
     }
+  }
+
+  /** True for a session that proved a nick named by `--operators`. */
+  isServerOperator(session: Session): boolean {
+    return session.registered && session.nickKey !== undefined && this.serverOperators.has(session.nickKey);
   }
 
   /** A room by id, in any case. */
@@ -107,10 +127,10 @@ export class RoomRegistry {
             )
           : undefined;
       } finally {
-        this.creating.delete(roomId);
+        this.creating.delete(roomKey(roomId));
       }
     })();
-    this.creating.set(roomId, made);
+    this.creating.set(roomKey(roomId), made);
     return made;
   }
 
@@ -164,6 +184,9 @@ export class RoomRegistry {
    */
   create(roomId: string, name: string, createdBy: string, keep: boolean, mustBeNew = false): Promise<Room> {
     const key = roomKey(roomId);
+    // A registered nick that makes a room owns it (`keep` is true exactly then, or for the server).
+    const settings = defaultSettings();
+    if (keep && createdBy !== 'server') settings.owner = { key: nickKey(createdBy), nick: createdBy };
     const made = (async () => {
       try {
         if (this.options.engine) return await this.createShared(roomId, name, createdBy, keep, mustBeNew);
@@ -172,8 +195,9 @@ export class RoomRegistry {
           room_name: name,
           created_by: createdBy,
           created_ts: Date.now(),
+          settings,
         });
-        const room = this.makeRoom(roomId, name, createdBy, 0, keep);
+        const room = this.makeRoom(roomId, name, createdBy, 0, keep, settings);
         this.rooms.set(key, room);
         return room;
       } finally {
@@ -250,7 +274,7 @@ export class RoomRegistry {
     const room = this.makeRoom(id, name, createdBy, lastSeq, undefined);
     room.maxMembers = this.options.maxMembersPerRoom;
     await room.attachFeed(engine);
-    this.rooms.set(id, room);
+    this.rooms.set(roomKey(id), room);
     return room;
   }
 
@@ -274,8 +298,9 @@ export class RoomRegistry {
     createdBy: string,
     lastSeq: number,
     keep: boolean | undefined,
+    settings?: RoomSettings,
   ): Room {
-    return new Room(
+    const room = new Room(
       id,
       name,
       createdBy,
@@ -285,6 +310,8 @@ export class RoomRegistry {
       this.options.onInternalError,
       keep,
     );
+    room.policy = new RoomPolicy(settings, this.serverOperators);
+    return room;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { SERVE_DEFAULTS } from '../../options/serve.js';
 import type { ChatMessage } from '../../protocol/events.js';
-import type { AppendRecord, RoomRecord, Store, UserRecord } from './store-types.js';
+import type { AppendRecord, RoomRecord, RoomSettings, Store, UserRecord } from './store-types.js';
 
 /** Options for {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -26,13 +26,26 @@ export class MemoryStore implements Store {
   }
 
   async listRooms(): Promise<RoomRecord[]> {
-    return [...this.rooms.values()].map((log) => ({ ...log.room }));
+    return [...this.rooms.values()].map((log) => {
+      const { settings, ...room } = log.room;
+      return settings ? { ...room, settings: structuredClone(settings) } : room;
+    });
   }
 
   async createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void> {
     if (!this.rooms.has(room.room_id)) {
-      this.rooms.set(room.room_id, { room: { ...room, last_seq: 0 }, messages: [], byClientId: new Map() });
+      const record: RoomRecord = { ...room, last_seq: 0 };
+      if (room.settings) record.settings = structuredClone(room.settings);
+      this.rooms.set(room.room_id, { room: record, messages: [], byClientId: new Map() });
     }
+  }
+
+  async saveRoomSettings(roomId: string, settings: RoomSettings): Promise<void> {
+    if (this.closed) throw new Error('store is closed');
+    const log = this.rooms.get(roomId);
+    if (!log) throw new Error(`no such room ${roomId}`);
+    // A copy: the room keeps changing its own object, the store must keep what was saved.
+    log.room.settings = structuredClone(settings);
   }
 
   async deleteRoom(roomId: string): Promise<void> {

@@ -68,6 +68,37 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: '',
     run: foldRoomIds,
   },
+  {
+    version: 4,
+    description:
+      'room settings: topic, owner and modes on rooms; room_roles (operators, voiced) and room_bans',
+    sql: `
+      ALTER TABLE rooms ADD COLUMN topic TEXT;
+      ALTER TABLE rooms ADD COLUMN topic_by TEXT;
+      ALTER TABLE rooms ADD COLUMN topic_ts INTEGER;
+      -- The owner is compared by nick key; owner_name is how it is shown.
+      ALTER TABLE rooms ADD COLUMN owner_key TEXT;
+      ALTER TABLE rooms ADD COLUMN owner_name TEXT;
+      -- Mode letters, sorted: t (topic lock), i (invite-only), m (moderated); '' for none.
+      ALTER TABLE rooms ADD COLUMN modes TEXT NOT NULL DEFAULT '';
+
+      CREATE TABLE room_roles (
+        room_id   TEXT NOT NULL REFERENCES rooms (room_id),
+        nick_key  TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        role      TEXT NOT NULL CHECK (role IN ('operator', 'voice')),
+        PRIMARY KEY (room_id, nick_key)
+      ) STRICT;
+
+      CREATE TABLE room_bans (
+        room_id TEXT NOT NULL REFERENCES rooms (room_id),
+        mask    TEXT NOT NULL,
+        set_by  TEXT NOT NULL,
+        set_ts  INTEGER NOT NULL,
+        PRIMARY KEY (room_id, mask)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -3,7 +3,8 @@ import type { ChatMessage, MessageKind } from '../../protocol/events.js';
 import { Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import { securePaths } from './permissions.js';
-import type { AppendRecord, RoomRecord, Store, UserRecord } from './store-types.js';
+import { SqliteRoomSettings } from './sqlite-room-settings.js';
+import type { AppendRecord, RoomRecord, RoomSettings, Store, UserRecord } from './store-types.js';
 
 /** Options for {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -90,6 +91,8 @@ export class SqliteStore implements Store {
   private readonly stmt: Statements;
   private readonly writeOne: (records: AppendRecord[]) => void;
   private readonly deleteRoomTx: (roomId: string) => void;
+  private readonly settings: SqliteRoomSettings;
+  private readonly createRoomTx: (room: Omit<RoomRecord, 'last_seq'>) => void;
   private readonly writeBatch: (batch: PendingAppend[]) => Outcome[];
   private readonly writeAll: (batch: PendingAppend[]) => void;
   private readonly checkpointer: Checkpointer | undefined;
@@ -137,8 +140,15 @@ export class SqliteStore implements Store {
     this.stmt = prepareStatements(this.db);
     // Called at top level it is a transaction; called inside writeBatch it becomes a savepoint.
     this.writeOne = this.db.transaction((records: AppendRecord[]) => this.write(records));
+    this.settings = new SqliteRoomSettings(this.db);
+    this.createRoomTx = this.db.transaction((room: Omit<RoomRecord, 'last_seq'>) => {
+      const { settings, ...record } = room;
+      const made = this.stmt.createRoom.run(record).changes > 0;
+      if (made && settings) this.settings.save(room.room_id, settings);
+    });
     this.deleteRoomTx = this.db.transaction((roomId: string) => {
       this.stmt.deleteMessages.run(roomId);
+      this.settings.forget(roomId);
       this.stmt.deleteRoom.run(roomId);
     });
     // The common case, no bad record: the whole batch without a savepoint per append (a SAVEPOINT
@@ -171,11 +181,20 @@ export class SqliteStore implements Store {
   }
 
   async listRooms(): Promise<RoomRecord[]> {
-    return this.stmt.listRooms.all();
+    const settings = this.settings.loadAll();
+    return this.stmt.listRooms.all().map((room) => {
+      const s = settings.get(room.room_id);
+      return s ? { ...room, settings: s } : room;
+    });
   }
 
   async createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void> {
-    this.stmt.createRoom.run(room);
+    this.createRoomTx(room);
+  }
+
+  async saveRoomSettings(roomId: string, settings: RoomSettings): Promise<void> {
+    if (this.closing) throw new Error('store is closed');
+    this.settings.save(roomId, settings);
   }
 
   async deleteRoom(roomId: string): Promise<void> {
@@ -414,7 +433,7 @@ const USER_COLUMNS = 'nick_key, user_name, password_hash, created_ts';
 function prepareStatements(db: Database.Database) {
   return {
     listRooms: db.prepare<[], RoomRecord>(`SELECT ${ROOM_COLUMNS} FROM rooms ORDER BY room_id`),
-    createRoom: db.prepare<Omit<RoomRecord, 'last_seq'>>(
+    createRoom: db.prepare<Omit<RoomRecord, 'last_seq' | 'settings'>>(
       `INSERT INTO rooms (room_id, room_name, created_by, created_ts)
        VALUES (@room_id, @room_name, @created_by, @created_ts) ON CONFLICT (room_id) DO NOTHING`,
     ),

@@ -1,4 +1,24 @@
-import type { ChatMessage } from '../../protocol/events.js';
+import type { BanEntry, ChatMessage, RoomModes, RoomTopic } from '../../protocol/events.js';
+
+/** A nick as a room remembers it: its collision key (what is compared) and its display form. */
+export interface NickRef {
+  key: string;
+  nick: string;
+}
+
+/**
+ * What a room keeps about itself besides messages: topic, owner, modes, standing roles and bans
+ * (see docs/moderation.md). Invitations are not here: they last only while the server runs.
+ */
+export interface RoomSettings {
+  topic?: RoomTopic;
+  /** The registered nick that created the room; absent for rooms made by guests or the server. */
+  owner?: NickRef;
+  modes: RoomModes;
+  operators: NickRef[];
+  voiced: NickRef[];
+  bans: BanEntry[];
+}
 
 /** A room as persisted. */
 export interface RoomRecord {
@@ -8,6 +28,8 @@ export interface RoomRecord {
   created_ts: number;
   /** The highest seq stored for the room (0 when it has none). */
   last_seq: number;
+  /** Absent: the defaults (no topic, no owner, no modes, nobody with a role, no bans). */
+  settings?: RoomSettings;
 }
 
 /** A registered nick: the key it collides on, its display form and its scrypt hash. */
@@ -41,13 +63,18 @@ export interface AppendRecord extends ChatMessage {
 export interface Store {
   /** Every room, for start-up. */
   listRooms(): Promise<RoomRecord[]>;
-  /** Creates the room if absent (idempotent). */
+  /** Creates the room if absent (idempotent), with its settings when given. */
   createRoom(room: Omit<RoomRecord, 'last_seq'>): Promise<void>;
   /**
    * Deletes a room and every message of it (idle expiry). The room must have no append in
    * flight (the room actor calls it from its mailbox). A later `createRoom` of the id starts afresh.
    */
   deleteRoom(roomId: string): Promise<void>;
+  /**
+   * Replaces the room's settings (topic, owner, modes, roles, bans) as one write; rejects for an
+   * unknown room. `listRooms` returns them.
+   */
+  saveRoomSettings(roomId: string, settings: RoomSettings): Promise<void>;
   /** Appends messages durably; see the contract above. */
   append(records: AppendRecord[]): Promise<void>;
   /** Up to `limit` messages with seq > afterSeq, ascending. */

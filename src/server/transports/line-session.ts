@@ -138,6 +138,13 @@ export class LineSession {
     if (own !== undefined) this.write(own);
     else writeShared();
     if (gateReply) this.settleGate(message);
+    // Kicked (or banned): out of the room without having asked, so no gate settles it.
+    else if (
+      message.type === 'user_left' &&
+      message.payload.kicked_by !== undefined &&
+      message.payload.user_name === this.nick
+    )
+      this.forget(message.payload.room_id);
     if (
       typeof message.ref === 'string' &&
       this.awaiting.delete(message.ref) &&
@@ -155,12 +162,16 @@ export class LineSession {
     switch (message.type) {
       case 'dm':
         return toWire(dmLines(message.payload, this.nick));
-      case 'user_left':
-        if (message.payload.user_name === this.nick)
-          return toWire([`*** you left #${message.payload.room_id}`]);
-        return message.payload.quit
-          ? this.oncePerUser(message.payload.user_name, `quit\0${message.payload.reason ?? ''}`)
-          : undefined;
+      case 'user_left': {
+        const { user_name, room_id, kicked_by, reason, quit } = message.payload;
+        if (user_name === this.nick)
+          return toWire([
+            kicked_by === undefined
+              ? `*** you left #${room_id}`
+              : `#${room_id} -- you were kicked by ${sanitizeText(kicked_by)} (${sanitizeText(reason ?? 'kicked')})`,
+          ]);
+        return quit ? this.oncePerUser(user_name, `quit\0${reason ?? ''}`) : undefined;
+      }
       case 'user_joined':
         this.presenceShown.delete(message.payload.user_name);
         return undefined;

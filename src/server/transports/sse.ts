@@ -180,6 +180,8 @@ export class SseTransport {
     const since = parseSeq(req.headers['last-event-id']) ?? parseSeq(query.get('since'));
     // The stream's socket was counted against the connection limits when it was accepted.
     const address = req.socket.remoteAddress ?? 'unknown';
+    const refused = this.hub.watchRefusal(roomId, address);
+    if (refused) return sendJson(res, 403, { error: refused.code, message: refused.message });
 
     req.socket.setNoDelay(true);
     req.socket.setKeepAlive(true, 60_000);

@@ -1,6 +1,7 @@
 import type {
   ChatMessage,
   DirectMessage,
+  RoomRole,
   ServerEventPayloads,
   ServerMessage,
 } from '../../protocol/events.js';
@@ -43,6 +44,7 @@ export const PREVIEW_LINES = 10;
  * has no scrollback of its own to skip a wall of text with.
  */
 export function messageLines(m: ChatMessage, whole = false): string[] {
+  if (m.kind === 'topic') return [topicChangeLine(m)];
   // An action reads `* alice waves`, as IRC clients show /me.
   const who = m.kind === 'action' ? `* ${clean(m.user_name)}` : `<${clean(m.user_name)}>`;
   const prefix = `[${clock(m.ts)}] #${clean(m.room_id)} ${who} `;
@@ -64,8 +66,26 @@ export function dmLines(dm: DirectMessage, me: string | undefined): string[] {
     .map((line) => prefix + line);
 }
 
-function nameList(names: string[]): string {
-  const shown = names.slice(0, MAX_NAMES_SHOWN).map(clean).join(', ');
+/** `[12:03] #dev -- alice set the topic: ...` (or cleared it: an empty topic). */
+export function topicChangeLine(m: ChatMessage): string {
+  const what = m.message === '' ? 'cleared the topic' : `set the topic: ${clean(m.message)}`;
+  return `[${clock(m.ts)}] #${clean(m.room_id)} -- ${clean(m.user_name)} ${what}`;
+}
+
+/** IRC's prefixes: `@` owner or operator, `+` voice. */
+export function rolePrefix(role: RoomRole | undefined): string {
+  return role === 'owner' || role === 'operator' ? '@' : role === 'voice' ? '+' : '';
+}
+
+function nameList(
+  names: string[],
+  roles: Record<string, RoomRole> = {},
+  away: ReadonlySet<string> = new Set(),
+): string {
+  const shown = names
+    .slice(0, MAX_NAMES_SHOWN)
+    .map((n) => rolePrefix(roles[n]) + clean(n) + (away.has(n) ? ' (away)' : ''))
+    .join(', ');
   return names.length > MAX_NAMES_SHOWN ? `${shown} and ${names.length - MAX_NAMES_SHOWN} more` : shown;
 }
 
@@ -89,7 +109,11 @@ export function renderLines(message: ServerMessage): string[] {
     case 'user_joined':
       return [`*** ${clean(message.payload.user_name)} joined #${clean(message.payload.room_id)}`];
     case 'user_left': {
-      const { reason } = message.payload;
+      const { reason, kicked_by } = message.payload;
+      if (kicked_by !== undefined)
+        return [
+          `#${clean(message.payload.room_id)} -- ${clean(message.payload.user_name)} was kicked by ${clean(kicked_by)} (${clean(reason ?? 'kicked')})`,
+        ];
       const why = reason && reason !== 'quit' ? ` (${clean(reason)})` : '';
       // A quit is the user leaving the server: said once per room it reaches (the line session
       // shows the first only), without a room, as IRC shows a QUIT.
@@ -105,10 +129,59 @@ export function renderLines(message: ServerMessage): string[] {
         ? [`*** you are now known as ${clean(message.payload.user_name)}`]
         : [`*** ${clean(message.payload.old_name)} is now known as ${clean(message.payload.user_name)}`];
     case 'joined': {
-      const { room_id, room_name, members } = message.payload;
+      const { room_id, room_name, members, topic, roles } = message.payload;
       const name = room_name !== room_id ? ` (${clean(room_name)})` : '';
-      return [`*** you joined #${clean(room_id)}${name}; here: ${nameList(members)}`];
+      const lines = [`*** you joined #${clean(room_id)}${name}; here: ${nameList(members, roles)}`];
+      if (topic)
+        lines.push(`#${clean(room_id)} -- topic: ${clean(topic.text)} (set by ${clean(topic.set_by)})`);
+      return lines;
     }
+    case 'topic': {
+      const { room_id, topic } = message.payload;
+      return topic
+        ? [
+            `#${clean(room_id)} -- topic: ${clean(topic.text)} (set by ${clean(topic.set_by)} at ${clock(topic.set_ts)})`,
+          ]
+        : [`#${clean(room_id)} -- no topic is set`];
+    }
+    case 'role_changed': {
+      const { room_id, user_name, role, by } = message.payload;
+      const what =
+        role === 'operator'
+          ? `made ${clean(user_name)} an operator`
+          : role === 'voice'
+            ? `gave ${clean(user_name)} voice`
+            : `took ${clean(user_name)}'s operator status or voice away`;
+      return [`#${clean(room_id)} -- ${clean(by)} ${what}`];
+    }
+    case 'modes_changed':
+      return [
+        `#${clean(message.payload.room_id)} -- ${clean(message.payload.by)} set the modes: ${modeText(message.payload.modes)}`,
+      ];
+    case 'ban_changed': {
+      const { room_id, mask, banned, by } = message.payload;
+      return [`#${clean(room_id)} -- ${clean(by)} ${banned ? 'banned' : 'lifted the ban on'} ${clean(mask)}`];
+    }
+    case 'bans': {
+      const { room_id, bans } = message.payload;
+      if (bans.length === 0) return [`#${clean(room_id)} -- no bans`];
+      return [
+        `#${clean(room_id)} -- ${bans.length} ban(s):`,
+        ...bans.map((b) => `#${clean(room_id)} --   ${clean(b.mask)} (by ${clean(b.set_by)})`),
+      ];
+    }
+    case 'modes': {
+      const { room_id, modes, owner, operators, voiced } = message.payload;
+      return [
+        `#${clean(room_id)} -- modes: ${modeText(modes)}; owner: ${owner === null ? 'none' : clean(owner)}; operators: ${operators.map(clean).join(', ') || 'none'}; voiced: ${voiced.map(clean).join(', ') || 'none'}`,
+      ];
+    }
+    case 'invited': {
+      const { room_id, user_name, by } = message.payload;
+      return [`-- ${clean(by)} invited ${clean(user_name)} to #${clean(room_id)} (/join #${clean(room_id)})`];
+    }
+    case 'killed':
+      return [`-- ${clean(message.payload.user_name)} was disconnected (${clean(message.payload.reason)})`];
     case 'welcome':
       return [`*** hello ${clean(message.payload.user_name)}; type a line to talk, /help for commands`];
     case 'room_created':
@@ -124,10 +197,12 @@ export function renderLines(message: ServerMessage): string[] {
       ];
     case 'users': {
       // Away members are marked; an older payload without details lists plain nicks.
-      const names =
-        message.payload.members?.map((m) => (m.away !== undefined ? `${m.user_name} (away)` : m.user_name)) ??
-        message.payload.users;
-      return [`*** in #${clean(message.payload.room_id)}: ${nameList(names)}`];
+      const away = new Set(
+        message.payload.members?.filter((m) => m.away !== undefined).map((m) => m.user_name),
+      );
+      return [
+        `*** in #${clean(message.payload.room_id)}: ${nameList(message.payload.users, message.payload.roles, away)}`,
+      ];
     }
     case 'registered':
       return [
@@ -169,6 +244,12 @@ function whoisLines(w: ServerEventPayloads['whois']): string[] {
     `*** ${who}: idle ${duration(w.idle_ms)}, connected since ${clock(w.connected_ts)} UTC`,
     `*** ${who}: ${rooms === '' ? 'shares no room with you' : `in ${rooms} (rooms you share)`}`,
   ];
+}
+
+/** `+imt`, or `none`. */
+function modeText(modes: { topic_locked: boolean; invite_only: boolean; moderated: boolean }): string {
+  const letters = `${modes.invite_only ? 'i' : ''}${modes.moderated ? 'm' : ''}${modes.topic_locked ? 't' : ''}`;
+  return letters === '' ? 'none' : `+${letters}`;
 }
 
 /** Joins lines into wire text (each ended with CRLF). */

@@ -55,7 +55,9 @@ export function runCommand(client: Client, cmd: Command, current: Conv | undefin
     case 'refused':
       if (action.reason === 'no_more_rooms') addNotice(state, current, action.message, 'info');
       else if (cmd.name === 'leave') addNotice(state, current, '/leave: which room?', 'error');
-      else addNotice(state, current, '/users: this is not a room; try /users <room>', 'error');
+      else if (cmd.name === 'users')
+        addNotice(state, current, '/users: this is not a room; try /users <room>', 'error');
+      else addNotice(state, current, action.message, 'error');
       return true;
     case 'help':
       addNotice(state, current, helpLines(action.topic).join('\n'), 'info', { mono: true });
@@ -90,8 +92,13 @@ function sendRequest(client: Client, request: CommandRequest): boolean {
       return Boolean(client.send('register', request.payload, { password: request.payload.password }));
     case 'nick':
       return Boolean(client.send('nick', request.payload));
-    default:
-      // /join and /show are the page's own above; anything else goes as the table says.
-      return Boolean(client.send(request.type, request.payload));
+    default: {
+      // /join and /show are the page's own above; anything else (topics, moderation, away...)
+      // goes as the table says, remembered against its room so the answer is shown there.
+      const { payload } = request;
+      const roomId =
+        payload && 'room_id' in payload && typeof payload.room_id === 'string' ? payload.room_id : undefined;
+      return Boolean(client.send(request.type, payload as never, roomId !== undefined ? { roomId } : {}));
+    }
   }
 }

@@ -2,6 +2,7 @@ import { mentions, sameNick } from '../../client/state/mention.js';
 import type { ChatMessage, ServerEventPayloads } from '../../protocol/events.js';
 import { cleanText } from '../text.js';
 import { addItem, addNotice, currentConv, dmKey, ensureConv, isMe, roomKey, selectConv } from './model.js';
+import { applyModerationEvent, kickNotice, rolePrefix, takeRoomInfo, topicOf } from './moderation.js';
 import type { Conv, MessageItem, RequestMeta, State } from './types.js';
 
 /**
@@ -34,7 +35,7 @@ function messageItem(state: State, m: ChatMessage): MessageItem {
     text,
     mine,
     mention: !mine && state.nick !== null && mentions(text, state.nick),
-    ...(m.kind === 'action' ? { action: true } : {}),
+    ...(m.kind === 'topic' || m.kind === 'action' ? { msgKind: m.kind } : {}),
   };
 }
 
@@ -57,6 +58,7 @@ export function mergeHistory(
   for (const m of newer) {
     addItem(state, conv, messageItem(state, m), { countUnread });
     conv.lastSeq = m.seq;
+    if (m.kind === 'topic') conv.topic = topicOf(m);
   }
   if (conv.firstSeq === null && newer[0]) conv.firstSeq = newer[0].seq;
   return { older: older.length, newer: newer.length };
@@ -125,6 +127,7 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       }
       if (typeof p.room_name === 'string' && p.room_name !== '') conv.name = oneLine(p.room_name);
       conv.members = new Set((p.members ?? []).map(oneLine));
+      takeRoomInfo(conv, p);
       // The server follows `joined` with `history`; the notice goes after the messages it replays.
       conv.joinNotice = rejoin ? `rejoined #${p.room_id}` : `you joined #${p.room_id}`;
       if (request?.switchTo || state.current === null) selectConv(state, conv.key);
@@ -170,7 +173,7 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
         nick: from,
         text: cleanText(p.message),
         mine,
-        ...(p.kind === 'action' ? { action: true } : {}),
+        ...(p.kind === 'action' ? { msgKind: 'action' as const } : {}),
       });
       return;
     }
@@ -218,6 +221,11 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       if (!conv) return;
       const nick = oneLine(p.user_name);
       for (const m of conv.members) if (sameNick(m, nick)) conv.members.delete(m);
+      if (p.kicked_by !== undefined) {
+        addNotice(state, conv, kickNotice(state, p), 'error');
+        if (isMe(state, nick)) conv.joined = false;
+        return;
+      }
       const why = p.reason && (!p.quit || p.reason !== 'quit') ? ` (${oneLine(p.reason)})` : '';
       addNotice(state, conv, p.quit ? `${nick} quit${why}` : `${nick} left #${p.room_id}${why}`);
       return;
@@ -242,7 +250,9 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       const away = new Set(
         (p.members ?? []).filter((m) => typeof m.away === 'string').map((m) => oneLine(m.user_name)),
       );
-      const shown = users.map((u) => (away.has(u) ? `${u} (away)` : u));
+      const roles = p.roles ?? {};
+      if (conv) conv.roles = roles;
+      const shown = users.map((u) => rolePrefix(roles[u]) + u + (away.has(u) ? ' (away)' : ''));
       addNotice(state, currentConv(state) ?? conv, `in #${p.room_id} (${users.length}): ${shown.join(', ')}`);
       return;
     }
@@ -270,6 +280,7 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       return;
     }
     default:
+      applyModerationEvent(state, event);
       return;
   }
 }

@@ -16,8 +16,8 @@ export interface MessageItem {
   text: string;
   mine: boolean;
   mention?: boolean;
-  /** An action (`/me waves`): shown `* nick waves`. */
-  action?: boolean;
+  /** A topic change (`alice set the topic: ...`) or an action, not plain speech. */
+  msgKind?: 'action' | 'topic';
 }
 
 /** A dim system line. `mono` keeps columns (help, room lists). */
@@ -52,6 +52,10 @@ export interface Conv {
   firstSeq: number | null;
   hasMore: boolean;
   members: Set<string>;
+  /** Roles of the members that have one, by nick (shown `@alice`, `+bob`). */
+  roles?: Record<string, 'owner' | 'operator' | 'voice'>;
+  /** The room's topic, when it has one. */
+  topic?: string | null;
   joined: boolean;
   /** The "you joined" line, held until the history that follows `joined` is in. */
   joinNotice?: string | null;

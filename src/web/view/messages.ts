@@ -26,17 +26,27 @@ export function lineElement(item: Item): HTMLElement {
   const nick = h('span', {
     class: 'nick',
     testid: 'message-nick',
-    text: item.action ? `* ${item.nick}` : item.nick,
+    text: item.msgKind === 'action' ? `* ${item.nick}` : item.nick,
   });
   nick.style.setProperty('--hue', String(nickHue(item.nick)));
   return h(
     'li',
     {
-      class: `line message${item.mine ? ' mine' : ''}${item.mention ? ' mention' : ''}${item.action ? ' action' : ''}`,
+      class: `line message${item.mine ? ' mine' : ''}${item.mention ? ' mention' : ''}${item.msgKind === 'action' ? ' action' : ''}`,
       testid: 'message',
       data: { kind: item.kind, nick: item.nick, ...(item.seq !== undefined ? { seq: item.seq } : {}) },
     },
-    [time, nick, h('span', { class: 'text', testid: 'message-text', text: item.text })],
+    item.msgKind === 'topic'
+      ? [
+          time,
+          nick,
+          h('span', {
+            class: 'text topic',
+            testid: 'message-text',
+            text: item.text === '' ? 'cleared the topic' : `set the topic: ${item.text}`,
+          }),
+        ]
+      : [time, nick, h('span', { class: 'text', testid: 'message-text', text: item.text })],
   );
 }
 

@@ -65,10 +65,16 @@ function build(entry: Entry, width: number, bare: boolean): Line[] {
   const time: Segment = { text: `${formatTime(entry.ts)} `, dim: true };
   let head: Segment[];
   let body: Segment;
-  if (entry.kind === 'message') {
-    head = entry.action
-      ? [time, { text: '* ', dim: true }, nickSegment(entry.nick, entry.self), { text: ' ' }]
-      : [time, { text: '<', dim: true }, nickSegment(entry.nick, entry.self), { text: '> ', dim: true }];
+  let text = entry.text;
+  if (entry.kind === 'message' && entry.msgKind === 'topic') {
+    head = [time, { text: '-- ', dim: true }, nickSegment(entry.nick, entry.self)];
+    text = entry.text === '' ? ' cleared the topic' : ` set the topic: ${entry.text}`;
+    body = { text: '', dim: true };
+  } else if (entry.kind === 'message') {
+    head =
+      entry.msgKind === 'action'
+        ? [time, { text: '* ', dim: true }, nickSegment(entry.nick, entry.self), { text: ' ' }]
+        : [time, { text: '<', dim: true }, nickSegment(entry.nick, entry.self), { text: '> ', dim: true }];
     body = entry.pending
       ? { text: '', dim: true }
       : entry.mention
@@ -86,7 +92,7 @@ function build(entry: Entry, width: number, bare: boolean): Line[] {
     // A pane narrower than the prefix: prefix on its own row (Ink truncates it), text below.
     return [
       { key: `${entry.key}:h`, segments: head },
-      ...bodyRows(entry.text, wrapCells(entry.text, width), body).map((segments, i) => ({
+      ...bodyRows(text, wrapCells(text, width), body).map((segments, i) => ({
         key: `${entry.key}:${i}`,
         segments,
       })),
@@ -95,8 +101,8 @@ function build(entry: Entry, width: number, bare: boolean): Line[] {
   // Continuation rows hang under the text, unless the nick is so long that would squeeze it.
   const indent = bare ? 0 : headWidth <= width / 2 ? headWidth : Math.min(TIME_WIDTH, width - 1);
   const pad: Segment[] = indent > 0 ? [{ text: ' '.repeat(indent) }] : [];
-  const rows = wrapCells(entry.text, width - headWidth, width - indent);
-  return bodyRows(entry.text, rows, body).map((segments, i) => ({
+  const rows = wrapCells(text, width - headWidth, width - indent);
+  return bodyRows(text, rows, body).map((segments, i) => ({
     key: `${entry.key}:${i}`,
     segments: i === 0 ? [...head, ...segments] : [...pad, ...segments],
   }));

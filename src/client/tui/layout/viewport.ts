@@ -34,7 +34,7 @@ function pendingEntry(p: PendingMessage, nick: string): Entry {
       self: true,
       mention: false,
       pending: true,
-      ...(p.action ? { action: true as const } : {}),
+      ...(p.action ? { msgKind: 'action' as const } : {}),
     };
     pendingEntries.set(p, e);
   }

@@ -1,0 +1,168 @@
+import { RequestError } from '../protocol/errors.js';
+import type { ServerEventPayloads, ServerMessage } from '../protocol/events.js';
+import { MAX_BANS_PER_ROOM, MAX_ROLES_PER_ROOM } from '../protocol/limits.js';
+import { nickKey } from '../protocol/nick.js';
+import type { BanMask } from './moderation/ban-mask.js';
+import type { RoomPolicy } from './room-modes.js';
+import type { Session } from './session.js';
+import type { RoomSettings } from './store/store-types.js';
+
+type Ref = string | number | undefined;
+
+/** A change an operator asked for; checked (who may) by the hub, applied by the room. */
+export type ModAction =
+  | { op: 'role'; user_name: string; role: 'operator' | 'voice' | 'none' }
+  | { op: 'kick'; user_name: string; reason?: string }
+  | { op: 'ban'; mask: BanMask }
+  | { op: 'unban'; mask: string }
+  | { op: 'invite'; target: Session }
+  | { op: 'modes'; change: string };
+
+/** What moderation needs of a room; the room hands it in from its mailbox. */
+export interface ModeratedRoom {
+  readonly id: string;
+  readonly policy: RoomPolicy;
+  /** The member with this nick key. */
+  member(key: string): Session | undefined;
+  members(): Iterable<Session>;
+  /** Stores the settings, then makes them the policy's. */
+  save(settings: RoomSettings): Promise<void>;
+  /** To every member and watcher but `actor`, then to `actor` with its ref (member or not). */
+  announce(message: ServerMessage, actor: Session, ref: Ref): void;
+  /** Takes the member out and tells the room and it (`user_left` with `kicked_by`), all but `except`. */
+  remove(member: Session, payload: ServerEventPayloads['user_left'], except?: Session): void;
+}
+
+/**
+ * Applies one operator's change in the room's mailbox: the checks that depend on the target
+ * (who it is, its standing), the store write, then the announcement. Throws a RequestError to
+ * refuse; nothing changed then.
+ */
+export async function moderate(
+  room: ModeratedRoom,
+  actor: Session,
+  action: ModAction,
+  ref: Ref,
+): Promise<void> {
+  const by = actor.nick ?? '?';
+  const { policy } = room;
+  const asServer = policy.isServerOperator(actor);
+  switch (action.op) {
+    case 'role': {
+      const target = requireMember(room, action.user_name);
+      if (policy.roleOf(target) === 'owner' || (policy.isServerOperator(target) && !asServer))
+        throw new RequestError('protected_user', `${target.nick} is the owner or a server operator`);
+      const owner = policy.roleOf(actor) === 'owner' || asServer;
+      if ((action.role === 'operator' || policy.roleOf(target) === 'operator') && !owner)
+        throw new RequestError('not_owner', `only the owner of ${room.id} grants or removes operator status`);
+      if (action.role === 'operator' && !target.registered)
+        throw new RequestError('not_registered', `${target.nick} is not a registered nick`);
+      const next = policy.draft();
+      const key = target.nickKey!;
+      next.operators = next.operators.filter((r) => r.key !== key);
+      next.voiced = next.voiced.filter((r) => r.key !== key);
+      const ref_ = { key, nick: target.nick ?? '?' };
+      if (action.role !== 'none' && next.operators.length + next.voiced.length >= MAX_ROLES_PER_ROOM)
+        throw new RequestError(
+          'list_full',
+          `${room.id} has ${MAX_ROLES_PER_ROOM} operators and voiced nicks`,
+        );
+      if (action.role === 'operator') next.operators.push(ref_);
+      if (action.role === 'voice') next.voiced.push(ref_);
+      await room.save(next);
+      const role = action.role === 'none' ? null : action.role;
+      announce(room, 'role_changed', { room_id: room.id, user_name: ref_.nick, role, by }, actor, ref);
+      return;
+    }
+    case 'kick': {
+      const target = requireMember(room, action.user_name);
+      if (policy.isProtected(target) && !asServer)
+        throw new RequestError('protected_user', `${target.nick} is the owner or a server operator`);
+      const payload = {
+        room_id: room.id,
+        user_name: target.nick ?? '?',
+        reason: action.reason || 'kicked',
+        kicked_by: by,
+      };
+      // The kicker's copy (member or server operator outside the room) is its reply.
+      room.remove(target, payload, actor);
+      actor.send('user_left', payload, ref);
+      return;
+    }
+    case 'ban': {
+      const { mask } = action;
+      if (mask.kind === 'nick') {
+        const target = room.member(mask.key);
+        if (target && policy.isProtected(target) && !asServer)
+          throw new RequestError('protected_user', `${target.nick} is the owner or a server operator`);
+      }
+      const next = policy.draft();
+      if (!next.bans.some((b) => b.mask === mask.mask)) {
+        if (next.bans.length >= MAX_BANS_PER_ROOM)
+          throw new RequestError('list_full', `${room.id} has ${MAX_BANS_PER_ROOM} bans; lift one first`);
+        next.bans.push({ mask: mask.mask, set_by: by, set_ts: Date.now() });
+        await room.save(next);
+      }
+      announce(room, 'ban_changed', { room_id: room.id, mask: mask.mask, banned: true, by }, actor, ref);
+      // A ban also removes the members it covers, as a kick would (one ban, no second command).
+      for (const member of [...room.members()]) {
+        const ban = policy.banFor(member, member.conn.remoteAddress);
+        if (ban?.mask === mask.mask)
+          room.remove(member, {
+            room_id: room.id,
+            user_name: member.nick ?? '?',
+            reason: 'banned',
+            kicked_by: by,
+          });
+      }
+      return;
+    }
+    case 'unban': {
+      const next = policy.draft();
+      const before = next.bans.length;
+      next.bans = next.bans.filter((b) => b.mask !== action.mask);
+      if (next.bans.length !== before) await room.save(next);
+      announce(room, 'ban_changed', { room_id: room.id, mask: action.mask, banned: false, by }, actor, ref);
+      return;
+    }
+    case 'invite': {
+      const { target } = action;
+      if (target.nickKey === undefined || target.closed)
+        throw new RequestError('no_such_user', 'that user is no longer online');
+      policy.invite(target.nickKey);
+      const payload = { room_id: room.id, user_name: target.nick ?? '?', by };
+      if (target !== actor) target.send('invited', payload);
+      actor.send('invited', payload, ref);
+      return;
+    }
+    case 'modes': {
+      const next = policy.draft();
+      let on = true;
+      for (const c of action.change) {
+        if (c === '+' || c === '-') on = c === '+';
+        else if (c === 't') next.modes.topic_locked = on;
+        else if (c === 'i') next.modes.invite_only = on;
+        else if (c === 'm') next.modes.moderated = on;
+      }
+      await room.save(next);
+      announce(room, 'modes_changed', { room_id: room.id, modes: next.modes, by }, actor, ref);
+      return;
+    }
+  }
+}
+
+function announce<T extends 'role_changed' | 'ban_changed' | 'modes_changed'>(
+  room: ModeratedRoom,
+  type: T,
+  payload: ServerEventPayloads[T],
+  actor: Session,
+  ref: Ref,
+): void {
+  room.announce({ type, payload } as ServerMessage, actor, ref);
+}
+
+function requireMember(room: ModeratedRoom, nick: string): Session {
+  const target = room.member(nickKey(nick));
+  if (!target) throw new RequestError('no_such_user', `${nick} is not in ${room.id}`);
+  return target;
+}

@@ -1,0 +1,168 @@
+import { RequestError } from '../protocol/errors.js';
+import type { BanEntry, RoomModes, RoomRole, RoomTopic } from '../protocol/events.js';
+import { banMatches, parseBanMask, type BanMask } from './moderation/ban-mask.js';
+import type { Session } from './session.js';
+import type { NickRef, RoomSettings } from './store/store-types.js';
+
+/** Invitations one room remembers (oldest dropped first); they last only while the server runs. */
+const MAX_INVITES = 1000;
+
+/** A room's settings with nothing set. */
+export function defaultSettings(): RoomSettings {
+  return {
+    modes: { topic_locked: false, invite_only: false, moderated: false },
+    operators: [],
+    voiced: [],
+    bans: [],
+  };
+}
+
+/**
+ * Who may do what in one room: its settings (topic, owner, modes, roles, bans, as stored) and the
+ * invitations of this run. Read by the hub's preconditions and the room; changed only by the room,
+ * from its mailbox, and only after the store saved the new settings (see {@link replace}).
+ *
+ * Roles are kept by nick key. Owner and operator count only for a session that proved a registered
+ * nick with its password (`Session.registered`), so taking a guest nick never grants them; voice
+ * goes with the nick (a guest may be voiced).
+ */
+export class RoomPolicy {
+  private current: RoomSettings;
+  private bans: { entry: BanEntry; mask: BanMask }[] = [];
+  private readonly invites = new Set<string>();
+
+  constructor(
+    settings: RoomSettings | undefined,
+    /** Nick keys of the server operators (`--operators`). */
+    private readonly serverOperators: ReadonlySet<string>,
+  ) {
+    this.current = settings ?? defaultSettings();
+    this.parseBans();
+  }
+
+  /** The settings as stored (do not change the object: copy it, then {@link replace}). */
+  get settings(): RoomSettings {
+    return this.current;
+  }
+
+  get modes(): RoomModes {
+    return this.current.modes;
+  }
+
+  get topic(): RoomTopic | undefined {
+    return this.current.topic;
+  }
+
+  /** A copy to change and then {@link replace} with, once stored. */
+  draft(): RoomSettings {
+    return structuredClone(this.current);
+  }
+
+  /** Takes settings the store has saved. */
+  replace(settings: RoomSettings): void {
+    this.current = settings;
+    this.parseBans();
+  }
+
+  /** True for a session that proved a nick named by `--operators`. */
+  isServerOperator(session: Session): boolean {
+    return session.registered && session.nickKey !== undefined && this.serverOperators.has(session.nickKey);
+  }
+
+  /** The session's standing in the room (server operators have none of their own here). */
+  roleOf(session: Session): RoomRole | undefined {
+    const key = session.nickKey;
+    if (key === undefined) return undefined;
+    if (session.registered && this.current.owner?.key === key) return 'owner';
+    if (session.registered && hasKey(this.current.operators, key)) return 'operator';
+    if (hasKey(this.current.voiced, key)) return 'voice';
+    return undefined;
+  }
+
+  /** Owner, operator or server operator: may kick, ban, invite, set modes and voice. */
+  mayOperate(session: Session): boolean {
+    const role = this.roleOf(session);
+    return role === 'owner' || role === 'operator' || this.isServerOperator(session);
+  }
+
+  /** May speak while the room is moderated (+m). */
+  maySpeak(session: Session): boolean {
+    return (
+      !this.current.modes.moderated || this.roleOf(session) !== undefined || this.isServerOperator(session)
+    );
+  }
+
+  /** The owner and server operators: an operator cannot kick, ban or demote them. */
+  isProtected(session: Session): boolean {
+    return this.roleOf(session) === 'owner' || this.isServerOperator(session);
+  }
+
+  /** The ban that keeps this client out, if any (the owner and server operators are never kept out). */
+  banFor(session: Session, address: string): BanEntry | undefined {
+    if (this.isProtected(session)) return undefined;
+    return this.bans.find((b) => banMatches(b.mask, session.nickKey, address))?.entry;
+  }
+
+  /** The ban that covers an address whoever connects from it (a read-only stream has no nick). */
+  banForAddress(address: string): BanEntry | undefined {
+    return this.bans.find((b) => b.mask.kind !== 'nick' && banMatches(b.mask, undefined, address))?.entry;
+  }
+
+  /** Invited since the server started and not yet joined on it. */
+  isInvited(session: Session): boolean {
+    return session.nickKey !== undefined && this.invites.has(session.nickKey);
+  }
+
+  invite(key: string): void {
+    this.invites.delete(key);
+    this.invites.add(key);
+    if (this.invites.size > MAX_INVITES) {
+      const oldest = this.invites.values().next().value;
+      if (oldest !== undefined) this.invites.delete(oldest);
+    }
+  }
+
+  /** An invitation is used up by the join it let in. */
+  useInvite(session: Session): void {
+    if (session.nickKey !== undefined) this.invites.delete(session.nickKey);
+  }
+
+  /** Nicks with a standing role, for the `modes` reply. */
+  listed(): { owner: string | null; operators: string[]; voiced: string[] } {
+    return {
+      owner: this.current.owner?.nick ?? null,
+      operators: this.current.operators.map((r) => r.nick),
+      voiced: this.current.voiced.map((r) => r.nick),
+    };
+  }
+
+  private parseBans(): void {
+    this.bans = [];
+    for (const entry of this.current.bans) {
+      const mask = parseBanMask(entry.mask);
+      if (mask) this.bans.push({ entry, mask });
+    }
+  }
+}
+
+function hasKey(list: NickRef[], key: string): boolean {
+  return list.some((r) => r.key === key);
+}
+
+/**
+ * Why this session may not enter the room (`banned`, `invite_only`), or undefined when it may.
+ * Checked by the hub before a join or a one-shot post, and again by the room in its mailbox (a
+ * ban may have been set while the join waited there). `member`: already in, so no invitation is needed.
+ */
+export function admissionError(
+  policy: RoomPolicy,
+  session: Session,
+  roomId: string,
+  member: boolean,
+): RequestError | undefined {
+  const ban = policy.banFor(session, session.conn.remoteAddress);
+  if (ban) return new RequestError('banned', `you are banned from ${roomId} (${ban.mask})`);
+  if (!member && policy.modes.invite_only && !policy.isInvited(session) && !policy.mayOperate(session))
+    return new RequestError('invite_only', `${roomId} is invite-only; ask an operator for an /invite`);
+  return undefined;
+}
