@@ -286,15 +286,9 @@ function userLeft(state: ChatState, p: P<'user_left'>, now: number): ChatState {
     if (!conv) return state;
     return addNotice(putConversation(state, { ...conv, joined: false }), p.room_id, kicked, 'error', now);
   }
+  // Never hidden as a quiet member's leave: a kick is news even about somebody who never spoke.
   if (kicked !== undefined)
-    return memberNotice(
-      state,
-      p.room_id,
-      now,
-      kicked,
-      (m) => m.filter((n) => !sameNick(n, p.user_name)),
-      p.user_name,
-    );
+    return memberNotice(state, p.room_id, now, kicked, (m) => m.filter((n) => !sameNick(n, p.user_name)));
   // A quit leaves the server, not only the room: said so, with the reason.
   if (p.quit && !sameNick(p.user_name, state.nick))
     return memberNotice(
