@@ -402,6 +402,17 @@ describe.skipIf(!HAVE_CHROMIUM)(`browser page at GET / (real ${CHROMIUM})`, () =
     await untilNotice(alice.page, 'in #dev (2)');
     await say(alice.page, '/frobnicate');
     await untilNotice(alice.page, 'unknown command /frobnicate');
+
+    // A topic is a line in the room and stays in the header under the room's name.
+    await say(alice.page, '/topic ship it on friday');
+    await alice.page
+      .getByTestId('message-text')
+      .filter({ hasText: 'set the topic: ship it on friday' })
+      .waitFor({ timeout: WAIT_MS });
+    await alice.page
+      .getByTestId('conv-meta')
+      .filter({ hasText: 'ship it on friday' })
+      .waitFor({ timeout: WAIT_MS });
     expect(alice.problems).toEqual([]);
     expect(bob.problems).toEqual([]);
   }, 60_000);

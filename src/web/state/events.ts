@@ -153,6 +153,8 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       flushJoinNotice(state, conv);
       if (Number.isInteger(p.seq) && p.seq <= conv.lastSeq) return; // already seen (resume overlap)
       addItem(state, conv, messageItem(state, p));
+      // A topic line seen live changes the room's topic too (as it does when replayed).
+      if (p.kind === 'topic') conv.topic = topicOf(p);
       if (Number.isInteger(p.seq)) {
         conv.lastSeq = p.seq;
         if (conv.firstSeq === null) conv.firstSeq = p.seq;

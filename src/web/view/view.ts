@@ -196,12 +196,16 @@ export class View {
       el.title.textContent = `#${current.id}`;
       const n = current.members.size;
       const name = current.name !== current.id ? `${current.name} · ` : '';
+      const topic = current.topic ? ` · ${current.topic}` : '';
       el.meta.textContent = current.joined
-        ? `${name}${n} ${n === 1 ? 'member' : 'members'}`
-        : `${name}not joined`;
+        ? `${name}${n} ${n === 1 ? 'member' : 'members'}${topic}`
+        : `${name}not joined${topic}`;
+      // The line is cut with an ellipsis on a narrow header; hovering shows the whole topic.
+      el.meta.title = current.topic ?? '';
     } else {
       el.title.textContent = `@${current.name}`;
       el.meta.textContent = 'direct messages';
+      el.meta.title = '';
     }
   }
 }
