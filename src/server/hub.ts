@@ -7,6 +7,7 @@ import { Charges, LimitRefusal } from './hub/charges.js';
 import { runHandler, type HandlerEntry, type HubContext, type HubCounters } from './hub/handler.js';
 import { HANDLERS, POST_ONCE } from './hub/handlers.js';
 import { Identities } from './hub/identity.js';
+import { whoisAnswer } from './hub/life.js';
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './hub/options.js';
 import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
@@ -63,6 +64,7 @@ export class Hub {
     );
     // Cluster mode: a DM sent on another node to a nick held here.
     options.engine?.on('node', (event) => {
+      if (event.t === 'whois') return this.answerWhois(event);
       if (event.t !== 'dm' || typeof event.nick_key !== 'string') return;
       const target = this.identities.holding(event.nick_key);
       if (target && target.id === event.session && !target.closed)
@@ -76,6 +78,20 @@ export class Hub {
       counters: this.counters,
       disconnect,
     };
+  }
+
+  /** Cluster mode: another node's whois for a user of this node (undefined: not here any more). */
+  private answerWhois(event: { [field: string]: unknown }): void {
+    const { id, from, nick_key: key, session, rooms } = event;
+    if (typeof id !== 'string' || typeof from !== 'string' || typeof key !== 'string') return;
+    const target = this.identities.holding(key);
+    const answer =
+      target && target.id === session && !target.closed
+        ? whoisAnswer(target, Array.isArray(rooms) ? rooms.filter((r) => typeof r === 'string') : [])
+        : undefined;
+    void this.options
+      .engine!.answerWhois(from, id, answer)
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'answering a whois from another node'));
   }
 
   /** Loads the rooms from the store and makes sure the default room exists. */
