@@ -37,7 +37,11 @@ export interface ModeratedRoom {
    */
   elsewhere(key: string): Promise<RemoteMember | undefined>;
   /** Cluster mode: has the member's node take it out, as `remove` does here. */
-  removeElsewhere(member: RemoteMember, payload: ServerEventPayloads['user_left'], actor: Session): Promise<void>;
+  removeElsewhere(
+    member: RemoteMember,
+    payload: ServerEventPayloads['user_left'],
+    actor: Session,
+  ): Promise<void>;
 }
 
 /** A member of the room connected to another node of the cluster. */

@@ -345,7 +345,7 @@ export class Room {
               room_id: this.id,
               users,
               members: await this.sharedDetails(users),
-              roles: this.memberRoles(),
+              roles: this.memberRoles(users),
             },
             event.ref,
           ),
@@ -384,7 +384,9 @@ export class Room {
       case 'replay':
         return this.replayStep(event.session, event.replay);
       case 'moderate':
-        return this.refusing(event.session, event.ref, () => this.moderateShared(event.session, event.action, event.ref));
+        return this.refusing(event.session, event.ref, () =>
+          this.moderateShared(event.session, event.action, event.ref),
+        );
       case 'rename':
         if (this.members.has(event.session)) {
           // Other nodes' members hear of it through the room's channel.
@@ -497,7 +499,11 @@ export class Room {
   }
 
   /** Takes a member out (a kick or a ban): its replay ends, the room and it are told. */
-  private removeMember(member: Session, payload: ServerEventPayloads['user_left'], except?: Session | string): void {
+  private removeMember(
+    member: Session,
+    payload: ServerEventPayloads['user_left'],
+    except?: Session | string,
+  ): void {
     if (!this.members.delete(member)) return;
     this.replays.delete(member);
     // The session's own list of rooms, kept in step with the room as the hub's leave does.
@@ -536,11 +542,17 @@ export class Room {
         return;
       }
       case 'relay':
-        this.broadcast({ ...notice.payload, payload: { ...notice.payload.payload, room_id: this.id } } as ServerMessage, skip);
+        this.broadcast(
+          { ...notice.payload, payload: { ...notice.payload.payload, room_id: this.id } } as ServerMessage,
+          skip,
+        );
         return;
       default:
         // Presence: the payload names the room as the other node (or the reaper) spelt it.
-        this.broadcast({ type: notice.type, payload: { ...notice.payload, room_id: this.id } } as ServerMessage, skip);
+        this.broadcast(
+          { type: notice.type, payload: { ...notice.payload, room_id: this.id } } as ServerMessage,
+          skip,
+        );
     }
   }
 
@@ -570,12 +582,24 @@ export class Room {
     });
   }
 
-  /** Roles of the members that have one, by nick. */
-  private memberRoles(): Record<string, RoomRole> {
+  /**
+   * Roles of the members that have one, by nick. In cluster mode `names` lists members on every
+   * node: those on other nodes are looked up by nick key (a registered nick is held only by its
+   * password holder, so holding it proves it).
+   */
+  private memberRoles(names?: string[]): Record<string, RoomRole> {
     const roles: Record<string, RoomRole> = {};
     for (const m of this.members) {
       const role = this.policy.roleOf(m);
       if (role && m.nick !== undefined) roles[m.nick] = role;
+    }
+    if (this.cluster && names) {
+      const here = new Set(this.memberNames());
+      for (const nick of names) {
+        if (here.has(nick)) continue;
+        const role = this.policy.roleOfKey(nickKey(nick), true);
+        if (role) roles[nick] = role;
+      }
     }
     return roles;
   }
@@ -585,7 +609,7 @@ export class Room {
    * comes from memberList (every node's in cluster mode; roles and topic are still this node's).
    */
   private joinedPayload(members: string[]): ServerEventPayloads['joined'] {
-    const roles = this.memberRoles();
+    const roles = this.memberRoles(members);
     const topic = this.policy.topic;
     return {
       room_id: this.id,

@@ -50,7 +50,13 @@ export type FeedNotice =
   /** An announcement made on the node of the change (role_changed, ban_changed, modes_changed). */
   | { node: string; type: 'relay'; payload: ServerMessage; except?: string }
   /** An operator on `node` kicked `target` (`node:session`), a member on another node. */
-  | { node: string; type: 'kick'; payload: ServerEventPayloads['user_left']; target: string; except?: string };
+  | {
+      node: string;
+      type: 'kick';
+      payload: ServerEventPayloads['user_left'];
+      target: string;
+      except?: string;
+    };
 
 /** A room's settings as Redis holds them; version 0 with none stored. */
 export interface SharedSettings {
@@ -199,7 +205,10 @@ export interface Engine {
    * nick_key, session, rooms}` there, answered with {@link answerWhois}); undefined when that
    * node does not answer within the command timeout or no longer holds the session.
    */
-  whois(node: string, question: { nick_key: string; session: string; rooms: string[] }): Promise<WhoisAnswer | undefined>;
+  whois(
+    node: string,
+    question: { nick_key: string; session: string; rooms: string[] },
+  ): Promise<WhoisAnswer | undefined>;
   /** Answers another node's whois question. */
   answerWhois(node: string, id: string, answer: WhoisAnswer | undefined): Promise<void>;
   /** Frees the nick if the session still holds it; true when it did. */
