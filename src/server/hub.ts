@@ -65,6 +65,10 @@ export class Hub {
     // Cluster mode: a DM sent on another node to a nick held here.
     options.engine?.on('node', (event) => {
       if (event.t === 'whois') return this.answerWhois(event);
+      if (event.t === 'invited' && typeof event.nick_key === 'string') {
+        this.invitedElsewhere(event.nick_key, event.session, event.payload as ServerEventPayloads['invited']);
+        return;
+      }
       if (event.t !== 'dm' || typeof event.nick_key !== 'string') return;
       const target = this.identities.holding(event.nick_key);
       if (target && target.id === event.session && !target.closed)
@@ -78,6 +82,27 @@ export class Hub {
       counters: this.counters,
       disconnect,
     };
+  }
+
+  /**
+   * Cluster mode: an operator on another node invited a user of this one. The room is opened
+   * here (if it was not) and takes the invitation before the user hears of it, so the join the
+   * user makes next through this node is let in.
+   */
+  private invitedElsewhere(key: string, session: unknown, payload: ServerEventPayloads['invited']): void {
+    const target = this.identities.holding(key);
+    if (!target || target.id !== session || target.closed) return;
+    const { engine } = this.options;
+    void this.rooms
+      .load(payload.room_id)
+      .then((room) => {
+        room?.post({
+          kind: 'notice',
+          notice: { node: engine!.nodeId, type: 'invite', payload: { room_id: payload.room_id, key } },
+        });
+        if (!target.closed) target.send('invited', payload);
+      })
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'taking an invitation from another node'));
   }
 
   /** Cluster mode: another node's whois for a user of this node (undefined: not here any more). */

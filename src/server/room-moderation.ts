@@ -15,7 +15,8 @@ export type ModAction =
   | { op: 'kick'; user_name: string; reason?: string }
   | { op: 'ban'; mask: BanMask }
   | { op: 'unban'; mask: string }
-  | { op: 'invite'; target: Session }
+  /** `target`: a session here, or (cluster mode) a nick held on another node. */
+  | { op: 'invite'; target: Session | RemoteUser }
   | { op: 'modes'; change: string };
 
 /** What moderation needs of a room; the room hands it in from its mailbox. */
@@ -36,12 +37,22 @@ export interface ModeratedRoom {
    * `registered`: the nick is a registered one, which only its password holder can hold).
    */
   elsewhere(key: string): Promise<RemoteMember | undefined>;
+  /** Cluster mode: every node's room lets the nick in once; a user on another node is told there. */
+  inviteElsewhere(key: string, payload: ServerEventPayloads['invited'], to?: RemoteUser): Promise<void>;
   /** Cluster mode: has the member's node take it out, as `remove` does here. */
   removeElsewhere(
     member: RemoteMember,
     payload: ServerEventPayloads['user_left'],
     actor: Session,
   ): Promise<void>;
+}
+
+/** An online user connected to another node of the cluster. */
+export interface RemoteUser {
+  key: string;
+  nick: string;
+  node: string;
+  session: string;
 }
 
 /** A member of the room connected to another node of the cluster. */
@@ -157,10 +168,19 @@ export async function moderate(
     }
     case 'invite': {
       const { target } = action;
+      if ('node' in target) {
+        policy.invite(target.key);
+        const payload = { room_id: room.id, user_name: target.nick, by };
+        await room.inviteElsewhere(target.key, payload, target);
+        actor.send('invited', payload, ref);
+        return;
+      }
       if (target.nickKey === undefined || target.closed)
         throw new RequestError('no_such_user', 'that user is no longer online');
       policy.invite(target.nickKey);
       const payload = { room_id: room.id, user_name: target.nick ?? '?', by };
+      // The invited client may reconnect through another node before it joins.
+      await room.inviteElsewhere(target.nickKey, payload);
       if (target !== actor) target.send('invited', payload);
       actor.send('invited', payload, ref);
       return;

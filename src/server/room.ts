@@ -441,6 +441,17 @@ export class Room {
       },
       remove: (member, payload, except) => this.removeMember(member, payload, except),
       elsewhere: (key) => this.memberElsewhere(key),
+      inviteElsewhere: async (key, payload, to) => {
+        if (!this.cluster) return;
+        const { engine } = this.cluster;
+        await engine.notify(this.id, {
+          node: engine.nodeId,
+          type: 'invite',
+          payload: { room_id: this.id, key },
+        });
+        if (to)
+          await engine.tellNode(to.node, { t: 'invited', nick_key: to.key, session: to.session, payload });
+      },
       removeElsewhere: async (member, payload, actor) => {
         const { engine } = this.cluster!;
         await engine.notify(this.id, {
@@ -536,6 +547,9 @@ export class Room {
         if (before) this.removeNewlyBanned(before);
         return;
       }
+      case 'invite':
+        this.policy.invite(notice.payload.key);
+        return;
       case 'kick': {
         const target = [...this.members].find((m) => `${nodeId}:${m.id}` === notice.target);
         if (target) this.removeMember(target, { ...notice.payload, room_id: this.id }, notice.except);

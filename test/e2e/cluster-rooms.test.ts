@@ -192,6 +192,33 @@ describe('kicks and bans across nodes', () => {
   });
 });
 
+describe('invitations across nodes', () => {
+  it('an invitation made on node A lets bob on node B into an invite-only room, once', async () => {
+    const a = await node();
+    const b = await node();
+    const alice = await client(a, 'alice', 'correct horse');
+    expect((await alice.request('create_room', { room_id: 'club' })).type).toBe('room_created');
+    await alice.request('join', { room_id: 'club' });
+    expect((await alice.request('mode', { room_id: 'club', modes: '+i' })).type).toBe('modes_changed');
+    const bob = await client(b, 'bob');
+    const carol = await client(b, 'carol');
+    // Node B has not opened the room yet: the invitation opens it there.
+    const invited = await alice.request('invite', { room_id: 'club', user_name: 'bob' });
+    expect(invited).toMatchObject({
+      type: 'invited',
+      payload: { room_id: 'club', user_name: 'bob', by: 'alice' },
+    });
+    expect((await bob.next((m) => m.type === 'invited')).payload).toMatchObject({
+      room_id: 'club',
+      by: 'alice',
+    });
+    expect((await bob.request('join', { room_id: 'club' })).type).toBe('joined');
+    expect(code(await carol.request('join', { room_id: 'club' }))).toBe('invite_only');
+    expect((await bob.request('leave', { room_id: 'club' })).type).toBe('user_left');
+    expect(code(await bob.request('join', { room_id: 'club' }))).toBe('invite_only');
+  });
+});
+
 describe('away and whois across nodes', () => {
   it('users, whois and DMs on node A show the away message of bob on node B; DM actions stay actions', async () => {
     const a = await node();

@@ -49,6 +49,8 @@ export type FeedNotice =
   | { node: string; type: 'settings'; payload: { room_id: string; version: number; settings: RoomSettings } }
   /** An announcement made on the node of the change (role_changed, ban_changed, modes_changed). */
   | { node: string; type: 'relay'; payload: ServerMessage; except?: string }
+  /** An operator invited this nick key: every node's room lets it in once (`+i`). */
+  | { node: string; type: 'invite'; payload: { room_id: string; key: string } }
   /** An operator on `node` kicked `target` (`node:session`), a member on another node. */
   | {
       node: string;
@@ -209,6 +211,8 @@ export interface Engine {
     node: string,
     question: { nick_key: string; session: string; rooms: string[] },
   ): Promise<WhoisAnswer | undefined>;
+  /** Publishes an event on another node's channel (the `node` event there), e.g. `{t: 'invited', ...}`. */
+  tellNode(node: string, event: { t: string; [field: string]: unknown }): Promise<void>;
   /** Answers another node's whois question. */
   answerWhois(node: string, id: string, answer: WhoisAnswer | undefined): Promise<void>;
   /** Frees the nick if the session still holds it; true when it did. */

@@ -608,6 +608,14 @@ export class RedisEngine extends EventEmitter implements Engine {
     return answer;
   }
 
+  async tellNode(node: string, event: { t: string; [field: string]: unknown }): Promise<void> {
+    try {
+      await this.cmd.publish(keys.nodeChannel(node), JSON.stringify(event));
+    } catch (err) {
+      return this.fail(err, 'telling another node');
+    }
+  }
+
   async answerWhois(node: string, id: string, answer: WhoisAnswer | undefined): Promise<void> {
     try {
       await this.cmd.publish(

@@ -5,6 +5,7 @@ import { admissionError } from '../room-modes.js';
 import type { Room } from '../room.js';
 import type { Session } from '../session.js';
 import { handler } from './handler.js';
+import { nickKey } from '../../protocol/nick.js';
 
 /**
  * The handler entries of topics and moderation (issue 14), merged into the hub's table. Who may
@@ -85,8 +86,13 @@ export const MODERATION_HANDLERS = {
   invite: handler(
     'invite',
     { identity: true, room: true, member: inRoom, operator: true, charge: 'presence' },
-    ({ session, payload: p, ref, room }, hub) => {
-      const target = hub.identities.online(p.user_name);
+    async ({ session, payload: p, ref, room }, hub) => {
+      const here = hub.identities.online(p.user_name);
+      const { engine } = hub.options;
+      // Cluster mode: the nick may be held on another node, which tells its user.
+      const key = nickKey(p.user_name);
+      const held = !here && engine ? await engine.holder(key) : undefined;
+      const target = here ?? (held && { key, ...held });
       if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
       room.post({ kind: 'moderate', session, ref, action: { op: 'invite', target } });
     },
