@@ -243,6 +243,24 @@ export class Room {
           if (notice.node !== engine.nodeId) this.post({ kind: 'notice', notice });
         },
         gap: (after, to) => this.post({ kind: 'gap', after, to }),
+        // A settings notice may have been lost while the subscriber link was down: read them again.
+        resync: () =>
+          void engine.roomSettings(this.id).then(
+            (shared) =>
+              this.post({
+                kind: 'notice',
+                notice: {
+                  node: engine.nodeId,
+                  type: 'settings',
+                  payload: {
+                    room_id: this.id,
+                    version: shared.version,
+                    settings: shared.settings ?? defaultSettings(),
+                  },
+                },
+              }),
+            (err: unknown) => this.onError(err, `room ${this.id}: reading the settings after a reconnect`),
+          ),
       },
       { after: this.lastSeq },
     );

@@ -87,6 +87,12 @@ export interface FeedSink {
   messages(messages: ChatMessage[], node: string | undefined): void;
   /** A presence notice, in channel order relative to live batches. */
   notice?(notice: FeedNotice): void;
+  /**
+   * The subscription was restored after the subscriber link dropped: notices published meanwhile
+   * were lost (messages are not: the feed reads them from the stream), so what they carry
+   * (settings) must be read again.
+   */
+  resync?(): void;
   /** Seqs after `after` up to `to` can no longer be delivered (retention dropped them, or history was replaced). */
   gap?(after: number, to: number): void;
 }

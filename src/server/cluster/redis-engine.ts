@@ -816,7 +816,10 @@ export class RedisEngine extends EventEmitter implements Engine {
         ...[...this.feeds.keys()].map((room) => keys.live(room)),
       ];
       await this.sub.subscribe(...channels);
-      for (const feed of this.feeds.values()) feed.catchUpNow();
+      for (const feed of this.feeds.values()) {
+        feed.catchUpNow();
+        feed.resync();
+      }
     } catch (err) {
       this.onError(err, 'resubscribing after a reconnect');
     }
