@@ -65,6 +65,16 @@ export class Hub {
     // Cluster mode: a DM sent on another node to a nick held here.
     options.engine?.on('node', (event) => {
       if (event.t === 'whois') return this.answerWhois(event);
+      if (event.t === 'kill' && typeof event.nick_key === 'string') {
+        // A server operator on another node disconnected a user of this one.
+        const target = this.identities.holding(event.nick_key);
+        if (target && target.id === event.session && !target.closed) {
+          const killed = { code: 'killed' as const, message: String(event.message) };
+          target.send('error', killed);
+          this.disconnect(target, killed);
+        }
+        return;
+      }
       if (event.t === 'invited' && typeof event.nick_key === 'string') {
         this.invitedElsewhere(event.nick_key, event.session, event.payload as ServerEventPayloads['invited']);
         return;

@@ -192,6 +192,33 @@ describe('kicks and bans across nodes', () => {
   });
 });
 
+describe('server operators across nodes', () => {
+  it('a server operator on node A kicks in a room it is not in and kills a user on node B', async () => {
+    const a = await node(['--operators', 'root']);
+    const b = await node(['--operators', 'root']);
+    const root = await client(a, 'root', 'root password');
+    const bob = await client(b, 'bob');
+    const carol = await client(b, 'carol');
+    await bob.request('join', { room_id: 'yard' });
+    await carol.request('join', { room_id: 'yard' });
+    const kicked = await root.request('kick', { room_id: 'yard', user_name: 'carol', reason: 'out' });
+    expect(kicked).toMatchObject({ type: 'user_left', payload: { user_name: 'carol', kicked_by: 'root' } });
+    expect((await carol.next((m) => m.type === 'user_left')).payload).toMatchObject({ kicked_by: 'root' });
+    const killed = await root.request('kill', { user_name: 'bob', reason: 'flooding' });
+    expect(killed).toMatchObject({
+      type: 'killed',
+      payload: { user_name: 'bob', by: 'root', reason: 'flooding' },
+    });
+    expect(await bob.next((m) => m.type === 'error')).toMatchObject({
+      payload: { code: 'killed', message: 'killed by root: flooding' },
+    });
+    await bob.closedByServer();
+    await expect
+      .poll(async () => code(await root.request('kill', { user_name: 'bob' })))
+      .toBe('no_such_user');
+  });
+});
+
 describe('invitations across nodes', () => {
   it('an invitation made on node A lets bob on node B into an invite-only room, once', async () => {
     const a = await node();

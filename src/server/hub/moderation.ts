@@ -121,15 +121,29 @@ export const MODERATION_HANDLERS = {
     },
   ),
 
-  kill: handler('kill', { identity: true, serverOperator: true }, ({ session, payload: p, ref }, hub) => {
-    const target = hub.identities.online(p.user_name);
-    if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
-    const reason = p.reason || 'no reason given';
-    const message = `killed by ${session.nick}: ${reason}`;
-    target.send('error', { code: 'killed', message });
-    hub.disconnect(target, { code: 'killed', message });
-    session.send('killed', { user_name: target.nick, by: session.nick, reason }, ref);
-  }),
+  kill: handler(
+    'kill',
+    { identity: true, serverOperator: true },
+    async ({ session, payload: p, ref }, hub) => {
+      const target = hub.identities.online(p.user_name);
+      const reason = p.reason || 'no reason given';
+      const message = `killed by ${session.nick}: ${reason}`;
+      const { engine } = hub.options;
+      if (!target && engine) {
+        // Cluster mode: the holder's node disconnects it (the hub's `node` events there).
+        const key = nickKey(p.user_name);
+        const held = await engine.holder(key);
+        if (!held) throw new RequestError('no_such_user', `${p.user_name} is not online`);
+        await engine.tellNode(held.node, { t: 'kill', nick_key: key, session: held.session, message });
+        session.send('killed', { user_name: held.nick, by: session.nick, reason }, ref);
+        return;
+      }
+      if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
+      target.send('error', { code: 'killed', message });
+      hub.disconnect(target, { code: 'killed', message });
+      session.send('killed', { user_name: target.nick, by: session.nick, reason }, ref);
+    },
+  ),
 };
 
 function inRoom(id: string): string {
