@@ -638,7 +638,7 @@ export class Room {
 
   /**
    * `joined` for a member or watcher: with topic, modes and the roles of those listed. `members`
-   * comes from memberList (every node's in cluster mode; roles and topic are still this node's).
+   * comes from memberList (every node's in cluster mode, with their roles; the settings follow Redis).
    */
   private joinedPayload(members: string[]): ServerEventPayloads['joined'] {
     const roles = this.memberRoles(members);
