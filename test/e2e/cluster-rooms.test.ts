@@ -304,7 +304,7 @@ describe('--redis with a local store flag', () => {
     const result = spawnSync(
       process.execPath,
       [BIN, 'serve', '--port', '0', '--redis', 'redis://127.0.0.1:1', ...args],
-      { encoding: 'utf8', timeout: 10_000 },
+      { encoding: 'utf8', timeout: 25_000 },
     );
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
