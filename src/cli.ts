@@ -155,6 +155,17 @@ async function serve(): Promise<void> {
   const { wordFilterFromFile, loadFilterModule } = await import('./server/moderation/filters.js');
   const f = flags;
   if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) fail('--tls-cert and --tls-key go together');
+  // A --redis node keeps nothing locally (docs/cluster.md): a store flag would be silently ignored.
+  const redisUrl = f.redis ?? process.env[REDIS_URL_ENV];
+  if (redisUrl !== undefined && redisUrl !== '') {
+    const local = [f.memory ? '--memory' : undefined, f.dataDir !== undefined ? '--data-dir' : undefined]
+      .filter((x) => x !== undefined)
+      .join(' and ');
+    if (local !== '')
+      fail(
+        `${local} cannot go with --redis${f.redis === undefined ? ` (${REDIS_URL_ENV} is set)` : ''}: a cluster node keeps no local data; everything is in Redis`,
+      );
+  }
   const filters = [];
   try {
     if (f.filterWords !== undefined)

@@ -7,6 +7,7 @@ import { Charges, LimitRefusal } from './hub/charges.js';
 import { runHandler, type HandlerEntry, type HubContext, type HubCounters } from './hub/handler.js';
 import { HANDLERS, POST_ONCE } from './hub/handlers.js';
 import { Identities } from './hub/identity.js';
+import { whoisAnswer } from './hub/life.js';
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './hub/options.js';
 import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
@@ -63,6 +64,21 @@ export class Hub {
     );
     // Cluster mode: a DM sent on another node to a nick held here.
     options.engine?.on('node', (event) => {
+      if (event.t === 'whois') return this.answerWhois(event);
+      if (event.t === 'kill' && typeof event.nick_key === 'string') {
+        // A server operator on another node disconnected a user of this one.
+        const target = this.identities.holding(event.nick_key);
+        if (target && target.id === event.session && !target.closed) {
+          const killed = { code: 'killed' as const, message: String(event.message) };
+          target.send('error', killed);
+          this.disconnect(target, killed);
+        }
+        return;
+      }
+      if (event.t === 'invited' && typeof event.nick_key === 'string') {
+        this.invitedElsewhere(event.nick_key, event.session, event.payload as ServerEventPayloads['invited']);
+        return;
+      }
       if (event.t !== 'dm' || typeof event.nick_key !== 'string') return;
       const target = this.identities.holding(event.nick_key);
       if (target && target.id === event.session && !target.closed)
@@ -76,6 +92,41 @@ export class Hub {
       counters: this.counters,
       disconnect,
     };
+  }
+
+  /**
+   * Cluster mode: an operator on another node invited a user of this one. The room is opened
+   * here (if it was not) and takes the invitation before the user hears of it, so the join the
+   * user makes next through this node is let in.
+   */
+  private invitedElsewhere(key: string, session: unknown, payload: ServerEventPayloads['invited']): void {
+    const target = this.identities.holding(key);
+    if (!target || target.id !== session || target.closed) return;
+    const { engine } = this.options;
+    void this.rooms
+      .load(payload.room_id)
+      .then((room) => {
+        room?.post({
+          kind: 'notice',
+          notice: { node: engine!.nodeId, type: 'invite', payload: { room_id: payload.room_id, key } },
+        });
+        if (!target.closed) target.send('invited', payload);
+      })
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'taking an invitation from another node'));
+  }
+
+  /** Cluster mode: another node's whois for a user of this node (undefined: not here any more). */
+  private answerWhois(event: { [field: string]: unknown }): void {
+    const { id, from, nick_key: key, session, rooms } = event;
+    if (typeof id !== 'string' || typeof from !== 'string' || typeof key !== 'string') return;
+    const target = this.identities.holding(key);
+    const answer =
+      target && target.id === session && !target.closed
+        ? whoisAnswer(target, Array.isArray(rooms) ? rooms.filter((r) => typeof r === 'string') : [])
+        : undefined;
+    void this.options
+      .engine!.answerWhois(from, id, answer)
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'answering a whois from another node'));
   }
 
   /** Loads the rooms from the store and makes sure the default room exists. */

@@ -15,7 +15,8 @@ export type ModAction =
   | { op: 'kick'; user_name: string; reason?: string }
   | { op: 'ban'; mask: BanMask }
   | { op: 'unban'; mask: string }
-  | { op: 'invite'; target: Session }
+  /** `target`: a session here, or (cluster mode) a nick held on another node. */
+  | { op: 'invite'; target: Session | RemoteUser }
   | { op: 'modes'; change: string };
 
 /** What moderation needs of a room; the room hands it in from its mailbox. */
@@ -31,6 +32,44 @@ export interface ModeratedRoom {
   announce(message: ServerMessage, actor: Session, ref: Ref): void;
   /** Takes the member out and tells the room and it (`user_left` with `kicked_by`), all but `except`. */
   remove(member: Session, payload: ServerEventPayloads['user_left'], except?: Session): void;
+  /**
+   * Cluster mode: the member with this nick key on another node (`owner` is its `node:session`;
+   * `registered`: the nick is a registered one, which only its password holder can hold).
+   */
+  elsewhere(key: string): Promise<RemoteMember | undefined>;
+  /** Cluster mode: every node's room lets the nick in once; a user on another node is told there. */
+  inviteElsewhere(key: string, payload: ServerEventPayloads['invited'], to?: RemoteUser): Promise<void>;
+  /** Cluster mode: has the member's node take it out, as `remove` does here. */
+  removeElsewhere(
+    member: RemoteMember,
+    payload: ServerEventPayloads['user_left'],
+    actor: Session,
+  ): Promise<void>;
+}
+
+/** An online user connected to another node of the cluster. */
+export interface RemoteUser {
+  key: string;
+  nick: string;
+  node: string;
+  session: string;
+}
+
+/** A member of the room connected to another node of the cluster. */
+export interface RemoteMember {
+  key: string;
+  nick: string;
+  owner: string;
+  registered: boolean;
+}
+
+/** Whom an action names: a member here (`local`), or on another node (`remote`). */
+interface Target {
+  key: string;
+  nick: string;
+  registered: boolean;
+  local?: Session;
+  remote?: RemoteMember;
 }
 
 /**
@@ -49,19 +88,20 @@ export async function moderate(
   const asServer = policy.isServerOperator(actor);
   switch (action.op) {
     case 'role': {
-      const target = requireMember(room, action.user_name);
-      if (policy.roleOf(target) === 'owner' || (policy.isServerOperator(target) && !asServer))
+      const target = await requireMember(room, action.user_name);
+      const standing = policy.roleOfKey(target.key, target.registered);
+      if (standing === 'owner' || (policy.isServerOperatorKey(target.key, target.registered) && !asServer))
         throw new RequestError('protected_user', `${target.nick} is the owner or a server operator`);
       const owner = policy.roleOf(actor) === 'owner' || asServer;
-      if ((action.role === 'operator' || policy.roleOf(target) === 'operator') && !owner)
+      if ((action.role === 'operator' || standing === 'operator') && !owner)
         throw new RequestError('not_owner', `only the owner of ${room.id} grants or removes operator status`);
       if (action.role === 'operator' && !target.registered)
         throw new RequestError('not_registered', `${target.nick} is not a registered nick`);
       const next = policy.draft();
-      const key = target.nickKey!;
+      const { key } = target;
       next.operators = next.operators.filter((r) => r.key !== key);
       next.voiced = next.voiced.filter((r) => r.key !== key);
-      const ref_ = { key, nick: target.nick ?? '?' };
+      const ref_ = { key, nick: target.nick };
       if (action.role !== 'none' && next.operators.length + next.voiced.length >= MAX_ROLES_PER_ROOM)
         throw new RequestError(
           'list_full',
@@ -75,25 +115,26 @@ export async function moderate(
       return;
     }
     case 'kick': {
-      const target = requireMember(room, action.user_name);
-      if (policy.isProtected(target) && !asServer)
+      const target = await requireMember(room, action.user_name);
+      if (isProtected(policy, target) && !asServer)
         throw new RequestError('protected_user', `${target.nick} is the owner or a server operator`);
       const payload = {
         room_id: room.id,
-        user_name: target.nick ?? '?',
+        user_name: target.nick,
         reason: action.reason || 'kicked',
         kicked_by: by,
       };
       // The kicker's copy (member or server operator outside the room) is its reply.
-      room.remove(target, payload, actor);
+      if (target.local) room.remove(target.local, payload, actor);
+      else await room.removeElsewhere(target.remote!, payload, actor);
       actor.send('user_left', payload, ref);
       return;
     }
     case 'ban': {
       const { mask } = action;
       if (mask.kind === 'nick') {
-        const target = room.member(mask.key);
-        if (target && policy.isProtected(target) && !asServer)
+        const target = await findMember(room, mask.key);
+        if (target && isProtected(policy, target) && !asServer)
           throw new RequestError('protected_user', `${target.nick} is the owner or a server operator`);
       }
       const next = policy.draft();
@@ -127,10 +168,19 @@ export async function moderate(
     }
     case 'invite': {
       const { target } = action;
+      if ('node' in target) {
+        policy.invite(target.key);
+        const payload = { room_id: room.id, user_name: target.nick, by };
+        await room.inviteElsewhere(target.key, payload, target);
+        actor.send('invited', payload, ref);
+        return;
+      }
       if (target.nickKey === undefined || target.closed)
         throw new RequestError('no_such_user', 'that user is no longer online');
       policy.invite(target.nickKey);
       const payload = { room_id: room.id, user_name: target.nick ?? '?', by };
+      // The invited client may reconnect through another node before it joins.
+      await room.inviteElsewhere(target.nickKey, payload);
       if (target !== actor) target.send('invited', payload);
       actor.send('invited', payload, ref);
       return;
@@ -161,8 +211,24 @@ function announce<T extends 'role_changed' | 'ban_changed' | 'modes_changed'>(
   room.announce({ type, payload } as ServerMessage, actor, ref);
 }
 
-function requireMember(room: ModeratedRoom, nick: string): Session {
-  const target = room.member(nickKey(nick));
+async function requireMember(room: ModeratedRoom, nick: string): Promise<Target> {
+  const target = await findMember(room, nickKey(nick));
   if (!target) throw new RequestError('no_such_user', `${nick} is not in ${room.id}`);
   return target;
+}
+
+/** The member with this nick key, here or (cluster mode) on another node. */
+async function findMember(room: ModeratedRoom, key: string): Promise<Target | undefined> {
+  const local = room.member(key);
+  if (local) return { key, nick: local.nick ?? '?', registered: local.registered, local };
+  const remote = await room.elsewhere(key);
+  return remote && { key, nick: remote.nick, registered: remote.registered, remote };
+}
+
+/** The owner and server operators: an operator cannot kick, ban or demote them. */
+function isProtected(policy: RoomPolicy, target: Target): boolean {
+  return (
+    policy.roleOfKey(target.key, target.registered) === 'owner' ||
+    policy.isServerOperatorKey(target.key, target.registered)
+  );
 }

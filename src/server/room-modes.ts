@@ -71,12 +71,21 @@ export class RoomPolicy {
 
   /** The session's standing in the room (server operators have none of their own here). */
   roleOf(session: Session): RoomRole | undefined {
-    const key = session.nickKey;
+    return this.roleOfKey(session.nickKey, session.registered);
+  }
+
+  /** The standing of a nick key (for a member on another node of a cluster: `registered` as looked up). */
+  roleOfKey(key: string | undefined, registered: boolean): RoomRole | undefined {
     if (key === undefined) return undefined;
-    if (session.registered && this.current.owner?.key === key) return 'owner';
-    if (session.registered && hasKey(this.current.operators, key)) return 'operator';
+    if (registered && this.current.owner?.key === key) return 'owner';
+    if (registered && hasKey(this.current.operators, key)) return 'operator';
     if (hasKey(this.current.voiced, key)) return 'voice';
     return undefined;
+  }
+
+  /** True for a nick key named by `--operators`, held by a session that proved it. */
+  isServerOperatorKey(key: string, registered: boolean): boolean {
+    return registered && this.serverOperators.has(key);
   }
 
   /** Owner, operator or server operator: may kick, ban, invite, set modes and voice. */

@@ -10,11 +10,12 @@ import { protocolError, RequestError } from '../protocol/errors.js';
 import { HISTORY_ON_JOIN } from '../protocol/limits.js';
 import { outbound } from './outbound.js';
 import { newestWithin, readReplayPage } from './reply-pages.js';
-import { moderate, type ModAction, type ModeratedRoom } from './room-moderation.js';
-import { admissionError, RoomPolicy } from './room-modes.js';
+import { moderate, type ModAction, type ModeratedRoom, type RemoteMember } from './room-moderation.js';
+import { nickKey } from '../protocol/nick.js';
+import { admissionError, defaultSettings, RoomPolicy } from './room-modes.js';
 import type { Session } from './session.js';
 import type { AppendRecord, RoomSettings, Store } from './store/store-types.js';
-import type { Draft, Engine, FeedHandle, FeedNotice } from './cluster/engine.js';
+import type { CommitOutcome, Draft, Engine, FeedHandle, FeedNotice } from './cluster/engine.js';
 import { clusterProtocolError } from './cluster/errors.js';
 
 type Ref = string | number | undefined;
@@ -156,6 +157,11 @@ export class Room {
    * record). Read by the hub's preconditions; changed only from this room's mailbox.
    */
   policy = new RoomPolicy(undefined, new Set());
+  /**
+   * Cluster mode: the version of the settings the policy holds (Redis bumps it with every change),
+   * so a node takes a change once and never goes back to older settings.
+   */
+  private settingsVersion = 0;
 
   constructor(
     readonly id: string,
@@ -211,6 +217,18 @@ export class Room {
   }
 
   /**
+   * Cluster mode: takes the settings Redis holds at `version` unless the policy has newer ones
+   * (a notice may overtake the read made when the room was opened). Returns the settings replaced.
+   */
+  adoptSettings(version: number, settings: RoomSettings | undefined): RoomSettings | undefined {
+    if (version <= this.settingsVersion) return undefined;
+    const before = this.policy.settings;
+    this.settingsVersion = version;
+    this.policy.replace(settings ?? defaultSettings());
+    return before;
+  }
+
+  /**
    * Cluster mode: from now on messages are committed through `engine` and delivered from the
    * room's feed, which starts after the seq the room was made with (the head the registry read),
    * so nothing committed meanwhile is missed. Reads (history, replay) go to the engine.
@@ -225,6 +243,24 @@ export class Room {
           if (notice.node !== engine.nodeId) this.post({ kind: 'notice', notice });
         },
         gap: (after, to) => this.post({ kind: 'gap', after, to }),
+        // A settings notice may have been lost while the subscriber link was down: read them again.
+        resync: () =>
+          void engine.roomSettings(this.id).then(
+            (shared) =>
+              this.post({
+                kind: 'notice',
+                notice: {
+                  node: engine.nodeId,
+                  type: 'settings',
+                  payload: {
+                    room_id: this.id,
+                    version: shared.version,
+                    settings: shared.settings ?? defaultSettings(),
+                  },
+                },
+              }),
+            (err: unknown) => this.onError(err, `room ${this.id}: reading the settings after a reconnect`),
+          ),
       },
       { after: this.lastSeq },
     );
@@ -320,33 +356,38 @@ export class Room {
       case 'history':
         return this.handleHistory(event);
       case 'users':
-        return this.memberList().then((users) =>
+        return this.memberList().then(async (users) =>
           event.session.send(
             'users',
-            // Away details are this node's members' only (the cluster does not share them yet).
-            { room_id: this.id, users, members: this.memberDetails(users), roles: this.memberRoles() },
+            {
+              room_id: this.id,
+              users,
+              members: await this.sharedDetails(users),
+              roles: this.memberRoles(users),
+            },
             event.ref,
           ),
         );
       case 'deliver':
         return this.deliverCommitted(event.messages);
       case 'notice':
-        this.broadcast(noticeMessage(event.notice));
-        return;
+        return this.handleNotice(event.notice);
       case 'away':
         if (this.members.has(event.session)) {
           const { nick, away } = event.session;
-          this.broadcast(
-            {
-              type: 'user_away',
-              payload: {
-                room_id: this.id,
-                user_name: nick ?? '?',
-                ...(away !== undefined ? { message: away } : {}),
-              },
-            },
-            event.session,
-          );
+          const payload = {
+            room_id: this.id,
+            user_name: nick ?? '?',
+            ...(away !== undefined ? { message: away } : {}),
+          };
+          this.broadcast({ type: 'user_away', payload }, event.session);
+          // The other nodes' members share the room too.
+          if (this.cluster) {
+            const { engine } = this.cluster;
+            void engine
+              .notify(this.id, { node: engine.nodeId, type: 'user_away', payload })
+              .catch((err: unknown) => this.onError(err, `room ${this.id}: telling the nodes of an away`));
+          }
         }
         return;
       case 'gap':
@@ -362,7 +403,7 @@ export class Room {
         return this.replayStep(event.session, event.replay);
       case 'moderate':
         return this.refusing(event.session, event.ref, () =>
-          moderate(this.moderation, event.session, event.action, event.ref),
+          this.moderateShared(event.session, event.action, event.ref),
         );
       case 'rename':
         if (this.members.has(event.session)) {
@@ -400,45 +441,207 @@ export class Room {
         return undefined;
       },
       members: () => this.members,
-      save: async (settings: RoomSettings) => {
-        await this.store.saveRoomSettings(this.id, settings);
-        this.policy.replace(settings);
-      },
+      save: (settings: RoomSettings) => this.saveSettings(settings),
       announce: (message, actor, ref) => {
         this.broadcast(message, actor);
         actor.send(message.type, message.payload as never, ref);
+        if (this.cluster) {
+          const { engine } = this.cluster;
+          void engine
+            .notify(this.id, {
+              node: engine.nodeId,
+              type: 'relay',
+              payload: message,
+              except: `${engine.nodeId}:${actor.id}`,
+            })
+            .catch((err: unknown) => this.onError(err, `room ${this.id}: telling the nodes of a change`));
+        }
       },
       remove: (member, payload, except) => this.removeMember(member, payload, except),
+      elsewhere: (key) => this.memberElsewhere(key),
+      inviteElsewhere: async (key, payload, to) => {
+        if (!this.cluster) return;
+        const { engine } = this.cluster;
+        await engine.notify(this.id, {
+          node: engine.nodeId,
+          type: 'invite',
+          payload: { room_id: this.id, key },
+        });
+        if (to)
+          await engine.tellNode(to.node, { t: 'invited', nick_key: to.key, session: to.session, payload });
+      },
+      removeElsewhere: async (member, payload, actor) => {
+        const { engine } = this.cluster!;
+        await engine.notify(this.id, {
+          node: engine.nodeId,
+          type: 'kick',
+          payload,
+          target: member.owner,
+          except: `${engine.nodeId}:${actor.id}`,
+        });
+      },
     };
   }
 
+  /**
+   * Stores new settings, then makes them the policy's: in the store on one node; in cluster mode
+   * in Redis, only if nobody changed them meanwhile (else SettingsConflict, with the newer ones
+   * taken), and every other node's room is told (a `settings` notice).
+   */
+  private async saveSettings(settings: RoomSettings): Promise<void> {
+    if (!this.cluster) {
+      await this.store.saveRoomSettings(this.id, settings);
+      this.policy.replace(settings);
+      return;
+    }
+    const outcome = await this.cluster.engine.saveSettings(this.id, this.settingsVersion, settings);
+    if (!outcome.saved) {
+      this.adoptSettings(outcome.current.version, outcome.current.settings);
+      throw new SettingsConflict();
+    }
+    this.settingsVersion = outcome.version;
+    this.policy.replace(settings);
+  }
+
+  /** An operator's change, decided again on the newer settings when another node changed them first. */
+  private async moderateShared(session: Session, action: ModAction, ref: Ref): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await moderate(this.moderation, session, action, ref);
+      } catch (err) {
+        if (!(err instanceof SettingsConflict) || attempt >= 4) throw err;
+      }
+    }
+  }
+
+  /** Cluster mode: the member with this nick key connected to another node. */
+  private async memberElsewhere(key: string): Promise<RemoteMember | undefined> {
+    if (!this.cluster) return undefined;
+    const { engine } = this.cluster;
+    const found = (await engine.members(this.id)).find(
+      (p) => p.node !== engine.nodeId && nickKey(p.nick) === key,
+    );
+    if (!found) return undefined;
+    // Only its password holder can hold a registered nick, so the nick's record says it.
+    const registered = (await engine.getUser(key)) !== undefined;
+    return { key, nick: found.nick, owner: `${found.node}:${found.session}`, registered };
+  }
+
   /** Takes a member out (a kick or a ban): its replay ends, the room and it are told. */
-  private removeMember(member: Session, payload: ServerEventPayloads['user_left'], except?: Session): void {
+  private removeMember(
+    member: Session,
+    payload: ServerEventPayloads['user_left'],
+    except?: Session | string,
+  ): void {
     if (!this.members.delete(member)) return;
     this.replays.delete(member);
     // The session's own list of rooms, kept in step with the room as the hub's leave does.
     member.rooms.delete(this.id);
     this.noteIfEmpty();
-    this.broadcast({ type: 'user_left', payload }, except);
-    if (member !== except && !member.closed) member.send('user_left', payload);
+    const skip = typeof except === 'string' ? undefined : except;
+    this.broadcast({ type: 'user_left', payload }, skip);
+    if (member !== skip && !member.closed) member.send('user_left', payload);
+    if (this.cluster) {
+      // The other nodes' members see it go, with who kicked it (the actor's node skips the actor).
+      const { engine } = this.cluster;
+      void engine
+        .leavePresence(this.id, member.id, member.nick ?? '?', payload.reason, {
+          ...(payload.kicked_by !== undefined ? { kicked_by: payload.kicked_by } : {}),
+          except: typeof except === 'string' ? except : `${engine.nodeId}:${except?.id ?? ''}`,
+        })
+        .catch((err: unknown) => this.onError(err, `room ${this.id}: leaving the shared presence`));
+    }
   }
 
-  /** Roles of the members that have one, by nick. */
-  private memberRoles(): Record<string, RoomRole> {
+  /** Cluster mode: a notice another node published on the room's channel. */
+  private handleNotice(notice: FeedNotice): void {
+    const nodeId = this.cluster?.engine.nodeId;
+    const skipOwner = 'except' in notice ? notice.except : undefined;
+    const skip =
+      skipOwner === undefined ? undefined : [...this.members].find((m) => `${nodeId}:${m.id}` === skipOwner);
+    switch (notice.type) {
+      case 'settings': {
+        const before = this.adoptSettings(notice.payload.version, notice.payload.settings);
+        if (before) this.removeNewlyBanned(before);
+        return;
+      }
+      case 'invite':
+        this.policy.invite(notice.payload.key);
+        return;
+      case 'kick': {
+        const target = [...this.members].find((m) => `${nodeId}:${m.id}` === notice.target);
+        if (target) this.removeMember(target, { ...notice.payload, room_id: this.id }, notice.except);
+        return;
+      }
+      case 'relay':
+        this.broadcast(
+          { ...notice.payload, payload: { ...notice.payload.payload, room_id: this.id } } as ServerMessage,
+          skip,
+        );
+        return;
+      default:
+        // Presence: the payload names the room as the other node (or the reaper) spelt it.
+        this.broadcast(
+          { type: notice.type, payload: { ...notice.payload, room_id: this.id } } as ServerMessage,
+          skip,
+        );
+    }
+  }
+
+  /** After another node added bans: this node's members they cover leave, as the banning node's do. */
+  private removeNewlyBanned(before: RoomSettings): void {
+    const old = new Set(before.bans.map((b) => b.mask));
+    if (this.policy.settings.bans.every((b) => old.has(b.mask))) return;
+    for (const member of [...this.members]) {
+      const ban = this.policy.banFor(member, member.conn.remoteAddress);
+      if (ban && !old.has(ban.mask))
+        this.removeMember(member, {
+          room_id: this.id,
+          user_name: member.nick ?? '?',
+          reason: 'banned',
+          kicked_by: ban.set_by,
+        });
+    }
+  }
+
+  /** `users` details: away messages of members on every node in cluster mode. */
+  private async sharedDetails(names: string[]): Promise<UserInfo[]> {
+    if (!this.cluster) return this.memberDetails(names);
+    const away = await this.cluster.engine.awayOf(names.map(nickKey));
+    return names.map((user_name, i) => {
+      const message = away[i];
+      return message !== undefined ? { user_name, away: message } : { user_name };
+    });
+  }
+
+  /**
+   * Roles of the members that have one, by nick. In cluster mode `names` lists members on every
+   * node: those on other nodes are looked up by nick key (a registered nick is held only by its
+   * password holder, so holding it proves it).
+   */
+  private memberRoles(names?: string[]): Record<string, RoomRole> {
     const roles: Record<string, RoomRole> = {};
     for (const m of this.members) {
       const role = this.policy.roleOf(m);
       if (role && m.nick !== undefined) roles[m.nick] = role;
+    }
+    if (this.cluster && names) {
+      const here = new Set(this.memberNames());
+      for (const nick of names) {
+        if (here.has(nick)) continue;
+        const role = this.policy.roleOfKey(nickKey(nick), true);
+        if (role) roles[nick] = role;
+      }
     }
     return roles;
   }
 
   /**
    * `joined` for a member or watcher: with topic, modes and the roles of those listed. `members`
-   * comes from memberList (every node's in cluster mode; roles and topic are still this node's).
+   * comes from memberList (every node's in cluster mode, with their roles; the settings follow Redis).
    */
   private joinedPayload(members: string[]): ServerEventPayloads['joined'] {
-    const roles = this.memberRoles();
+    const roles = this.memberRoles(members);
     const topic = this.policy.topic;
     return {
       room_id: this.id,
@@ -635,7 +838,13 @@ export class Room {
     this.noteIfEmpty();
     if (this.cluster) {
       try {
-        await this.cluster.engine.leavePresence(this.id, session.id, session.nick ?? '?', event.reason);
+        await this.cluster.engine.leavePresence(
+          this.id,
+          session.id,
+          session.nick ?? '?',
+          event.reason,
+          event.quit ? { quit: true } : {},
+        );
       } catch (err) {
         // Left here all the same; the entry stays in Redis until the node's reaper (not yet) or a restart.
         this.onError(err, `room ${this.id}: leaving the shared presence`);
@@ -755,13 +964,17 @@ export class Room {
    * itself is already in the history, so a failure here only leaves `joined` showing the old one.
    */
   private async keepTopic(line: ChatMessage): Promise<void> {
-    const next = this.policy.draft();
-    if (line.message === '') delete next.topic;
-    else next.topic = { text: line.message, set_by: line.user_name, set_ts: line.ts };
-    try {
-      await this.moderation.save(next);
-    } catch (err) {
-      this.onError(err, `room ${this.id}: storing the topic`);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const next = withTopic(this.policy.draft(), line);
+      try {
+        await this.saveSettings(next);
+        return;
+      } catch (err) {
+        // Another node changed the settings first: put the topic on the newer ones.
+        if (err instanceof SettingsConflict) continue;
+        this.onError(err, `room ${this.id}: storing the topic`);
+        return;
+      }
     }
   }
 
@@ -803,6 +1016,12 @@ export class Room {
       }
     });
     this.observer.onMessagesCommitted?.(stored, 0, performance.now() - started);
+    // The node that committed a topic line stores it as the room's topic (every node shows it
+    // from the line at once, and from the settings notice after).
+    const topic = outcomes.findLast(
+      (o): o is Extract<CommitOutcome, { duplicate: false }> => !o.duplicate && o.message.kind === 'topic',
+    );
+    if (topic) await this.keepTopic(topic.message);
   }
 
   /** Delivers what the feed brought (in seq order, each once) to this node's members and watchers. */
@@ -814,6 +1033,8 @@ export class Room {
       const acks = this.pendingAcks.get(message.seq);
       this.pendingAcks.delete(message.seq);
       const sender = acks?.[0]?.session;
+      // Shown at once by every node: the committing node stores it (keepTopic).
+      if (message.kind === 'topic') this.policy.replace(withTopic(this.policy.draft(), message));
       deliveries += this.broadcast({ type: 'message', payload: message }, sender);
       for (const ack of acks ?? []) {
         if (ack.session.closed) continue;
@@ -887,11 +1108,14 @@ export class Room {
   }
 }
 
-/** A presence notice from another node, as this node's members get it. */
-function noticeMessage(notice: FeedNotice): ServerMessage {
-  return notice.type === 'nick_changed'
-    ? { type: 'nick_changed', payload: notice.payload }
-    : { type: notice.type, payload: notice.payload };
+/** Another node changed the room's settings first (cluster mode): the change is decided again. */
+class SettingsConflict extends Error {}
+
+/** Settings with the topic a topic line sets (an empty text clears it). */
+function withTopic(settings: RoomSettings, line: ChatMessage): RoomSettings {
+  if (line.message === '') delete settings.topic;
+  else settings.topic = { text: line.message, set_by: line.user_name, set_ts: line.ts };
+  return settings;
 }
 
 function stripSender(record: ChatMessage & { sender_key?: string }): ChatMessage {

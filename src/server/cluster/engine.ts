@@ -1,5 +1,5 @@
-import type { ChatMessage, MessageKind } from '../../protocol/events.js';
-import type { RoomRecord, UserRecord } from '../store/store-types.js';
+import type { ChatMessage, MessageKind, ServerEventPayloads, ServerMessage } from '../../protocol/events.js';
+import type { RoomRecord, RoomSettings, UserRecord } from '../store/store-types.js';
 
 /** A message to commit: everything but the seq (assigned by the engine) and the id and ts (the node's). */
 export interface Draft {
@@ -35,14 +35,47 @@ export interface Presence {
   nick: string;
 }
 
-/** A room notice carried on the room's channel (presence changes). */
+/**
+ * A room notice carried on the room's channel: presence changes, and what keeps every node's
+ * room in step with a change made on one (settings, announcements, kicks). `except` names the
+ * `node:session` that already had its copy (the actor's reply), so its node skips it.
+ */
 export type FeedNotice =
+  | { node: string; type: 'user_joined'; payload: { room_id: string; user_name: string } }
+  | { node: string; type: 'user_left'; payload: ServerEventPayloads['user_left']; except?: string }
+  | { node: string; type: 'nick_changed'; payload: { room_id: string; old_name: string; user_name: string } }
+  | { node: string; type: 'user_away'; payload: { room_id: string; user_name: string; message?: string } }
+  /** The room's settings changed (stored first at `version`): every node's RoomPolicy takes them. */
+  | { node: string; type: 'settings'; payload: { room_id: string; version: number; settings: RoomSettings } }
+  /** An announcement made on the node of the change (role_changed, ban_changed, modes_changed). */
+  | { node: string; type: 'relay'; payload: ServerMessage; except?: string }
+  /** An operator invited this nick key: every node's room lets it in once (`+i`). */
+  | { node: string; type: 'invite'; payload: { room_id: string; key: string } }
+  /** An operator on `node` kicked `target` (`node:session`), a member on another node. */
   | {
       node: string;
-      type: 'user_joined' | 'user_left';
-      payload: { room_id: string; user_name: string; reason?: string };
-    }
-  | { node: string; type: 'nick_changed'; payload: { room_id: string; old_name: string; user_name: string } };
+      type: 'kick';
+      payload: ServerEventPayloads['user_left'];
+      target: string;
+      except?: string;
+    };
+
+/** A room's settings as Redis holds them; version 0 with none stored. */
+export interface SharedSettings {
+  version: number;
+  settings: RoomSettings | undefined;
+}
+
+/** What a node says about one of its users to another node's whois. */
+export interface WhoisAnswer {
+  user_name: string;
+  registered: boolean;
+  away?: string;
+  idle_ms: number;
+  connected_ts: number;
+  /** The rooms (of those the asker named) the user is in. */
+  rooms: string[];
+}
 
 /** Where a room feed delivers. Calls are made one at a time, never concurrently. */
 export interface FeedSink {
@@ -54,6 +87,12 @@ export interface FeedSink {
   messages(messages: ChatMessage[], node: string | undefined): void;
   /** A presence notice, in channel order relative to live batches. */
   notice?(notice: FeedNotice): void;
+  /**
+   * The subscription was restored after the subscriber link dropped: notices published meanwhile
+   * were lost (messages are not: the feed reads them from the stream), so what they carry
+   * (settings) must be read again.
+   */
+  resync?(): void;
   /** Seqs after `after` up to `to` can no longer be delivered (retention dropped them, or history was replaced). */
   gap?(after: number, to: number): void;
 }
@@ -122,8 +161,25 @@ export interface Engine {
   /** Raises the room's seq to at least `seq` (never lowers it); returns the seq. */
   floor(roomId: string, seq: number): Promise<number>;
 
-  /** Creates a room unless it exists or the cluster holds `maxRooms` (0 = no cap). */
+  /**
+   * Creates a room unless it exists or the cluster holds `maxRooms` (0 = no cap), with its
+   * settings (`room.settings`, the defaults when absent). Rooms are keyed by their folded key
+   * (roomKey): `DEV` exists once `dev` does; the record keeps the first spelling.
+   */
   createRoom(room: Omit<RoomRecord, 'last_seq'>, maxRooms: number): Promise<'created' | 'exists' | 'full'>;
+  /** The room's settings and their version (read when a node opens the room). */
+  roomSettings(roomId: string): Promise<SharedSettings>;
+  /**
+   * Stores the settings if Redis still holds `version`, then tells every node (a `settings`
+   * notice); else answers with what Redis holds, for the caller to apply its change to again.
+   */
+  saveSettings(
+    roomId: string,
+    version: number,
+    settings: RoomSettings,
+  ): Promise<{ saved: true; version: number } | { saved: false; current: SharedSettings }>;
+  /** Publishes a notice on the room's channel (to every node's room but this one). */
+  notify(roomId: string, notice: FeedNotice): Promise<void>;
   getRoom(roomId: string): Promise<RoomRecord | undefined>;
   listRooms(): Promise<RoomRecord[]>;
   getUser(nickKey: string): Promise<UserRecord | undefined>;
@@ -142,7 +198,29 @@ export interface Engine {
    * channel (the `node` event there, `{t: 'dm', nick_key, session, dm}`). Resolves with the
    * holder, or undefined when nobody holds the nick.
    */
-  sendDm(nickKey: string, dm: object): Promise<{ node: string; session: string; nick: string } | undefined>;
+  sendDm(
+    nickKey: string,
+    dm: object,
+  ): Promise<{ node: string; session: string; nick: string; away?: string } | undefined>;
+  /** Who holds a nick now, on which node. */
+  holder(nickKey: string): Promise<{ node: string; session: string; nick: string } | undefined>;
+  /** Sets (or, undefined, clears) the away message of a nick held on this node, for every node to read. */
+  setAway(nickKey: string, message: string | undefined): Promise<void>;
+  /** The away messages of these nicks (undefined: not away), in order. */
+  awayOf(nickKeys: string[]): Promise<(string | undefined)[]>;
+  /**
+   * Asks the node holding `session` for its whois (the `node` event `{t: 'whois', id, from,
+   * nick_key, session, rooms}` there, answered with {@link answerWhois}); undefined when that
+   * node does not answer within the command timeout or no longer holds the session.
+   */
+  whois(
+    node: string,
+    question: { nick_key: string; session: string; rooms: string[] },
+  ): Promise<WhoisAnswer | undefined>;
+  /** Publishes an event on another node's channel (the `node` event there), e.g. `{t: 'invited', ...}`. */
+  tellNode(node: string, event: { t: string; [field: string]: unknown }): Promise<void>;
+  /** Answers another node's whois question. */
+  answerWhois(node: string, id: string, answer: WhoisAnswer | undefined): Promise<void>;
   /** Frees the nick if the session still holds it; true when it did. */
   releaseNick(nickKey: string, session: string): Promise<boolean>;
   /** Adds a session of this node to a room's members unless there or full (`max` 0 = no cap); publishes user_joined. */
@@ -152,8 +230,17 @@ export interface Engine {
     nick: string,
     max: number,
   ): Promise<'joined' | 'already' | 'full'>;
-  /** Removes it; publishes user_left (with `reason`). True when it was present. */
-  leavePresence(roomId: string, session: string, nick: string, reason?: string): Promise<boolean>;
+  /**
+   * Removes it; publishes user_left (with `reason`, and what `extra` adds: a kick's `kicked_by`,
+   * a quit, the session that already had its copy). True when it was present.
+   */
+  leavePresence(
+    roomId: string,
+    session: string,
+    nick: string,
+    reason?: string,
+    extra?: { kicked_by?: string; quit?: boolean; except?: string },
+  ): Promise<boolean>;
   /** A present member's new nick (publishes nick_changed); false when the session is not present. */
   renamePresence(roomId: string, session: string, oldNick: string, nick: string): Promise<boolean>;
   /** Members on every node, in join order. */

@@ -1,3 +1,8 @@
+import { roomKey } from '../../protocol/room-key.js';
+
+/** The part of a room's keys that names it: the folded room key, so `DEV` and `dev` share one set. */
+const tag = (room: string): string => `{r:${roomKey(room)}}`;
+
 /**
  * Redis key names (docs/cluster.md has the table). Room keys carry the hash tag `{r:ID}` so a
  * future Redis Cluster deployment would keep one room on one slot; the scripts also touch
@@ -6,22 +11,22 @@
 export const keys = {
   /** hash: epoch, base (the first seq of rooms created in this epoch), created_ms. */
   cluster: 'chat:cluster',
-  /** hash: room id -> JSON record (room_name, created_by, created_ts). */
+  /** hash: room key (folded) -> JSON record (room_id as spelt, room_name, created_by, created_ts). */
   rooms: 'chat:rooms',
-  /** hash: room id -> members present on any node. */
+  /** hash: room key (folded) -> members present on any node. */
   roomCounts: 'chat:roomcounts',
   /** hash: seq (the highest seq committed; never lowered, never deleted with the room's messages). */
-  meta: (room: string) => `chat:{r:${room}}:meta`,
+  meta: (room: string) => `chat:${tag(room)}:meta`,
   /** stream: entry id `<seq>-0`, field `m` = the message JSON; MAXLEN ~ retain. */
-  log: (room: string) => `chat:{r:${room}}:log`,
+  log: (room: string) => `chat:${tag(room)}:log`,
   /** zset: `sender_key \0 client_msg_id` -> seq; trimmed to what the stream still holds. */
-  idem: (room: string) => `chat:{r:${room}}:idem`,
+  idem: (room: string) => `chat:${tag(room)}:idem`,
   /** pub/sub channel: committed batches and presence notices of the room. */
-  live: (room: string) => `chat:{r:${room}}:live`,
+  live: (room: string) => `chat:${tag(room)}:live`,
   /** zset: `node:session` -> join time (ms). */
-  presence: (room: string) => `chat:{r:${room}}:pres`,
+  presence: (room: string) => `chat:${tag(room)}:pres`,
   /** hash: `node:session` -> display nick. */
-  presenceNicks: (room: string) => `chat:{r:${room}}:pnick`,
+  presenceNicks: (room: string) => `chat:${tag(room)}:pnick`,
   /** string: `node|session|sha256(resume_token)|nick` of the nick's holder. */
   nick: (nickKey: string) => `chat:nick:${nickKey}`,
   /** hash: a registered user (user_name, password_hash, created_ts). */
@@ -32,6 +37,10 @@ export const keys = {
   nodeLease: (node: string) => `chat:node:${node}:lease`,
   /** set: the node ids that have held a lease and were not reaped yet. */
   nodes: 'chat:nodes',
-  /** pub/sub channel: events for one node (nick takeover kicks). */
+  /** hash: `v` (bumped by every change), `json` (RoomSettings: topic, owner, modes, roles, bans). */
+  settings: (room: string) => `chat:${tag(room)}:set`,
+  /** hash: nick key -> away message of an online user (dropped with the nick). */
+  away: 'chat:away',
+  /** pub/sub channel: events for one node (nick takeover kicks, DMs, whois questions and answers). */
   nodeChannel: (node: string) => `chat:node:${node}`,
 } as const;

@@ -90,7 +90,8 @@ return out
  * Creates a room unless it exists or the cluster holds `max` rooms already; returns
  * 'created' | 'exists' | 'full'. A room's meta (its seq) outlives the room, so a room created
  * again under an old id continues its seq instead of reusing one; a new room starts at the
- * epoch's base. KEYS: cluster, rooms, meta. ARGV: epoch, room id, record JSON, max (0 = none).
+ * epoch's base, and its settings (the creator's ownership) are written with it.
+ * KEYS: cluster, rooms, meta, settings. ARGV: epoch, room key, record JSON, max (0 = none), settings JSON.
  */
 export const CREATE_ROOM =
   EPOCH_CHECK +
@@ -102,6 +103,9 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 if redis.call('EXISTS', KEYS[3]) == 0 then
   redis.call('HSET', KEYS[3], 'seq', redis.call('HGET', KEYS[1], 'base') or '0')
 end
+-- The settings start over (a version above any earlier one: a stale node never prefers old ones).
+redis.call('HINCRBY', KEYS[4], 'v', 1)
+redis.call('HSET', KEYS[4], 'json', ARGV[5])
 return 'created'
 `;
 
@@ -168,7 +172,7 @@ return 1
 /**
  * Sends a DM to whoever holds a nick, on whichever node: PUBLISHes
  * {"t":"dm","nick_key","session","dm"} on the holder's node channel and returns {node, session,
- * nick}, or false when nobody holds it. One step, so the DM goes to the holder of that moment.
+ * nick, away message or ''}, or false when nobody holds it. One step, so the DM goes to the holder of that moment.
  * KEYS: nick. ARGV: nick key, the DM JSON (without "to": the receiving node adds it).
  */
 export const SEND_DM = `
@@ -177,7 +181,23 @@ if not cur then return false end
 local node, session, nick = string.match(cur, '^([^|]*)|([^|]*)|[^|]*|(.*)$')
 redis.call('PUBLISH', 'chat:node:' .. node,
   '{"t":"dm","nick_key":' .. cjson.encode(ARGV[1]) .. ',"session":' .. cjson.encode(session) .. ',"dm":' .. ARGV[2] .. '}')
-return {node, session, nick}
+return {node, session, nick, redis.call('HGET', 'chat:away', ARGV[1]) or ''}
+`;
+
+/**
+ * Replaces a room's settings if they are still at version ARGV[1] (compare and set, so two nodes
+ * changing one room at once never lose a change), then PUBLISHes the notice every other node's
+ * room takes them from: ARGV[2] .. new version .. ARGV[3]. Returns {1, version} or, when another
+ * change came first, {0, version, json} (the caller takes those and tries again).
+ * KEYS: settings, live. ARGV: expected version, notice head, notice tail, settings JSON.
+ */
+export const SAVE_SETTINGS = `
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if v ~= tonumber(ARGV[1]) then return {0, v, redis.call('HGET', KEYS[1], 'json') or ''} end
+v = v + 1
+redis.call('HSET', KEYS[1], 'v', v, 'json', ARGV[4])
+redis.call('PUBLISH', KEYS[2], ARGV[2] .. v .. ARGV[3])
+return {1, v}
 `;
 
 /** Frees a nick if node:session still holds it; returns 1 or 0. KEYS: nick, own set. ARGV: node, session, nick key. */
@@ -186,6 +206,7 @@ local cur = redis.call('GET', KEYS[1])
 if cur and string.sub(cur, 1, #ARGV[1] + #ARGV[2] + 2) == ARGV[1] .. '|' .. ARGV[2] .. '|' then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], 'n:' .. ARGV[3])
+  redis.call('HDEL', 'chat:away', ARGV[3])
   return 1
 end
 return 0
@@ -241,7 +262,10 @@ for _, item in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if kind == 'n:' then
     local nk = 'chat:nick:' .. rest
     local cur = redis.call('GET', nk)
-    if cur and string.sub(cur, 1, #node + 1) == node .. '|' then redis.call('DEL', nk) end
+    if cur and string.sub(cur, 1, #node + 1) == node .. '|' then
+      redis.call('DEL', nk)
+      redis.call('HDEL', 'chat:away', rest)
+    end
   elseif kind == 'p:' then
     local at = string.find(rest, '\0', 1, true)
     if at then

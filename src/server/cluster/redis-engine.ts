@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { ChatMessage } from '../../protocol/events.js';
-import type { RoomRecord, UserRecord } from '../store/store-types.js';
+import { roomKey } from '../../protocol/room-key.js';
+import { defaultSettings } from '../room-modes.js';
+import type { RoomRecord, RoomSettings, UserRecord } from '../store/store-types.js';
 import {
   asUnavailable,
   commandOptions,
@@ -21,6 +23,8 @@ import type {
   FeedSink,
   NickClaim,
   Presence,
+  SharedSettings,
+  WhoisAnswer,
 } from './engine.js';
 import { EpochChangedError, NoSuchRoomError } from './errors.js';
 import { keys } from './keys.js';
@@ -34,6 +38,7 @@ import {
   PRESENCE_LEAVE,
   PRESENCE_RENAME,
   RELEASE_NICK,
+  SAVE_SETTINGS,
   SEND_DM,
 } from './lua.js';
 import { checkRedisDurability, type RedisDurability } from './preflight.js';
@@ -72,6 +77,7 @@ const scripts = {
   presenceLeave: new LuaScript('presence_leave', PRESENCE_LEAVE),
   presenceRename: new LuaScript('presence_rename', PRESENCE_RENAME),
   sendDm: new LuaScript('send_dm', SEND_DM),
+  saveSettings: new LuaScript('save_settings', SAVE_SETTINGS),
 };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -95,6 +101,9 @@ export class RedisEngine extends EventEmitter implements Engine {
   private readonly msgPrefix: string;
   private closing = false;
   private leases: NodeLeases | undefined;
+  /** Whois questions this node asked, by id, waiting for the other node's answer. */
+  private readonly asked = new Map<string, (answer: WhoisAnswer | undefined) => void>();
+  private askCounter = 0;
 
   private constructor(
     readonly nodeId: string,
@@ -106,6 +115,8 @@ export class RedisEngine extends EventEmitter implements Engine {
     readonly durability: RedisDurability,
     private readonly retain: number,
     private readonly onError: (err: unknown, context: string) => void,
+    /** How long a whois waits for the other node (the command timeout). */
+    private readonly answerMs: number,
   ) {
     super();
     this.msgPrefix = `${nodeId}-${Date.now().toString(36)}`;
@@ -136,6 +147,7 @@ export class RedisEngine extends EventEmitter implements Engine {
         durability,
         options.retain ?? 10_000,
         options.onError ?? (() => {}),
+        options.commandTimeoutMs ?? 2000,
       );
       await engine.wire();
       if (options.leaseMs) {
@@ -296,7 +308,7 @@ export class RedisEngine extends EventEmitter implements Engine {
         out.push({ duplicate: true, seq, message: stored ? (JSON.parse(stored) as ChatMessage) : undefined });
       }
     });
-    if (last > 0) this.feeds.get(roomId)?.expect(last);
+    if (last > 0) this.feeds.get(roomKey(roomId))?.expect(last);
     return out;
   }
 
@@ -377,6 +389,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     maxRooms: number,
   ): Promise<'created' | 'exists' | 'full'> {
     const record = JSON.stringify({
+      room_id: room.room_id,
       room_name: room.room_name,
       created_by: room.created_by,
       created_ts: room.created_ts,
@@ -384,8 +397,14 @@ export class RedisEngine extends EventEmitter implements Engine {
     try {
       return (await scripts.createRoom.run(
         this.cmd,
-        [keys.cluster, keys.rooms, keys.meta(room.room_id)],
-        [this.epochId, room.room_id, record, maxRooms],
+        [keys.cluster, keys.rooms, keys.meta(room.room_id), keys.settings(room.room_id)],
+        [
+          this.epochId,
+          roomKey(room.room_id),
+          record,
+          maxRooms,
+          JSON.stringify(room.settings ?? defaultSettings()),
+        ],
       )) as 'created' | 'exists' | 'full';
     } catch (err) {
       return this.fail(err, `creating ${room.room_id}`);
@@ -396,12 +415,49 @@ export class RedisEngine extends EventEmitter implements Engine {
     try {
       const [[, record], [, seq]] = (await this.cmd
         .multi()
-        .hget(keys.rooms, roomId)
+        .hget(keys.rooms, roomKey(roomId))
         .hget(keys.meta(roomId), 'seq')
         .exec()) as [[Error | null, string | null], [Error | null, string | null]];
       return record === null ? undefined : roomRecord(roomId, record, seq);
     } catch (err) {
       return this.fail(err, `reading ${roomId}`);
+    }
+  }
+
+  async roomSettings(roomId: string): Promise<SharedSettings> {
+    try {
+      const [v, json] = await this.cmd.hmget(keys.settings(roomId), 'v', 'json');
+      return parseSettings(v ?? null, json ?? null);
+    } catch (err) {
+      return this.fail(err, `reading the settings of ${roomId}`);
+    }
+  }
+
+  async saveSettings(
+    roomId: string,
+    version: number,
+    settings: RoomSettings,
+  ): Promise<{ saved: true; version: number } | { saved: false; current: SharedSettings }> {
+    const json = JSON.stringify(settings);
+    const head = `{"t":"notice","node":${JSON.stringify(this.nodeId)},"type":"settings","payload":{"room_id":${JSON.stringify(roomId)},"settings":${json},"version":`;
+    try {
+      const [saved, v, stored] = (await scripts.saveSettings.run(
+        this.cmd,
+        [keys.settings(roomId), keys.live(roomId)],
+        [version, head, '}}', json],
+      )) as [number, number, string?];
+      if (saved === 1) return { saved: true, version: v };
+      return { saved: false, current: parseSettings(String(v), stored || null) };
+    } catch (err) {
+      return this.fail(err, `storing the settings of ${roomId}`);
+    }
+  }
+
+  async notify(roomId: string, notice: FeedNotice): Promise<void> {
+    try {
+      await this.cmd.publish(keys.live(roomId), JSON.stringify({ t: 'notice', ...notice }));
+    } catch (err) {
+      return this.fail(err, `telling the nodes of ${roomId}`);
     }
   }
 
@@ -481,16 +537,93 @@ export class RedisEngine extends EventEmitter implements Engine {
   async sendDm(
     nickKey: string,
     dm: object,
-  ): Promise<{ node: string; session: string; nick: string } | undefined> {
+  ): Promise<{ node: string; session: string; nick: string; away?: string } | undefined> {
     try {
       const held = (await scripts.sendDm.run(
         this.cmd,
         [keys.nick(nickKey)],
         [nickKey, JSON.stringify(dm)],
-      )) as [string, string, string] | null;
-      return held ? { node: held[0], session: held[1], nick: held[2] } : undefined;
+      )) as [string, string, string, string] | null;
+      if (!held) return undefined;
+      return { node: held[0], session: held[1], nick: held[2], ...(held[3] ? { away: held[3] } : {}) };
     } catch (err) {
       return this.fail(err, 'sending a DM');
+    }
+  }
+
+  async holder(nickKey: string): Promise<{ node: string; session: string; nick: string } | undefined> {
+    try {
+      const value = await this.cmd.get(keys.nick(nickKey));
+      const m = value === null ? null : /^([^|]*)\|([^|]*)\|[^|]*\|(.*)$/.exec(value);
+      return m ? { node: m[1]!, session: m[2]!, nick: m[3]! } : undefined;
+    } catch (err) {
+      return this.fail(err, 'looking a nick up');
+    }
+  }
+
+  async setAway(nickKey: string, message: string | undefined): Promise<void> {
+    try {
+      if (message === undefined) await this.cmd.hdel(keys.away, nickKey);
+      else await this.cmd.hset(keys.away, nickKey, message);
+    } catch (err) {
+      return this.fail(err, 'storing an away message');
+    }
+  }
+
+  async awayOf(nickKeys: string[]): Promise<(string | undefined)[]> {
+    if (nickKeys.length === 0) return [];
+    try {
+      return (await this.cmd.hmget(keys.away, ...nickKeys)).map((m) => m ?? undefined);
+    } catch (err) {
+      return this.fail(err, 'reading away messages');
+    }
+  }
+
+  async whois(
+    node: string,
+    question: { nick_key: string; session: string; rooms: string[] },
+  ): Promise<WhoisAnswer | undefined> {
+    const id = `${this.nodeId}-${(this.askCounter++).toString(36)}`;
+    const answer = new Promise<WhoisAnswer | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.asked.delete(id);
+        resolve(undefined);
+      }, this.answerMs);
+      timer.unref();
+      this.asked.set(id, (a) => {
+        clearTimeout(timer);
+        this.asked.delete(id);
+        resolve(a);
+      });
+    });
+    try {
+      await this.cmd.publish(
+        keys.nodeChannel(node),
+        JSON.stringify({ t: 'whois', id, from: this.nodeId, ...question }),
+      );
+    } catch (err) {
+      this.asked.get(id)?.(undefined);
+      return this.fail(err, 'asking another node');
+    }
+    return answer;
+  }
+
+  async tellNode(node: string, event: { t: string; [field: string]: unknown }): Promise<void> {
+    try {
+      await this.cmd.publish(keys.nodeChannel(node), JSON.stringify(event));
+    } catch (err) {
+      return this.fail(err, 'telling another node');
+    }
+  }
+
+  async answerWhois(node: string, id: string, answer: WhoisAnswer | undefined): Promise<void> {
+    try {
+      await this.cmd.publish(
+        keys.nodeChannel(node),
+        JSON.stringify({ t: 'whois_answer', id, ...(answer ? { answer } : {}) }),
+      );
+    } catch (err) {
+      return this.fail(err, 'answering another node');
     }
   }
 
@@ -535,7 +668,7 @@ export class RedisEngine extends EventEmitter implements Engine {
           nick,
           Date.now(),
           max,
-          roomId,
+          roomKey(roomId),
           JSON.stringify({ t: 'notice', ...notice }),
         ],
       )) as 'joined' | 'already' | 'full';
@@ -544,11 +677,24 @@ export class RedisEngine extends EventEmitter implements Engine {
     }
   }
 
-  async leavePresence(roomId: string, session: string, nick: string, reason?: string): Promise<boolean> {
+  async leavePresence(
+    roomId: string,
+    session: string,
+    nick: string,
+    reason?: string,
+    extra: { kicked_by?: string; quit?: boolean; except?: string } = {},
+  ): Promise<boolean> {
     const notice: FeedNotice = {
       node: this.nodeId,
       type: 'user_left',
-      payload: { room_id: roomId, user_name: nick, ...(reason ? { reason } : {}) },
+      payload: {
+        room_id: roomId,
+        user_name: nick,
+        ...(reason ? { reason } : {}),
+        ...(extra.kicked_by !== undefined ? { kicked_by: extra.kicked_by } : {}),
+        ...(extra.quit ? { quit: true } : {}),
+      },
+      ...(extra.except !== undefined ? { except: extra.except } : {}),
     };
     try {
       const left = await scripts.presenceLeave.run(
@@ -560,7 +706,7 @@ export class RedisEngine extends EventEmitter implements Engine {
           keys.live(roomId),
           keys.nodeOwn(this.nodeId),
         ],
-        [`${this.nodeId}:${session}`, roomId, JSON.stringify({ t: 'notice', ...notice })],
+        [`${this.nodeId}:${session}`, roomKey(roomId), JSON.stringify({ t: 'notice', ...notice })],
       );
       return left === 1;
     } catch (err) {
@@ -622,7 +768,8 @@ export class RedisEngine extends EventEmitter implements Engine {
    * feed per room per engine: the room actor is the node's single deliverer.
    */
   async feed(roomId: string, sink: FeedSink, options: { after?: number } = {}): Promise<FeedHandle> {
-    if (this.feeds.has(roomId)) throw new Error(`room ${roomId} already has a feed on this node`);
+    const fkey = roomKey(roomId);
+    if (this.feeds.has(fkey)) throw new Error(`room ${roomId} already has a feed on this node`);
     let begin!: (seq: number) => void;
     let abort!: (err: unknown) => void;
     const start = new Promise<number>((resolve, reject) => {
@@ -635,12 +782,12 @@ export class RedisEngine extends EventEmitter implements Engine {
       this,
       start,
       async (f) => {
-        if (this.feeds.get(roomId) === f) this.feeds.delete(roomId);
+        if (this.feeds.get(fkey) === f) this.feeds.delete(fkey);
         await this.sub.unsubscribe(keys.live(roomId)).catch(() => {});
       },
       (err) => this.onError(err, `feeding ${roomId}`),
     );
-    this.feeds.set(roomId, feed);
+    this.feeds.set(fkey, feed);
     try {
       await this.sub.subscribe(keys.live(roomId));
       const head = options.after ?? (await this.head(roomId));
@@ -657,7 +804,7 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   /** Feed counters for a room (tests, metrics), or undefined without a feed. */
   feedStats(roomId: string): RoomFeed['stats'] | undefined {
-    return this.feeds.get(roomId)?.stats;
+    return this.feeds.get(roomKey(roomId))?.stats;
   }
 
   /** After the subscriber reconnected: confirm every subscription, then read what was published meanwhile. */
@@ -669,7 +816,10 @@ export class RedisEngine extends EventEmitter implements Engine {
         ...[...this.feeds.keys()].map((room) => keys.live(room)),
       ];
       await this.sub.subscribe(...channels);
-      for (const feed of this.feeds.values()) feed.catchUpNow();
+      for (const feed of this.feeds.values()) {
+        feed.catchUpNow();
+        feed.resync();
+      }
     } catch (err) {
       this.onError(err, 'resubscribing after a reconnect');
     }
@@ -684,6 +834,11 @@ export class RedisEngine extends EventEmitter implements Engine {
       return;
     }
     if (channel === keys.nodeChannel(this.nodeId)) {
+      if (event.t === 'whois_answer') {
+        const { id, answer } = event as { id?: string; answer?: WhoisAnswer };
+        if (typeof id === 'string') this.asked.get(id)?.(answer);
+        return;
+      }
       this.emit('node', event);
       return;
     }
@@ -726,10 +881,11 @@ function parseEntry([, fields]: [string, string[]]): ChatMessage {
   return JSON.parse(fields[1]!) as ChatMessage;
 }
 
-function roomRecord(roomId: string, json: string, seq: string | null): RoomRecord {
-  const r = JSON.parse(json) as Omit<RoomRecord, 'room_id' | 'last_seq'>;
+/** `key` is the hash field (the folded room key); the record keeps the room's spelling. */
+function roomRecord(key: string, json: string, seq: string | null): RoomRecord {
+  const r = JSON.parse(json) as Omit<RoomRecord, 'room_id' | 'last_seq'> & { room_id?: string };
   return {
-    room_id: roomId,
+    room_id: r.room_id ?? key,
     room_name: r.room_name,
     created_by: r.created_by,
     created_ts: r.created_ts,
@@ -741,4 +897,11 @@ function roomRecord(roomId: string, json: string, seq: string | null): RoomRecor
 function checkSession(session: string): void {
   if (session.length === 0 || session.includes('|'))
     throw new Error(`session id "${session}" must be non-empty and without "|"`);
+}
+
+function parseSettings(v: string | null, json: string | null): SharedSettings {
+  return {
+    version: v === null ? 0 : Number(v),
+    settings: json ? (JSON.parse(json) as RoomSettings) : undefined,
+  };
 }

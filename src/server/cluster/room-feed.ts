@@ -99,6 +99,13 @@ export class RoomFeed implements FeedHandle {
     this.step(() => this.catchUp(undefined));
   }
 
+  /** After a resubscription: the sink re-reads what lost notices carried (in order with the rest). */
+  resync(): void {
+    this.step(() => {
+      this.sink.resync?.();
+    });
+  }
+
   /** This node committed up to `seq`: if the channel has not brought it within EXPECT_MS, read the stream. */
   expect(seq: number): void {
     if (seq <= this.watermark || this.closed) return;

@@ -1,7 +1,8 @@
 import { RequestError } from '../../protocol/errors.js';
 import type { DirectMessage, RoomSummary } from '../../protocol/events.js';
 import { MAX_HISTORY_PAGE } from '../../protocol/limits.js';
-import type { RequestType } from '../../protocol/schema.js';
+import type { RequestPayload, RequestType } from '../../protocol/schema.js';
+import { roomKey } from '../../protocol/room-key.js';
 import type { Room } from '../room.js';
 import { roomsPage } from '../rooms-page.js';
 import type { Session } from '../session.js';
@@ -100,7 +101,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
   dm: handler('dm', { identity: true }, ({ session, payload: p, ref }, hub) => {
     const target = hub.identities.online(p.to);
     // Cluster mode: the holder may be on another node.
-    if (!target && hub.options.engine) return dmElsewhere(session, p.to, p.message, ref, hub);
+    if (!target && hub.options.engine) return dmElsewhere(session, p, ref, hub);
     if (!target) throw new RequestError('no_such_user', `${p.to} is not online`);
     const text = hub.charges.admitMessage(session, session.nick, p.message, `@${target.nick}`);
     hub.counters.messagesIn++;
@@ -126,6 +127,9 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
       return;
     }
     await hub.identities.rename(session, p.user_name);
+    // Cluster mode: the away message went with the old nick's claim; it stays with the user.
+    if (hub.options.engine && session.away !== undefined)
+      await hub.options.engine.setAway(session.nickKey, session.away);
     session.send('nick_changed', { old_name: oldName, user_name: p.user_name }, ref);
     for (const roomId of session.rooms) hub.rooms.get(roomId)?.post({ kind: 'rename', session, oldName });
   }),
@@ -138,7 +142,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
       const all = records.map((r) => ({
         room_id: r.room_id,
         room_name: r.room_name,
-        members: counts.get(r.room_id) ?? 0,
+        members: counts.get(roomKey(r.room_id)) ?? 0,
       }));
       session.send('rooms', roomsPage(all, p ?? {}, session.replyBudget), ref);
       return;
@@ -185,23 +189,27 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
  */
 async function dmElsewhere(
   session: IdentifiedSession,
-  to: string,
-  message: string,
+  p: RequestPayload<'dm'>,
   ref: Ref,
   hub: HubContext,
 ): Promise<void> {
-  const key = nickKey(to);
-  const text = hub.charges.admitMessage(session, session.nick, message, `@${to}`);
+  const key = nickKey(p.to);
+  const text = hub.charges.admitMessage(session, session.nick, p.message, `@${p.to}`);
   hub.counters.messagesIn++;
+  session.lastMessageAt = Date.now();
   const dm = {
     id: `dm-${hub.options.engine!.nodeId}-${session.id}-${Date.now().toString(36)}-${(dmCounter++).toString(36)}`,
-    ts: Date.now(),
+    ts: session.lastMessageAt,
     from: session.nick,
     message: text,
+    // An action (`/me`) stays one on the other node.
+    ...(p.kind !== undefined ? { kind: p.kind } : {}),
   };
   const held = await hub.options.engine!.sendDm(key, dm);
-  if (!held) throw new RequestError('no_such_user', `${to} is not online`);
+  if (!held) throw new RequestError('no_such_user', `${p.to} is not online`);
   session.send('dm', { ...dm, to: held.nick }, ref);
+  // The away message, shared through Redis, answers as it would on one node (tellIfAway).
+  if (held.away !== undefined) session.send('user_away', { user_name: held.nick, message: held.away });
 }
 
 /**

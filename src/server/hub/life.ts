@@ -1,7 +1,12 @@
 import { RequestError } from '../../protocol/errors.js';
 import type { ServerEventPayloads } from '../../protocol/events.js';
 import type { Session } from '../session.js';
-import { handler } from './handler.js';
+import { handler, type HubContext } from './handler.js';
+import { nickKey } from '../../protocol/nick.js';
+import { roomKey } from '../../protocol/room-key.js';
+import type { WhoisAnswer } from '../cluster/engine.js';
+
+type Ref = string | number | undefined;
 import { isIdentified } from './identity.js';
 
 /**
@@ -17,9 +22,11 @@ import { isIdentified } from './identity.js';
 export const AWAY = handler(
   'away',
   { identity: true, charge: 'presence' },
-  ({ session, payload, ref }, hub) => {
+  async ({ session, payload, ref }, hub) => {
     const message = payload?.message;
     const changed = message !== session.away;
+    // Cluster mode: stored first, so every node's `users`, whois and DM replies show it.
+    if (changed && hub.options.engine) await hub.options.engine.setAway(session.nickKey, message);
     session.away = message;
     session.send('user_away', awayPayload(session), ref);
     if (!changed) return;
@@ -42,8 +49,9 @@ export const QUIT = handler('quit', {}, ({ session, payload }, hub) => {
 export const WHOIS = handler(
   'whois',
   { identity: true, charge: 'reads' },
-  ({ session, payload: p, ref }, hub) => {
+  async ({ session, payload: p, ref }, hub) => {
     const target = hub.identities.online(p.user_name);
+    if (!target && hub.options.engine) return whoisElsewhere(session, p.user_name, ref, hub);
     if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
     const shared = [...target.rooms].filter((id) => session.rooms.has(id));
     const now = Date.now();
@@ -61,6 +69,36 @@ export const WHOIS = handler(
     );
   },
 );
+
+/**
+ * Cluster mode: whois for a nick held on another node, which answers for its session (the hub's
+ * `node` events, {@link whoisAnswer}); it is told only the rooms the asker is in, and answers
+ * with those the user shares.
+ */
+async function whoisElsewhere(session: Session, name: string, ref: Ref, hub: HubContext): Promise<void> {
+  const engine = hub.options.engine!;
+  const key = nickKey(name);
+  const holder = await engine.holder(key);
+  const answer =
+    holder && holder.node !== engine.nodeId
+      ? await engine.whois(holder.node, { nick_key: key, session: holder.session, rooms: [...session.rooms] })
+      : undefined;
+  if (!answer) throw new RequestError('no_such_user', `${name} is not online`);
+  session.send('whois', answer, ref);
+}
+
+/** What this node says of its user `target` to another node's whois from a member of `rooms`. */
+export function whoisAnswer(target: Session, rooms: string[]): WhoisAnswer {
+  const asked = new Set(rooms.map(roomKey));
+  return {
+    user_name: target.nick ?? '?',
+    registered: target.registered,
+    ...(target.away !== undefined ? { away: target.away } : {}),
+    idle_ms: Math.max(0, Date.now() - target.lastMessageAt),
+    connected_ts: target.connectedAt,
+    rooms: [...target.rooms].filter((id) => asked.has(roomKey(id))),
+  };
+}
 
 /**
  * After a DM reached `target`: if they are away, the sender is told so (IRC's RPL_AWAY), as a

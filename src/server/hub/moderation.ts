@@ -5,6 +5,7 @@ import { admissionError } from '../room-modes.js';
 import type { Room } from '../room.js';
 import type { Session } from '../session.js';
 import { handler } from './handler.js';
+import { nickKey } from '../../protocol/nick.js';
 
 /**
  * The handler entries of topics and moderation (issue 14), merged into the hub's table. Who may
@@ -85,8 +86,13 @@ export const MODERATION_HANDLERS = {
   invite: handler(
     'invite',
     { identity: true, room: true, member: inRoom, operator: true, charge: 'presence' },
-    ({ session, payload: p, ref, room }, hub) => {
-      const target = hub.identities.online(p.user_name);
+    async ({ session, payload: p, ref, room }, hub) => {
+      const here = hub.identities.online(p.user_name);
+      const { engine } = hub.options;
+      // Cluster mode: the nick may be held on another node, which tells its user.
+      const key = nickKey(p.user_name);
+      const held = !here && engine ? await engine.holder(key) : undefined;
+      const target = here ?? (held && { key, ...held });
       if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
       room.post({ kind: 'moderate', session, ref, action: { op: 'invite', target } });
     },
@@ -115,15 +121,29 @@ export const MODERATION_HANDLERS = {
     },
   ),
 
-  kill: handler('kill', { identity: true, serverOperator: true }, ({ session, payload: p, ref }, hub) => {
-    const target = hub.identities.online(p.user_name);
-    if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
-    const reason = p.reason || 'no reason given';
-    const message = `killed by ${session.nick}: ${reason}`;
-    target.send('error', { code: 'killed', message });
-    hub.disconnect(target, { code: 'killed', message });
-    session.send('killed', { user_name: target.nick, by: session.nick, reason }, ref);
-  }),
+  kill: handler(
+    'kill',
+    { identity: true, serverOperator: true },
+    async ({ session, payload: p, ref }, hub) => {
+      const target = hub.identities.online(p.user_name);
+      const reason = p.reason || 'no reason given';
+      const message = `killed by ${session.nick}: ${reason}`;
+      const { engine } = hub.options;
+      if (!target && engine) {
+        // Cluster mode: the holder's node disconnects it (the hub's `node` events there).
+        const key = nickKey(p.user_name);
+        const held = await engine.holder(key);
+        if (!held) throw new RequestError('no_such_user', `${p.user_name} is not online`);
+        await engine.tellNode(held.node, { t: 'kill', nick_key: key, session: held.session, message });
+        session.send('killed', { user_name: held.nick, by: session.nick, reason }, ref);
+        return;
+      }
+      if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
+      target.send('error', { code: 'killed', message });
+      hub.disconnect(target, { code: 'killed', message });
+      session.send('killed', { user_name: target.nick, by: session.nick, reason }, ref);
+    },
+  ),
 };
 
 function inRoom(id: string): string {

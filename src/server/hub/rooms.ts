@@ -189,7 +189,8 @@ export class RoomRegistry {
     if (keep && createdBy !== 'server') settings.owner = { key: nickKey(createdBy), nick: createdBy };
     const made = (async () => {
       try {
-        if (this.options.engine) return await this.createShared(roomId, name, createdBy, keep, mustBeNew);
+        if (this.options.engine)
+          return await this.createShared(roomId, name, createdBy, keep, mustBeNew, settings);
         await this.options.store.createRoom({
           room_id: roomId,
           room_name: name,
@@ -238,10 +239,12 @@ export class RoomRegistry {
     createdBy: string,
     keep: boolean,
     mustBeNew: boolean,
+    settings: RoomSettings,
   ): Promise<Room> {
     const engine = this.options.engine!;
+    // The settings (the creator's ownership) go to Redis with the room, in one step.
     const outcome = await engine.createRoom(
-      { room_id: roomId, room_name: name, created_by: createdBy, created_ts: Date.now() },
+      { room_id: roomId, room_name: name, created_by: createdBy, created_ts: Date.now(), settings },
       this.options.maxRooms,
     );
     if (outcome === 'full')
@@ -254,7 +257,7 @@ export class RoomRegistry {
     const record = outcome === 'exists' ? await engine.getRoom(roomId) : undefined;
     const room = await this.openShared(
       engine,
-      roomId,
+      record?.room_id ?? roomId,
       record?.room_name ?? name,
       record?.created_by ?? createdBy,
       record?.last_seq ?? (await engine.head(roomId)) ?? 0,
@@ -263,7 +266,11 @@ export class RoomRegistry {
     return room;
   }
 
-  /** Cluster mode: the room's actor here, fed from `lastSeq` on (the head read with its record). */
+  /**
+   * Cluster mode: the room's actor here, fed from `lastSeq` on (the head read with its record),
+   * with the settings Redis holds. They are read once the feed is subscribed, so a change made
+   * meanwhile is either in what was read or in a notice the feed brings (the newer version wins).
+   */
   private async openShared(
     engine: Engine,
     id: string,
@@ -274,6 +281,13 @@ export class RoomRegistry {
     const room = this.makeRoom(id, name, createdBy, lastSeq, undefined);
     room.maxMembers = this.options.maxMembersPerRoom;
     await room.attachFeed(engine);
+    try {
+      const shared = await engine.roomSettings(id);
+      room.adoptSettings(shared.version, shared.settings);
+    } catch (err) {
+      await room.detach();
+      throw err;
+    }
     this.rooms.set(roomKey(id), room);
     return room;
   }

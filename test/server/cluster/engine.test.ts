@@ -250,6 +250,71 @@ describe('RedisEngine rooms, nicks, presence', () => {
     expect(await b.members('r')).toEqual([{ node: 'b', session: 's2', nick: 'Bob' }]);
   });
 
+  it('keeps room settings with a version: one of two changes made on the same version wins, the other gets the newer settings; every other node hears it', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    const owner = { key: 'alice', nick: 'Alice' };
+    const base = {
+      modes: { topic_locked: false, invite_only: false, moderated: false },
+      operators: [],
+      voiced: [],
+      bans: [],
+    };
+    expect(
+      await a.createRoom(
+        {
+          room_id: 'Den',
+          room_name: 'Den',
+          created_by: 'Alice',
+          created_ts: 1,
+          settings: { ...base, owner },
+        },
+        0,
+      ),
+    ).toBe('created');
+    // Another spelling is the same room, with the creator's ownership.
+    const read = await b.roomSettings('DEN');
+    expect(read.settings).toEqual({ ...base, owner });
+    expect((await b.getRoom('den'))?.room_id).toBe('Den');
+    const heard: unknown[] = [];
+    const feed = await a.feed('den', { messages: () => {}, notice: (n) => heard.push(n) });
+    const locked = { ...base, owner, modes: { ...base.modes, topic_locked: true } };
+    const banned = { ...base, owner, bans: [{ mask: 'eve', set_by: 'Alice', set_ts: 2 }] };
+    expect(await b.saveSettings('den', read.version, locked)).toEqual({
+      saved: true,
+      version: read.version + 1,
+    });
+    expect(await a.saveSettings('den', read.version, banned)).toEqual({
+      saved: false,
+      current: { version: read.version + 1, settings: locked },
+    });
+    await expect.poll(() => heard.length).toBe(1);
+    expect(heard[0]).toMatchObject({
+      node: 'b',
+      type: 'settings',
+      payload: { room_id: 'den', version: read.version + 1, settings: locked },
+    });
+    await feed.close();
+  });
+
+  it('shares away messages until the nick is released', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    expect(await a.claimNick('bob', { session: 's1', nick: 'Bob', tokenHash: sha('t') })).toEqual({
+      result: 'ok',
+    });
+    await a.setAway('bob', 'at lunch');
+    expect(await b.awayOf(['bob', 'carol'])).toEqual(['at lunch', undefined]);
+    expect(await b.sendDm('bob', { from: 'Carol', message: 'hi' })).toEqual({
+      node: 'a',
+      session: 's1',
+      nick: 'Bob',
+      away: 'at lunch',
+    });
+    expect(await a.releaseNick('bob', 's1')).toBe(true);
+    expect(await b.awayOf(['bob'])).toEqual([undefined]);
+  });
+
   it('stores registered users', async () => {
     const a = await node('a');
     const user = { nick_key: 'alice', user_name: 'Alice', password_hash: 'scrypt$x', created_ts: 5 };

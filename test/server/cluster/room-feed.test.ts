@@ -87,6 +87,16 @@ describe('RoomFeed', () => {
     ]);
   });
 
+  it('asks the sink to read the settings again after the subscription was restored (their notices may be lost)', async () => {
+    const [, b] = await setUp();
+    let resyncs = 0;
+    const feed = await b.feed('r', { messages: () => {}, resync: () => resyncs++ });
+    expect(resyncs).toBe(0);
+    await cluster.redis.admin().call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await expect.poll(() => resyncs).toBe(1);
+    await feed.close();
+  });
+
   it('fills a gap while writers keep going across the cut, on every node', async () => {
     const [a, b] = await setUp();
     const c = await node('c');
