@@ -18,6 +18,8 @@ import { keyToIntents, type Intent } from './keys.js';
 import { inputRows, screenLayout, type ScreenLayout } from './layout/screen.js';
 import { cellWidth } from './layout/wrap.js';
 import { MessagePane } from './MessagePane.js';
+import { NickList } from './NickList.js';
+import { TopicBar } from './TopicBar.js';
 import { Sidebar } from './Sidebar.js';
 import { StatusBar } from './StatusBar.js';
 
@@ -67,7 +69,13 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
     terminal.columns - cellWidth(prompt),
     inputMask(state),
   );
-  const layout = screenLayout(terminal.columns, terminal.rows, rows.length, state.bare);
+  const conversation = state.current === null ? undefined : state.conversations[state.current];
+  const room = conversation?.kind === 'room' ? conversation : undefined;
+  const layout = screenLayout(terminal.columns, terminal.rows, rows.length, {
+    bare: state.bare,
+    topic: room?.topic !== undefined,
+    nicklist: state.nicklist && room !== undefined,
+  });
   layoutRef.current = layout;
   const cursor = inputCursor(prompt, rows, layout.rows - layout.inputRows);
   // Runs before Ink writes the frame (as Ink's own useCursor does), so both go out together.
@@ -101,11 +109,13 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
     () => ({ ...newConversation('*', 'room', 'server'), entries: state.system }),
     [state.system],
   );
-  const conversation = state.current === null ? undefined : state.conversations[state.current];
-  const mainHeight = layout.rows - 1 - layout.inputRows;
+  const mainHeight = layout.paneHeight;
 
   return (
     <Box flexDirection="column" width={layout.columns} height={layout.rows}>
+      {layout.topicRows > 0 && room?.topic && (
+        <TopicBar roomId={room.id} topic={room.topic} modes={room.modes} width={layout.columns} />
+      )}
       <Box flexDirection="row" height={mainHeight}>
         {layout.sidebarWidth > 0 && (
           <Box
@@ -136,6 +146,27 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
             bare={state.bare}
           />
         </Box>
+        {layout.nicklistWidth > 0 && room && (
+          <Box
+            borderStyle="single"
+            borderTop={false}
+            borderBottom={false}
+            borderRight={false}
+            borderDimColor
+            paddingLeft={1}
+            width={layout.nicklistWidth}
+            flexShrink={0}
+          >
+            <NickList
+              members={room.members}
+              roles={room.roles}
+              away={room.away}
+              nick={state.nick}
+              width={layout.nicklistWidth - 2}
+              height={mainHeight}
+            />
+          </Box>
+        )}
       </Box>
       <StatusBar
         server={state.server}
