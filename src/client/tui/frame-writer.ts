@@ -30,17 +30,50 @@ const moveTo = (row: number, col: number) => `\x1b[${row + 1};${col + 1}H`;
  */
 export class FrameWriter {
   private rows: string[] = [];
+  /** Ink's last frame. */
+  private main: string[] = [];
+  /** The input line's rows when they are drawn beside Ink (see input-overlay.ts); null: in Ink's frame. */
+  private input: readonly string[] | null = null;
   private cursor: CursorPosition | null = null;
   private shownCursor: CursorPosition | null | undefined = undefined;
   private full = true;
   /** Bytes written so far (the benchmark reads it). */
   bytes = 0;
 
-  constructor(private readonly sink: FrameSink) {}
+  /** `height` is the terminal's row count (needed when the input line is drawn beside Ink). */
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly height?: () => number,
+  ) {}
 
   /** Draws a frame (rows joined by `\n`, as Ink renders them). */
   frame(output: string): void {
-    const next = output.split('\n');
+    this.main = output.split('\n');
+    this.draw();
+  }
+
+  /**
+   * Draws the input line's rows at the bottom of the screen, under Ink's frame, and puts the
+   * cursor where the user types. From the first call on, Ink's frame holds the rows above only.
+   */
+  setInput(rows: readonly string[], cursor: CursorPosition | null): void {
+    this.input = rows;
+    this.cursor = cursor;
+    this.draw();
+  }
+
+  /** The screen: Ink's frame, with the input rows under it when they are drawn apart. */
+  private compose(): string[] {
+    if (this.input === null) return this.main;
+    const height = this.height?.() ?? this.main.length + this.input.length;
+    const top = Math.max(0, height - this.input.length);
+    const main = this.main.slice(0, top);
+    while (main.length < top) main.push('');
+    return [...main, ...this.input];
+  }
+
+  private draw(): void {
+    const next = this.compose();
     let out = '';
     const height = Math.max(next.length, this.rows.length);
     if (this.full) out += CLEAR_SCREEN;
