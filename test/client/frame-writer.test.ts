@@ -65,5 +65,10 @@ describe('FrameWriter', () => {
     w.frame('rooms\nstatus');
     expect(chunks.join('')).not.toContain('\x1b[5;1H');
     expect(chunks.at(-1)).toContain('\x1b[2;1H\x1b[2Kstatus');
+    // After a resize the old frame is never drawn again (at the new width its rows could wrap).
+    w.invalidate();
+    w.setInput(['#lobby> one'], { row: 3, col: 11 });
+    expect(chunks.at(-1)).not.toContain('rooms');
+    expect(chunks.at(-1)).toContain('\x1b[2J');
   });
 });

@@ -96,6 +96,9 @@ export class FrameWriter {
   /** The terminal was resized or its screen is unknown: the next frame repaints every row. */
   invalidate(): void {
     this.full = true;
+    // Ink's last frame was laid out for the old size: drawn on the new one, rows wider than the
+    // terminal would wrap and scroll it. Only the input rows are drawn until Ink's next frame.
+    this.main = [];
   }
 
   private write(body: string, changed: boolean): void {
