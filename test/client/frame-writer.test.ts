@@ -14,7 +14,9 @@ describe('FrameWriter', () => {
     expect(chunks[0]).toContain('\x1b[2J');
     expect(chunks[0]).toContain('\x1b[3;1H\x1b[2K#lobby> ');
     w.frame('top\nmiddle\n#lobby> h');
-    expect(chunks[1]).toBe('\x1b[?2026h\x1b[?25l\x1b[3;1H\x1b[2K#lobby> h\x1b[?25l\x1b[?2026l');
+    expect(chunks[1]).toBe(
+      '\x1b[?2026h\x1b[?25l\x1b[?7l\x1b[3;1H\x1b[2K#lobby> h\x1b[?7h\x1b[?25l\x1b[?2026l',
+    );
     expect(chunks[1]).not.toContain('top');
   });
 
@@ -46,7 +48,7 @@ describe('FrameWriter', () => {
     const { w, chunks } = writer();
     w.frame('x'.repeat(80));
     w.frame('y'.repeat(80));
-    expect(chunks[1]).toContain(`\x1b[2K${'y'.repeat(80)}\x1b[?25l`);
+    expect(chunks[1]).toContain(`\x1b[2K${'y'.repeat(80)}\x1b[?7h\x1b[?25l`);
   });
 
   it('draws input rows given apart at the bottom, under the frame, and a keystroke writes only its row', () => {
@@ -58,7 +60,7 @@ describe('FrameWriter', () => {
     const before = chunks.length;
     w.setInput(['#lobby> hi'], { row: 3, col: 10 });
     expect(chunks.slice(before)).toEqual([
-      '\x1b[?2026h\x1b[?25l\x1b[4;1H\x1b[2K#lobby> hi\x1b[4;11H\x1b[?25h\x1b[?2026l',
+      '\x1b[?2026h\x1b[?25l\x1b[?7l\x1b[4;1H\x1b[2K#lobby> hi\x1b[?7h\x1b[4;11H\x1b[?25h\x1b[?2026l',
     ]);
     // A two-row input takes the row above; the frame is cut, never pushed off the screen.
     w.setInput(['#lobby> one', '        two'], { row: 3, col: 11 });

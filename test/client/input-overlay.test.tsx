@@ -85,11 +85,28 @@ describe('the input line beside Ink', () => {
     // Each letter: its row on the bottom line (row 20), and the cursor after it.
     expect(typed).toHaveLength(3);
     for (const chunk of typed) {
-      expect(chunk).toMatch(/^\x1b\[\?2026h\x1b\[\?25l\x1b\[20;1H\x1b\[2K/);
+      expect(chunk).toMatch(/^\x1b\[\?2026h\x1b\[\?25l\x1b\[\?7l\x1b\[20;1H\x1b\[2K/);
       expect(Buffer.byteLength(chunk)).toBeLessThan(100);
     }
     expect(typed.at(-1)).toContain('\x1b[20;12H');
     keyboard.type('\r');
     await until(() => conn.calls.some((c) => c.op === 'message' && c.text === 'hey'), 'the message sent');
+  });
+
+  it('keys typed before the server answers do not keep the rest of the screen from following it', async () => {
+    const screen = new Screen();
+    const keyboard = new Keyboard();
+    const conn = new FakeConnection();
+    mounted = mountApp(conn, 'alice', {
+      stdout: screen as unknown as NodeJS.WriteStream,
+      stdin: keyboard as unknown as NodeJS.ReadStream,
+    });
+    conn.status({ state: 'connecting' });
+    await until(() => screen.written.join('').includes('connecting'), 'the first frame');
+    for (const letter of 'early') keyboard.type(letter);
+    await until(() => screen.written.join('').includes('early'), 'the typed text');
+    conn.status({ state: 'connected' });
+    conn.emit(welcome('alice'), joined('lobby', ['alice', 'bob']));
+    await until(() => screen.written.join('').includes('#lobby (2 users)'), 'the room in the status bar');
   });
 });

@@ -15,6 +15,11 @@ const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
 const CLEAR_LINE = '\x1b[2K';
 const CLEAR_SCREEN = '\x1b[2J';
+// Autowrap off while rows are written: a row wider than the terminal (a frame laid out before a
+// resize reached the App) is clipped at the edge instead of wrapping onto, and scrolling, the
+// rows below.
+const WRAP_OFF = '\x1b[?7l';
+const WRAP_ON = '\x1b[?7h';
 const moveTo = (row: number, col: number) => `\x1b[${row + 1};${col + 1}H`;
 
 /**
@@ -112,7 +117,7 @@ export class FrameWriter {
     if (!changed && same) return;
     // Writing rows moves the cursor: hide it meanwhile, then put it back where the user types.
     const tail = cursor ? moveTo(cursor.row, cursor.col) + SHOW_CURSOR : HIDE_CURSOR;
-    const chunk = changed ? SYNC_START + HIDE_CURSOR + body + tail + SYNC_END : tail;
+    const chunk = changed ? SYNC_START + HIDE_CURSOR + WRAP_OFF + body + WRAP_ON + tail + SYNC_END : tail;
     this.shownCursor = cursor ? { ...cursor } : null;
     this.bytes += Buffer.byteLength(chunk);
     this.sink.write(chunk);
