@@ -6,11 +6,13 @@
  *
  *   npx vite-node bench/tui.ts [-- --messages 10000 --columns 200 --rows 60]
  *
- * Exits non-zero when the median of any key goes over 16 ms (one frame at 60 Hz), or a letter
- * typed in the input line writes 300 bytes or more. The p95 and max are printed too; on a loaded
- * machine they mostly measure the scheduler and GC.
+ * Exits non-zero when the p95 of any key goes over 16 ms (one frame at 60 Hz, the target of
+ * issue 15), or a letter typed in the input line writes 300 bytes or more (p95: the few letters
+ * that wrap the input onto a new row move the screen above and redraw it). The load average is
+ * printed before and after: on a loaded machine the p95 mostly measures the scheduler and GC.
  */
 import { EventEmitter } from 'node:events';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ChatConnection, ConnectionSignal } from '../src/client/server-link-types.js';
@@ -31,6 +33,7 @@ if (process.env.NODE_ENV !== 'production') {
   process.exit(run.status ?? 1);
 }
 const { mountApp } = await import('../src/client/tui/render-app.js');
+const loadBefore = loadavg();
 
 const { values } = parseArgs({
   options: {
@@ -265,6 +268,7 @@ for (let i = 0; i < 300; i++) {
 results.push([`PgUp, ${deep.length} pages deep`, stats(deep), stats(deepBytes)]);
 instance.unmount();
 
+const loadAfter = loadavg();
 const f = (n: number) => n.toFixed(2).padStart(7);
 const b = (n: number) => String(n).padStart(6);
 console.log(
@@ -275,11 +279,15 @@ console.log(
 );
 let ok = true;
 for (const [name, s, bytes] of results) {
-  const pass = s.median <= BUDGET_MS && (!name.startsWith('typing') || bytes.max < LETTER_BYTES);
+  const pass = s.p95 <= BUDGET_MS && (!name.startsWith('typing') || bytes.p95 < LETTER_BYTES);
   ok &&= pass;
   console.log(
     `${name.padEnd(24)} ${String(s.n).padStart(5)} ${f(s.median)} ${f(s.p95)} ${f(s.max)}        ${b(bytes.median)} ${b(bytes.p95)} ${b(bytes.max)}  ${pass ? 'ok' : 'OVER BUDGET'}`,
   );
 }
 console.log(`average write: ${(screen.bytes / screen.frames).toFixed(0)} bytes`);
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+console.log(
+  `load average (1, 5, 15 min) on ${cpus().length} CPUs: ${load(loadBefore)} before, ${load(loadAfter)} after`,
+);
 process.exitCode = ok ? 0 : 1;

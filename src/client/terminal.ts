@@ -4,8 +4,8 @@
  * paste, so a paste arrives marked as one and is never mistaken for typed keys.
  */
 const ENTER_ALT_SCREEN = '\x1b[22;0t\x1b[?1049h\x1b[2J\x1b[H\x1b[?2004h';
-/** Bracketed paste off, the cursor shown again, back to the normal screen, the saved title back. */
-const LEAVE_ALT_SCREEN = '\x1b[?2004l\x1b[?25h\x1b[?1049l\x1b[23;0t';
+/** Bracketed paste off, autowrap and the cursor back on, back to the normal screen, the saved title back. */
+const LEAVE_ALT_SCREEN = '\x1b[?2004l\x1b[?7h\x1b[?25h\x1b[?1049l\x1b[23;0t';
 
 const SIGNALS = { SIGTERM: 143, SIGHUP: 129 } as const;
 

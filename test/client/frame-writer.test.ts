@@ -14,7 +14,9 @@ describe('FrameWriter', () => {
     expect(chunks[0]).toContain('\x1b[2J');
     expect(chunks[0]).toContain('\x1b[3;1H\x1b[2K#lobby> ');
     w.frame('top\nmiddle\n#lobby> h');
-    expect(chunks[1]).toBe('\x1b[?2026h\x1b[?25l\x1b[3;1H\x1b[2K#lobby> h\x1b[?25l\x1b[?2026l');
+    expect(chunks[1]).toBe(
+      '\x1b[?2026h\x1b[?25l\x1b[?7l\x1b[3;1H\x1b[2K#lobby> h\x1b[?7h\x1b[?25l\x1b[?2026l',
+    );
     expect(chunks[1]).not.toContain('top');
   });
 
@@ -46,6 +48,29 @@ describe('FrameWriter', () => {
     const { w, chunks } = writer();
     w.frame('x'.repeat(80));
     w.frame('y'.repeat(80));
-    expect(chunks[1]).toContain(`\x1b[2K${'y'.repeat(80)}\x1b[?25l`);
+    expect(chunks[1]).toContain(`\x1b[2K${'y'.repeat(80)}\x1b[?7h\x1b[?25l`);
+  });
+
+  it('draws input rows given apart at the bottom, under the frame, and a keystroke writes only its row', () => {
+    const chunks: string[] = [];
+    const w = new FrameWriter({ write: (c: string) => chunks.push(c) }, () => 4);
+    w.frame('rooms\nmessages\nstatus');
+    w.setInput(['#lobby> h'], { row: 3, col: 9 });
+    expect(chunks.join('')).toContain('\x1b[4;1H\x1b[2K#lobby> h');
+    const before = chunks.length;
+    w.setInput(['#lobby> hi'], { row: 3, col: 10 });
+    expect(chunks.slice(before)).toEqual([
+      '\x1b[?2026h\x1b[?25l\x1b[?7l\x1b[4;1H\x1b[2K#lobby> hi\x1b[?7h\x1b[4;11H\x1b[?25h\x1b[?2026l',
+    ]);
+    // A two-row input takes the row above; the frame is cut, never pushed off the screen.
+    w.setInput(['#lobby> one', '        two'], { row: 3, col: 11 });
+    w.frame('rooms\nstatus');
+    expect(chunks.join('')).not.toContain('\x1b[5;1H');
+    expect(chunks.at(-1)).toContain('\x1b[2;1H\x1b[2Kstatus');
+    // After a resize the old frame is never drawn again (at the new width its rows could wrap).
+    w.invalidate();
+    w.setInput(['#lobby> one'], { row: 3, col: 11 });
+    expect(chunks.at(-1)).not.toContain('rooms');
+    expect(chunks.at(-1)).toContain('\x1b[2J');
   });
 });

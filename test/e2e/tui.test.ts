@@ -185,4 +185,62 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
       expect(screen).not.toMatch(/not connected|not in a room/);
     },
   );
+
+  it(
+    'topic line, nick list (Alt+N) and moderation commands, typed in the TUI',
+    { timeout: 90_000 },
+    async () => {
+      /** The nick list: the column right of the pane's border. */
+      const nicks = (screen: string) =>
+        screen
+          .split('\n')
+          .map((row) => row.split('│')[2]?.trim() ?? '')
+          .filter((x) => x !== '');
+      tmux.start('olga', connectCommand(server.port, 'olga'), 120, 30);
+      tmux.start('pete', connectCommand(server.port, 'pete'), 120, 30);
+      await tmux.waitFor('olga', /olga \| connected \| #lobby/, 'olga connected');
+      await tmux.waitFor('pete', /pete \| connected \| #lobby/, 'pete connected');
+      // A registered nick that makes a room owns it: @ in the nick list.
+      tmux.line('olga', '/register olga-secret-pw');
+      await tmux.waitFor('olga', 'olga is registered', 'olga registered');
+      tmux.line('olga', '/join mod');
+      await tmux.waitFor('olga', (s) => nicks(s).join(' ') === '@olga', 'olga as owner in the nick list');
+      tmux.line('pete', '/join mod');
+      await tmux.waitFor('olga', (s) => nicks(s).join(' ') === '@olga pete', 'pete in the nick list');
+
+      // /voice from the TUI: the role shows in both nick lists, the change is said in the room.
+      tmux.line('olga', '/voice pete');
+      await tmux.waitFor('pete', (s) => nicks(s).join(' ') === '@olga +pete', '+pete at pete');
+      await tmux.waitFor('olga', 'olga gave pete voice', 'the voice notice');
+
+      // The topic: a line at the top, cut with … when longer than the terminal, never wrapped.
+      const long = `release on friday, ${'then the long tail of the plan '.repeat(6)}end`;
+      tmux.line('olga', `/topic ${long}`);
+      let screen = await tmux.waitFor(
+        'pete',
+        (s) => s.split('\n')[0]!.startsWith('#mod: release on friday'),
+        'the topic line at pete',
+      );
+      const top = screen.split('\n')[0]!.trimEnd();
+      expect(top.endsWith('…')).toBe(true);
+      expect(top).not.toContain(' end');
+      expect(screen.split('\n')[1]).toMatch(/Rooms/);
+
+      // A command refused by the server answers where it was typed.
+      tmux.line('pete', '/mode +m');
+      await tmux.waitFor('pete', /not_operator|not an operator/, 'the refusal at pete');
+
+      // Alt+N hides the nick list, Alt+N again shows it.
+      tmux.keys('olga', 'M-n');
+      await tmux.waitFor('olga', (s) => nicks(s).length === 0 && /#mod>/.test(s), 'the nick list hidden');
+      tmux.keys('olga', 'M-n');
+      await tmux.waitFor('olga', (s) => nicks(s).join(' ') === '@olga +pete', 'the nick list back');
+
+      // /kick: pete is told, and leaves olga's nick list.
+      tmux.line('olga', '/kick pete enough');
+      await tmux.waitFor('pete', 'you were kicked from #mod by olga (enough)', 'the kick at pete');
+      screen = await tmux.waitFor('olga', (s) => nicks(s).join(' ') === '@olga', 'pete gone from the list');
+      expect(screen).toContain('pete was kicked from #mod by olga (enough)');
+    },
+  );
 });

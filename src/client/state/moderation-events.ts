@@ -24,6 +24,45 @@ export function modeText(modes: RoomModes): string {
   return letters === '' ? 'none' : `+${letters}`;
 }
 
+/**
+ * A change in a room is said in that room; when our own command caused it (the event carries
+ * our ref) and it was typed in another conversation, it is said there too, so the command never
+ * seems to go unanswered.
+ */
+export function noticeInRoomAndWhereTyped(
+  state: ChatState,
+  ref: string | number | undefined,
+  roomId: string,
+  text: string,
+  now: number,
+): ChatState {
+  const answered = ref !== undefined && String(ref) in state.replyTo;
+  const reply = takeReplyTarget(state, ref);
+  const inRoom = reply.state.conversations[roomId] !== undefined;
+  const next = inRoom ? addNotice(reply.state, roomId, text, 'info', now) : reply.state;
+  // A server operator acting on a room it is not in hears back where it typed.
+  return (answered ? reply.target !== roomId : !inRoom)
+    ? addNotice(next, reply.target, text, 'info', now)
+    : next;
+}
+
+/**
+ * The reply to our own command about `roomId`, said where the command was typed when that is
+ * not the room itself (the room says it anyway). Takes the ref.
+ */
+export function noticeWhereTyped(
+  state: ChatState,
+  ref: string | number,
+  roomId: string,
+  text: string,
+  now: number,
+): ChatState {
+  const reply = takeReplyTarget(state, ref);
+  return reply.target === roomId || reply.target === null
+    ? reply.state
+    : addNotice(reply.state, reply.target, text, 'info', now);
+}
+
 /** Applies one moderation event: the room's roles, modes and topic, and a notice saying what changed. */
 export function reduceModerationEvent(state: ChatState, event: ModerationEvent, now: number): ChatState {
   switch (event.type) {
@@ -53,20 +92,26 @@ export function reduceModerationEvent(state: ChatState, event: ModerationEvent, 
           : role === 'voice'
             ? `gave ${user_name} voice`
             : `took ${user_name}'s operator status or voice away`;
-      return addNotice(next, room_id, `${by} ${what}`, 'info', now);
+      return noticeInRoomAndWhereTyped(next, event.ref, room_id, `${by} ${what}`, now);
     }
     case 'modes_changed': {
       const { room_id, modes, by } = event.payload;
       const next = updateConversation(state, room_id, (c) => ({ ...c, modes }));
-      return addNotice(next, room_id, `${by} set the modes: ${modeText(modes)}`, 'info', now);
+      return noticeInRoomAndWhereTyped(
+        next,
+        event.ref,
+        room_id,
+        `${by} set the modes: ${modeText(modes)}`,
+        now,
+      );
     }
     case 'ban_changed': {
       const { room_id, mask, banned, by } = event.payload;
-      return addNotice(
+      return noticeInRoomAndWhereTyped(
         state,
+        event.ref,
         room_id,
         `${by} ${banned ? 'banned' : 'lifted the ban on'} ${mask}`,
-        'info',
         now,
       );
     }
@@ -93,11 +138,14 @@ export function reduceModerationEvent(state: ChatState, event: ModerationEvent, 
       const text = sameNick(user_name, state.nick)
         ? `${by} invited you to #${room_id}: /join #${room_id}`
         : `you invited ${user_name} to #${room_id}`;
-      return addNotice(state, state.current, text, 'info', now);
+      // The inviter's copy is the reply to /invite: where it was typed.
+      const reply = takeReplyTarget(state, event.ref);
+      return addNotice(reply.state, reply.target, text, 'info', now);
     }
     case 'killed': {
       const { user_name, reason } = event.payload;
-      return addNotice(state, state.current, `${user_name} was disconnected (${reason})`, 'info', now);
+      const reply = takeReplyTarget(state, event.ref);
+      return addNotice(reply.state, reply.target, `${user_name} was disconnected (${reason})`, 'info', now);
     }
   }
 }

@@ -55,6 +55,7 @@ export function initialState(server: string, nick: string): ChatState {
     jump: null,
     showQuiet: false,
     bare: false,
+    nicklist: true,
     ignores: [],
     alerts: 0,
     replyTo: {},

@@ -10,8 +10,16 @@ import {
   updateConversation,
 } from './conversations.js';
 import { isIgnored } from './ignore.js';
-import { kickText, reduceModerationEvent, roomInfo, rolePrefix, topicLine } from './moderation-events.js';
+import {
+  kickText,
+  noticeWhereTyped,
+  reduceModerationEvent,
+  roomInfo,
+  rolePrefix,
+  topicLine,
+} from './moderation-events.js';
 import { dmId, sameNick } from './mention.js';
+import { renameAway, setAway } from './members.js';
 import { takeReplyTarget } from './replies.js';
 import { isQuiet } from './smart-filter.js';
 import { sameRoom } from '../../protocol/room-key.js';
@@ -46,10 +54,25 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
         (m) => (m.some((n) => sameNick(n, event.payload.user_name)) ? m : [...m, event.payload.user_name]),
         event.payload.user_name,
       );
-    case 'user_left':
-      return userLeft(state, event.payload, now);
-    case 'user_away':
-      return userAway(state, event.payload, event.ref, now);
+    case 'user_left': {
+      const p = event.payload;
+      const kicked = kickText(p, state.nick);
+      // Our own /kick (the reply carries its ref) is answered where it was typed, too.
+      let next =
+        kicked !== undefined && event.ref !== undefined && String(event.ref) in state.replyTo
+          ? noticeWhereTyped(state, event.ref, p.room_id, kicked, now)
+          : state;
+      next = userLeft(next, p, now);
+      // Away marks are for the nick list: one who left is in it no more.
+      return updateConversation(next, p.room_id, (c) => setAway(c, p.user_name, false));
+    }
+    case 'user_away': {
+      const { room_id, user_name, message } = event.payload;
+      const next = userAway(state, event.payload, event.ref, now);
+      return room_id === undefined
+        ? next
+        : updateConversation(next, room_id, (c) => setAway(c, user_name, message !== undefined));
+    }
     case 'whois': {
       const reply = takeReplyTarget(state, event.ref);
       return notices(reply.state, reply.target, whoisLines(event.payload), 'info', now);
@@ -81,7 +104,14 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
     case 'users': {
       const { room_id, users } = event.payload;
       const roles = event.payload.roles ?? {};
-      const next = updateConversation(state, room_id, (c) => ({ ...c, members: users, roles }));
+      const next = updateConversation(state, room_id, (c) => ({
+        ...c,
+        members: users,
+        roles,
+        ...(event.payload.members
+          ? { away: event.payload.members.filter((m) => m.away !== undefined).map((m) => m.user_name) }
+          : {}),
+      }));
       // The answer goes where /users was typed, which may not be the room asked about.
       const reply = takeReplyTarget(next, event.ref);
       const away = new Set(
@@ -335,6 +365,7 @@ function nickChanged(state: ChatState, p: P<'nick_changed'>, now: number): ChatS
   }
   const text = ours ? `you are now known as ${p.user_name}` : `${p.old_name} is now known as ${p.user_name}`;
   next = memberNotice(next, p.room_id, now, text, (m) => m.map((n) => (n === p.old_name ? p.user_name : n)));
+  next = updateConversation(next, p.room_id, (c) => renameAway(c, p.old_name, p.user_name));
   return renameDm(next, p.old_name, p.user_name);
 }
 

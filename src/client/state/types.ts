@@ -103,6 +103,8 @@ export interface Conversation {
   /** Roles of the members that have one, by nick (`@` owner/operator, `+` voice in lists). */
   roles?: Readonly<Record<string, RoomRole>>;
   modes?: RoomModes;
+  /** Members known to be away (from `user_away` and `/users`), for the nick list. */
+  away?: readonly string[];
 }
 
 /** Tab completion in progress: repeated Tab cycles through `matches`. */
@@ -162,6 +164,8 @@ export interface ChatState {
   showQuiet: boolean;
   /** The bare view (Alt+L): no sidebar, no hanging indent, so a selection copies only text. */
   bare: boolean;
+  /** The nick list on the right (Alt+N, /nicklist); drawn only when the terminal is wide enough. */
+  nicklist: boolean;
   /** Nicks whose messages, DMs, joins and leaves are not shown (client side, kept in the config). */
   ignores: readonly string[];
   /** Counts incoming mentions and DMs (live ones): the terminal rings the bell when it grows. */

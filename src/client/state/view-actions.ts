@@ -21,6 +21,8 @@ export type ViewAction =
   | { type: 'toggle_quiet' }
   /** Alt+L: the bare view on or off. */
   | { type: 'toggle_bare' }
+  /** Alt+N, /nicklist: the nick list on or off. */
+  | { type: 'toggle_nicklist' }
   | { type: 'ignore'; nick: string }
   | { type: 'unignore'; nick: string }
   /** A request went out: its reply belongs in `target` (where it was typed). */
@@ -36,6 +38,7 @@ const VIEW_TYPES = new Set<string>([
   'clear_pane',
   'toggle_quiet',
   'toggle_bare',
+  'toggle_nicklist',
   'ignore',
   'unignore',
   'request_sent',
@@ -79,6 +82,8 @@ export function reduceViewAction(state: ChatState, action: ViewAction): ChatStat
       return { ...state, showQuiet: !state.showQuiet };
     case 'toggle_bare':
       return { ...state, bare: !state.bare };
+    case 'toggle_nicklist':
+      return { ...state, nicklist: !state.nicklist };
     case 'ignore': {
       const ignores = addIgnore(state.ignores, action.nick);
       return ignores === state.ignores ? state : { ...state, ignores };

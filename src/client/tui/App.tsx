@@ -2,22 +2,23 @@ import { Box, useApp, useInput } from 'ink';
 import { useEffect, useInsertionEffect, useMemo, useRef } from 'react';
 import type { ChatConnection } from '../server-link-types.js';
 import { createController } from './controller.js';
-import { inputMask, promptFor } from './prompt.js';
 import { newConversation } from '../state/conversations.js';
 import { initialState } from '../state/reducer.js';
 import { hotlist } from '../state/hotlist.js';
 import { createStore, type Store } from '../state/state-store.js';
 import { useConnection } from './hooks/use-connection.js';
 import { useRawKeys } from './hooks/use-raw-keys.js';
-import { useStoreState } from './hooks/use-store.js';
+import { useViewState } from './hooks/use-view-state.js';
+import { inputLayout } from './input-overlay.js';
 import { useTerminalAlerts, type TerminalAlerts } from './hooks/use-terminal-alerts.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
 import type { CursorPosition } from './frame-writer.js';
 import { InputLine, inputCursor } from './InputLine.js';
 import { keyToIntents, type Intent } from './keys.js';
-import { inputRows, screenLayout, type ScreenLayout } from './layout/screen.js';
-import { cellWidth } from './layout/wrap.js';
+import { screenLayout, type ScreenLayout } from './layout/screen.js';
 import { MessagePane } from './MessagePane.js';
+import { NickList } from './NickList.js';
+import { TopicBar } from './TopicBar.js';
 import { Sidebar } from './Sidebar.js';
 import { StatusBar } from './StatusBar.js';
 
@@ -41,13 +42,29 @@ export interface AppProps {
    * is drawn. Without it (tests) the input line draws a block cursor itself.
    */
   onCursor?: (at: CursorPosition | null) => void;
+  /**
+   * Draws the input line outside Ink (mountApp): called once with the store, returns the
+   * cleanup. Then a keystroke in the input line does not re-render the App at all.
+   */
+  inputOverlay?: (store: Store) => () => void;
 }
 
 /**
  * The whole client screen. It owns the store and the controller and wires keys and connection
  * signals to them; everything it draws comes from the state.
  */
-export function App({ connection, nick, size, onQuit, now, ignores, alerts, onStore, onCursor }: AppProps) {
+export function App({
+  connection,
+  nick,
+  size,
+  onQuit,
+  now,
+  ignores,
+  alerts,
+  onStore,
+  onCursor,
+  inputOverlay,
+}: AppProps) {
   const { exit } = useApp();
   const terminal = useTerminalSize(size);
   const store = useMemo(
@@ -55,23 +72,30 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
     [connection, nick],
   );
   useEffect(() => onStore?.(store), [store]);
-  const state = useStoreState(store);
+  useEffect(() => inputOverlay?.(store), [store]);
+  const overlay = inputOverlay !== undefined;
+  const state = useViewState(
+    store,
+    overlay ? (s) => inputLayout(s, terminal.columns).rows.length : undefined,
+  );
   useTerminalAlerts(state, alerts);
   const hot = useMemo(() => hotlist(state), [state.order, state.conversations, state.current]);
   const layoutRef = useRef<ScreenLayout | null>(null);
 
-  const prompt = promptFor(state, terminal.columns);
-  const rows = inputRows(
-    state.input.text,
-    state.input.cursor,
-    terminal.columns - cellWidth(prompt),
-    inputMask(state),
-  );
-  const layout = screenLayout(terminal.columns, terminal.rows, rows.length, state.bare);
+  const { prompt, rows } = inputLayout(state, terminal.columns);
+  const conversation = state.current === null ? undefined : state.conversations[state.current];
+  const room = conversation?.kind === 'room' ? conversation : undefined;
+  const layout = screenLayout(terminal.columns, terminal.rows, rows.length, {
+    bare: state.bare,
+    topic: room?.topic !== undefined,
+    nicklist: state.nicklist && room !== undefined,
+  });
   layoutRef.current = layout;
   const cursor = inputCursor(prompt, rows, layout.rows - layout.inputRows);
   // Runs before Ink writes the frame (as Ink's own useCursor does), so both go out together.
-  useInsertionEffect(() => onCursor?.(cursor));
+  useInsertionEffect(() => {
+    if (!overlay) onCursor?.(cursor);
+  });
 
   const controller = useMemo(
     () =>
@@ -101,11 +125,17 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
     () => ({ ...newConversation('*', 'room', 'server'), entries: state.system }),
     [state.system],
   );
-  const conversation = state.current === null ? undefined : state.conversations[state.current];
-  const mainHeight = layout.rows - 1 - layout.inputRows;
+  const mainHeight = layout.paneHeight;
 
   return (
-    <Box flexDirection="column" width={layout.columns} height={layout.rows}>
+    <Box
+      flexDirection="column"
+      width={layout.columns}
+      height={overlay ? layout.rows - layout.inputRows : layout.rows}
+    >
+      {layout.topicRows > 0 && room?.topic && (
+        <TopicBar roomId={room.id} topic={room.topic} modes={room.modes} width={layout.columns} />
+      )}
       <Box flexDirection="row" height={mainHeight}>
         {layout.sidebarWidth > 0 && (
           <Box
@@ -136,6 +166,27 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
             bare={state.bare}
           />
         </Box>
+        {layout.nicklistWidth > 0 && room && (
+          <Box
+            borderStyle="single"
+            borderTop={false}
+            borderBottom={false}
+            borderRight={false}
+            borderDimColor
+            paddingLeft={1}
+            width={layout.nicklistWidth}
+            flexShrink={0}
+          >
+            <NickList
+              members={room.members}
+              roles={room.roles}
+              away={room.away}
+              nick={state.nick}
+              width={layout.nicklistWidth - 2}
+              height={mainHeight}
+            />
+          </Box>
+        )}
       </Box>
       <StatusBar
         server={state.server}
@@ -149,7 +200,7 @@ export function App({ connection, nick, size, onQuit, now, ignores, alerts, onSt
         jump={state.jump}
         bare={state.bare}
       />
-      <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />
+      {!overlay && <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />}
     </Box>
   );
 }

@@ -189,6 +189,8 @@ export function createController(deps: ControllerDeps): Controller {
           return dispatch({ type: 'toggle_quiet' });
         case 'toggle_bare':
           return dispatch({ type: 'toggle_bare' });
+        case 'toggle_nicklist':
+          return dispatch({ type: 'toggle_nicklist' });
         case 'page_up':
           return page(1);
         case 'page_down':

@@ -15,6 +15,11 @@ const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
 const CLEAR_LINE = '\x1b[2K';
 const CLEAR_SCREEN = '\x1b[2J';
+// Autowrap off while rows are written: a row wider than the terminal (a frame laid out before a
+// resize reached the App) is clipped at the edge instead of wrapping onto, and scrolling, the
+// rows below.
+const WRAP_OFF = '\x1b[?7l';
+const WRAP_ON = '\x1b[?7h';
 const moveTo = (row: number, col: number) => `\x1b[${row + 1};${col + 1}H`;
 
 /**
@@ -30,17 +35,50 @@ const moveTo = (row: number, col: number) => `\x1b[${row + 1};${col + 1}H`;
  */
 export class FrameWriter {
   private rows: string[] = [];
+  /** Ink's last frame. */
+  private main: string[] = [];
+  /** The input line's rows when they are drawn beside Ink (see input-overlay.ts); null: in Ink's frame. */
+  private input: readonly string[] | null = null;
   private cursor: CursorPosition | null = null;
   private shownCursor: CursorPosition | null | undefined = undefined;
   private full = true;
   /** Bytes written so far (the benchmark reads it). */
   bytes = 0;
 
-  constructor(private readonly sink: FrameSink) {}
+  /** `height` is the terminal's row count (needed when the input line is drawn beside Ink). */
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly height?: () => number,
+  ) {}
 
   /** Draws a frame (rows joined by `\n`, as Ink renders them). */
   frame(output: string): void {
-    const next = output.split('\n');
+    this.main = output.split('\n');
+    this.draw();
+  }
+
+  /**
+   * Draws the input line's rows at the bottom of the screen, under Ink's frame, and puts the
+   * cursor where the user types. From the first call on, Ink's frame holds the rows above only.
+   */
+  setInput(rows: readonly string[], cursor: CursorPosition | null): void {
+    this.input = rows;
+    this.cursor = cursor;
+    this.draw();
+  }
+
+  /** The screen: Ink's frame, with the input rows under it when they are drawn apart. */
+  private compose(): string[] {
+    if (this.input === null) return this.main;
+    const height = this.height?.() ?? this.main.length + this.input.length;
+    const top = Math.max(0, height - this.input.length);
+    const main = this.main.slice(0, top);
+    while (main.length < top) main.push('');
+    return [...main, ...this.input];
+  }
+
+  private draw(): void {
+    const next = this.compose();
     let out = '';
     const height = Math.max(next.length, this.rows.length);
     if (this.full) out += CLEAR_SCREEN;
@@ -63,6 +101,9 @@ export class FrameWriter {
   /** The terminal was resized or its screen is unknown: the next frame repaints every row. */
   invalidate(): void {
     this.full = true;
+    // Ink's last frame was laid out for the old size: drawn on the new one, rows wider than the
+    // terminal would wrap and scroll it. Only the input rows are drawn until Ink's next frame.
+    this.main = [];
   }
 
   private write(body: string, changed: boolean): void {
@@ -76,7 +117,7 @@ export class FrameWriter {
     if (!changed && same) return;
     // Writing rows moves the cursor: hide it meanwhile, then put it back where the user types.
     const tail = cursor ? moveTo(cursor.row, cursor.col) + SHOW_CURSOR : HIDE_CURSOR;
-    const chunk = changed ? SYNC_START + HIDE_CURSOR + body + tail + SYNC_END : tail;
+    const chunk = changed ? SYNC_START + HIDE_CURSOR + WRAP_OFF + body + WRAP_ON + tail + SYNC_END : tail;
     this.shownCursor = cursor ? { ...cursor } : null;
     this.bytes += Buffer.byteLength(chunk);
     this.sink.write(chunk);

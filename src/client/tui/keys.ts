@@ -16,6 +16,8 @@ export type Intent =
   | { kind: 'toggle_quiet' }
   /** Alt+L: the bare view (no sidebar, no indent) on or off. */
   | { kind: 'toggle_bare' }
+  /** Alt+N: the nick list on or off. */
+  | { kind: 'toggle_nicklist' }
   | { kind: 'page_up' }
   | { kind: 'page_down' }
   | { kind: 'live' }
@@ -91,6 +93,7 @@ export function keyToIntents(input: string, key: Key): Intent[] {
     if (input === 'u' || input === 'U') return [{ kind: 'mark_read' }];
     if (input === '=') return [{ kind: 'toggle_quiet' }];
     if (input === 'l' || input === 'L') return [{ kind: 'toggle_bare' }];
+    if (input === 'n' || input === 'N') return [{ kind: 'toggle_nicklist' }];
     if (input === 'b') return [{ kind: 'move', to: 'word_left' }];
     if (input === 'f') return [{ kind: 'move', to: 'word_right' }];
     if (input === 's') return [{ kind: 'send_lines' }];

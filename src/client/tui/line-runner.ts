@@ -15,7 +15,7 @@ export const KEY_HELP = [
   'keys: Ctrl+N/Ctrl+P next/previous room, Alt+1..9 room N, Alt+J then two digits room NN (Alt+J 1 2: room 12)',
   '      Alt+A next room with activity (mentions and DMs first; none: back to the previous room)',
   '      Alt+U drops the -- unread -- line, Alt+= shows/hides joins and leaves of people who have not spoken lately',
-  '      Alt+L bare view (no sidebar, no indent) for copying text and links; Alt+L again goes back',
+  '      Alt+L bare view (no sidebar, no indent) for copying text and links; Alt+N nick list on/off',
   'lines typed before the server is ready are not lost: they wait ("waiting for the server: N lines queued") and go out in order',
   '      PgUp/PgDn scroll, End back to live, Up/Down input history, Tab completes, Alt+Enter newline, Ctrl+C quits',
   '      Delete/Ctrl+D delete under the cursor, Ctrl+K/Ctrl+U/Ctrl+W kill, Ctrl+Y yank, Ctrl+Left/Right word, Alt+S send a pasted draft as lines',
@@ -196,6 +196,14 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
         if (id !== null && command.text.trim() !== '') sendDm(id, check.nick, command.text);
         return;
       }
+      case 'nicklist':
+        dispatch({ type: 'toggle_nicklist' });
+        notice(
+          state().nicklist
+            ? 'nick list on (Alt+N or /nicklist hides it; it needs a terminal 120 columns wide)'
+            : 'nick list off (Alt+N or /nicklist shows it)',
+        );
+        return;
       case 'markread':
         if (s.current !== null) dispatch({ type: 'mark_read', id: s.current });
         return;
@@ -317,9 +325,11 @@ export function createLineRunner(deps: LineRunnerDeps): LineRunner {
     });
     switch (action.kind) {
       case 'refused':
-        // /leave is the TUI's own above, so a missing room is /users's.
+        // In a DM or before any room: /users, /topic, /op... need a room named.
         notice(
-          action.reason === 'no_room' ? '/users needs a room here: /users <room>' : action.message,
+          action.reason === 'no_room' && command.name === 'users'
+            ? '/users needs a room here: /users <room>'
+            : action.message,
           action.reason === 'no_room' ? 'error' : 'info',
         );
         return;

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { render, type Instance } from 'ink';
 import type { ChatConnection } from '../server-link-types.js';
+import type { Store } from '../state/state-store.js';
 import { App, type AppProps } from './App.js';
 import { FrameWriter } from './frame-writer.js';
+import { startInputOverlay } from './input-overlay.js';
 
 /** The terminal the App is drawn on: stdout must be a TTY-shaped stream. */
 export interface Terminal {
@@ -48,15 +50,34 @@ export function mountApp(
   terminal: Terminal = { stdout: process.stdout, stdin: process.stdin },
   props: Partial<AppProps> = {},
 ): MountedApp {
-  const writer = new FrameWriter(terminal.stdout);
+  const size = () => ({ columns: terminal.stdout.columns || 80, rows: terminal.stdout.rows || 24 });
+  const writer = new FrameWriter(terminal.stdout, () => size().rows);
   const stream = new FrameStream(terminal.stdout, writer);
+  let repaintInput = () => {};
   // The writer must know the screen is stale before Ink draws the resized frame.
   terminal.stdout.on('resize', () => {
     writer.invalidate();
+    repaintInput();
     stream.emit('resize');
   });
+  // The input line is drawn beside Ink, straight from the store: a keystroke writes its row
+  // without React re-rendering or Ink re-serialising the screen.
+  const inputOverlay = (store: Store) => {
+    const overlay = startInputOverlay(store, writer, size);
+    repaintInput = overlay.paint;
+    return () => {
+      overlay.stop();
+      repaintInput = () => {};
+    };
+  };
   const instance = render(
-    <App connection={connection} nick={nick} onCursor={(at) => writer.setCursor(at)} {...props} />,
+    <App
+      connection={connection}
+      nick={nick}
+      onCursor={(at) => writer.setCursor(at)}
+      inputOverlay={inputOverlay}
+      {...props}
+    />,
     {
       stdout: stream as unknown as NodeJS.WriteStream,
       stdin: terminal.stdin,

@@ -14,7 +14,8 @@ export type ClientCommand =
   | { name: 'clear' }
   | { name: 'close'; room?: string }
   | { name: 'ignore'; nick?: string }
-  | { name: 'unignore'; nick: string };
+  | { name: 'unignore'; nick: string }
+  | { name: 'nicklist' };
 
 interface Spec {
   usage: string;
@@ -24,6 +25,11 @@ interface Spec {
 }
 
 const SPECS: Record<ClientCommand['name'], Spec> = {
+  nicklist: {
+    usage: '/nicklist',
+    help: 'show or hide the nick list on the right (Alt+N; needs 120 columns)',
+    build: (args) => (args.length === 0 ? { name: 'nicklist' } : 'takes no arguments'),
+  },
   window: {
     usage: '/window <N>',
     help: 'go to conversation N (the number in the sidebar)',

@@ -31,10 +31,20 @@ export function formatDay(ts: number): string {
   return `${DAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}`;
 }
 
-/** A number that differs between two local calendar days. */
-function dayOf(ts: number): number {
-  const d = new Date(ts);
-  return d.getFullYear() * 400 + d.getMonth() * 32 + d.getDate();
+const days = new WeakMap<Entry, number>();
+
+/**
+ * A number that differs between two local calendar days. Kept per entry: local-time fields cost
+ * a time-zone lookup each, and every visible entry (and the one above it) asks on every frame.
+ */
+function dayOf(entry: Entry): number {
+  let day = days.get(entry);
+  if (day === undefined) {
+    const d = new Date(entry.ts);
+    day = d.getFullYear() * 400 + d.getMonth() * 32 + d.getDate();
+    days.set(entry, day);
+  }
+  return day;
 }
 
 const cache = new WeakMap<Entry, { variant: string; lines: readonly Line[] }>();
@@ -55,7 +65,7 @@ export function decoratedLines(
 ): readonly Line[] {
   const entry = entries[i]!;
   const before = entries[i - 1];
-  const day = before === undefined || dayOf(before.ts) !== dayOf(entry.ts);
+  const day = before === undefined || dayOf(before) !== dayOf(entry);
   const marker = unreadFrom !== null && entry.key === unreadFrom;
   const shown = !entry.hidden && (entry.kind !== 'notice' || !entry.quiet || options.showQuiet === true);
   const variant = `${width}|${day ? 'd' : ''}${marker ? 'u' : ''}${shown ? 's' : ''}${options.bare ? 'b' : ''}`;

@@ -10,14 +10,34 @@ export interface ScreenLayout {
   paneWidth: number;
   paneHeight: number;
   inputRows: number;
+  /** 1 when the topic line is drawn at the top (the current room has a topic), else 0. */
+  topicRows: number;
+  /** Columns of the nick list on the right, its border included; 0 when it is not drawn. */
+  nicklistWidth: number;
 }
 
 /** The input line grows with Alt+Enter newlines up to this many rows, then scrolls. */
 export const MAX_INPUT_ROWS = 5;
 
+/** The nick list is drawn only from this width on: below, the messages need the room. */
+export const NICKLIST_MIN_COLUMNS = 120;
+
+/** The nick list's columns: its border, a space, the `@`/`+` and a nick cut to 13 cells. */
+export const NICKLIST_WIDTH = 16;
+
+/** What is on screen besides the pane, the status bar and the input line. */
+export interface LayoutParts {
+  /** The bare view (Alt+L): no sidebar, no nick list. */
+  bare?: boolean;
+  /** The current room has a topic: a line at the top shows it. */
+  topic?: boolean;
+  /** The nick list is on and the current conversation is a room. */
+  nicklist?: boolean;
+}
+
 /**
- * Splits the screen: sidebar | message pane over a status bar and the input line (no sidebar in
- * the bare view). Every row is
+ * Splits the screen: an optional topic line over sidebar | message pane | nick list, over a
+ * status bar and the input line (no sidebar or nick list in the bare view). Every row is
  * used: the FrameWriter addresses rows absolutely, so a frame as tall as the terminal neither
  * scrolls nor forces a full redraw.
  */
@@ -25,16 +45,20 @@ export function screenLayout(
   columns: number,
   terminalRows: number,
   inputRows: number,
-  bare = false,
+  parts: LayoutParts = {},
 ): ScreenLayout {
+  const { bare = false } = parts;
   const rows = Math.max(3, terminalRows);
   // The bare view (Alt+L) has no sidebar, so a selection across the pane takes only text.
   const sidebarWidth = bare || columns < 50 ? 0 : Math.min(26, Math.max(14, Math.round(columns * 0.18)));
+  const nicklistWidth = !bare && parts.nicklist && columns >= NICKLIST_MIN_COLUMNS ? NICKLIST_WIDTH : 0;
   // The sidebar's right border takes a column, the pane's left padding another.
-  const paneWidth = Math.max(1, columns - (sidebarWidth > 0 ? sidebarWidth + 2 : 0));
+  const paneWidth = Math.max(1, columns - (sidebarWidth > 0 ? sidebarWidth + 2 : 0) - nicklistWidth);
   const input = Math.min(MAX_INPUT_ROWS, Math.max(1, inputRows));
-  const paneHeight = Math.max(1, rows - 1 - input);
-  return { columns, rows, sidebarWidth, paneWidth, paneHeight, inputRows: input };
+  // A topic line only when there is room for a pane under it.
+  const topicRows = parts.topic && rows - 1 - input >= 4 ? 1 : 0;
+  const paneHeight = Math.max(1, rows - 1 - input - topicRows);
+  return { columns, rows, sidebarWidth, paneWidth, paneHeight, inputRows: input, topicRows, nicklistWidth };
 }
 
 /** One row of the input line: the text before the cursor, the cursor's character, the rest. */
