@@ -15,7 +15,7 @@ import { pacerOptionsOf, type WritePacing } from '../flush-pacer.js';
 import { LineReader } from '../tcp-lines.js';
 import { TurnCork } from '../turn-cork.js';
 import { WriteCoalescer } from '../write-coalescer.js';
-import { sharedLines } from './events.js';
+import { quitText, sharedLines } from './events.js';
 import { addressBuckets, FakeLag, FLOOD_DEFAULTS, type FloodOptions } from './flood.js';
 import { IrcSession, type IrcSessionOptions } from './irc-session.js';
 import { formatMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES } from './message.js';
@@ -70,8 +70,10 @@ class IrcClient implements Connection {
       {
         write: (text) => this.writeBytes(text),
         dispatch: (message) => this.hub.dispatch(this.session, message),
-        quit: (text) =>
-          this.session.run(() => this.hub.disconnect(this.session, { code: 'client_closed', message: text })),
+        quit: (reason) =>
+          this.session.run(() =>
+            this.hub.disconnect(this.session, { code: 'quit', message: reason || 'quit' }),
+          ),
       },
       options,
     );
@@ -151,11 +153,15 @@ class IrcClient implements Connection {
       return;
     }
     const text =
-      reason.code === 'client_closed'
-        ? reason.message
+      reason.code === 'quit'
+        ? reason.message === 'quit'
+          ? 'Quit'
+          : `Quit: ${reason.message}`
         : reason.code === 'identify_timeout'
           ? 'Registration timeout'
-          : reason.message;
+          : reason.code === 'killed'
+            ? quitText(reason.message)
+            : reason.message;
     if (this.socket.writable)
       this.socket.end(formatMessage({ command: 'ERROR', params: [`Closing link: ${text}`] }));
     forceCloseAfterGrace(this.socket, () => this.socket.destroy());
