@@ -103,7 +103,9 @@ async function privmsg(c: IrcContext, m: IrcMessage, notice: boolean): Promise<v
     if (e.code === 'no_such_room') return c.numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
     return c.numeric(ERR.CANNOTSENDTOCHAN, target, `Cannot send to channel: ${sanitizeText(e.message)}`);
   }
-  const answer = await c.ask(speech({ nick: target }, text, ctcp !== undefined));
+  // The nick as the hub knows it: `a_b` from IRC may be `a!b`, which IRC clients cannot write.
+  const to = c.options.online(target) ?? target;
+  const answer = await c.ask(speech({ nick: to }, text, ctcp !== undefined));
   if (answer?.type === 'dm') {
     if (c.caps.has('echo-message'))
       c.send(

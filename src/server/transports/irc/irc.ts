@@ -19,6 +19,7 @@ import { quitText, sharedLines } from './events.js';
 import { addressBuckets, FakeLag, FLOOD_DEFAULTS, type FloodOptions } from './flood.js';
 import { IrcSession, type IrcSessionOptions } from './irc-session.js';
 import { formatMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES } from './message.js';
+import { ircNick } from './names.js';
 import { ERR } from './numerics.js';
 
 /** Settings of the IRC door. */
@@ -173,6 +174,22 @@ class IrcClient implements Connection {
   }
 }
 
+/**
+ * The chat nick IRC clients are shown as `name` (`a_b` for `a!b`: see ircNick), so a nick with
+ * characters IRC cannot carry can still be messaged, kicked or looked up from IRC. Undefined
+ * when no nick, or more than one, reads as `name`: a guess could reach the wrong person.
+ */
+export function shownAs(name: string, nicks: Iterable<string>): string | undefined {
+  if (!name.includes('_')) return undefined;
+  let found: string | undefined;
+  for (const nick of nicks) {
+    if (ircNick(nick) !== name) continue;
+    if (found !== undefined) return undefined;
+    found = nick;
+  }
+  return found;
+}
+
 /** The IRC door (`chat serve --irc-port N`, `--irc-tls-port N`): one IrcClient per socket. */
 export class IrcTransport {
   private readonly server: Server;
@@ -195,7 +212,7 @@ export class IrcTransport {
       createdAt: new Date(),
       replyTimeoutMs: options.replyTimeoutMs ?? 10_000,
       counts: () => ({ users: hub.userCount, rooms: hub.roomCount }),
-      online: (name: string) => hub.onlineNick(name),
+      online: (name: string) => hub.onlineNick(name) ?? shownAs(name, hub.nicksHere()),
       onError: (err, context) => options.log?.error({ err }, context),
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };

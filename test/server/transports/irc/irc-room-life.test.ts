@@ -414,3 +414,31 @@ describe('IRC door: part and quit reasons, /me, KILL', () => {
     await boss.wait(/ NOTICE boss :Killed /);
   });
 });
+
+describe('IRC door: nicks IRC cannot write', () => {
+  it('a chat nick with ! @ : , * ? is shown with _ and can be messaged, looked up and kicked by that name', async () => {
+    const { c: alice, me: a, chan } = await owner('odd');
+    const odd = `x!y@z${++n}`;
+    const shown = odd.replace(/[!@]/g, '_');
+    const ws = await wsUser(odd, chan.slice(1));
+    await alice.wait(new RegExp(`^:${shown}!~u@chat JOIN ${chan}$`));
+    alice.send(`PRIVMSG ${shown} :can you read this?`);
+    await ws.next(
+      (m) => m.type === 'dm' && m.payload.from === a && m.payload.message === 'can you read this?',
+    );
+    alice.send(`WHOIS ${shown}`);
+    await alice.wait(new RegExp(` 311 ${a} ${shown} ~u chat \\* :${shown}$`));
+    alice.send(`KICK ${chan} ${shown} :odd one out`);
+    await ws.next((m) => m.type === 'user_left' && m.payload.user_name === odd && m.payload.kicked_by === a);
+  });
+
+  it('a name two chat nicks share once written with _ reaches neither (never the wrong one)', async () => {
+    const r = room();
+    const { c, me } = await ircUser('amb', `#${r}`);
+    const base = `p${++n}`;
+    await wsUser(`${base}!q`, r);
+    await wsUser(`${base}@q`, r);
+    c.send(`PRIVMSG ${base}_q :which one?`);
+    await c.wait(new RegExp(` 401 ${me} ${base}_q :No such nick`));
+  });
+});
