@@ -205,6 +205,9 @@ describe('IRC door: kicks', () => {
     await bob.wait(new RegExp(` 404 ${b} ${chan} :`));
     bob.send(`PART ${chan}`);
     await bob.wait(new RegExp(` 442 ${b} ${chan} :`));
+    // A kick is no ban: the client may come back.
+    bob.send(`JOIN ${chan}`);
+    await alice.wait(new RegExp(`^:${b}!~u@chat JOIN ${chan}$`));
   });
 
   it('KICK by a non-operator is 482; of a nick not on the channel 441', async () => {
