@@ -376,6 +376,8 @@ export class IrcSession implements IrcContext {
   private skipRepeat(message: ServerMessage): boolean {
     if (message.type === 'user_away') {
       const key = message.payload.user_name;
+      // Your own away state is told by 305/306, as IRC servers do, not by away-notify.
+      if (key === this.nick) return true;
       const text = message.payload.message ?? '';
       if ((this.awayShown.get(key) ?? '') === text) return true;
       if (this.awayShown.size > 1000) this.awayShown.clear();

@@ -171,8 +171,8 @@ describe('IRC door: away', () => {
     expect(carol.lines.some((l) => l.includes('!~u@chat AWAY'))).toBe(false);
   });
 
-  it('an away change is told once, however many channels are shared', async () => {
-    const { c: alice, me: a, chan } = await owner('aw1');
+  it('an away change is told once, however many channels are shared, and never to the one away', async () => {
+    const { c: alice, me: a, chan } = await owner('aw1', ['away-notify']);
     const second = `#${room()}`;
     alice.send(`JOIN ${second}`);
     await alice.wait(new RegExp(` 366 ${a} ${second} `));
@@ -184,6 +184,8 @@ describe('IRC door: away', () => {
     alice.send('AWAY');
     await bob.wait(new RegExp(`^:${a}!~u@chat AWAY$`));
     expect(bob.lines.filter((l) => l.includes(`${a}!~u@chat AWAY`))).toHaveLength(2);
+    await alice.wait(new RegExp(` 305 ${a} `));
+    expect(alice.lines.some((l) => l.includes(`${a}!~u@chat AWAY`))).toBe(false);
   });
 });
 
