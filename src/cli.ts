@@ -71,12 +71,11 @@ function fail(message: string): never {
 }
 
 /**
- * `--irc-lines-per-second N`: the steady rate of IRC flood control, per connection (an address
+ * `--irc-flood N`: the steady rate of IRC flood control, per connection (an address
  * gets four times it); 0 turns flood control off (benchmarks, a trusted network).
  */
 function ircFloodOf(n: number): Partial<FloodOptions> {
-  if (!Number.isFinite(n) || n < 0 || n > 1_000_000)
-    fail(`--irc-lines-per-second must be 0-1000000, got ${String(n)}`);
+  if (!Number.isFinite(n) || n < 0 || n > 1_000_000) fail(`--irc-flood must be 0-1000000, got ${String(n)}`);
   if (n === 0) {
     const off = Number.MAX_SAFE_INTEGER;
     return { burst: off, perSecond: off, addressBurst: off, addressPerSecond: off, maxLagged: off };
@@ -237,7 +236,7 @@ async function serve(): Promise<void> {
     ...(f.ircTlsPort !== undefined ? { ircTlsPort: checkPort('irc-tls-port', f.ircTlsPort, 0) } : {}),
     ...(f.serverName !== undefined ? { serverName: checkServerName(f.serverName) } : {}),
     ...(f.ircMotd !== undefined ? { ircMotd: readMotd(f.ircMotd) } : {}),
-    ...(f.ircLinesPerSecond !== undefined ? { ircFlood: ircFloodOf(f.ircLinesPerSecond) } : {}),
+    ...(f.ircFlood !== undefined ? { ircFlood: ircFloodOf(f.ircFlood) } : {}),
     host: f.host ?? D.host,
     memory: f.memory,
     ...redisOptions(f.redis ?? process.env[REDIS_URL_ENV], f.redisUnchecked),

@@ -63,7 +63,7 @@ export async function startChatServer(
     '--max-clients',
     String(clients + 64),
     // The IRC door, without flood control: the load is one machine's crowd on one address.
-    ...(irc ? ['--irc-port', '0', '--irc-lines-per-second', '0'] : []),
+    ...(irc ? ['--irc-port', '0', '--irc-flood', '0'] : []),
     ...extraArgs,
   ];
   try {

@@ -119,7 +119,7 @@ export const SERVE_OPTIONS = [
   },
   {
     section: SERVE,
-    flag: 'irc-lines-per-second',
+    flag: 'irc-flood',
     arg: 'N',
     type: 'number',
     shown: '2',
