@@ -6,6 +6,7 @@ import { SERVE_DEFAULTS as D, SERVE_OPTIONS } from './options/serve.js';
 import { helpSections, meowFlags, type FlagValues } from './options/spec.js';
 import { parseRedisUrl, REDIS_URL_ENV } from './server/cluster/redis-url.js';
 import type { LogLevel } from './server/log.js';
+import type { FloodOptions } from './server/transports/irc/flood.js';
 import type * as ClientMain from './client/main.js';
 
 /** What the client bundle exports: src/client/main.ts. */
@@ -35,6 +36,7 @@ ${helpSections(CONNECT_OPTIONS)}
     --msg-rate N          per-connection limit of the server it starts (0 = none); the default
                           publisher count keeps each at 80% of it                default 5
     --write-delay MS, --max-write-delay MS, --write-share PCT   passed to the server it starts
+    --irc                 load through the IRC door (the clients speak IRC) instead of WebSocket
     --json                print one JSON object instead of the table
 
   Examples
@@ -56,6 +58,7 @@ const cli = meow(HELP, {
     duration: { type: 'number' },
     size: { type: 'number' },
     json: { type: 'boolean', default: false },
+    irc: { type: 'boolean', default: false },
   },
 });
 
@@ -65,6 +68,19 @@ const flags = cli.flags as unknown as FlagValues<typeof SERVE_OPTIONS> & FlagVal
 function fail(message: string): never {
   process.stderr.write(`chat: ${message}\n`);
   process.exit(2);
+}
+
+/**
+ * `--irc-flood N`: the steady rate of IRC flood control, per connection (an address
+ * gets four times it); 0 turns flood control off (benchmarks, a trusted network).
+ */
+function ircFloodOf(n: number): Partial<FloodOptions> {
+  if (!Number.isFinite(n) || n < 0 || n > 1_000_000) fail(`--irc-flood must be 0-1000000, got ${String(n)}`);
+  if (n === 0) {
+    const off = Number.MAX_SAFE_INTEGER;
+    return { burst: off, perSecond: off, addressBurst: off, addressPerSecond: off, maxLagged: off };
+  }
+  return { perSecond: n, addressPerSecond: 4 * n };
 }
 
 function checkWriteDelay(ms: number): number {
@@ -231,6 +247,7 @@ async function serve(): Promise<void> {
     ...(f.ircTlsPort !== undefined ? { ircTlsPort: checkPort('irc-tls-port', f.ircTlsPort, 0) } : {}),
     ...(f.serverName !== undefined ? { serverName: checkServerName(f.serverName) } : {}),
     ...(f.ircMotd !== undefined ? { ircMotd: readMotd(f.ircMotd) } : {}),
+    ...(f.ircFlood !== undefined ? { ircFlood: ircFloodOf(f.ircFlood) } : {}),
     host: f.host ?? D.host,
     memory: f.memory,
     ...redisOptions(f.redis ?? process.env[REDIS_URL_ENV], f.redisUnchecked),

@@ -5,6 +5,7 @@ import { chatDialect } from './dialects.js';
 import { measureLoad } from './measure.js';
 import { DEFAULT_MSG_RATE, parseBenchOptions, sourceAddresses, type BenchOptions } from './options.js';
 import { openFileLimit } from './proc.js';
+import { ircConnector } from './irc-client.js';
 import { rawConnector } from './raw-client.js';
 import { formatProgress, formatReport, type BenchReport } from './report.js';
 import { CHAT_BIN, startServerProcess, type ServerProcess } from './server-process.js';
@@ -30,6 +31,7 @@ export async function startChatServer(
   memory: boolean,
   extraArgs: string[] = [],
   clients = 50_000,
+  irc = false,
 ): Promise<{ server: ServerProcess; cleanup(): Promise<void> }> {
   const dir = memory ? undefined : mkdtempSync(join(tmpdir(), 'chat-bench-'));
   const args = [
@@ -60,10 +62,12 @@ export async function startChatServer(
     // The default follows the open-file limit and leaves a reserve; the bench checked the limit.
     '--max-clients',
     String(clients + 64),
+    // The IRC door, without flood control: the load is one machine's crowd on one address.
+    ...(irc ? ['--irc-port', '0', '--irc-flood', '0'] : []),
     ...extraArgs,
   ];
   try {
-    const server = await startServerProcess(args);
+    const server = await startServerProcess(args, { irc });
     return {
       server,
       cleanup: async () => {
@@ -85,7 +89,10 @@ export async function startChatServer(
 export async function runBench(flags: Record<string, unknown>): Promise<void> {
   const o = parseBenchOptions(flags);
   checkFileLimit(o);
-  const started = o.url === undefined ? await startChatServer(o.memory, o.serveArgs, o.clients) : undefined;
+  if (o.irc && o.url !== undefined)
+    throw new Error('--irc loads a server chat bench starts; leave out --url');
+  const started =
+    o.url === undefined ? await startChatServer(o.memory, o.serveArgs, o.clients, o.irc) : undefined;
   const stopOnSignal = (): void => {
     void (started?.cleanup() ?? Promise.resolve()).finally(() => process.exit(130));
   };
@@ -95,12 +102,15 @@ export async function runBench(flags: Record<string, unknown>): Promise<void> {
     const url = started?.server.url ?? o.url!;
     const pid = started?.server.pid;
     process.stderr.write(
-      `chat bench: ${o.clients} clients, ${o.rooms} room(s), ${o.publishers} publisher(s), ${o.rate} msgs/s for ${o.durationS} s against ${url}` +
+      `chat bench: ${o.clients} ${o.irc ? 'IRC ' : ''}clients, ${o.rooms} room(s), ${o.publishers} publisher(s), ${o.rate} msgs/s for ${o.durationS} s against ${url}` +
         `${started && o.msgRate !== DEFAULT_MSG_RATE ? ` (started with --msg-rate ${o.msgRate})` : ''}\n`,
     );
     const { result, server } = await measureLoad(
       {
-        connector: rawConnector(url, chatDialect),
+        connector:
+          o.irc && started?.server.ircPort !== undefined
+            ? ircConnector('127.0.0.1', started.server.ircPort)
+            : rawConnector(url, chatDialect),
         clients: o.clients,
         rooms: o.rooms,
         publishers: o.publishers,
@@ -117,6 +127,7 @@ export async function runBench(flags: Record<string, unknown>): Promise<void> {
       server: {
         url,
         origin: started ? 'started' : 'external',
+        ...(o.irc ? { door: 'irc' } : {}),
         ...(started ? { store: o.memory ? 'memory' : 'sqlite', msg_rate: o.msgRate } : {}),
         ...server,
       },

@@ -9,6 +9,8 @@ export interface BenchOptions {
   durationS: number;
   size: number;
   json: boolean;
+  /** Load through the IRC door (`--irc`) of the server started here, instead of WebSocket. */
+  irc: boolean;
   /** For a server started here: keep nothing on disk (default: SQLite in a temporary directory). */
   memory: boolean;
   /** For a server started here: its per-connection message limit (`--msg-rate`; 0 = none). */
@@ -107,6 +109,7 @@ export function parseBenchOptions(flags: Record<string, unknown>): BenchOptions 
     durationS: numberFlag(flags, 'duration'),
     size: numberFlag(flags, 'size'),
     json: flags.json === true,
+    irc: flags.irc === true,
     memory: flags.memory === true,
     msgRate,
     serveArgs: [

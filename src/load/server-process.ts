@@ -6,6 +6,8 @@ export interface ServerProcess {
   pid: number;
   /** The first ws:// URL the server printed. */
   url: string;
+  /** The port of the IRC door, when the server was asked for one (`chat irc on host:port`). */
+  ircPort?: number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -19,7 +21,7 @@ export const CHAT_BIN = fileURLToPath(new URL('../../bin/chat.js', import.meta.u
  */
 export function startServerProcess(
   args: string[],
-  options: { timeoutMs?: number; nodeArgs?: string[] } = {},
+  options: { timeoutMs?: number; nodeArgs?: string[]; irc?: boolean } = {},
 ): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -45,11 +47,12 @@ export function startServerProcess(
     const onData = (chunk: Buffer): void => {
       out += chunk.toString('utf8');
       const match = /ws:\/\/[^\s)]+/.exec(out);
-      if (!match) return;
+      const irc = /chat irc on \S+:(\d+)\n/.exec(out);
+      if (!match || (options.irc === true && !irc)) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.stdout!.resume();
-      resolve({ pid: child.pid!, url: match[0], stop });
+      resolve({ pid: child.pid!, url: match[0], stop, ...(irc ? { ircPort: Number(irc[1]) } : {}) });
     };
     child.stdout!.on('data', onData);
     child.once('exit', (code, signal) => {

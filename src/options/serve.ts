@@ -119,6 +119,14 @@ export const SERVE_OPTIONS = [
   },
   {
     section: SERVE,
+    flag: 'irc-flood',
+    arg: 'N',
+    type: 'number',
+    shown: '2',
+    meaning: 'IRC flood control: lines per second per connection after a burst of 10 (0 = off)',
+  },
+  {
+    section: SERVE,
     flag: 'default-room',
     arg: 'ID',
     type: 'string',

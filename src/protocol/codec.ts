@@ -181,6 +181,7 @@ function checkDomain(m: ClientMessage, maxChars: number): ProtocolError | undefi
     case 'join':
       return checkRoomId(m.payload.room_id) ?? normaliseNick(m.payload);
     case 'leave':
+      return checkRoomId(m.payload.room_id) ?? checkReason(m.payload);
     case 'users':
       return checkRoomId(m.payload.room_id);
     case 'history':

@@ -108,7 +108,8 @@ export interface ServerEventPayloads {
     /** Present on a `since_seq` replay: false when retention dropped part of the gap. */
     recovered?: boolean;
   };
-  user_joined: { room_id: string; user_name: string };
+  /** `role`: the standing the joiner has in the room (an operator coming back), when it has one. */
+  user_joined: { room_id: string; user_name: string; role?: RoomRole };
   user_left: {
     room_id: string;
     user_name: string;

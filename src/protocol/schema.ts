@@ -22,7 +22,8 @@ export const requestSchemas = {
   }),
   create_room: z.object({ room_id: roomId, room_name: z.string().optional(), ...optionalUser }),
   join: z.object({ room_id: roomId, since_seq: seq.optional(), ...optionalUser }),
-  leave: z.object({ room_id: roomId }),
+  /** `reason`: the leaver's words (IRC's PART message), shown to the room with `user_left`. */
+  leave: z.object({ room_id: roomId, reason: z.string().optional() }),
   message: z.object({
     room_id: roomId,
     message: z.string(),

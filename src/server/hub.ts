@@ -340,6 +340,11 @@ export class Hub {
     }
   }
 
+  /** The nicks online on this node (the IRC door maps the `_` it shows back through them). */
+  nicksHere(): IterableIterator<string> {
+    return this.identities.nicksHere();
+  }
+
   /** Identified users online: nicks in use. */
   get userCount(): number {
     return this.identities.count;

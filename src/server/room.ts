@@ -701,11 +701,16 @@ export class Room {
       await this.sendHistoryPage(session, undefined, HISTORY_ON_JOIN, undefined);
       if (previous && previous.deferred.length > 0) await this.commitDeferred(previous.deferred);
     }
-    if (!rejoin)
+    if (!rejoin) {
+      const role = this.policy.roleOf(session);
       this.broadcast(
-        { type: 'user_joined', payload: { room_id: this.id, user_name: session.nick ?? '?' } },
+        {
+          type: 'user_joined',
+          payload: { room_id: this.id, user_name: session.nick ?? '?', ...(role ? { role } : {}) },
+        },
         session,
       );
+    }
   }
 
   /** A watcher gets `joined`, then (with sinceSeq) the messages it missed, then every broadcast. */

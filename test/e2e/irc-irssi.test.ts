@@ -77,4 +77,57 @@ describe.runIf(hasTmux() && hasIrssi)('irssi in tmux', () => {
     tmux.line('irssi', '/quit');
     await ws.next((m) => m.type === 'user_left' && m.payload.user_name === 'irssiuser');
   }, 60_000);
+
+  it('room life in irssi: topics both ways, away, a kick from a WebSocket operator, a quit message', async () => {
+    const owner = await TestClient.open(server.url);
+    clients.push(owner);
+    await owner.hello('roomboss');
+    expect((await owner.request('register', { password: 'irssi-room-pw' })).type).toBe('registered');
+    await owner.request('join', { room_id: 'den' });
+    await owner.request('topic', { room_id: 'den', topic: 'welcome to the den' });
+
+    const cmd = [
+      'irssi',
+      `--home=${home.path}`,
+      '-c',
+      '127.0.0.1',
+      '-p',
+      String(server.ircPort),
+      '-n',
+      'lifer',
+    ];
+    tmux.start('life', cmd.map(shellQuote).join(' '), 160, 40);
+    await tmux.waitFor('life', /Welcome to the irc\.test IRC door/, 'the 001 welcome', 20_000);
+    tmux.line('life', '/join #den');
+    await tmux.waitFor('life', /Topic for #den: welcome to the den/, 'the topic in the JOIN burst');
+    await tmux.waitFor('life', /Topic set by roomboss/, 'who set the topic (333)');
+
+    tmux.line('life', '/topic #den irssi was here');
+    await owner.next(
+      (m) => m.type === 'message' && m.payload.kind === 'topic' && m.payload.message === 'irssi was here',
+    );
+    await tmux.waitFor('life', /lifer changed the topic of #den to: irssi was here/, 'its own TOPIC');
+
+    // irssi shows 305/306 in its status window; the server's side says it all.
+    tmux.line('life', '/away lunch');
+    await owner.next(
+      (m) => m.type === 'user_away' && m.payload.user_name === 'lifer' && m.payload.message === 'lunch',
+    );
+    tmux.line('life', '/away');
+    await owner.next(
+      (m) => m.type === 'user_away' && m.payload.user_name === 'lifer' && m.payload.message === undefined,
+    );
+
+    owner.send('kick', { room_id: 'den', user_name: 'lifer', reason: 'closing time' });
+    await tmux.waitFor('life', /lifer was kicked from #den by roomboss \[closing time\]/, 'the KICK');
+
+    tmux.line('life', '/join #den');
+    await tmux.waitFor('life', /kicked[\s\S]*has joined #den/, 'the rejoin');
+    await owner.next((m) => m.type === 'user_joined' && m.payload.user_name === 'lifer');
+    tmux.line('life', '/quit see you tomorrow');
+    await owner.next(
+      (m) =>
+        m.type === 'user_left' && m.payload.user_name === 'lifer' && m.payload.reason === 'see you tomorrow',
+    );
+  }, 60_000);
 });

@@ -88,7 +88,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
       // A leave spends a presence token when there is one but is never refused: the way out stays
       // open, and leaves cannot outnumber the joins (which are refused) by more than the rooms one is in.
       hub.charges.spend(session, 'presence');
-      room.post({ kind: 'leave', session, ref });
+      room.post({ kind: 'leave', session, ref, ...(p.reason ? { reason: p.reason } : {}) });
     },
   ),
 

@@ -82,6 +82,11 @@ export class Identities {
     return this.nicks.get(nickKey(name));
   }
 
+  /** The nicks held on this node. */
+  *nicksHere(): IterableIterator<string> {
+    for (const session of this.nicks.values()) if (session.nick !== undefined) yield session.nick;
+  }
+
   /** The session of this node holding a nick key, if any (cluster DMs, kicks). */
   holding(key: string): IdentifiedSession | undefined {
     return this.nicks.get(key);

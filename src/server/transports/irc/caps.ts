@@ -1,7 +1,7 @@
 /**
- * The IRCv3 capabilities the door offers. Only what it implements is listed; away-notify,
- * account-notify and invite-notify come with room life (issue 14: away, accounts changing,
- * invites), and are added here, with their event mapping, when those events exist.
+ * The IRCv3 capabilities the door offers. Only what it implements is listed: account-notify and
+ * invite-notify are not, as the server announces neither an account change nor an invitation to
+ * anyone but the invitee and the inviter (docs/irc.md).
  */
 export const CAPS = [
   'message-tags',
@@ -10,6 +10,7 @@ export const CAPS = [
   'batch',
   'labeled-response',
   'extended-join',
+  'away-notify',
   'multi-prefix',
   'userhost-in-names',
   'sasl',
@@ -37,5 +38,5 @@ export function capList(version302: boolean): string {
  * rendered once per distinct key (see events.ts), not once per member.
  */
 export function renderKey(caps: ReadonlySet<Cap>): string {
-  return `irc:${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('extended-join') ? 'j' : ''}`;
+  return `irc:${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('extended-join') ? 'j' : ''}${caps.has('away-notify') ? 'a' : ''}`;
 }

@@ -1,5 +1,5 @@
 import type { CommandRequest } from '../../../protocol/commands.js';
-import type { ServerMessage } from '../../../protocol/events.js';
+import type { RoomRole, ServerEventPayloads, ServerMessage } from '../../../protocol/events.js';
 import { sameRoom } from '../../../protocol/room-key.js';
 import { sanitizeText } from '../../../protocol/sanitize.js';
 import { SERVER_VERSION } from '../../hub/identity.js';
@@ -9,6 +9,9 @@ import { formatMessage, type IrcMessage, type OutMessage } from './message.js';
 import { channelOf, ircNick, isIrcNick, roomOf, sourceOf, USER_HOST } from './names.js';
 import { ERR, MORE, RPL } from './numerics.js';
 import { lusers, motd, nickRefused, tryRegister } from './registration.js';
+import { channelMode, ROOM_COMMANDS, topicNumerics } from './room-commands.js';
+import { rolePrefix, type ChannelStates } from './channel-state.js';
+import { MAX_REASON_CHARS, MAX_STATUS_CHARS } from '../../../protocol/limits.js';
 import type { IrcSession, IrcSessionOptions } from './irc-session.js';
 
 /** What a command handler may see and do: the session's state and output (see IrcSession). */
@@ -24,6 +27,7 @@ export interface IrcContext {
   account: string | undefined;
   sasl: string | undefined;
   readonly channels: Set<string>;
+  readonly chans: ChannelStates;
   readonly options: IrcSessionOptions;
   readonly target: string;
   readonly source: string;
@@ -32,7 +36,7 @@ export interface IrcContext {
   numeric(code: string, ...params: string[]): void;
   notice(text: string): void;
   fail(command: string, code: string, ...rest: string[]): void;
-  quit(text: string): void;
+  quit(reason: string): void;
   ask(raw: CommandRequest): Promise<ServerMessage | undefined>;
   messageLines(m: Parameters<IrcSession['messageLines']>[0]): OutMessage[];
   known(id: string): { room: string; seq: number; ts: number } | undefined;
@@ -61,18 +65,16 @@ function ctcpOf(text: string): { verb: string; args: string } | undefined {
     : { verb: body.slice(0, space).toUpperCase(), args: body.slice(space + 1) };
 }
 
-/**
- * The request a line of speech becomes. The one place a CTCP ACTION (`/me`) is mapped: today it
- * is sent as a plain message; once messages may carry `kind: 'action'` (issue 14), this adds it.
- */
+/** The request a line of speech becomes: a CTCP ACTION (`/me`) is a message of kind `action`. */
 export function speech(
   to: { room: string } | { nick: string },
   text: string,
-  _action: boolean,
+  action: boolean,
 ): CommandRequest {
+  const kind = action ? { kind: 'action' as const } : {};
   return 'room' in to
-    ? { type: 'message', payload: { room_id: to.room, message: text } }
-    : { type: 'dm', payload: { to: to.nick, message: text } };
+    ? { type: 'message', payload: { room_id: to.room, message: text, ...kind } }
+    : { type: 'dm', payload: { to: to.nick, message: text, ...kind } };
 }
 
 async function privmsg(c: IrcContext, m: IrcMessage, notice: boolean): Promise<void> {
@@ -101,7 +103,9 @@ async function privmsg(c: IrcContext, m: IrcMessage, notice: boolean): Promise<v
     if (e.code === 'no_such_room') return c.numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
     return c.numeric(ERR.CANNOTSENDTOCHAN, target, `Cannot send to channel: ${sanitizeText(e.message)}`);
   }
-  const answer = await c.ask(speech({ nick: target }, text, ctcp !== undefined));
+  // The nick as the hub knows it: `a_b` from IRC may be `a!b`, which IRC clients cannot write.
+  const to = c.options.online(target) ?? target;
+  const answer = await c.ask(speech({ nick: to }, text, ctcp !== undefined));
   if (answer?.type === 'dm') {
     if (c.caps.has('echo-message'))
       c.send(
@@ -143,9 +147,16 @@ function ctcpRequest(
   c.send({ source: sourceOf(nick), command: 'NOTICE', params: [c.target, `\x01${ctcp.verb} ${answer}\x01`] });
 }
 
-/** 353 lines (as many as fit) and 366 for a channel's members. */
-function names(c: IrcContext, channel: string, members: string[]): void {
-  const shown = members.map((n) => (c.caps.has('userhost-in-names') ? sourceOf(n) : ircNick(n)));
+/** 353 lines (as many as fit) and 366 for a channel's members, operators `@` and voiced `+`. */
+function names(
+  c: IrcContext,
+  channel: string,
+  members: string[],
+  roles: Record<string, RoomRole> | undefined,
+): void {
+  const shown = members.map(
+    (n) => rolePrefix(roles?.[n]) + (c.caps.has('userhost-in-names') ? sourceOf(n) : ircNick(n)),
+  );
   const head = formatMessage({
     source: c.options.serverName,
     command: RPL.NAMREPLY,
@@ -175,33 +186,44 @@ async function join(c: IrcContext, channel: string): Promise<void> {
   const answer = await c.ask({ type: 'join', payload: { room_id: room } });
   if (answer?.type === 'joined') {
     // Rooms compare without case: `JOIN #Lobby` is #lobby, and every later line names it so.
-    const joined = answer.payload.room_id;
+    const p = answer.payload;
+    const joined = p.room_id;
     c.channels.add(joined);
+    c.chans.joined(joined, p.modes, p.roles);
     const chan = channelOf(joined);
     c.send({
       source: c.source,
       command: 'JOIN',
       params: c.caps.has('extended-join') ? [chan, c.account ?? '*', c.user?.realname ?? c.target] : [chan],
     });
-    names(c, chan, answer.payload.members);
+    // The burst as IRC servers send it: the topic (332, 333; nothing without one), then NAMES.
+    if (p.topic !== undefined && p.topic.text !== '') topicNumerics(c, chan, p.topic);
+    names(c, chan, p.members, p.roles);
     return;
   }
   const e = answer?.type === 'error' ? answer.payload : undefined;
+  if (e?.code === 'banned') return c.numeric(ERR.BANNEDFROMCHAN, channel, 'Cannot join channel (+b)');
+  if (e?.code === 'invite_only') return c.numeric(ERR.INVITEONLYCHAN, channel, 'Cannot join channel (+i)');
   if (e?.code === 'too_many_rooms')
     return c.numeric(ERR.TOOMANYCHANNELS, channel, 'You have joined too many channels');
   if (e?.code === 'room_full') return c.numeric(ERR.CHANNELISFULL, channel, 'Cannot join channel (+l)');
   c.fail('JOIN', (e?.code ?? 'timeout').toUpperCase(), channel, sanitizeText(e?.message ?? 'no answer'));
 }
 
-async function part(c: IrcContext, channel: string): Promise<void> {
+async function part(c: IrcContext, channel: string, reason = ''): Promise<void> {
   const room = roomOf(channel);
   if (room === undefined) return c.numeric(ERR.NOSUCHCHANNEL, channel, 'No such channel');
   const joined = joinedAs(c, room);
   if (joined === undefined) return c.numeric(ERR.NOTONCHANNEL, channel, "You're not on that channel");
-  const answer = await c.ask({ type: 'leave', payload: { room_id: joined } });
+  const why = sanitizeText(reason).slice(0, MAX_REASON_CHARS).trim();
+  const answer = await c.ask({
+    type: 'leave',
+    payload: { room_id: joined, ...(why ? { reason: why } : {}) },
+  });
   c.channels.delete(joined);
+  c.chans.left(joined);
   if (answer?.type === 'user_left')
-    c.send({ source: c.source, command: 'PART', params: [channelOf(joined)] });
+    c.send({ source: c.source, command: 'PART', params: [channelOf(joined), ...(why ? [why] : [])] });
 }
 
 /** The room's own spelling when this client is in `room` (compared without case). */
@@ -303,11 +325,11 @@ async function nick(c: IrcContext, m: IrcMessage): Promise<void> {
   nickRefused(c, wanted, answer?.type === 'error' ? answer.payload : undefined, false);
 }
 
-async function users(c: IrcContext, channel: string): Promise<string[] | undefined> {
+async function users(c: IrcContext, channel: string): Promise<ServerEventPayloads['users'] | undefined> {
   const room = roomOf(channel);
   if (room === undefined) return undefined;
   const answer = await c.ask({ type: 'users', payload: { room_id: room } });
-  return answer?.type === 'users' ? answer.payload.users : undefined;
+  return answer?.type === 'users' ? answer.payload : undefined;
 }
 
 async function list(c: IrcContext): Promise<void> {
@@ -325,17 +347,9 @@ async function list(c: IrcContext): Promise<void> {
   c.numeric(RPL.LISTEND, 'End of /LIST');
 }
 
-function mode(c: IrcContext, m: IrcMessage): void {
+function mode(c: IrcContext, m: IrcMessage): void | Promise<void> {
   const [target = '', change] = m.params;
-  if (target.startsWith('#')) {
-    const room = roomOf(target);
-    if (room === undefined) return c.numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
-    if (change === undefined) return c.numeric(RPL.CHANNELMODEIS, target, '+');
-    // Clients ask for the ban list on join; there are no bans yet, so it is empty.
-    if (/^\+?b$/.test(change)) return c.numeric(MORE.ENDOFBANLIST, target, 'End of channel ban list');
-    const letter = change.replace(/^[+-]/, '').charAt(0) || change;
-    return c.numeric(ERR.UNKNOWNMODE, letter, 'is unknown mode char to me');
-  }
+  if (target.startsWith('#')) return channelMode(c, m);
   if (c.options.online(target) === undefined)
     return c.numeric(ERR.NOSUCHNICK, ircNick(target), 'No such nick/channel');
   if (target.toLowerCase() !== (c.nick ?? '').toLowerCase())
@@ -350,10 +364,35 @@ function userhostOf(c: IrcContext, nickName: string): string | undefined {
 }
 
 /**
- * The command table: every IRC verb the door knows. A verb not here is 421 (451 before
- * registration). Room life (issue 14) adds TOPIC setting, AWAY, KICK, INVITE and channel modes
- * here, each mapping to its request.
+ * WHOIS: 311, 312, 301 (away), 317 (idle, signon), 319 (the channels the asker shares with
+ * them: never the others), 330 (the account, for a registered nick), 318.
  */
+async function whois(c: IrcContext, m: IrcMessage): Promise<void> {
+  const wanted = m.params[m.params.length - 1]!;
+  const found = c.options.online(wanted);
+  const answer =
+    found === undefined ? undefined : await c.ask({ type: 'whois', payload: { user_name: found } });
+  if (answer?.type !== 'whois') c.numeric(ERR.NOSUCHNICK, ircNick(wanted), 'No such nick/channel');
+  else {
+    const w = answer.payload;
+    const nick = ircNick(w.user_name);
+    c.numeric(RPL.WHOISUSER, nick, '~u', 'chat', '*', nick);
+    if (w.rooms.length > 0) c.numeric(RPL.WHOISCHANNELS, nick, w.rooms.map(channelOf).join(' '));
+    c.numeric(RPL.WHOISSERVER, nick, c.options.serverName, 'chat');
+    if (w.away !== undefined) c.numeric(RPL.AWAY, nick, sanitizeText(w.away));
+    if (w.registered) c.numeric(RPL.WHOISACCOUNT, nick, nick, 'is logged in as');
+    c.numeric(
+      RPL.WHOISIDLE,
+      nick,
+      String(Math.floor(w.idle_ms / 1000)),
+      String(Math.floor(w.connected_ts / 1000)),
+      'seconds idle, signon time',
+    );
+  }
+  c.numeric(RPL.ENDOFWHOIS, ircNick(wanted), 'End of /WHOIS list');
+}
+
+/** The command table: every IRC verb the door knows. A verb not here is 421 (451 before registration). */
 export const COMMANDS: Record<string, IrcCommand | undefined> = {
   CAP: cmd(1, false, cap),
   PASS: cmd(1, false, (c, m) => {
@@ -371,7 +410,11 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
     c.send({ source: c.options.serverName, command: 'PONG', params: [c.options.serverName, m.params[0]!] }),
   ),
   PONG: cmd(0, false, () => {}),
-  QUIT: cmd(0, false, (c, m) => c.quit(`Quit: ${sanitizeText(m.params[0] ?? '').slice(0, 200)}`)),
+  // The reason reaches the rooms as the quit's (others see `QUIT :reason`); the hub ends the link.
+  QUIT: cmd(0, false, (c, m) => {
+    const reason = [...sanitizeText(m.params[0] ?? '')].slice(0, MAX_STATUS_CHARS).join('').trim();
+    c.quit(reason);
+  }),
   JOIN: cmd(1, true, async (c, m) => {
     // Channels have no keys: a key given is ignored, as Modern IRC says for a channel without +k.
     if (m.params[0] === '0') {
@@ -381,7 +424,8 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
     for (const channel of m.params[0]!.split(',').filter((x) => x !== '')) await join(c, channel);
   }),
   PART: cmd(1, true, async (c, m) => {
-    for (const channel of m.params[0]!.split(',').filter((x) => x !== '')) await part(c, channel);
+    for (const channel of m.params[0]!.split(',').filter((x) => x !== ''))
+      await part(c, channel, m.params[1]);
   }),
   PRIVMSG: cmd(0, true, (c, m) => {
     if (m.params.length === 0) return c.numeric('411', 'No recipient given (PRIVMSG)');
@@ -393,11 +437,12 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
     if (channel === undefined) return c.numeric(RPL.ENDOFNAMES, '*', 'End of /NAMES list');
     const members = await users(c, channel);
     if (members === undefined) return c.numeric(RPL.ENDOFNAMES, channel, 'End of /NAMES list');
-    names(c, channel, members);
+    names(c, channel, members.users, members.roles);
   }),
   WHO: cmd(0, true, async (c, m) => {
     const mask = m.params[0] ?? '*';
-    const row = (channel: string, n: string): void =>
+    // Flags: H here, G gone (away); then @ or + for an operator or a voiced member.
+    const row = (channel: string, n: string, away: boolean, prefix: string): void =>
       c.numeric(
         RPL.WHOREPLY,
         channel,
@@ -405,27 +450,23 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
         'chat',
         c.options.serverName,
         ircNick(n),
-        'H',
+        `${away ? 'G' : 'H'}${prefix}`,
         `0 ${ircNick(n)}`,
       );
     if (mask.startsWith('#')) {
-      for (const n of (await users(c, mask)) ?? []) row(mask, n);
+      const list = await users(c, mask);
+      const away = new Set((list?.members ?? []).filter((u) => u.away !== undefined).map((u) => u.user_name));
+      for (const n of list?.users ?? []) row(mask, n, away.has(n), rolePrefix(list?.roles?.[n]));
     } else {
       const found = c.options.online(mask);
-      if (found !== undefined) row('*', found);
+      if (found !== undefined) {
+        const who = await c.ask({ type: 'whois', payload: { user_name: found } });
+        row('*', found, who?.type === 'whois' && who.payload.away !== undefined, '');
+      }
     }
     c.numeric(RPL.ENDOFWHO, mask, 'End of WHO list');
   }),
-  WHOIS: cmd(1, true, (c, m) => {
-    const wanted = m.params[m.params.length - 1]!;
-    const found = c.options.online(wanted);
-    if (found === undefined) c.numeric(ERR.NOSUCHNICK, ircNick(wanted), 'No such nick/channel');
-    else {
-      c.numeric(RPL.WHOISUSER, ircNick(found), '~u', 'chat', '*', ircNick(found));
-      c.numeric(RPL.WHOISSERVER, ircNick(found), c.options.serverName, 'chat');
-    }
-    c.numeric(RPL.ENDOFWHOIS, ircNick(wanted), 'End of /WHOIS list');
-  }),
+  WHOIS: cmd(1, true, whois),
   LIST: cmd(0, true, list),
   USERHOST: cmd(1, true, (c, m) => {
     const found = m.params
@@ -442,11 +483,6 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
   MOTD: cmd(0, true, (c) => motd(c)),
   LUSERS: cmd(0, true, (c) => lusers(c)),
   MODE: cmd(1, true, mode),
-  TOPIC: cmd(1, true, (c, m) => {
-    const channel = m.params[0]!;
-    if (roomOf(channel) === undefined) return c.numeric(ERR.NOSUCHCHANNEL, channel, 'No such channel');
-    if (m.params.length === 1) return c.numeric(MORE.NOTOPIC, channel, 'No topic is set');
-    c.numeric(ERR.CHANOPRIVSNEEDED, channel, 'Topics cannot be set on this server yet');
-  }),
+  ...ROOM_COMMANDS,
   CHATHISTORY: cmd(2, true, chathistory),
 };

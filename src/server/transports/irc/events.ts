@@ -3,18 +3,18 @@ import { sanitizeText } from '../../../protocol/sanitize.js';
 import type { Outbound } from '../../outbound.js';
 import { renderKey, type Cap } from './caps.js';
 import { formatMessage, MAX_LINE_BYTES, type OutMessage } from './message.js';
-import { channelOf, ircNick, sourceOf } from './names.js';
+import { channelOf, ircBanMask, ircNick, sourceOf } from './names.js';
 import { splitText } from './split.js';
 
 /** The events shared by every member of a room that the table below renders. */
-type SharedType = 'message' | 'user_joined' | 'user_left' | 'nick_changed';
+type SharedType = 'message' | 'user_joined' | 'user_left' | 'nick_changed' | 'user_away' | 'ban_changed';
 
 /**
  * Server events to IRC lines: one entry per event a room broadcasts. An entry depends only on
  * the event and the reader's caps (never on who reads it), so its result is cached on the event
- * per caps key (see {@link sharedLines}). Room life from issue 14 (topics, away, kicks, modes)
- * adds its entries here: a topic line to TOPIC, a kick to KICK, an away change to AWAY for
- * away-notify readers.
+ * per caps key (see {@link sharedLines}). A topic line is a `message` (kind `topic`: TOPIC), a
+ * kick a `user_left` with `kicked_by` (KICK). Role and mode changes are rendered by each session
+ * (irc-session.ts): their IRC lines depend on what that session knew before.
  */
 export const EVENT_LINES: {
   [T in SharedType]: (payload: ServerEventPayloads[T], caps: ReadonlySet<Cap>) => OutMessage[];
@@ -30,17 +30,51 @@ export const EVENT_LINES: {
         : [channelOf(p.room_id)],
     },
   ],
-  // A leave with a reason is the user's connection ending: IRC calls that QUIT.
-  user_left: (p) =>
-    p.reason !== undefined
-      ? [{ source: sourceOf(p.user_name), command: 'QUIT', params: [quitText(p.reason)] }]
-      : [{ source: sourceOf(p.user_name), command: 'PART', params: [channelOf(p.room_id)] }],
+  user_left: (p) => {
+    if (p.kicked_by !== undefined)
+      return [
+        {
+          source: sourceOf(p.kicked_by),
+          command: 'KICK',
+          params: [channelOf(p.room_id), ircNick(p.user_name), sanitizeText(p.reason ?? 'kicked')],
+        },
+      ];
+    // A quit is the user's connection ending: IRC says QUIT, once (see IrcSession.skipRepeat).
+    if (p.quit === true)
+      return [{ source: sourceOf(p.user_name), command: 'QUIT', params: [quitText(p.reason ?? 'quit')] }];
+    const reason = p.reason === undefined ? [] : [sanitizeText(p.reason)];
+    return [{ source: sourceOf(p.user_name), command: 'PART', params: [channelOf(p.room_id), ...reason] }];
+  },
+  // away-notify: `AWAY :message` when a user goes away, a bare `AWAY` when they come back.
+  user_away: (p, caps) =>
+    caps.has('away-notify')
+      ? [
+          {
+            source: sourceOf(p.user_name),
+            command: 'AWAY',
+            params: p.message === undefined ? [] : [sanitizeText(p.message)],
+          },
+        ]
+      : [],
+  ban_changed: (p) => [
+    {
+      source: sourceOf(p.by),
+      command: 'MODE',
+      params: [channelOf(p.room_id), p.banned ? '+b' : '-b', ircBanMask(p.mask)],
+    },
+  ],
   nick_changed: (p) => [{ source: sourceOf(p.old_name), command: 'NICK', params: [ircNick(p.user_name)] }],
 };
 
-function quitText(reason: string): string {
+/**
+ * A quit reason as IRC servers word it: `Quit` for none, `Killed (alice (spamming))` for a
+ * server operator's /kill (the hub's `killed by alice: spamming`), else the reason as given.
+ */
+export function quitText(reason: string): string {
   const text = sanitizeText(reason);
-  return text === 'quit' ? 'Quit' : text;
+  if (text === 'quit') return 'Quit';
+  const kill = /^killed by (\S+): (.*)$/s.exec(text);
+  return kill ? `Killed (${ircNick(kill[1]!)} (${kill[2]}))` : text;
 }
 
 /** True for the events {@link EVENT_LINES} renders. */

@@ -1,10 +1,11 @@
 import { decodeClientValue } from '../../../protocol/codec.js';
 import type { CommandRequest } from '../../../protocol/commands.js';
-import type { ChatMessage, ServerMessage } from '../../../protocol/events.js';
+import type { ChatMessage, RoomRole, ServerMessage } from '../../../protocol/events.js';
 import { sanitizeText } from '../../../protocol/sanitize.js';
 import type { ClientMessage } from '../../../protocol/schema.js';
 import type { Cap } from './caps.js';
 import { COMMANDS, type IrcContext } from './commands.js';
+import { ChannelStates } from './channel-state.js';
 import { isShared, messageLines, sharedLines } from './events.js';
 import {
   formatMessage,
@@ -14,7 +15,8 @@ import {
   type OutMessage,
 } from './message.js';
 import { channelOf, ircNick, sourceOf } from './names.js';
-import { ERR } from './numerics.js';
+import { roleLetter } from './channel-state.js';
+import { ERR, RPL } from './numerics.js';
 import { Reply } from './reply.js';
 
 /** What an IRC session drives: it never sees a socket. */
@@ -23,8 +25,8 @@ export interface IrcSessionPort {
   write(text: string): void;
   /** A validated request for the hub. */
   dispatch(message: ClientMessage): void;
-  /** End the connection after `ERROR :text` was written. */
-  quit(text: string): void;
+  /** The client said QUIT (`reason`, `''` for none): the hub ends the connection, the rooms see why. */
+  quit(reason: string): void;
 }
 
 /** Settings of an IRC session. */
@@ -78,6 +80,8 @@ export class IrcSession implements IrcContext {
   sasl: string | undefined;
   /** Channels joined (room ids). */
   readonly channels = new Set<string>();
+  /** Modes and roles of the channels joined, to say role and mode changes as IRC does. */
+  readonly chans = new ChannelStates();
   readonly options: IrcSessionOptions;
 
   private readonly lines: string[] = [];
@@ -90,6 +94,8 @@ export class IrcSession implements IrcContext {
   /** Nicks whose QUIT this client was shown lately: the copies from their other rooms are dropped. */
   private readonly quits = new Map<string, number>();
   private lastRename: string | undefined;
+  /** The away message last shown per nick (`''`: back), so one change told by each shared room shows once. */
+  private readonly awayShown = new Map<string, string>();
   private current: Reply | undefined;
 
   constructor(
@@ -203,14 +209,14 @@ export class IrcSession implements IrcContext {
     if (text !== '' && !this.stopped) this.port.write(text);
   }
 
-  /** Ends the connection with `ERROR`. */
-  quit(text: string): void {
+  /** QUIT: the answers so far are written, then the hub ends the connection (ERROR, rooms told). */
+  quit(reason: string): void {
     if (this.current) {
       this.write(this.current.finish());
       this.current = undefined;
     }
     this.stop();
-    this.port.quit(text);
+    this.port.quit(reason);
   }
 
   /** The PRIVMSG lines of a chat message for this reader (split, tagged), remembering its id. */
@@ -287,13 +293,31 @@ export class IrcSession implements IrcContext {
       }
     }
     if (!this.registered) return;
+    if (message.type === 'user_away' && message.payload.room_id === undefined) {
+      // After a DM to an away user: their away message (RPL_AWAY).
+      const p = message.payload;
+      if (p.message !== undefined) this.numeric(RPL.AWAY, ircNick(p.user_name), sanitizeText(p.message));
+      return;
+    }
     if (isShared(message.type)) {
       if (this.skipRepeat(message)) return;
       if (message.type === 'message') this.remember(message.payload);
       this.write(shared());
+      if (message.type === 'user_joined') this.joinedRole(message.payload);
+      if (message.type === 'user_left') this.leftBy(message.payload);
       return;
     }
     switch (message.type) {
+      case 'role_changed':
+        return this.write(this.chans.roleChanged(message.payload).map(formatMessage).join(''));
+      case 'modes_changed':
+        return this.write(this.chans.modesChanged(message.payload).map(formatMessage).join(''));
+      case 'invited':
+        return this.send({
+          source: sourceOf(message.payload.by),
+          command: 'INVITE',
+          params: [this.target, channelOf(message.payload.room_id)],
+        });
       case 'dm':
         return this.write(
           this.messageLines({ ...message.payload, user_name: message.payload.from, target: this.target })
@@ -309,6 +333,25 @@ export class IrcSession implements IrcContext {
       default:
         return;
     }
+  }
+
+  /** A member who joins with a standing role gets it back: IRC clients learn it from a MODE line. */
+  private joinedRole(p: { room_id: string; user_name: string; role?: RoomRole }): void {
+    this.chans.setRole(p.room_id, p.user_name, p.role);
+    const letter = roleLetter(p.role);
+    if (letter)
+      this.send({
+        source: this.options.serverName,
+        command: 'MODE',
+        params: [channelOf(p.room_id), `+${letter}`, ircNick(p.user_name)],
+      });
+  }
+
+  /** This client was removed from a channel (a kick, a ban): it is no longer in it. */
+  private leftBy(p: { room_id: string; user_name: string; quit?: boolean }): void {
+    if (p.quit === true || p.user_name !== this.nick) return;
+    this.channels.delete(p.room_id);
+    this.chans.left(p.room_id);
   }
 
   /**
@@ -331,8 +374,19 @@ export class IrcSession implements IrcContext {
    * once. The copies after the first are dropped (this reader's choice; the rendering is shared).
    */
   private skipRepeat(message: ServerMessage): boolean {
-    if (message.type === 'user_left' && message.payload.reason !== undefined) {
+    if (message.type === 'user_away') {
       const key = message.payload.user_name;
+      // Your own away state is told by 305/306, as IRC servers do, not by away-notify.
+      if (key === this.nick) return true;
+      const text = message.payload.message ?? '';
+      if ((this.awayShown.get(key) ?? '') === text) return true;
+      if (this.awayShown.size > 1000) this.awayShown.clear();
+      this.awayShown.set(key, text);
+      return false;
+    }
+    if (message.type === 'user_left' && message.payload.quit === true) {
+      const key = message.payload.user_name;
+      this.awayShown.delete(key);
       const now = Date.now();
       const seen = this.quits.get(key);
       if (this.quits.size > 1000) this.quits.clear();

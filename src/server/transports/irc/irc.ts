@@ -15,10 +15,11 @@ import { pacerOptionsOf, type WritePacing } from '../flush-pacer.js';
 import { LineReader } from '../tcp-lines.js';
 import { TurnCork } from '../turn-cork.js';
 import { WriteCoalescer } from '../write-coalescer.js';
-import { sharedLines } from './events.js';
+import { quitText, sharedLines } from './events.js';
 import { addressBuckets, FakeLag, FLOOD_DEFAULTS, type FloodOptions } from './flood.js';
 import { IrcSession, type IrcSessionOptions } from './irc-session.js';
 import { formatMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES } from './message.js';
+import { ircNick } from './names.js';
 import { ERR } from './numerics.js';
 
 /** Settings of the IRC door. */
@@ -70,8 +71,10 @@ class IrcClient implements Connection {
       {
         write: (text) => this.writeBytes(text),
         dispatch: (message) => this.hub.dispatch(this.session, message),
-        quit: (text) =>
-          this.session.run(() => this.hub.disconnect(this.session, { code: 'client_closed', message: text })),
+        quit: (reason) =>
+          this.session.run(() =>
+            this.hub.disconnect(this.session, { code: 'quit', message: reason || 'quit' }),
+          ),
       },
       options,
     );
@@ -151,11 +154,15 @@ class IrcClient implements Connection {
       return;
     }
     const text =
-      reason.code === 'client_closed'
-        ? reason.message
+      reason.code === 'quit'
+        ? reason.message === 'quit'
+          ? 'Quit'
+          : `Quit: ${reason.message}`
         : reason.code === 'identify_timeout'
           ? 'Registration timeout'
-          : reason.message;
+          : reason.code === 'killed'
+            ? quitText(reason.message)
+            : reason.message;
     if (this.socket.writable)
       this.socket.end(formatMessage({ command: 'ERROR', params: [`Closing link: ${text}`] }));
     forceCloseAfterGrace(this.socket, () => this.socket.destroy());
@@ -165,6 +172,22 @@ class IrcClient implements Connection {
     if (text.length === 0 || this.socket.destroyed || !this.socket.writable) return;
     this.cork.write(Buffer.from(text, 'utf8'));
   }
+}
+
+/**
+ * The chat nick IRC clients are shown as `name` (`a_b` for `a!b`: see ircNick), so a nick with
+ * characters IRC cannot carry can still be messaged, kicked or looked up from IRC. Undefined
+ * when no nick, or more than one, reads as `name`: a guess could reach the wrong person.
+ */
+export function shownAs(name: string, nicks: Iterable<string>): string | undefined {
+  if (!name.includes('_')) return undefined;
+  let found: string | undefined;
+  for (const nick of nicks) {
+    if (ircNick(nick) !== name) continue;
+    if (found !== undefined) return undefined;
+    found = nick;
+  }
+  return found;
 }
 
 /** The IRC door (`chat serve --irc-port N`, `--irc-tls-port N`): one IrcClient per socket. */
@@ -189,7 +212,7 @@ export class IrcTransport {
       createdAt: new Date(),
       replyTimeoutMs: options.replyTimeoutMs ?? 10_000,
       counts: () => ({ users: hub.userCount, rooms: hub.roomCount }),
-      online: (name: string) => hub.onlineNick(name),
+      online: (name: string) => hub.onlineNick(name) ?? shownAs(name, hub.nicksHere()),
       onError: (err, context) => options.log?.error({ err }, context),
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };

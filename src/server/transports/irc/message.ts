@@ -121,7 +121,7 @@ export interface OutMessage {
  * (`JOIN #lobby`). Every other last parameter (message text, numerics' text) always has one, as
  * most servers write it and some clients expect.
  */
-const BARE_LAST = new Set(['JOIN', 'NICK', 'PART', 'BATCH', 'AUTHENTICATE', 'ACK', 'MODE']);
+const BARE_LAST = new Set(['JOIN', 'NICK', 'PART', 'BATCH', 'AUTHENTICATE', 'ACK', 'MODE', 'INVITE']);
 
 /**
  * Builds one wire line, CR LF included, never longer than {@link MAX_LINE_BYTES} without its tags.

@@ -1,4 +1,13 @@
-import { MAX_HISTORY_PAGE, MAX_NICK_CHARS, MAX_ROOM_ID_CHARS } from '../../../protocol/limits.js';
+import {
+  MAX_BANS_PER_ROOM,
+  MAX_HISTORY_PAGE,
+  MAX_NICK_CHARS,
+  MAX_REASON_CHARS,
+  MAX_ROOM_ID_CHARS,
+  MAX_STATUS_CHARS,
+  MAX_TOPIC_CHARS,
+} from '../../../protocol/limits.js';
+import { MAX_MODE_CHANGES } from './room-commands.js';
 import { SERVER_VERSION } from '../../hub/identity.js';
 import type { IrcContext } from './commands.js';
 import { MAX_LINE_BYTES } from './message.js';
@@ -6,23 +15,28 @@ import { ircNick, isIrcNick } from './names.js';
 import { ERR, RPL } from './numerics.js';
 
 /**
- * The ISUPPORT tokens (005): only what the door does. No channel modes or prefixes exist yet
- * (issue 14 brings ops, bans and modes, and with them PREFIX and CHANMODES letters); no topics
- * yet, so no TOPICLEN.
+ * The ISUPPORT tokens (005): what the server enforces. PREFIX: owners and operators are `@`,
+ * voiced users `+`; CHANMODES: `b` (a list), `i`, `m`, `t`; the lengths are the hub's limits
+ * (a longer topic, kick or part reason, or away message is cut to them by the door).
  */
 export function isupport(serverName: string): string[] {
   return [
+    `AWAYLEN=${MAX_STATUS_CHARS}`,
     'CASEMAPPING=ascii',
-    'CHANMODES=,,,',
+    'CHANMODES=b,,,imt',
     `CHANNELLEN=${MAX_ROOM_ID_CHARS + 1}`,
     'CHANTYPES=#',
     `CHATHISTORY=${MAX_HISTORY_PAGE}`,
+    `KICKLEN=${MAX_REASON_CHARS}`,
     `LINELEN=${MAX_LINE_BYTES}`,
+    `MAXLIST=b:${MAX_BANS_PER_ROOM}`,
+    `MODES=${MAX_MODE_CHANGES}`,
     'MSGREFTYPES=msgid,timestamp',
     `NETWORK=${serverName}`,
     `NICKLEN=${MAX_NICK_CHARS}`,
-    'PREFIX=',
-    'TARGMAX=JOIN:,PART:,PRIVMSG:1,NOTICE:1,NAMES:1,WHOIS:1,ISON:,USERHOST:5',
+    'PREFIX=(ov)@+',
+    `TARGMAX=JOIN:,PART:,PRIVMSG:1,NOTICE:1,NAMES:1,WHOIS:1,ISON:,USERHOST:5,KICK:${MAX_MODE_CHANGES}`,
+    `TOPICLEN=${MAX_TOPIC_CHARS}`,
     'UTF8ONLY',
   ];
 }
@@ -90,7 +104,7 @@ export function welcome(c: IrcContext): void {
   c.numeric(RPL.WELCOME, `Welcome to the ${server} IRC door of chat, ${c.target}`);
   c.numeric(RPL.YOURHOST, `Your host is ${server}, running chat-${SERVER_VERSION}`);
   c.numeric(RPL.CREATED, `This server was created ${c.options.createdAt.toUTCString()}`);
-  c.numeric(RPL.MYINFO, server, `chat-${SERVER_VERSION}`, 'i', '');
+  c.numeric(RPL.MYINFO, server, `chat-${SERVER_VERSION}`, 'i', 'bimotv', 'bov');
   const tokens = isupport(server);
   for (let i = 0; i < tokens.length; i += 12)
     c.numeric(RPL.ISUPPORT, ...tokens.slice(i, i + 12), 'are supported by this server');

@@ -230,3 +230,53 @@ describe('IRC over TLS (--irc-tls-port)', () => {
     }
   });
 });
+
+describe('IRC door with irc-framework: room life', () => {
+  it('topic, prefixes in NAMES, voice, away-notify, part reason and kick, as irc-framework reads them', async () => {
+    const op = nick('fwop');
+    const ws = await TestClient.open(server.url);
+    await ws.hello(op);
+    expect((await ws.request('register', { password: 'framework-pw' })).type).toBe('registered');
+    ws.close();
+    while (server.hub.onlineNick(op) !== undefined) await new Promise((r) => setImmediate(r));
+    const owner = await ircClient(op, { account: { account: op, password: 'framework-pw' } });
+    const chan = `#fwlife${++n}`;
+    const ownerIn = until<{ nick: string }>(owner, 'join', (e) => e.nick === op);
+    owner.join(chan);
+    await ownerIn;
+    const topicSet = until<{ topic: string }>(owner, 'topic', (e) => e.topic === 'plans for friday');
+    owner.raw(`TOPIC ${chan} :plans for friday`);
+    await topicSet;
+
+    const bobName = nick('fwbob');
+    const bob = await ircClient(bobName, {}, ['away-notify']);
+    const topic = until<{ channel: string; topic: string }>(bob, 'topic');
+    const userlist = until<{ users: { nick: string; modes: string[] }[] }>(bob, 'userlist');
+    bob.join(chan);
+    expect((await topic).topic).toBe('plans for friday');
+    const ownerRow = (await userlist).users.find((u) => u.nick === op);
+    expect(ownerRow?.modes).toEqual(['o']);
+
+    const voiced = until<{ modes: { mode: string; param: string }[] }>(bob, 'mode', (e) =>
+      e.modes.some((m) => m.mode === '+v' && m.param === bobName),
+    );
+    owner.raw(`MODE ${chan} +v ${bobName}`);
+    await voiced;
+
+    const away = until<{ nick: string; message: string }>(bob, 'away', (e) => e.nick === op);
+    owner.raw('AWAY :at lunch');
+    expect((await away).message).toBe('at lunch');
+
+    const parted = until<{ nick: string; message: string }>(owner, 'part', (e) => e.nick === bobName);
+    bob.part(chan, 'see you later');
+    expect((await parted).message).toBe('see you later');
+
+    const back = until<{ nick: string }>(bob, 'join', (e) => e.nick === bobName);
+    bob.join(chan);
+    await back;
+    const kicked = until<{ kicked: string; nick: string; message: string }>(bob, 'kick');
+    owner.raw(`KICK ${chan} ${bobName} :enough for today`);
+    const k = await kicked;
+    expect(k).toMatchObject({ kicked: bobName, nick: op, message: 'enough for today' });
+  });
+});

@@ -210,9 +210,12 @@ describe('IRC door: capabilities and tags', () => {
       'labeled-response',
       'sasl=PLAIN',
       'draft/chathistory',
+      'away-notify',
     ])
       expect(ls).toContain(cap);
-    expect(ls).not.toContain('away-notify');
+    // Not offered: the server announces neither account changes nor invitations to the channel.
+    expect(ls).not.toContain('account-notify');
+    expect(ls).not.toContain('invite-notify');
     const name = nick('capper');
     c.send(`NICK ${name}`);
     c.send(`USER ${name} 0 * :x`);
