@@ -65,7 +65,13 @@ export type RoomEvent =
    * Asks an empty room to end itself (posted by the hub's expiry sweep). Decided in the mailbox,
    * so no join can slip between the check and the removal: see Room.handleExpire.
    */
-  | { kind: 'expire'; idleMs: number; remove: () => Promise<void> }
+  | {
+      kind: 'expire';
+      idleMs: number;
+      remove: () => Promise<void>;
+      /** Cluster mode: the room was already removed from Redis (by some node's sweep): end it whatever its state. */
+      force?: boolean;
+    }
   /** Cluster mode: committed messages the room's feed brought, in seq order (see attachFeed). */
   | { kind: 'deliver'; messages: ChatMessage[] }
   /** Cluster mode: a presence notice made by another node. */
@@ -472,6 +478,16 @@ export class Room {
           session.rooms.delete(this.id);
           throw err;
         });
+      if (joined === 'noroom') {
+        // Removed cluster-wide by idle expiry a moment ago; the feed's `expired` drops this actor.
+        session.rooms.delete(this.id);
+        session.send(
+          'error',
+          protocolError('no_such_room', `${this.id} expired; join it again to create it`),
+          event.ref,
+        );
+        return;
+      }
       if (joined === 'full') {
         session.rooms.delete(this.id);
         session.send(
@@ -656,7 +672,8 @@ export class Room {
    * mailbox here means none did, and once `remove` took the room out of the registry none can.
    */
   private async handleExpire(event: Extract<RoomEvent, { kind: 'expire' }>): Promise<void> {
-    if (this.expired || this.mailbox.length > 0 || this.idleFor() < event.idleMs) return;
+    if (this.expired) return;
+    if (!event.force && (this.mailbox.length > 0 || this.idleFor() < event.idleMs)) return;
     this.expired = true;
     try {
       await event.remove();

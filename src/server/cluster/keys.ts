@@ -8,6 +8,8 @@ export const keys = {
   cluster: 'chat:cluster',
   /** hash: room id -> JSON record (room_name, created_by, created_ts). */
   rooms: 'chat:rooms',
+  /** zset: room id -> ms (Redis's clock) of its last activity, for idle expiry; kept rooms are absent. */
+  roomActive: 'chat:roomactive',
   /** hash: room id -> members present on any node. */
   roomCounts: 'chat:roomcounts',
   /** hash: seq (the highest seq committed; never lowered, never deleted with the room's messages). */

@@ -29,12 +29,15 @@ import {
   COMMIT,
   CREATE_ROOM,
   ENSURE_EPOCH,
+  EXPIRE_ROOM,
   FLOOR,
   PRESENCE_JOIN,
   PRESENCE_LEAVE,
   PRESENCE_RENAME,
   RELEASE_NICK,
   SEND_DM,
+  TOUCH_ROOMS,
+  TRACK_ROOMS,
 } from './lua.js';
 import { checkRedisDurability, type RedisDurability } from './preflight.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
@@ -72,6 +75,9 @@ const scripts = {
   presenceLeave: new LuaScript('presence_leave', PRESENCE_LEAVE),
   presenceRename: new LuaScript('presence_rename', PRESENCE_RENAME),
   sendDm: new LuaScript('send_dm', SEND_DM),
+  expireRoom: new LuaScript('expire_room', EXPIRE_ROOM),
+  touchRooms: new LuaScript('touch_rooms', TOUCH_ROOMS),
+  trackRooms: new LuaScript('track_rooms', TRACK_ROOMS),
 };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -513,7 +519,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     session: string,
     nick: string,
     max: number,
-  ): Promise<'joined' | 'already' | 'full'> {
+  ): Promise<'joined' | 'already' | 'full' | 'noroom'> {
     checkSession(session);
     const notice: FeedNotice = {
       node: this.nodeId,
@@ -538,7 +544,7 @@ export class RedisEngine extends EventEmitter implements Engine {
           roomId,
           JSON.stringify({ t: 'notice', ...notice }),
         ],
-      )) as 'joined' | 'already' | 'full';
+      )) as 'joined' | 'already' | 'full' | 'noroom';
     } catch (err) {
       return this.fail(err, `joining ${roomId}`);
     }
@@ -610,6 +616,62 @@ export class RedisEngine extends EventEmitter implements Engine {
       );
     } catch (err) {
       return this.fail(err, 'counting members');
+    }
+  }
+
+  // ---- idle expiry ---------------------------------------------------------------------------
+
+  async idleRooms(idleMs: number, limit: number): Promise<string[]> {
+    try {
+      // The node's clock only picks candidates; EXPIRE_ROOM decides on Redis's.
+      return await this.cmd.zrangebyscore(keys.roomActive, '-inf', Date.now() - idleMs, 'LIMIT', 0, limit);
+    } catch (err) {
+      return this.fail(err, 'listing idle rooms');
+    }
+  }
+
+  async touchRooms(roomIds: string[]): Promise<void> {
+    if (roomIds.length === 0) return;
+    try {
+      await scripts.touchRooms.run(this.cmd, [keys.roomActive], roomIds);
+    } catch (err) {
+      return this.fail(err, 'marking rooms active');
+    }
+  }
+
+  async keepRoom(roomId: string): Promise<void> {
+    try {
+      await this.cmd.zrem(keys.roomActive, roomId);
+    } catch (err) {
+      return this.fail(err, `keeping ${roomId}`);
+    }
+  }
+
+  async trackRooms(): Promise<void> {
+    try {
+      await scripts.trackRooms.run(this.cmd, [keys.rooms, keys.roomActive], []);
+    } catch (err) {
+      return this.fail(err, 'tracking rooms for expiry');
+    }
+  }
+
+  async expireRoom(roomId: string, idleMs: number): Promise<'expired' | 'busy' | 'gone'> {
+    try {
+      return (await scripts.expireRoom.run(
+        this.cmd,
+        [
+          keys.rooms,
+          keys.roomActive,
+          keys.presence(roomId),
+          keys.presenceNicks(roomId),
+          keys.log(roomId),
+          keys.idem(roomId),
+          keys.live(roomId),
+        ],
+        [roomId, idleMs],
+      )) as 'expired' | 'busy' | 'gone';
+    } catch (err) {
+      return this.fail(err, `expiring ${roomId}`);
     }
   }
 
@@ -691,6 +753,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     const feed = room === undefined ? undefined : this.feeds.get(room);
     if (!feed) return;
     if (event.t === 'batch') feed.pushBatch(event as LiveBatch);
+    else if (event.t === 'expired') this.emit('expired', feed.roomId);
     else if (event.t === 'notice') {
       const { t: _t, ...notice } = event as FeedNotice & { t: string };
       feed.pushNotice(notice);

@@ -3,6 +3,7 @@ import type { ChatMessage, ServerMessage } from '../../../src/protocol/events.js
 import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
 import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
 import { TestClient } from '../../helpers/ws-client.js';
+import { until } from '../../helpers/wait.js';
 
 // Several in-process `chat serve --redis` nodes on one real redis-server: what a member sees
 // must not depend on the node it is connected to.
@@ -215,6 +216,54 @@ describe('rooms across nodes', () => {
     expect((refused.payload as { code: string }).code).toBe('server_rooms_full');
     // Joining the existing one from the other node still works.
     await join(bob, 'one');
+  });
+});
+
+describe('idle room expiry across nodes', () => {
+  const listed = async (c: TestClient): Promise<string[]> => {
+    const rooms = await c.request('rooms', {});
+    return (rooms.payload as { rooms: { room_id: string }[] }).rooms.map((r) => r.room_id);
+  };
+
+  it('a room empty on every node for the expiry time is removed once, cluster-wide; kept and busy rooms stay; its seqs are never reused', async () => {
+    const idle = 600;
+    const [a, b] = await nodes(2, { roomIdleExpiryMs: idle });
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    const owner = await client(b!, 'owner');
+    expect((await owner.request('register', { password: 'correct horse' })).type).toBe('registered');
+    expect((await alice.request('create_room', { room_id: 'brief' })).type).toBe('room_created');
+    await alice.next((m) => m.type === 'joined' && (m.payload as { room_id: string }).room_id === 'brief');
+    expect((await owner.request('create_room', { room_id: 'owned' })).type).toBe('room_created');
+    await join(bob, 'brief');
+    await join(bob, 'busy');
+    const said = await alice.request('message', { room_id: 'brief', message: 'short-lived' });
+    const lastSeq = (said.payload as ChatMessage).seq;
+    // Both nodes hold an actor for it; bob (node B) leaves first, alice (node A) last.
+    expect(a!.hub.room('brief')).toBeDefined();
+    expect(b!.hub.room('brief')).toBeDefined();
+    expect((await bob.request('leave', { room_id: 'brief' })).type).toBe('user_left');
+    const leftAt = Date.now();
+    expect((await alice.request('leave', { room_id: 'brief' })).type).toBe('user_left');
+    expect((await owner.request('leave', { room_id: 'owned' })).type).toBe('user_left');
+
+    // Gone from Redis and from both nodes' registries.
+    await until(async () => (await redis.admin().hexists('chat:rooms', 'brief')) === 0, 10_000);
+    expect(Date.now() - leftAt).toBeGreaterThanOrEqual(idle - 50);
+    await until(() => a!.hub.room('brief') === undefined && b!.hub.room('brief') === undefined);
+    expect(await redis.admin().exists('chat:{r:brief}:log', 'chat:{r:brief}:pres')).toBe(0);
+    expect(await listed(alice)).not.toContain('brief');
+    expect(await listed(bob)).not.toContain('brief');
+    // Kept: the default room, a registered nick's room, and one with a member on node B.
+    await until(async () => (await redis.admin().zscore('chat:roomactive', 'owned')) === null);
+    expect(await listed(alice)).toEqual(expect.arrayContaining(['lobby', 'owned', 'busy']));
+
+    // Made again: a new room whose seqs start above the expired one's.
+    await join(alice, 'brief');
+    const again = await alice.request('message', { room_id: 'brief', message: 'back' });
+    expect((again.payload as ChatMessage).seq).toBe(lastSeq + 1);
+    const joinedB = await join(bob, 'brief');
+    expect((joinedB.payload as { members: string[] }).members).toEqual(['alice', 'bob']);
   });
 });
 
