@@ -61,6 +61,8 @@ export class Hub {
         this.options.onInternalError?.(err, 'starting over after Redis lost its data'),
       ),
     );
+    // Cluster mode: this node was reaped while paused or cut off (its lease lapsed).
+    options.engine?.on('lapsed', () => this.lapsed());
     // Cluster mode: a DM sent on another node to a nick held here.
     options.engine?.on('node', (event) => {
       if (event.t !== 'dm' || typeof event.nick_key !== 'string') return;
@@ -330,6 +332,22 @@ export class Hub {
       this.disconnect(session, { code: 'history_replaced', message });
     }
     await this.rooms.reset();
+  }
+
+  /**
+   * Cluster mode: another node reaped this one (its lease lapsed: the process was paused or cut
+   * off from Redis for longer than the lease). Its users already left every room on the other
+   * nodes and their nicks are free, so somebody else may hold them now: every session here is
+   * told (`shutdown`, reason `node_lapsed`) and closed, and its client reconnects and resumes
+   * (with its resume token it takes its nick back at once), so nick uniqueness and presence are
+   * true again. Sessions leave through the usual path; their presence is already gone.
+   */
+  private lapsed(): void {
+    const message = 'this server lost touch with the cluster for too long; reconnect';
+    for (const session of [...this.sessions]) {
+      session.send('shutdown', { reason: 'node_lapsed', message });
+      this.disconnect(session, { code: 'node_lapsed', message });
+    }
   }
 
   /** Stops accepting, waits for every room's mailbox to drain. */

@@ -145,12 +145,15 @@ export class RedisEngine extends EventEmitter implements Engine {
       );
       await engine.wire();
       if (options.leaseMs) {
-        engine.leases = new NodeLeases(cmd, nodeId, options.leaseMs, engine.onError, () =>
+        engine.leases = new NodeLeases(cmd, nodeId, options.leaseMs, engine.onError, (reaped) => {
           engine.onError(
             new Error('this node lost its lease (paused or cut off from Redis longer than the lease)'),
-            'the node lease lapsed: other nodes may have reaped its nicks and presence',
-          ),
-        );
+            reaped
+              ? 'the node lease lapsed and another node reaped its nicks and presence: its sessions start over'
+              : 'the node lease lapsed, but nobody reaped it meanwhile: nothing was lost',
+          );
+          if (reaped) engine.emit('lapsed');
+        });
         await engine.leases.start();
       }
       return engine;
