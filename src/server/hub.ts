@@ -12,6 +12,7 @@ import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
 import { Session, type SessionOptions } from './session.js';
 import { clusterProtocolError } from './cluster/errors.js';
+import type { ClusterStats } from './cluster/engine.js';
 import type { Store } from './store/store-types.js';
 
 export { SERVER_VERSION } from './hub/identity.js';
@@ -272,6 +273,16 @@ export class Hub {
   get cluster(): { nodeId: string; redis: 'up' | 'down' } | undefined {
     const { engine } = this.options;
     return engine ? { nodeId: engine.nodeId, redis: engine.state } : undefined;
+  }
+
+  /**
+   * Cluster mode: the whole cluster's figures (`/stats`, `/metrics`); undefined on one node, or
+   * when Redis cannot answer (the caller shows `redis: down`).
+   */
+  async clusterStats(): Promise<ClusterStats | undefined> {
+    const { engine } = this.options;
+    if (!engine || engine.state === 'down') return undefined;
+    return engine.clusterStats().catch(() => undefined);
   }
 
   /** Rooms on the server (without walking the sessions, as snapshot does). */

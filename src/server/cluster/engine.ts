@@ -44,6 +44,15 @@ export type FeedNotice =
     }
   | { node: string; type: 'nick_changed'; payload: { room_id: string; old_name: string; user_name: string } };
 
+/** What /stats shows of the whole cluster (see Engine.clusterStats). */
+export interface ClusterStats {
+  /** Nodes holding a lease and not reaped. */
+  nodes: number;
+  rooms: number;
+  /** Room memberships on every node (a user in three rooms counts three times). */
+  members: number;
+}
+
 /** Where a room feed delivers. Calls are made one at a time, never concurrently. */
 export interface FeedSink {
   /**
@@ -160,6 +169,8 @@ export interface Engine {
   members(roomId: string): Promise<Presence[]>;
   /** Members per room, cluster-wide (rooms with nobody in are absent). */
   counts(): Promise<Map<string, number>>;
+  /** Cluster-wide figures for /stats and /metrics: live nodes, rooms, room memberships (one read each). */
+  clusterStats(): Promise<ClusterStats>;
 
   /**
    * Idle expiry, cluster-wide. Ids of rooms whose last activity (creation, the last member

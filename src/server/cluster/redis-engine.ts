@@ -11,6 +11,7 @@ import {
   type ConnectOptions,
 } from './connect.js';
 import type {
+  ClusterStats,
   CommitOutcome,
   Draft,
   Engine,
@@ -619,6 +620,20 @@ export class RedisEngine extends EventEmitter implements Engine {
       );
     } catch (err) {
       return this.fail(err, 'counting members');
+    }
+  }
+
+  async clusterStats(): Promise<ClusterStats> {
+    try {
+      const [[, nodes], [, rooms], [, counts]] = (await this.cmd
+        .multi()
+        .scard(keys.nodes)
+        .hlen(keys.rooms)
+        .hvals(keys.roomCounts)
+        .exec()) as [[Error | null, number], [Error | null, number], [Error | null, string[]]];
+      return { nodes, rooms, members: counts.reduce((sum, n) => sum + Math.max(0, Number(n)), 0) };
+    } catch (err) {
+      return this.fail(err, 'reading cluster figures');
     }
   }
 

@@ -267,6 +267,44 @@ describe('idle room expiry across nodes', () => {
   });
 });
 
+describe('/stats and /metrics across nodes', () => {
+  it('say which node answers, count its own connections, and give the cluster-wide nodes, rooms and members', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    await client(b!, 'carol');
+    await join(alice, 'lobby');
+    expect((await alice.request('create_room', { room_id: 'den' })).type).toBe('room_created');
+    await join(bob, 'lobby');
+
+    const statsA = (await (await fetch(`${a!.httpUrl}/stats`)).json()) as Record<string, unknown>;
+    expect(statsA).toMatchObject({
+      node: 'n0',
+      connections: { total: 1 },
+      users: 1,
+      cluster: { redis: 'up', nodes: 2, rooms: 2, members: 3 },
+    });
+    const statsB = (await (await fetch(`${b!.httpUrl}/stats`)).json()) as Record<string, unknown>;
+    expect(statsB).toMatchObject({
+      node: 'n1',
+      connections: { total: 2 },
+      users: 2,
+      cluster: { members: 3 },
+    });
+
+    const metrics = await (await fetch(`${b!.httpUrl}/metrics`)).text();
+    expect(metrics).toContain('chat_node_info{node="n1"} 1');
+    expect(metrics).toContain('chat_cluster{what="members"} 3');
+    expect(metrics).toContain('chat_cluster{what="rooms"} 2');
+
+    // Redis gone: this node's figures still, the cluster's marked down.
+    await redis.kill();
+    const down = (await (await fetch(`${a!.httpUrl}/stats`)).json()) as Record<string, unknown>;
+    expect(down).toMatchObject({ node: 'n0', connections: { total: 1 }, cluster: { redis: 'down' } });
+    expect(down.cluster).toEqual({ redis: 'down' });
+  });
+});
+
 describe('the member cap across nodes', () => {
   it('--max-members-per-room counts members on every node; one refused is not in the room', async () => {
     const [a, b] = await nodes(2, { maxMembersPerRoom: 1 });
