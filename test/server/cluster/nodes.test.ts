@@ -4,6 +4,7 @@ import { startServer, type RunningServer, type ServerOptions } from '../../../sr
 import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
 import { TestClient } from '../../helpers/ws-client.js';
 import { until } from '../../helpers/wait.js';
+import type { LiveBatch, RoomFeed } from '../../../src/server/cluster/room-feed.js';
 
 // Several in-process `chat serve --redis` nodes on one real redis-server: what a member sees
 // must not depend on the node it is connected to.
@@ -151,6 +152,39 @@ describe('messages across nodes', () => {
       (m) => isMessageIn('lobby')(m) && (m.payload as ChatMessage).message === 'after',
     );
     expect((live.payload as ChatMessage).seq).toBe(all[29]! + 1);
+  });
+
+  it('a resume on a node whose feed lags behind what the client saw waits for it: joined.last_seq is never below since_seq', async () => {
+    const [a, b] = await nodes(2);
+    const bob = await client(b!, 'bob');
+    await join(bob, 'lobby');
+    // Hold node B's feed of the room back (the live batches reach it late), as a busy node's would.
+    const engineB = (b!.hub as unknown as { options: { engine: { feeds: Map<string, RoomFeed> } } }).options
+      .engine;
+    const feedB = engineB.feeds.get('lobby')!;
+    const held: LiveBatch[] = [];
+    const push = feedB.pushBatch.bind(feedB);
+    let holding = true;
+    feedB.pushBatch = (batch) => (holding ? void held.push(batch) : push(batch));
+    const alice = await client(a!, 'alice');
+    await join(alice, 'lobby');
+    let last = 0;
+    for (let i = 1; i <= 5; i++)
+      last = ((await alice.request('message', { room_id: 'lobby', message: `m${i}` })).payload as ChatMessage)
+        .seq;
+    await until(() => held.length > 0);
+    // Alice, having seen `last` on node A, resumes on node B.
+    const carol = await client(b!, 'carol');
+    carol.send('join', { room_id: 'lobby', since_seq: last }, 'j');
+    setTimeout(() => {
+      holding = false;
+      for (const batch of held.splice(0)) push(batch);
+    }, 200);
+    const joined = await carol.next((m) => m.ref === 'j');
+    expect(joined.type).toBe('joined');
+    expect((joined.payload as { last_seq: number }).last_seq).toBeGreaterThanOrEqual(last);
+    const replay = await carol.next((m) => m.type === 'history');
+    expect(replay.payload).toMatchObject({ messages: [], recovered: true });
   });
 
   it('a client_msg_id retried on another node is stored once', async () => {
