@@ -17,6 +17,8 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   /** Rooms whose store record is being written: registered only once the write succeeded. */
   private readonly creating = new Map<string, Promise<Room | undefined>>();
+  /** Cluster mode: actors whose feed is being attached (see openShared). */
+  private readonly opening = new Map<string, Promise<Room>>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
   /** Cluster mode: the engine's `expired` listener is registered (once, though init runs again after reset). */
@@ -124,9 +126,14 @@ export class RoomRegistry {
    * undefined when no node did. On one node, the same as get.
    */
   async load(roomId: string): Promise<Room | undefined> {
-    const local = this.rooms.get(roomKey(roomId)) ?? (await this.creating.get(roomKey(roomId)));
+    // Looked up without an await first: `await undefined` would yield, and a second join of the
+    // same room in that turn would start a second actor (and a second feed) for it.
+    const local = this.rooms.get(roomKey(roomId));
+    if (local) return local;
+    const pending = this.creating.get(roomKey(roomId));
+    if (pending) return pending;
     const { engine } = this.options;
-    if (local || !engine) return local;
+    if (!engine) return undefined;
     const made = (async () => {
       try {
         const record = await engine.getRoom(roomId);
@@ -276,19 +283,36 @@ export class RoomRegistry {
     return room;
   }
 
-  /** Cluster mode: the room's actor here, fed from `lastSeq` on (the head read with its record). */
-  private async openShared(
+  /**
+   * Cluster mode: the room's actor here, fed from `lastSeq` on (the head read with its record).
+   * One per room: a look-up (load) and a create racing for the same room on this node share the
+   * actor the first of them opened (a second would ask the engine for a second feed of the room).
+   */
+  private openShared(
     engine: Engine,
     id: string,
     name: string,
     createdBy: string,
     lastSeq: number,
   ): Promise<Room> {
-    const room = this.makeRoom(id, name, createdBy, lastSeq, undefined);
-    room.maxMembers = this.options.maxMembersPerRoom;
-    await room.attachFeed(engine);
-    this.rooms.set(roomKey(id), room);
-    return room;
+    const key = roomKey(id);
+    const existing = this.rooms.get(key);
+    if (existing) return Promise.resolve(existing);
+    const inFlight = this.opening.get(key);
+    if (inFlight) return inFlight;
+    const opened = (async () => {
+      try {
+        const room = this.makeRoom(id, name, createdBy, lastSeq, undefined);
+        room.maxMembers = this.options.maxMembersPerRoom;
+        await room.attachFeed(engine);
+        this.rooms.set(key, room);
+        return room;
+      } finally {
+        this.opening.delete(key);
+      }
+    })();
+    this.opening.set(key, opened);
+    return opened;
   }
 
   /** Cluster mode, after Redis lost its data: drops every room actor and makes the default room again. */

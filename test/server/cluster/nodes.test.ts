@@ -239,6 +239,20 @@ describe('rooms across nodes', () => {
     expect(got.payload).toEqual(said.payload);
   });
 
+  it('many joins at once of a new room on two nodes all get in (one actor and one feed per node)', async () => {
+    const [a, b] = await nodes(2);
+    const crowd = await Promise.all(Array.from({ length: 16 }, (_, i) => client(i % 2 ? b! : a!, `c${i}`)));
+    const answers = await Promise.all(crowd.map((c) => c.request('join', { room_id: 'crowd' })));
+    expect(answers.map((m) => m.type)).toEqual(crowd.map(() => 'joined'));
+    const said = await crowd[0]!.request('message', { room_id: 'crowd', message: 'to all' });
+    for (const c of crowd.slice(1)) {
+      const got = await c.next(
+        (m) => isMessageIn('crowd')(m) && (m.payload as ChatMessage).message === 'to all',
+      );
+      expect(got.payload).toEqual(said.payload);
+    }
+  });
+
   it('--max-rooms holds for the whole cluster', async () => {
     // The default room is one of the two.
     const [a, b] = await nodes(2, { maxRooms: 2 });
