@@ -183,6 +183,9 @@ function loader(url: string, clients: number, seconds: number): Promise<string> 
       url,
       '--clients',
       String(clients),
+      // Rooms of 50: in one room every join is announced to everyone already in (n² notices).
+      '--rooms',
+      String(Math.max(1, Math.ceil(clients / 50))),
       '--rate',
       '0',
       '--duration',
