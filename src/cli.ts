@@ -152,6 +152,12 @@ function readMotd(path: string): string[] {
   }
 }
 
+function checkNodeLease(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 0.5 || seconds > 3600)
+    fail(`--node-lease must be 0.5-3600 seconds, got ${String(seconds)}`);
+  return Math.round(seconds * 1000);
+}
+
 /** `--redis` (or CHAT_REDIS_URL): checked here so a bad URL is a one-line error, not a stack. */
 function redisOptions(
   url: string | undefined,
@@ -251,6 +257,7 @@ async function serve(): Promise<void> {
     host: f.host ?? D.host,
     memory: f.memory,
     ...redisOptions(f.redis ?? process.env[REDIS_URL_ENV], f.redisUnchecked),
+    nodeLeaseMs: checkNodeLease(f.nodeLease),
     skipDbCheck: f.skipDbCheck,
     synchronous: f.sync as 'normal' | 'full',
     logLevel: f.logLevel as LogLevel,

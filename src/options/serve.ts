@@ -179,6 +179,16 @@ export const SERVE_OPTIONS = [
   },
   {
     section: SERVE,
+    flag: 'node-lease',
+    arg: 'S',
+    type: 'number',
+    unit: 's',
+    default: 10,
+    meaning:
+      'cluster mode: a node silent this long (killed, paused, cut off) is reaped by the others: its users leave, its nicks free up',
+  },
+  {
+    section: SERVE,
     flag: 'redis-unchecked',
     type: 'boolean',
     default: false,

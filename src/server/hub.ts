@@ -13,6 +13,7 @@ import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
 import { Session, type SessionOptions } from './session.js';
 import { clusterProtocolError } from './cluster/errors.js';
+import type { ClusterStats } from './cluster/engine.js';
 import type { Store } from './store/store-types.js';
 
 export { SERVER_VERSION } from './hub/identity.js';
@@ -62,6 +63,8 @@ export class Hub {
         this.options.onInternalError?.(err, 'starting over after Redis lost its data'),
       ),
     );
+    // Cluster mode: this node was reaped while paused or cut off (its lease lapsed).
+    options.engine?.on('lapsed', () => this.lapsed());
     // Cluster mode: a DM sent on another node to a nick held here.
     options.engine?.on('node', (event) => {
       if (event.t === 'whois') return this.answerWhois(event);
@@ -323,6 +326,16 @@ export class Hub {
     return engine ? { nodeId: engine.nodeId, redis: engine.state } : undefined;
   }
 
+  /**
+   * Cluster mode: the whole cluster's figures (`/stats`, `/metrics`); undefined on one node, or
+   * when Redis cannot answer (the caller shows `redis: down`).
+   */
+  async clusterStats(): Promise<ClusterStats | undefined> {
+    const { engine } = this.options;
+    if (!engine || engine.state === 'down') return undefined;
+    return engine.clusterStats().catch(() => undefined);
+  }
+
   /** Rooms on the server (without walking the sessions, as snapshot does). */
   get roomCount(): number {
     return this.rooms.size;
@@ -386,6 +399,22 @@ export class Hub {
       this.disconnect(session, { code: 'history_replaced', message });
     }
     await this.rooms.reset();
+  }
+
+  /**
+   * Cluster mode: another node reaped this one (its lease lapsed: the process was paused or cut
+   * off from Redis for longer than the lease). Its users already left every room on the other
+   * nodes and their nicks are free, so somebody else may hold them now: every session here is
+   * told (`shutdown`, reason `node_lapsed`) and closed, and its client reconnects and resumes
+   * (with its resume token it takes its nick back at once), so nick uniqueness and presence are
+   * true again. Sessions leave through the usual path; their presence is already gone.
+   */
+  private lapsed(): void {
+    const message = 'this server lost touch with the cluster for too long; reconnect';
+    for (const session of [...this.sessions]) {
+      session.send('shutdown', { reason: 'node_lapsed', message });
+      this.disconnect(session, { code: 'node_lapsed', message });
+    }
   }
 
   /** Stops accepting, waits for every room's mailbox to drain. */

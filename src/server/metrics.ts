@@ -62,6 +62,31 @@ export class ServerMetrics implements RoomObserver {
         this.set(hub.userCount);
       },
     });
+    const node = hub.cluster?.nodeId;
+    if (node !== undefined) {
+      // Cluster mode: every series above is this node's; these say which node, and the whole cluster's size.
+      new Gauge({
+        name: 'chat_node_info',
+        help: 'Cluster mode: 1, labelled with this node id.',
+        labelNames: ['node'],
+        registers,
+        collect() {
+          this.set({ node }, 1);
+        },
+      });
+      const cluster = new Gauge({
+        name: 'chat_cluster',
+        help: 'Cluster mode: live nodes, rooms and room memberships on every node (read from Redis at scrape time; absent while Redis is down).',
+        labelNames: ['what'],
+        registers,
+        async collect() {
+          cluster.reset();
+          const figures = await hub.clusterStats();
+          if (!figures) return;
+          for (const [what, n] of Object.entries(figures)) cluster.set({ what }, n);
+        },
+      });
+    }
     const fromHub = (name: string, help: string, read: (h: Hub) => number): void => {
       new Counter({
         name,

@@ -40,7 +40,14 @@ interface Replay {
 
 /** The events a room's mailbox accepts. Only the room reads or changes its members and seq. */
 export type RoomEvent =
-  | { kind: 'join'; session: Session; sinceSeq?: number; ref: Ref }
+  | {
+      kind: 'join';
+      session: Session;
+      sinceSeq?: number;
+      ref: Ref;
+      /** Cluster mode: already held back once until the feed reached sinceSeq (see catchUpFirst). */
+      caughtUp?: boolean;
+    }
   | { kind: 'leave'; session: Session; reason?: string; quit?: boolean; ref: Ref }
   | {
       kind: 'message';
@@ -58,7 +65,7 @@ export type RoomEvent =
   | { kind: 'rename'; session: Session; oldName: string }
   /** The member went away or came back (its `away` field says which): told to the others. */
   | { kind: 'away'; session: Session }
-  | { kind: 'watch'; session: Session; sinceSeq?: number }
+  | { kind: 'watch'; session: Session; sinceSeq?: number; caughtUp?: boolean }
   | { kind: 'unwatch'; session: Session }
   /** The next page of a replay (posted by the replay itself once the session's buffer drained). */
   | { kind: 'replay'; session: Session; replay: Replay }
@@ -66,7 +73,13 @@ export type RoomEvent =
    * Asks an empty room to end itself (posted by the hub's expiry sweep). Decided in the mailbox,
    * so no join can slip between the check and the removal: see Room.handleExpire.
    */
-  | { kind: 'expire'; idleMs: number; remove: () => Promise<void> }
+  | {
+      kind: 'expire';
+      idleMs: number;
+      remove: () => Promise<void>;
+      /** Cluster mode: the room was already removed from Redis (by some node's sweep): end it whatever its state. */
+      force?: boolean;
+    }
   /** Cluster mode: committed messages the room's feed brought, in seq order (see attachFeed). */
   | { kind: 'deliver'; messages: ChatMessage[] }
   /** Cluster mode: a presence notice made by another node. */
@@ -657,6 +670,7 @@ export class Room {
   private async handleJoin(event: Extract<RoomEvent, { kind: 'join' }>): Promise<void> {
     const { session } = event;
     if (session.closed) return;
+    if (await this.catchUpFirst(event)) return;
     const rejoin = this.members.has(session);
     // Checked again here: a ban or +i may have been set while this join waited in the mailbox.
     const refused = admissionError(this.policy, session, this.id, rejoin);
@@ -675,6 +689,16 @@ export class Room {
           session.rooms.delete(this.id);
           throw err;
         });
+      if (joined === 'noroom') {
+        // Removed cluster-wide by idle expiry a moment ago; the feed's `expired` drops this actor.
+        session.rooms.delete(this.id);
+        session.send(
+          'error',
+          protocolError('no_such_room', `${this.id} expired; join it again to create it`),
+          event.ref,
+        );
+        return;
+      }
       if (joined === 'full') {
         session.rooms.delete(this.id);
         session.send(
@@ -713,10 +737,40 @@ export class Room {
     }
   }
 
+  /**
+   * Cluster mode: a client resuming here from another node may have seen seqs this node's feed
+   * has not delivered yet (the feeds of two nodes are never exactly level). Answered now, its
+   * `joined.last_seq` would be below its `since_seq` (a client takes that for history lost and
+   * starts over, showing a page twice) and the replay would call a committed seq missing. So
+   * when `since_seq` is above this node's watermark but committed, the event waits outside the
+   * mailbox (the deliveries it waits for go through the mailbox) until the feed reached it, at
+   * most 2 s, and is posted again. True when it was held back.
+   */
+  private async catchUpFirst(event: Extract<RoomEvent, { kind: 'join' | 'watch' }>): Promise<boolean> {
+    const { cluster } = this;
+    const since = event.sinceSeq;
+    if (!cluster || since === undefined || since <= this.lastSeq || event.caughtUp) return false;
+    const head = await cluster.engine.head(this.id);
+    if (head === undefined || since > head) return false; // past the head: the usual recovered: false
+    const again = (): void => this.post({ ...event, caughtUp: true });
+    let timer: NodeJS.Timeout | undefined;
+    void Promise.race([
+      cluster.feed.reached(since),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000))),
+    ])
+      .catch(() => {})
+      .then(() => {
+        clearTimeout(timer);
+        again();
+      });
+    return true;
+  }
+
   /** A watcher gets `joined`, then (with sinceSeq) the messages it missed, then every broadcast. */
   private async handleWatch(event: Extract<RoomEvent, { kind: 'watch' }>): Promise<void> {
     const { session } = event;
     if (session.closed) return;
+    if (await this.catchUpFirst(event)) return;
     session.send('joined', this.joinedPayload(await this.memberList()));
     this.watchers.add(session);
     // As for a join: live messages wait until the replay caught up (see replayStep).
@@ -870,7 +924,8 @@ export class Room {
    * mailbox here means none did, and once `remove` took the room out of the registry none can.
    */
   private async handleExpire(event: Extract<RoomEvent, { kind: 'expire' }>): Promise<void> {
-    if (this.expired || this.mailbox.length > 0 || this.idleFor() < event.idleMs) return;
+    if (this.expired) return;
+    if (!event.force && (this.mailbox.length > 0 || this.idleFor() < event.idleMs)) return;
     this.expired = true;
     try {
       await event.remove();

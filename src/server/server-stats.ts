@@ -50,6 +50,16 @@ const LAG_RESOLUTION_MS = 20;
 
 /** What `GET /stats` answers and the monitor logs. */
 export interface StatsSnapshot {
+  /**
+   * Cluster mode: this node's id; every other figure but `cluster` is this node's own
+   * (connections, users and rooms with an actor here, messages it stored and delivered).
+   */
+  node?: string;
+  /**
+   * Cluster mode: the whole cluster, read from Redis per request (three reads): live nodes,
+   * rooms, room memberships. Only `redis: "down"` while Redis cannot answer.
+   */
+  cluster?: { redis: 'up' | 'down'; nodes?: number; rooms?: number; members?: number };
   uptime_s: number;
   connections: Record<TransportKind, number> & { total: number };
   rooms: number;
@@ -127,6 +137,19 @@ export class ServerStats implements RoomObserver {
         this.lag.count > 0
           ? { p50: ms(this.lag.percentile(50)), p99: ms(this.lag.percentile(99)), max: ms(this.lag.max) }
           : { p50: 0, p99: 0, max: 0 },
+    };
+  }
+
+  /** The snapshot with, in cluster mode, the node's id and the cluster's figures (`GET /stats`). */
+  async withCluster(hub: Hub, now = Date.now()): Promise<StatsSnapshot> {
+    const node = hub.cluster;
+    const snapshot = this.snapshot(hub, now);
+    if (!node) return snapshot;
+    const cluster = await hub.clusterStats();
+    return {
+      node: node.nodeId,
+      cluster: cluster ? { redis: 'up', ...cluster } : { redis: 'down' },
+      ...snapshot,
     };
   }
 

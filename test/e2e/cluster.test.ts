@@ -160,6 +160,54 @@ describe('chat serve --redis, two processes', () => {
     expect((await again.request('hello', { user_name: 'alice' })).type).toBe('welcome');
   }, 30_000);
 
+  it('a node paused past its lease (SIGSTOP) is reaped, then notices on SIGCONT: its sessions are told and closed, and resume once', async () => {
+    const a = await node(['--redis', redis.url, '--node-lease', '1']);
+    const b = await node(['--redis', redis.url, '--node-lease', '1']);
+    const alice = await TestClient.open(a.url);
+    clients.push(alice);
+    const welcome = await alice.hello('alice');
+    const bob = await client(b, 'bob');
+    const token = (welcome.payload as { resume_token: string }).resume_token;
+    await alice.request('join', { room_id: 'lobby' });
+    await bob.request('join', { room_id: 'lobby' });
+    const before = await bob.request('message', { room_id: 'lobby', message: 'before the pause' });
+    await alice.next(
+      (m) => isMessage(m) && (m.payload as ChatMessage).seq === (before.payload as ChatMessage).seq,
+    );
+
+    a.child.kill('SIGSTOP');
+    try {
+      const left = await bob.next((m) => m.type === 'user_left', 10_000);
+      expect(left.payload).toMatchObject({ user_name: 'alice', reason: 'node_lost' });
+      await bob.request('message', { room_id: 'lobby', message: 'while alice was away' });
+    } finally {
+      a.child.kill('SIGCONT');
+    }
+    // Node A finds its lease gone at its next renewal: alice's session there is closed, not left serving a ghost.
+    const told = await alice.next((m) => m.type === 'shutdown', 10_000);
+    expect(told.payload).toMatchObject({ reason: 'node_lapsed' });
+    expect((await alice.closedByServer()).code).toBe(1012);
+
+    // Her client comes back (to node A, which carries on) with its token and resumes gap-free.
+    const again = await TestClient.open(a.url);
+    clients.push(again);
+    expect((await again.request('hello', { user_name: 'alice', resume_token: token })).type).toBe('welcome');
+    const since = (before.payload as ChatMessage).seq;
+    const rejoined = await again.request('join', { room_id: 'lobby', since_seq: since });
+    expect(rejoined.type).toBe('joined');
+    const missed = await again.next((m) => m.type === 'history');
+    expect(missed.payload).toMatchObject({ recovered: true });
+    const replayed = (missed.payload as { messages: ChatMessage[] }).messages;
+    expect(replayed.map((m) => [m.seq, m.message])).toEqual([[since + 1, 'while alice was away']]);
+    await bob.next(
+      (m) => m.type === 'user_joined' && (m.payload as { user_name: string }).user_name === 'alice',
+    );
+    const users = await bob.request('users', { room_id: 'lobby' });
+    expect((users.payload as { users: string[] }).users).toEqual(['bob', 'alice']);
+    const usersA = await again.request('users', { room_id: 'lobby' });
+    expect((usersA.payload as { users: string[] }).users).toEqual(['bob', 'alice']);
+  }, 40_000);
+
   it('refuses a Redis without appendonly unless --redis-unchecked, and a bad URL in one line', async () => {
     const loose = await startRedis(['--appendonly', 'no']);
     try {

@@ -77,6 +77,15 @@ export interface WhoisAnswer {
   rooms: string[];
 }
 
+/** What /stats shows of the whole cluster (see Engine.clusterStats). */
+export interface ClusterStats {
+  /** Nodes holding a lease and not reaped. */
+  nodes: number;
+  rooms: number;
+  /** Room memberships on every node (a user in three rooms counts three times). */
+  members: number;
+}
+
 /** Where a room feed delivers. Calls are made one at a time, never concurrently. */
 export interface FeedSink {
   /**
@@ -229,7 +238,7 @@ export interface Engine {
     session: string,
     nick: string,
     max: number,
-  ): Promise<'joined' | 'already' | 'full'>;
+  ): Promise<'joined' | 'already' | 'full' | 'noroom'>;
   /**
    * Removes it; publishes user_left (with `reason`, and what `extra` adds: a kick's `kicked_by`,
    * a quit, the session that already had its copy). True when it was present.
@@ -247,12 +256,38 @@ export interface Engine {
   members(roomId: string): Promise<Presence[]>;
   /** Members per room, cluster-wide (rooms with nobody in are absent). */
   counts(): Promise<Map<string, number>>;
+  /** Cluster-wide figures for /stats and /metrics: live nodes, rooms, room memberships (one read each). */
+  clusterStats(): Promise<ClusterStats>;
+
+  /**
+   * Idle expiry, cluster-wide. Ids of rooms whose last activity (creation, the last member
+   * leaving, a touch) is at least `idleMs` old, at most `limit`; kept rooms are not tracked.
+   */
+  idleRooms(idleMs: number, limit: number): Promise<string[]>;
+  /** Stamps rooms active now: rooms with watchers on this node (Redis's presence holds only members). */
+  touchRooms(roomIds: string[]): Promise<void>;
+  /** Stops tracking a kept room for expiry (one made by a registered nick or the server). */
+  keepRoom(roomId: string): Promise<void>;
+  /** Tracks every room not tracked yet, as idle from now (at start). */
+  trackRooms(): Promise<void>;
+  /**
+   * Removes the room on every node if nobody is present anywhere and it has been idle `idleMs`
+   * (checked atomically against joins); nodes with its actor get the `expired` event.
+   */
+  expireRoom(roomId: string, idleMs: number): Promise<'expired' | 'busy' | 'gone'>;
 
   /** Subscribes the node's deliverer of a room to its committed messages; see FeedSink. */
   feed(roomId: string, sink: FeedSink, options?: { after?: number }): Promise<FeedHandle>;
 
   on(event: 'state', listener: (state: EngineState) => void): this;
   on(event: 'epoch', listener: (change: EpochChange) => void): this;
+  /** A room this node feeds was removed by idle expiry (on any node): drop its actor. */
+  on(event: 'expired', listener: (roomId: string) => void): this;
+  /**
+   * This node's lease was found gone at a renewal (paused or cut off longer than the lease):
+   * other nodes may have reaped its nicks and presence, so its sessions must start over.
+   */
+  on(event: 'lapsed', listener: () => void): this;
   /** A message on this node's channel (a nick takeover kick). */
   on(event: 'node', listener: (event: { t: string; [field: string]: unknown }) => void): this;
 

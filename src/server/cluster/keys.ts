@@ -13,6 +13,8 @@ export const keys = {
   cluster: 'chat:cluster',
   /** hash: room key (folded) -> JSON record (room_id as spelt, room_name, created_by, created_ts). */
   rooms: 'chat:rooms',
+  /** zset: room key (folded) -> ms (Redis's clock) of its last activity, for idle expiry; kept rooms are absent. */
+  roomActive: 'chat:roomactive',
   /** hash: room key (folded) -> members present on any node. */
   roomCounts: 'chat:roomcounts',
   /** hash: seq (the highest seq committed; never lowered, never deleted with the room's messages). */

@@ -29,8 +29,13 @@ export class NodeLeases {
     private readonly nodeId: string,
     private readonly leaseMs: number,
     private readonly onError: (err: unknown, context: string) => void,
-    /** Told when this node found its own lease gone (it was paused or cut off longer than the lease, and may have been reaped). */
-    private readonly onLapsed: () => void,
+    /**
+     * Told when this node found its own lease gone at a renewal (it was paused or cut off longer
+     * than the lease). `reaped`: another node reaped it meanwhile, so its nicks and presence are
+     * gone from Redis while its sessions still think they hold them. Not reaped: nothing changed
+     * (a reaper re-checks the lease, which this renewal took again).
+     */
+    private readonly onLapsed: (reaped: boolean) => void,
   ) {}
 
   /** Takes the lease and starts renewing it and reaping others. */
@@ -56,16 +61,19 @@ export class NodeLeases {
   }
 
   private async renew(): Promise<void> {
-    // SET ... GET: the old value tells whether the lease had lapsed meanwhile.
-    const previous = await this.cmd.set(
-      keys.nodeLease(this.nodeId),
-      String(Date.now()),
-      'PX',
-      this.leaseMs,
-      'GET',
-    );
-    await this.cmd.sadd(keys.nodes, this.nodeId);
-    if (previous === null && this.timer !== undefined) this.onLapsed();
+    // One MULTI: SET ... GET says whether the lease had lapsed; SISMEMBER, before the SADD, whether
+    // a reaper acted on it meanwhile (REAP_NODE removes the node from chat:nodes in its step).
+    const replies = await this.cmd
+      .multi()
+      .set(keys.nodeLease(this.nodeId), String(Date.now()), 'PX', this.leaseMs, 'GET')
+      .sismember(keys.nodes, this.nodeId)
+      .sadd(keys.nodes, this.nodeId)
+      .exec();
+    const failed = replies?.find(([err]) => err !== null)?.[0];
+    if (!replies || failed) throw failed ?? new Error('the lease renewal was aborted');
+    const previous = replies[0]![1] as string | null;
+    const member = replies[1]![1] as number;
+    if (previous === null && this.timer !== undefined) this.onLapsed(member === 0);
   }
 
   private async tick(): Promise<void> {

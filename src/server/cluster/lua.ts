@@ -9,6 +9,12 @@
 
 const FMT = `local function fmt(x) return string.format('%d', x) end\n`;
 
+/**
+ * Redis's clock in ms (as text): room activity for idle expiry is stamped by Redis, so the nodes'
+ * clocks never matter. TIME in a script is allowed with effects replication (Redis 5+, the default in 7).
+ */
+const NOW_MS = `local function now_ms() local t = redis.call('TIME') return string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000)) end\n`;
+
 /** Fails the script with EPOCH unless Redis holds the caller's cluster epoch. KEYS[1] = chat:cluster, ARGV[1] = epoch. */
 const EPOCH_CHECK = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
@@ -94,12 +100,15 @@ return out
  * KEYS: cluster, rooms, meta, settings. ARGV: epoch, room key, record JSON, max (0 = none), settings JSON.
  */
 export const CREATE_ROOM =
+  NOW_MS +
   EPOCH_CHECK +
   `
 if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 'exists' end
 local max = tonumber(ARGV[4])
 if max > 0 and redis.call('HLEN', KEYS[2]) >= max then return 'full' end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+-- A new room is empty: idle from now on (see EXPIRE_ROOM).
+redis.call('ZADD', 'chat:roomactive', now_ms(), ARGV[2])
 if redis.call('EXISTS', KEYS[3]) == 0 then
   redis.call('HSET', KEYS[3], 'seq', redis.call('HGET', KEYS[1], 'base') or '0')
 end
@@ -214,7 +223,7 @@ return 0
 
 /**
  * Adds node:session to a room's presence unless there, or the room holds `max`; returns
- * 'joined' | 'already' | 'full' and PUBLISHes the notice on a join.
+ * 'joined' | 'already' | 'full' | 'noroom' (the room expired meanwhile) and PUBLISHes the notice on a join.
  * KEYS: pres, pnick, roomcounts, live, own set. ARGV: owner, nick, now ms, max (0 = none), room id, notice JSON.
  */
 export const PRESENCE_JOIN = `
@@ -222,6 +231,8 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
   return 'already'
 end
+-- Expired (EXPIRE_ROOM) while this node still had its actor: nobody may join a removed room.
+if redis.call('HEXISTS', 'chat:rooms', ARGV[5]) == 0 then return 'noroom' end
 local max = tonumber(ARGV[4])
 if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return 'full' end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
@@ -236,8 +247,12 @@ return 'joined'
  * Removes node:session from a room's presence; returns 1 (and PUBLISHes the notice) or 0.
  * KEYS: pres, pnick, roomcounts, live, own set. ARGV: owner, room id, notice JSON.
  */
-export const PRESENCE_LEAVE = `
+export const PRESENCE_LEAVE =
+  NOW_MS +
+  `
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+-- The last member left: the room is idle from now (XX: kept rooms are not tracked).
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('ZADD', 'chat:roomactive', 'XX', now_ms(), ARGV[2]) end
 redis.call('HDEL', KEYS[2], ARGV[1])
 if redis.call('HINCRBY', KEYS[3], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
 redis.call('SREM', KEYS[5], 'p:' .. ARGV[2] .. '\\0' .. ARGV[1])
@@ -252,7 +267,9 @@ return 1
  * Touches keys it finds in the node's own set, so it needs a single Redis (not Redis Cluster).
  * KEYS: the node's lease, its own set, chat:nodes. ARGV: node id, reason. Returns sessions removed.
  */
-export const REAP_NODE = `
+export const REAP_NODE =
+  NOW_MS +
+  `
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local node = ARGV[1]
 local removed = 0
@@ -276,6 +293,7 @@ for _, item in ipairs(redis.call('SMEMBERS', KEYS[2])) do
         local nick = redis.call('HGET', tag .. 'pnick', owner) or '?'
         redis.call('HDEL', tag .. 'pnick', owner)
         if redis.call('HINCRBY', 'chat:roomcounts', room, -1) <= 0 then redis.call('HDEL', 'chat:roomcounts', room) end
+        if redis.call('ZCARD', tag .. 'pres') == 0 then redis.call('ZADD', 'chat:roomactive', 'XX', now_ms(), room) end
         redis.call('PUBLISH', tag .. 'live', cjson.encode({t = 'notice', node = node, type = 'user_left',
           payload = {room_id = room, user_name = nick, reason = ARGV[2]}}))
         removed = removed + 1
@@ -286,4 +304,63 @@ end
 redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], node)
 return removed
+`;
+
+/**
+ * Removes a room cluster-wide if nobody is present on any node and its last activity (creation,
+ * the last member leaving, a node's touch for its watchers) is `idle` ms old by Redis's clock.
+ * One step, so no join can slip in: PRESENCE_JOIN refuses (`noroom`) once the record is gone.
+ * Deletes the record, the log, the idempotency keys and the presence; keeps `meta` (the seq), so
+ * a room made again under the id never reuses a seq. PUBLISHes {"t":"expired"} on the room's
+ * channel so nodes with its actor drop it. Returns 'expired' | 'busy' | 'gone'.
+ * The settings lose their content but keep their version (`v`), so a node that missed the notice
+ * never prefers its old settings to those of a room made again under the id.
+ * KEYS: rooms, roomactive, pres, pnick, log, idem, live, settings. ARGV: room key (folded), idle ms.
+ */
+export const EXPIRE_ROOM =
+  NOW_MS +
+  `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 'gone'
+end
+if redis.call('ZCARD', KEYS[3]) > 0 then return 'busy' end
+local last = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not last or tonumber(now_ms()) - tonumber(last) < tonumber(ARGV[2]) then return 'busy' end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('HDEL', 'chat:roomcounts', ARGV[1])
+redis.call('HDEL', KEYS[8], 'json')
+redis.call('PUBLISH', KEYS[7], cjson.encode({t = 'expired', room_id = ARGV[1]}))
+return 'expired'
+`;
+
+/**
+ * Stamps rooms active now (XX GT: only rooms tracked for expiry, never backwards): a node's
+ * watchers (SSE) are not in Redis's presence, so the node vouches for them on every sweep.
+ * KEYS: roomactive. ARGV: room ids.
+ */
+export const TOUCH_ROOMS =
+  NOW_MS +
+  `
+local now = now_ms()
+for _, room in ipairs(ARGV) do redis.call('ZADD', KEYS[1], 'XX', 'GT', now, room) end
+return #ARGV
+`;
+
+/**
+ * Starts tracking, as idle from now, every room not tracked yet (NX): rooms made before expiry
+ * was tracked, and kept rooms (untracked by the sweep) are looked at once more after a restart.
+ * KEYS: rooms, roomactive. Returns the rooms added.
+ */
+export const TRACK_ROOMS =
+  NOW_MS +
+  `
+local now = now_ms()
+local added = 0
+for _, room in ipairs(redis.call('HKEYS', KEYS[1])) do
+  added = added + redis.call('ZADD', KEYS[2], 'NX', now, room)
+end
+return added
 `;

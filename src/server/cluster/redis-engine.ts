@@ -13,6 +13,7 @@ import {
   type ConnectOptions,
 } from './connect.js';
 import type {
+  ClusterStats,
   CommitOutcome,
   Draft,
   Engine,
@@ -33,6 +34,7 @@ import {
   COMMIT,
   CREATE_ROOM,
   ENSURE_EPOCH,
+  EXPIRE_ROOM,
   FLOOR,
   PRESENCE_JOIN,
   PRESENCE_LEAVE,
@@ -40,6 +42,8 @@ import {
   RELEASE_NICK,
   SAVE_SETTINGS,
   SEND_DM,
+  TOUCH_ROOMS,
+  TRACK_ROOMS,
 } from './lua.js';
 import { checkRedisDurability, type RedisDurability } from './preflight.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
@@ -78,6 +82,9 @@ const scripts = {
   presenceRename: new LuaScript('presence_rename', PRESENCE_RENAME),
   sendDm: new LuaScript('send_dm', SEND_DM),
   saveSettings: new LuaScript('save_settings', SAVE_SETTINGS),
+  expireRoom: new LuaScript('expire_room', EXPIRE_ROOM),
+  touchRooms: new LuaScript('touch_rooms', TOUCH_ROOMS),
+  trackRooms: new LuaScript('track_rooms', TRACK_ROOMS),
 };
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -151,12 +158,15 @@ export class RedisEngine extends EventEmitter implements Engine {
       );
       await engine.wire();
       if (options.leaseMs) {
-        engine.leases = new NodeLeases(cmd, nodeId, options.leaseMs, engine.onError, () =>
+        engine.leases = new NodeLeases(cmd, nodeId, options.leaseMs, engine.onError, (reaped) => {
           engine.onError(
             new Error('this node lost its lease (paused or cut off from Redis longer than the lease)'),
-            'the node lease lapsed: other nodes may have reaped its nicks and presence',
-          ),
-        );
+            reaped
+              ? 'the node lease lapsed and another node reaped its nicks and presence: its sessions start over'
+              : 'the node lease lapsed, but nobody reaped it meanwhile: nothing was lost',
+          );
+          if (reaped) engine.emit('lapsed');
+        });
         await engine.leases.start();
       }
       return engine;
@@ -646,7 +656,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     session: string,
     nick: string,
     max: number,
-  ): Promise<'joined' | 'already' | 'full'> {
+  ): Promise<'joined' | 'already' | 'full' | 'noroom'> {
     checkSession(session);
     const notice: FeedNotice = {
       node: this.nodeId,
@@ -671,7 +681,7 @@ export class RedisEngine extends EventEmitter implements Engine {
           roomKey(roomId),
           JSON.stringify({ t: 'notice', ...notice }),
         ],
-      )) as 'joined' | 'already' | 'full';
+      )) as 'joined' | 'already' | 'full' | 'noroom';
     } catch (err) {
       return this.fail(err, `joining ${roomId}`);
     }
@@ -756,6 +766,78 @@ export class RedisEngine extends EventEmitter implements Engine {
       );
     } catch (err) {
       return this.fail(err, 'counting members');
+    }
+  }
+
+  async clusterStats(): Promise<ClusterStats> {
+    try {
+      const [[, nodes], [, rooms], [, counts]] = (await this.cmd
+        .multi()
+        .scard(keys.nodes)
+        .hlen(keys.rooms)
+        .hvals(keys.roomCounts)
+        .exec()) as [[Error | null, number], [Error | null, number], [Error | null, string[]]];
+      return { nodes, rooms, members: counts.reduce((sum, n) => sum + Math.max(0, Number(n)), 0) };
+    } catch (err) {
+      return this.fail(err, 'reading cluster figures');
+    }
+  }
+
+  // ---- idle expiry ---------------------------------------------------------------------------
+
+  async idleRooms(idleMs: number, limit: number): Promise<string[]> {
+    try {
+      // The node's clock only picks candidates; EXPIRE_ROOM decides on Redis's.
+      return await this.cmd.zrangebyscore(keys.roomActive, '-inf', Date.now() - idleMs, 'LIMIT', 0, limit);
+    } catch (err) {
+      return this.fail(err, 'listing idle rooms');
+    }
+  }
+
+  async touchRooms(roomIds: string[]): Promise<void> {
+    if (roomIds.length === 0) return;
+    try {
+      await scripts.touchRooms.run(this.cmd, [keys.roomActive], roomIds.map(roomKey));
+    } catch (err) {
+      return this.fail(err, 'marking rooms active');
+    }
+  }
+
+  async keepRoom(roomId: string): Promise<void> {
+    try {
+      await this.cmd.zrem(keys.roomActive, roomKey(roomId));
+    } catch (err) {
+      return this.fail(err, `keeping ${roomId}`);
+    }
+  }
+
+  async trackRooms(): Promise<void> {
+    try {
+      await scripts.trackRooms.run(this.cmd, [keys.rooms, keys.roomActive], []);
+    } catch (err) {
+      return this.fail(err, 'tracking rooms for expiry');
+    }
+  }
+
+  async expireRoom(roomId: string, idleMs: number): Promise<'expired' | 'busy' | 'gone'> {
+    try {
+      return (await scripts.expireRoom.run(
+        this.cmd,
+        [
+          keys.rooms,
+          keys.roomActive,
+          keys.presence(roomId),
+          keys.presenceNicks(roomId),
+          keys.log(roomId),
+          keys.idem(roomId),
+          keys.live(roomId),
+          keys.settings(roomId),
+        ],
+        // The rooms hash and the activity set are keyed by the folded room key.
+        [roomKey(roomId), idleMs],
+      )) as 'expired' | 'busy' | 'gone';
+    } catch (err) {
+      return this.fail(err, `expiring ${roomId}`);
     }
   }
 
@@ -846,6 +928,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     const feed = room === undefined ? undefined : this.feeds.get(room);
     if (!feed) return;
     if (event.t === 'batch') feed.pushBatch(event as LiveBatch);
+    else if (event.t === 'expired') this.emit('expired', feed.roomId);
     else if (event.t === 'notice') {
       const { t: _t, ...notice } = event as FeedNotice & { t: string };
       feed.pushNotice(notice);

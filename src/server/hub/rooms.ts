@@ -17,8 +17,12 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   /** Rooms whose store record is being written: registered only once the write succeeded. */
   private readonly creating = new Map<string, Promise<Room | undefined>>();
+  /** Cluster mode: actors whose feed is being attached (see openShared). */
+  private readonly opening = new Map<string, Promise<Room>>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /** Cluster mode: the engine's `expired` listener is registered (once, though init runs again after reset). */
+  private expiryWired = false;
   /** Nick keys of the server operators, shared by every room's policy. */
   private readonly serverOperators: ReadonlySet<string>;
 
@@ -40,7 +44,7 @@ export class RoomRegistry {
     const { store, defaultRoom, engine } = this.options;
     if (engine) {
       // Rooms are loaded on first use (load): a node holds actors (and feeds) only for rooms used here.
-      // The default room is never refused by the cap. Idle expiry across nodes is not done yet.
+      // The default room is never refused by the cap.
       await engine.createRoom(
         { room_id: defaultRoom, room_name: defaultRoom, created_by: 'server', created_ts: Date.now() },
         0,
@@ -48,6 +52,13 @@ export class RoomRegistry {
       const main = await this.load(defaultRoom);
       if (!main) throw new Error(`the default room ${defaultRoom} vanished from Redis at start`);
       main.keep = true;
+      if (this.options.roomIdleExpiryMs > 0 && !this.expiryWired) {
+        this.expiryWired = true;
+        // Some node's sweep removed a room this node feeds: drop the actor (Redis has no record left).
+        engine.on('expired', (roomId) => this.dropExpired(roomId));
+        await engine.trackRooms();
+      }
+      this.startExpiry();
       return;
     }
     for (const record of await store.listRooms()) {
@@ -86,8 +97,12 @@ export class RoomRegistry {
       this.rooms.set(roomKey(defaultRoom), main);
     }
     main.keep = true;
+    this.startExpiry();
+  }
+
+  private startExpiry(): void {
     const expiry = this.options.roomIdleExpiryMs;
-    if (expiry > 0) {
+    if (expiry > 0 && this.expiryTimer === undefined) {
       this.expiryTimer = setInterval(
         () => void this.expireIdleRooms(),
         Math.min(60_000, Math.max(10, expiry / 4)),
@@ -111,9 +126,14 @@ export class RoomRegistry {
    * undefined when no node did. On one node, the same as get.
    */
   async load(roomId: string): Promise<Room | undefined> {
-    const local = this.rooms.get(roomKey(roomId)) ?? (await this.creating.get(roomKey(roomId)));
+    // Looked up without an await first: `await undefined` would yield, and a second join of the
+    // same room in that turn would start a second actor (and a second feed) for it.
+    const local = this.rooms.get(roomKey(roomId));
+    if (local) return local;
+    const pending = this.creating.get(roomKey(roomId));
+    if (pending) return pending;
     const { engine } = this.options;
-    if (local || !engine) return local;
+    if (!engine) return undefined;
     const made = (async () => {
       try {
         const record = await engine.getRoom(roomId);
@@ -270,26 +290,41 @@ export class RoomRegistry {
    * Cluster mode: the room's actor here, fed from `lastSeq` on (the head read with its record),
    * with the settings Redis holds. They are read once the feed is subscribed, so a change made
    * meanwhile is either in what was read or in a notice the feed brings (the newer version wins).
+   * One per room: a look-up (load) and a create racing for the same room on this node share the
+   * actor the first of them opened (a second would ask the engine for a second feed of the room).
    */
-  private async openShared(
+  private openShared(
     engine: Engine,
     id: string,
     name: string,
     createdBy: string,
     lastSeq: number,
   ): Promise<Room> {
-    const room = this.makeRoom(id, name, createdBy, lastSeq, undefined);
-    room.maxMembers = this.options.maxMembersPerRoom;
-    await room.attachFeed(engine);
-    try {
-      const shared = await engine.roomSettings(id);
-      room.adoptSettings(shared.version, shared.settings);
-    } catch (err) {
-      await room.detach();
-      throw err;
-    }
-    this.rooms.set(roomKey(id), room);
-    return room;
+    const key = roomKey(id);
+    const existing = this.rooms.get(key);
+    if (existing) return Promise.resolve(existing);
+    const inFlight = this.opening.get(key);
+    if (inFlight) return inFlight;
+    const opened = (async () => {
+      try {
+        const room = this.makeRoom(id, name, createdBy, lastSeq, undefined);
+        room.maxMembers = this.options.maxMembersPerRoom;
+        await room.attachFeed(engine);
+        try {
+          const shared = await engine.roomSettings(id);
+          room.adoptSettings(shared.version, shared.settings);
+        } catch (err) {
+          await room.detach();
+          throw err;
+        }
+        this.rooms.set(key, room);
+        return room;
+      } finally {
+        this.opening.delete(key);
+      }
+    })();
+    this.opening.set(key, opened);
+    return opened;
   }
 
   /** Cluster mode, after Redis lost its data: drops every room actor and makes the default room again. */
@@ -337,6 +372,7 @@ export class RoomRegistry {
     this.sweeping = true;
     try {
       const idleMs = this.options.roomIdleExpiryMs;
+      if (this.options.engine) return await this.expireShared(this.options.engine, idleMs);
       const now = Date.now();
       for (const room of [...this.rooms.values()]) {
         if (room.keep === true || room.idleFor(now) < idleMs) continue;
@@ -350,5 +386,49 @@ export class RoomRegistry {
     } finally {
       this.sweeping = false;
     }
+  }
+
+  /**
+   * Cluster mode: Redis knows who is present on every node and when each room last became idle;
+   * this node adds what only it knows (its watchers: it stamps their rooms active), then asks
+   * Redis to remove each room idle for the expiry time and not kept. EXPIRE_ROOM re-checks
+   * presence and activity in the same step as the removal, so a join on any node either comes
+   * first (the room stays) or is refused (`noroom`); every node feeding the room is told to drop
+   * its actor. Any node may sweep; two sweeping at once remove a room once.
+   */
+  private async expireShared(engine: Engine, idleMs: number): Promise<void> {
+    const now = Date.now();
+    const local = [...this.rooms.values()];
+    await engine.touchRooms(local.filter((r) => r.idleFor(now) === 0).map((r) => r.id));
+    for (const id of await engine.idleRooms(idleMs, 100)) {
+      const here = this.get(id);
+      if (here && (here.keep === true || here.idleFor(now) < idleMs)) {
+        if (here.keep === true) await engine.keepRoom(id);
+        continue;
+      }
+      const record = await engine.getRoom(id);
+      if (record && (record.created_by === 'server' || (await this.keeps(record.created_by)))) {
+        // Kept (a registered nick's room, or the server's): not looked at again until a restart.
+        await engine.keepRoom(id);
+        continue;
+      }
+      await engine.expireRoom(id, idleMs);
+    }
+  }
+
+  /** Cluster mode: a room removed from Redis by idle expiry; its actor here ends in its mailbox. */
+  private dropExpired(roomId: string): void {
+    const room = this.get(roomId);
+    if (!room) return;
+    const key = roomKey(roomId);
+    room.post({
+      kind: 'expire',
+      idleMs: 0,
+      force: true,
+      remove: async () => {
+        if (this.rooms.get(key) === room) this.rooms.delete(key);
+        await room.detach();
+      },
+    });
   }
 }

@@ -3,15 +3,18 @@ import type { ServerMetrics } from '../metrics.js';
 import type { ServerStats } from '../server-stats.js';
 import { methodNotAllowed, pathOf, sendJson, type HttpRoute } from './http.js';
 
-/** `GET /stats`: connections by transport, rooms, users, messages (total, per second), uptime. */
+/**
+ * `GET /stats`: connections by transport, rooms, users, messages (total, per second), uptime;
+ * in cluster mode also the node's id and the cluster's nodes, rooms and members.
+ */
 export function statsRoute(hub: Hub, stats: ServerStats): HttpRoute {
-  return (req, res) => {
+  return async (req, res) => {
     if (pathOf(req) !== '/stats') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       methodNotAllowed(res, 'GET, HEAD', 'use GET /stats');
       return true;
     }
-    sendJson(res, 200, stats.snapshot(hub));
+    sendJson(res, 200, await stats.withCluster(hub));
     return true;
   };
 }

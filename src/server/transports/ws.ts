@@ -34,6 +34,8 @@ const CLOSE_CODES: Record<string, number> = {
   shutdown: 1001,
   // Cluster mode: Redis lost its data (1012: service restart; come back and rejoin).
   history_replaced: 1012,
+  // Cluster mode: this node was reaped after a pause or cut-off; reconnect (to any node) and resume.
+  node_lapsed: 1012,
   slow_consumer: 4008,
   rate_limited: 4029,
   identify_timeout: 4001,

@@ -7,6 +7,7 @@ import { RedisSetupError } from '../../../src/server/cluster/preflight.js';
 import type { RedisEngine } from '../../../src/server/cluster/redis-engine.js';
 import { type RedisEngineOptions } from '../../../src/server/cluster/redis-engine.js';
 import { useRedisNodes } from '../../helpers/redis-nodes.js';
+import { until } from '../../helpers/wait.js';
 
 const cluster = useRedisNodes();
 const node = (nodeId: string, options: Partial<RedisEngineOptions> = {}) => cluster.node(nodeId, options);
@@ -321,6 +322,43 @@ describe('RedisEngine rooms, nicks, presence', () => {
     await a.putUser(user);
     expect(await (await node('b')).getUser('alice')).toEqual(user);
     expect(await a.getUser('bob')).toBeUndefined();
+  });
+});
+
+describe('RedisEngine idle expiry', () => {
+  it('expires a room only when nobody is present and it has been idle long enough; a join after that is refused, and nodes feeding it are told', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    await room(a, 'tmp');
+    const told: string[] = [];
+    b.on('expired', (id: string) => told.push(id));
+    const feed = await b.feed('tmp', { messages: () => {} });
+    expect(await b.joinPresence('tmp', 's1', 'bob', 0)).toBe('joined');
+    // Present on node B: never expired, however long the room is said to be idle.
+    expect(await a.idleRooms(0, 10)).toContain('tmp');
+    expect(await a.expireRoom('tmp', 0)).toBe('busy');
+    expect(await b.leavePresence('tmp', 's1', 'bob')).toBe(true);
+    // The leave stamped it active: not idle for a minute yet.
+    expect(await a.expireRoom('tmp', 60_000)).toBe('busy');
+    // A node touching it (watchers there) keeps it active too.
+    const before = Number(await cluster.redis.admin().zscore('chat:roomactive', 'tmp'));
+    await b.touchRooms(['tmp']);
+    expect(Number(await cluster.redis.admin().zscore('chat:roomactive', 'tmp'))).toBeGreaterThanOrEqual(
+      before,
+    );
+    expect(await a.expireRoom('tmp', 0)).toBe('expired');
+    expect(await a.expireRoom('tmp', 0)).toBe('gone');
+    expect(await a.getRoom('tmp')).toBeUndefined();
+    // Node B still had the actor: its late join is refused rather than joining a removed room.
+    expect(await b.joinPresence('tmp', 's2', 'carol', 0)).toBe('noroom');
+    expect(await a.members('tmp')).toEqual([]);
+    await until(() => told.length > 0);
+    expect(told).toEqual(['tmp']);
+    await feed.close();
+    // A kept room is no longer tracked, and touches do not bring it back.
+    await room(a, 'kept');
+    await a.keepRoom('kept');
+    await a.touchRooms(['kept']);
+    expect(await a.idleRooms(0, 10)).not.toContain('kept');
   });
 });
 

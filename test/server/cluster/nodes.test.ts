@@ -3,6 +3,8 @@ import type { ChatMessage, ServerMessage } from '../../../src/protocol/events.js
 import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
 import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
 import { TestClient } from '../../helpers/ws-client.js';
+import { until } from '../../helpers/wait.js';
+import type { LiveBatch, RoomFeed } from '../../../src/server/cluster/room-feed.js';
 
 // Several in-process `chat serve --redis` nodes on one real redis-server: what a member sees
 // must not depend on the node it is connected to.
@@ -152,6 +154,39 @@ describe('messages across nodes', () => {
     expect((live.payload as ChatMessage).seq).toBe(all[29]! + 1);
   });
 
+  it('a resume on a node whose feed lags behind what the client saw waits for it: joined.last_seq is never below since_seq', async () => {
+    const [a, b] = await nodes(2);
+    const bob = await client(b!, 'bob');
+    await join(bob, 'lobby');
+    // Hold node B's feed of the room back (the live batches reach it late), as a busy node's would.
+    const engineB = (b!.hub as unknown as { options: { engine: { feeds: Map<string, RoomFeed> } } }).options
+      .engine;
+    const feedB = engineB.feeds.get('lobby')!;
+    const held: LiveBatch[] = [];
+    const push = feedB.pushBatch.bind(feedB);
+    let holding = true;
+    feedB.pushBatch = (batch) => (holding ? void held.push(batch) : push(batch));
+    const alice = await client(a!, 'alice');
+    await join(alice, 'lobby');
+    let last = 0;
+    for (let i = 1; i <= 5; i++)
+      last = ((await alice.request('message', { room_id: 'lobby', message: `m${i}` })).payload as ChatMessage)
+        .seq;
+    await until(() => held.length > 0);
+    // Alice, having seen `last` on node A, resumes on node B.
+    const carol = await client(b!, 'carol');
+    carol.send('join', { room_id: 'lobby', since_seq: last }, 'j');
+    setTimeout(() => {
+      holding = false;
+      for (const batch of held.splice(0)) push(batch);
+    }, 200);
+    const joined = await carol.next((m) => m.ref === 'j');
+    expect(joined.type).toBe('joined');
+    expect((joined.payload as { last_seq: number }).last_seq).toBeGreaterThanOrEqual(last);
+    const replay = await carol.next((m) => m.type === 'history');
+    expect(replay.payload).toMatchObject({ messages: [], recovered: true });
+  });
+
   it('a client_msg_id retried on another node is stored once', async () => {
     const [a, b] = await nodes(2);
     const alice1 = await client(a!, 'alice');
@@ -204,6 +239,20 @@ describe('rooms across nodes', () => {
     expect(got.payload).toEqual(said.payload);
   });
 
+  it('many joins at once of a new room on two nodes all get in (one actor and one feed per node)', async () => {
+    const [a, b] = await nodes(2);
+    const crowd = await Promise.all(Array.from({ length: 16 }, (_, i) => client(i % 2 ? b! : a!, `c${i}`)));
+    const answers = await Promise.all(crowd.map((c) => c.request('join', { room_id: 'crowd' })));
+    expect(answers.map((m) => m.type)).toEqual(crowd.map(() => 'joined'));
+    const said = await crowd[0]!.request('message', { room_id: 'crowd', message: 'to all' });
+    for (const c of crowd.slice(1)) {
+      const got = await c.next(
+        (m) => isMessageIn('crowd')(m) && (m.payload as ChatMessage).message === 'to all',
+      );
+      expect(got.payload).toEqual(said.payload);
+    }
+  });
+
   it('--max-rooms holds for the whole cluster', async () => {
     // The default room is one of the two.
     const [a, b] = await nodes(2, { maxRooms: 2 });
@@ -215,6 +264,92 @@ describe('rooms across nodes', () => {
     expect((refused.payload as { code: string }).code).toBe('server_rooms_full');
     // Joining the existing one from the other node still works.
     await join(bob, 'one');
+  });
+});
+
+describe('idle room expiry across nodes', () => {
+  const listed = async (c: TestClient): Promise<string[]> => {
+    const rooms = await c.request('rooms', {});
+    return (rooms.payload as { rooms: { room_id: string }[] }).rooms.map((r) => r.room_id);
+  };
+
+  it('a room empty on every node for the expiry time is removed once, cluster-wide; kept and busy rooms stay; its seqs are never reused', async () => {
+    const idle = 600;
+    const [a, b] = await nodes(2, { roomIdleExpiryMs: idle });
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    const owner = await client(b!, 'owner');
+    expect((await owner.request('register', { password: 'correct horse' })).type).toBe('registered');
+    expect((await alice.request('create_room', { room_id: 'brief' })).type).toBe('room_created');
+    await alice.next((m) => m.type === 'joined' && (m.payload as { room_id: string }).room_id === 'brief');
+    expect((await owner.request('create_room', { room_id: 'owned' })).type).toBe('room_created');
+    await join(bob, 'brief');
+    await join(bob, 'busy');
+    const said = await alice.request('message', { room_id: 'brief', message: 'short-lived' });
+    const lastSeq = (said.payload as ChatMessage).seq;
+    // Both nodes hold an actor for it; bob (node B) leaves first, alice (node A) last.
+    expect(a!.hub.room('brief')).toBeDefined();
+    expect(b!.hub.room('brief')).toBeDefined();
+    expect((await bob.request('leave', { room_id: 'brief' })).type).toBe('user_left');
+    const leftAt = Date.now();
+    expect((await alice.request('leave', { room_id: 'brief' })).type).toBe('user_left');
+    expect((await owner.request('leave', { room_id: 'owned' })).type).toBe('user_left');
+
+    // Gone from Redis and from both nodes' registries.
+    await until(async () => (await redis.admin().hexists('chat:rooms', 'brief')) === 0, 10_000);
+    expect(Date.now() - leftAt).toBeGreaterThanOrEqual(idle - 50);
+    await until(() => a!.hub.room('brief') === undefined && b!.hub.room('brief') === undefined);
+    expect(await redis.admin().exists('chat:{r:brief}:log', 'chat:{r:brief}:pres')).toBe(0);
+    expect(await listed(alice)).not.toContain('brief');
+    expect(await listed(bob)).not.toContain('brief');
+    // Kept: the default room, a registered nick's room, and one with a member on node B.
+    await until(async () => (await redis.admin().zscore('chat:roomactive', 'owned')) === null);
+    expect(await listed(alice)).toEqual(expect.arrayContaining(['lobby', 'owned', 'busy']));
+
+    // Made again: a new room whose seqs start above the expired one's.
+    await join(alice, 'brief');
+    const again = await alice.request('message', { room_id: 'brief', message: 'back' });
+    expect((again.payload as ChatMessage).seq).toBe(lastSeq + 1);
+    const joinedB = await join(bob, 'brief');
+    expect((joinedB.payload as { members: string[] }).members).toEqual(['alice', 'bob']);
+  });
+});
+
+describe('/stats and /metrics across nodes', () => {
+  it('say which node answers, count its own connections, and give the cluster-wide nodes, rooms and members', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    await client(b!, 'carol');
+    await join(alice, 'lobby');
+    expect((await alice.request('create_room', { room_id: 'den' })).type).toBe('room_created');
+    await join(bob, 'lobby');
+
+    const statsA = (await (await fetch(`${a!.httpUrl}/stats`)).json()) as Record<string, unknown>;
+    expect(statsA).toMatchObject({
+      node: 'n0',
+      connections: { total: 1 },
+      users: 1,
+      cluster: { redis: 'up', nodes: 2, rooms: 2, members: 3 },
+    });
+    const statsB = (await (await fetch(`${b!.httpUrl}/stats`)).json()) as Record<string, unknown>;
+    expect(statsB).toMatchObject({
+      node: 'n1',
+      connections: { total: 2 },
+      users: 2,
+      cluster: { members: 3 },
+    });
+
+    const metrics = await (await fetch(`${b!.httpUrl}/metrics`)).text();
+    expect(metrics).toContain('chat_node_info{node="n1"} 1');
+    expect(metrics).toContain('chat_cluster{what="members"} 3');
+    expect(metrics).toContain('chat_cluster{what="rooms"} 2');
+
+    // Redis gone: this node's figures still, the cluster's marked down.
+    await redis.kill();
+    const down = (await (await fetch(`${a!.httpUrl}/stats`)).json()) as Record<string, unknown>;
+    expect(down).toMatchObject({ node: 'n0', connections: { total: 1 }, cluster: { redis: 'down' } });
+    expect(down.cluster).toEqual({ redis: 'down' });
   });
 });
 
