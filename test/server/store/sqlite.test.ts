@@ -19,21 +19,25 @@ function integrityCheck(path: string): unknown {
   }
 }
 
-runStoreContract('sqlite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
-  const path = join(dir, 'chat.db');
-  let current = new SqliteStore({ path });
-  return {
-    store: current,
-    reopen: async () => (current = new SqliteStore({ path })),
-    commits: () => current.stats.transactions,
-    cleanup: async () => {
-      await current.close();
-      expect(integrityCheck(path)).toBe('ok');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+runStoreContract(
+  'sqlite',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
+    const path = join(dir, 'chat.db');
+    let current = new SqliteStore({ path });
+    return {
+      store: current,
+      reopen: async () => (current = new SqliteStore({ path })),
+      commits: () => current.stats.transactions,
+      cleanup: async () => {
+        await current.close();
+        expect(integrityCheck(path)).toBe('ok');
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  { durable: true },
+);
 
 describe('SqliteStore', () => {
   let dir: string;
