@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { tempDir } from '../helpers/chat-process.js';
 import { hasTmux, shellQuote, Tmux } from '../helpers/tmux.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -15,14 +16,7 @@ describe.runIf(hasTmux() && hasIrssi)('irssi in tmux', () => {
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      ircPort: 0,
-      serverName: 'irc.test',
-      memory: true,
-      logLevel: 'silent',
-    });
+    server = await startTestServer({ ircPort: 0, serverName: 'irc.test' });
   });
   afterAll(async () => {
     tmux.killServer();

@@ -7,7 +7,7 @@ import { startServer, type RunningServer, type ServerOptions } from '../../src/s
 /**
  * What every test server gets unless the test says otherwise: loopback, a free port, no log
  * output and no monitor line (its interval would outlive a short test). Kept in memory unless
- * the test passes a `store`, a `dataDir` or `onDisk`.
+ * the test passes a `store`, a `dataDir`, `onDisk`, or `redis` (a cluster node keeps nothing locally).
  */
 export const TEST_SERVER_DEFAULTS = {
   host: '127.0.0.1',
@@ -39,7 +39,7 @@ export async function startTestServer(overrides: TestServerOptions = {}): Promis
   const storage: ServerOptions =
     dataDir !== undefined
       ? { dataDir }
-      : options.store === undefined && options.dataDir === undefined
+      : options.store === undefined && options.dataDir === undefined && options.redis === undefined
         ? { memory: true }
         : {};
   const server = await startServer({ ...TEST_SERVER_DEFAULTS, ...storage, ...options });

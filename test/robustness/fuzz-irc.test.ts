@@ -11,7 +11,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { COMMANDS } from '../../src/server/transports/irc/commands.js';
 import { expectStillChats } from '../helpers/chat-check.js';
 import { nastyString } from '../helpers/fuzz-frames.js';
@@ -69,12 +70,8 @@ const line = fc
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  server = await startTestServer({
     ircPort: 0,
-    memory: true,
-    logLevel: 'silent',
     rateLimit: false,
     serverName: 'fuzz.test',
     ircFlood: { burst: 1e9, perSecond: 1e9, addressBurst: 1e9, addressPerSecond: 1e9, maxLagged: 1e9 },

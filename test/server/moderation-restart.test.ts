@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 /**
@@ -24,15 +25,7 @@ afterEach(async () => {
 });
 
 function start(dataDir: string): Promise<RunningServer> {
-  return startServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    logLevel: 'silent',
-    rateLimit: false,
-    presenceLimit: false,
-    passwordLimit: false,
-  });
+  return startTestServer({ dataDir, rateLimit: false, presenceLimit: false, passwordLimit: false });
 }
 
 async function open(nick: string, password?: string): Promise<TestClient> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
 import { SseTestClient } from '../helpers/sse-client.js';
 import { TcpTestClient } from '../helpers/tcp-client.js';
@@ -17,12 +18,9 @@ const clients: { close(): void }[] = [];
 const PASSWORD = 'correct horse battery';
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  server = await startTestServer({
     tcpPort: 0,
     store: new MemoryStore(),
-    logLevel: 'silent',
     rateLimit: false,
     presenceLimit: false,
     presenceAddressLimit: false,

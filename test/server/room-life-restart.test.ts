@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/server/store/migrations.js';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 /**
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 async function serve(): Promise<RunningServer> {
-  return startServer({ host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'silent', rateLimit: false });
+  return startTestServer({ dataDir: dir, rateLimit: false });
 }
 
 describe('across a restart', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { startTestServer } from '../helpers/test-server.js';
 import { SseTestClient } from '../helpers/sse-client.js';
 import { TcpTestClient } from '../helpers/tcp-client.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -18,14 +19,7 @@ const nick = (base: string): string => `${base}${++n}`;
 const room = (base: string): string => `${base}${++n}`;
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    tcpPort: 0,
-    memory: true,
-    logLevel: 'silent',
-    rateLimit: false,
-  });
+  server = await startTestServer({ tcpPort: 0, rateLimit: false });
 });
 afterAll(async () => {
   for (const c of open) c.close();

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage, ServerMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/index.js';
+import type { RunningServer, ServerOptions } from '../../../src/server/index.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
 import { TestClient } from '../../helpers/ws-client.js';
 import { until } from '../../helpers/wait.js';
@@ -35,14 +36,10 @@ async function nodes(count: number, options: ServerOptions = {}): Promise<Runnin
   const made: RunningServer[] = [];
   // One after the other: the first creates the cluster's epoch and default room.
   for (let i = 0; i < count; i++) {
-    const server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
+    const server = await startTestServer({
       redis: redis.url,
       nodeId: `n${i}`,
-      logLevel: 'silent',
       rateLimit: false,
-      monitorIntervalMs: 0,
       ...options,
     });
     servers.push(server);

@@ -9,7 +9,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createConnection, type WsChatConnection } from '../../../src/client/server-link.js';
 import type { ChatMessage } from '../../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../../src/server/index.js';
+import type { RunningServer } from '../../../src/server/index.js';
+import { startTestServer } from '../../helpers/test-server.js';
 import { startRedis, type RedisProcess } from '../../helpers/redis-server.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../../helpers/round-robin-proxy.js';
 import { until } from '../../helpers/wait.js';
@@ -72,17 +73,7 @@ function member(nick: string, room: string) {
 
 it('two clients cut every few messages reconnect through a round-robin balancer to the other node: every message stored once, each shown once and in order', async () => {
   for (const id of ['n0', 'n1']) {
-    servers.push(
-      await startServer({
-        host: '127.0.0.1',
-        port: 0,
-        redis: redis.url,
-        nodeId: id,
-        logLevel: 'silent',
-        rateLimit: false,
-        monitorIntervalMs: 0,
-      }),
-    );
+    servers.push(await startTestServer({ redis: redis.url, nodeId: id, rateLimit: false }));
   }
   proxy = await startRoundRobinProxy(servers.map((s) => s.port));
   const ROOM = 'rr';

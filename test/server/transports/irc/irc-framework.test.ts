@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../../src/server/server.js';
+import type { RunningServer } from '../../../../src/server/server.js';
+import { startTestServer } from '../../../helpers/test-server.js';
 import { TcpTestClient } from '../../../helpers/tcp-client.js';
 import { TestClient } from '../../../helpers/ws-client.js';
 
@@ -19,16 +20,7 @@ let n = 0;
 const nick = (base: string): string => `${base}${++n}`;
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    ircPort: 0,
-    tcpPort: 0,
-    serverName: 'irc.test',
-    memory: true,
-    logLevel: 'silent',
-    rateLimit: false,
-  });
+  server = await startTestServer({ ircPort: 0, tcpPort: 0, serverName: 'irc.test', rateLimit: false });
 });
 afterAll(async () => {
   for (const c of clients) c.close();
@@ -196,16 +188,12 @@ describe('IRC over TLS (--irc-tls-port)', () => {
       ],
       { stdio: 'ignore' },
     );
-    const secure = await startServer({
-      host: '127.0.0.1',
-      port: 0,
+    const secure = await startTestServer({
       ircPort: 0,
       ircTlsPort: 0,
       tlsCert: cert,
       tlsKey: key,
       serverName: 'tls.test',
-      memory: true,
-      logLevel: 'silent',
     });
     try {
       const c = new Client();

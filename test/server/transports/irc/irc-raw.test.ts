@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../../src/protocol/events.js';
-import { startServer, type RunningServer } from '../../../../src/server/server.js';
+import type { RunningServer } from '../../../../src/server/server.js';
+import { startTestServer } from '../../../helpers/test-server.js';
 import { IrcTestClient } from '../../../helpers/irc-client.js';
 import { TcpTestClient } from '../../../helpers/tcp-client.js';
 import { TestClient } from '../../../helpers/ws-client.js';
@@ -13,16 +14,7 @@ let n = 0;
 const nick = (base: string): string => `${base}${++n}`;
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    ircPort: 0,
-    tcpPort: 0,
-    serverName: 'irc.test',
-    memory: true,
-    logLevel: 'silent',
-    rateLimit: false,
-  });
+  server = await startTestServer({ ircPort: 0, tcpPort: 0, serverName: 'irc.test', rateLimit: false });
   port = server.ircPort!;
 });
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../../src/server/server.js';
+import type { RunningServer } from '../../../../src/server/server.js';
+import { startTestServer } from '../../../helpers/test-server.js';
 import { IrcTestClient } from '../../../helpers/irc-client.js';
 import { TcpTestClient } from '../../../helpers/tcp-client.js';
 import { TestClient } from '../../../helpers/ws-client.js';
@@ -19,14 +20,10 @@ const room = (): string => `life${++n}`;
 const PW = 'room-life-pw';
 
 beforeAll(async () => {
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
+  server = await startTestServer({
     ircPort: 0,
     tcpPort: 0,
     serverName: 'irc.test',
-    memory: true,
-    logLevel: 'silent',
     rateLimit: false,
     passwordLimit: false,
     operators: ['boss'],
