@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasTmux, shellQuote, Tmux } from '../helpers/tmux.js';
+import { cleanConnectCommand, hasTmux, shellQuote, Tmux } from '../helpers/tmux.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 
@@ -23,16 +23,7 @@ if (!TMUX) console.warn('test/e2e/tui-activity.test.ts: skipped, tmux is not ins
 
 /** `chat connect --config PATH` in a clean environment; the config names the server and nick. */
 function connectCommand(config: string): string {
-  const env = [
-    'env',
-    '-i',
-    `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
-    `HOME=${tmpdir()}`,
-    `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`,
-    'TERM=xterm-256color',
-    'LANG=C.UTF-8',
-  ];
-  const cmd = [...env, process.execPath, BIN, 'connect', '--config', config].map(shellQuote).join(' ');
+  const cmd = cleanConnectCommand(BIN, ['--config', config], tmpdir());
   return `cd ${shellQuote(ROOT)} && ${cmd}; echo "chat exited with $?"; sleep 600`;
 }
 

@@ -5,8 +5,7 @@
  * the same address, reconnects to node B, keeps her nick (resume token) and shows what she
  * missed exactly once, in order.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -15,7 +14,7 @@ import type { ServerMessage } from '../../src/protocol/events.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../helpers/round-robin-proxy.js';
-import { hasTmux, shellQuote, Tmux } from '../helpers/tmux.js';
+import { cleanConnectCommand, hasTmux, Tmux } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -65,27 +64,7 @@ describe.skipIf(!TMUX)('chat connect on two nodes', () => {
     b = await spawnChat(['--redis', redis.url, '--msg-rate', '0']);
     // The first link goes to node A.
     proxy = await startRoundRobinProxy([a.port, b.port]);
-    const env = [
-      'env',
-      '-i',
-      `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
-      `HOME=${process.env.HOME ?? '/tmp'}`,
-      `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`,
-      'TERM=xterm-256color',
-      'LANG=C.UTF-8',
-    ];
-    const cmd = [
-      ...env,
-      process.execPath,
-      BIN,
-      'connect',
-      '--url',
-      `ws://127.0.0.1:${proxy.port}/ws`,
-      '--nick',
-      'alice',
-    ]
-      .map(shellQuote)
-      .join(' ');
+    const cmd = cleanConnectCommand(BIN, ['--url', `ws://127.0.0.1:${proxy.port}/ws`, '--nick', 'alice']);
     tmux.start('alice', `${cmd}; sleep 600`, 100, 30);
   });
 

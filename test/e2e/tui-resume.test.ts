@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { hasTmux, shellQuote, Tmux } from '../helpers/tmux.js';
+import { cleanConnectCommand, hasTmux, Tmux } from '../helpers/tmux.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -65,28 +65,7 @@ describe.skipIf(!TMUX)('chat connect resumes with since_seq', () => {
     if (!BUILT) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     server = await serve(0, dataDir);
     proxy = await startProxy(server.port);
-    const env = [
-      'env',
-      '-i',
-      `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
-      `HOME=${process.env.HOME ?? '/tmp'}`,
-      // A config file of its own: never the user's ~/.config/chat, never another client's.
-      `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`,
-      'TERM=xterm-256color',
-      'LANG=C.UTF-8',
-    ];
-    const cmd = [
-      ...env,
-      process.execPath,
-      BIN,
-      'connect',
-      '--url',
-      `ws://127.0.0.1:${proxy.port}/ws`,
-      '--nick',
-      'alice',
-    ]
-      .map(shellQuote)
-      .join(' ');
+    const cmd = cleanConnectCommand(BIN, ['--url', `ws://127.0.0.1:${proxy.port}/ws`, '--nick', 'alice']);
     tmux.start('alice', `${cmd}; sleep 600`, 100, 30);
   });
 

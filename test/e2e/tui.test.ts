@@ -3,12 +3,10 @@
  * chat in lobby, join a second room, switch by keys, watch unread counts, DM each other, then the
  * server restarts on the same port and both clients reconnect by themselves.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasTmux, shellQuote, sidebarRow, Tmux } from '../helpers/tmux.js';
+import { cleanConnectCommand, hasTmux, shellQuote, sidebarRow, Tmux } from '../helpers/tmux.js';
 import { spawnChat, type ChatProcess } from '../helpers/chat-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,21 +19,9 @@ if (!TMUX)
     'test/e2e/tui.test.ts: skipped, tmux is not installed (CI installs it; locally: apt-get install tmux)',
   );
 
-/** The client in a clean environment: no CI variables (Ink draws nothing when it sees them). */
+/** The client in a clean environment (see cleanConnectCommand). */
 function connectCommand(port: number, nick: string): string {
-  const env = [
-    'env',
-    '-i',
-    `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
-    `HOME=${process.env.HOME ?? '/tmp'}`,
-    // A config file of its own: never the user's ~/.config/chat, never another client's.
-    `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`,
-    'TERM=xterm-256color',
-    'LANG=C.UTF-8',
-  ];
-  const cmd = [...env, process.execPath, BIN, 'connect', '--port', String(port), '--nick', nick]
-    .map(shellQuote)
-    .join(' ');
+  const cmd = cleanConnectCommand(BIN, ['--port', String(port), '--nick', nick]);
   // After the client exits, say how, and keep the pane open so the test can read the screen.
   return `cd ${shellQuote(ROOT)} && ${cmd}; echo "chat exited with $?"; sleep 600`;
 }

@@ -1,4 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** True when a tmux binary is on the PATH. */
 export function hasTmux(): boolean {
@@ -8,6 +11,24 @@ export function hasTmux(): boolean {
 /** Quotes one word for /bin/sh. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `chat connect ARGS` (the binary at `bin`) as one shell command in a clean environment: no CI
+ * variables (Ink draws nothing when it sees them) and a config directory of its own, never the
+ * user's ~/.config/chat and never another client's.
+ */
+export function cleanConnectCommand(bin: string, args: string[], home = process.env.HOME ?? '/tmp'): string {
+  const env = [
+    'env',
+    '-i',
+    `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+    `HOME=${home}`,
+    `XDG_CONFIG_HOME=${mkdtempSync(join(tmpdir(), 'chat-xdg-'))}`,
+    'TERM=xterm-256color',
+    'LANG=C.UTF-8',
+  ];
+  return [...env, process.execPath, bin, 'connect', ...args].map(shellQuote).join(' ');
 }
 
 /**
