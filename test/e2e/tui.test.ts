@@ -85,7 +85,13 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
       tmux.line('bob', '/join dev');
       screen = await tmux.waitFor('bob', '<alice> first words in dev', 'the line in dev history at bob');
       tmux.keys('bob', 'M-1');
-      screen = await tmux.waitFor('bob', '#lobby>', 'bob looking at lobby');
+      // The input line is drawn beside Ink (input-overlay.ts), so its prompt can name #lobby a
+      // moment before Ink has redrawn the pane: wait for the pane too.
+      screen = await tmux.waitFor(
+        'bob',
+        (s) => s.includes('#lobby>') && !s.includes('first words in dev'),
+        'bob looking at lobby, its pane redrawn',
+      );
       expect(screen).not.toContain('first words in dev');
       tmux.keys('bob', 'M-2');
       await tmux.waitFor('bob', '#dev>', 'bob in dev');
