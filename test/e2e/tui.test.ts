@@ -173,8 +173,14 @@ describe.skipIf(!TMUX)('chat connect in tmux, against chat serve', () => {
         (s) => /@carol +1!$/.test(sidebarRow(s, '@carol')),
         "carol's early DM at bob",
       );
-      const screen = await tmux.waitFor('carol', '@bob>', 'carol in her DM with bob');
-      expect(screen).not.toMatch(/not connected|not in a room/);
+      // The prompt is drawn beside Ink and can name @bob a frame before the pane does: wait for
+      // the pane itself. The no-room view's own hint ("not in a room yet") is not a refusal.
+      const screen = await tmux.waitFor(
+        'carol',
+        (s) => s.includes('@bob>') && s.includes('<carol> carol says psst'),
+        'carol in her DM with bob',
+      );
+      expect(screen).not.toMatch(/not connected to the server|you are not in a room/);
     },
   );
 

@@ -38,7 +38,11 @@ describe('chat bench', () => {
     expect(report.server.origin).toBe('started');
     expect(report.server.store).toBe('sqlite');
     expect(report.server.cpu_us_per_delivery).toBeGreaterThan(0);
-    expect(report.server.rss_bytes_per_connection).toBeGreaterThan(0);
+    // RSS is sampled, not counted: over 20 connections a collection between the samples can
+    // make the difference negative, so only its presence and the samples themselves are checked.
+    expect(report.server.rss_kib_before).toBeGreaterThan(0);
+    expect(report.server.rss_kib_connected).toBeGreaterThan(0);
+    expect(Number.isFinite(report.server.rss_bytes_per_connection)).toBe(true);
     expect(stderr).toMatch(/publish conn 20\/20/);
   });
 
