@@ -33,8 +33,12 @@ export const keys = {
   nick: (nickKey: string) => `chat:nick:${nickKey}`,
   /** hash: a registered user (user_name, password_hash, created_ts). */
   user: (nickKey: string) => `chat:user:${nickKey}`,
-  /** set: what a node holds (`n:<nick key>`, `p:<room>\0<session>`), for reaping a dead node later. */
+  /** set: what a node holds (`n:<nick key>\0<session>`, `p:<room>\0<node:session>`), for reaping a dead node later. */
   nodeOwn: (node: string) => `chat:node:${node}:own`,
+  /** set: a node's own set moved aside by REAP_BEGIN, emptied slice by slice by REAP_SLICE. */
+  nodeReap: (node: string) => `chat:node:${node}:reap`,
+  /** set: node ids being reaped (a reap set not empty yet): any node continues them. */
+  reaping: 'chat:reaping',
   /** string with a TTL: the node is alive while it exists (see leases.ts). */
   nodeLease: (node: string) => `chat:node:${node}:lease`,
   /** set: the node ids that have held a lease and were not reaped yet. */

@@ -148,9 +148,10 @@ return tonumber(cur)
 export const CLAIM_NICK = `
 local cur = redis.call('GET', KEYS[1])
 local value = ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4]
+local own = 'n:' .. ARGV[6] .. '\\0' .. ARGV[2]
 if not cur then
   redis.call('SET', KEYS[1], value)
-  redis.call('SADD', KEYS[2], 'n:' .. ARGV[6])
+  redis.call('SADD', KEYS[2], own)
   return {'ok'}
 end
 local node, session, hash = string.match(cur, '^([^|]*)|([^|]*)|([^|]*)|')
@@ -160,7 +161,9 @@ if node == ARGV[1] and session == ARGV[2] then
 end
 if ARGV[5] ~= '' and hash == ARGV[5] then
   redis.call('SET', KEYS[1], value)
-  redis.call('SADD', KEYS[2], 'n:' .. ARGV[6])
+  redis.call('SADD', KEYS[2], own)
+  -- The old holder's entry: its node would never release it (the nick is not its any more).
+  redis.call('SREM', 'chat:node:' .. node .. ':own', 'n:' .. ARGV[6] .. '\\0' .. session)
   redis.call('PUBLISH', 'chat:node:' .. node, ARGV[7])
   return {'took_over', node, session}
 end
@@ -214,7 +217,7 @@ export const RELEASE_NICK = `
 local cur = redis.call('GET', KEYS[1])
 if cur and string.sub(cur, 1, #ARGV[1] + #ARGV[2] + 2) == ARGV[1] .. '|' .. ARGV[2] .. '|' then
   redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], 'n:' .. ARGV[3])
+  redis.call('SREM', KEYS[2], 'n:' .. ARGV[3] .. '\\0' .. ARGV[2], 'n:' .. ARGV[3])
   redis.call('HDEL', 'chat:away', ARGV[3])
   return 1
 end
@@ -261,30 +264,61 @@ return 1
 `;
 
 /**
- * Reaps a node whose lease expired: frees the nicks it still holds, removes its sessions from
- * every room's presence (publishing user_left with ARGV[2] as the reason, so the other nodes'
- * members see them go), and forgets the node. Does nothing (-1) if the lease exists again.
- * Touches keys it finds in the node's own set, so it needs a single Redis (not Redis Cluster).
- * KEYS: the node's lease, its own set, chat:nodes. ARGV: node id, reason. Returns sessions removed.
+ * Starts reaping a node whose lease expired (or, `force`, whatever an earlier process under this
+ * node id left: a node starting up): moves its own set to its reap set (merged with one a reap
+ * still in progress holds), so what the node claims from now on (it may come back) is never
+ * reaped; takes it out of `chat:nodes` (so a node that comes back knows at its next renewal that
+ * it was reaped) and puts it in `chat:reaping` (so any node continues a reap whose reaper died).
+ * Returns the entries to reap, or -1 (and does nothing) when the lease exists again.
+ * KEYS: lease, own set, chat:nodes, chat:reaping, reap set. ARGV: node id, force ('1' | '0').
  */
-export const REAP_NODE =
+export const REAP_BEGIN = `
+if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  if redis.call('EXISTS', KEYS[5]) == 1 then
+    redis.call('SUNIONSTORE', KEYS[5], KEYS[5], KEYS[2])
+    redis.call('DEL', KEYS[2])
+  else
+    redis.call('RENAME', KEYS[2], KEYS[5])
+  end
+end
+redis.call('SREM', KEYS[3], ARGV[1])
+local left = redis.call('SCARD', KEYS[5])
+if left > 0 then redis.call('SADD', KEYS[4], ARGV[1]) else redis.call('SREM', KEYS[4], ARGV[1]) end
+return left
+`;
+
+/**
+ * Reaps one slice (at most ARGV[3] entries) of a node's reap set (REAP_BEGIN): frees the nicks
+ * its sessions still hold (compare on `node|session|`) and removes its sessions from each room's
+ * presence, publishing `user_left` with ARGV[2] as the reason. Entries are popped, so two nodes
+ * reaping at once share the work and nothing is announced twice; a presence another path removed
+ * first (ZREM 0) is not announced again. Bounded, so Redis serves everybody else (lease renewals
+ * above all) between slices. When the set is empty the node leaves `chat:reaping`.
+ * Touches keys named by the entries, so it needs a single Redis (not Redis Cluster).
+ * KEYS: reap set, chat:reaping. ARGV: node id, reason, slice size. Returns {sessions removed, entries left}.
+ */
+export const REAP_SLICE =
   NOW_MS +
   `
-if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local node = ARGV[1]
 local removed = 0
-for _, item in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+for _, item in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[3]))) do
   local kind = string.sub(item, 1, 2)
   local rest = string.sub(item, 3)
   if kind == 'n:' then
-    local nk = 'chat:nick:' .. rest
+    -- 'n:<nick key>\\0<session>'; entries written before sessions were named: the node only.
+    local at = string.find(rest, '\\0', 1, true)
+    local nkey, holder = rest, node .. '|'
+    if at then nkey = string.sub(rest, 1, at - 1) holder = node .. '|' .. string.sub(rest, at + 1) .. '|' end
+    local nk = 'chat:nick:' .. nkey
     local cur = redis.call('GET', nk)
-    if cur and string.sub(cur, 1, #node + 1) == node .. '|' then
+    if cur and string.sub(cur, 1, #holder) == holder then
       redis.call('DEL', nk)
-      redis.call('HDEL', 'chat:away', rest)
+      redis.call('HDEL', 'chat:away', nkey)
     end
   elseif kind == 'p:' then
-    local at = string.find(rest, '\0', 1, true)
+    local at = string.find(rest, '\\0', 1, true)
     if at then
       local room = string.sub(rest, 1, at - 1)
       local owner = string.sub(rest, at + 1)
@@ -301,9 +335,9 @@ for _, item in ipairs(redis.call('SMEMBERS', KEYS[2])) do
     end
   end
 end
-redis.call('DEL', KEYS[2])
-redis.call('SREM', KEYS[3], node)
-return removed
+local left = redis.call('SCARD', KEYS[1])
+if left == 0 then redis.call('SREM', KEYS[2], node) end
+return {removed, left}
 `;
 
 /**

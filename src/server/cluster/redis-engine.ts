@@ -66,6 +66,8 @@ export interface RedisEngineOptions extends ConnectOptions {
    * no lease (engine tests). `chat serve --redis` uses DEFAULT_LEASE_MS.
    */
   leaseMs?: number;
+  /** Entries a reap script frees per call (leases.ts DEFAULT_REAP_SLICE); tests make it small. */
+  reapSlice?: number;
   /** Told about failures nobody awaits (feed reads); defaults to nothing. */
   onError?: (err: unknown, context: string) => void;
 }
@@ -158,15 +160,22 @@ export class RedisEngine extends EventEmitter implements Engine {
       );
       await engine.wire();
       if (options.leaseMs) {
-        engine.leases = new NodeLeases(cmd, nodeId, options.leaseMs, engine.onError, (reaped) => {
-          engine.onError(
-            new Error('this node lost its lease (paused or cut off from Redis longer than the lease)'),
-            reaped
-              ? 'the node lease lapsed and another node reaped its nicks and presence: its sessions start over'
-              : 'the node lease lapsed, but nobody reaped it meanwhile: nothing was lost',
-          );
-          if (reaped) engine.emit('lapsed');
-        });
+        engine.leases = new NodeLeases(
+          cmd,
+          nodeId,
+          options.leaseMs,
+          engine.onError,
+          (reaped) => {
+            engine.onError(
+              new Error('this node lost its lease (paused or cut off from Redis longer than the lease)'),
+              reaped
+                ? 'the node lease lapsed and another node reaped its nicks and presence: its sessions start over'
+                : 'the node lease lapsed, but nobody reaped it meanwhile: nothing was lost',
+            );
+            if (reaped) engine.emit('lapsed');
+          },
+          options.reapSlice,
+        );
         await engine.leases.start();
       }
       return engine;
