@@ -15,8 +15,9 @@ import { nickKey } from '../protocol/nick.js';
 import { admissionError, defaultSettings, RoomPolicy } from './room-modes.js';
 import type { Session } from './session.js';
 import type { AppendRecord, RoomSettings, Store } from './store/store-types.js';
-import type { CommitOutcome, Draft, Engine, FeedHandle, FeedNotice } from './cluster/engine.js';
+import type { CommitOutcome, Draft, Engine, FeedHandle, FeedNotice, Presence } from './cluster/engine.js';
 import { clusterProtocolError } from './cluster/errors.js';
+import { RemotePresence } from './cluster/remote-presence.js';
 
 type Ref = string | number | undefined;
 
@@ -85,7 +86,9 @@ export type RoomEvent =
   /** Cluster mode: a presence notice made by another node. */
   | { kind: 'notice'; notice: FeedNotice }
   /** Cluster mode: seqs after `after` up to `to` are no longer in the shared log (retention). */
-  | { kind: 'gap'; after: number; to: number };
+  | { kind: 'gap'; after: number; to: number }
+  /** Cluster mode: the shared presence, read again after the subscriber link came back. */
+  | { kind: 'presence'; members: Presence[] };
 
 /** Cluster mode: a sender waiting for its message to come round the feed, to be acknowledged in seq order. */
 interface PendingAck {
@@ -161,6 +164,8 @@ export class Room {
    * the room's delivery watermark on this node and every member on every node sees one order.
    */
   private cluster: { engine: Engine; feed: FeedHandle } | undefined;
+  /** Cluster mode: the members on other nodes as this room's members were last told of them. */
+  private remote: RemotePresence | undefined;
   /** Cluster mode: members the room may hold on all nodes together (0 = no cap); set by the registry. */
   maxMembers = 0;
   /** Cluster mode: acknowledgements owed to this node's senders, by seq, sent when the feed delivers it. */
@@ -256,8 +261,13 @@ export class Room {
           if (notice.node !== engine.nodeId) this.post({ kind: 'notice', notice });
         },
         gap: (after, to) => this.post({ kind: 'gap', after, to }),
-        // A settings notice may have been lost while the subscriber link was down: read them again.
-        resync: () =>
+        // Notices may have been lost while the subscriber link was down: read the settings and
+        // the presence again (the members are told what changed meanwhile).
+        resync: () => {
+          void engine.members(this.id).then(
+            (members) => this.post({ kind: 'presence', members }),
+            (err: unknown) => this.onError(err, `room ${this.id}: reading the presence after a reconnect`),
+          );
           void engine.roomSettings(this.id).then(
             (shared) =>
               this.post({
@@ -273,11 +283,13 @@ export class Room {
                 },
               }),
             (err: unknown) => this.onError(err, `room ${this.id}: reading the settings after a reconnect`),
-          ),
+          );
+        },
       },
       { after: this.lastSeq },
     );
     this.cluster = { engine, feed };
+    this.remote = new RemotePresence(engine.nodeId);
   }
 
   /** Stops the feed (shutdown). */
@@ -405,6 +417,9 @@ export class Room {
         return;
       case 'gap':
         return this.skipGap(event.to);
+      case 'presence':
+        for (const told of this.remote?.sync(this.id, event.members) ?? []) this.broadcast(told);
+        return;
       case 'watch':
         return this.handleWatch(event);
       case 'unwatch':
@@ -593,6 +608,8 @@ export class Room {
         );
         return;
       default:
+        // Told already (a read of the shared presence showed it first)?
+        if (this.remote && !this.remote.note(notice)) return;
         // Presence: the payload names the room as the other node (or the reaper) spelt it.
         this.broadcast(
           { type: notice.type, payload: { ...notice.payload, room_id: this.id } } as ServerMessage,
@@ -715,7 +732,7 @@ export class Room {
     }
     if (!rejoin) this.policy.useInvite(session);
     this.members.add(session);
-    session.send('joined', this.joinedPayload(await this.memberList()), event.ref);
+    session.send('joined', this.joinedPayload(await this.memberList(session)), event.ref);
     // A rejoin replaces a replay still under way; the messages it deferred still wait for one.
     const previous = this.replays.get(session);
     this.replays.delete(session);
@@ -771,7 +788,7 @@ export class Room {
     const { session } = event;
     if (session.closed) return;
     if (await this.catchUpFirst(event)) return;
-    session.send('joined', this.joinedPayload(await this.memberList()));
+    session.send('joined', this.joinedPayload(await this.memberList(session)));
     this.watchers.add(session);
     // As for a join: live messages wait until the replay caught up (see replayStep).
     if (event.sinceSeq !== undefined) await this.startReplay(session, event.sinceSeq, [], undefined);
@@ -1115,10 +1132,16 @@ export class Room {
     this.lastSeq = Math.max(this.lastSeq, to);
   }
 
-  /** Member nicks in join order: on every node in cluster mode, else this room's. */
-  private async memberList(): Promise<string[]> {
+  /**
+   * Member nicks in join order: on every node in cluster mode, else this room's. `told`: the list
+   * goes to this session (a join, a watch), so the room's other members are told what it shows
+   * that they were not told yet (a notice still on its way, or lost), and not told it again later.
+   */
+  private async memberList(told?: Session): Promise<string[]> {
     if (!this.cluster) return this.memberNames();
-    return (await this.cluster.engine.members(this.id)).map((p) => p.nick);
+    const members = await this.cluster.engine.members(this.id);
+    if (told) for (const e of this.remote?.sync(this.id, members) ?? []) this.broadcast(e, told);
+    return members.map((p) => p.nick);
   }
 
   /**

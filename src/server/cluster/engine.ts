@@ -38,12 +38,24 @@ export interface Presence {
 /**
  * A room notice carried on the room's channel: presence changes, and what keeps every node's
  * room in step with a change made on one (settings, announcements, kicks). `except` names the
- * `node:session` that already had its copy (the actor's reply), so its node skips it.
+ * `node:session` that already had its copy (the actor's reply), so its node skips it. `owner`
+ * (`node:session`) names whose presence changed, so a room tells each change once (remote-presence.ts).
  */
 export type FeedNotice =
-  | { node: string; type: 'user_joined'; payload: { room_id: string; user_name: string } }
-  | { node: string; type: 'user_left'; payload: ServerEventPayloads['user_left']; except?: string }
-  | { node: string; type: 'nick_changed'; payload: { room_id: string; old_name: string; user_name: string } }
+  | { node: string; type: 'user_joined'; payload: { room_id: string; user_name: string }; owner?: string }
+  | {
+      node: string;
+      type: 'user_left';
+      payload: ServerEventPayloads['user_left'];
+      except?: string;
+      owner?: string;
+    }
+  | {
+      node: string;
+      type: 'nick_changed';
+      payload: { room_id: string; old_name: string; user_name: string };
+      owner?: string;
+    }
   | { node: string; type: 'user_away'; payload: { room_id: string; user_name: string; message?: string } }
   /** The room's settings changed (stored first at `version`): every node's RoomPolicy takes them. */
   | { node: string; type: 'settings'; payload: { room_id: string; version: number; settings: RoomSettings } }

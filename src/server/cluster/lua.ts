@@ -328,7 +328,7 @@ for _, item in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[3]))) do
         redis.call('HDEL', tag .. 'pnick', owner)
         if redis.call('HINCRBY', 'chat:roomcounts', room, -1) <= 0 then redis.call('HDEL', 'chat:roomcounts', room) end
         if redis.call('ZCARD', tag .. 'pres') == 0 then redis.call('ZADD', 'chat:roomactive', 'XX', now_ms(), room) end
-        redis.call('PUBLISH', tag .. 'live', cjson.encode({t = 'notice', node = node, type = 'user_left',
+        redis.call('PUBLISH', tag .. 'live', cjson.encode({t = 'notice', node = node, type = 'user_left', owner = owner,
           payload = {room_id = room, user_name = nick, reason = ARGV[2]}}))
         removed = removed + 1
       end

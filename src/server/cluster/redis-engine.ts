@@ -671,6 +671,7 @@ export class RedisEngine extends EventEmitter implements Engine {
       node: this.nodeId,
       type: 'user_joined',
       payload: { room_id: roomId, user_name: nick },
+      owner: `${this.nodeId}:${session}`,
     };
     try {
       return (await scripts.presenceJoin.run(
@@ -714,6 +715,7 @@ export class RedisEngine extends EventEmitter implements Engine {
         ...(extra.quit ? { quit: true } : {}),
       },
       ...(extra.except !== undefined ? { except: extra.except } : {}),
+      owner: `${this.nodeId}:${session}`,
     };
     try {
       const left = await scripts.presenceLeave.run(
@@ -738,6 +740,7 @@ export class RedisEngine extends EventEmitter implements Engine {
       node: this.nodeId,
       type: 'nick_changed',
       payload: { room_id: roomId, old_name: oldNick, user_name: nick },
+      owner: `${this.nodeId}:${session}`,
     };
     try {
       const renamed = await scripts.presenceRename.run(

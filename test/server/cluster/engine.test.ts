@@ -244,9 +244,14 @@ describe('RedisEngine rooms, nicks, presence', () => {
     expect(await a.leavePresence('r', 's1', 'Alice', 'quit')).toBe(false);
     await allSeen;
     expect(notices).toEqual([
-      { node: 'a', type: 'user_joined', payload: { room_id: 'r', user_name: 'Alice' } },
-      { node: 'b', type: 'user_joined', payload: { room_id: 'r', user_name: 'Bob' } },
-      { node: 'a', type: 'user_left', payload: { room_id: 'r', user_name: 'Alice', reason: 'quit' } },
+      { node: 'a', type: 'user_joined', payload: { room_id: 'r', user_name: 'Alice' }, owner: 'a:s1' },
+      { node: 'b', type: 'user_joined', payload: { room_id: 'r', user_name: 'Bob' }, owner: 'b:s2' },
+      {
+        node: 'a',
+        type: 'user_left',
+        payload: { room_id: 'r', user_name: 'Alice', reason: 'quit' },
+        owner: 'a:s1',
+      },
     ]);
     expect(await b.members('r')).toEqual([{ node: 'b', session: 's2', nick: 'Bob' }]);
   });

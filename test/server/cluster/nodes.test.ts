@@ -447,6 +447,60 @@ describe('nicks and presence across nodes', () => {
   });
 });
 
+describe('presence after the subscriber link was cut', () => {
+  it('members are told the joins, leaves and nick changes they missed while it was down, once each', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    const erin = await client(b!, 'erin');
+    await join(alice, 'lobby');
+    await join(bob, 'lobby');
+    await join(erin, 'lobby');
+    await alice.waitCount((m) => m.type === 'user_joined', 2);
+    const admin = redis.admin();
+    const count = async (...type: string[]) =>
+      String(await admin.call('CLIENT', 'LIST', ...type))
+        .split('\n')
+        .filter((l) => l.trim() !== '').length;
+    // Both nodes' subscribers are cut and kept out (no room for a new connection) while B's
+    // members change: the notices published meanwhile reach no node.
+    const all = await count();
+    const subscribers = await count('TYPE', 'pubsub');
+    await admin.config('SET', 'maxclients', String(all - subscribers));
+    const seenBefore = alice.received.length;
+    try {
+      expect(Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBe(subscribers);
+      const carol = await client(b!, 'carol');
+      await join(carol, 'lobby');
+      expect((await bob.request('nick', { user_name: 'bobby' })).type).toBe('nick_changed');
+      expect((await erin.request('leave', { room_id: 'lobby' })).type).toBe('user_left');
+      const users = await carol.request('users', { room_id: 'lobby' });
+      expect((users.payload as { users: string[] }).users).toEqual(['alice', 'bobby', 'carol']);
+    } finally {
+      await admin.config('SET', 'maxclients', '10000');
+    }
+    // A's subscriber comes back: the lobby reads the shared presence and tells alice the difference.
+    const presence = (m: ServerMessage) => ['user_joined', 'user_left', 'nick_changed'].includes(m.type);
+    const told = await alice.waitCount((m) => presence(m) && alice.received.indexOf(m) >= seenBefore, 3);
+    expect(told.map((m) => m.payload)).toEqual(
+      expect.arrayContaining([
+        { room_id: 'lobby', user_name: 'erin' },
+        { room_id: 'lobby', user_name: 'carol' },
+        { room_id: 'lobby', old_name: 'bob', user_name: 'bobby' },
+      ]),
+    );
+    // Live again, and nothing told twice: a message from B comes after exactly those three.
+    await until(async () => {
+      const r = await bob.request('message', { room_id: 'lobby', message: 'still here?' });
+      return r.type === 'message';
+    });
+    await alice.next((m) => isMessageIn('lobby')(m) && (m.payload as ChatMessage).message === 'still here?');
+    expect(alice.received.slice(seenBefore).filter(presence)).toHaveLength(3);
+    const users = await alice.request('users', { room_id: 'lobby' });
+    expect((users.payload as { users: string[] }).users).toEqual(['alice', 'bobby', 'carol']);
+  });
+});
+
 describe('DMs across nodes', () => {
   it('a DM reaches its nick on another node; nobody holding it is no_such_user', async () => {
     const [a, b] = await nodes(2);

@@ -83,7 +83,7 @@ describe('RoomFeed', () => {
     await send(a, 'after the notice');
     await feed.reached(101);
     expect(notices).toEqual([
-      { node: 'a', type: 'user_joined', payload: { room_id: 'r', user_name: 'Alice' } },
+      { node: 'a', type: 'user_joined', payload: { room_id: 'r', user_name: 'Alice' }, owner: 'a:s1' },
     ]);
   });
 
