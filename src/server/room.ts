@@ -88,7 +88,9 @@ export type RoomEvent =
   /** Cluster mode: seqs after `after` up to `to` are no longer in the shared log (retention). */
   | { kind: 'gap'; after: number; to: number }
   /** Cluster mode: the shared presence, read again after the subscriber link came back. */
-  | { kind: 'presence'; members: Presence[] };
+  | { kind: 'presence'; members: Presence[] }
+  /** Cluster mode: members any ban covers leave (a new ban whose ban_changed never came). */
+  | { kind: 'bans' };
 
 /** Cluster mode: a sender waiting for its message to come round the feed, to be acknowledged in seq order. */
 interface PendingAck {
@@ -417,6 +419,8 @@ export class Room {
         return;
       case 'gap':
         return this.skipGap(event.to);
+      case 'bans':
+        return this.removeBanned();
       case 'presence':
         for (const told of this.remote?.sync(this.id, event.members) ?? []) this.broadcast(told);
         return;
@@ -590,7 +594,13 @@ export class Room {
     switch (notice.type) {
       case 'settings': {
         const before = this.adoptSettings(notice.payload.version, notice.payload.settings);
-        if (before) this.removeNewlyBanned(before);
+        // Read again after the subscriber link came back: the ban_changed of a new ban may have
+        // been lost with the notice, so every member a ban covers leaves now.
+        if (notice.node === nodeId) this.removeBanned();
+        // A new ban: its members here leave after its ban_changed (the relay that follows), as on
+        // the banning node; should that never come (the node died in between), after 2 s.
+        else if (before && this.policy.settings.bans.some((b) => !before.bans.some((o) => o.mask === b.mask)))
+          setTimeout(() => this.post({ kind: 'bans' }), 2000).unref();
         return;
       }
       case 'invite':
@@ -606,6 +616,8 @@ export class Room {
           { ...notice.payload, payload: { ...notice.payload.payload, room_id: this.id } } as ServerMessage,
           skip,
         );
+        if (notice.payload.type === 'ban_changed' && notice.payload.payload.banned)
+          this.removeBanned(notice.payload.payload.mask);
         return;
       default:
         // Told already (a read of the shared presence showed it first)?
@@ -618,13 +630,14 @@ export class Room {
     }
   }
 
-  /** After another node added bans: this node's members they cover leave, as the banning node's do. */
-  private removeNewlyBanned(before: RoomSettings): void {
-    const old = new Set(before.bans.map((b) => b.mask));
-    if (this.policy.settings.bans.every((b) => old.has(b.mask))) return;
+  /**
+   * After another node set a ban (`mask`; every ban when absent): this node's members it covers
+   * leave, as the banning node's do (`reason: banned`, `kicked_by` its setter).
+   */
+  private removeBanned(mask?: string): void {
     for (const member of [...this.members]) {
       const ban = this.policy.banFor(member, member.conn.remoteAddress);
-      if (ban && !old.has(ban.mask))
+      if (ban && (mask === undefined || ban.mask === mask))
         this.removeMember(member, {
           room_id: this.id,
           user_name: member.nick ?? '?',

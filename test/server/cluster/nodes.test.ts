@@ -501,6 +501,48 @@ describe('presence after the subscriber link was cut', () => {
   });
 });
 
+describe('a ban across nodes', () => {
+  it('members on both nodes, the banned ones too, see ban_changed before the user_left it causes', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    expect((await alice.request('register', { password: 'correct horse' })).type).toBe('registered');
+    expect((await alice.request('create_room', { room_id: 'den' })).type).toBe('room_created');
+    await join(alice, 'den');
+    const carol = await client(a!, 'carol');
+    const frank = await client(a!, 'frank');
+    const bob = await client(b!, 'bob');
+    const erin = await client(b!, 'erin');
+    for (const c of [carol, frank, bob, erin]) await join(c, 'den');
+    await carol.waitCount((m) => m.type === 'user_joined', 3);
+    const from = new Map([carol, frank, bob, erin].map((c) => [c, c.received.length]));
+    const seen = (c: TestClient): string[] =>
+      c.received
+        .slice(from.get(c))
+        .filter((m) => m.type === 'ban_changed' || m.type === 'user_left')
+        .map((m) =>
+          m.type === 'ban_changed'
+            ? `ban ${String(m.payload.mask)}`
+            : `left ${m.payload.user_name} by ${String(m.payload.kicked_by)}`,
+        );
+
+    // bob is on the other node, frank on the banning one.
+    expect((await alice.request('ban', { room_id: 'den', mask: 'bob' })).type).toBe('ban_changed');
+    await carol.waitCount((m) => m.type === 'user_left', 1);
+    await erin.waitCount((m) => m.type === 'user_left', 1);
+    expect((await alice.request('ban', { room_id: 'den', mask: 'frank' })).type).toBe('ban_changed');
+    await carol.waitCount((m) => m.type === 'user_left', 2);
+    await erin.waitCount((m) => m.type === 'user_left', 2);
+    const order = ['ban bob', 'left bob by alice', 'ban frank', 'left frank by alice'];
+    expect(seen(carol)).toEqual(order);
+    expect(seen(erin)).toEqual(order);
+    // Each banned member is told of its ban, then that it was removed, wherever it is connected.
+    await bob.next((m) => m.type === 'user_left');
+    await frank.next((m) => m.type === 'user_left');
+    expect(seen(bob)).toEqual(order.slice(0, 2));
+    expect(seen(frank)).toEqual(order);
+  });
+});
+
 describe('DMs across nodes', () => {
   it('a DM reaches its nick on another node; nobody holding it is no_such_user', async () => {
     const [a, b] = await nodes(2);
