@@ -11,20 +11,22 @@
  * latency p50/p99, and CPU per delivery of each node, of redis-server, and of all of them.
  * redis-server runs with `appendonly yes`, `appendfsync always` (as the issue's ack target asks).
  *
- * Then the connection-holding figure: three `--redis` nodes and one `chat bench --rate 0` loader
- * process per node (one process may hold at most `ulimit -n` sockets), each holding `--hold N`
- * connections (default 50,000 in all); prints connections held per node and RSS per connection.
+ * Then the connection-holding figure: three `--redis` nodes and `--loaders-per-node` (default 2)
+ * bench/hold-loader.ts processes per node (one process may hold at most `ulimit -n` sockets), at
+ * most `--concurrency` (default 32) handshakes in flight each, together opening `--hold N`
+ * connections (default 50,000) and holding them until every loader is done or `--hold-minutes`
+ * (default 15) passed; prints connections held per node, RSS per connection, and the CPU each
+ * process used per connection (what limits the ramp on a small box).
  *
  *   npx vite-node bench/cluster.ts                          # everything (needs `npm run build`)
  *   npx vite-node bench/cluster.ts -- --duration 10 --shapes 1000x500 --hold 0
+ *   npx vite-node bench/cluster.ts -- --shapes none --hold 50000       # the holding run only
  *
  * A benchmark, not a test: it asserts nothing. The machine's other load is printed with each row
  * (`other load`, percent of one core used by everything else during the run).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startChatServer } from '../src/load/bench-command.js';
 import type { Connector } from '../src/load/connector.js';
@@ -33,7 +35,7 @@ import { runLoad, type LoadResult } from '../src/load/loader.js';
 import { sourceAddresses } from '../src/load/options.js';
 import { cpuMicros, machineBusyMicros, rssKiB } from '../src/load/proc.js';
 import { rawConnector } from '../src/load/raw-client.js';
-import { CHAT_BIN, type ServerProcess } from '../src/load/server-process.js';
+import type { ServerProcess } from '../src/load/server-process.js';
 import { startRedis, type RedisProcess } from '../test/helpers/redis-server.js';
 
 const { values } = parseArgs({
@@ -43,8 +45,14 @@ const { values } = parseArgs({
     shapes: { type: 'string' },
     setups: { type: 'string' },
     hold: { type: 'string', default: '50000' },
+    'loaders-per-node': { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '32' },
+    'hold-minutes': { type: 'string', default: '15' },
   },
 });
+const loadersPerNode = Number(values['loaders-per-node']);
+const concurrency = Number(values.concurrency);
+const holdMinutes = Number(values['hold-minutes']);
 const duration = Number(values.duration);
 const hold = Number(values.hold);
 
@@ -172,35 +180,60 @@ function row(r: Row): string {
   );
 }
 
-/** One `chat bench` process holding `clients` connections to `url` for `seconds` (rate 0). */
-function loader(url: string, clients: number, seconds: number): Promise<string> {
+const VITE_NODE = fileURLToPath(new URL('../node_modules/vite-node/vite-node.mjs', import.meta.url));
+const HOLD_LOADER = fileURLToPath(new URL('./hold-loader.ts', import.meta.url));
+
+/** A bench/hold-loader.ts process: opens `clients` connections to `url` and holds them until `release`. */
+interface HoldLoader {
+  pid: number;
+  /** Resolves when all its connections were tried (the JSON line). */
+  ready: Promise<{ connect_s: number }>;
+  /** Closes its stdin: it closes its connections, prints its figures and exits. */
+  release(): Promise<string>;
+}
+
+function holdLoader(url: string, clients: number, concurrency: number): HoldLoader {
   const child = spawn(
     process.execPath,
     [
-      CHAT_BIN,
-      'bench',
+      VITE_NODE,
+      HOLD_LOADER,
+      '--',
       '--url',
       url,
       '--clients',
       String(clients),
-      // Rooms of 50: in one room every join is announced to everyone already in (n² notices).
-      '--rooms',
-      String(Math.max(1, Math.ceil(clients / 50))),
-      '--rate',
-      '0',
-      '--duration',
-      String(seconds),
-      '--json',
+      '--concurrency',
+      String(concurrency),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  let onReady!: (r: { connect_s: number }) => void;
+  const ready = new Promise<{ connect_s: number }>((r) => (onReady = r));
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+    const line = out.split('\n').find((l) => l.includes('"ready"'));
+    if (line) onReady(JSON.parse(line) as { connect_s: number });
+  });
   child.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-1000)));
-  return new Promise((resolve) =>
-    child.once('exit', (code) => resolve(code === 0 ? out : `exit ${code}: ${err}`)),
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code) => {
+      onReady({ connect_s: -1 });
+      resolve(
+        code === 0 ? (out.split('\n').find((l) => l.includes('"done"')) ?? out) : `exit ${code}: ${err}`,
+      );
+    }),
   );
+  return {
+    pid: child.pid!,
+    ready,
+    release: () => {
+      child.stdin.end();
+      return exited;
+    },
+  };
 }
 
 async function connections(url: string): Promise<number> {
@@ -213,37 +246,63 @@ async function connections(url: string): Promise<number> {
   }
 }
 
+/**
+ * Three `--redis` nodes, `loadersPerNode` loader processes per node (each holds its share of
+ * `total` until every loader has opened all of its connections or the deadline passed), then
+ * the connections held per node, RSS per connection, and the CPU every process used per
+ * connection opened (what limits the ramp on this box).
+ */
 async function holding(total: number): Promise<void> {
   const NODES = 3;
   const per = Math.ceil(total / NODES);
+  const perLoader = Math.ceil(per / loadersPerNode);
   const redis = await startRedis(['--maxmemory-policy', 'noeviction', '--maxclients', '100000']);
   const started: Awaited<ReturnType<typeof startChatServer>>[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'chat-hold-'));
+  const loaders: HoldLoader[] = [];
   try {
     for (let i = 0; i < NODES; i++)
       started.push(await startChatServer(true, ['--redis', redis.url, '--msg-rate', '0'], per));
     const nodes = started.map((s) => s.server);
     const before = nodes.map((n) => rssKiB(n.pid) ?? 0);
-    log(`holding: 3 nodes, ${per} connections each from its own loader process\n`);
-    const holdS = 30;
-    const loaders = nodes.map((n) => loader(n.url, per, holdS));
-    // Watch the nodes fill up; take the peak once the count stops growing.
+    log(
+      `holding: 3 nodes, ${per} connections each from ${loadersPerNode} loader process(es) of ${perLoader}, ${concurrency} handshakes in flight each\n`,
+    );
+    const pids = new Map<string, number>(nodes.map((n, i) => [`node ${String.fromCharCode(65 + i)}`, n.pid]));
+    pids.set('redis-server', redis.child().pid!);
+    const cpu0 = new Map([...pids].map(([label, pid]) => [label, cpuMicros(pid) ?? 0]));
+    const busy0 = machineBusyMicros() ?? 0;
+    const t0 = Date.now();
+    nodes.forEach((n) => {
+      for (let k = 0; k < loadersPerNode; k++) loaders.push(holdLoader(n.url, perLoader, concurrency));
+    });
+    let allReady = false;
+    void Promise.all(loaders.map((l) => l.ready)).then(() => (allReady = true));
+    // Watch the nodes fill up; the peak is read once every loader has tried all its connections.
     let peak = nodes.map(() => 0);
     let peakRss = before;
-    let stable = 0;
-    const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline && stable < 5) {
-      await sleep(2000);
+    let loaderCpu = 0;
+    const loaderCpuNow = () => loaders.reduce((sum, l) => sum + (cpuMicros(l.pid) ?? 0), 0);
+    const deadline = t0 + holdMinutes * 60_000;
+    let last = 0;
+    for (;;) {
+      await sleep(5000);
       const now = await Promise.all(nodes.map((n) => connections(n.url)));
       const sum = now.reduce((a, b) => a + Math.max(0, b), 0);
-      log(`  held: ${now.join(' + ')} = ${sum}\n`);
-      if (sum > peak.reduce((a, b) => a + b, 0)) {
+      const s = (Date.now() - t0) / 1000;
+      log(`  ${s.toFixed(0)} s: ${now.join(' + ')} = ${sum} (${Math.round((sum - last) / 5)}/s)\n`);
+      last = sum;
+      if (sum >= peak.reduce((a, b) => a + b, 0)) {
         peak = now;
         peakRss = nodes.map((n) => rssKiB(n.pid) ?? 0);
-        stable = 0;
-      } else stable++;
+        loaderCpu = loaderCpuNow();
+      }
+      if (allReady || Date.now() > deadline) break;
     }
-    const outs = await Promise.all(loaders);
+    const rampS = (Date.now() - t0) / 1000;
+    const used = new Map([...pids].map(([label, pid]) => [label, (cpuMicros(pid) ?? 0) - cpu0.get(label)!]));
+    used.set(`${loaders.length} loaders`, loaderCpuNow());
+    const busy = (machineBusyMicros() ?? 0) - busy0;
+    const ours = [...used.values()].reduce((a, b) => a + b, 0);
     const held = peak.reduce((a, b) => a + b, 0);
     process.stdout.write(
       `\n| node | connections held | RSS before MiB | RSS held MiB | RSS per connection |\n|---|---|---|---|---|\n`,
@@ -256,20 +315,26 @@ async function holding(total: number): Promise<void> {
     });
     const redisRss = rssKiB(redis.child().pid!) ?? 0;
     process.stdout.write(
-      `\n${held.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} connections held across 3 nodes; redis-server RSS ${(redisRss / 1024).toFixed(0)} MiB\n`,
+      `\n${held.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} connections held across 3 nodes after ${rampS.toFixed(0)} s (${Math.round(held / rampS)}/s); redis-server RSS ${(redisRss / 1024).toFixed(0)} MiB\n`,
     );
-    for (const out of outs) {
-      try {
-        const r = JSON.parse(out) as { connections: { held: number; failed: number } };
-        log(`  loader: held ${r.connections.held}, failed ${r.connections.failed}\n`);
-      } catch {
-        log(`  loader: ${out.slice(0, 300)}\n`);
-      }
-    }
+    process.stdout.write(
+      `\n| process | CPU s during the ramp | CPU ms per connection held |\n|---|---|---|\n`,
+    );
+    for (const [label, us] of used)
+      process.stdout.write(
+        `| ${label} | ${(us / 1e6).toFixed(1)} | ${(us / 1000 / Math.max(1, held)).toFixed(2)} |\n`,
+      );
+    process.stdout.write(
+      `| all of these | ${(ours / 1e6).toFixed(1)} | ${(ours / 1000 / Math.max(1, held)).toFixed(2)} |\n` +
+        `| everything else on the machine | ${(Math.max(0, busy - ours) / 1e6).toFixed(1)} | |\n` +
+        `\nthe machine's 2 cores offered ${(2 * rampS).toFixed(0)} CPU s in the ramp; loaders' CPU at the peak ${(loaderCpu / 1e6).toFixed(1)} s\n`,
+    );
+    const outs = await Promise.all(loaders.splice(0).map((l) => l.release()));
+    for (const out of outs) log(`  loader: ${out.slice(0, 400)}\n`);
   } finally {
+    await Promise.all(loaders.map((l) => l.release()));
     await Promise.all(started.map((s) => s.cleanup()));
     await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -33,7 +33,9 @@ export async function startChatServer(
   clients = 50_000,
   irc = false,
 ): Promise<{ server: ServerProcess; cleanup(): Promise<void> }> {
-  const dir = memory ? undefined : mkdtempSync(join(tmpdir(), 'chat-bench-'));
+  // A --redis node keeps nothing locally and refuses a store flag (bench/cluster.ts starts those).
+  const redis = extraArgs.includes('--redis');
+  const dir = memory || redis ? undefined : mkdtempSync(join(tmpdir(), 'chat-bench-'));
   const args = [
     CHAT_BIN,
     'serve',
@@ -43,7 +45,7 @@ export async function startChatServer(
     '127.0.0.1',
     '--log-level',
     'warn',
-    ...(dir ? ['--data-dir', dir] : ['--memory']),
+    ...(redis ? [] : dir ? ['--data-dir', dir] : ['--memory']),
     // Every simulated client connects from this one address: the per-address rates (which
     // loopback is not exempt from) would refuse their joins and rooms, which no real crowd
     // behind one address makes at once.
