@@ -16,7 +16,8 @@
  * most `--concurrency` (default 32) handshakes in flight each, together opening `--hold N`
  * connections (default 50,000) and holding them until every loader is done or `--hold-minutes`
  * (default 15) passed; prints connections held per node, RSS per connection, and the CPU each
- * process used per connection (what limits the ramp on a small box).
+ * process used per connection (what limits the ramp on a small box). `--kill-one` then SIGKILLs
+ * node C and shows the other two reaping it (in slices) while they hold theirs.
  *
  *   npx vite-node bench/cluster.ts                          # everything (needs `npm run build`)
  *   npx vite-node bench/cluster.ts -- --duration 10 --shapes 1000x500 --hold 0
@@ -36,6 +37,7 @@ import { sourceAddresses } from '../src/load/options.js';
 import { cpuMicros, machineBusyMicros, rssKiB } from '../src/load/proc.js';
 import { rawConnector } from '../src/load/raw-client.js';
 import type { ServerProcess } from '../src/load/server-process.js';
+import { Redis } from 'ioredis';
 import { startRedis, type RedisProcess } from '../test/helpers/redis-server.js';
 
 const { values } = parseArgs({
@@ -48,11 +50,13 @@ const { values } = parseArgs({
     'loaders-per-node': { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '32' },
     'hold-minutes': { type: 'string', default: '15' },
+    'kill-one': { type: 'boolean', default: false },
   },
 });
 const loadersPerNode = Number(values['loaders-per-node']);
 const concurrency = Number(values.concurrency);
 const holdMinutes = Number(values['hold-minutes']);
+const killOne = values['kill-one'];
 const duration = Number(values.duration);
 const hold = Number(values.hold);
 
@@ -329,6 +333,7 @@ async function holding(total: number): Promise<void> {
         `| everything else on the machine | ${(Math.max(0, busy - ours) / 1e6).toFixed(1)} | |\n` +
         `\nthe machine's 2 cores offered ${(2 * rampS).toFixed(0)} CPU s in the ramp; loaders' CPU at the peak ${(loaderCpu / 1e6).toFixed(1)} s\n`,
     );
+    if (killOne) await killAndReap(redis, nodes);
     const outs = await Promise.all(loaders.splice(0).map((l) => l.release()));
     for (const out of outs) log(`  loader: ${out.slice(0, 400)}\n`);
   } finally {
@@ -336,6 +341,67 @@ async function holding(total: number): Promise<void> {
     await Promise.all(started.map((s) => s.cleanup()));
     await redis.stop();
   }
+}
+
+/**
+ * SIGKILLs node C while the others hold their connections, and watches the survivors reap it
+ * (in slices): how long until its presence is gone, the longest any client waited for Redis
+ * meanwhile, and whether the survivors kept their connections (a lapsed node closes all of its).
+ */
+async function killAndReap(redis: RedisProcess, nodes: ServerProcess[]): Promise<void> {
+  const victim = nodes[2]!;
+  const survivors = nodes.slice(0, 2);
+  const stats = (await (
+    await fetch(victim.url.replace(/^ws/, 'http').replace(/\/ws$/, '/stats'))
+  ).json()) as {
+    node: string;
+    connections: { total: number };
+  };
+  const id = stats.node;
+  const admin = new Redis({ path: redis.socket });
+  const pinger = new Redis({ path: redis.socket });
+  let pinging = true;
+  let maxPing = 0;
+  const pings = (async () => {
+    while (pinging) {
+      const t = performance.now();
+      await pinger.ping();
+      maxPing = Math.max(maxPing, performance.now() - t);
+      await sleep(5);
+    }
+  })();
+  const before = await Promise.all(survivors.map((n) => connections(n.url)));
+  const entries = await admin.scard(`chat:node:${id}:own`);
+  const t0 = Date.now();
+  process.kill(victim.pid, 'SIGKILL');
+  log(`killed node C (${id}: ${stats.connections.total} connections, ${entries} entries to reap)\n`);
+  let firstSlice = 0;
+  for (;;) {
+    await sleep(500);
+    const [reaping, left, member] = await Promise.all([
+      admin.sismember('chat:reaping', id),
+      admin.scard(`chat:node:${id}:reap`),
+      admin.sismember('chat:nodes', id),
+    ]);
+    if (member === 0 && firstSlice === 0) firstSlice = Date.now();
+    if (member === 0 && reaping === 0) break;
+    if (Date.now() - t0 > 120_000) {
+      log(`  not reaped after 120 s (${left} entries left)\n`);
+      break;
+    }
+  }
+  const done = Date.now();
+  await sleep(3000);
+  const after = await Promise.all(survivors.map((n) => connections(n.url)));
+  pinging = false;
+  await pings;
+  pinger.disconnect();
+  admin.disconnect();
+  process.stdout.write(
+    `\nnode C SIGKILLed holding ${stats.connections.total.toLocaleString('en-US')} connections (${entries.toLocaleString('en-US')} nicks and presences): ` +
+      `reaping began ${((firstSlice - t0) / 1000).toFixed(1)} s after the kill and took ${((done - firstSlice) / 1000).toFixed(1)} s (checked every 0.5 s); ` +
+      `longest PING wait meanwhile ${maxPing.toFixed(0)} ms; nodes A and B held ${before.join(' + ')} before and ${after.join(' + ')} 3 s after\n`,
+  );
 }
 
 process.stdout.write(HEADER);
