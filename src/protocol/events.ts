@@ -122,6 +122,11 @@ export interface ServerEventPayloads {
     quit?: boolean;
     /** Set when an operator removed the member (`kick`, or a ban that matched it); `reason` says why. */
     kicked_by?: string;
+    /**
+     * With `quit`: the server operator whose `kill` ended the user's connection (`reason` is then
+     * `killed by <op>: <why>`). Only the server sets it: quit words that merely read like a kill have none.
+     */
+    killed_by?: string;
   };
   /**
    * A user went away (`message` set) or came back (no `message`). With `room_id`: the

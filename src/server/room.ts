@@ -48,7 +48,7 @@ export type RoomEvent =
       /** Cluster mode: already held back once until the feed reached sinceSeq (see catchUpFirst). */
       caughtUp?: boolean;
     }
-  | { kind: 'leave'; session: Session; reason?: string; quit?: boolean; ref: Ref }
+  | { kind: 'leave'; session: Session; reason?: string; quit?: boolean; killedBy?: string; ref: Ref }
   | {
       kind: 'message';
       session: Session;
@@ -892,18 +892,16 @@ export class Room {
       user_name: session.nick ?? '?',
       ...(event.reason ? { reason: event.reason } : {}),
       ...(event.quit ? { quit: true } : {}),
+      ...(event.killedBy !== undefined ? { killed_by: event.killedBy } : {}),
     };
     this.members.delete(session);
     this.noteIfEmpty();
     if (this.cluster) {
       try {
-        await this.cluster.engine.leavePresence(
-          this.id,
-          session.id,
-          session.nick ?? '?',
-          event.reason,
-          event.quit ? { quit: true } : {},
-        );
+        await this.cluster.engine.leavePresence(this.id, session.id, session.nick ?? '?', event.reason, {
+          ...(event.quit ? { quit: true } : {}),
+          ...(event.killedBy !== undefined ? { killed_by: event.killedBy } : {}),
+        });
       } catch (err) {
         // Left here all the same; the entry stays in Redis until the node's reaper (not yet) or a restart.
         this.onError(err, `room ${this.id}: leaving the shared presence`);

@@ -7,6 +7,7 @@ import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 import { SseTestClient } from '../helpers/sse-client.js';
 import { TcpTestClient } from '../helpers/tcp-client.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { IrcTestClient } from '../helpers/irc-client.js';
 
 // Room life and moderation across real `chat serve --redis` processes on one real redis-server:
 // settings (topic, owner, modes, roles, bans), kicks, away and whois hold on every node.
@@ -216,6 +217,33 @@ describe('server operators across nodes', () => {
     await expect
       .poll(async () => code(await root.request('kill', { user_name: 'bob' })))
       .toBe('no_such_user');
+  });
+});
+
+describe('kills across nodes', () => {
+  it('a kill of a user on node B reaches node A as killed_by (IRC: Killed); quit words that read like one do not', async () => {
+    const a = await node(['--operators', 'root', '--irc-port', '0']);
+    const b = await node(['--operators', 'root']);
+    // The operator on A, the victim on B: B ends it on A's word (the node event), A's rooms hear it.
+    const root = await client(a, 'root', 'root password');
+    const watcher = await client(a, 'watcher');
+    await watcher.request('join', { room_id: 'yard' });
+    const irc = await IrcTestClient.register(a.ircPort!, 'ircwatch');
+    closers.push(() => irc.close());
+    irc.send('JOIN #yard');
+    await irc.wait(/ 366 ircwatch #yard /);
+    const faker = await client(b, 'faker');
+    await faker.request('join', { room_id: 'yard' });
+    faker.send('quit', { reason: 'killed by root: flooding' });
+    const fake = await watcher.next((m) => m.type === 'user_left' && m.payload.user_name === 'faker');
+    expect(fake.type === 'user_left' && fake.payload.killed_by).toBeUndefined();
+    await irc.wait(/^:faker!~u@chat QUIT :Quit: killed by root: flooding$/);
+    const bob = await client(b, 'bob');
+    await bob.request('join', { room_id: 'yard' });
+    expect((await root.request('kill', { user_name: 'bob', reason: 'flooding' })).type).toBe('killed');
+    const real = await watcher.next((m) => m.type === 'user_left' && m.payload.user_name === 'bob');
+    expect(real.payload).toMatchObject({ quit: true, killed_by: 'root', reason: 'killed by root: flooding' });
+    await irc.wait(/^:bob!~u@chat QUIT :Killed \(root \(flooding\)\)$/);
   });
 });
 

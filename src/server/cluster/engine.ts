@@ -241,14 +241,14 @@ export interface Engine {
   ): Promise<'joined' | 'already' | 'full' | 'noroom'>;
   /**
    * Removes it; publishes user_left (with `reason`, and what `extra` adds: a kick's `kicked_by`,
-   * a quit, the session that already had its copy). True when it was present.
+   * a quit, a kill's `killed_by`, the session that already had its copy). True when it was present.
    */
   leavePresence(
     roomId: string,
     session: string,
     nick: string,
     reason?: string,
-    extra?: { kicked_by?: string; quit?: boolean; except?: string },
+    extra?: { kicked_by?: string; quit?: boolean; killed_by?: string; except?: string },
   ): Promise<boolean>;
   /** A present member's new nick (publishes nick_changed); false when the session is not present. */
   renamePresence(roomId: string, session: string, oldNick: string, nick: string): Promise<boolean>;

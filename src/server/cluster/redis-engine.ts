@@ -692,7 +692,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     session: string,
     nick: string,
     reason?: string,
-    extra: { kicked_by?: string; quit?: boolean; except?: string } = {},
+    extra: { kicked_by?: string; quit?: boolean; killed_by?: string; except?: string } = {},
   ): Promise<boolean> {
     const notice: FeedNotice = {
       node: this.nodeId,
@@ -703,6 +703,7 @@ export class RedisEngine extends EventEmitter implements Engine {
         ...(reason ? { reason } : {}),
         ...(extra.kicked_by !== undefined ? { kicked_by: extra.kicked_by } : {}),
         ...(extra.quit ? { quit: true } : {}),
+        ...(extra.killed_by !== undefined ? { killed_by: extra.killed_by } : {}),
       },
       ...(extra.except !== undefined ? { except: extra.except } : {}),
     };

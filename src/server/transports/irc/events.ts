@@ -41,7 +41,13 @@ export const EVENT_LINES: {
       ];
     // A quit is the user's connection ending: IRC says QUIT, once (see IrcSession.skipRepeat).
     if (p.quit === true)
-      return [{ source: sourceOf(p.user_name), command: 'QUIT', params: [quitText(p.reason ?? 'quit')] }];
+      return [
+        {
+          source: sourceOf(p.user_name),
+          command: 'QUIT',
+          params: [quitText(p.reason ?? 'quit', p.killed_by)],
+        },
+      ];
     const reason = p.reason === undefined ? [] : [sanitizeText(p.reason)];
     return [{ source: sourceOf(p.user_name), command: 'PART', params: [channelOf(p.room_id), ...reason] }];
   },
@@ -68,13 +74,18 @@ export const EVENT_LINES: {
 
 /**
  * A quit reason as IRC servers word it: `Quit` for none, `Killed (alice (spamming))` for a
- * server operator's /kill (the hub's `killed by alice: spamming`), else the reason as given.
+ * server operator's /kill (the hub's `killed_by` and its reason `killed by alice: spamming`),
+ * else `Quit: <reason>`. The `Quit: ` in front of everything else is what makes a kill
+ * unmistakable: words a user chose (`/quit Killed (root (bye))`) can never read like one.
  */
-export function quitText(reason: string): string {
+export function quitText(reason: string, killedBy?: string): string {
   const text = sanitizeText(reason);
-  if (text === 'quit') return 'Quit';
-  const kill = /^killed by (\S+): (.*)$/s.exec(text);
-  return kill ? `Killed (${ircNick(kill[1]!)} (${kill[2]}))` : text;
+  if (killedBy !== undefined) {
+    const by = sanitizeText(killedBy);
+    const prefix = `killed by ${by}: `;
+    return `Killed (${ircNick(by)} (${text.startsWith(prefix) ? text.slice(prefix.length) : text}))`;
+  }
+  return text === 'quit' ? 'Quit' : `Quit: ${text}`;
 }
 
 /** True for the events {@link EVENT_LINES} renders. */

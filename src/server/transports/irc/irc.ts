@@ -161,7 +161,7 @@ class IrcClient implements Connection {
         : reason.code === 'identify_timeout'
           ? 'Registration timeout'
           : reason.code === 'killed'
-            ? quitText(reason.message)
+            ? quitText(reason.message, reason.by ?? '?')
             : reason.message;
     if (this.socket.writable)
       this.socket.end(formatMessage({ command: 'ERROR', params: [`Closing link: ${text}`] }));
