@@ -63,6 +63,8 @@ export type RoomEvent =
   /** An operator's change (role, kick, ban, invite, modes): see room-moderation.ts. */
   | { kind: 'moderate'; session: Session; action: ModAction; ref: Ref }
   | { kind: 'rename'; session: Session; oldName: string }
+  /** The session logged in or out (registered its nick, renamed away from it): `user_account`. */
+  | { kind: 'account'; session: Session }
   /** The member went away or came back (its `away` field says which): told to the others. */
   | { kind: 'away'; session: Session }
   | { kind: 'watch'; session: Session; sinceSeq?: number; caughtUp?: boolean }
@@ -122,6 +124,7 @@ const FOR_LIVE_SESSIONS = new Set<RoomEvent['kind']>([
   'watch',
   'replay',
   'rename',
+  'account',
   'away',
   'moderate',
 ]);
@@ -403,6 +406,22 @@ export class Room {
           }
         }
         return;
+      case 'account':
+        if (this.members.has(event.session)) {
+          const payload = {
+            room_id: this.id,
+            user_name: event.session.nick ?? '?',
+            ...accountOf(event.session),
+          };
+          this.broadcast({ type: 'user_account', payload }, event.session);
+          if (this.cluster) {
+            const { engine } = this.cluster;
+            void engine
+              .notify(this.id, { node: engine.nodeId, type: 'user_account', payload })
+              .catch((err: unknown) => this.onError(err, `room ${this.id}: telling the nodes of a login`));
+          }
+        }
+        return;
       case 'gap':
         return this.skipGap(event.to);
       case 'watch':
@@ -471,6 +490,7 @@ export class Room {
         }
       },
       remove: (member, payload, except) => this.removeMember(member, payload, except),
+      tellOperators: (payload, skip) => this.tellOperators(payload, skip),
       elsewhere: (key) => this.memberElsewhere(key),
       inviteElsewhere: async (key, payload, to) => {
         if (!this.cluster) return;
@@ -478,7 +498,7 @@ export class Room {
         await engine.notify(this.id, {
           node: engine.nodeId,
           type: 'invite',
-          payload: { room_id: this.id, key },
+          payload: { room_id: this.id, key, invited: payload },
         });
         if (to)
           await engine.tellNode(to.node, { t: 'invited', nick_key: to.key, session: to.session, payload });
@@ -540,6 +560,19 @@ export class Room {
     return { key, nick: found.nick, owner: `${found.node}:${found.session}`, registered };
   }
 
+  /**
+   * An invitation, told to the members who could have made it (owner, operators, server
+   * operators) but `skip` (the inviter and the invitee, told already): IRC's invite-notify.
+   */
+  private tellOperators(payload: ServerEventPayloads['invited'], skip: readonly Session[] = []): void {
+    for (const m of this.members) {
+      if (skip.includes(m) || m.closed) continue;
+      const role = this.policy.roleOf(m);
+      if (role === 'owner' || role === 'operator' || this.policy.isServerOperator(m))
+        m.send('invited', payload);
+    }
+  }
+
   /** Takes a member out (a kick or a ban): its replay ends, the room and it are told. */
   private removeMember(
     member: Session,
@@ -580,6 +613,7 @@ export class Room {
       }
       case 'invite':
         this.policy.invite(notice.payload.key);
+        if (notice.payload.invited) this.tellOperators({ ...notice.payload.invited, room_id: this.id });
         return;
       case 'kick': {
         const target = [...this.members].find((m) => `${nodeId}:${m.id}` === notice.target);
@@ -684,7 +718,7 @@ export class Room {
       const max = this.maxMembers;
       // Refused (full, or Redis down): the hub counted the session in already; it is not.
       const joined = await engine
-        .joinPresence(this.id, session.id, session.nick ?? '?', max)
+        .joinPresence(this.id, session.id, session.nick ?? '?', max, accountOf(session))
         .catch((err: unknown) => {
           session.rooms.delete(this.id);
           throw err;
@@ -730,7 +764,12 @@ export class Room {
       this.broadcast(
         {
           type: 'user_joined',
-          payload: { room_id: this.id, user_name: session.nick ?? '?', ...(role ? { role } : {}) },
+          payload: {
+            room_id: this.id,
+            user_name: session.nick ?? '?',
+            ...(role ? { role } : {}),
+            ...accountOf(session),
+          },
         },
         session,
       );
@@ -1179,4 +1218,9 @@ function withTopic(settings: RoomSettings, line: ChatMessage): RoomSettings {
 function stripSender(record: ChatMessage & { sender_key?: string }): ChatMessage {
   const { sender_key: _drop, ...message } = record;
   return message;
+}
+
+/** `{account}` of a session logged in (it holds its registered nick, proved by password), else `{}`. */
+function accountOf(session: Session): { account?: string } {
+  return session.registered && session.nick !== undefined ? { account: session.nick } : {};
 }

@@ -247,6 +247,56 @@ describe('kills across nodes', () => {
   });
 });
 
+describe('IRC accounts and invitations across nodes', () => {
+  it('extended-join and account-notify show a user of node B logged in on node A; invite-notify reaches an operator on A', async () => {
+    const a = await node(['--irc-port', '0']);
+    const b = await node();
+    const caps = ['extended-join', 'account-notify', 'invite-notify'];
+    const owner = await client(b, 'owner', 'owner password');
+    expect((await owner.request('create_room', { room_id: 'hall' })).type).toBe('room_created');
+    await owner.request('join', { room_id: 'hall' });
+    // An operator on node A (registered, logged in on IRC with PASS).
+    const reg = await client(a, 'ircop', 'ircop password');
+    reg.send('quit', {});
+    await reg.closedByServer();
+    // The nick is free once Redis has the release: the IRC login is tried again until then.
+    let op: IrcTestClient | undefined;
+    for (let i = 0; i < 50 && op === undefined; i++) {
+      const c = await IrcTestClient.connect(a.ircPort!);
+      c.send('CAP LS 302');
+      c.send('PASS :ircop password');
+      c.send('NICK ircop');
+      c.send('USER ircop 0 * :ircop');
+      c.send(`CAP REQ :${caps.join(' ')}`);
+      c.send('CAP END');
+      if (/ 001 /.test(await c.wait(/ (001|433|464) /))) op = c;
+      else c.close();
+    }
+    if (op === undefined) throw new Error('ircop never got its nick back');
+    closers.push(() => op.close());
+    op.send('JOIN #hall');
+    await op.wait(/ 366 ircop #hall /);
+    expect(
+      (await owner.request('role', { room_id: 'hall', user_name: 'ircop', role: 'operator' })).type,
+    ).toBe('role_changed');
+    await op.wait(/ MODE #hall \+o ircop$/);
+
+    const carol = await client(b, 'carol');
+    await carol.request('join', { room_id: 'hall' });
+    await op.wait(/^:carol!~u@chat JOIN #hall \* carol$/);
+    expect((await carol.request('register', { password: 'carol password' })).type).toBe('registered');
+    await op.wait(/^:carol!~u@chat ACCOUNT carol$/);
+    const dave = await client(b, 'dave', 'dave password');
+    await dave.request('join', { room_id: 'hall' });
+    await op.wait(/^:dave!~u@chat JOIN #hall dave dave$/);
+
+    const erin = await client(b, 'erin');
+    expect((await owner.request('invite', { room_id: 'hall', user_name: 'erin' })).type).toBe('invited');
+    await op.wait(/^:owner!~u@chat INVITE erin #hall$/);
+    expect((await erin.next((m) => m.type === 'invited')).payload).toMatchObject({ by: 'owner' });
+  });
+});
+
 describe('invitations across nodes', () => {
   it('an invitation made on node A lets bob on node B into an invite-only room, once', async () => {
     const a = await node();

@@ -41,7 +41,8 @@ export interface Presence {
  * `node:session` that already had its copy (the actor's reply), so its node skips it.
  */
 export type FeedNotice =
-  | { node: string; type: 'user_joined'; payload: { room_id: string; user_name: string } }
+  | { node: string; type: 'user_joined'; payload: { room_id: string; user_name: string; account?: string } }
+  | { node: string; type: 'user_account'; payload: { room_id: string; user_name: string; account?: string } }
   | { node: string; type: 'user_left'; payload: ServerEventPayloads['user_left']; except?: string }
   | { node: string; type: 'nick_changed'; payload: { room_id: string; old_name: string; user_name: string } }
   | { node: string; type: 'user_away'; payload: { room_id: string; user_name: string; message?: string } }
@@ -49,8 +50,15 @@ export type FeedNotice =
   | { node: string; type: 'settings'; payload: { room_id: string; version: number; settings: RoomSettings } }
   /** An announcement made on the node of the change (role_changed, ban_changed, modes_changed). */
   | { node: string; type: 'relay'; payload: ServerMessage; except?: string }
-  /** An operator invited this nick key: every node's room lets it in once (`+i`). */
-  | { node: string; type: 'invite'; payload: { room_id: string; key: string } }
+  /**
+   * An operator invited this nick key: every node's room lets it in once (`+i`), and tells its
+   * operators (`invited`, for IRC's invite-notify).
+   */
+  | {
+      node: string;
+      type: 'invite';
+      payload: { room_id: string; key: string; invited?: ServerEventPayloads['invited'] };
+    }
   /** An operator on `node` kicked `target` (`node:session`), a member on another node. */
   | {
       node: string;
@@ -238,6 +246,8 @@ export interface Engine {
     session: string,
     nick: string,
     max: number,
+    /** What the user_joined notice adds: the joiner's account when logged in. */
+    extra?: { account?: string },
   ): Promise<'joined' | 'already' | 'full' | 'noroom'>;
   /**
    * Removes it; publishes user_left (with `reason`, and what `extra` adds: a kick's `kicked_by`,

@@ -656,12 +656,17 @@ export class RedisEngine extends EventEmitter implements Engine {
     session: string,
     nick: string,
     max: number,
+    extra: { account?: string } = {},
   ): Promise<'joined' | 'already' | 'full' | 'noroom'> {
     checkSession(session);
     const notice: FeedNotice = {
       node: this.nodeId,
       type: 'user_joined',
-      payload: { room_id: roomId, user_name: nick },
+      payload: {
+        room_id: roomId,
+        user_name: nick,
+        ...(extra.account !== undefined ? { account: extra.account } : {}),
+      },
     };
     try {
       return (await scripts.presenceJoin.run(

@@ -7,7 +7,8 @@ import { channelOf, ircBanMask, ircNick, sourceOf } from './names.js';
 import { splitText } from './split.js';
 
 /** The events shared by every member of a room that the table below renders. */
-type SharedType = 'message' | 'user_joined' | 'user_left' | 'nick_changed' | 'user_away' | 'ban_changed';
+type SharedType =
+  'message' | 'user_joined' | 'user_left' | 'nick_changed' | 'user_away' | 'user_account' | 'ban_changed';
 
 /**
  * Server events to IRC lines: one entry per event a room broadcasts. An entry depends only on
@@ -24,9 +25,9 @@ export const EVENT_LINES: {
     {
       source: sourceOf(p.user_name),
       command: 'JOIN',
-      // extended-join: the account (none is told yet: `*`) and the real name.
+      // extended-join: the account (`*`: not logged in) and the real name (chat has none: the nick).
       params: caps.has('extended-join')
-        ? [channelOf(p.room_id), '*', ircNick(p.user_name)]
+        ? [channelOf(p.room_id), p.account !== undefined ? ircNick(p.account) : '*', ircNick(p.user_name)]
         : [channelOf(p.room_id)],
     },
   ],
@@ -59,6 +60,17 @@ export const EVENT_LINES: {
             source: sourceOf(p.user_name),
             command: 'AWAY',
             params: p.message === undefined ? [] : [sanitizeText(p.message)],
+          },
+        ]
+      : [],
+  // account-notify: `ACCOUNT name` when a member logs in (registers its nick), `ACCOUNT *` when out.
+  user_account: (p, caps) =>
+    caps.has('account-notify')
+      ? [
+          {
+            source: sourceOf(p.user_name),
+            command: 'ACCOUNT',
+            params: [p.account !== undefined ? ircNick(p.account) : '*'],
           },
         ]
       : [],

@@ -96,6 +96,8 @@ export class IrcSession implements IrcContext {
   private lastRename: string | undefined;
   /** The away message last shown per nick (`''`: back), so one change told by each shared room shows once. */
   private readonly awayShown = new Map<string, string>();
+  /** The account last shown per nick (`''`: none), so one login told by each shared room shows once. */
+  private readonly accountShown = new Map<string, string>();
   private current: Reply | undefined;
 
   constructor(
@@ -312,12 +314,17 @@ export class IrcSession implements IrcContext {
         return this.write(this.chans.roleChanged(message.payload).map(formatMessage).join(''));
       case 'modes_changed':
         return this.write(this.chans.modesChanged(message.payload).map(formatMessage).join(''));
-      case 'invited':
+      case 'invited': {
+        // To the invitee always; to the room's other operators with invite-notify (IRCv3).
+        const p = message.payload;
+        const toMe = p.user_name === this.nick;
+        if (!toMe && !this.caps.has('invite-notify')) return;
         return this.send({
-          source: sourceOf(message.payload.by),
+          source: sourceOf(p.by),
           command: 'INVITE',
-          params: [this.target, channelOf(message.payload.room_id)],
+          params: [toMe ? this.target : ircNick(p.user_name), channelOf(p.room_id)],
         });
+      }
       case 'dm':
         return this.write(
           this.messageLines({ ...message.payload, user_name: message.payload.from, target: this.target })
@@ -384,9 +391,19 @@ export class IrcSession implements IrcContext {
       this.awayShown.set(key, text);
       return false;
     }
+    if (message.type === 'user_account') {
+      const key = message.payload.user_name;
+      if (key === this.nick) return true;
+      const account = message.payload.account ?? '';
+      if (this.accountShown.get(key) === account) return true;
+      if (this.accountShown.size > 1000) this.accountShown.clear();
+      this.accountShown.set(key, account);
+      return false;
+    }
     if (message.type === 'user_left' && message.payload.quit === true) {
       const key = message.payload.user_name;
       this.awayShown.delete(key);
+      this.accountShown.delete(key);
       const now = Date.now();
       const seen = this.quits.get(key);
       if (this.quits.size > 1000) this.quits.clear();
