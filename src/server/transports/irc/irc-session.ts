@@ -19,6 +19,9 @@ import { roleLetter } from './channel-state.js';
 import { ERR, RPL } from './numerics.js';
 import { Reply } from './reply.js';
 
+/** Prefix of a queued line whose bytes were not UTF-8 (set by the socket side, irc.ts). */
+export const INVALID_UTF8 = '\0utf8\0';
+
 /** What an IRC session drives: it never sees a socket. */
 export interface IrcSessionPort {
   /** Wire text for the client (CR LF line endings). */
@@ -43,6 +46,8 @@ export interface IrcSessionOptions {
   counts(): { users: number; rooms: number };
   /** The display nick of the user online under `name` (as nicks collide), if any. */
   online(name: string): string | undefined;
+  /** The nicks online on this server process (WHO with a mask). */
+  nicks(): Iterable<string>;
   /** Told about a command that failed inside the door (a bug): logged by the server. */
   onError?(err: unknown, context: string): void;
 }
@@ -131,7 +136,9 @@ export class IrcSession implements IrcContext {
   }
 
   /** One line: checked for size, parsed, then run through its entry in the command table. */
-  private async handle(raw: string): Promise<void> {
+  private async handle(line: string): Promise<void> {
+    const invalidUtf8 = line.startsWith(INVALID_UTF8);
+    const raw = invalidUtf8 ? line.slice(INVALID_UTF8.length) : line;
     const tagEnd = raw.startsWith('@') ? raw.indexOf(' ') + 1 : 0;
     if (tagEnd > MAX_CLIENT_TAG_BYTES || Buffer.byteLength(raw.slice(tagEnd), 'utf8') + 2 > MAX_LINE_BYTES) {
       this.numeric(ERR.INPUTTOOLONG, 'Input line was too long');
@@ -144,7 +151,10 @@ export class IrcSession implements IrcContext {
     this.current = reply;
     try {
       const entry = COMMANDS[message.command];
-      if (entry === undefined) {
+      if (invalidUtf8) {
+        // UTF8ONLY: a line that is not UTF-8 is refused whole (IRCv3 utf8-only), never guessed at.
+        this.fail(message.command, 'INVALID_UTF8', 'Message rejected: this server takes UTF-8 only');
+      } else if (entry === undefined) {
         if (this.registered) this.numeric(ERR.UNKNOWNCOMMAND, message.command, 'Unknown command');
         else this.numeric(ERR.NOTREGISTERED, 'You have not registered');
       } else if (entry.registered && !this.registered) {

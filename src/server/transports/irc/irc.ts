@@ -17,7 +17,7 @@ import { TurnCork } from '../turn-cork.js';
 import { WriteCoalescer } from '../write-coalescer.js';
 import { quitText, sharedLines } from './events.js';
 import { addressBuckets, FakeLag, FLOOD_DEFAULTS, type FloodOptions } from './flood.js';
-import { IrcSession, type IrcSessionOptions } from './irc-session.js';
+import { INVALID_UTF8, IrcSession, type IrcSessionOptions } from './irc-session.js';
 import { formatMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES } from './message.js';
 import { ircNick } from './names.js';
 import { ERR } from './numerics.js';
@@ -112,7 +112,9 @@ class IrcClient implements Connection {
     const out: string[] = [];
     for (const e of events) {
       if (e.kind === 'too_long') out.push(TOO_LONG);
-      else for (const part of e.text.split('\r')) if (part.trim() !== '') out.push(part.replace(/\0/g, ''));
+      else
+        for (const part of e.text.split('\r'))
+          if (part.trim() !== '') out.push((e.invalidUtf8 ? INVALID_UTF8 : '') + part.replace(/\0/g, ''));
     }
     return out;
   }
@@ -213,6 +215,7 @@ export class IrcTransport {
       replyTimeoutMs: options.replyTimeoutMs ?? 10_000,
       counts: () => ({ users: hub.userCount, rooms: hub.roomCount }),
       online: (name: string) => hub.onlineNick(name) ?? shownAs(name, hub.nicksHere()),
+      nicks: () => hub.nicksHere(),
       onError: (err, context) => options.log?.error({ err }, context),
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };
