@@ -17,6 +17,8 @@ import type { IrcSession, IrcSessionOptions } from './irc-session.js';
 /** What a command handler may see and do: the session's state and output (see IrcSession). */
 export interface IrcContext {
   readonly caps: Set<Cap>;
+  /** Call after changing `caps`: what depends on them is worked out again. */
+  capsChanged(): void;
   capNegotiating: boolean;
   cap302: boolean;
   nick: string | undefined;
@@ -295,6 +297,7 @@ async function cap(c: IrcContext, m: IrcMessage): Promise<void> {
         if (w.startsWith('-')) c.caps.delete(w.slice(1) as Cap);
         else c.caps.add(w as Cap);
       }
+      c.capsChanged();
       return reply('ACK', m.params[1] ?? '');
     }
     case 'END':

@@ -106,16 +106,24 @@ export function isShared(type: string): type is SharedType {
 }
 
 /**
- * The wire text of a shared event for readers with these caps: built by the first such reader,
- * then taken from the event's cache, so a room's message costs one rendering per caps set.
+ * The wire bytes of a shared event for readers with these caps (`key`: their {@link renderKey}):
+ * built by the first such reader, then taken from the event's cache, so a room's message costs
+ * one rendering, and one Buffer, per caps set; every member's socket is handed the same bytes.
  */
-export function sharedLines(out: Outbound, caps: ReadonlySet<Cap>): string {
-  return out.render(renderKey(caps), () => {
+export function sharedBytes(out: Outbound, key: string, caps: ReadonlySet<Cap>): Buffer {
+  return out.render(key, () => {
     const m = out.message;
-    if (!isShared(m.type)) return '';
+    if (!isShared(m.type)) return EMPTY;
     const build = EVENT_LINES[m.type] as (p: unknown, c: ReadonlySet<Cap>) => OutMessage[];
-    return build(m.payload, caps).map(formatMessage).join('');
+    return Buffer.from(build(m.payload, caps).map(formatMessage).join(''), 'utf8');
   });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** {@link sharedBytes} as text (tests, and readers that need a string). */
+export function sharedLines(out: Outbound, caps: ReadonlySet<Cap>): string {
+  return sharedBytes(out, renderKey(caps), caps).toString('utf8');
 }
 
 /** The tags a chat message carries for readers with these caps: its time and its id. */

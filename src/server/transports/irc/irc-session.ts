@@ -6,7 +6,9 @@ import type { ClientMessage } from '../../../protocol/schema.js';
 import type { Cap } from './caps.js';
 import { COMMANDS, type IrcContext } from './commands.js';
 import { ChannelStates } from './channel-state.js';
-import { isShared, messageLines, sharedLines } from './events.js';
+import { isShared, messageLines, sharedBytes, sharedLines } from './events.js';
+import { renderKey } from './caps.js';
+import type { Outbound } from '../../outbound.js';
 import {
   formatMessage,
   MAX_CLIENT_TAG_BYTES,
@@ -26,6 +28,8 @@ export const INVALID_UTF8 = '\0utf8\0';
 export interface IrcSessionPort {
   /** Wire text for the client (CR LF line endings). */
   write(text: string): void;
+  /** Wire bytes for the client (a shared rendering: the same Buffer goes to every reader). */
+  writeBytes(bytes: Buffer): void;
   /** A validated request for the hub. */
   dispatch(message: ClientMessage): void;
   /** The client said QUIT (`reason`, `''` for none): the hub ends the connection, the rooms see why. */
@@ -104,12 +108,19 @@ export class IrcSession implements IrcContext {
   /** The account last shown per nick (`''`: none), so one login told by each shared room shows once. */
   private readonly accountShown = new Map<string, string>();
   private current: Reply | undefined;
+  /** The caps' render key, kept until the caps change (it is read for every event delivered). */
+  private key: string | undefined;
 
   constructor(
     private readonly port: IrcSessionPort,
     options: IrcSessionOptions,
   ) {
     this.options = options;
+  }
+
+  /** The caps changed (CAP REQ): the render key is worked out again. */
+  capsChanged(): void {
+    this.key = undefined;
   }
 
   /** The connection ended: nothing more is written, waiting commands give up. */
@@ -293,9 +304,16 @@ export class IrcSession implements IrcContext {
    * An event for this client. An answer to a request goes to whoever asked; an event that reads
    * the same for every member is written from the shared rendering; the rest are rendered here.
    */
-  receive(out: { message: ServerMessage }, shared: () => string): void {
+  receive(out: Outbound): void {
     if (this.stopped) return;
     const message = out.message;
+    // The hot path: a room's message, the same bytes for every reader with these caps.
+    if (message.type === 'message' && message.ref === undefined && this.registered) {
+      if (this.caps.has('message-tags')) this.remember(message.payload);
+      const bytes = sharedBytes(out, (this.key ??= renderKey(this.caps)), this.caps);
+      if (bytes.length > 0) this.port.writeBytes(bytes);
+      return;
+    }
     if (typeof message.ref === 'string') {
       const waiter = this.waiting.get(message.ref);
       if (waiter) {
@@ -314,7 +332,8 @@ export class IrcSession implements IrcContext {
     if (isShared(message.type)) {
       if (this.skipRepeat(message)) return;
       if (message.type === 'message') this.remember(message.payload);
-      this.write(shared());
+      const bytes = sharedBytes(out, (this.key ??= renderKey(this.caps)), this.caps);
+      if (bytes.length > 0) this.port.writeBytes(bytes);
       if (message.type === 'user_joined') this.joinedRole(message.payload);
       if (message.type === 'user_left') this.leftBy(message.payload);
       return;
@@ -440,3 +459,4 @@ export class IrcSession implements IrcContext {
 }
 
 export { sharedLines };
+export type { Outbound };
