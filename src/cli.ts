@@ -18,7 +18,7 @@ const HELP = `
     $ chat serve   [--port 8080] [--host 0.0.0.0] [options]   run the server
     $ chat connect [--port 8080] [--host 127.0.0.1] [--nick NAME] [--url ws://...] [--config PATH]   open the terminal client
     $ chat bench   [--url ws://host:port/ws] [options]         load-test a server (or one it starts)
-    $ chat account create|passwd|delete NAME | list [--data-dir DIR]   registered nicks (password from the terminal or stdin)
+    $ chat account create|passwd|delete NAME | list [--data-dir DIR | --redis URL]   registered nicks (password from the terminal or stdin)
 
 ${helpSections(SERVE_OPTIONS, { 'Server options': 'Serve options' })}
 
@@ -343,6 +343,24 @@ async function connect(): Promise<void> {
   });
 }
 
+/**
+ * Where `chat account` works: `--redis` (a cluster's Redis), else `--data-dir`, else
+ * CHAT_REDIS_URL, else the default data directory. Both flags at once is a mistake, said so.
+ */
+function accountsAt(): { dataDir: string | undefined } | { redis: string } {
+  const f = flags;
+  if (f.redis !== undefined && f.dataDir !== undefined)
+    fail('chat account: --redis and --data-dir name two different places; give one');
+  const url = f.redis ?? (f.dataDir === undefined ? process.env[REDIS_URL_ENV] : undefined);
+  if (url === undefined || url === '') return { dataDir: f.dataDir };
+  try {
+    parseRedisUrl(url);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  return { redis: url };
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = cli.input;
   // meow answers --help/--version only when nothing else is on the line; `chat serve --help`
@@ -352,7 +370,7 @@ async function main(): Promise<void> {
   if (args.includes('--version')) cli.showVersion();
   if (command === 'account') {
     const { runAccount } = await import('./accounts/account-command.js');
-    process.exitCode = await runAccount(rest, flags.dataDir);
+    process.exitCode = await runAccount(rest, accountsAt());
     return;
   }
   if (rest.length > 0) fail(`unexpected argument "${rest[0]}"; see chat --help`);

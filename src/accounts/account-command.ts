@@ -1,16 +1,21 @@
 import { resolveDataDir } from '../server/store/open.js';
-import { Accounts } from './accounts.js';
+import { Accounts, type AccountStore } from './accounts.js';
 
-const USAGE = 'usage: chat account create|passwd|delete NAME, or chat account list [--data-dir DIR]';
+const USAGE =
+  'usage: chat account create|passwd|delete NAME, or chat account list [--data-dir DIR | --redis URL]';
+
+/** Where the accounts are: a data directory (SQLite), or a cluster's Redis (`--redis`, CHAT_REDIS_URL). */
+export type AccountsAt = { dataDir: string | undefined } | { redis: string };
 
 /**
  * `chat account create|passwd|delete|list [NAME]`: registered nicks on the data directory's
  * chat.db, whether a server runs on it or not (see Accounts). A password is read from the
  * terminal (asked twice, not echoed) or, when stdin is not a terminal, from its first line, so
  * it never has to be on the command line, where `ps` and shell history would show it.
+ * With `--redis URL` (or CHAT_REDIS_URL and no --data-dir) they are the cluster's, in Redis.
  * Resolves with the exit code.
  */
-export async function runAccount(args: string[], dataDir: string | undefined): Promise<number> {
+export async function runAccount(args: string[], at: AccountsAt): Promise<number> {
   const [action, name, extra] = args;
   const needsName = action === 'create' || action === 'passwd' || action === 'delete';
   if (
@@ -22,26 +27,29 @@ export async function runAccount(args: string[], dataDir: string | undefined): P
     process.stderr.write(`chat: ${USAGE}\n`);
     return 2;
   }
-  let accounts: Accounts | undefined;
+  let accounts: AccountStore | undefined;
   try {
-    accounts = await Accounts.open(dataDir ?? resolveDataDir(), action === 'create');
+    accounts =
+      'redis' in at
+        ? await (await import('./redis-accounts.js')).RedisAccounts.open(at.redis)
+        : await Accounts.open(at.dataDir ?? resolveDataDir(), action === 'create');
     switch (action) {
       case 'list':
-        for (const a of accounts.list())
+        for (const a of await accounts.list())
           process.stdout.write(`${a.user_name}\t${new Date(a.created_ts).toISOString()}\n`);
         return 0;
       case 'delete':
-        accounts.delete(name!);
+        await accounts.delete(name!);
         process.stdout.write(`deleted ${name}\n`);
         return 0;
       case 'create':
-        if (accounts.get(name!))
+        if (await accounts.get(name!))
           throw new Error(`${name} is registered already (chat account passwd changes its password)`);
         await accounts.create(name!, await readPassword(`password for ${name}: `));
         process.stdout.write(`created ${name}\n`);
         return 0;
       default:
-        if (!accounts.get(name!)) throw new Error(`${name} is not registered`);
+        if (!(await accounts.get(name!))) throw new Error(`${name} is not registered`);
         await accounts.passwd(name!, await readPassword(`new password for ${name}: `));
         process.stdout.write(`changed the password of ${name}\n`);
         return 0;

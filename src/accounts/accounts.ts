@@ -13,6 +13,21 @@ export interface AccountRow {
   created_ts: number;
 }
 
+/** Where `chat account` keeps registered nicks: a data directory's chat.db, or a cluster's Redis. */
+export interface AccountStore {
+  /** The account of a nick, if registered (compared as nicks collide). */
+  get(name: string): AccountRow | undefined | Promise<AccountRow | undefined>;
+  /** Every account, by name. */
+  list(): AccountRow[] | Promise<AccountRow[]>;
+  /** Registers a nick; refused when it is taken or no valid nick. */
+  create(name: string, password: string): Promise<void>;
+  /** Sets a new password for a registered nick (an operator recovering an account). */
+  passwd(name: string, password: string): Promise<void>;
+  /** Frees a registered nick (its rooms and messages stay). */
+  delete(name: string): void | Promise<void>;
+  close(): void;
+}
+
 /** Passwords, as `register` takes them. */
 export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 256;
@@ -26,7 +41,7 @@ export const MAX_PASSWORD = 256;
  * A database this build must first migrate is migrated through the store, which takes the lock,
  * so that never happens under a running server (which would have migrated it already).
  */
-export class Accounts {
+export class Accounts implements AccountStore {
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -105,13 +120,15 @@ export class Accounts {
   }
 }
 
-function validNick(name: string): string {
+/** The nick as registered, or an Error that says why it cannot be one. */
+export function validNick(name: string): string {
   const checked = checkNick(name);
   if (!checked.ok) throw new Error(`${JSON.stringify(name)} is not a valid nick: ${checked.reason}`);
   return checked.nick;
 }
 
-function checkPassword(password: string): void {
+/** Throws unless the password has a length `register` takes. */
+export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD || password.length > MAX_PASSWORD)
     throw new Error(`passwords are ${MIN_PASSWORD}-${MAX_PASSWORD} characters`);
 }

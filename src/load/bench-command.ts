@@ -69,7 +69,9 @@ export async function startChatServer(
     ...extraArgs,
   ];
   try {
-    const server = await startServerProcess(args, { irc });
+    // CHAT_BENCH_SERVER_NODE_ARGS: node flags for the server only, e.g. `--cpu-prof` to profile it.
+    const nodeArgs = (process.env.CHAT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const server = await startServerProcess(args, { irc, nodeArgs });
     return {
       server,
       cleanup: async () => {

@@ -108,8 +108,16 @@ export interface ServerEventPayloads {
     /** Present on a `since_seq` replay: false when retention dropped part of the gap. */
     recovered?: boolean;
   };
-  /** `role`: the standing the joiner has in the room (an operator coming back), when it has one. */
-  user_joined: { room_id: string; user_name: string; role?: RoomRole };
+  /**
+   * `role`: the standing the joiner has in the room (an operator coming back), when it has one.
+   * `account`: the joiner's account (its registered nick, proved by password), when logged in.
+   */
+  user_joined: { room_id: string; user_name: string; role?: RoomRole; account?: string };
+  /**
+   * A member logged in (`account` set: it registered its nick) or out (no `account`: it renamed
+   * away from its registered nick). To the rooms it is in, itself apart.
+   */
+  user_account: { room_id: string; user_name: string; account?: string };
   user_left: {
     room_id: string;
     user_name: string;
@@ -122,6 +130,11 @@ export interface ServerEventPayloads {
     quit?: boolean;
     /** Set when an operator removed the member (`kick`, or a ban that matched it); `reason` says why. */
     kicked_by?: string;
+    /**
+     * With `quit`: the server operator whose `kill` ended the user's connection (`reason` is then
+     * `killed by <op>: <why>`). Only the server sets it: quit words that merely read like a kill have none.
+     */
+    killed_by?: string;
   };
   /**
    * A user went away (`message` set) or came back (no `message`). With `room_id`: the
@@ -174,7 +187,7 @@ export interface ServerEventPayloads {
     operators: string[];
     voiced: string[];
   };
-  /** To the invited user and (as the reply) to the operator who invited. */
+  /** To the invited user, (as the reply) to the operator who invited, and to the room's other operators. */
   invited: { room_id: string; user_name: string; by: string };
   /** Reply to `kill`: the user was disconnected. */
   killed: { user_name: string; by: string; reason: string };

@@ -8,6 +8,8 @@ export interface CloseReason {
   /** Stable snake_case reason, e.g. `slow_consumer`, `rate_limited`, `shutdown`, `idle`. */
   code: string;
   message: string;
+  /** A `killed` close: the server operator who ended it (told to the rooms as `killed_by`). */
+  by?: string;
 }
 
 /**

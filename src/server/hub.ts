@@ -74,7 +74,7 @@ export class Hub {
         if (target && target.id === event.session && !target.closed) {
           const killed = { code: 'killed' as const, message: String(event.message) };
           target.send('error', killed);
-          this.disconnect(target, killed);
+          this.disconnect(target, { ...killed, by: typeof event.by === 'string' ? event.by : '?' });
         }
         return;
       }
@@ -190,7 +190,7 @@ export class Hub {
         : reason.code === 'client_closed'
           ? 'connection lost'
           : reason.code;
-    this.release(session, why);
+    this.release(session, why, reason.code === 'killed' ? reason.by : undefined);
   }
 
   /** The client went away (socket closed): same as disconnect, but there is nobody to tell. */
@@ -198,10 +198,13 @@ export class Hub {
     this.disconnect(session, { code: 'client_closed', message: 'connection closed' });
   }
 
-  private release(session: Session, why: string): void {
+  private release(session: Session, why: string, killedBy?: string): void {
     this.identities.release(session);
+    const killed = killedBy !== undefined ? { killedBy } : {};
     for (const roomId of session.rooms)
-      this.rooms.get(roomId)?.post({ kind: 'leave', session, reason: why, quit: true, ref: undefined });
+      this.rooms
+        .get(roomId)
+        ?.post({ kind: 'leave', session, reason: why, quit: true, ref: undefined, ...killed });
     session.rooms.clear();
     const watched = this.watching.get(session);
     if (watched !== undefined) {

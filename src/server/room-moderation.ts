@@ -30,6 +30,8 @@ export interface ModeratedRoom {
   save(settings: RoomSettings): Promise<void>;
   /** To every member and watcher but `actor`, then to `actor` with its ref (member or not). */
   announce(message: ServerMessage, actor: Session, ref: Ref): void;
+  /** Tells the room's operators of an invitation (IRC's invite-notify), but those in `skip`. */
+  tellOperators(payload: ServerEventPayloads['invited'], skip: readonly Session[]): void;
   /** Takes the member out and tells the room and it (`user_left` with `kicked_by`), all but `except`. */
   remove(member: Session, payload: ServerEventPayloads['user_left'], except?: Session): void;
   /**
@@ -172,6 +174,7 @@ export async function moderate(
         policy.invite(target.key);
         const payload = { room_id: room.id, user_name: target.nick, by };
         await room.inviteElsewhere(target.key, payload, target);
+        room.tellOperators(payload, [actor]);
         actor.send('invited', payload, ref);
         return;
       }
@@ -182,6 +185,7 @@ export async function moderate(
       // The invited client may reconnect through another node before it joins.
       await room.inviteElsewhere(target.nickKey, payload);
       if (target !== actor) target.send('invited', payload);
+      room.tellOperators(payload, [actor, target]);
       actor.send('invited', payload, ref);
       return;
     }

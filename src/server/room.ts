@@ -49,7 +49,7 @@ export type RoomEvent =
       /** Cluster mode: already held back once until the feed reached sinceSeq (see catchUpFirst). */
       caughtUp?: boolean;
     }
-  | { kind: 'leave'; session: Session; reason?: string; quit?: boolean; ref: Ref }
+  | { kind: 'leave'; session: Session; reason?: string; quit?: boolean; killedBy?: string; ref: Ref }
   | {
       kind: 'message';
       session: Session;
@@ -64,6 +64,8 @@ export type RoomEvent =
   /** An operator's change (role, kick, ban, invite, modes): see room-moderation.ts. */
   | { kind: 'moderate'; session: Session; action: ModAction; ref: Ref }
   | { kind: 'rename'; session: Session; oldName: string }
+  /** The session logged in or out (registered its nick, renamed away from it): `user_account`. */
+  | { kind: 'account'; session: Session }
   /** The member went away or came back (its `away` field says which): told to the others. */
   | { kind: 'away'; session: Session }
   | { kind: 'watch'; session: Session; sinceSeq?: number; caughtUp?: boolean }
@@ -127,6 +129,7 @@ const FOR_LIVE_SESSIONS = new Set<RoomEvent['kind']>([
   'watch',
   'replay',
   'rename',
+  'account',
   'away',
   'moderate',
 ]);
@@ -417,6 +420,22 @@ export class Room {
           }
         }
         return;
+      case 'account':
+        if (this.members.has(event.session)) {
+          const payload = {
+            room_id: this.id,
+            user_name: event.session.nick ?? '?',
+            ...accountOf(event.session),
+          };
+          this.broadcast({ type: 'user_account', payload }, event.session);
+          if (this.cluster) {
+            const { engine } = this.cluster;
+            void engine
+              .notify(this.id, { node: engine.nodeId, type: 'user_account', payload })
+              .catch((err: unknown) => this.onError(err, `room ${this.id}: telling the nodes of a login`));
+          }
+        }
+        return;
       case 'gap':
         return this.skipGap(event.to);
       case 'bans':
@@ -490,6 +509,7 @@ export class Room {
         }
       },
       remove: (member, payload, except) => this.removeMember(member, payload, except),
+      tellOperators: (payload, skip) => this.tellOperators(payload, skip),
       elsewhere: (key) => this.memberElsewhere(key),
       inviteElsewhere: async (key, payload, to) => {
         if (!this.cluster) return;
@@ -497,7 +517,7 @@ export class Room {
         await engine.notify(this.id, {
           node: engine.nodeId,
           type: 'invite',
-          payload: { room_id: this.id, key },
+          payload: { room_id: this.id, key, invited: payload },
         });
         if (to)
           await engine.tellNode(to.node, { t: 'invited', nick_key: to.key, session: to.session, payload });
@@ -559,6 +579,19 @@ export class Room {
     return { key, nick: found.nick, owner: `${found.node}:${found.session}`, registered };
   }
 
+  /**
+   * An invitation, told to the members who could have made it (owner, operators, server
+   * operators) but `skip` (the inviter and the invitee, told already): IRC's invite-notify.
+   */
+  private tellOperators(payload: ServerEventPayloads['invited'], skip: readonly Session[] = []): void {
+    for (const m of this.members) {
+      if (skip.includes(m) || m.closed) continue;
+      const role = this.policy.roleOf(m);
+      if (role === 'owner' || role === 'operator' || this.policy.isServerOperator(m))
+        m.send('invited', payload);
+    }
+  }
+
   /** Takes a member out (a kick or a ban): its replay ends, the room and it are told. */
   private removeMember(
     member: Session,
@@ -605,6 +638,7 @@ export class Room {
       }
       case 'invite':
         this.policy.invite(notice.payload.key);
+        if (notice.payload.invited) this.tellOperators({ ...notice.payload.invited, room_id: this.id });
         return;
       case 'kick': {
         const target = [...this.members].find((m) => `${nodeId}:${m.id}` === notice.target);
@@ -714,7 +748,7 @@ export class Room {
       const max = this.maxMembers;
       // Refused (full, or Redis down): the hub counted the session in already; it is not.
       const joined = await engine
-        .joinPresence(this.id, session.id, session.nick ?? '?', max)
+        .joinPresence(this.id, session.id, session.nick ?? '?', max, accountOf(session))
         .catch((err: unknown) => {
           session.rooms.delete(this.id);
           throw err;
@@ -760,7 +794,12 @@ export class Room {
       this.broadcast(
         {
           type: 'user_joined',
-          payload: { room_id: this.id, user_name: session.nick ?? '?', ...(role ? { role } : {}) },
+          payload: {
+            room_id: this.id,
+            user_name: session.nick ?? '?',
+            ...(role ? { role } : {}),
+            ...accountOf(session),
+          },
         },
         session,
       );
@@ -922,18 +961,16 @@ export class Room {
       user_name: session.nick ?? '?',
       ...(event.reason ? { reason: event.reason } : {}),
       ...(event.quit ? { quit: true } : {}),
+      ...(event.killedBy !== undefined ? { killed_by: event.killedBy } : {}),
     };
     this.members.delete(session);
     this.noteIfEmpty();
     if (this.cluster) {
       try {
-        await this.cluster.engine.leavePresence(
-          this.id,
-          session.id,
-          session.nick ?? '?',
-          event.reason,
-          event.quit ? { quit: true } : {},
-        );
+        await this.cluster.engine.leavePresence(this.id, session.id, session.nick ?? '?', event.reason, {
+          ...(event.quit ? { quit: true } : {}),
+          ...(event.killedBy !== undefined ? { killed_by: event.killedBy } : {}),
+        });
       } catch (err) {
         // Left here all the same; the entry stays in Redis until the node's reaper (not yet) or a restart.
         this.onError(err, `room ${this.id}: leaving the shared presence`);
@@ -1217,4 +1254,9 @@ function withTopic(settings: RoomSettings, line: ChatMessage): RoomSettings {
 function stripSender(record: ChatMessage & { sender_key?: string }): ChatMessage {
   const { sender_key: _drop, ...message } = record;
   return message;
+}
+
+/** `{account}` of a session logged in (it holds its registered nick, proved by password), else `{}`. */
+function accountOf(session: Session): { account?: string } {
+  return session.registered && session.nick !== undefined ? { account: session.nick } : {};
 }

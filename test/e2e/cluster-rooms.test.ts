@@ -7,6 +7,7 @@ import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 import { SseTestClient } from '../helpers/sse-client.js';
 import { TcpTestClient } from '../helpers/tcp-client.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { IrcTestClient } from '../helpers/irc-client.js';
 
 // Room life and moderation across real `chat serve --redis` processes on one real redis-server:
 // settings (topic, owner, modes, roles, bans), kicks, away and whois hold on every node.
@@ -216,6 +217,83 @@ describe('server operators across nodes', () => {
     await expect
       .poll(async () => code(await root.request('kill', { user_name: 'bob' })))
       .toBe('no_such_user');
+  });
+});
+
+describe('kills across nodes', () => {
+  it('a kill of a user on node B reaches node A as killed_by (IRC: Killed); quit words that read like one do not', async () => {
+    const a = await node(['--operators', 'root', '--irc-port', '0']);
+    const b = await node(['--operators', 'root']);
+    // The operator on A, the victim on B: B ends it on A's word (the node event), A's rooms hear it.
+    const root = await client(a, 'root', 'root password');
+    const watcher = await client(a, 'watcher');
+    await watcher.request('join', { room_id: 'yard' });
+    const irc = await IrcTestClient.register(a.ircPort!, 'ircwatch');
+    closers.push(() => irc.close());
+    irc.send('JOIN #yard');
+    await irc.wait(/ 366 ircwatch #yard /);
+    const faker = await client(b, 'faker');
+    await faker.request('join', { room_id: 'yard' });
+    faker.send('quit', { reason: 'killed by root: flooding' });
+    const fake = await watcher.next((m) => m.type === 'user_left' && m.payload.user_name === 'faker');
+    expect(fake.type === 'user_left' && fake.payload.killed_by).toBeUndefined();
+    await irc.wait(/^:faker!~u@chat QUIT :Quit: killed by root: flooding$/);
+    const bob = await client(b, 'bob');
+    await bob.request('join', { room_id: 'yard' });
+    expect((await root.request('kill', { user_name: 'bob', reason: 'flooding' })).type).toBe('killed');
+    const real = await watcher.next((m) => m.type === 'user_left' && m.payload.user_name === 'bob');
+    expect(real.payload).toMatchObject({ quit: true, killed_by: 'root', reason: 'killed by root: flooding' });
+    await irc.wait(/^:bob!~u@chat QUIT :Killed \(root \(flooding\)\)$/);
+  });
+});
+
+describe('IRC accounts and invitations across nodes', () => {
+  it('extended-join and account-notify show a user of node B logged in on node A; invite-notify reaches an operator on A', async () => {
+    const a = await node(['--irc-port', '0']);
+    const b = await node();
+    const caps = ['extended-join', 'account-notify', 'invite-notify'];
+    const owner = await client(b, 'owner', 'owner password');
+    expect((await owner.request('create_room', { room_id: 'hall' })).type).toBe('room_created');
+    await owner.request('join', { room_id: 'hall' });
+    // An operator on node A (registered, logged in on IRC with PASS).
+    const reg = await client(a, 'ircop', 'ircop password');
+    reg.send('quit', {});
+    await reg.closedByServer();
+    // The nick is free once Redis has the release: the IRC login is tried again until then.
+    let op: IrcTestClient | undefined;
+    for (let i = 0; i < 50 && op === undefined; i++) {
+      const c = await IrcTestClient.connect(a.ircPort!);
+      c.send('CAP LS 302');
+      c.send('PASS :ircop password');
+      c.send('NICK ircop');
+      c.send('USER ircop 0 * :ircop');
+      c.send(`CAP REQ :${caps.join(' ')}`);
+      c.send('CAP END');
+      if (/ 001 /.test(await c.wait(/ (001|433|464) /))) op = c;
+      else c.close();
+    }
+    if (op === undefined) throw new Error('ircop never got its nick back');
+    closers.push(() => op.close());
+    op.send('JOIN #hall');
+    await op.wait(/ 366 ircop #hall /);
+    expect(
+      (await owner.request('role', { room_id: 'hall', user_name: 'ircop', role: 'operator' })).type,
+    ).toBe('role_changed');
+    await op.wait(/ MODE #hall \+o ircop$/);
+
+    const carol = await client(b, 'carol');
+    await carol.request('join', { room_id: 'hall' });
+    await op.wait(/^:carol!~u@chat JOIN #hall \* carol$/);
+    expect((await carol.request('register', { password: 'carol password' })).type).toBe('registered');
+    await op.wait(/^:carol!~u@chat ACCOUNT carol$/);
+    const dave = await client(b, 'dave', 'dave password');
+    await dave.request('join', { room_id: 'hall' });
+    await op.wait(/^:dave!~u@chat JOIN #hall dave dave$/);
+
+    const erin = await client(b, 'erin');
+    expect((await owner.request('invite', { room_id: 'hall', user_name: 'erin' })).type).toBe('invited');
+    await op.wait(/^:owner!~u@chat INVITE erin #hall$/);
+    expect((await erin.next((m) => m.type === 'invited')).payload).toMatchObject({ by: 'owner' });
   });
 });
 

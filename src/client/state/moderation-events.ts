@@ -137,7 +137,9 @@ export function reduceModerationEvent(state: ChatState, event: ModerationEvent, 
       const { room_id, user_name, by } = event.payload;
       const text = sameNick(user_name, state.nick)
         ? `${by} invited you to #${room_id}: /join #${room_id}`
-        : `you invited ${user_name} to #${room_id}`;
+        : sameNick(by, state.nick)
+          ? `you invited ${user_name} to #${room_id}`
+          : `${by} invited ${user_name} to #${room_id}`;
       // The inviter's copy is the reply to /invite: where it was typed.
       const reply = takeReplyTarget(state, event.ref);
       return addNotice(reply.state, reply.target, text, 'info', now);

@@ -153,6 +153,7 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
     case 'error':
       return serverError(state, event, now);
     case 'pong':
+    case 'user_account':
       return state;
     case 'topic':
     case 'role_changed':

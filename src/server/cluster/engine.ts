@@ -42,7 +42,13 @@ export interface Presence {
  * (`node:session`) names whose presence changed, so a room tells each change once (remote-presence.ts).
  */
 export type FeedNotice =
-  | { node: string; type: 'user_joined'; payload: { room_id: string; user_name: string }; owner?: string }
+  | {
+      node: string;
+      type: 'user_joined';
+      payload: { room_id: string; user_name: string; account?: string };
+      owner?: string;
+    }
+  | { node: string; type: 'user_account'; payload: { room_id: string; user_name: string; account?: string } }
   | {
       node: string;
       type: 'user_left';
@@ -61,8 +67,15 @@ export type FeedNotice =
   | { node: string; type: 'settings'; payload: { room_id: string; version: number; settings: RoomSettings } }
   /** An announcement made on the node of the change (role_changed, ban_changed, modes_changed). */
   | { node: string; type: 'relay'; payload: ServerMessage; except?: string }
-  /** An operator invited this nick key: every node's room lets it in once (`+i`). */
-  | { node: string; type: 'invite'; payload: { room_id: string; key: string } }
+  /**
+   * An operator invited this nick key: every node's room lets it in once (`+i`), and tells its
+   * operators (`invited`, for IRC's invite-notify).
+   */
+  | {
+      node: string;
+      type: 'invite';
+      payload: { room_id: string; key: string; invited?: ServerEventPayloads['invited'] };
+    }
   /** An operator on `node` kicked `target` (`node:session`), a member on another node. */
   | {
       node: string;
@@ -250,17 +263,19 @@ export interface Engine {
     session: string,
     nick: string,
     max: number,
+    /** What the user_joined notice adds: the joiner's account when logged in. */
+    extra?: { account?: string },
   ): Promise<'joined' | 'already' | 'full' | 'noroom'>;
   /**
    * Removes it; publishes user_left (with `reason`, and what `extra` adds: a kick's `kicked_by`,
-   * a quit, the session that already had its copy). True when it was present.
+   * a quit, a kill's `killed_by`, the session that already had its copy). True when it was present.
    */
   leavePresence(
     roomId: string,
     session: string,
     nick: string,
     reason?: string,
-    extra?: { kicked_by?: string; quit?: boolean; except?: string },
+    extra?: { kicked_by?: string; quit?: boolean; killed_by?: string; except?: string },
   ): Promise<boolean>;
   /** A present member's new nick (publishes nick_changed); false when the session is not present. */
   renamePresence(roomId: string, session: string, oldNick: string, nick: string): Promise<boolean>;

@@ -665,12 +665,17 @@ export class RedisEngine extends EventEmitter implements Engine {
     session: string,
     nick: string,
     max: number,
+    extra: { account?: string } = {},
   ): Promise<'joined' | 'already' | 'full' | 'noroom'> {
     checkSession(session);
     const notice: FeedNotice = {
       node: this.nodeId,
       type: 'user_joined',
-      payload: { room_id: roomId, user_name: nick },
+      payload: {
+        room_id: roomId,
+        user_name: nick,
+        ...(extra.account !== undefined ? { account: extra.account } : {}),
+      },
       owner: `${this.nodeId}:${session}`,
     };
     try {
@@ -702,7 +707,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     session: string,
     nick: string,
     reason?: string,
-    extra: { kicked_by?: string; quit?: boolean; except?: string } = {},
+    extra: { kicked_by?: string; quit?: boolean; killed_by?: string; except?: string } = {},
   ): Promise<boolean> {
     const notice: FeedNotice = {
       node: this.nodeId,
@@ -713,6 +718,7 @@ export class RedisEngine extends EventEmitter implements Engine {
         ...(reason ? { reason } : {}),
         ...(extra.kicked_by !== undefined ? { kicked_by: extra.kicked_by } : {}),
         ...(extra.quit ? { quit: true } : {}),
+        ...(extra.killed_by !== undefined ? { killed_by: extra.killed_by } : {}),
       },
       ...(extra.except !== undefined ? { except: extra.except } : {}),
       owner: `${this.nodeId}:${session}`,

@@ -126,12 +126,17 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
       session.send('nick_changed', { old_name: oldName, user_name: oldName }, ref);
       return;
     }
+    const wasLoggedIn = session.registered;
     await hub.identities.rename(session, p.user_name);
     // Cluster mode: the away message went with the old nick's claim; it stays with the user.
     if (hub.options.engine && session.away !== undefined)
       await hub.options.engine.setAway(session.nickKey, session.away);
     session.send('nick_changed', { old_name: oldName, user_name: p.user_name }, ref);
-    for (const roomId of session.rooms) hub.rooms.get(roomId)?.post({ kind: 'rename', session, oldName });
+    for (const roomId of session.rooms) {
+      hub.rooms.get(roomId)?.post({ kind: 'rename', session, oldName });
+      // The account went with the registered nick: the rooms see the user logged out.
+      if (wasLoggedIn && !session.registered) hub.rooms.get(roomId)?.post({ kind: 'account', session });
+    }
   }),
 
   rooms: handler('rooms', { charge: 'reads' }, async ({ session, payload: p, ref }, hub) => {
@@ -173,8 +178,12 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
   }),
 
   register: handler('register', { identity: true }, async ({ session, payload: p, ref }, hub) => {
+    const wasLoggedIn = session.registered;
     await hub.identities.register(session, p.password);
     session.send('registered', { user_name: session.nick }, ref);
+    // Registering logs the user in: the rooms it is in see its account (not for a password change).
+    if (!wasLoggedIn)
+      for (const roomId of session.rooms) hub.rooms.get(roomId)?.post({ kind: 'account', session });
   }),
 
   away: AWAY,

@@ -134,13 +134,19 @@ export const MODERATION_HANDLERS = {
         const key = nickKey(p.user_name);
         const held = await engine.holder(key);
         if (!held) throw new RequestError('no_such_user', `${p.user_name} is not online`);
-        await engine.tellNode(held.node, { t: 'kill', nick_key: key, session: held.session, message });
+        await engine.tellNode(held.node, {
+          t: 'kill',
+          nick_key: key,
+          session: held.session,
+          message,
+          by: session.nick,
+        });
         session.send('killed', { user_name: held.nick, by: session.nick, reason }, ref);
         return;
       }
       if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
       target.send('error', { code: 'killed', message });
-      hub.disconnect(target, { code: 'killed', message });
+      hub.disconnect(target, { code: 'killed', message, by: session.nick ?? '?' });
       session.send('killed', { user_name: target.nick, by: session.nick, reason }, ref);
     },
   ),

@@ -176,6 +176,8 @@ export function renderLines(message: ServerMessage): string[] {
         `#${clean(room_id)} -- modes: ${modeText(modes)}; owner: ${owner === null ? 'none' : clean(owner)}; operators: ${operators.map(clean).join(', ') || 'none'}; voiced: ${voiced.map(clean).join(', ') || 'none'}`,
       ];
     }
+    case 'user_account':
+      return [];
     case 'invited': {
       const { room_id, user_name, by } = message.payload;
       return [`-- ${clean(by)} invited ${clean(user_name)} to #${clean(room_id)} (/join #${clean(room_id)})`];

@@ -8,8 +8,14 @@
  * - telnet IAC command sequences (0xFF ...) are dropped: 0xFF never occurs in UTF-8 text.
  */
 
-/** What one chunk of input produced, in order. */
-export type LineEvent = { kind: 'line'; text: string } | { kind: 'too_long'; limit: number };
+import { isUtf8 } from 'node:buffer';
+
+/**
+ * What one chunk of input produced, in order. `invalidUtf8`: the line's bytes were not UTF-8
+ * (its text has U+FFFD in their place), for a door that must refuse such lines (IRC's UTF8ONLY).
+ */
+export type LineEvent =
+  { kind: 'line'; text: string; invalidUtf8?: true } | { kind: 'too_long'; limit: number };
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -78,7 +84,11 @@ export class LineReader {
     this.size = 0;
     if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
     if (bytes.length > this.maxLineBytes) return { kind: 'too_long', limit: this.maxLineBytes };
-    return { kind: 'line', text: this.decoder.decode(bytes) };
+    const text = this.decoder.decode(bytes);
+    // Only a line that decoded to a replacement character can have held invalid bytes.
+    return text.includes('\uFFFD') && !isUtf8(bytes)
+      ? { kind: 'line', text, invalidUtf8: true }
+      : { kind: 'line', text };
   }
 
   /** Drops telnet commands: IAC x, IAC WILL/WONT/DO/DONT opt, IAC SB ... IAC SE. */

@@ -106,7 +106,9 @@ export function applyModerationEvent(state: State, event: WireEvent): boolean {
       const { room_id, user_name, by } = p as ServerEventPayloads['invited'];
       const text = isMe(state, oneLine(user_name))
         ? `${oneLine(by)} invited you to #${room_id}: /join #${room_id}`
-        : `you invited ${oneLine(user_name)} to #${room_id}`;
+        : isMe(state, oneLine(by))
+          ? `you invited ${oneLine(user_name)} to #${room_id}`
+          : `${oneLine(by)} invited ${oneLine(user_name)} to #${room_id}`;
       addNotice(state, currentConv(state) ?? null, text);
       return true;
     }

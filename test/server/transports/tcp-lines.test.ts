@@ -29,10 +29,12 @@ describe('LineReader', () => {
     expect(events).toEqual(lines('zß€😀'));
   });
 
-  it('replaces invalid UTF-8 with U+FFFD instead of failing', () => {
-    expect(feed(new LineReader(100), [0x61, 0xc3, 0x28, 0x62, 0x80, 0xfe, 0x0a])).toEqual(
-      lines('a\ufffd(b\ufffd\ufffd'),
-    );
+  it('replaces invalid UTF-8 with U+FFFD instead of failing, and says the line was not UTF-8', () => {
+    expect(feed(new LineReader(100), [0x61, 0xc3, 0x28, 0x62, 0x80, 0xfe, 0x0a])).toEqual([
+      { kind: 'line', text: 'a\ufffd(b\ufffd\ufffd', invalidUtf8: true },
+    ]);
+    // A U+FFFD sent as UTF-8 is text like any other.
+    expect(feed(new LineReader(100), 'a\ufffdb\n')).toEqual(lines('a\ufffdb'));
   });
 
   it('reports a line over the limit once, discards it up to its newline, then reads on', () => {

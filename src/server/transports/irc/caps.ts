@@ -1,7 +1,7 @@
 /**
- * The IRCv3 capabilities the door offers. Only what it implements is listed: account-notify and
- * invite-notify are not, as the server announces neither an account change nor an invitation to
- * anyone but the invitee and the inviter (docs/irc.md).
+ * The IRCv3 capabilities the door offers: only what it implements. account-notify rides on the
+ * hub's `user_account` (a member registered its nick, or renamed away from it), invite-notify
+ * on the `invited` the room's operators are told.
  */
 export const CAPS = [
   'message-tags',
@@ -11,6 +11,8 @@ export const CAPS = [
   'labeled-response',
   'extended-join',
   'away-notify',
+  'account-notify',
+  'invite-notify',
   'multi-prefix',
   'userhost-in-names',
   'sasl',
@@ -38,5 +40,5 @@ export function capList(version302: boolean): string {
  * rendered once per distinct key (see events.ts), not once per member.
  */
 export function renderKey(caps: ReadonlySet<Cap>): string {
-  return `irc:${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('extended-join') ? 'j' : ''}${caps.has('away-notify') ? 'a' : ''}`;
+  return `irc:${caps.has('server-time') ? 't' : ''}${caps.has('message-tags') ? 'm' : ''}${caps.has('extended-join') ? 'j' : ''}${caps.has('away-notify') ? 'a' : ''}${caps.has('account-notify') ? 'c' : ''}`;
 }

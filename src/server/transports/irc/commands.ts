@@ -17,6 +17,8 @@ import type { IrcSession, IrcSessionOptions } from './irc-session.js';
 /** What a command handler may see and do: the session's state and output (see IrcSession). */
 export interface IrcContext {
   readonly caps: Set<Cap>;
+  /** Call after changing `caps`: what depends on them is worked out again. */
+  capsChanged(): void;
   capNegotiating: boolean;
   cap302: boolean;
   nick: string | undefined;
@@ -295,6 +297,7 @@ async function cap(c: IrcContext, m: IrcMessage): Promise<void> {
         if (w.startsWith('-')) c.caps.delete(w.slice(1) as Cap);
         else c.caps.add(w as Cap);
       }
+      c.capsChanged();
       return reply('ACK', m.params[1] ?? '');
     }
     case 'END':
@@ -358,10 +361,27 @@ function mode(c: IrcContext, m: IrcMessage): void | Promise<void> {
   c.numeric(ERR.UMODEUNKNOWNFLAG, 'Unknown MODE flag');
 }
 
-function userhostOf(c: IrcContext, nickName: string): string | undefined {
+/** `nick=+~u@chat` (here) or `nick=-~u@chat` (away) for a nick online, as USERHOST answers. */
+async function userhostOf(c: IrcContext, nickName: string): Promise<string | undefined> {
   const found = c.options.online(nickName);
-  return found === undefined ? undefined : `${ircNick(found)}=+${USER_HOST}`;
+  if (found === undefined) return undefined;
+  const who = await c.ask({ type: 'whois', payload: { user_name: found } });
+  const away = who?.type === 'whois' && who.payload.away !== undefined;
+  return `${ircNick(found)}=${away ? '-' : '+'}${USER_HOST}`;
 }
+
+/** Matches an IRC mask (`*` any run, `?` one character) against a nick, without case. */
+export function maskMatches(mask: string, nick: string): boolean {
+  const pattern = mask
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${pattern}$`, 's').test(nick.toLowerCase());
+}
+
+/** How many users one `WHO mask` lists at most (each is a whois of the hub). */
+const MAX_WHO_MATCHES = 100;
 
 /**
  * WHOIS: 311, 312, 301 (away), 317 (idle, signon), 319 (the channels the asker shares with
@@ -402,6 +422,9 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
   NICK: cmd(0, false, nick),
   USER: cmd(4, false, (c, m) => {
     if (c.registered) return c.numeric(ERR.ALREADYREGISTERED, 'You may not reregister');
+    // An empty username or real name is no USER at all (Modern IRC: 461, even when given as `:`).
+    if (m.params[0] === '' || m.params[3]!.trim() === '')
+      return c.numeric(ERR.NEEDMOREPARAMS, 'USER', 'Not enough parameters');
     c.user = { user: m.params[0]!, realname: sanitizeText(m.params[3]!) };
     return tryRegister(c);
   }),
@@ -458,21 +481,29 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
       const away = new Set((list?.members ?? []).filter((u) => u.away !== undefined).map((u) => u.user_name));
       for (const n of list?.users ?? []) row(mask, n, away.has(n), rolePrefix(list?.roles?.[n]));
     } else {
-      const found = c.options.online(mask);
-      if (found !== undefined) {
+      // A nick, or a mask (`*`, `al*`) over the nicks online on this server process.
+      const exact = c.options.online(mask);
+      const matched =
+        exact !== undefined
+          ? [exact]
+          : /[*?]/.test(mask)
+            ? [...c.options.nicks()].filter((n) => maskMatches(mask, ircNick(n))).slice(0, MAX_WHO_MATCHES)
+            : [];
+      for (const found of matched) {
         const who = await c.ask({ type: 'whois', payload: { user_name: found } });
-        row('*', found, who?.type === 'whois' && who.payload.away !== undefined, '');
+        if (who?.type === 'whois') row('*', found, who.payload.away !== undefined, '');
       }
     }
     c.numeric(RPL.ENDOFWHO, mask, 'End of WHO list');
   }),
   WHOIS: cmd(1, true, whois),
   LIST: cmd(0, true, list),
-  USERHOST: cmd(1, true, (c, m) => {
-    const found = m.params
-      .slice(0, 5)
-      .map((n) => userhostOf(c, n))
-      .filter((x) => x !== undefined);
+  USERHOST: cmd(1, true, async (c, m) => {
+    const found: string[] = [];
+    for (const n of m.params.slice(0, 5)) {
+      const entry = await userhostOf(c, n);
+      if (entry !== undefined) found.push(entry);
+    }
     c.numeric(RPL.USERHOST, found.join(' '));
   }),
   ISON: cmd(1, true, (c, m) => {

@@ -7,7 +7,8 @@ import { channelOf, ircBanMask, ircNick, sourceOf } from './names.js';
 import { splitText } from './split.js';
 
 /** The events shared by every member of a room that the table below renders. */
-type SharedType = 'message' | 'user_joined' | 'user_left' | 'nick_changed' | 'user_away' | 'ban_changed';
+type SharedType =
+  'message' | 'user_joined' | 'user_left' | 'nick_changed' | 'user_away' | 'user_account' | 'ban_changed';
 
 /**
  * Server events to IRC lines: one entry per event a room broadcasts. An entry depends only on
@@ -24,9 +25,9 @@ export const EVENT_LINES: {
     {
       source: sourceOf(p.user_name),
       command: 'JOIN',
-      // extended-join: the account (none is told yet: `*`) and the real name.
+      // extended-join: the account (`*`: not logged in) and the real name (chat has none: the nick).
       params: caps.has('extended-join')
-        ? [channelOf(p.room_id), '*', ircNick(p.user_name)]
+        ? [channelOf(p.room_id), p.account !== undefined ? ircNick(p.account) : '*', ircNick(p.user_name)]
         : [channelOf(p.room_id)],
     },
   ],
@@ -41,7 +42,13 @@ export const EVENT_LINES: {
       ];
     // A quit is the user's connection ending: IRC says QUIT, once (see IrcSession.skipRepeat).
     if (p.quit === true)
-      return [{ source: sourceOf(p.user_name), command: 'QUIT', params: [quitText(p.reason ?? 'quit')] }];
+      return [
+        {
+          source: sourceOf(p.user_name),
+          command: 'QUIT',
+          params: [quitText(p.reason ?? 'quit', p.killed_by)],
+        },
+      ];
     const reason = p.reason === undefined ? [] : [sanitizeText(p.reason)];
     return [{ source: sourceOf(p.user_name), command: 'PART', params: [channelOf(p.room_id), ...reason] }];
   },
@@ -53,6 +60,17 @@ export const EVENT_LINES: {
             source: sourceOf(p.user_name),
             command: 'AWAY',
             params: p.message === undefined ? [] : [sanitizeText(p.message)],
+          },
+        ]
+      : [],
+  // account-notify: `ACCOUNT name` when a member logs in (registers its nick), `ACCOUNT *` when out.
+  user_account: (p, caps) =>
+    caps.has('account-notify')
+      ? [
+          {
+            source: sourceOf(p.user_name),
+            command: 'ACCOUNT',
+            params: [p.account !== undefined ? ircNick(p.account) : '*'],
           },
         ]
       : [],
@@ -68,13 +86,18 @@ export const EVENT_LINES: {
 
 /**
  * A quit reason as IRC servers word it: `Quit` for none, `Killed (alice (spamming))` for a
- * server operator's /kill (the hub's `killed by alice: spamming`), else the reason as given.
+ * server operator's /kill (the hub's `killed_by` and its reason `killed by alice: spamming`),
+ * else `Quit: <reason>`. The `Quit: ` in front of everything else is what makes a kill
+ * unmistakable: words a user chose (`/quit Killed (root (bye))`) can never read like one.
  */
-export function quitText(reason: string): string {
+export function quitText(reason: string, killedBy?: string): string {
   const text = sanitizeText(reason);
-  if (text === 'quit') return 'Quit';
-  const kill = /^killed by (\S+): (.*)$/s.exec(text);
-  return kill ? `Killed (${ircNick(kill[1]!)} (${kill[2]}))` : text;
+  if (killedBy !== undefined) {
+    const by = sanitizeText(killedBy);
+    const prefix = `killed by ${by}: `;
+    return `Killed (${ircNick(by)} (${text.startsWith(prefix) ? text.slice(prefix.length) : text}))`;
+  }
+  return text === 'quit' ? 'Quit' : `Quit: ${text}`;
 }
 
 /** True for the events {@link EVENT_LINES} renders. */
@@ -83,16 +106,24 @@ export function isShared(type: string): type is SharedType {
 }
 
 /**
- * The wire text of a shared event for readers with these caps: built by the first such reader,
- * then taken from the event's cache, so a room's message costs one rendering per caps set.
+ * The wire bytes of a shared event for readers with these caps (`key`: their {@link renderKey}):
+ * built by the first such reader, then taken from the event's cache, so a room's message costs
+ * one rendering, and one Buffer, per caps set; every member's socket is handed the same bytes.
  */
-export function sharedLines(out: Outbound, caps: ReadonlySet<Cap>): string {
-  return out.render(renderKey(caps), () => {
+export function sharedBytes(out: Outbound, key: string, caps: ReadonlySet<Cap>): Buffer {
+  return out.render(key, () => {
     const m = out.message;
-    if (!isShared(m.type)) return '';
+    if (!isShared(m.type)) return EMPTY;
     const build = EVENT_LINES[m.type] as (p: unknown, c: ReadonlySet<Cap>) => OutMessage[];
-    return build(m.payload, caps).map(formatMessage).join('');
+    return Buffer.from(build(m.payload, caps).map(formatMessage).join(''), 'utf8');
   });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** {@link sharedBytes} as text (tests, and readers that need a string). */
+export function sharedLines(out: Outbound, caps: ReadonlySet<Cap>): string {
+  return sharedBytes(out, renderKey(caps), caps).toString('utf8');
 }
 
 /** The tags a chat message carries for readers with these caps: its time and its id. */

@@ -6,7 +6,9 @@ import type { ClientMessage } from '../../../protocol/schema.js';
 import type { Cap } from './caps.js';
 import { COMMANDS, type IrcContext } from './commands.js';
 import { ChannelStates } from './channel-state.js';
-import { isShared, messageLines, sharedLines } from './events.js';
+import { isShared, messageLines, sharedBytes, sharedLines } from './events.js';
+import { renderKey } from './caps.js';
+import type { Outbound } from '../../outbound.js';
 import {
   formatMessage,
   MAX_CLIENT_TAG_BYTES,
@@ -19,10 +21,15 @@ import { roleLetter } from './channel-state.js';
 import { ERR, RPL } from './numerics.js';
 import { Reply } from './reply.js';
 
+/** Prefix of a queued line whose bytes were not UTF-8 (set by the socket side, irc.ts). */
+export const INVALID_UTF8 = '\0utf8\0';
+
 /** What an IRC session drives: it never sees a socket. */
 export interface IrcSessionPort {
   /** Wire text for the client (CR LF line endings). */
   write(text: string): void;
+  /** Wire bytes for the client (a shared rendering: the same Buffer goes to every reader). */
+  writeBytes(bytes: Buffer): void;
   /** A validated request for the hub. */
   dispatch(message: ClientMessage): void;
   /** The client said QUIT (`reason`, `''` for none): the hub ends the connection, the rooms see why. */
@@ -43,6 +50,8 @@ export interface IrcSessionOptions {
   counts(): { users: number; rooms: number };
   /** The display nick of the user online under `name` (as nicks collide), if any. */
   online(name: string): string | undefined;
+  /** The nicks online on this server process (WHO with a mask). */
+  nicks(): Iterable<string>;
   /** Told about a command that failed inside the door (a bug): logged by the server. */
   onError?(err: unknown, context: string): void;
 }
@@ -96,13 +105,22 @@ export class IrcSession implements IrcContext {
   private lastRename: string | undefined;
   /** The away message last shown per nick (`''`: back), so one change told by each shared room shows once. */
   private readonly awayShown = new Map<string, string>();
+  /** The account last shown per nick (`''`: none), so one login told by each shared room shows once. */
+  private readonly accountShown = new Map<string, string>();
   private current: Reply | undefined;
+  /** The caps' render key, kept until the caps change (it is read for every event delivered). */
+  private key: string | undefined;
 
   constructor(
     private readonly port: IrcSessionPort,
     options: IrcSessionOptions,
   ) {
     this.options = options;
+  }
+
+  /** The caps changed (CAP REQ): the render key is worked out again. */
+  capsChanged(): void {
+    this.key = undefined;
   }
 
   /** The connection ended: nothing more is written, waiting commands give up. */
@@ -129,7 +147,9 @@ export class IrcSession implements IrcContext {
   }
 
   /** One line: checked for size, parsed, then run through its entry in the command table. */
-  private async handle(raw: string): Promise<void> {
+  private async handle(line: string): Promise<void> {
+    const invalidUtf8 = line.startsWith(INVALID_UTF8);
+    const raw = invalidUtf8 ? line.slice(INVALID_UTF8.length) : line;
     const tagEnd = raw.startsWith('@') ? raw.indexOf(' ') + 1 : 0;
     if (tagEnd > MAX_CLIENT_TAG_BYTES || Buffer.byteLength(raw.slice(tagEnd), 'utf8') + 2 > MAX_LINE_BYTES) {
       this.numeric(ERR.INPUTTOOLONG, 'Input line was too long');
@@ -142,7 +162,10 @@ export class IrcSession implements IrcContext {
     this.current = reply;
     try {
       const entry = COMMANDS[message.command];
-      if (entry === undefined) {
+      if (invalidUtf8) {
+        // UTF8ONLY: a line that is not UTF-8 is refused whole (IRCv3 utf8-only), never guessed at.
+        this.fail(message.command, 'INVALID_UTF8', 'Message rejected: this server takes UTF-8 only');
+      } else if (entry === undefined) {
         if (this.registered) this.numeric(ERR.UNKNOWNCOMMAND, message.command, 'Unknown command');
         else this.numeric(ERR.NOTREGISTERED, 'You have not registered');
       } else if (entry.registered && !this.registered) {
@@ -281,9 +304,16 @@ export class IrcSession implements IrcContext {
    * An event for this client. An answer to a request goes to whoever asked; an event that reads
    * the same for every member is written from the shared rendering; the rest are rendered here.
    */
-  receive(out: { message: ServerMessage }, shared: () => string): void {
+  receive(out: Outbound): void {
     if (this.stopped) return;
     const message = out.message;
+    // The hot path: a room's message, the same bytes for every reader with these caps.
+    if (message.type === 'message' && message.ref === undefined && this.registered) {
+      if (this.caps.has('message-tags')) this.remember(message.payload);
+      const bytes = sharedBytes(out, (this.key ??= renderKey(this.caps)), this.caps);
+      if (bytes.length > 0) this.port.writeBytes(bytes);
+      return;
+    }
     if (typeof message.ref === 'string') {
       const waiter = this.waiting.get(message.ref);
       if (waiter) {
@@ -302,7 +332,8 @@ export class IrcSession implements IrcContext {
     if (isShared(message.type)) {
       if (this.skipRepeat(message)) return;
       if (message.type === 'message') this.remember(message.payload);
-      this.write(shared());
+      const bytes = sharedBytes(out, (this.key ??= renderKey(this.caps)), this.caps);
+      if (bytes.length > 0) this.port.writeBytes(bytes);
       if (message.type === 'user_joined') this.joinedRole(message.payload);
       if (message.type === 'user_left') this.leftBy(message.payload);
       return;
@@ -312,12 +343,17 @@ export class IrcSession implements IrcContext {
         return this.write(this.chans.roleChanged(message.payload).map(formatMessage).join(''));
       case 'modes_changed':
         return this.write(this.chans.modesChanged(message.payload).map(formatMessage).join(''));
-      case 'invited':
+      case 'invited': {
+        // To the invitee always; to the room's other operators with invite-notify (IRCv3).
+        const p = message.payload;
+        const toMe = p.user_name === this.nick;
+        if (!toMe && !this.caps.has('invite-notify')) return;
         return this.send({
-          source: sourceOf(message.payload.by),
+          source: sourceOf(p.by),
           command: 'INVITE',
-          params: [this.target, channelOf(message.payload.room_id)],
+          params: [toMe ? this.target : ircNick(p.user_name), channelOf(p.room_id)],
         });
+      }
       case 'dm':
         return this.write(
           this.messageLines({ ...message.payload, user_name: message.payload.from, target: this.target })
@@ -384,9 +420,19 @@ export class IrcSession implements IrcContext {
       this.awayShown.set(key, text);
       return false;
     }
+    if (message.type === 'user_account') {
+      const key = message.payload.user_name;
+      if (key === this.nick) return true;
+      const account = message.payload.account ?? '';
+      if (this.accountShown.get(key) === account) return true;
+      if (this.accountShown.size > 1000) this.accountShown.clear();
+      this.accountShown.set(key, account);
+      return false;
+    }
     if (message.type === 'user_left' && message.payload.quit === true) {
       const key = message.payload.user_name;
       this.awayShown.delete(key);
+      this.accountShown.delete(key);
       const now = Date.now();
       const seen = this.quits.get(key);
       if (this.quits.size > 1000) this.quits.clear();
@@ -413,3 +459,4 @@ export class IrcSession implements IrcContext {
 }
 
 export { sharedLines };
+export type { Outbound };

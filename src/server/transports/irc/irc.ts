@@ -13,11 +13,11 @@ import { forceCloseAfterGrace } from '../close-grace.js';
 import { DrainWaiters } from '../drain-waiters.js';
 import { pacerOptionsOf, type WritePacing } from '../flush-pacer.js';
 import { LineReader } from '../tcp-lines.js';
-import { TurnCork } from '../turn-cork.js';
-import { WriteCoalescer } from '../write-coalescer.js';
-import { quitText, sharedLines } from './events.js';
+import { writeFrames } from '../frame-scratch.js';
+import { WriteCoalescer, type Flushable } from '../write-coalescer.js';
+import { quitText } from './events.js';
 import { addressBuckets, FakeLag, FLOOD_DEFAULTS, type FloodOptions } from './flood.js';
-import { IrcSession, type IrcSessionOptions } from './irc-session.js';
+import { INVALID_UTF8, IrcSession, type IrcSessionOptions } from './irc-session.js';
 import { formatMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES } from './message.js';
 import { ircNick } from './names.js';
 import { ERR } from './numerics.js';
@@ -46,7 +46,7 @@ const TOO_LONG = '\0too_long';
  * then the IrcSession, which holds the whole IRC client state and talks to the hub. Events out
  * that read the same for every member are rendered once per caps set (events.ts).
  */
-class IrcClient implements Connection {
+class IrcClient implements Connection, Flushable {
   readonly transport = 'irc' as const;
   readonly remoteAddress: string;
   session!: Session;
@@ -55,7 +55,9 @@ class IrcClient implements Connection {
   private readonly irc: IrcSession;
   private readonly lag: FakeLag;
   private waiters: DrainWaiters | undefined;
-  private readonly cork: TurnCork;
+  /** Bytes waiting for the coalescer's flush: shared renderings and this client's own lines. */
+  private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -63,13 +65,13 @@ class IrcClient implements Connection {
     options: IrcSessionOptions,
     flood: FloodOptions,
     addresses: KeyedRateLimiters,
-    coalescer: WriteCoalescer<TurnCork>,
+    private readonly coalescer: WriteCoalescer<IrcClient>,
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
-    this.cork = new TurnCork(socket, coalescer, () => this.waiters?.check());
     this.irc = new IrcSession(
       {
-        write: (text) => this.writeBytes(text),
+        write: (text) => this.writeText(text),
+        writeBytes: (bytes) => this.enqueue(bytes),
         dispatch: (message) => this.hub.dispatch(this.session, message),
         quit: (reason) =>
           this.session.run(() =>
@@ -112,7 +114,9 @@ class IrcClient implements Connection {
     const out: string[] = [];
     for (const e of events) {
       if (e.kind === 'too_long') out.push(TOO_LONG);
-      else for (const part of e.text.split('\r')) if (part.trim() !== '') out.push(part.replace(/\0/g, ''));
+      else
+        for (const part of e.text.split('\r'))
+          if (part.trim() !== '') out.push((e.invalidUtf8 ? INVALID_UTF8 : '') + part.replace(/\0/g, ''));
     }
     return out;
   }
@@ -128,14 +132,14 @@ class IrcClient implements Connection {
   send(out: Outbound): void {
     if (this.closed) return;
     try {
-      this.irc.receive(out, () => sharedLines(out, this.irc.caps));
+      this.irc.receive(out);
     } catch {
       // A Connection must not throw into the room that is fanning out.
     }
   }
 
   bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.queuedBytes + this.socket.writableLength;
   }
 
   drained(lowWater: number): Promise<void> {
@@ -145,6 +149,9 @@ class IrcClient implements Connection {
 
   close(reason: CloseReason): void {
     if (this.closed) return;
+    // What was queued goes before the ERROR line (and before a slow consumer's socket is cut).
+    this.coalescer.forget(this);
+    this.flush();
     this.closed = true;
     this.waiters?.release();
     this.lag.stop();
@@ -161,16 +168,41 @@ class IrcClient implements Connection {
         : reason.code === 'identify_timeout'
           ? 'Registration timeout'
           : reason.code === 'killed'
-            ? quitText(reason.message)
+            ? quitText(reason.message, reason.by ?? '?')
             : reason.message;
     if (this.socket.writable)
       this.socket.end(formatMessage({ command: 'ERROR', params: [`Closing link: ${text}`] }));
     forceCloseAfterGrace(this.socket, () => this.socket.destroy());
   }
 
-  private writeBytes(text: string): void {
-    if (text.length === 0 || this.socket.destroyed || !this.socket.writable) return;
-    this.cork.write(Buffer.from(text, 'utf8'));
+  private writeText(text: string): void {
+    if (text.length > 0) this.enqueue(Buffer.from(text, 'utf8'));
+  }
+
+  /**
+   * Queues bytes for the coalescer's flush. A shared rendering is queued as it is (the same
+   * Buffer for every reader): no copy, no string conversion per member.
+   */
+  private enqueue(bytes: Buffer): void {
+    if (this.closed || this.socket.destroyed || !this.socket.writable) return;
+    // Marked exactly when the queue becomes non-empty: one Set insert per socket per flush.
+    if (this.queue.push(bytes) === 1) this.coalescer.mark(this);
+    this.queuedBytes += bytes.length;
+  }
+
+  /**
+   * Writes the queue as one buffer in one write (see writeFrames): cheaper than a corked writev
+   * of many small chunks, as the WebSocket door found.
+   */
+  flush(): void {
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    const bytes = this.queuedBytes;
+    this.queuedBytes = 0;
+    const open = !this.socket.destroyed && this.socket.writable;
+    if (open) writeFrames(this.socket, queue, bytes);
+    queue.length = 0;
+    if (open) this.waiters?.check();
   }
 }
 
@@ -194,7 +226,7 @@ export function shownAs(name: string, nicks: Iterable<string>): string | undefin
 export class IrcTransport {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
-  private readonly coalescer: WriteCoalescer<TurnCork>;
+  private readonly coalescer: WriteCoalescer<IrcClient>;
   private readonly sessionOptions: IrcSessionOptions;
   private readonly flood: FloodOptions;
   private readonly addresses: KeyedRateLimiters;
@@ -213,6 +245,7 @@ export class IrcTransport {
       replyTimeoutMs: options.replyTimeoutMs ?? 10_000,
       counts: () => ({ users: hub.userCount, rooms: hub.roomCount }),
       online: (name: string) => hub.onlineNick(name) ?? shownAs(name, hub.nicksHere()),
+      nicks: () => hub.nicksHere(),
       onError: (err, context) => options.log?.error({ err }, context),
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };

@@ -121,7 +121,17 @@ export interface OutMessage {
  * (`JOIN #lobby`). Every other last parameter (message text, numerics' text) always has one, as
  * most servers write it and some clients expect.
  */
-const BARE_LAST = new Set(['JOIN', 'NICK', 'PART', 'BATCH', 'AUTHENTICATE', 'ACK', 'MODE', 'INVITE']);
+const BARE_LAST = new Set([
+  'JOIN',
+  'NICK',
+  'PART',
+  'BATCH',
+  'AUTHENTICATE',
+  'ACK',
+  'MODE',
+  'INVITE',
+  'ACCOUNT',
+]);
 
 /**
  * Builds one wire line, CR LF included, never longer than {@link MAX_LINE_BYTES} without its tags.

@@ -26,6 +26,8 @@ export function isupport(serverName: string): string[] {
     'CHANMODES=b,,,imt',
     `CHANNELLEN=${MAX_ROOM_ID_CHARS + 1}`,
     'CHANTYPES=#',
+    // Client-only tags (`+typing`...) are relayed to nobody (there is no TAGMSG): all are denied.
+    'CLIENTTAGDENY=*',
     `CHATHISTORY=${MAX_HISTORY_PAGE}`,
     `KICKLEN=${MAX_REASON_CHARS}`,
     `LINELEN=${MAX_LINE_BYTES}`,

@@ -268,3 +268,100 @@ describe('IRC door with irc-framework: room life', () => {
     expect(k).toMatchObject({ kicked: bobName, nick: op, message: 'enough for today' });
   });
 });
+
+describe('IRC door with irc-framework: accounts and invitations', () => {
+  it('account-notify and extended-join: a WebSocket user who registers is ACCOUNT name, a rename is ACCOUNT *, a logged-in joiner carries its account', async () => {
+    const chan = `#fwacct${++n}`;
+    const watcherName = nick('fwwatch');
+    const watcher = await ircClient(watcherName);
+    expect(watcher.network.cap.enabled).toEqual(expect.arrayContaining(['account-notify', 'extended-join']));
+    const inWatch = until<{ nick: string }>(watcher, 'join', (e) => e.nick === watcherName);
+    watcher.join(chan);
+    await inWatch;
+
+    const wsName = nick('fwacctws');
+    const plainJoin = until<{ nick: string; account: string | false }>(
+      watcher,
+      'join',
+      (e) => e.nick === wsName,
+    );
+    const ws = await wsUser(wsName, chan.slice(1));
+    expect((await plainJoin).account).toBe(false);
+    const login = until<{ nick: string; account: string | false }>(
+      watcher,
+      'account',
+      (e) => e.nick === wsName,
+    );
+    expect((await ws.request('register', { password: 'framework-pw' })).type).toBe('registered');
+    expect((await login).account).toBe(wsName);
+    const renamed = `${wsName}x`;
+    const logout = until<{ nick: string; account: string | false }>(
+      watcher,
+      'account',
+      (e) => e.nick === renamed,
+    );
+    expect((await ws.request('nick', { user_name: renamed })).type).toBe('nick_changed');
+    expect((await logout).account).toBe(false);
+
+    // A registered nick joining (logged in with its password) carries its account in the JOIN.
+    const acct = nick('fwacct');
+    const reg = await TestClient.open(server.url);
+    clients.push(reg);
+    await reg.hello(acct);
+    expect((await reg.request('register', { password: 'framework-pw' })).type).toBe('registered');
+    const accountJoin = until<{ nick: string; account: string | false }>(
+      watcher,
+      'join',
+      (e) => e.nick === acct,
+    );
+    await reg.request('join', { room_id: chan.slice(1) });
+    expect((await accountJoin).account).toBe(acct);
+  });
+
+  it('invite-notify: the room operators see INVITE for an invitation another operator made; the invitee gets it too', async () => {
+    const op = nick('fwinv');
+    const ws = await TestClient.open(server.url);
+    clients.push(ws);
+    await ws.hello(op);
+    expect((await ws.request('register', { password: 'framework-pw' })).type).toBe('registered');
+    const chan = `#fwinv${++n}`;
+    expect((await ws.request('create_room', { room_id: chan.slice(1) })).type).toBe('room_created');
+    await ws.request('join', { room_id: chan.slice(1) });
+    // A second operator, on IRC: an operator's standing needs a registered nick.
+    const op2 = nick('fwinvop');
+    const reg = await TestClient.open(server.url);
+    await reg.hello(op2);
+    expect((await reg.request('register', { password: 'framework-pw' })).type).toBe('registered');
+    reg.close();
+    while (server.hub.onlineNick(op2) !== undefined) await new Promise((r) => setImmediate(r));
+    const second = await ircClient(op2, { account: { account: op2, password: 'framework-pw' } });
+    expect(second.network.cap.enabled).toContain('invite-notify');
+    const in2 = until<{ nick: string }>(second, 'join', (e) => e.nick === op2);
+    second.join(chan);
+    await in2;
+    expect(
+      (await ws.request('role', { room_id: chan.slice(1), user_name: op2, role: 'operator' })).type,
+    ).toBe('role_changed');
+    const plainName = nick('fwinvplain');
+    const plain = await ircClient(plainName);
+    const inPlain = until<{ nick: string }>(plain, 'join', (e) => e.nick === plainName);
+    plain.join(chan);
+    await inPlain;
+    const guestName = nick('fwguest');
+    const guest = await ircClient(guestName);
+    const seenByOp = until<{ nick: string; invited: string; channel: string }>(second, 'invite');
+    const seenByGuest = until<{ nick: string; invited: string; channel: string }>(guest, 'invite');
+    let plainSaw = false;
+    plain.on('invite', () => (plainSaw = true));
+    expect((await ws.request('invite', { room_id: chan.slice(1), user_name: guestName })).type).toBe(
+      'invited',
+    );
+    expect(await seenByOp).toMatchObject({ nick: op, invited: guestName, channel: chan });
+    expect(await seenByGuest).toMatchObject({ nick: op, invited: guestName, channel: chan });
+    // A member who is no operator is not told (a PING answered after it proves nothing came).
+    const pong = until(plain, 'pong');
+    plain.raw('PING after-invite');
+    await pong;
+    expect(plainSaw).toBe(false);
+  });
+});

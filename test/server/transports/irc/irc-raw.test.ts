@@ -203,11 +203,11 @@ describe('IRC door: capabilities and tags', () => {
       'sasl=PLAIN',
       'draft/chathistory',
       'away-notify',
+      'account-notify',
+      'invite-notify',
+      'extended-join',
     ])
       expect(ls).toContain(cap);
-    // Not offered: the server announces neither account changes nor invitations to the channel.
-    expect(ls).not.toContain('account-notify');
-    expect(ls).not.toContain('invite-notify');
     const name = nick('capper');
     c.send(`NICK ${name}`);
     c.send(`USER ${name} 0 * :x`);

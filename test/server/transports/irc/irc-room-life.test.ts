@@ -26,7 +26,7 @@ beforeAll(async () => {
     serverName: 'irc.test',
     rateLimit: false,
     passwordLimit: false,
-    operators: ['boss'],
+    operators: ['boss', 'root'],
   });
   port = server.ircPort!;
 });
@@ -371,18 +371,18 @@ describe('IRC door: part and quit reasons, /me, KILL', () => {
     await tcp.waitLine(new RegExp(`${a} left #${r} \\(off to lunch\\)`));
   });
 
-  it('QUIT with a reason reaches others as QUIT :Quit: reason; a WebSocket quit reaches IRC as QUIT :reason', async () => {
+  it('QUIT with a reason reaches others as QUIT :Quit: reason, from IRC and from WebSocket alike', async () => {
     const r = room();
     const { c: alice, me: a } = await ircUser('qr', `#${r}`);
     const { c: bob } = await ircUser('qrbob', `#${r}`);
     const wsName = nick('qrws');
     const ws = await wsUser(wsName, r);
     ws.send('quit', { reason: 'see you tomorrow' });
-    await bob.wait(new RegExp(`^:${wsName}!~u@chat QUIT :see you tomorrow$`));
+    await bob.wait(new RegExp(`^:${wsName}!~u@chat QUIT :Quit: see you tomorrow$`));
     const other = await wsUser(nick('qrws2'), r);
     alice.send('QUIT :gone for the day');
     await alice.wait(/^ERROR :Closing link: Quit: gone for the day$/);
-    await bob.wait(new RegExp(`^:${a}!~u@chat QUIT :gone for the day$`));
+    await bob.wait(new RegExp(`^:${a}!~u@chat QUIT :Quit: gone for the day$`));
     await other.next(
       (m) => m.type === 'user_left' && m.payload.user_name === a && m.payload.reason === 'gone for the day',
     );
@@ -414,6 +414,37 @@ describe('IRC door: part and quit reasons, /me, KILL', () => {
     await victim.wait(/^ERROR :Closing link: Killed \(boss \(flooding\)\)$/);
     await watcher.wait(new RegExp(`^:${v}!~u@chat QUIT :Killed \\(boss \\(flooding\\)\\)$`));
     await boss.wait(/ NOTICE boss :Killed /);
+  });
+
+  it('quit words that read like a kill are shown as a quit: through IRC and WebSocket, only a real KILL carries killed_by', async () => {
+    await account('root');
+    const r = room();
+    const { c: watcher } = await ircUser('fakewatch', `#${r}`);
+    const ws = await wsUser(nick('fakews'), r);
+    const { c: faker, me: f } = await ircUser('faker', `#${r}`);
+    faker.send('QUIT :killed by root: spamming');
+    await watcher.wait(new RegExp(`^:${f}!~u@chat QUIT :Quit: killed by root: spamming$`));
+    const left = await ws.next((m) => m.type === 'user_left' && m.payload.user_name === f);
+    expect(left.type === 'user_left' && left.payload.killed_by).toBeUndefined();
+    const { c: faker2, me: f2 } = await ircUser('faker', `#${r}`);
+    faker2.send('QUIT :Killed (root (spamming))');
+    await watcher.wait(new RegExp(`^:${f2}!~u@chat QUIT :Quit: Killed \\(root \\(spamming\\)\\)$`));
+    const wsFaker = nick('fakerws');
+    const wsf = await wsUser(wsFaker, r);
+    wsf.send('quit', { reason: 'killed by root: spamming' });
+    await watcher.wait(new RegExp(`^:${wsFaker}!~u@chat QUIT :Quit: killed by root: spamming$`));
+    // The real one, for comparison: the field, and IRC's Killed wording.
+    const root = track(await IrcTestClient.register(port, 'root', { pass: PW }));
+    const { me: v } = await ircUser('realvictim', `#${r}`);
+    root.send(`KILL ${v} :spamming`);
+    await watcher.wait(new RegExp(`^:${v}!~u@chat QUIT :Killed \\(root \\(spamming\\)\\)$`));
+    const killed = await ws.next((m) => m.type === 'user_left' && m.payload.user_name === v);
+    expect(killed.type === 'user_left' && killed.payload).toMatchObject({
+      killed_by: 'root',
+      quit: true,
+      reason: 'killed by root: spamming',
+    });
+    root.close();
   });
 });
 
