@@ -71,13 +71,20 @@ interface MessageRow {
   kind: MessageKind | null;
 }
 
+/**
+ * A paced commit runs this many ms before the write flush it feeds, so the acknowledgements and
+ * broadcasts it releases are queued when that flush begins (timers fire in order of due time).
+ */
+const COMMIT_LEAD_MS = 1;
+
 const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id, kind';
 
 /**
  * A {@link Store} on an embedded SQLite file (better-sqlite3, WAL).
  *
  * Appends made during one event-loop turn are committed in one transaction on the next
- * `setImmediate`, without savepoints. If any record is bad (duplicate seq or idempotency key,
+ * `setImmediate` (or, with {@link SqliteStore.paceCommits}, just before the server's next paced
+ * write flush, which can gather several turns), without savepoints. If any record is bad (duplicate seq or idempotency key,
  * unknown room) that transaction rolls back and the batch is written again with a savepoint per
  * `append`, so the bad record rejects only its own `append` while the rest of the batch commits.
  * Promises resolve after the commit, in append order. Records must not be mutated until then.
@@ -97,7 +104,10 @@ export class SqliteStore implements Store {
   private readonly writeAll: (batch: PendingAppend[]) => void;
   private readonly checkpointer: Checkpointer | undefined;
   private pending: PendingAppend[] = [];
-  private flushTimer: NodeJS.Immediate | undefined;
+  private flushImmediate: NodeJS.Immediate | undefined;
+  private flushTimeout: NodeJS.Timeout | undefined;
+  /** When the server's writes next go out (see {@link paceCommits}); none: every turn. */
+  private commitDueIn: ((now: number) => number) | undefined;
   private closing: Promise<void> | undefined;
   private readonly counters: SqliteStoreStats = { transactions: 0, records: 0 };
 
@@ -215,10 +225,27 @@ export class SqliteStore implements Store {
       }
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ records, resolve, reject });
-      this.flushTimer ??= setImmediate(() => this.flush());
+      if (this.pending.push({ records, resolve, reject }) === 1) this.scheduleFlush();
     });
   }
+
+  paceCommits(dueIn: (now: number) => number): void {
+    this.commitDueIn = dueIn;
+  }
+
+  /**
+   * Commits at the end of this turn, or, while the server's write flushes are paced, just before
+   * the next one ({@link COMMIT_LEAD_MS}): its acknowledgements could not leave earlier, and every
+   * append made meanwhile (often in many turns under load) shares the transaction. A commit
+   * rewrites each B-tree page it touched, so fewer, larger commits write fewer WAL frames.
+   */
+  private scheduleFlush(): void {
+    const wait = this.commitDueIn ? this.commitDueIn(performance.now()) - COMMIT_LEAD_MS : 0;
+    if (wait < 1) this.flushImmediate = setImmediate(this.flushLater);
+    else this.flushTimeout = setTimeout(this.flushLater, wait);
+  }
+
+  private readonly flushLater = (): void => this.flush();
 
   async since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
     // SQLite reads a negative LIMIT as "no limit".
@@ -288,8 +315,9 @@ export class SqliteStore implements Store {
 
   /** Commits everything appended since the last flush and settles the promises in order. */
   private flush(): void {
-    if (this.flushTimer) clearImmediate(this.flushTimer);
-    this.flushTimer = undefined;
+    if (this.flushImmediate) clearImmediate(this.flushImmediate);
+    if (this.flushTimeout) clearTimeout(this.flushTimeout);
+    this.flushImmediate = this.flushTimeout = undefined;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
