@@ -85,10 +85,11 @@ const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id
  *
  * Appends made during one event-loop turn are committed in one transaction on the next
  * `setImmediate` (or, with {@link SqliteStore.paceCommits}, just before the server's next paced
- * write flush, which can gather several turns), without savepoints. If any record is bad (duplicate seq or idempotency key,
- * unknown room) that transaction rolls back and the batch is written again with a savepoint per
- * `append`, so the bad record rejects only its own `append` while the rest of the batch commits.
- * Promises resolve after the commit, in append order. Records must not be mutated until then.
+ * write flush, which can gather several turns), without savepoints. If any record is bad
+ * (duplicate seq or idempotency key, unknown room) that transaction rolls back and the batch is
+ * written again with a savepoint per `append`, so the bad record rejects only its own `append`
+ * while the rest of the batch commits. Promises resolve after the commit, in append order.
+ * Records must not be mutated until then.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
