@@ -22,6 +22,14 @@ function checkFileLimit(o: BenchOptions): void {
 }
 
 /**
+ * Node flags for the server the bench starts, from `CHAT_BENCH_NODE_ARGS` (space-separated), to
+ * profile it under load: `--cpu-prof`, `--trace-gc`, `--prof` are refused in NODE_OPTIONS.
+ */
+function serverNodeArgs(): string[] {
+  return (process.env.CHAT_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
+/**
  * Starts `chat serve` on a free loopback port, SQLite in a fresh temporary directory unless
  * `memory`, room for `clients` connections. The load comes from several 127.0.0.x source
  * addresses past 20,000 connections: the whole loopback block is exempt from the per-address
@@ -69,9 +77,7 @@ export async function startChatServer(
     ...extraArgs,
   ];
   try {
-    // CHAT_BENCH_SERVER_NODE_ARGS: node flags for the server only, e.g. `--cpu-prof` to profile it.
-    const nodeArgs = (process.env.CHAT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const server = await startServerProcess(args, { irc, nodeArgs });
+    const server = await startServerProcess(args, { irc, nodeArgs: serverNodeArgs() });
     return {
       server,
       cleanup: async () => {
