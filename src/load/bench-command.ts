@@ -22,7 +22,7 @@ function checkFileLimit(o: BenchOptions): void {
 }
 
 /**
- * Node flags for the server the bench starts, from `CHAT_BENCH_NODE_ARGS` (space-separated), to
+ * Node flags for the server the bench starts, from `CHAT_BENCH_SERVER_NODE_ARGS` (space-separated), to
  * profile it under load: `--cpu-prof`, `--trace-gc`, `--prof` are refused in NODE_OPTIONS.
  */
 function serverNodeArgs(): string[] {
