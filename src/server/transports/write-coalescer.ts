@@ -7,7 +7,13 @@ export interface Flushable {
 }
 
 /** Settings of a {@link WriteCoalescer}: how its flushes are paced (see {@link FlushPacer}). */
-export type CoalescerOptions = PacerOptions;
+export type CoalescerOptions = PacerOptions & {
+  /**
+   * The clock (ms) the pacer reads; `performance.now` unless a test needs flushes whose length
+   * does not depend on how busy the machine is.
+   */
+  now?: () => number;
+};
 
 /**
  * Batches socket writes: connections that queued frames are flushed together, each with one
@@ -28,9 +34,11 @@ export class WriteCoalescer<T extends Flushable> {
   /** When the scheduled flush begins (performance.now() ms), while `scheduled`. */
   private dueAt = 0;
   private readonly pacer: FlushPacer;
+  private readonly now: () => number;
 
   constructor(options: CoalescerOptions = {}) {
     this.pacer = new FlushPacer(options);
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Queues `conn` for the next flush. Call when its queue goes from empty to non-empty. */
@@ -38,7 +46,7 @@ export class WriteCoalescer<T extends Flushable> {
     this.dirty.add(conn);
     if (this.scheduled) return;
     this.scheduled = true;
-    const now = performance.now();
+    const now = this.now();
     const wait = this.pacer.delay(now);
     // Timers have millisecond resolution; a shorter wait is the end of this turn.
     if (wait < 1) {
@@ -66,9 +74,9 @@ export class WriteCoalescer<T extends Flushable> {
 
   private readonly run = (): void => {
     this.scheduled = false;
-    const started = performance.now();
+    const started = this.now();
     for (const conn of this.dirty) conn.flush();
     this.dirty.clear();
-    this.pacer.flushed(started, performance.now());
+    this.pacer.flushed(started, this.now());
   };
 }
