@@ -10,6 +10,7 @@ import { useConnection } from './hooks/use-connection.js';
 import { useRawKeys } from './hooks/use-raw-keys.js';
 import { useViewState } from './hooks/use-view-state.js';
 import { inputLayout } from './input-overlay.js';
+import { createViewGate, type ViewGate } from './view-gate.js';
 import { useTerminalAlerts, type TerminalAlerts } from './hooks/use-terminal-alerts.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
 import type { CursorPosition } from './frame-writer.js';
@@ -43,10 +44,12 @@ export interface AppProps {
    */
   onCursor?: (at: CursorPosition | null) => void;
   /**
-   * Draws the input line outside Ink (mountApp): called once with the store, returns the
-   * cleanup. Then a keystroke in the input line does not re-render the App at all.
+   * Draws the input line and the message pane outside Ink (mountApp): called once with the store
+   * and the gate that decides which states the App renders, returns the cleanup. Then a
+   * keystroke in the input line, PgUp or a message arriving in the room on screen does not
+   * re-render the App at all, and Ink's frame leaves the pane blank.
    */
-  inputOverlay?: (store: Store) => () => void;
+  inputOverlay?: (store: Store, gate: ViewGate) => () => void;
 }
 
 /**
@@ -72,12 +75,15 @@ export function App({
     [connection, nick],
   );
   useEffect(() => onStore?.(store), [store]);
-  useEffect(() => inputOverlay?.(store), [store]);
   const overlay = inputOverlay !== undefined;
-  const state = useViewState(
-    store,
-    overlay ? (s) => inputLayout(s, terminal.columns).rows.length : undefined,
+  const columns = useRef(terminal.columns);
+  columns.current = terminal.columns;
+  const gate = useMemo(
+    () => (overlay ? createViewGate((s) => inputLayout(s, columns.current).rows.length) : undefined),
+    [store],
   );
+  useEffect(() => inputOverlay?.(store, gate!), [store]);
+  const state = useViewState(store, gate);
   useTerminalAlerts(state, alerts);
   const hot = useMemo(() => hotlist(state), [state.order, state.conversations, state.current]);
   const layoutRef = useRef<ScreenLayout | null>(null);
@@ -157,14 +163,19 @@ export function App({
           </Box>
         )}
         <Box paddingLeft={layout.sidebarWidth > 0 ? 1 : 0}>
-          <MessagePane
-            conversation={conversation ?? system}
-            nick={state.nick}
-            width={layout.paneWidth}
-            height={layout.paneHeight}
-            showQuiet={state.showQuiet}
-            bare={state.bare}
-          />
+          {overlay ? (
+            // Drawn beside Ink (pane-overlay.ts): Ink leaves the rectangle blank.
+            <Box width={layout.paneWidth} height={layout.paneHeight} flexShrink={0} />
+          ) : (
+            <MessagePane
+              conversation={conversation ?? system}
+              nick={state.nick}
+              width={layout.paneWidth}
+              height={layout.paneHeight}
+              showQuiet={state.showQuiet}
+              bare={state.bare}
+            />
+          )}
         </Box>
         {layout.nicklistWidth > 0 && room && (
           <Box

@@ -1,10 +1,12 @@
 import type { ChatState } from '../state/types.js';
 import type { Store } from '../state/state-store.js';
-import type { CursorPosition } from './frame-writer.js';
+import type { CursorPosition, PaneRegion } from './frame-writer.js';
 import { inputCursor } from './InputLine.js';
 import { inputRows, type InputRow } from './layout/screen.js';
 import { cellWidth } from './layout/wrap.js';
+import { paneRegion, stateLayout } from './pane-overlay.js';
 import { inputMask, promptFor } from './prompt.js';
+import type { ViewGate } from './view-gate.js';
 
 const PROMPT_STYLE = '\x1b[1m\x1b[36m';
 const PROMPT_RESET = '\x1b[39m\x1b[22m';
@@ -18,42 +20,46 @@ export function inputLayout(state: ChatState, columns: number): { prompt: string
   };
 }
 
-/**
- * True when `b` differs from `a` in the input line alone. The App skips such states (see
- * useViewState): the input line is drawn outside Ink, so a keystroke costs one row instead of
- * Ink laying out and re-serialising the whole screen (about 20 ms at 200x60 on a busy machine).
- */
-export function onlyInputChanged(a: ChatState, b: ChatState): boolean {
-  for (const key of Object.keys(b) as (keyof ChatState)[])
-    if (key !== 'input' && a[key] !== b[key]) return false;
-  return true;
-}
-
-/** Where the overlay draws: the FrameWriter's input rows. */
+/** Where the overlay draws: the FrameWriter's input rows and pane. */
 export interface InputSink {
-  setInput(rows: readonly string[], cursor: CursorPosition | null): void;
+  setInput(
+    rows: readonly string[],
+    cursor: CursorPosition | null,
+    pane?: PaneRegion | null,
+    defer?: boolean,
+  ): void;
 }
 
 /**
- * Draws the input line (the bottom rows) straight from the store, beside Ink: each state change
- * re-draws these rows, and the FrameWriter writes them only when they changed. Returns the
- * function that stops it.
+ * Draws the input line (the bottom rows) and the message pane straight from the store, beside
+ * Ink: each state change re-draws them, and the FrameWriter writes the rows that changed. With
+ * a `gate` (the App's), a state Ink is about to draw a frame for too (a room switch: the sidebar
+ * and status bar change) is held for that frame, so the prompt, the pane and the rest of the
+ * screen change in one write. Returns the function that stops it, and `paint` (after a resize:
+ * held for Ink's frame).
  */
 export function startInputOverlay(
   store: Store,
   sink: InputSink,
   size: () => { columns: number; rows: number },
-): { stop(): void; paint(): void } {
-  const paint = () => {
+  gate?: ViewGate,
+): { stop(): void; paint(defer?: boolean): void } {
+  let lastView = gate?.view(store.getState());
+  const paint = (defer = false) => {
+    const state = store.getState();
+    const view = gate?.view(state);
+    const inkWillDraw = view !== lastView;
+    lastView = view;
     const { columns, rows: height } = size();
-    const { prompt, rows } = inputLayout(store.getState(), columns);
+    const { prompt, rows } = inputLayout(state, columns);
     const pad = ' '.repeat(cellWidth(prompt));
     const lines = rows.map((row, i) =>
       `${PROMPT_STYLE}${i === 0 ? prompt : pad}${PROMPT_RESET}${row.before}${row.at === null || row.at === ' ' ? '' : row.at}${row.after}`.trimEnd(),
     );
-    sink.setInput(lines, inputCursor(prompt, rows, height - rows.length));
+    const pane = gate ? paneRegion(state, stateLayout(state, columns, height, rows.length)) : null;
+    sink.setInput(lines, inputCursor(prompt, rows, height - rows.length), pane, defer || inkWillDraw);
   };
-  const unsubscribe = store.subscribe(paint);
+  const unsubscribe = store.subscribe(() => paint());
   paint();
   return { stop: unsubscribe, paint };
 }
