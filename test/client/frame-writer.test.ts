@@ -73,4 +73,47 @@ describe('FrameWriter', () => {
     expect(chunks.at(-1)).not.toContain('rooms');
     expect(chunks.at(-1)).toContain('\x1b[2J');
   });
+
+  it('puts the pane over the blank rectangle of the frame; a pane change writes only its cells', () => {
+    const chunks: string[] = [];
+    const w = new FrameWriter({ write: (c: string) => chunks.push(c) }, () => 4);
+    const pane = (a: string, b: string) => ({ top: 0, left: 6, width: 10, rows: [a, b] });
+    w.setInput(['#lobby> '], { row: 3, col: 8 }, pane('hello', 'world'));
+    w.frame('rooms │          │ nick\n #dev │          │\nstatus');
+    expect(chunks.at(-1)).toContain('\x1b[1;1H\x1b[2Krooms │          │ nick\x1b[1;7H\x1b[m\x1b[10Xhello');
+    expect(chunks.at(-1)).toContain('\x1b[2;7H\x1b[m\x1b[10Xworld');
+    // Only the second pane row changed: the sidebar and nick list beside it are not rewritten.
+    w.setInput(['#lobby> '], { row: 3, col: 8 }, pane('hello', 'there'));
+    expect(chunks.at(-1)).toBe(
+      '\x1b[?2026h\x1b[?25l\x1b[?7l\x1b[2;7H\x1b[m\x1b[10Xthere\x1b[?7h\x1b[4;9H\x1b[?25h\x1b[?2026l',
+    );
+    // A frame row rewritten whole takes its pane part with it (the erase of the line cleared it).
+    w.frame('rooms │          │ bob\n #dev │          │\nstatus');
+    expect(chunks.at(-1)).toContain('\x1b[1;1H\x1b[2Krooms │          │ bob\x1b[1;7H\x1b[m\x1b[10Xhello');
+    expect(chunks.at(-1)).not.toContain('there');
+  });
+
+  it('holds deferred overlay rows for the next frame, and writes them alone if no frame comes', async () => {
+    const chunks: string[] = [];
+    const w = new FrameWriter({ write: (c: string) => chunks.push(c) }, () => 3);
+    const pane = (text: string) => ({ top: 0, left: 0, width: 5, rows: [text] });
+    w.setInput(['#a> '], { row: 2, col: 4 }, pane('one'));
+    w.frame('\nstatus a');
+    const before = chunks.length;
+    w.setInput(['#b> '], { row: 2, col: 4 }, pane('two'), true);
+    expect(chunks).toHaveLength(before);
+    w.frame('\nstatus b');
+    expect(chunks).toHaveLength(before + 1);
+    expect(chunks.at(-1)).toContain('two');
+    expect(chunks.at(-1)).toContain('#b> ');
+    expect(chunks.at(-1)).toContain('status b');
+    await new Promise((r) => setImmediate(r));
+    expect(chunks).toHaveLength(before + 1);
+    // No frame follows: the rows go out on the next turn.
+    w.setInput(['#c> '], { row: 2, col: 4 }, pane('three'), true);
+    expect(chunks).toHaveLength(before + 1);
+    await new Promise((r) => setImmediate(r));
+    expect(chunks).toHaveLength(before + 2);
+    expect(chunks.at(-1)).toContain('three');
+  });
 });
