@@ -15,7 +15,6 @@ import { ev, joined, msg, welcome } from '../helpers/client-events.js';
 const NOW = 1_700_000_100_000;
 const server = (event: ServerMessage): Action => ({ type: 'server', event, now: NOW });
 const run = (state: ChatState, ...actions: Action[]) => actions.reduce(reducer, state);
-// eslint-disable-next-line no-control-regex
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m|\x1b\]8;;[^\x1b]*\x1b\\/g, '');
 
 /** alice in #lobby (on screen) and #dev. */
