@@ -1,9 +1,8 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import { memo } from 'react';
 import type { Conversation } from '../state/types.js';
-import type { Line } from './layout/entry-lines.js';
-import { hyperlink } from './layout/links.js';
 import { paneLines } from './layout/pane-lines.js';
+import { LineRow } from './LineRow.js';
 
 /** Props of {@link MessagePane}. */
 export interface MessagePaneProps {
@@ -16,18 +15,6 @@ export interface MessagePaneProps {
   /** The bare view (Alt+L): no hanging indent. */
   bare?: boolean;
 }
-
-const Row = memo(function Row({ line }: { line: Line }) {
-  return (
-    <Text wrap="truncate-end">
-      {line.segments.map((s, i) => (
-        <Text key={i} color={s.color} dimColor={s.dim} bold={s.bold}>
-          {s.link ? hyperlink(s.link, s.text) : s.text}
-        </Text>
-      ))}
-    </Text>
-  );
-});
 
 /**
  * The current conversation, bottom-aligned, drawn by Ink. Only the rows that fit are built and
@@ -47,7 +34,7 @@ export const MessagePane = memo(function MessagePane({
   return (
     <Box flexDirection="column" width={width} height={height} justifyContent="flex-end" flexShrink={0}>
       {lines.map((line) => (
-        <Row key={line.key} line={line} />
+        <LineRow key={line.key} line={line} />
       ))}
     </Box>
   );
