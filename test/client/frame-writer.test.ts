@@ -93,27 +93,17 @@ describe('FrameWriter', () => {
     expect(chunks.at(-1)).not.toContain('there');
   });
 
-  it('holds deferred overlay rows for the next frame, and writes them alone if no frame comes', async () => {
+  it('draws the whole screen from setScreen in one write, and then ignores Ink frames', () => {
     const chunks: string[] = [];
     const w = new FrameWriter({ write: (c: string) => chunks.push(c) }, () => 3);
-    const pane = (text: string) => ({ top: 0, left: 0, width: 5, rows: [text] });
-    w.setInput(['#a> '], { row: 2, col: 4 }, pane('one'));
-    w.frame('\nstatus a');
-    const before = chunks.length;
-    w.setInput(['#b> '], { row: 2, col: 4 }, pane('two'), true);
-    expect(chunks).toHaveLength(before);
-    w.frame('\nstatus b');
-    expect(chunks).toHaveLength(before + 1);
-    expect(chunks.at(-1)).toContain('two');
-    expect(chunks.at(-1)).toContain('#b> ');
-    expect(chunks.at(-1)).toContain('status b');
-    await new Promise((r) => setImmediate(r));
-    expect(chunks).toHaveLength(before + 1);
-    // No frame follows: the rows go out on the next turn.
-    w.setInput(['#c> '], { row: 2, col: 4 }, pane('three'), true);
-    expect(chunks).toHaveLength(before + 1);
-    await new Promise((r) => setImmediate(r));
-    expect(chunks).toHaveLength(before + 2);
-    expect(chunks.at(-1)).toContain('three');
+    const pane = (text: string) => ({ top: 0, left: 4, width: 5, rows: [text] });
+    w.setScreen([' #a │', 'status a'], pane('one'), ['#a> '], { row: 2, col: 4 });
+    w.setScreen([' #b │', 'status b'], pane('two'), ['#b> '], { row: 2, col: 4 });
+    expect(chunks).toHaveLength(2);
+    expect(chunks[1]).toContain('\x1b[1;1H\x1b[2K #b │\x1b[1;5H\x1b[m\x1b[5Xtwo');
+    expect(chunks[1]).toContain('status b');
+    expect(chunks[1]).toContain('#b> ');
+    w.frame('something Ink drew');
+    expect(chunks).toHaveLength(2);
   });
 });

@@ -44,12 +44,13 @@ export interface AppProps {
    */
   onCursor?: (at: CursorPosition | null) => void;
   /**
-   * Draws the input line and the message pane outside Ink (mountApp): called once with the store
-   * and the gate that decides which states the App renders, returns the cleanup. Then a
-   * keystroke in the input line, PgUp or a message arriving in the room on screen does not
-   * re-render the App at all, and Ink's frame leaves the pane blank.
+   * Draws the screen outside Ink (mountApp, screen-overlay.ts): called once with the store and
+   * the gate that decides which states the App renders, returns the cleanup. Then Ink draws
+   * nothing: the App only wires keys, the connection and the alerts, and re-renders only when
+   * what the controller needs of the layout may have changed (never for a keystroke in the
+   * input line, a PgUp or a message arriving in the room on screen).
    */
-  inputOverlay?: (store: Store, gate: ViewGate) => () => void;
+  screenOverlay?: (store: Store, gate: ViewGate) => () => void;
 }
 
 /**
@@ -66,7 +67,7 @@ export function App({
   alerts,
   onStore,
   onCursor,
-  inputOverlay,
+  screenOverlay,
 }: AppProps) {
   const { exit } = useApp();
   const terminal = useTerminalSize(size);
@@ -75,14 +76,14 @@ export function App({
     [connection, nick],
   );
   useEffect(() => onStore?.(store), [store]);
-  const overlay = inputOverlay !== undefined;
+  const overlay = screenOverlay !== undefined;
   const columns = useRef(terminal.columns);
   columns.current = terminal.columns;
   const gate = useMemo(
     () => (overlay ? createViewGate((s) => inputLayout(s, columns.current).rows.length) : undefined),
     [store],
   );
-  useEffect(() => inputOverlay?.(store, gate!), [store]);
+  useEffect(() => screenOverlay?.(store, gate!), [store]);
   const state = useViewState(store, gate);
   useTerminalAlerts(state, alerts);
   const hot = useMemo(() => hotlist(state), [state.order, state.conversations, state.current]);
@@ -133,12 +134,10 @@ export function App({
   );
   const mainHeight = layout.paneHeight;
 
+  // `chat connect`: the screen overlay draws the same parts from the same Lines (pane-overlay.ts).
+  if (overlay) return null;
   return (
-    <Box
-      flexDirection="column"
-      width={layout.columns}
-      height={overlay ? layout.rows - layout.inputRows : layout.rows}
-    >
+    <Box flexDirection="column" width={layout.columns} height={layout.rows}>
       {layout.topicRows > 0 && room?.topic && (
         <TopicBar roomId={room.id} topic={room.topic} modes={room.modes} width={layout.columns} />
       )}
@@ -163,19 +162,14 @@ export function App({
           </Box>
         )}
         <Box paddingLeft={layout.sidebarWidth > 0 ? 1 : 0}>
-          {overlay ? (
-            // Drawn beside Ink (pane-overlay.ts): Ink leaves the rectangle blank.
-            <Box width={layout.paneWidth} height={layout.paneHeight} flexShrink={0} />
-          ) : (
-            <MessagePane
-              conversation={conversation ?? system}
-              nick={state.nick}
-              width={layout.paneWidth}
-              height={layout.paneHeight}
-              showQuiet={state.showQuiet}
-              bare={state.bare}
-            />
-          )}
+          <MessagePane
+            conversation={conversation ?? system}
+            nick={state.nick}
+            width={layout.paneWidth}
+            height={layout.paneHeight}
+            showQuiet={state.showQuiet}
+            bare={state.bare}
+          />
         </Box>
         {layout.nicklistWidth > 0 && room && (
           <Box
@@ -211,7 +205,7 @@ export function App({
         jump={state.jump}
         bare={state.bare}
       />
-      {!overlay && <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />}
+      <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />
     </Box>
   );
 }

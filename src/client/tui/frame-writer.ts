@@ -35,7 +35,8 @@ const CLEAR_SCREEN = '\x1b[2J';
 // rows below.
 const WRAP_OFF = '\x1b[?7l';
 const WRAP_ON = '\x1b[?7h';
-const moveTo = (row: number, col: number) => `\x1b[${row + 1};${col + 1}H`;
+/** CUP: moves the cursor to `row`, `col` (0-based). */
+export const moveTo = (row: number, col: number): string => `\x1b[${row + 1};${col + 1}H`;
 // Erases n cells from the cursor without moving it (ECH), with the colours reset first.
 const eraseCells = (n: number) => `\x1b[m\x1b[${n}X`;
 
@@ -65,8 +66,8 @@ export class FrameWriter {
   /** The input line's rows when they are drawn beside Ink (see input-overlay.ts); null: in Ink's frame. */
   private input: readonly string[] | null = null;
   private pane: PaneRegion | null = null;
-  /** Overlay rows wait for Ink's next frame (see setInput's `defer`). */
-  private deferred = false;
+  /** The rows above the input line come from setScreen, not from Ink's frames. */
+  private ownMain = false;
   private cursor: CursorPosition | null = null;
   private shownCursor: CursorPosition | null | undefined = undefined;
   private full = true;
@@ -79,42 +80,44 @@ export class FrameWriter {
     private readonly height?: () => number,
   ) {}
 
-  /** Draws a frame (rows joined by `\n`, as Ink renders them), with any overlay rows waiting for it. */
+  /** Draws a frame (rows joined by `\n`, as Ink renders them); ignored once setScreen draws the screen. */
   frame(output: string): void {
+    if (this.ownMain) return;
     this.main = output.split('\n');
-    this.deferred = false;
     this.draw();
   }
 
   /**
    * Draws the input line's rows at the bottom of the screen, under Ink's frame, and puts the
    * cursor where the user types. From the first call on, Ink's frame holds the rows above only.
-   * With `pane`, the message pane's rows go over the blank rectangle Ink's frame leaves for them.
-   * With `defer` (Ink is about to draw a frame for the same state: a room switch changes the
-   * sidebar too), nothing is written until that frame, so the prompt, the pane and the rest
-   * change in one write; if no frame comes by the next turn of the event loop, they go alone.
+   * With `pane`, the message pane's rows go over the blank cells the frame leaves for them.
    */
   setInput(
     rows: readonly string[],
     cursor: CursorPosition | null,
     pane: PaneRegion | null = this.pane,
-    defer = false,
   ): void {
     this.input = rows;
     this.cursor = cursor;
     this.pane = pane;
-    if (!defer) {
-      this.deferred = false;
-      this.draw();
-      return;
-    }
-    if (this.deferred) return;
-    this.deferred = true;
-    setImmediate(() => {
-      if (!this.deferred) return;
-      this.deferred = false;
-      this.draw();
-    });
+    this.draw();
+  }
+
+  /**
+   * Draws the whole screen without Ink (see screen-overlay.ts): `main` the rows above the input
+   * line (the pane's cells left blank), `pane` the pane's rows over them, `input` and `cursor`
+   * the input line. One call, one write: the prompt, the pane and the sidebar always change
+   * together. From then on Ink's frames are ignored.
+   */
+  setScreen(
+    main: readonly string[],
+    pane: PaneRegion | null,
+    input: readonly string[],
+    cursor: CursorPosition | null,
+  ): void {
+    this.ownMain = true;
+    this.main = [...main];
+    this.setInput(input, cursor, pane);
   }
 
   /** The screen: Ink's frame, with the input rows under it and the pane over it when they are drawn apart. */

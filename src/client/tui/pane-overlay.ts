@@ -1,11 +1,16 @@
 import chalk from 'chalk';
 import { newConversation } from '../state/conversations.js';
 import type { ChatState, Conversation, Entry } from '../state/types.js';
-import type { PaneRegion } from './frame-writer.js';
+import { hotlist } from '../state/hotlist.js';
+import { moveTo, type PaneRegion } from './frame-writer.js';
 import type { Line, Segment } from './layout/entry-lines.js';
 import { hyperlink } from './layout/links.js';
+import { nickListLines } from './layout/nicklist-lines.js';
 import { paneLines } from './layout/pane-lines.js';
 import { screenLayout, type ScreenLayout } from './layout/screen.js';
+import { sidebarLines } from './layout/sidebar-lines.js';
+import { statusLine } from './layout/status-line.js';
+import { topicLine } from './layout/topic-line.js';
 import { cellWidth, splitGraphemes } from './layout/wrap.js';
 
 const ANSI_256 = /^ansi256\((\d+)\)$/;
@@ -20,6 +25,7 @@ function styled(s: Segment, text: string): string {
     else if (s.color in chalk) out = (chalk[s.color as 'yellow'] as (t: string) => string)(out);
   }
   if (s.bold) out = chalk.bold(out);
+  if (s.inverse) out = chalk.inverse(out);
   return out;
 }
 
@@ -108,4 +114,80 @@ export function paneRegion(state: ChatState, layout: ScreenLayout): PaneRegion {
     width,
     rows,
   };
+}
+
+/**
+ * Everything above the input line except the pane's text, as the terminal gets it: the topic
+ * line, the sidebar and its border, the nick list and its border, and the status bar, at the
+ * places Ink would put them (App.tsx lays out the same parts for tests). The pane's cells are
+ * left for {@link paneRegion}. `now` drives the reconnect countdown.
+ */
+export function chromeRows(state: ChatState, layout: ScreenLayout, now: number): string[] {
+  const { columns, sidebarWidth, nicklistWidth, paneHeight, topicRows } = layout;
+  const conv = state.current === null ? undefined : state.conversations[state.current];
+  const room = conv?.kind === 'room' ? conv : undefined;
+  const rows: string[] = [];
+  if (topicRows > 0)
+    rows.push(
+      room?.topic
+        ? lineText(
+            topicLine({ roomId: room.id, topic: room.topic, modes: room.modes, width: columns }),
+            columns,
+          )
+        : '',
+    );
+  const sidebar =
+    sidebarWidth > 0
+      ? sidebarLines({
+          order: state.order,
+          conversations: state.conversations,
+          current: state.current,
+          width: sidebarWidth,
+          height: paneHeight,
+        })
+      : [];
+  const nicks =
+    nicklistWidth > 0 && room
+      ? nickListLines({
+          members: room.members,
+          roles: room.roles,
+          away: room.away,
+          nick: state.nick,
+          width: nicklistWidth - 2,
+          height: paneHeight,
+        })
+      : [];
+  const border = chalk.dim('│');
+  for (let i = 0; i < paneHeight; i++) {
+    const r = topicRows + i;
+    let row = '';
+    if (sidebarWidth > 0) {
+      const line = sidebar[i];
+      // Addressed, not counted: a name the terminal draws wider than we measure cannot move the border.
+      row += (line ? lineText(line, sidebarWidth) : '') + moveTo(r, sidebarWidth) + border;
+    }
+    if (nicklistWidth > 0) {
+      const line = nicks[i];
+      row +=
+        moveTo(r, columns - nicklistWidth) + border + ' ' + (line ? lineText(line, nicklistWidth - 2) : '');
+    }
+    rows.push(row);
+  }
+  const status = statusLine(
+    {
+      server: state.server,
+      nick: state.nick,
+      status: state.status,
+      conversation: conv,
+      lagMs: state.lagMs,
+      width: columns,
+      choosingNick: state.nickPrompt !== null,
+      hot: hotlist(state),
+      jump: state.jump,
+      bare: state.bare,
+    },
+    now,
+  );
+  rows.push(lineText(status, columns));
+  return rows;
 }
