@@ -73,4 +73,37 @@ describe('FrameWriter', () => {
     expect(chunks.at(-1)).not.toContain('rooms');
     expect(chunks.at(-1)).toContain('\x1b[2J');
   });
+
+  it('puts the pane over the blank rectangle of the frame; a pane change writes only its cells', () => {
+    const chunks: string[] = [];
+    const w = new FrameWriter({ write: (c: string) => chunks.push(c) }, () => 4);
+    const pane = (a: string, b: string) => ({ top: 0, left: 6, width: 10, rows: [a, b] });
+    w.setInput(['#lobby> '], { row: 3, col: 8 }, pane('hello', 'world'));
+    w.frame('rooms │          │ nick\n #dev │          │\nstatus');
+    expect(chunks.at(-1)).toContain('\x1b[1;1H\x1b[2Krooms │          │ nick\x1b[1;7H\x1b[m\x1b[10Xhello');
+    expect(chunks.at(-1)).toContain('\x1b[2;7H\x1b[m\x1b[10Xworld');
+    // Only the second pane row changed: the sidebar and nick list beside it are not rewritten.
+    w.setInput(['#lobby> '], { row: 3, col: 8 }, pane('hello', 'there'));
+    expect(chunks.at(-1)).toBe(
+      '\x1b[?2026h\x1b[?25l\x1b[?7l\x1b[2;7H\x1b[m\x1b[10Xthere\x1b[?7h\x1b[4;9H\x1b[?25h\x1b[?2026l',
+    );
+    // A frame row rewritten whole takes its pane part with it (the erase of the line cleared it).
+    w.frame('rooms │          │ bob\n #dev │          │\nstatus');
+    expect(chunks.at(-1)).toContain('\x1b[1;1H\x1b[2Krooms │          │ bob\x1b[1;7H\x1b[m\x1b[10Xhello');
+    expect(chunks.at(-1)).not.toContain('there');
+  });
+
+  it('draws the whole screen from setScreen in one write, and then ignores Ink frames', () => {
+    const chunks: string[] = [];
+    const w = new FrameWriter({ write: (c: string) => chunks.push(c) }, () => 3);
+    const pane = (text: string) => ({ top: 0, left: 4, width: 5, rows: [text] });
+    w.setScreen([' #a │', 'status a'], pane('one'), ['#a> '], { row: 2, col: 4 });
+    w.setScreen([' #b │', 'status b'], pane('two'), ['#b> '], { row: 2, col: 4 });
+    expect(chunks).toHaveLength(2);
+    expect(chunks[1]).toContain('\x1b[1;1H\x1b[2K #b │\x1b[1;5H\x1b[m\x1b[5Xtwo');
+    expect(chunks[1]).toContain('status b');
+    expect(chunks[1]).toContain('#b> ');
+    w.frame('something Ink drew');
+    expect(chunks).toHaveLength(2);
+  });
 });

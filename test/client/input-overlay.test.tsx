@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountApp, type MountedApp } from '../../src/client/tui/render-app.js';
-import { joined, welcome } from '../helpers/client-events.js';
+import { ev, joined, msg, welcome } from '../helpers/client-events.js';
 import { FakeConnection } from '../helpers/fake-connection.js';
 
 /**
@@ -108,5 +108,70 @@ describe('the input line beside Ink', () => {
     conn.status({ state: 'connected' });
     conn.emit(welcome('alice'), joined('lobby', ['alice', 'bob']));
     await until(() => screen.written.join('').includes('#lobby (2 users)'), 'the room in the status bar');
+  });
+
+  /** Mounts the App through mountApp, counting Ink's frames, with #lobby (40 messages) and #dev open. */
+  async function twoRooms() {
+    const screen = new Screen();
+    const keyboard = new Keyboard();
+    const conn = new FakeConnection();
+    mounted = mountApp(conn, 'alice', {
+      stdout: screen as unknown as NodeJS.WriteStream,
+      stdin: keyboard as unknown as NodeJS.ReadStream,
+    });
+    const { writer } = mounted;
+    const counter = { inkFrames: 0 };
+    const frame = writer.frame.bind(writer);
+    writer.frame = (output: string) => {
+      counter.inkFrames++;
+      frame(output);
+    };
+    conn.status({ state: 'connected' });
+    conn.emit(welcome('alice'), joined('lobby', ['alice', 'bob'], 40), joined('dev', ['alice', 'carol'], 1));
+    const lobby = Array.from({ length: 40 }, (_, i) => msg('lobby', i + 1, 'bob', `lobby line ${i + 1}`));
+    conn.emit(ev('history', { room_id: 'lobby', messages: lobby, has_more: false }));
+    conn.emit(
+      ev('history', { room_id: 'dev', messages: [msg('dev', 1, 'carol', 'dev line')], has_more: false }),
+    );
+    keyboard.type('\x1b1');
+    await until(() => screen.written.join('').includes('lobby line 40'), 'the lobby pane');
+    await until(() => screen.written.join('').includes('#lobby> '), 'the prompt');
+    // Let any frame still on its way land.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    return { screen, keyboard, conn, counter };
+  }
+
+  it('PgUp, End and a message arriving in the room on screen redraw the pane beside Ink, without an Ink frame', async () => {
+    const { screen, keyboard, conn, counter } = await twoRooms();
+    const framesBefore = counter.inkFrames;
+    let before = screen.written.length;
+    keyboard.type('\x1b[5~');
+    await until(() => screen.written.join('').includes('more below: End to jump'), 'the page up');
+    const paged = screen.written.slice(before).join('');
+    expect(paged).toContain('lobby line 10');
+    // The pane's cells only: each row is addressed at the pane's first column (after the sidebar), never at column 1.
+    expect(paged).not.toMatch(/\x1b\[\d+;1H/);
+    before = screen.written.length;
+    keyboard.type('\x1b[F');
+    await until(() => screen.written.slice(before).join('').includes('lobby line 40'), 'the live bottom');
+    before = screen.written.length;
+    conn.emit(ev('message', msg('lobby', 41, 'bob', 'a new one')));
+    await until(() => screen.written.slice(before).join('').includes('a new one'), 'the message');
+    expect(counter.inkFrames).toBe(framesBefore);
+  });
+
+  it('a room switch changes the prompt, the pane and the sidebar in one write', async () => {
+    const { screen, keyboard, counter } = await twoRooms();
+    const framesBefore = counter.inkFrames;
+    const before = screen.written.length;
+    keyboard.type('\x0e');
+    await until(() => screen.written.join('').includes('#dev> '), 'the prompt');
+    await until(() => counter.inkFrames > framesBefore, 'the Ink frame');
+    await new Promise((r) => setImmediate(r));
+    const writes = screen.written.slice(before);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toContain('#dev> ');
+    expect(writes[0]).toContain('dev line');
+    expect(writes[0]).toContain('#dev (2 users)');
   });
 });

@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findLinks, safeHref } from '../../src/client/tui/layout/links.js';
 import { newConversation } from '../../src/client/state/conversations.js';
 import type { Conversation, Entry } from '../../src/client/state/types.js';
 import { entryLines } from '../../src/client/tui/layout/entry-lines.js';
-import { scrollBy, visibleLines } from '../../src/client/tui/layout/viewport.js';
+import { scrollBy, scrollOffset, scrollStep, visibleLines } from '../../src/client/tui/layout/viewport.js';
 import { inputRows } from '../../src/client/tui/layout/screen.js';
 import { cellWidth, hardWrap, wrapCells } from '../../src/client/tui/layout/wrap.js';
 import { nickColor } from '../../src/client/tui/nick-color.js';
@@ -170,5 +171,42 @@ describe('links (issue 15 item 9)', () => {
     expect(findLinks('(see https://a.example/p).')).toEqual([
       { start: 5, end: 24, href: 'https://a.example/p' },
     ]);
+  });
+});
+
+describe('scrollStep (a page walked from where the view is)', () => {
+  /**
+   * The reference: counts the target from the live bottom, as scrolling did before it walked
+   * from the view (O(rows scrolled) per PgUp); the step must land on the same anchor.
+   */
+  function fromBottom(conv: Conversation, width: number, height: number, delta: number) {
+    const target = Math.max(0, scrollOffset(conv, width, conv.scroll, 'alice') + delta);
+    return target === 0 ? null : scrollBy({ ...conv, scroll: null }, width, height, target, 'alice');
+  }
+
+  it('lands where counting from the bottom lands and says how far it moved, hidden entries included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 60 }), fc.boolean()), { minLength: 0, maxLength: 40 }),
+        fc.array(fc.integer({ min: -25, max: 25 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 2, max: 8 }),
+        (shape, deltas, height) => {
+          const entries = shape.map(([words, hidden], i): Entry => ({
+            ...message(i + 1, Array.from({ length: words }, () => 'word').join(' ')),
+            ...(hidden ? { hidden: true } : {}),
+          }));
+          let conv: Conversation = { ...room(0), entries };
+          for (const delta of deltas) {
+            const step = scrollStep(conv, 30, height, delta, 'alice');
+            const before = scrollOffset(conv, 30, conv.scroll, 'alice');
+            expect(step.moved).toBe(scrollOffset(conv, 30, step.anchor, 'alice') - before);
+            const expected = fromBottom(conv, 30, height, delta);
+            expect(step.anchor).toEqual(expected);
+            conv = { ...conv, scroll: step.anchor };
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -10,6 +10,7 @@ import { useConnection } from './hooks/use-connection.js';
 import { useRawKeys } from './hooks/use-raw-keys.js';
 import { useViewState } from './hooks/use-view-state.js';
 import { inputLayout } from './input-overlay.js';
+import { createViewGate, type ViewGate } from './view-gate.js';
 import { useTerminalAlerts, type TerminalAlerts } from './hooks/use-terminal-alerts.js';
 import { useTerminalSize, type TerminalSize } from './hooks/use-terminal-size.js';
 import type { CursorPosition } from './frame-writer.js';
@@ -43,10 +44,13 @@ export interface AppProps {
    */
   onCursor?: (at: CursorPosition | null) => void;
   /**
-   * Draws the input line outside Ink (mountApp): called once with the store, returns the
-   * cleanup. Then a keystroke in the input line does not re-render the App at all.
+   * Draws the screen outside Ink (mountApp, screen-overlay.ts): called once with the store and
+   * the gate that decides which states the App renders, returns the cleanup. Then Ink draws
+   * nothing: the App only wires keys, the connection and the alerts, and re-renders only when
+   * what the controller needs of the layout may have changed (never for a keystroke in the
+   * input line, a PgUp or a message arriving in the room on screen).
    */
-  inputOverlay?: (store: Store) => () => void;
+  screenOverlay?: (store: Store, gate: ViewGate) => () => void;
 }
 
 /**
@@ -63,7 +67,7 @@ export function App({
   alerts,
   onStore,
   onCursor,
-  inputOverlay,
+  screenOverlay,
 }: AppProps) {
   const { exit } = useApp();
   const terminal = useTerminalSize(size);
@@ -72,12 +76,15 @@ export function App({
     [connection, nick],
   );
   useEffect(() => onStore?.(store), [store]);
-  useEffect(() => inputOverlay?.(store), [store]);
-  const overlay = inputOverlay !== undefined;
-  const state = useViewState(
-    store,
-    overlay ? (s) => inputLayout(s, terminal.columns).rows.length : undefined,
+  const overlay = screenOverlay !== undefined;
+  const columns = useRef(terminal.columns);
+  columns.current = terminal.columns;
+  const gate = useMemo(
+    () => (overlay ? createViewGate((s) => inputLayout(s, columns.current).rows.length) : undefined),
+    [store],
   );
+  useEffect(() => screenOverlay?.(store, gate!), [store]);
+  const state = useViewState(store, gate);
   useTerminalAlerts(state, alerts);
   const hot = useMemo(() => hotlist(state), [state.order, state.conversations, state.current]);
   const layoutRef = useRef<ScreenLayout | null>(null);
@@ -127,12 +134,10 @@ export function App({
   );
   const mainHeight = layout.paneHeight;
 
+  // `chat connect`: the screen overlay draws the same parts from the same Lines (pane-overlay.ts).
+  if (overlay) return null;
   return (
-    <Box
-      flexDirection="column"
-      width={layout.columns}
-      height={overlay ? layout.rows - layout.inputRows : layout.rows}
-    >
+    <Box flexDirection="column" width={layout.columns} height={layout.rows}>
       {layout.topicRows > 0 && room?.topic && (
         <TopicBar roomId={room.id} topic={room.topic} modes={room.modes} width={layout.columns} />
       )}
@@ -200,7 +205,7 @@ export function App({
         jump={state.jump}
         bare={state.bare}
       />
-      {!overlay && <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />}
+      <InputLine prompt={prompt} rows={rows} width={layout.columns} drawCursor={!onCursor} />
     </Box>
   );
 }

@@ -1,9 +1,8 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import { memo } from 'react';
 import type { Conversation } from '../state/types.js';
-import type { Line } from './layout/entry-lines.js';
-import { hyperlink } from './layout/links.js';
-import { visibleLines } from './layout/viewport.js';
+import { paneLines } from './layout/pane-lines.js';
+import { LineRow } from './LineRow.js';
 
 /** Props of {@link MessagePane}. */
 export interface MessagePaneProps {
@@ -17,21 +16,11 @@ export interface MessagePaneProps {
   bare?: boolean;
 }
 
-const Row = memo(function Row({ line }: { line: Line }) {
-  return (
-    <Text wrap="truncate-end">
-      {line.segments.map((s, i) => (
-        <Text key={i} color={s.color} dimColor={s.dim} bold={s.bold}>
-          {s.link ? hyperlink(s.link, s.text) : s.text}
-        </Text>
-      ))}
-    </Text>
-  );
-});
-
 /**
- * The current conversation, bottom-aligned. Only the rows that fit are built and rendered
- * (see visibleLines), so a long history costs nothing until you scroll into it.
+ * The current conversation, bottom-aligned, drawn by Ink. Only the rows that fit are built and
+ * rendered (see visibleLines), so a long history costs nothing until you scroll into it.
+ * `chat connect` draws the same rows beside Ink instead (pane-overlay.ts); this is what
+ * ink-testing-library sees.
  */
 export const MessagePane = memo(function MessagePane({
   conversation,
@@ -41,21 +30,12 @@ export const MessagePane = memo(function MessagePane({
   showQuiet = false,
   bare = false,
 }: MessagePaneProps) {
-  const scrolled = conversation.scroll !== null;
-  const view = visibleLines(conversation, width, scrolled ? height - 1 : height, nick, { showQuiet, bare });
-  const n = conversation.newBelow;
+  const lines = paneLines(conversation, nick, width, height, { showQuiet, bare });
   return (
     <Box flexDirection="column" width={width} height={height} justifyContent="flex-end" flexShrink={0}>
-      {view.lines.map((line) => (
-        <Row key={line.key} line={line} />
+      {lines.map((line) => (
+        <LineRow key={line.key} line={line} />
       ))}
-      {scrolled && (
-        <Text color="yellow" wrap="truncate-end">
-          {n > 0
-            ? `-- ${n} new ${n === 1 ? 'message' : 'messages'} below: End to jump --`
-            : '-- more below: End to jump --'}
-        </Text>
-      )}
     </Box>
   );
 });

@@ -6,7 +6,7 @@ import type { Store } from '../state/state-store.js';
 import { sanitizeText } from '../../protocol/sanitize.js';
 import { textIntents, type Intent } from './keys.js';
 import { PASTE_ASK_LINES } from './raw-keys.js';
-import { scrollBy, scrollOffset } from './layout/viewport.js';
+import { scrollBy, scrollStep } from './layout/viewport.js';
 import type { ScreenLayout } from './layout/screen.js';
 
 /** Older messages fetched per page when scrolling past the top. */
@@ -64,22 +64,16 @@ export function createController(deps: ControllerDeps): Controller {
     const view = { showQuiet: state().showQuiet, bare: state().bare };
     const nick = state().nick;
     const step = direction * Math.max(1, height - 1);
-    const anchor = scrollBy(conv, paneWidth, height, step, nick, view);
-    const short =
-      direction === 1
-        ? step -
-          (scrollOffset(conv, paneWidth, anchor, nick, view) -
-            scrollOffset(conv, paneWidth, conv.scroll, nick, view))
-        : 0;
+    const { anchor, moved } = scrollStep(conv, paneWidth, height, step, nick, view);
+    const short = direction === 1 ? step - moved : 0;
     dispatch({ type: 'scroll_to', id: conv.id, anchor });
     const after = current();
     if (!after || after.kind !== 'room' || !after.hasMore || direction !== 1) return;
     if (short > 0) owed = { id: after.id, rows: short };
     if (after.loadingOlder) return;
     // Less than a page above the view: the next PgUp would hit the top, so fetch now.
-    const next = scrollBy(after, paneWidth, height, height, nick, view);
-    const left =
-      scrollOffset(after, paneWidth, next, nick, view) - scrollOffset(after, paneWidth, anchor, nick, view);
+    // How far the next page could go (a walk of a page, not of the whole history below).
+    const left = scrollStep(after, paneWidth, height, height, nick, view).moved;
     if (left >= height) return;
     const payload =
       after.oldestSeq > 0

@@ -9,6 +9,8 @@ export interface Segment {
   color?: string;
   dim?: boolean;
   bold?: boolean;
+  /** Swapped foreground and background (the sidebar's current conversation). */
+  inverse?: boolean;
   /** An http(s) address (checked by safeHref): drawn as an OSC 8 hyperlink. */
   link?: string;
 }

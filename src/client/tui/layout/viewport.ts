@@ -105,11 +105,67 @@ function fromTop(list: Items, height: number): View {
   return { lines: lines.slice(0, height), atTop: true };
 }
 
+/** Where a scroll ends up, and how many rows it really moved (less than asked at either end). */
+export interface ScrollStep {
+  anchor: ScrollAnchor | null;
+  /** Rows moved up (negative: down); what the anchors' {@link scrollOffset}s differ by. */
+  moved: number;
+}
+
 /**
  * Where the view ends up after scrolling `delta` rows (positive: up, towards older messages),
- * clamped so the pane never scrolls past the header nor shows less than a full page. Returns
- * null when that is the live bottom.
+ * clamped so the pane never scrolls past the header nor shows less than a full page; a null
+ * anchor is the live bottom. It walks from where the view is, so a page costs a page of rows
+ * however deep in a long history it is (only a scroll that reaches the top counts from the
+ * bottom, to say how far it went).
  */
+export function scrollStep(
+  conv: Conversation,
+  width: number,
+  height: number,
+  delta: number,
+  nick: string,
+  options: ViewOptions = {},
+): ScrollStep {
+  const list = items(conv, width, nick, false, options);
+  const count = (i: number) => list.lines(i).length;
+  const from = conv.scroll;
+  // The bottom row of the view: `rest` rows of item `i` are hidden under it.
+  let i = from ? Math.max(-1, list.n - 1 - from.below) : list.n - 1;
+  let rest = (from?.skip ?? 0) + delta;
+  let moved = delta;
+  while (rest < 0) {
+    if (i >= list.n - 1) {
+      // Past the live bottom: moved only as far as it.
+      moved -= rest;
+      rest = 0;
+      i = list.n - 1;
+      break;
+    }
+    i++;
+    rest += count(i);
+  }
+  while (i >= -1 && rest >= count(i)) {
+    rest -= count(i);
+    i--;
+  }
+  const atTop = (): ScrollStep => {
+    const anchor = topAnchor(list, height);
+    return { anchor, moved: offsetOf(list, anchor) - offsetOf(list, from) };
+  };
+  if (i < -1) return atTop();
+  if (rest === 0) {
+    let j = i + 1;
+    while (j < list.n && count(j) === 0) j++;
+    if (j === list.n) return { anchor: null, moved };
+  }
+  let above = count(i) - rest;
+  for (let j = i - 1; above < height && j >= -1; j--) above += count(j);
+  if (above < height) return atTop();
+  return { anchor: { below: list.n - 1 - i, skip: rest }, moved };
+}
+
+/** {@link scrollStep}'s anchor: where the view ends up after scrolling `delta` rows. */
 export function scrollBy(
   conv: Conversation,
   width: number,
@@ -118,26 +174,14 @@ export function scrollBy(
   nick: string,
   options: ViewOptions = {},
 ): ScrollAnchor | null {
-  const list = items(conv, width, nick, false, options);
-  const count = (i: number) => list.lines(i).length;
-  const anchor = conv.scroll ?? { below: 0, skip: 0 };
+  return scrollStep(conv, width, height, delta, nick, options).anchor;
+}
+
+function offsetOf(list: Items, anchor: ScrollAnchor | null): number {
+  if (!anchor) return 0;
   let offset = anchor.skip;
-  for (let j = Math.max(0, list.n - anchor.below); j < list.n; j++) offset += count(j);
-  const target = Math.max(0, offset + delta);
-  if (target === 0) return null;
-  let i = list.n - 1;
-  let rest = target;
-  while (i >= -1) {
-    const c = count(i);
-    if (rest < c) break;
-    rest -= c;
-    i--;
-  }
-  if (i < -1) return topAnchor(list, height);
-  let above = count(i) - rest;
-  for (let j = i - 1; above < height && j >= -1; j--) above += count(j);
-  if (above < height) return topAnchor(list, height);
-  return { below: list.n - 1 - i, skip: rest };
+  for (let j = Math.max(0, list.n - anchor.below); j < list.n; j++) offset += list.lines(j).length;
+  return offset;
 }
 
 /**
@@ -151,11 +195,7 @@ export function scrollOffset(
   nick: string,
   options: ViewOptions = {},
 ): number {
-  if (!anchor) return 0;
-  const list = items(conv, width, nick, false, options);
-  let offset = anchor.skip;
-  for (let j = Math.max(0, list.n - anchor.below); j < list.n; j++) offset += list.lines(j).length;
-  return offset;
+  return offsetOf(items(conv, width, nick, false, options), anchor);
 }
 
 /** The anchor that puts the header on the pane's first row, or null when everything fits. */
