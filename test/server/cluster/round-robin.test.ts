@@ -71,76 +71,71 @@ function member(nick: string, room: string) {
   return { conn, shown, again, connections: () => connected };
 }
 
-it(
-  'two clients cut every few messages reconnect through a round-robin balancer to the other node: every message stored once, each shown once and in order',
-  { timeout: 90_000 },
-  async () => {
-    for (const id of ['n0', 'n1']) {
-      servers.push(await startTestServer({ redis: redis.url, nodeId: id, rateLimit: false }));
-    }
-    proxy = await startRoundRobinProxy(servers.map((s) => s.port));
-    const ROOM = 'rr';
-    const EACH = 120;
-    const alice = member('alice', ROOM);
-    const bob = member('bob', ROOM);
-    await until(() => alice.connections() > 0 && bob.connections() > 0);
+it('two clients cut every few messages reconnect through a round-robin balancer to the other node: every message stored once, each shown once and in order', async () => {
+  for (const id of ['n0', 'n1']) {
+    servers.push(await startTestServer({ redis: redis.url, nodeId: id, rateLimit: false }));
+  }
+  proxy = await startRoundRobinProxy(servers.map((s) => s.port));
+  const ROOM = 'rr';
+  const EACH = 120;
+  const alice = member('alice', ROOM);
+  const bob = member('bob', ROOM);
+  await until(() => alice.connections() > 0 && bob.connections() > 0);
 
-    const total = 2 * EACH;
-    for (let i = 1; i <= EACH; i++) {
-      alice.conn.sendMessage(ROOM, `alice ${i}`);
-      bob.conn.sendMessage(ROOM, `bob ${i}`);
-      if (i % 15 === 0) {
-        // Wait until the link has moved on a little, then cut both: they come back elsewhere.
-        const seen = alice.shown.length;
-        await until(() => alice.shown.length > seen || alice.shown.length >= 2 * i, 10_000);
-        proxy.dropAll();
-      }
+  const total = 2 * EACH;
+  for (let i = 1; i <= EACH; i++) {
+    alice.conn.sendMessage(ROOM, `alice ${i}`);
+    bob.conn.sendMessage(ROOM, `bob ${i}`);
+    if (i % 15 === 0) {
+      // Wait until the link has moved on a little, then cut both: they come back elsewhere.
+      const seen = alice.shown.length;
+      await until(() => alice.shown.length > seen || alice.shown.length >= 2 * i, 10_000);
+      proxy.dropAll();
     }
-    await until(() => alice.shown.length >= total && bob.shown.length >= total, 30_000);
+  }
+  await until(() => alice.shown.length >= total && bob.shown.length >= total, 30_000);
 
-    // Stored: each text once, seqs dense.
-    const reader = await TestClient.open(servers[0]!.url);
-    await reader.hello('reader');
-    await reader.request('join', { room_id: ROOM });
-    const page = await reader.request('history', { room_id: ROOM, limit: 200 });
-    const older = await reader.request('history', {
-      room_id: ROOM,
-      limit: 200,
-      before_seq: (page.payload as { messages: ChatMessage[] }).messages[0]!.seq,
-    });
-    reader.close();
-    const stored = [
-      ...(older.payload as { messages: ChatMessage[] }).messages,
-      ...(page.payload as { messages: ChatMessage[] }).messages,
-    ];
-    const first = stored[0]!.seq;
-    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => first + i));
-    const texts = stored.map((m) => m.message);
-    expect(new Set(texts).size).toBe(total);
-    for (const who of ['alice', 'bob']) {
-      const own = texts.filter((t) => t.startsWith(`${who} `));
-      // Each sender's own messages in the order it sent them.
-      expect(own).toEqual(Array.from({ length: EACH }, (_, i) => `${who} ${i + 1}`));
-    }
+  // Stored: each text once, seqs dense.
+  const reader = await TestClient.open(servers[0]!.url);
+  await reader.hello('reader');
+  await reader.request('join', { room_id: ROOM });
+  const page = await reader.request('history', { room_id: ROOM, limit: 200 });
+  const older = await reader.request('history', {
+    room_id: ROOM,
+    limit: 200,
+    before_seq: (page.payload as { messages: ChatMessage[] }).messages[0]!.seq,
+  });
+  reader.close();
+  const stored = [
+    ...(older.payload as { messages: ChatMessage[] }).messages,
+    ...(page.payload as { messages: ChatMessage[] }).messages,
+  ];
+  const first = stored[0]!.seq;
+  expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => first + i));
+  const texts = stored.map((m) => m.message);
+  expect(new Set(texts).size).toBe(total);
+  for (const who of ['alice', 'bob']) {
+    const own = texts.filter((t) => t.startsWith(`${who} `));
+    // Each sender's own messages in the order it sent them.
+    expect(own).toEqual(Array.from({ length: EACH }, (_, i) => `${who} ${i + 1}`));
+  }
 
-    // Shown: exactly the stored sequence, once each, in seq order, to both (replays and live alike).
-    const bySeq = new Map(stored.map((m) => [m.seq, m]));
-    for (const [c, nick] of [
-      [alice, 'alice'],
-      [bob, 'bob'],
-    ] as const) {
-      expect(c.shown.map((m) => m.seq)).toEqual(stored.map((m) => m.seq));
-      expect(c.shown.map((m) => m.message)).toEqual(texts);
-      // Anything older that came again is an acknowledgement of the client's own retry, the stored copy.
-      for (const { message, ref } of c.again) {
-        expect(ref).toBeDefined();
-        expect(message.user_name).toBe(nick);
-        expect(message).toEqual(bySeq.get(message.seq));
-      }
+  // Shown: exactly the stored sequence, once each, in seq order, to both (replays and live alike).
+  const bySeq = new Map(stored.map((m) => [m.seq, m]));
+  for (const [c, nick] of [
+    [alice, 'alice'],
+    [bob, 'bob'],
+  ] as const) {
+    expect(c.shown.map((m) => m.seq)).toEqual(stored.map((m) => m.seq));
+    expect(c.shown.map((m) => m.message)).toEqual(texts);
+    // Anything older that came again is an acknowledgement of the client's own retry, the stored copy.
+    for (const { message, ref } of c.again) {
+      expect(ref).toBeDefined();
+      expect(message.user_name).toBe(nick);
+      expect(message).toEqual(bySeq.get(message.seq));
     }
-    // The balancer really moved them between nodes.
-    expect(alice.connections() + bob.connections()).toBeGreaterThanOrEqual(2 * (EACH / 15));
-    expect([...proxy.perTarget.values()].every((n) => n >= EACH / 15)).toBe(true);
-  },
-  60_000,
-);
+  }
+  // The balancer really moved them between nodes.
+  expect(alice.connections() + bob.connections()).toBeGreaterThanOrEqual(2 * (EACH / 15));
+  expect([...proxy.perTarget.values()].every((n) => n >= EACH / 15)).toBe(true);
+}, 90_000);
