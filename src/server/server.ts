@@ -296,8 +296,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         : { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` },
   });
   http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket as Socket, head));
-  // Commits follow the WebSocket door's write pacing: an ack waits for its flush anyway.
-  store.paceCommits?.((now) => ws.flushDueIn(now));
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Answer as Node does without a listener (431 for headers past the 16 KiB limit, 400 for
     // other parse errors) so a client learns why; a socket mid-response is only dropped.

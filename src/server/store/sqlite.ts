@@ -71,25 +71,16 @@ interface MessageRow {
   kind: MessageKind | null;
 }
 
-/**
- * A paced commit runs this many ms, plus as long as the last commit took, before the write flush
- * it feeds, so the acknowledgements and broadcasts it releases are queued when that flush begins
- * (timers fire in order of due time) and the flush is not pushed back by the commit.
- */
-const COMMIT_LEAD_MS = 1;
-
 const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id, kind';
 
 /**
  * A {@link Store} on an embedded SQLite file (better-sqlite3, WAL).
  *
  * Appends made during one event-loop turn are committed in one transaction on the next
- * `setImmediate` (or, with {@link SqliteStore.paceCommits}, just before the server's next paced
- * write flush, which can gather several turns), without savepoints. If any record is bad
- * (duplicate seq or idempotency key, unknown room) that transaction rolls back and the batch is
- * written again with a savepoint per `append`, so the bad record rejects only its own `append`
- * while the rest of the batch commits. Promises resolve after the commit, in append order.
- * Records must not be mutated until then.
+ * `setImmediate`, without savepoints. If any record is bad (duplicate seq or idempotency key,
+ * unknown room) that transaction rolls back and the batch is written again with a savepoint per
+ * `append`, so the bad record rejects only its own `append` while the rest of the batch commits.
+ * Promises resolve after the commit, in append order. Records must not be mutated until then.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -106,12 +97,7 @@ export class SqliteStore implements Store {
   private readonly writeAll: (batch: PendingAppend[]) => void;
   private readonly checkpointer: Checkpointer | undefined;
   private pending: PendingAppend[] = [];
-  private flushImmediate: NodeJS.Immediate | undefined;
-  private flushTimeout: NodeJS.Timeout | undefined;
-  /** When the server's writes next go out (see {@link paceCommits}); none: every turn. */
-  private commitDueIn: ((now: number) => number) | undefined;
-  /** How long the last batch took to commit, ms. */
-  private lastCommitMs = 0;
+  private flushTimer: NodeJS.Immediate | undefined;
   private closing: Promise<void> | undefined;
   private readonly counters: SqliteStoreStats = { transactions: 0, records: 0 };
 
@@ -229,29 +215,10 @@ export class SqliteStore implements Store {
       }
     }
     return new Promise<void>((resolve, reject) => {
-      if (this.pending.push({ records, resolve, reject }) === 1) this.scheduleFlush();
+      this.pending.push({ records, resolve, reject });
+      this.flushTimer ??= setImmediate(() => this.flush());
     });
   }
-
-  paceCommits(dueIn: (now: number) => number): void {
-    this.commitDueIn = dueIn;
-  }
-
-  /**
-   * Commits at the end of this turn, or, while the server's write flushes are paced, just before
-   * the next one ({@link COMMIT_LEAD_MS}): its acknowledgements could not leave earlier, and every
-   * append made meanwhile (often in many turns under load) shares the transaction. A commit
-   * rewrites each B-tree page it touched, so fewer, larger commits write fewer WAL frames.
-   */
-  private scheduleFlush(): void {
-    const wait = this.commitDueIn
-      ? this.commitDueIn(performance.now()) - COMMIT_LEAD_MS - this.lastCommitMs
-      : 0;
-    if (wait < 1) this.flushImmediate = setImmediate(this.flushLater);
-    else this.flushTimeout = setTimeout(this.flushLater, wait);
-  }
-
-  private readonly flushLater = (): void => this.flush();
 
   async since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
     // SQLite reads a negative LIMIT as "no limit".
@@ -321,14 +288,12 @@ export class SqliteStore implements Store {
 
   /** Commits everything appended since the last flush and settles the promises in order. */
   private flush(): void {
-    if (this.flushImmediate) clearImmediate(this.flushImmediate);
-    if (this.flushTimeout) clearTimeout(this.flushTimeout);
-    this.flushImmediate = this.flushTimeout = undefined;
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
     let outcomes: Outcome[];
-    const started = performance.now();
     try {
       outcomes = this.commitBatch(batch);
       this.counters.transactions += 1;
@@ -345,7 +310,6 @@ export class SqliteStore implements Store {
         }
       });
     }
-    this.lastCommitMs = performance.now() - started;
     batch.forEach((p, i) => {
       const outcome = outcomes[i];
       if (outcome) p.reject(outcome.error);
@@ -401,17 +365,17 @@ export class SqliteStore implements Store {
       if (this.stmt.bumpLastSeq.run(seq, roomId).changes === 0) throw new Error(`no such room ${roomId}`);
     }
     for (const r of records) {
-      this.stmt.insertMessage.run(
-        r.room_id,
-        r.seq,
-        r.id,
-        r.ts,
-        r.user_name,
-        r.sender_key,
-        r.message,
-        r.client_msg_id ?? null,
-        r.kind ?? null,
-      );
+      this.stmt.insertMessage.run({
+        room_id: r.room_id,
+        seq: r.seq,
+        id: r.id,
+        ts: r.ts,
+        user_name: r.user_name,
+        sender_key: r.sender_key,
+        message: r.message,
+        client_msg_id: r.client_msg_id ?? null,
+        kind: r.kind ?? null,
+      });
     }
     if (this.retain !== undefined) {
       for (const [roomId, seq] of maxSeq) this.stmt.prune.run(roomId, seq - this.retain);
@@ -476,12 +440,9 @@ function prepareStatements(db: Database.Database) {
     bumpLastSeq: db.prepare<[number, string]>(
       'UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE room_id = ?',
     ),
-    // Positional: binding by name costs a parameter object per message and a lookup per column.
-    insertMessage: db.prepare<
-      [string, number, string, number, string, string, string, string | null, MessageKind | null]
-    >(
+    insertMessage: db.prepare<MessageRow & { sender_key: string }>(
       `INSERT INTO messages (room_id, seq, id, ts, user_name, sender_key, message, client_msg_id, kind)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (@room_id, @seq, @id, @ts, @user_name, @sender_key, @message, @client_msg_id, @kind)`,
     ),
     prune: db.prepare<[string, number]>('DELETE FROM messages WHERE room_id = ? AND seq <= ?'),
     deleteMessages: db.prepare<[string]>('DELETE FROM messages WHERE room_id = ?'),

@@ -91,11 +91,4 @@ export interface Store {
   putUser(user: UserRecord): Promise<void>;
   /** Flushes pending appends and releases resources. Idempotent. */
   close(): Promise<void>;
-  /**
-   * Optional: commit appends no earlier than needed for the server's next write flush, which
-   * `dueIn(now)` gives (ms after performance.now(); 0: the end of this turn). Under load the
-   * flushes are paced, so the acknowledgements of a commit made now wait for that flush anyway;
-   * committing just before it makes one transaction of every append meanwhile.
-   */
-  paceCommits?(dueIn: (now: number) => number): void;
 }

@@ -31,8 +31,6 @@ export type CoalescerOptions = PacerOptions & {
 export class WriteCoalescer<T extends Flushable> {
   private readonly dirty = new Set<T>();
   private scheduled = false;
-  /** When the scheduled flush begins (performance.now() ms), while `scheduled`. */
-  private dueAt = 0;
   private readonly pacer: FlushPacer;
   private readonly now: () => number;
 
@@ -46,25 +44,10 @@ export class WriteCoalescer<T extends Flushable> {
     this.dirty.add(conn);
     if (this.scheduled) return;
     this.scheduled = true;
-    const now = this.now();
-    const wait = this.pacer.delay(now);
+    const wait = this.pacer.delay(this.now());
     // Timers have millisecond resolution; a shorter wait is the end of this turn.
-    if (wait < 1) {
-      this.dueAt = now;
-      setImmediate(this.run);
-    } else {
-      this.dueAt = now + wait;
-      setTimeout(this.run, wait);
-    }
-  }
-
-  /**
-   * How many ms after `now` (performance.now()) the next flush begins: the scheduled one, or the
-   * one a connection marked now would get; 0 at the end of this turn. The store paces its
-   * commits by it: an acknowledgement cannot leave before that flush anyway.
-   */
-  dueIn(now: number): number {
-    return this.scheduled ? Math.max(0, this.dueAt - now) : this.pacer.delay(now);
+    if (wait < 1) setImmediate(this.run);
+    else setTimeout(this.run, wait);
   }
 
   /** Drops `conn` from the next flush (it flushed itself, e.g. before closing). */

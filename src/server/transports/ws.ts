@@ -146,11 +146,6 @@ export class WsTransport {
     this.pingTimer.unref();
   }
 
-  /** Ms after `now` (performance.now()) until this door's next write flush (see WriteCoalescer.dueIn). */
-  flushDueIn(now: number): number {
-    return this.coalescer.dueIn(now);
-  }
-
   /** Handles an HTTP upgrade request from the shared HTTP server. */
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const path = (req.url ?? '/').split('?')[0];

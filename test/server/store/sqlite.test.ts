@@ -108,41 +108,6 @@ describe('SqliteStore', () => {
     expect(store.stats).toEqual({ transactions: 1, records: 4 });
   });
 
-  it('with paced commits, holds appends of several turns until the next write flush is due, then commits them as one', async () => {
-    const store = make();
-    await store.createRoom(roomA);
-    let flushAt = performance.now() + 200;
-    store.paceCommits((now) => Math.max(0, flushAt - now));
-    let resolved = 0;
-    const appends = [store.append([record('a', 1)]).then(() => resolved++)];
-    await new Promise((r) => setImmediate(r));
-    appends.push(store.append([record('a', 2)]).then(() => resolved++));
-    await new Promise((r) => setImmediate(r));
-    // Two turns later nothing is committed yet: the acknowledgements could not leave before the flush.
-    expect(resolved).toBe(0);
-    expect(store.stats.transactions).toBe(0);
-    await Promise.all(appends);
-    expect(performance.now()).toBeGreaterThanOrEqual(flushAt - 2); // timers may fire a little early
-    expect(store.stats).toEqual({ transactions: 1, records: 2 });
-    expect((await store.since('a', 0, 10)).map((m) => m.seq)).toEqual([1, 2]);
-    // A flush due now (a quiet server): the commit is at the end of the turn again.
-    flushAt = 0;
-    await store.append([record('a', 3)]);
-    expect(store.stats).toEqual({ transactions: 2, records: 3 });
-  });
-
-  it('commits paced appends at once on close', async () => {
-    const path = join(dir, 'chat.db');
-    const store = make({}, path);
-    await store.createRoom(roomA);
-    store.paceCommits(() => 60_000);
-    const appended = store.append([record('a', 1)]);
-    await store.close();
-    await appended;
-    const reopened = make({}, path);
-    expect((await reopened.since('a', 0, 10)).map((m) => m.seq)).toEqual([1]);
-  });
-
   it('rejects a record of the wrong type alone, keeping the rest of its turn', async () => {
     const store = make();
     await store.createRoom(roomA);

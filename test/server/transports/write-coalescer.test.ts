@@ -74,32 +74,6 @@ describe('WriteCoalescer', () => {
     expect(performance.now() - after).toBeGreaterThanOrEqual(8);
   });
 
-  it('says when its next flush begins: the end of the turn when quiet, the paced time after a long flush', async () => {
-    const c = new WriteCoalescer<{ flushes: number; flush(): void }>({ maxDelayMs: 30, writeShare: 0.25 });
-    expect(c.dueIn(performance.now())).toBe(0);
-    const slow = {
-      flushes: 0,
-      flush() {
-        this.flushes++;
-        const until = performance.now() + 5;
-        while (performance.now() < until);
-      },
-    };
-    c.mark(slow);
-    expect(c.dueIn(performance.now())).toBe(0);
-    await nextTurn();
-    // Owes ~2.75 ms of writing, repaid at a quarter: the next flush is ~11 ms away, marked or not.
-    const unmarked = c.dueIn(performance.now());
-    expect(unmarked).toBeGreaterThan(0);
-    expect(unmarked).toBeLessThanOrEqual(30);
-    c.mark(slow);
-    const marked = performance.now();
-    const due = c.dueIn(marked);
-    expect(due).toBeGreaterThan(0);
-    while (slow.flushes < 2) await sleep(2);
-    expect(performance.now() - marked).toBeGreaterThanOrEqual(due - 2);
-  });
-
   it('keeps flushing every turn while flushes take little time', async () => {
     // Flushes take no time on this clock, and 1 ms passes between turns: on a busy machine a
     // flush preempted in real time can look long and rightly start pacing, which is not what
