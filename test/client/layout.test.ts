@@ -16,8 +16,9 @@ describe('wrapCells', () => {
     ['drops the space at the wrap point', 'aaaa bbbb', 4, ['aaaa', 'bbbb']],
     ['breaks a word longer than a line', 'abcdefghij', 4, ['abcd', 'efgh', 'ij']],
     ['CJK takes two cells each', '漢字漢字漢字', 5, ['漢字', '漢字', '漢字']],
-    ['emoji take two cells and never split', '👍🏽👍🏽👍🏽', 4, ['👍🏽👍🏽', '👍🏽']],
-    ['a ZWJ family is one grapheme', 'ab👨‍👩‍👧cd', 4, ['ab👨‍👩‍👧', 'cd']],
+    ['emoji take two cells and never split', '👍👍👍', 4, ['👍👍', '👍']],
+    ['a skin-toned emoji takes four cells (see cellWidth) and never splits', '👍🏽👍🏽👍🏽', 8, ['👍🏽👍🏽', '👍🏽']],
+    ['a ZWJ family is one grapheme', 'ab👨‍👩‍👧cd', 8, ['ab👨‍👩‍👧', 'cd']],
     ['newlines start new lines', 'one\ntwo', 20, ['one', 'two']],
     ['an empty text is one empty line', '', 10, ['']],
   ])('%s', (_name, text, width, expected) => {
@@ -208,5 +209,30 @@ describe('scrollStep (a page walked from where the view is)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('cellWidth of emoji sequences', () => {
+  it('never counts fewer cells than a terminal that draws each code point apart (tmux, VTE)', () => {
+    // tmux 3.3 draws 👍🏽 as 👍 and 🏽, 2 + 2 cells; string-width says 2. A row measured at 2 ran
+    // over the nick list's border by two cells.
+    expect(cellWidth('👍🏽')).toBe(4);
+    expect(cellWidth('ab👍🏽cd')).toBe(8);
+    // A ZWJ family: one glyph where supported, three where not.
+    expect(cellWidth('👨‍👩‍👧')).toBe(6);
+    // Single code points and plain clusters keep their usual widths.
+    expect(cellWidth('你好')).toBe(4);
+    expect(cellWidth('🇫🇷')).toBe(2);
+    expect(cellWidth('é')).toBe(1);
+    expect(cellWidth('e\u0301')).toBe(1);
+    expect(cellWidth('abc')).toBe(3);
+  });
+
+  it('wraps a line holding skin-toned emoji within the width a terminal really draws', () => {
+    const text = 'hi 👍🏽👍🏽👍🏽 and a few more words to wrap 👍🏾 here';
+    for (const line of wrapCells(text, 12)) {
+      const drawn = [...line].reduce((n, cp) => n + cellWidth(cp), 0);
+      expect(drawn).toBeLessThanOrEqual(12);
+    }
   });
 });

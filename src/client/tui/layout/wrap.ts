@@ -3,10 +3,30 @@ import stringWidth from 'string-width';
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-/** Terminal cells `text` takes: CJK and most emoji take two, combining marks none. */
+/**
+ * Terminal cells `text` takes: CJK and most emoji take two, combining marks none.
+ *
+ * Terminals disagree about emoji sequences: string-width counts a skin-toned 👍🏽 as one 2-cell
+ * glyph (kitty, iTerm2 draw it so), but tmux and VTE draw the base and the modifier as 2 + 2
+ * cells. Counting too few cells is what breaks a screen (the row runs over the border beside it),
+ * counting too many only leaves a gap, so a cluster of several code points takes the larger of
+ * the two counts.
+ */
 export function cellWidth(text: string): number {
   // Most chat text is ASCII; string-width is far slower than .length, so only pay for it when needed.
-  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+  if (PRINTABLE_ASCII.test(text)) return text.length;
+  let cells = 0;
+  for (const { segment } of graphemes.segment(text)) cells += clusterWidth(segment);
+  return cells;
+}
+
+/** Cells of one grapheme cluster: see {@link cellWidth}. */
+function clusterWidth(cluster: string): number {
+  const whole = stringWidth(cluster);
+  if (cluster.length <= 2 && [...cluster].length === 1) return whole;
+  let parts = 0;
+  for (const codePoint of cluster) parts += stringWidth(codePoint);
+  return Math.max(whole, parts);
 }
 
 /** Splits `text` into grapheme clusters (user-perceived characters). */
