@@ -72,7 +72,8 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
       for (const a of admins) a.disconnect();
       child.kill('SIGKILL');
       await exited(child);
-      rmSync(dir, { recursive: true, force: true });
+      // A background save or AOF rewrite (a forked child) may still be writing its temp file.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
     },
   };
   return proc;

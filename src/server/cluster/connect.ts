@@ -43,16 +43,20 @@ export function commandOptions(target: RedisTarget, options: ConnectOptions = {}
 }
 
 /**
- * ioredis options for the subscriber connection. It queues nothing either, and resubscribes
- * after a reconnect (ioredis's `autoResubscribe`); whatever was published meanwhile is lost on
- * the wire, which is why room feeds fill gaps from the streams. No command timeout: a
- * subscriber waits for messages, not replies.
+ * ioredis options for the subscriber connection. It queues nothing either; whatever was
+ * published while it was down is lost on the wire, which is why room feeds fill gaps from the
+ * streams. No command timeout: a subscriber waits for messages, not replies.
+ *
+ * `autoResubscribe` is off: the engine subscribes again itself on every `ready` (and catches a
+ * failure). ioredis's own resubscription is a promise nobody catches, so a link that dropped
+ * again right after `ready` rejected it unhandled ("Stream isn't writeable"), which ends a Node
+ * process (seen in the fault tests).
  */
 export function subscriberOptions(target: RedisTarget, options: ConnectOptions = {}): RedisOptions {
   const { commandTimeout: _none, ...rest } = commandOptions(target, options);
   return {
     ...rest,
-    autoResubscribe: true,
+    autoResubscribe: false,
     ...(options.name ? { connectionName: `${options.name}:sub` } : {}),
   };
 }

@@ -61,7 +61,7 @@ describe('connection options', () => {
     expect(s).toMatchObject({
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
-      autoResubscribe: true,
+      autoResubscribe: false,
     });
     expect(s.commandTimeout).toBeUndefined();
   });
