@@ -9,7 +9,8 @@ import { ev, joined, msg, welcome } from '../helpers/client-events.js';
 import { FakeConnection } from '../helpers/fake-connection.js';
 
 /** alice in lobby and dev, with a controller wired to a fake connection; no terminal. */
-function setup() {
+/** alice in lobby and dev; `lastSeq` is what each room's `joined` says it holds (0: empty). */
+function setup(lastSeq: { lobby?: number; dev?: number } = {}) {
   const conn = new FakeConnection();
   const store = createStore(initialState(conn.url, 'alice'));
   let quits = 0;
@@ -22,7 +23,11 @@ function setup() {
   });
   const emit = (...events: ServerMessage[]) =>
     events.forEach((event) => controller.signal({ kind: 'event', event }));
-  emit(welcome('alice'), joined('lobby', ['alice', 'bob']), joined('dev', ['alice']));
+  emit(
+    welcome('alice'),
+    joined('lobby', ['alice', 'bob'], lastSeq.lobby ?? 0),
+    joined('dev', ['alice'], lastSeq.dev ?? 0),
+  );
   const enter = (line: string) => {
     controller.intent({ kind: 'insert', text: line });
     controller.intent({ kind: 'submit' });
@@ -202,6 +207,42 @@ describe('paging', () => {
     t.controller.intent({ kind: 'page_up' });
     expect(t.conn.sent('history')).toEqual([
       { type: 'history', payload: { room_id: 'lobby', before_seq: 91, limit: 100 } },
+    ]);
+  });
+
+  it('a room on screen holding less than a page (a since_seq rejoin after a restart) gets the page before it', () => {
+    const t = setup({ lobby: 42 });
+    // lobby is on screen; the replay brought back only the two messages missed while away.
+    t.emit(
+      ev('history', {
+        room_id: 'lobby',
+        messages: [msg('lobby', 41), msg('lobby', 42)],
+        has_more: false,
+        recovered: true,
+      }),
+    );
+    expect(t.conn.sent('history')).toEqual([
+      { type: 'history', payload: { room_id: 'lobby', before_seq: 41, limit: 100 } },
+    ]);
+    // A full page answers it: nothing more is asked.
+    t.emit(
+      ev('history', {
+        room_id: 'lobby',
+        messages: Array.from({ length: 40 }, (_, i) => msg('lobby', i + 1)),
+        has_more: false,
+      }),
+    );
+    expect(t.conn.sent('history')).toHaveLength(1);
+  });
+
+  it('a short room whose history came while another was on screen is filled when switched to', () => {
+    const t = setup({ dev: 7 });
+    t.emit(ev('history', { room_id: 'dev', messages: [msg('dev', 7)], has_more: false, recovered: true }));
+    expect(t.conn.sent('history')).toEqual([]);
+    t.controller.intent({ kind: 'next_room' });
+    expect(t.store.getState().current).toBe('dev');
+    expect(t.conn.sent('history')).toEqual([
+      { type: 'history', payload: { room_id: 'dev', before_seq: 7, limit: 100 } },
     ]);
   });
 

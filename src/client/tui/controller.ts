@@ -72,15 +72,40 @@ export function createController(deps: ControllerDeps): Controller {
     if (short > 0) owed = { id: after.id, rows: short };
     if (after.loadingOlder) return;
     // Less than a page above the view: the next PgUp would hit the top, so fetch now.
-    // How far the next page could go (a walk of a page, not of the whole history below).
-    const left = scrollStep(after, paneWidth, height, height, nick, view).moved;
+    fetchOlderIfShort(after, paneWidth, height);
+  }
+
+  /**
+   * Asks for the page before the oldest message held when less than a page of `conv` is above
+   * its view (a walk of a page, not of the whole history below) and the server has more.
+   */
+  function fetchOlderIfShort(conv: Conversation, paneWidth: number, height: number): void {
+    if (conv.kind !== 'room' || !conv.hasMore || conv.loadingOlder) return;
+    const view = { showQuiet: state().showQuiet, bare: state().bare };
+    const left = scrollStep(conv, paneWidth, height, height, state().nick, view).moved;
     if (left >= height) return;
     const payload =
-      after.oldestSeq > 0
-        ? { room_id: after.id, before_seq: after.oldestSeq, limit: HISTORY_PAGE }
-        : { room_id: after.id, limit: HISTORY_PAGE };
+      conv.oldestSeq > 0
+        ? { room_id: conv.id, before_seq: conv.oldestSeq, limit: HISTORY_PAGE }
+        : { room_id: conv.id, limit: HISTORY_PAGE };
     if (connection.send({ type: 'history', payload }) !== undefined)
-      dispatch({ type: 'history_requested', id: after.id });
+      dispatch({ type: 'history_requested', id: conv.id });
+  }
+
+  /**
+   * A room on screen that holds less than a page (joined with since_seq after a restart, so only
+   * what was missed came back) gets the page before it, so the pane shows the conversation
+   * instead of a blank screen and "older messages: PgUp".
+   */
+  function fillPane(signal: ConnectionSignal): void {
+    if (signal.kind !== 'event') return;
+    const e = signal.event;
+    // After the join's own page or replay: a join is always answered with one.
+    if (e.type !== 'history') return;
+    const conv = current();
+    if (!conv || conv.id !== e.payload.room_id || conv.scroll) return;
+    const { paneWidth, paneHeight } = deps.layout();
+    fetchOlderIfShort(conv, paneWidth, Math.max(1, paneHeight - 1));
   }
 
   /** An older page arrived for the room a PgUp fell short in: scroll the rest of the way. */
@@ -153,74 +178,86 @@ export function createController(deps: ControllerDeps): Controller {
     }
   }
 
+  function handleIntent(raw: Intent): void {
+    const intent = jumpDigits(raw);
+    if (!intent) return;
+    switch (intent.kind) {
+      case 'paste':
+        return paste(intent.text);
+      case 'send_lines':
+        return sendLines();
+      case 'quit':
+        return deps.quit();
+      case 'next_room':
+        return dispatch({ type: 'select_relative', delta: 1 });
+      case 'prev_room':
+        return dispatch({ type: 'select_relative', delta: -1 });
+      case 'jump':
+        return dispatch({ type: 'select_index', index: intent.index });
+      case 'activity':
+        return dispatch({ type: 'select_activity' });
+      case 'jump_prefix':
+        return dispatch({ type: 'jump_start' });
+      case 'mark_read': {
+        const id = state().current;
+        if (id !== null) dispatch({ type: 'mark_read', id });
+        return;
+      }
+      case 'toggle_quiet':
+        return dispatch({ type: 'toggle_quiet' });
+      case 'toggle_bare':
+        return dispatch({ type: 'toggle_bare' });
+      case 'toggle_nicklist':
+        return dispatch({ type: 'toggle_nicklist' });
+      case 'page_up':
+        return page(1);
+      case 'page_down':
+        return page(-1);
+      case 'live': {
+        const conv = current();
+        if (conv?.scroll) dispatch({ type: 'scroll_to', id: conv.id, anchor: null });
+        return;
+      }
+      case 'history_prev':
+        return dispatch({ type: 'history_prev' });
+      case 'history_next':
+        return dispatch({ type: 'history_next' });
+      case 'submit':
+        return runner.submit();
+      case 'insert':
+        return dispatch({ type: 'input_insert', text: intent.text });
+      case 'complete':
+        return dispatch({ type: 'complete' });
+      case 'backspace':
+        return dispatch({ type: 'input_backspace' });
+      case 'delete_word':
+        return dispatch({ type: 'input_delete_word' });
+      case 'clear_line':
+        return dispatch({ type: 'input_clear' });
+      case 'edit':
+        return dispatch({ type: 'input_edit', op: intent.op });
+      case 'line':
+        return dispatch({ type: 'input_line', direction: intent.direction });
+      case 'move':
+        return dispatch({ type: 'input_move', to: intent.to });
+    }
+  }
+
   const controller: Controller = {
     intent(raw) {
-      const intent = jumpDigits(raw);
-      if (!intent) return;
-      switch (intent.kind) {
-        case 'paste':
-          return paste(intent.text);
-        case 'send_lines':
-          return sendLines();
-        case 'quit':
-          return deps.quit();
-        case 'next_room':
-          return dispatch({ type: 'select_relative', delta: 1 });
-        case 'prev_room':
-          return dispatch({ type: 'select_relative', delta: -1 });
-        case 'jump':
-          return dispatch({ type: 'select_index', index: intent.index });
-        case 'activity':
-          return dispatch({ type: 'select_activity' });
-        case 'jump_prefix':
-          return dispatch({ type: 'jump_start' });
-        case 'mark_read': {
-          const id = state().current;
-          if (id !== null) dispatch({ type: 'mark_read', id });
-          return;
-        }
-        case 'toggle_quiet':
-          return dispatch({ type: 'toggle_quiet' });
-        case 'toggle_bare':
-          return dispatch({ type: 'toggle_bare' });
-        case 'toggle_nicklist':
-          return dispatch({ type: 'toggle_nicklist' });
-        case 'page_up':
-          return page(1);
-        case 'page_down':
-          return page(-1);
-        case 'live': {
-          const conv = current();
-          if (conv?.scroll) dispatch({ type: 'scroll_to', id: conv.id, anchor: null });
-          return;
-        }
-        case 'history_prev':
-          return dispatch({ type: 'history_prev' });
-        case 'history_next':
-          return dispatch({ type: 'history_next' });
-        case 'submit':
-          return runner.submit();
-        case 'insert':
-          return dispatch({ type: 'input_insert', text: intent.text });
-        case 'complete':
-          return dispatch({ type: 'complete' });
-        case 'backspace':
-          return dispatch({ type: 'input_backspace' });
-        case 'delete_word':
-          return dispatch({ type: 'input_delete_word' });
-        case 'clear_line':
-          return dispatch({ type: 'input_clear' });
-        case 'edit':
-          return dispatch({ type: 'input_edit', op: intent.op });
-        case 'line':
-          return dispatch({ type: 'input_line', direction: intent.direction });
-        case 'move':
-          return dispatch({ type: 'input_move', to: intent.to });
+      const before = state().current;
+      handleIntent(raw);
+      // A room switched to may hold less than a page (its history arrived while another was on screen).
+      const conv = current();
+      if (conv && conv.id !== before && !conv.scroll) {
+        const { paneWidth, paneHeight } = deps.layout();
+        fetchOlderIfShort(conv, paneWidth, Math.max(1, paneHeight - 1));
       }
     },
     signal(signal) {
       apply(signal);
       payOwed(signal);
+      fillPane(signal);
       // Lines typed before the server was ready go out once it is (welcome, the first room).
       if (runner.waiting() > 0) runner.drain();
     },
