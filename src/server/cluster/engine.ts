@@ -91,16 +91,11 @@ export interface SharedSettings {
   settings: RoomSettings | undefined;
 }
 
-/** What a node says about one of its users to another node's whois. */
-export interface WhoisAnswer {
-  user_name: string;
-  registered: boolean;
-  away?: string;
-  idle_ms: number;
-  connected_ts: number;
-  /** The rooms (of those the asker named) the user is in. */
-  rooms: string[];
-}
+/**
+ * What a node says about one of its users to another node's whois: the `whois` event's payload,
+ * its `rooms` being those of the asker's rooms the user is in.
+ */
+export type WhoisAnswer = ServerEventPayloads['whois'];
 
 /** What /stats shows of the whole cluster (see Engine.clusterStats). */
 export interface ClusterStats {
