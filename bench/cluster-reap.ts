@@ -10,10 +10,10 @@
  * A benchmark, not a test: it asserts nothing.
  */
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { keys } from '../src/server/cluster/keys.js';
 import { RedisEngine } from '../src/server/cluster/redis-engine.js';
 import { startRedis } from '../test/helpers/redis-server.js';
+import { probeRedisWaits } from './redis-wait-probe.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -78,21 +78,10 @@ async function once(slice: number): Promise<string> {
       }),
     );
     // Another client's PINGs, back to back: the longest wait is how long Redis was held.
-    const pinger = new Redis({ path: redis.socket });
-    let pinging = true;
-    let maxPing = 0;
-    const pings = (async () => {
-      while (pinging) {
-        const t = performance.now();
-        await pinger.ping();
-        maxPing = Math.max(maxPing, performance.now() - t);
-      }
-    })();
+    const probe = probeRedisWaits(redis.socket);
     await open('reaper', { leaseMs: 10_000, reapSlice: slice });
     await all;
-    pinging = false;
-    await pings;
-    pinger.disconnect();
+    const maxPing = await probe.stop();
     return `| ${slice >= 1e9 ? 'one script (as before)' : slice.toLocaleString('en-US')} | ${sessions.toLocaleString('en-US')} | ${(lastAt - firstAt).toFixed(0)} | ${maxPing.toFixed(1)} | ${lapses.length} |`;
   } finally {
     for (const e of engines) await e.close().catch(() => {});

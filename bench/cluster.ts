@@ -39,6 +39,7 @@ import { rawConnector } from '../src/load/raw-client.js';
 import type { ServerProcess } from '../src/load/server-process.js';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisProcess } from '../test/helpers/redis-server.js';
+import { probeRedisWaits } from './redis-wait-probe.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -359,17 +360,7 @@ async function killAndReap(redis: RedisProcess, nodes: ServerProcess[]): Promise
   };
   const id = stats.node;
   const admin = new Redis({ path: redis.socket });
-  const pinger = new Redis({ path: redis.socket });
-  let pinging = true;
-  let maxPing = 0;
-  const pings = (async () => {
-    while (pinging) {
-      const t = performance.now();
-      await pinger.ping();
-      maxPing = Math.max(maxPing, performance.now() - t);
-      await sleep(5);
-    }
-  })();
+  const probe = probeRedisWaits(redis.socket, 5);
   const before = await Promise.all(survivors.map((n) => connections(n.url)));
   const entries = await admin.scard(`chat:node:${id}:own`);
   const t0 = Date.now();
@@ -393,9 +384,7 @@ async function killAndReap(redis: RedisProcess, nodes: ServerProcess[]): Promise
   const done = Date.now();
   await sleep(3000);
   const after = await Promise.all(survivors.map((n) => connections(n.url)));
-  pinging = false;
-  await pings;
-  pinger.disconnect();
+  const maxPing = await probe.stop();
   admin.disconnect();
   process.stdout.write(
     `\nnode C SIGKILLed holding ${stats.connections.total.toLocaleString('en-US')} connections (${entries.toLocaleString('en-US')} nicks and presences): ` +
