@@ -39,6 +39,8 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'chat-redis-'));
   const socket = join(dir, 'r.sock');
   let child: ChildProcess = await launch(dir, socket, args);
+  // Every redis-server started here leads its own process group (see launch): stop kills them all.
+  const groups = [child.pid!];
   const admins: Redis[] = [];
   const exited = (c: ChildProcess) =>
     c.exitCode !== null || c.signalCode !== null
@@ -67,12 +69,21 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
         rmSync(join(dir, 'dump.rdb'), { force: true });
       }
       child = await launch(dir, socket, args);
+      groups.push(child.pid!);
     },
     async stop() {
       for (const a of admins) a.disconnect();
-      child.kill('SIGKILL');
+      // The whole process groups, not only the servers: a background AOF rewrite or save is a
+      // forked child that goes on writing into the directory after its parent died (CI saw
+      // ENOTEMPTY removing it, even with retries), also one left over from a kill() before.
+      for (const group of groups) {
+        try {
+          process.kill(-group, 'SIGKILL');
+        } catch {
+          // The group is gone already.
+        }
+      }
       await exited(child);
-      // A background save or AOF rewrite (a forked child) may still be writing its temp file.
       rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
     },
   };
@@ -94,7 +105,8 @@ async function launch(dir: string, socket: string, args: string[]): Promise<Chil
       ...DEFAULT_ARGS,
       ...args,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group, so that stop() can kill the children it forks too.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let output = '';
   await new Promise<void>((resolve, reject) => {
