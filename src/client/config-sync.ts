@@ -28,6 +28,20 @@ export function nextConfig(
   return next;
 }
 
+/**
+ * The config as a session with `url` starts from: `last_seq` is kept only when it was written
+ * for that same server, and is from now on written for it. Seqs number one server's rooms: a
+ * room of the same name on another server (or a server started afresh elsewhere) counts its
+ * own, so rejoining it from a remembered seq would skip what came before that number, or take
+ * a different server's newer messages for ones already seen. Without a match the rooms are
+ * still joined, without `since_seq`: their latest page shows instead of a replay. A file
+ * written before the server was recorded counts as another server, once.
+ */
+export function forServer(config: ClientConfig, url: string): ClientConfig {
+  if (config.last_seq_server === url) return config;
+  return { ...config, last_seq: {}, last_seq_server: url };
+}
+
 /** What {@link followConfig} returns. */
 export interface ConfigFollower {
   /** Writes a pending change now (on quit). */

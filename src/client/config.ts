@@ -26,6 +26,8 @@ const Schema = z
     save_rooms: z.boolean().optional(),
     /** The last seq seen in each room: rejoined with since_seq. */
     last_seq: z.record(z.string(), z.number().int().nonnegative()).optional(),
+    /** The server (URL) whose seqs `last_seq` holds: another server's rooms count their own. */
+    last_seq_server: z.string().max(2048).optional(),
     ignores: z.array(z.string().min(1).max(64)).max(1000).optional(),
     /** Ring the terminal bell on a mention or a DM (default true). */
     bell: z.boolean().optional(),

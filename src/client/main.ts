@@ -1,5 +1,5 @@
 import { configPath, loadConfig } from './config.js';
-import { followConfig } from './config-sync.js';
+import { followConfig, forServer } from './config-sync.js';
 import { createConnection } from './server-link.js';
 import { enterFullScreen } from './terminal.js';
 
@@ -50,6 +50,7 @@ export async function runConnect(options: ConnectOptions): Promise<void> {
   process.stdin.setRawMode(true);
   const nick = options.nick || config.nick || process.env.USER || process.env.USERNAME || 'guest';
   const url = options.url ?? config.server ?? DEFAULT_URL;
+  config = forServer(config, url);
   const connection = createConnection({ url, nick });
   // Remembered rooms are asked for before the first hello: they come after the default room,
   // in the order they were in, and replay what was missed since the seq remembered for each.

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { followConfig } from '../../src/client/config-sync.js';
+import { followConfig, forServer } from '../../src/client/config-sync.js';
 import { loadConfig, saveConfig } from '../../src/client/config.js';
 import type { Store } from '../../src/client/state/state-store.js';
 import { App } from '../../src/client/tui/App.js';
@@ -111,6 +111,22 @@ describe('the config file follows the rooms', () => {
     ]);
     expect(saved.last_seq).toEqual({ r2: 7 });
     expect(saved).toMatchObject({ server: 'ws://example:1/ws', bell: false, extra_key: 1 });
+  });
+
+  it('remembered seqs belong to the server they were seen on', () => {
+    const a = 'ws://127.0.0.1:8080/ws';
+    const b = 'ws://chat.example.org/ws';
+    const seen = forServer({ rooms: ['lobby', 'dev'], last_seq: { lobby: 40, dev: 7 } }, a);
+    // Written before the server was recorded: not trusted, but the rooms are still joined.
+    expect(seen).toEqual({ rooms: ['lobby', 'dev'], last_seq: {}, last_seq_server: a });
+    const saved = { ...seen, last_seq: { lobby: 41, dev: 7 } };
+    expect(forServer(saved, a)).toBe(saved);
+    // Another server's lobby counts its own seqs: joined afresh, and its seqs replace a's.
+    expect(forServer(saved, b)).toEqual({ rooms: ['lobby', 'dev'], last_seq: {}, last_seq_server: b });
+    const dir = mkdtempSync(join(tmpdir(), 'chat-config-'));
+    const path = join(dir, 'config.json');
+    saveConfig(path, saved);
+    expect(loadConfig(path)).toEqual(saved);
   });
 
   it('refuses a broken file with the field named', () => {
