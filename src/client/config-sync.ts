@@ -19,11 +19,19 @@ export function nextConfig(
       ? (config.rooms ?? [])
       : [...inState, ...(config.rooms ?? []).filter((id) => waiting.has(id) && !inState.includes(id))];
   const lastSeq: Record<string, number> = {};
+  const epochs: Record<string, string> = {};
   for (const id of rooms) {
-    const seq = state.conversations[id]?.newestSeq || config.last_seq?.[id];
+    const conv = state.conversations[id];
+    // A seq and its epoch are kept together: from the state when it holds the room's messages,
+    // else as remembered (a room whose join has not come back yet).
+    const held = conv !== undefined && conv.newestSeq > 0;
+    const seq = held ? conv.newestSeq : config.last_seq?.[id];
+    const epoch = held ? conv.epoch : config.epochs?.[id];
     if (seq) lastSeq[id] = seq;
+    if (seq && epoch !== undefined) epochs[id] = epoch;
   }
   const next: ClientConfig = { ...config, rooms, last_seq: lastSeq };
+  if (Object.keys(epochs).length > 0 || config.epochs !== undefined) next.epochs = epochs;
   if (state.ignores.length > 0 || config.ignores !== undefined) next.ignores = [...state.ignores];
   return next;
 }
@@ -39,7 +47,8 @@ export function nextConfig(
  */
 export function forServer(config: ClientConfig, url: string): ClientConfig {
   if (config.last_seq_server === url) return config;
-  return { ...config, last_seq: {}, last_seq_server: url };
+  const { epochs: _forgotten, ...rest } = config;
+  return { ...rest, last_seq: {}, last_seq_server: url };
 }
 
 /** What {@link followConfig} returns. */

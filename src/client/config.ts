@@ -28,6 +28,8 @@ const Schema = z
     last_seq: z.record(z.string(), z.number().int().nonnegative()).optional(),
     /** The server (URL) whose seqs `last_seq` holds: another server's rooms count their own. */
     last_seq_server: z.string().max(2048).optional(),
+    /** Each room's `joined.epoch` when its `last_seq` was seen: the history that seq counts in. */
+    epochs: z.record(z.string(), z.string().min(1).max(32)).optional(),
     ignores: z.array(z.string().min(1).max(64)).max(1000).optional(),
     /** Ring the terminal bell on a mention or a DM (default true). */
     bell: z.boolean().optional(),

@@ -54,7 +54,8 @@ export async function runConnect(options: ConnectOptions): Promise<void> {
   const connection = createConnection({ url, nick });
   // Remembered rooms are asked for before the first hello: they come after the default room,
   // in the order they were in, and replay what was missed since the seq remembered for each.
-  for (const room of config.rooms ?? []) connection.joinRoom(room, config.last_seq?.[room]);
+  for (const room of config.rooms ?? [])
+    connection.joinRoom(room, config.last_seq?.[room], config.epochs?.[room]);
   // Connecting overlaps loading Ink and React (about half a second): the connection keeps what
   // it hears until the App subscribes.
   connection.start();

@@ -44,9 +44,10 @@ export interface ChatConnection {
   identify(nick: string, password?: string): void;
   /**
    * Joins a room now (or on reconnect) and keeps it joined across reconnects; with `sinceSeq`
-   * (a room remembered from the last run) the server replays what came after it.
+   * (a room remembered from the last run) the server replays what came after it, unless the
+   * room's history is no longer the one of `epoch` (its `joined.epoch` when that seq was seen).
    */
-  joinRoom(roomId: string, sinceSeq?: number): void;
+  joinRoom(roomId: string, sinceSeq?: number, epoch?: string): void;
   /** Leaves a room and stops rejoining it. */
   leaveRoom(roomId: string): void;
   /**

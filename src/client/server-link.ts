@@ -1,4 +1,4 @@
-import { sameRoom } from '../protocol/room-key.js';
+import { roomKey, sameRoom } from '../protocol/room-key.js';
 import WebSocket from 'ws';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { ServerMessage } from '../protocol/events.js';
@@ -55,6 +55,11 @@ export class WsChatConnection implements ChatConnection {
   private backlog: ConnectionSignal[] | null = [];
   /** Rooms to be in, with the last seq seen in each (undefined: nothing seen yet). */
   private readonly rooms = new Map<string, number | undefined>();
+  /**
+   * Each room's `joined.epoch` (by room key), sent back with `since_seq`: a seq means something
+   * only in the history of the room it was seen in.
+   */
+  private readonly epochs = new Map<string, string>();
   /**
    * Rooms the server confirmed (`joined`) on the current socket: a message for a room waits
    * until then, so it never races its own join.
@@ -141,8 +146,10 @@ export class WsChatConnection implements ChatConnection {
     if (this.isOpen() && !this.identified) this.sendHello();
   }
 
-  joinRoom(roomId: string, sinceSeq?: number): void {
+  joinRoom(roomId: string, sinceSeq?: number, epoch?: string): void {
     if (!this.rooms.has(roomId)) this.rooms.set(roomId, sinceSeq);
+    if (epoch !== undefined && sinceSeq !== undefined && !this.epochs.has(roomKey(roomId)))
+      this.epochs.set(roomKey(roomId), epoch);
     if (this.ready())
       this.writeJoin(sinceSeq === undefined ? { room_id: roomId } : { room_id: roomId, since_seq: sinceSeq });
   }
@@ -150,6 +157,7 @@ export class WsChatConnection implements ChatConnection {
   leaveRoom(roomId: string): void {
     // A room whose join was refused is not on the server: telling it to leave earns an error.
     const wanted = this.rooms.delete(roomId);
+    this.epochs.delete(roomKey(roomId));
     this.live.delete(roomId);
     this.outbox.forgetRoom(roomId);
     if (wanted && this.ready()) this.write({ type: 'leave', payload: { room_id: roomId } }, this.nextRef());
@@ -342,6 +350,14 @@ export class WsChatConnection implements ChatConnection {
           return;
         }
         this.roomLive(event.payload.room_id, event.ref);
+        // With another epoch the server answered with the room's latest page, not a replay; the
+        // seqs held are from another history, and those that follow count in this one.
+        if (event.payload.epoch !== undefined) {
+          const before = this.epochs.get(roomKey(event.payload.room_id));
+          this.epochs.set(roomKey(event.payload.room_id), event.payload.epoch);
+          if (before !== undefined && before !== event.payload.epoch)
+            this.rooms.set(event.payload.room_id, undefined);
+        }
         const last = this.rooms.get(event.payload.room_id);
         if (last !== undefined && event.payload.last_seq < last) {
           // The server lost this room's history (restarted without storage) and its seq starts
@@ -443,7 +459,9 @@ export class WsChatConnection implements ChatConnection {
     return this.ready() && (this.live.has(roomId) || !this.rooms.has(roomId));
   }
 
-  private writeJoin(payload: { room_id: string; since_seq?: number }): void {
+  private writeJoin(payload: { room_id: string; since_seq?: number; epoch?: string }): void {
+    const epoch = payload.since_seq !== undefined ? this.epochs.get(roomKey(payload.room_id)) : undefined;
+    if (epoch !== undefined) payload = { ...payload, epoch };
     const ref = this.nextRef();
     this.joinRefs.set(ref, payload.room_id);
     this.write({ type: 'join', payload }, ref);

@@ -95,6 +95,13 @@ export interface ServerEventPayloads {
     room_name: string;
     members: string[];
     last_seq: number;
+    /**
+     * Names this history of the room: seqs count within one epoch. Keep it with the seqs you
+     * hold and send it back in `join` with `since_seq`; a different one means the room's history
+     * was made anew (drop what you hold for it). Always sent by this server; optional for clients
+     * of servers older than it.
+     */
+    epoch?: string;
     /** The room's topic; absent when it has none. */
     topic?: RoomTopic;
     /** Roles of the members listed in `members` that have one (a member absent here has none). */

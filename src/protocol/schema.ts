@@ -21,7 +21,17 @@ export const requestSchemas = {
     resume_token: z.string().max(64).optional(),
   }),
   create_room: z.object({ room_id: roomId, room_name: z.string().optional(), ...optionalUser }),
-  join: z.object({ room_id: roomId, since_seq: seq.optional(), ...optionalUser }),
+  /**
+   * `epoch`: the room's `joined.epoch` when `since_seq` was seen; a room whose history was made
+   * anew since (another server, a new data directory, a room that expired and was made again)
+   * answers with its latest page instead of a replay from a seq that meant something else.
+   */
+  join: z.object({
+    room_id: roomId,
+    since_seq: seq.optional(),
+    epoch: z.string().min(1).max(32).optional(),
+    ...optionalUser,
+  }),
   /** `reason`: the leaver's words (IRC's PART message), shown to the room with `user_left`. */
   leave: z.object({ room_id: roomId, reason: z.string().optional() }),
   message: z.object({

@@ -209,6 +209,15 @@ export class Room {
     return this.members.size;
   }
 
+  /**
+   * Names this history of the room, for `joined.epoch`: the room's creation time (base 36).
+   * Seqs count from the room's creation, and a room made again (after expiry, in a new data
+   * directory, after Redis lost its data) is created at another time, so a client's since_seq
+   * from an earlier history is recognised instead of resuming at a seq that now means another
+   * message. The hub sets it when it makes the actor.
+   */
+  epoch = '0';
+
   /** The highest seq acknowledged so far. */
   get seq(): number {
     return this.lastSeq;
@@ -725,6 +734,7 @@ export class Room {
       room_name: this.name,
       members,
       last_seq: this.lastSeq,
+      epoch: this.epoch,
       ...(topic ? { topic } : {}),
       roles,
       modes: { ...this.policy.modes },

@@ -116,10 +116,13 @@ describe('the config file follows the rooms', () => {
   it('remembered seqs belong to the server they were seen on', () => {
     const a = 'ws://127.0.0.1:8080/ws';
     const b = 'ws://chat.example.org/ws';
-    const seen = forServer({ rooms: ['lobby', 'dev'], last_seq: { lobby: 40, dev: 7 } }, a);
+    const seen = forServer(
+      { rooms: ['lobby', 'dev'], last_seq: { lobby: 40, dev: 7 }, epochs: { lobby: 'k1' } },
+      a,
+    );
     // Written before the server was recorded: not trusted, but the rooms are still joined.
     expect(seen).toEqual({ rooms: ['lobby', 'dev'], last_seq: {}, last_seq_server: a });
-    const saved = { ...seen, last_seq: { lobby: 41, dev: 7 } };
+    const saved = { ...seen, last_seq: { lobby: 41, dev: 7 }, epochs: { lobby: 'k2', dev: 'k3' } };
     expect(forServer(saved, a)).toBe(saved);
     // Another server's lobby counts its own seqs: joined afresh, and its seqs replace a's.
     expect(forServer(saved, b)).toEqual({ rooms: ['lobby', 'dev'], last_seq: {}, last_seq_server: b });

@@ -372,6 +372,59 @@ describe('a server that lost its history', () => {
   });
 });
 
+describe('a room whose history started again (another epoch)', () => {
+  it('keeps the old messages above a notice and takes the new history from seq 1, even past the old seqs', () => {
+    const epoch = (e: string, lastSeq: number) =>
+      server(
+        ev('joined', {
+          room_id: 'lobby',
+          room_name: 'lobby',
+          members: ['alice'],
+          last_seq: lastSeq,
+          epoch: e,
+        }),
+      );
+    let s = run([
+      server(welcome('alice')),
+      epoch('a1', 0),
+      server(
+        ev('history', {
+          room_id: 'lobby',
+          messages: [1, 2].map((n) => msg('lobby', n, 'bob', `old ${n}`)),
+          has_more: false,
+        }),
+      ),
+    ]);
+    expect(conv(s, 'lobby').epoch).toBe('a1');
+    // The same epoch again (a reconnect): nothing starts over.
+    s = reducer(s, epoch('a1', 2));
+    expect(conv(s, 'lobby').newestSeq).toBe(2);
+    // Another history, already past seq 2: the seq alone would not tell.
+    s = run(
+      [
+        epoch('b7', 3),
+        server(
+          ev('history', {
+            room_id: 'lobby',
+            messages: [1, 2, 3].map((n) => msg('lobby', n, 'carol', `new ${n}`)),
+            has_more: false,
+          }),
+        ),
+      ],
+      s,
+    );
+    expect(texts(conv(s, 'lobby'))).toEqual([
+      'bob:old 1',
+      'bob:old 2',
+      "* this room's history started again on the server; the messages above are from before",
+      'carol:new 1',
+      'carol:new 2',
+      'carol:new 3',
+    ]);
+    expect(conv(s, 'lobby')).toMatchObject({ epoch: 'b7', newestSeq: 3 });
+  });
+});
+
 describe('history paging', () => {
   it.each([
     ['join history sets has_more', false, true, true],

@@ -276,6 +276,38 @@ describe('WsChatConnection against the real server', () => {
     bob.ws.close();
   });
 
+  it('back on a server whose room is another history, past the seq it held: the latest page, no replay of other messages', async () => {
+    const { rec } = connectAs('alice');
+    let bob = await rawClient(server.url, 'bob');
+    for (let i = 1; i <= 2; i++) bob.send('message', { room_id: 'lobby', message: `old ${i}` });
+    await until('2 old messages', () => rec.messages('lobby').length === 2);
+    bob.ws.close();
+    // alice cannot get back until the new server's lobby has gone past her seq 2.
+    proxy.refuse(true);
+    proxy.dropAll();
+    const port = server.port;
+    await server.close();
+    server = await startTestServer({ port });
+    bob = await rawClient(server.url, 'bob');
+    for (let i = 1; i <= 4; i++) bob.send('message', { room_id: 'lobby', message: `new ${i}` });
+    await until('bob hears his 4', () => bob.inbox.filter((e) => e.type === 'message').length === 4);
+    proxy.refuse(false);
+    await until('welcomed again', () => rec.events().filter((e) => e.type === 'welcome').length === 2);
+    await until('the new history', () => rec.messages('lobby').some((m) => m.message === 'new 4'));
+    // Without the epoch the join would have replayed seqs 3 and 4 as if they followed 'old 2'.
+    expect(rec.messages('lobby').map((m) => m.message)).toEqual([
+      'old 1',
+      'old 2',
+      'new 1',
+      'new 2',
+      'new 3',
+      'new 4',
+    ]);
+    const pages = rec.events().filter((e) => e.type === 'history' && e.payload.room_id === 'lobby');
+    expect(pages.at(-1)?.payload).not.toHaveProperty('recovered');
+    bob.ws.close();
+  });
+
   it('takes its nick back from a dead link the server has not noticed (resume token)', async () => {
     const { rec } = connectAs('alice', { pingIntervalMs: 30, deadAfterMs: 200 });
     await until('connected', () => rec.statuses().includes('connected'));

@@ -100,6 +100,8 @@ describe.skipIf(!TMUX)('chat connect --config in tmux: activity, Alt+J, remember
       const saved = JSON.parse(readFileSync(config, 'utf8'));
       expect(saved.rooms).toEqual(['lobby', ...ROOMS.filter((r) => r !== 'r2'), 'extra']);
       expect(saved.last_seq.r11).toBe(1);
+      // With the history it counts in: the restart below resumes in the same one.
+      expect(saved.epochs.r11).toMatch(/^[0-9a-z]+$/);
       expect(saved).toMatchObject({ nick: 'alice', bell: false });
 
       // While alice is away bob says two more things in r11; she comes back into every room.

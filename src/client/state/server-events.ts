@@ -183,12 +183,16 @@ function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
   state = adoptRoomSpelling(state, p.room_id);
   const existing = state.conversations[p.room_id];
   let next: ChatState;
-  if (existing && p.last_seq < existing.newestSeq) {
-    // The server forgot this room's history (a restart without storage): seq starts over.
+  const otherHistory = p.epoch !== undefined && existing?.epoch !== undefined && p.epoch !== existing.epoch;
+  if (existing && (otherHistory || p.last_seq < existing.newestSeq)) {
+    // The server forgot this room's history (a restart without storage, a room made again):
+    // seq starts over. (With another epoch the server sends its latest page, not a replay.)
     const withNotice = addNotice(
       state,
       p.room_id,
-      'the server restarted without its history; the messages above are from before',
+      otherHistory && p.last_seq >= existing.newestSeq
+        ? "this room's history started again on the server; the messages above are from before"
+        : 'the server restarted without its history; the messages above are from before',
       'error',
       now,
     );
@@ -200,6 +204,7 @@ function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
       joined: true,
       newestSeq: 0,
       oldestSeq: 0,
+      ...(p.epoch !== undefined ? { epoch: p.epoch } : {}),
       hasMore: false,
       epochStart: conv.entries.length,
       joinRequest: null,
@@ -207,6 +212,7 @@ function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
   } else if (existing) {
     next = putConversation(state, {
       ...existing,
+      ...(p.epoch !== undefined ? { epoch: p.epoch } : {}),
       name: p.room_name,
       members: p.members,
       joined: true,
@@ -215,6 +221,7 @@ function joined(state: ChatState, p: P<'joined'>, now: number): ChatState {
   } else {
     next = addConversation(state, {
       ...newConversation(p.room_id, 'room', p.room_name),
+      ...(p.epoch !== undefined ? { epoch: p.epoch } : {}),
       members: p.members,
       joined: true,
       // A join's first history page says for sure; a since_seq join (a room remembered from

@@ -67,6 +67,8 @@ export interface Conversation {
   entries: readonly Entry[];
   /** Highest and lowest seq held (0 when none): dedupe is "outside this range or drop". */
   newestSeq: number;
+  /** The room's `joined.epoch`: the history its seqs count in (kept in the config with them). */
+  epoch?: string;
   oldestSeq: number;
   /**
    * Index of the first entry of the server's current history. Above it: messages from before a

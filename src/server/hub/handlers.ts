@@ -77,7 +77,9 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
         `${p.room_id} has ${room.memberCount} members, the most it may hold`,
       );
     }
-    enter(me, room, p.since_seq, ref);
+    // A since_seq counted in another history of the room (see Room.epoch) is no place to resume.
+    const since = p.epoch !== undefined && p.epoch !== room.epoch ? undefined : p.since_seq;
+    enter(me, room, since, ref);
   }),
 
   leave: handler(

@@ -80,6 +80,7 @@ export class RoomRegistry {
           record.room_name,
           record.created_by,
           record.last_seq,
+          record.created_ts,
           undefined,
           record.settings,
         ),
@@ -87,13 +88,14 @@ export class RoomRegistry {
     }
     let main = this.rooms.get(roomKey(defaultRoom));
     if (!main) {
+      const createdTs = Date.now();
       await store.createRoom({
         room_id: defaultRoom,
         room_name: defaultRoom,
         created_by: 'server',
-        created_ts: Date.now(),
+        created_ts: createdTs,
       });
-      main = this.makeRoom(defaultRoom, defaultRoom, 'server', 0, true);
+      main = this.makeRoom(defaultRoom, defaultRoom, 'server', 0, createdTs, true);
       this.rooms.set(roomKey(defaultRoom), main);
     }
     main.keep = true;
@@ -144,6 +146,7 @@ export class RoomRegistry {
               record.room_name,
               record.created_by,
               record.last_seq,
+              record.created_ts,
             )
           : undefined;
       } finally {
@@ -211,14 +214,15 @@ export class RoomRegistry {
       try {
         if (this.options.engine)
           return await this.createShared(roomId, name, createdBy, keep, mustBeNew, settings);
+        const createdTs = Date.now();
         await this.options.store.createRoom({
           room_id: roomId,
           room_name: name,
           created_by: createdBy,
-          created_ts: Date.now(),
+          created_ts: createdTs,
           settings,
         });
-        const room = this.makeRoom(roomId, name, createdBy, 0, keep, settings);
+        const room = this.makeRoom(roomId, name, createdBy, 0, createdTs, keep, settings);
         this.rooms.set(key, room);
         return room;
       } finally {
@@ -263,8 +267,9 @@ export class RoomRegistry {
   ): Promise<Room> {
     const engine = this.options.engine!;
     // The settings (the creator's ownership) go to Redis with the room, in one step.
+    const createdTs = Date.now();
     const outcome = await engine.createRoom(
-      { room_id: roomId, room_name: name, created_by: createdBy, created_ts: Date.now(), settings },
+      { room_id: roomId, room_name: name, created_by: createdBy, created_ts: createdTs, settings },
       this.options.maxRooms,
     );
     if (outcome === 'full')
@@ -281,6 +286,7 @@ export class RoomRegistry {
       record?.room_name ?? name,
       record?.created_by ?? createdBy,
       record?.last_seq ?? (await engine.head(roomId)) ?? 0,
+      record?.created_ts ?? createdTs,
     );
     if (outcome === 'created') room.keep = keep;
     return room;
@@ -299,6 +305,7 @@ export class RoomRegistry {
     name: string,
     createdBy: string,
     lastSeq: number,
+    createdTs: number,
   ): Promise<Room> {
     const key = roomKey(id);
     const existing = this.rooms.get(key);
@@ -307,7 +314,7 @@ export class RoomRegistry {
     if (inFlight) return inFlight;
     const opened = (async () => {
       try {
-        const room = this.makeRoom(id, name, createdBy, lastSeq, undefined);
+        const room = this.makeRoom(id, name, createdBy, lastSeq, createdTs, undefined);
         room.maxMembers = this.options.maxMembersPerRoom;
         await room.attachFeed(engine);
         try {
@@ -346,6 +353,7 @@ export class RoomRegistry {
     name: string,
     createdBy: string,
     lastSeq: number,
+    createdTs: number,
     keep: boolean | undefined,
     settings?: RoomSettings,
   ): Room {
@@ -360,6 +368,7 @@ export class RoomRegistry {
       keep,
     );
     room.policy = new RoomPolicy(settings, this.serverOperators);
+    room.epoch = Math.max(0, Math.trunc(createdTs)).toString(36);
     return room;
   }
 

@@ -181,7 +181,13 @@ export class Client {
     } else {
       for (const conv of rooms) {
         const payload =
-          conv.lastSeq > 0 ? { room_id: conv.id, since_seq: conv.lastSeq } : { room_id: conv.id };
+          conv.lastSeq > 0
+            ? {
+                room_id: conv.id,
+                since_seq: conv.lastSeq,
+                ...(conv.historyEpoch !== undefined ? { epoch: conv.historyEpoch } : {}),
+              }
+            : { room_id: conv.id };
         this.send('join', payload, { rejoin: true, roomId: conv.id });
       }
     }

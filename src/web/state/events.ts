@@ -117,10 +117,14 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       conv.id = p.room_id;
       const rejoin = conv.lastSeq > 0 || conv.items.length > 0;
       conv.joined = true;
-      if (Number.isInteger(p.last_seq) && p.last_seq < conv.lastSeq) {
-        // The server lost this room's history (a restart without persistence): its seqs start
-        // again, so forget ours or every new message would look like one already seen.
-        conv.lastSeq = p.last_seq;
+      const otherHistory =
+        typeof p.epoch === 'string' && conv.historyEpoch !== undefined && p.epoch !== conv.historyEpoch;
+      if (typeof p.epoch === 'string') conv.historyEpoch = p.epoch;
+      if (otherHistory || (Number.isInteger(p.last_seq) && p.last_seq < conv.lastSeq)) {
+        // The server lost this room's history (a restart without persistence, a room made
+        // again): its seqs start again, so forget ours or every new message would look like
+        // one already seen. (With another epoch the server sent its latest page, not a replay.)
+        conv.lastSeq = otherHistory ? 0 : p.last_seq;
         conv.firstSeq = null;
         conv.hasMore = false;
         addNotice(state, conv, 'the server no longer has the earlier history of this room', 'error');

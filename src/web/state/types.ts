@@ -49,6 +49,8 @@ export interface Conv {
   unread: number;
   mention: boolean;
   lastSeq: number;
+  /** The room's `joined.epoch`: which history of the room `lastSeq` counts in. */
+  historyEpoch?: string;
   firstSeq: number | null;
   hasMore: boolean;
   members: Set<string>;

@@ -651,4 +651,30 @@ describe('when Redis lost its data', () => {
       'new era',
     ]);
   });
+  it('lost while no node ran: the new cluster counts seqs from 1 again, and an old since_seq with its epoch gets the latest page, not a replay of other messages', async () => {
+    const [a] = await nodes(1);
+    const alice = await client(a!, 'alice');
+    const before = (await join(alice, 'lobby')).payload as { epoch: string };
+    for (const message of ['old 1', 'old 2'])
+      expect((await alice.request('message', { room_id: 'lobby', message })).type).toBe('message');
+    alice.close();
+    await a!.close();
+    servers = [];
+    // Nobody runs to remember the old epoch: the first node back cannot tell a lost cluster
+    // from a new one, and the lobby counts from 1 again.
+    await redis.restart({ empty: true });
+    const [b] = await nodes(1);
+    const bob = await client(b!, 'bob');
+    await join(bob, 'lobby');
+    for (const message of ['new 1', 'new 2', 'new 3', 'new 4'])
+      expect((await bob.request('message', { room_id: 'lobby', message })).type).toBe('message');
+    const back = await client(b!, 'alice');
+    const page = back.next((m) => m.type === 'history' && m.ref === undefined);
+    const rejoined = await join(back, 'lobby', { since_seq: 2, epoch: before.epoch });
+    expect(rejoined.payload).toMatchObject({ last_seq: 4 });
+    expect((rejoined.payload as { epoch: string }).epoch).not.toBe(before.epoch);
+    const got = (await page).payload as { messages: ChatMessage[]; recovered?: boolean };
+    expect(got.recovered).toBeUndefined();
+    expect(got.messages.map((m) => m.message)).toEqual(['new 1', 'new 2', 'new 3', 'new 4']);
+  });
 });
