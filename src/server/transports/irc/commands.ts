@@ -5,6 +5,7 @@ import { sanitizeText } from '../../../protocol/sanitize.js';
 import { SERVER_VERSION } from '../../hub/identity.js';
 import { capList, isCap, type Cap } from './caps.js';
 import { chathistory } from './chathistory.js';
+import { list } from './list.js';
 import { formatMessage, type IrcMessage, type OutMessage } from './message.js';
 import { channelOf, ircNick, isIrcNick, roomOf, sourceOf, USER_HOST } from './names.js';
 import { ERR, MORE, RPL } from './numerics.js';
@@ -333,21 +334,6 @@ async function users(c: IrcContext, channel: string): Promise<ServerEventPayload
   if (room === undefined) return undefined;
   const answer = await c.ask({ type: 'users', payload: { room_id: room } });
   return answer?.type === 'users' ? answer.payload : undefined;
-}
-
-async function list(c: IrcContext): Promise<void> {
-  c.numeric(RPL.LISTSTART, 'Channel', 'Users  Name');
-  let cursor: string | undefined;
-  // A page at a time, as the hub pages its room list; bounded so one LIST cannot read forever.
-  for (let page = 0; page < 20; page++) {
-    const answer = await c.ask({ type: 'rooms', payload: cursor !== undefined ? { cursor } : {} });
-    if (answer?.type !== 'rooms') break;
-    for (const r of answer.payload.rooms)
-      c.numeric(RPL.LIST, channelOf(r.room_id), String(r.members), sanitizeText(r.room_name));
-    cursor = answer.payload.next_cursor;
-    if (cursor === undefined) break;
-  }
-  c.numeric(RPL.LISTEND, 'End of /LIST');
 }
 
 function mode(c: IrcContext, m: IrcMessage): void | Promise<void> {

@@ -29,6 +29,8 @@ export function isupport(serverName: string): string[] {
     // Client-only tags (`+typing`...) are relayed to nobody (there is no TAGMSG): all are denied.
     'CLIENTTAGDENY=*',
     `CHATHISTORY=${MAX_HISTORY_PAGE}`,
+    // LIST takes masks (M), `!mask` (N) and member counts `>n` `<n` (U).
+    'ELIST=MNU',
     `KICKLEN=${MAX_REASON_CHARS}`,
     `LINELEN=${MAX_LINE_BYTES}`,
     `MAXLIST=b:${MAX_BANS_PER_ROOM}`,
