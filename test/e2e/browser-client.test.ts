@@ -16,6 +16,7 @@ interface Conv {
   unread: number;
   mention: boolean;
   lastSeq: number;
+  historyEpoch?: string;
   firstSeq: number | null;
   members: Set<string>;
   hasMore: boolean;
@@ -157,6 +158,41 @@ describe('web/app.js state model', () => {
     expect(lobby.lastSeq).toBe(3);
     expect(lobby.hasMore).toBe(true);
     expect(lobby.items[1]!.mine).toBe(true);
+  });
+
+  it('starts again when the room is another history (another epoch), even past the seqs it held', () => {
+    const state = fresh();
+    const epochJoin = (epoch: string, lastSeq: number) =>
+      web.applyEvent(state, {
+        type: 'joined',
+        payload: { room_id: 'lobby', room_name: 'lobby', members: ['alice'], last_seq: lastSeq, epoch },
+      });
+    epochJoin('a1', 0);
+    web.applyEvent(state, { type: 'history', payload: { room_id: 'lobby', messages: [], has_more: false } });
+    web.applyEvent(state, msg(1, 'bob', 'one'));
+    web.applyEvent(state, msg(2, 'bob', 'two'));
+    // Back after a reconnect: the server answered the old epoch with its latest page.
+    epochJoin('b2', 3);
+    web.applyEvent(state, {
+      type: 'history',
+      payload: {
+        room_id: 'lobby',
+        messages: [msg(1, 'carol', 'new one'), msg(2, 'carol', 'new two'), msg(3, 'carol', 'new three')].map(
+          (m) => ({ ...m.payload, id: `n${m.payload.seq}` }),
+        ),
+        has_more: false,
+      },
+    });
+    const lobby = state.convs.get('#lobby')!;
+    expect(texts(lobby).filter((t) => t.startsWith('<'))).toEqual([
+      '<bob> one',
+      '<bob> two',
+      '<carol> new one',
+      '<carol> new two',
+      '<carol> new three',
+    ]);
+    expect(lobby.lastSeq).toBe(3);
+    expect(lobby.historyEpoch).toBe('b2');
   });
 
   it('starts counting again when a restarted server lost the room (its seqs restart)', () => {
