@@ -273,7 +273,8 @@ async function serve(): Promise<void> {
     ...(f.maxMembersPerRoom !== undefined ? { maxMembersPerRoom: f.maxMembersPerRoom } : {}),
   });
   let stopping = false;
-  const stop = (signal: string): void => {
+  /** Stops serving (clients get `shutdown`, stores close) and exits with `code`. */
+  const stop = (signal: string, code = 0): void => {
     if (stopping) {
       process.stderr.write(`chat: ${signal} again, exiting now\n`);
       process.exit(1);
@@ -286,7 +287,7 @@ async function serve(): Promise<void> {
     }, shutdownSeconds * 1000);
     limit.unref();
     server.close().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (err: unknown) => {
         server.log.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -297,6 +298,17 @@ async function serve(): Promise<void> {
   // before its handler kills the process outright (seen as a flaky exit by SIGTERM under load).
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // A bug that escapes every handler still ends the process (its state can no longer be
+  // trusted), but as a shutdown: the error goes to the log operators read, not only to stderr,
+  // clients are told `shutdown` and reconnect elsewhere or after a restart, and the store closes
+  // cleanly. Acknowledged messages are safe either way; exit code 1 tells a supervisor to restart.
+  const crash = (err: unknown, origin: string): void => {
+    server.log.fatal({ err, origin }, 'crashed: a bug escaped every handler; shutting down');
+    if (stopping) process.exit(1);
+    stop(origin, 1);
+  };
+  process.on('uncaughtException', (err) => crash(err, 'uncaughtException'));
+  process.on('unhandledRejection', (err) => crash(err, 'unhandledRejection'));
   // Tests and scripts parse this line for the port; keep its shape.
   process.stdout.write(`chat serving on ${server.httpUrl} (WebSocket ${server.url})\n`);
   const shownHost = server.host.includes(':') ? `[${server.host}]` : server.host;

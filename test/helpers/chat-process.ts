@@ -41,6 +41,8 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** Starts it under `ulimit -n fdLimit` (soft and hard: Node cannot raise it back). */
   fdLimit?: number;
+  /** Options for node itself, before the script (e.g. `--import` a module). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -49,10 +51,11 @@ export interface SpawnOptions {
  * Rejects (with its output) if it exits or times out before.
  */
 export function spawnChat(args: string[], options: SpawnOptions = {}): Promise<ChatProcess> {
-  const { port = 0, logLevel = 'warn', timeoutMs = 15_000, fdLimit } = options;
+  const { port = 0, logLevel = 'warn', timeoutMs = 15_000, fdLimit, nodeArgs = [] } = options;
   const wantTcp = args.some((a) => a === '--tcp-port' || a.startsWith('--tcp-port='));
   const wantIrc = args.some((a) => a === '--irc-port' || a.startsWith('--irc-port='));
   const argv = [
+    ...nodeArgs,
     BIN,
     'serve',
     '--host',
