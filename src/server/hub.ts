@@ -8,12 +8,13 @@ import { runHandler, type HandlerEntry, type HubContext, type HubCounters } from
 import { HANDLERS, POST_ONCE } from './hub/handlers.js';
 import { Identities } from './hub/identity.js';
 import { whoisAnswer } from './hub/life.js';
+import { matchingNicks, whoAnswers } from './hub/who.js';
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './hub/options.js';
 import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
 import { Session, type SessionOptions } from './session.js';
 import { clusterProtocolError } from './cluster/errors.js';
-import type { ClusterStats } from './cluster/engine.js';
+import type { ClusterStats, WhoisAnswer } from './cluster/engine.js';
 import type { Store } from './store/store-types.js';
 
 export { SERVER_VERSION } from './hub/identity.js';
@@ -354,6 +355,16 @@ export class Hub {
     } catch {
       return undefined;
     }
+  }
+
+  /** WHO with a mask: the nicks online on any node that pass `test`, at most `limit` (see hub/who.ts). */
+  nicksMatching(test: (nick: string) => boolean, limit: number): Promise<string[]> {
+    return matchingNicks(this.identities, this.options.engine, test, limit);
+  }
+
+  /** WHO: what whois says of each nick (rooms apart), wherever it is held; undefined when gone. */
+  whoAnswers(names: string[]): Promise<(WhoisAnswer | undefined)[]> {
+    return whoAnswers(this.identities, this.options.engine, names);
   }
 
   /** The nicks online on this node (the IRC door maps the `_` it shows back through them). */

@@ -580,6 +580,27 @@ export class RedisEngine extends EventEmitter implements Engine {
     }
   }
 
+  async onlineNicks(test: (nick: string) => boolean, limit: number, maxScanned: number): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    let scanned = 0;
+    try {
+      // HSCAN in pages: Redis serves everybody else between them, and the walk stops at the bounds.
+      do {
+        const [next, flat] = await this.cmd.hscan(keys.online, cursor, 'COUNT', 500);
+        cursor = next;
+        for (let i = 1; i < flat.length && found.length < limit; i += 2) {
+          const nick = flat[i]!;
+          if (test(nick) && !found.includes(nick)) found.push(nick);
+        }
+        scanned += flat.length / 2;
+      } while (cursor !== '0' && found.length < limit && scanned < maxScanned);
+      return found;
+    } catch (err) {
+      return this.fail(err, 'listing nicks');
+    }
+  }
+
   async setAway(nickKey: string, message: string | undefined): Promise<void> {
     try {
       if (message === undefined) await this.cmd.hdel(keys.away, nickKey);

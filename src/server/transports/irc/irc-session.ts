@@ -1,6 +1,7 @@
 import { decodeClientValue } from '../../../protocol/codec.js';
 import type { CommandRequest } from '../../../protocol/commands.js';
-import type { ChatMessage, RoomRole, ServerMessage } from '../../../protocol/events.js';
+import type { ChatMessage, RoomRole, ServerEventPayloads, ServerMessage } from '../../../protocol/events.js';
+import type { UserProfile } from '../../connection.js';
 import { sanitizeText } from '../../../protocol/sanitize.js';
 import type { ClientMessage } from '../../../protocol/schema.js';
 import type { Cap } from './caps.js';
@@ -50,8 +51,10 @@ export interface IrcSessionOptions {
   counts(): { users: number; rooms: number };
   /** The display nick of the user online under `name` (as nicks collide), if any. */
   online(name: string): string | undefined;
-  /** The nicks online on this server process (WHO with a mask). */
-  nicks(): Iterable<string>;
+  /** The nicks online on any node that pass `test`, at most `limit` (WHO with a mask). */
+  findNicks(test: (nick: string) => boolean, limit: number): Promise<string[]>;
+  /** What whois says of each nick (rooms apart), wherever it is held; undefined for one gone (WHO). */
+  whoAnswers(names: string[]): Promise<(ServerEventPayloads['whois'] | undefined)[]>;
   /** Told about a command that failed inside the door (a bug): logged by the server. */
   onError?(err: unknown, context: string): void;
 }
@@ -450,6 +453,11 @@ export class IrcSession implements IrcContext {
     }
     if (message.type === 'user_joined') this.quits.delete(message.payload.user_name);
     return false;
+  }
+
+  /** What USER gave (username with its `~`, real name), for whois and WHO on every node. */
+  profile(): UserProfile | undefined {
+    return this.user ? { username: this.user.user, realName: this.user.realname } : undefined;
   }
 
   /** The source of this client's own lines. */

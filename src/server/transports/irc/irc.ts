@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { closeWithGrace, listenOn } from '../line-listener.js';
 import { createServer as createTlsServer } from 'node:tls';
-import type { CloseReason, Connection } from '../../connection.js';
+import type { CloseReason, Connection, UserProfile } from '../../connection.js';
 import type { Hub } from '../../hub.js';
 import type { Admission } from '../../limits/admission.js';
 import type { KeyedRateLimiters } from '../../limits/keyed.js';
@@ -138,6 +138,10 @@ class IrcClient implements Connection, Flushable {
     }
   }
 
+  profile(): UserProfile | undefined {
+    return this.irc.profile();
+  }
+
   bufferedBytes(): number {
     return this.queuedBytes + this.socket.writableLength;
   }
@@ -245,7 +249,8 @@ export class IrcTransport {
       replyTimeoutMs: options.replyTimeoutMs ?? 10_000,
       counts: () => ({ users: hub.userCount, rooms: hub.roomCount }),
       online: (name: string) => hub.onlineNick(name) ?? shownAs(name, hub.nicksHere()),
-      nicks: () => hub.nicksHere(),
+      findNicks: (test, limit) => hub.nicksMatching(test, limit),
+      whoAnswers: (names) => hub.whoAnswers(names),
       onError: (err, context) => options.log?.error({ err }, context),
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };

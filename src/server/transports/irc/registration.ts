@@ -40,6 +40,8 @@ export function isupport(serverName: string): string[] {
     `TARGMAX=JOIN:,PART:,PRIVMSG:1,NOTICE:1,NAMES:1,WHOIS:1,ISON:,USERHOST:5,KICK:${MAX_MODE_CHANGES}`,
     `TOPICLEN=${MAX_TOPIC_CHARS}`,
     'UTF8ONLY',
+    // WHO <mask> %<fields>[,<token>] (IRCv3 WHOX): 354 replies.
+    'WHOX',
   ];
 }
 
