@@ -52,6 +52,9 @@ async function nodeKeysGone(id: string): Promise<void> {
   expect(await admin.exists(keys.nodeOwn(id), keys.nodeReap(id))).toBe(0);
   expect(await admin.sismember(keys.nodes, id)).toBe(0);
   for (let i = 0; i < SESSIONS; i++) expect(await admin.get(keys.nick(`u${i}`))).toBeNull();
+  // WHO masks no longer list them either.
+  const listed = await admin.hmget(keys.online, ...Array.from({ length: SESSIONS }, (_, i) => `u${i}`));
+  expect(listed.filter((nick) => nick !== null)).toEqual([]);
   for (const room of ROOMS) expect(await admin.zcard(keys.presence(room))).toBe(0);
   expect(await admin.hgetall(keys.roomCounts)).toEqual({});
 }
