@@ -315,6 +315,8 @@ export interface Engine {
    * other nodes may have reaped its nicks and presence, so its sessions must start over.
    */
   on(event: 'lapsed', listener: () => void): this;
+  /** A nick was claimed afresh (`online`) or freed, on any node, this one too (MONITOR). */
+  on(event: 'nick', listener: (event: { nick: string; online: boolean }) => void): this;
   /** A message on this node's channel (a nick takeover kick). */
   on(event: 'node', listener: (event: { t: string; [field: string]: unknown }) => void): this;
 

@@ -49,6 +49,8 @@ export const keys = {
   online: 'chat:online',
   /** hash: nick key -> away message of an online user (dropped with the nick). */
   away: 'chat:away',
+  /** pub/sub channel: `{t: 'nick', nick, online}` when a nick is claimed afresh or freed (MONITOR). */
+  nickEvents: 'chat:nicks',
   /** pub/sub channel: events for one node (nick takeover kicks, DMs, whois questions and answers). */
   nodeChannel: (node: string) => `chat:node:${node}`,
 } as const;

@@ -154,6 +154,8 @@ if not cur then
   redis.call('SET', KEYS[1], value)
   redis.call('SADD', KEYS[2], own)
   redis.call('HSET', 'chat:online', ARGV[6], ARGV[4])
+  -- Every node's MONITOR hears a nick come online anywhere.
+  redis.call('PUBLISH', 'chat:nicks', cjson.encode({t = 'nick', nick = ARGV[4], online = true}))
   return {'ok'}
 end
 local node, session, hash = string.match(cur, '^([^|]*)|([^|]*)|([^|]*)|')
@@ -224,6 +226,7 @@ if cur and string.sub(cur, 1, #ARGV[1] + #ARGV[2] + 2) == ARGV[1] .. '|' .. ARGV
   redis.call('SREM', KEYS[2], 'n:' .. ARGV[3] .. '\\0' .. ARGV[2], 'n:' .. ARGV[3])
   redis.call('HDEL', 'chat:away', ARGV[3])
   redis.call('HDEL', 'chat:online', ARGV[3])
+  redis.call('PUBLISH', 'chat:nicks', cjson.encode({t = 'nick', nick = string.match(cur, '^[^|]*|[^|]*|[^|]*|(.*)$'), online = false}))
   return 1
 end
 return 0
@@ -322,6 +325,7 @@ for _, item in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[3]))) do
       redis.call('DEL', nk)
       redis.call('HDEL', 'chat:away', nkey)
       redis.call('HDEL', 'chat:online', nkey)
+      redis.call('PUBLISH', 'chat:nicks', cjson.encode({t = 'nick', nick = string.match(cur, '^[^|]*|[^|]*|[^|]*|(.*)$'), online = false}))
     end
   elseif kind == 'p:' then
     local at = string.find(rest, '\\0', 1, true)

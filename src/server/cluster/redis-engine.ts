@@ -202,7 +202,7 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   private async wire(): Promise<void> {
     this.sub.on('message', (channel: string, payload: string) => this.route(channel, payload));
-    await this.sub.subscribe(keys.nodeChannel(this.nodeId));
+    await this.sub.subscribe(keys.nodeChannel(this.nodeId), keys.nickEvents);
     // Registered after the first connection: these fire on reconnections only.
     this.cmd.on('close', () => this.setState('down'));
     this.cmd.on('ready', () => {
@@ -934,6 +934,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     try {
       const channels = [
         keys.nodeChannel(this.nodeId),
+        keys.nickEvents,
         ...[...this.feeds.keys()].map((room) => keys.live(room)),
       ];
       await this.sub.subscribe(...channels);
@@ -961,6 +962,11 @@ export class RedisEngine extends EventEmitter implements Engine {
         return;
       }
       this.emit('node', event);
+      return;
+    }
+    if (channel === keys.nickEvents) {
+      const { nick, online } = event as { nick?: unknown; online?: unknown };
+      if (typeof nick === 'string' && typeof online === 'boolean') this.emit('nick', { nick, online });
       return;
     }
     const room = /^chat:\{r:(.*)\}:live$/.exec(channel)?.[1];

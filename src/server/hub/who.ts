@@ -65,3 +65,27 @@ export async function whoAnswers(
     }),
   );
 }
+
+/**
+ * MONITOR: the display nick of each name online on any node, in order (undefined: offline, or a
+ * name that is no nick). This node's from its sessions; the others' from the nick's holder in
+ * Redis, read at once.
+ */
+export async function heldNicks(
+  identities: Identities,
+  engine: Engine | undefined,
+  names: string[],
+): Promise<(string | undefined)[]> {
+  return Promise.all(
+    names.map(async (name): Promise<string | undefined> => {
+      try {
+        const here = identities.online(name);
+        if (here) return here.nick;
+        if (!engine || engine.state !== 'up') return undefined;
+        return (await engine.holder(nickKey(name)))?.nick;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+}

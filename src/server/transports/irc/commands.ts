@@ -19,6 +19,7 @@ import {
   USER_HOST,
 } from './names.js';
 import { who } from './who.js';
+import { monitor } from './monitor.js';
 import { ERR, MORE, RPL } from './numerics.js';
 import { lusers, motd, nickRefused, tryRegister } from './registration.js';
 import { channelMode, ROOM_COMMANDS, topicNumerics } from './room-commands.js';
@@ -42,6 +43,10 @@ export interface IrcContext {
   sasl: string | undefined;
   readonly channels: Set<string>;
   readonly chans: ChannelStates;
+  /** MONITOR: the nicks this client monitors, by collision key (as it wrote them). */
+  readonly monitored: Map<string, string>;
+  /** MONITOR: a monitored nick came online or went. */
+  monitorChanged(nick: string, online: boolean): void;
   readonly options: IrcSessionOptions;
   readonly target: string;
   readonly source: string;
@@ -484,4 +489,5 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
   MODE: cmd(1, true, mode),
   ...ROOM_COMMANDS,
   CHATHISTORY: cmd(2, true, chathistory),
+  MONITOR: cmd(1, true, monitor),
 };

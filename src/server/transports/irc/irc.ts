@@ -20,6 +20,7 @@ import { addressBuckets, FakeLag, FLOOD_DEFAULTS, type FloodOptions } from './fl
 import { INVALID_UTF8, IrcSession, type IrcSessionOptions } from './irc-session.js';
 import { formatMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES } from './message.js';
 import { ircNick } from './names.js';
+import { MonitorRegistry } from './monitor.js';
 import { ERR } from './numerics.js';
 
 /** Settings of the IRC door. */
@@ -242,6 +243,8 @@ export class IrcTransport {
     this.coalescer = new WriteCoalescer(pacerOptionsOf(options));
     this.flood = { ...FLOOD_DEFAULTS, ...options.flood };
     this.addresses = addressBuckets(this.flood);
+    const monitors = new MonitorRegistry();
+    hub.watchNicks((nick, online) => monitors.tell(nick, online));
     this.sessionOptions = {
       serverName: options.serverName,
       motd: options.motd,
@@ -251,6 +254,8 @@ export class IrcTransport {
       online: (name: string) => hub.onlineNick(name) ?? shownAs(name, hub.nicksHere()),
       findNicks: (test, limit) => hub.nicksMatching(test, limit),
       whoAnswers: (names) => hub.whoAnswers(names),
+      monitors,
+      heldNicks: (names) => hub.heldNicks(names),
       onError: (err, context) => options.log?.error({ err }, context),
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };

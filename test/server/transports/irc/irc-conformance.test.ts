@@ -167,6 +167,77 @@ describe('IRC door conformance (irctest)', () => {
     await o.wait(new RegExp(`^:My\\.Little\\.Server 311 ${other} ${acct} ~u chat \\* :${acct}$`));
   });
 
+  it('MONITOR: 731 then 730 when the nick connects, 731 when it quits; - stops it; masks are ignored (monitor testMonitorOneDisconnected, testUnmonitor, testMonitorForbidsMasks)', async () => {
+    const foo = nick('foo');
+    const f = track(await IrcTestClient.register(port, foo));
+    expect(f.lines.filter((l) => / 005 /.test(l)).join(' ')).toMatch(/ MONITOR=100 /);
+    const bar = nick('bar');
+    f.send(`MONITOR + ${bar}`);
+    await f.wait(new RegExp(`^:My\\.Little\\.Server 731 ${foo} :${bar}$`));
+    f.send('MONITOR + *!username@localhost');
+    const b = track(await IrcTestClient.register(port, bar));
+    await f.wait(new RegExp(`^:My\\.Little\\.Server 730 ${foo} :${bar}!~u@chat$`));
+    b.send('QUIT :bye');
+    await f.waitCount(new RegExp(`^:My\\.Little\\.Server 731 ${foo} :${bar}$`), 2);
+    f.send(`MONITOR - ${bar}`);
+    track(await IrcTestClient.register(port, bar));
+    // A line sent after the reconnect is answered after anything the reconnect caused.
+    f.send('MONITOR L');
+    await f.wait(new RegExp(` 733 ${foo} :End of MONITOR list`));
+    expect(f.lines.filter((l) => / 73[0-4] /.test(l))).toEqual([
+      `:My.Little.Server 731 ${foo} :${bar}`,
+      `:My.Little.Server 730 ${foo} :${bar}!~u@chat`,
+      `:My.Little.Server 731 ${foo} :${bar}`,
+      `:My.Little.Server 733 ${foo} :End of MONITOR list`,
+    ]);
+  });
+
+  it('MONITOR: + answers 730 and 731 at once; L lists, S tells the status, C clears; nick changes count, case changes do not (monitor testMonitorConnectedAndDisconnected, testMonitorList, testMonitorStatus, testMonitorClear, testNickChange)', async () => {
+    const foo = nick('mfoo');
+    const f = track(await IrcTestClient.register(port, foo));
+    const bar = nick('mbar');
+    const b = track(await IrcTestClient.register(port, bar));
+    const baz = nick('mbaz');
+    let got = await exchange(f, `MONITOR + ${bar},${baz}`, / 731 /, / 73\d /);
+    expect(got.sort()).toEqual(
+      [`:My.Little.Server 730 ${foo} :${bar}!~u@chat`, `:My.Little.Server 731 ${foo} :${baz}`].sort(),
+    );
+    got = await exchange(f, 'MONITOR L', / 733 /, / 73\d /);
+    expect(got).toEqual([
+      `:My.Little.Server 732 ${foo} :${bar},${baz}`,
+      `:My.Little.Server 733 ${foo} :End of MONITOR list`,
+    ]);
+    f.send('MONITOR S');
+    await f.waitCount(/ 730 /, 2);
+    await f.waitCount(/ 731 /, 2);
+    // bar renames to baz: baz is online, bar is not; a case change says nothing.
+    b.send(`NICK ${baz}`);
+    await f.wait(new RegExp(`^:My\\.Little\\.Server 730 ${foo} :${baz}!~u@chat$`));
+    await f.waitCount(new RegExp(`^:My\\.Little\\.Server 731 ${foo} :${bar}$`), 1);
+    b.send(`NICK ${baz.toUpperCase()}`);
+    await b.wait(new RegExp(`NICK ${baz.toUpperCase()}$`));
+    b.send(`NICK ${bar}`);
+    await f.wait(new RegExp(`^:My\\.Little\\.Server 731 ${foo} :${baz.toUpperCase()}$`));
+    f.send('MONITOR C');
+    got = await exchange(f, 'MONITOR L', / 733 /, / 73\d /);
+    expect(got).toEqual([`:My.Little.Server 733 ${foo} :End of MONITOR list`]);
+  });
+
+  it('MONITOR holds at most 100 nicks per connection: 734 with those left out', async () => {
+    const foo = nick('full');
+    const f = track(await IrcTestClient.register(port, foo));
+    const many = Array.from({ length: 105 }, (_, i) => `mon${i}x`);
+    f.send(`MONITOR + ${many.slice(0, 60).join(',')}`);
+    f.send(`MONITOR + ${many.slice(60).join(',')}`);
+    await f.wait(
+      new RegExp(
+        `^:My\\.Little\\.Server 734 ${foo} 100 ${many.slice(100).join(',')} :Monitor list is full\\.$`,
+      ),
+    );
+    const got = await exchange(f, 'MONITOR L', / 733 /, / 732 /);
+    expect(got.flatMap((l) => l.split(' :')[1]!.split(',')).sort()).toEqual(many.slice(0, 100).sort());
+  });
+
   it('UTF8ONLY: a line that is not UTF-8 is refused with FAIL ... INVALID_UTF8 and not relayed (utf8 testUtf8Validation)', async () => {
     const bar = nick('utf');
     const b = track(await IrcTestClient.register(port, bar));
