@@ -123,4 +123,27 @@ describe('IRC WHO and WHOIS across nodes', () => {
     }
     expect(Object.values(await redis.admin().hgetall('chat:online')).sort()).toEqual(['watcher']);
   });
+
+  it('MONITOR on node B hears a nick come online and go on node A, renames too; + sees one already online there', async () => {
+    const a = await node();
+    const b = await node();
+    const watcher = await ircUser(b, 'watcher', 'watch', 'Watcher');
+    watcher.send('MONITOR + bar,early');
+    await watcher.wait(/^:irc\.test 731 watcher :bar,early$/);
+    const early = await ircUser(a, 'early', 'e', 'Early');
+    await watcher.wait(/^:irc\.test 730 watcher :early!~u@chat$/);
+    const ws = await TestClient.open(a.url);
+    closers.push(() => ws.close());
+    expect((await ws.hello('bar')).type).toBe('welcome');
+    await watcher.wait(/^:irc\.test 730 watcher :bar!~u@chat$/);
+    expect((await ws.request('nick', { user_name: 'baz' })).type).toBe('nick_changed');
+    await watcher.wait(/^:irc\.test 731 watcher :bar$/);
+    early.send('QUIT :bye');
+    await watcher.wait(/^:irc\.test 731 watcher :early$/);
+    // A new watcher on node B: MONITOR + answers from Redis for a nick held on node A.
+    const late = await ircUser(b, 'late', 'l', 'Late');
+    late.send('MONITOR + baz,early');
+    await late.wait(/^:irc\.test 730 late :baz!~u@chat$/);
+    await late.wait(/^:irc\.test 731 late :early$/);
+  });
 });
