@@ -49,6 +49,7 @@ export class MonitorRegistry {
 
   /** A nick came online or went (anywhere): each connection monitoring it is told. */
   tell(nick: string, online: boolean): void {
+    if (this.watchers.size === 0) return;
     const key = keyOf(nick);
     const set = key === undefined ? undefined : this.watchers.get(key);
     if (set) for (const watcher of [...set]) watcher.monitorChanged(nick, online);

@@ -263,5 +263,12 @@ describe('IRC door conformance (irctest)', () => {
     expect(maskMatches('a.b', 'axb')).toBe(false);
     expect(maskMatches('[x]*', '[x]y')).toBe(true);
     expect(maskMatches('cool', 'coolNick')).toBe(false);
+    expect(maskMatches('*ni*k', 'coolNick')).toBe(true);
+    expect(maskMatches('c*l*', 'cl')).toBe(true);
+    expect(maskMatches('c?', 'c')).toBe(false);
+    expect(maskMatches('é?', 'Éx')).toBe(true);
+    // A mask that would make a backtracking matcher run for seconds over one 32-character nick.
+    expect(maskMatches(`${'*a'.repeat(16)}*b`, 'a'.repeat(32))).toBe(false);
+    expect(maskMatches(`${'*a'.repeat(16)}*`, 'a'.repeat(32))).toBe(true);
   });
 });
