@@ -159,6 +159,9 @@ export interface ServerEventPayloads {
     /** When their connection was made, ms since the epoch. */
     connected_ts: number;
     rooms: string[];
+    /** The username and real name their client gave (IRC's USER); absent for other doors. */
+    username?: string;
+    real_name?: string;
   };
   nick_changed: { room_id?: string; old_name: string; user_name: string };
   message: ChatMessage;

@@ -13,6 +13,15 @@ export interface CloseReason {
 }
 
 /**
+ * What a user's client said of it at connection: IRC's USER (an unverified username, shown with
+ * `~`, and a real name). Other doors give none; whois and WHO then show their defaults.
+ */
+export interface UserProfile {
+  username: string;
+  realName: string;
+}
+
+/**
  * What a transport gives the hub for each client: whole events in, close out. Transports own
  * bytes and framing; the hub and rooms never see a socket.
  */
@@ -30,6 +39,8 @@ export interface Connection {
    * polling; flow-controlled replies (a since_seq replay) wait on it before their next page.
    */
   drained(lowWater: number): Promise<void>;
+  /** The profile the client gave, where its door has one (IRC's USER); read when whois asks. */
+  profile?(): UserProfile | undefined;
   /** Ends the connection, telling the client why when the transport can. */
   close(reason: CloseReason): void;
 }

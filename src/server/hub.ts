@@ -8,12 +8,13 @@ import { runHandler, type HandlerEntry, type HubContext, type HubCounters } from
 import { HANDLERS, POST_ONCE } from './hub/handlers.js';
 import { Identities } from './hub/identity.js';
 import { whoisAnswer } from './hub/life.js';
+import { heldNicks, matchingNicks, whoAnswers } from './hub/who.js';
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './hub/options.js';
 import { RoomRegistry } from './hub/rooms.js';
 import type { Room } from './room.js';
 import { Session, type SessionOptions } from './session.js';
 import { clusterProtocolError } from './cluster/errors.js';
-import type { ClusterStats } from './cluster/engine.js';
+import type { ClusterStats, WhoisAnswer } from './cluster/engine.js';
 import type { Store } from './store/store-types.js';
 
 export { SERVER_VERSION } from './hub/identity.js';
@@ -42,6 +43,7 @@ export class Hub {
   private readonly watching = new Map<Session, string>();
   private readonly rooms: RoomRegistry;
   private readonly identities: Identities;
+  private readonly nickWatchers = new Set<(nick: string, online: boolean) => void>();
   private readonly charges: Charges;
   /** What the handlers are given. */
   private readonly context: HubContext;
@@ -57,6 +59,12 @@ export class Hub {
     this.identities = new Identities(this.store, this.options, disconnect);
     this.charges = new Charges(this.options, disconnect);
     this.rooms = new RoomRegistry(this.options, (createdBy) => this.identities.isRegistered(createdBy));
+    // MONITOR: nicks coming online and going, this node's (one node) or every node's (cluster).
+    const tell = (nick: string, online: boolean): void => {
+      for (const watcher of this.nickWatchers) watcher(nick, online);
+    };
+    if (options.engine) options.engine.on('nick', (e) => tell(e.nick, e.online));
+    else this.identities.onNick = tell;
     // Cluster mode: Redis lost its data (restarted empty). Rooms, history and nicks are gone.
     options.engine?.on('epoch', () =>
       this.historyReplaced().catch((err: unknown) =>
@@ -354,6 +362,26 @@ export class Hub {
     } catch {
       return undefined;
     }
+  }
+
+  /** MONITOR: `watcher` hears every nick that comes online or goes, on any node. */
+  watchNicks(watcher: (nick: string, online: boolean) => void): void {
+    this.nickWatchers.add(watcher);
+  }
+
+  /** MONITOR: the display nick of each name if it is online on any node, in order. */
+  heldNicks(names: string[]): Promise<(string | undefined)[]> {
+    return heldNicks(this.identities, this.options.engine, names);
+  }
+
+  /** WHO with a mask: the nicks online on any node that pass `test`, at most `limit` (see hub/who.ts). */
+  nicksMatching(test: (nick: string) => boolean, limit: number): Promise<string[]> {
+    return matchingNicks(this.identities, this.options.engine, test, limit);
+  }
+
+  /** WHO: what whois says of each nick (rooms apart), wherever it is held; undefined when gone. */
+  whoAnswers(names: string[]): Promise<(WhoisAnswer | undefined)[]> {
+    return whoAnswers(this.identities, this.options.engine, names);
   }
 
   /** The nicks online on this node (the IRC door maps the `_` it shows back through them). */

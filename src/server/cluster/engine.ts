@@ -233,6 +233,11 @@ export interface Engine {
   ): Promise<{ node: string; session: string; nick: string; away?: string } | undefined>;
   /** Who holds a nick now, on which node. */
   holder(nickKey: string): Promise<{ node: string; session: string; nick: string } | undefined>;
+  /**
+   * Display nicks held anywhere in the cluster that pass `test`: at most `limit`, from at most
+   * `maxScanned` nicks read (a bounded scan of `chat:online`, in no particular order).
+   */
+  onlineNicks(test: (nick: string) => boolean, limit: number, maxScanned: number): Promise<string[]>;
   /** Sets (or, undefined, clears) the away message of a nick held on this node, for every node to read. */
   setAway(nickKey: string, message: string | undefined): Promise<void>;
   /** The away messages of these nicks (undefined: not away), in order. */
@@ -310,6 +315,8 @@ export interface Engine {
    * other nodes may have reaped its nicks and presence, so its sessions must start over.
    */
   on(event: 'lapsed', listener: () => void): this;
+  /** A nick was claimed afresh (`online`) or freed, on any node, this one too (MONITOR). */
+  on(event: 'nick', listener: (event: { nick: string; online: boolean }) => void): this;
   /** A message on this node's channel (a nick takeover kick). */
   on(event: 'node', listener: (event: { t: string; [field: string]: unknown }) => void): this;
 

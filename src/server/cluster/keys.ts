@@ -45,8 +45,12 @@ export const keys = {
   nodes: 'chat:nodes',
   /** hash: `v` (bumped by every change), `json` (RoomSettings: topic, owner, modes, roles, bans). */
   settings: (room: string) => `chat:${tag(room)}:set`,
+  /** hash: nick key -> display nick of every nick held (set and dropped with the nick), for WHO masks. */
+  online: 'chat:online',
   /** hash: nick key -> away message of an online user (dropped with the nick). */
   away: 'chat:away',
+  /** pub/sub channel: `{t: 'nick', nick, online}` when a nick is claimed afresh or freed (MONITOR). */
+  nickEvents: 'chat:nicks',
   /** pub/sub channel: events for one node (nick takeover kicks, DMs, whois questions and answers). */
   nodeChannel: (node: string) => `chat:node:${node}`,
 } as const;

@@ -149,19 +149,25 @@ export const CLAIM_NICK = `
 local cur = redis.call('GET', KEYS[1])
 local value = ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4]
 local own = 'n:' .. ARGV[6] .. '\\0' .. ARGV[2]
+-- chat:online lists every nick held (WHO with a mask reads it): kept with the nick key.
 if not cur then
   redis.call('SET', KEYS[1], value)
   redis.call('SADD', KEYS[2], own)
+  redis.call('HSET', 'chat:online', ARGV[6], ARGV[4])
+  -- Every node's MONITOR hears a nick come online anywhere.
+  redis.call('PUBLISH', 'chat:nicks', cjson.encode({t = 'nick', nick = ARGV[4], online = true}))
   return {'ok'}
 end
 local node, session, hash = string.match(cur, '^([^|]*)|([^|]*)|([^|]*)|')
 if node == ARGV[1] and session == ARGV[2] then
   redis.call('SET', KEYS[1], value)
+  redis.call('HSET', 'chat:online', ARGV[6], ARGV[4])
   return {'ok'}
 end
 if ARGV[5] ~= '' and hash == ARGV[5] then
   redis.call('SET', KEYS[1], value)
   redis.call('SADD', KEYS[2], own)
+  redis.call('HSET', 'chat:online', ARGV[6], ARGV[4])
   -- The old holder's entry: its node would never release it (the nick is not its any more).
   redis.call('SREM', 'chat:node:' .. node .. ':own', 'n:' .. ARGV[6] .. '\\0' .. session)
   redis.call('PUBLISH', 'chat:node:' .. node, ARGV[7])
@@ -219,6 +225,8 @@ if cur and string.sub(cur, 1, #ARGV[1] + #ARGV[2] + 2) == ARGV[1] .. '|' .. ARGV
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], 'n:' .. ARGV[3] .. '\\0' .. ARGV[2], 'n:' .. ARGV[3])
   redis.call('HDEL', 'chat:away', ARGV[3])
+  redis.call('HDEL', 'chat:online', ARGV[3])
+  redis.call('PUBLISH', 'chat:nicks', cjson.encode({t = 'nick', nick = string.match(cur, '^[^|]*|[^|]*|[^|]*|(.*)$'), online = false}))
   return 1
 end
 return 0
@@ -316,6 +324,8 @@ for _, item in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[3]))) do
     if cur and string.sub(cur, 1, #holder) == holder then
       redis.call('DEL', nk)
       redis.call('HDEL', 'chat:away', nkey)
+      redis.call('HDEL', 'chat:online', nkey)
+      redis.call('PUBLISH', 'chat:nicks', cjson.encode({t = 'nick', nick = string.match(cur, '^[^|]*|[^|]*|[^|]*|(.*)$'), online = false}))
     end
   elseif kind == 'p:' then
     local at = string.find(rest, '\\0', 1, true)

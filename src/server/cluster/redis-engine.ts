@@ -202,7 +202,7 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   private async wire(): Promise<void> {
     this.sub.on('message', (channel: string, payload: string) => this.route(channel, payload));
-    await this.sub.subscribe(keys.nodeChannel(this.nodeId));
+    await this.sub.subscribe(keys.nodeChannel(this.nodeId), keys.nickEvents);
     // Registered after the first connection: these fire on reconnections only.
     this.cmd.on('close', () => this.setState('down'));
     this.cmd.on('ready', () => {
@@ -580,6 +580,27 @@ export class RedisEngine extends EventEmitter implements Engine {
     }
   }
 
+  async onlineNicks(test: (nick: string) => boolean, limit: number, maxScanned: number): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    let scanned = 0;
+    try {
+      // HSCAN in pages: Redis serves everybody else between them, and the walk stops at the bounds.
+      do {
+        const [next, flat] = await this.cmd.hscan(keys.online, cursor, 'COUNT', 500);
+        cursor = next;
+        for (let i = 1; i < flat.length && found.length < limit; i += 2) {
+          const nick = flat[i]!;
+          if (test(nick) && !found.includes(nick)) found.push(nick);
+        }
+        scanned += flat.length / 2;
+      } while (cursor !== '0' && found.length < limit && scanned < maxScanned);
+      return found;
+    } catch (err) {
+      return this.fail(err, 'listing nicks');
+    }
+  }
+
   async setAway(nickKey: string, message: string | undefined): Promise<void> {
     try {
       if (message === undefined) await this.cmd.hdel(keys.away, nickKey);
@@ -913,6 +934,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     try {
       const channels = [
         keys.nodeChannel(this.nodeId),
+        keys.nickEvents,
         ...[...this.feeds.keys()].map((room) => keys.live(room)),
       ];
       await this.sub.subscribe(...channels);
@@ -940,6 +962,11 @@ export class RedisEngine extends EventEmitter implements Engine {
         return;
       }
       this.emit('node', event);
+      return;
+    }
+    if (channel === keys.nickEvents) {
+      const { nick, online } = event as { nick?: unknown; online?: unknown };
+      if (typeof nick === 'string' && typeof online === 'boolean') this.emit('nick', { nick, online });
       return;
     }
     const room = /^chat:\{r:(.*)\}:live$/.exec(channel)?.[1];

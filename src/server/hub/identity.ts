@@ -51,6 +51,11 @@ export class Identities {
   private readonly store: Pick<Store, 'getUser' | 'putUser'>;
   /** Cluster mode: nicks are claimed cluster-wide through it (the local map holds this node's). */
   private readonly engine: Engine | undefined;
+  /**
+   * Told when a nick comes online (claimed afresh, not taken over) or goes (MONITOR). On one node
+   * only: in the cluster mode the engine's `nick` events tell every node's, this one's too.
+   */
+  onNick: ((nick: string, online: boolean) => void) | undefined;
   /** Cluster mode: nick releases under way (shutdown waits for them before the engine closes). */
   private readonly releasing = new Set<Promise<unknown>>();
 
@@ -95,7 +100,10 @@ export class Identities {
   /** Frees the session's nick (it is going away). */
   release(session: Session): void {
     if (session.nickKey === undefined) return;
-    if (this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    if (this.nicks.get(session.nickKey) === session) {
+      this.nicks.delete(session.nickKey);
+      if (!this.engine && session.nick !== undefined) this.onNick?.(session.nick, false);
+    }
     if (!this.engine) return;
     // Compare-and-delete: a client that took the nick over elsewhere keeps it.
     const released = this.engine
@@ -210,6 +218,7 @@ export class Identities {
       registered: user !== undefined,
     });
     this.nicks.set(key, bound);
+    if (!now && !this.engine) this.onNick?.(userName, true);
     return bound;
   }
 
@@ -315,6 +324,10 @@ export class Identities {
       this.nicks.set(key, session);
       session.nickKey = key;
       session.registered = false;
+      if (!this.engine) {
+        this.onNick?.(session.nick, false);
+        this.onNick?.(userName, true);
+      }
     }
     session.nick = userName;
   }

@@ -53,20 +53,7 @@ export const WHOIS = handler(
     const target = hub.identities.online(p.user_name);
     if (!target && hub.options.engine) return whoisElsewhere(session, p.user_name, ref, hub);
     if (!target) throw new RequestError('no_such_user', `${p.user_name} is not online`);
-    const shared = [...target.rooms].filter((id) => session.rooms.has(id));
-    const now = Date.now();
-    session.send(
-      'whois',
-      {
-        user_name: target.nick,
-        registered: target.registered,
-        ...(target.away !== undefined ? { away: target.away } : {}),
-        idle_ms: Math.max(0, now - target.lastMessageAt),
-        connected_ts: target.connectedAt,
-        rooms: shared,
-      },
-      ref,
-    );
+    session.send('whois', whoisAnswer(target, [...session.rooms]), ref);
   },
 );
 
@@ -97,7 +84,14 @@ export function whoisAnswer(target: Session, rooms: string[]): WhoisAnswer {
     idle_ms: Math.max(0, Date.now() - target.lastMessageAt),
     connected_ts: target.connectedAt,
     rooms: [...target.rooms].filter((id) => asked.has(roomKey(id))),
+    ...profileOf(target),
   };
+}
+
+/** The username and real name the target's client gave (IRC's USER), if any. */
+function profileOf(target: Session): { username?: string; real_name?: string } {
+  const profile = target.conn.profile?.();
+  return profile ? { username: profile.username, real_name: profile.realName } : {};
 }
 
 /**

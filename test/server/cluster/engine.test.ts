@@ -321,6 +321,23 @@ describe('RedisEngine rooms, nicks, presence', () => {
     expect(await b.awayOf(['bob'])).toEqual([undefined]);
   });
 
+  it('lists the nicks held on every node for WHO masks, bounded, until each is released', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    for (let i = 0; i < 30; i++)
+      await (i % 2 ? a : b).claimNick(`al${i}`, { session: `s${i}`, nick: `Al${i}`, tokenHash: sha('t') });
+    await b.claimNick('carol', { session: 'c', nick: 'Carol', tokenHash: sha('t') });
+    const all = await a.onlineNicks(() => true, 1000, 10_000);
+    expect(all.sort()).toEqual([...Array.from({ length: 30 }, (_, i) => `Al${i}`), 'Carol'].sort());
+    expect(await b.onlineNicks((n) => n.startsWith('C'), 10, 10_000)).toEqual(['Carol']);
+    expect(await a.onlineNicks((n) => n.startsWith('Al'), 5, 10_000)).toHaveLength(5);
+    // A rename on the same session shows the new spelling; a release drops the nick.
+    await b.claimNick('carol', { session: 'c', nick: 'CAROL', tokenHash: sha('t') });
+    expect(await a.onlineNicks((n) => n.toLowerCase() === 'carol', 10, 10_000)).toEqual(['CAROL']);
+    expect(await b.releaseNick('carol', 'c')).toBe(true);
+    expect(await a.onlineNicks((n) => n.toLowerCase() === 'carol', 10, 10_000)).toEqual([]);
+  });
+
   it('stores registered users', async () => {
     const a = await node('a');
     const user = { nick_key: 'alice', user_name: 'Alice', password_hash: 'scrypt$x', created_ts: 5 };

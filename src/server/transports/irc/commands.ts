@@ -7,7 +7,20 @@ import { capList, isCap, type Cap } from './caps.js';
 import { chathistory } from './chathistory.js';
 import { list } from './list.js';
 import { formatMessage, type IrcMessage, type OutMessage } from './message.js';
-import { channelOf, ircNick, isIrcNick, roomOf, sourceOf, USER_HOST } from './names.js';
+import {
+  channelOf,
+  DEFAULT_USERNAME,
+  HOST,
+  ircNick,
+  ircRealName,
+  ircUsername,
+  isIrcNick,
+  roomOf,
+  sourceOf,
+  USER_HOST,
+} from './names.js';
+import { who } from './who.js';
+import { monitor } from './monitor.js';
 import { ERR, MORE, RPL } from './numerics.js';
 import { lusers, motd, nickRefused, tryRegister } from './registration.js';
 import { channelMode, ROOM_COMMANDS, topicNumerics } from './room-commands.js';
@@ -31,6 +44,10 @@ export interface IrcContext {
   sasl: string | undefined;
   readonly channels: Set<string>;
   readonly chans: ChannelStates;
+  /** MONITOR: the nicks this client monitors, by collision key (as it wrote them). */
+  readonly monitored: Map<string, string>;
+  /** MONITOR: a monitored nick came online or went. */
+  monitorChanged(nick: string, online: boolean): void;
   readonly options: IrcSessionOptions;
   readonly target: string;
   readonly source: string;
@@ -347,27 +364,14 @@ function mode(c: IrcContext, m: IrcMessage): void | Promise<void> {
   c.numeric(ERR.UMODEUNKNOWNFLAG, 'Unknown MODE flag');
 }
 
-/** `nick=+~u@chat` (here) or `nick=-~u@chat` (away) for a nick online, as USERHOST answers. */
+/** `nick=+~user@chat` (here) or `nick=-~user@chat` (away) for a nick online, as USERHOST answers. */
 async function userhostOf(c: IrcContext, nickName: string): Promise<string | undefined> {
-  const found = c.options.online(nickName);
-  if (found === undefined) return undefined;
+  const found = c.options.online(nickName) ?? nickName;
   const who = await c.ask({ type: 'whois', payload: { user_name: found } });
-  const away = who?.type === 'whois' && who.payload.away !== undefined;
-  return `${ircNick(found)}=${away ? '-' : '+'}${USER_HOST}`;
+  if (who?.type !== 'whois') return undefined;
+  const w = who.payload;
+  return `${ircNick(w.user_name)}=${w.away !== undefined ? '-' : '+'}${w.username ?? DEFAULT_USERNAME}@${HOST}`;
 }
-
-/** Matches an IRC mask (`*` any run, `?` one character) against a nick, without case. */
-export function maskMatches(mask: string, nick: string): boolean {
-  const pattern = mask
-    .toLowerCase()
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${pattern}$`, 's').test(nick.toLowerCase());
-}
-
-/** How many users one `WHO mask` lists at most (each is a whois of the hub). */
-const MAX_WHO_MATCHES = 100;
 
 /**
  * WHOIS: 311, 312, 301 (away), 317 (idle, signon), 319 (the channels the asker shares with
@@ -375,14 +379,14 @@ const MAX_WHO_MATCHES = 100;
  */
 async function whois(c: IrcContext, m: IrcMessage): Promise<void> {
   const wanted = m.params[m.params.length - 1]!;
-  const found = c.options.online(wanted);
-  const answer =
-    found === undefined ? undefined : await c.ask({ type: 'whois', payload: { user_name: found } });
+  // A nick of this node as IRC shows it (`a_b` for `a!b`), else as given (another node answers for its own).
+  const found = c.options.online(wanted) ?? wanted;
+  const answer = await c.ask({ type: 'whois', payload: { user_name: found } });
   if (answer?.type !== 'whois') c.numeric(ERR.NOSUCHNICK, ircNick(wanted), 'No such nick/channel');
   else {
     const w = answer.payload;
     const nick = ircNick(w.user_name);
-    c.numeric(RPL.WHOISUSER, nick, '~u', 'chat', '*', nick);
+    c.numeric(RPL.WHOISUSER, nick, w.username ?? DEFAULT_USERNAME, HOST, '*', w.real_name ?? nick);
     if (w.rooms.length > 0) c.numeric(RPL.WHOISCHANNELS, nick, w.rooms.map(channelOf).join(' '));
     c.numeric(RPL.WHOISSERVER, nick, c.options.serverName, 'chat');
     if (w.away !== undefined) c.numeric(RPL.AWAY, nick, sanitizeText(w.away));
@@ -409,9 +413,11 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
   USER: cmd(4, false, (c, m) => {
     if (c.registered) return c.numeric(ERR.ALREADYREGISTERED, 'You may not reregister');
     // An empty username or real name is no USER at all (Modern IRC: 461, even when given as `:`).
-    if (m.params[0] === '' || m.params[3]!.trim() === '')
+    const realname = ircRealName(m.params[3]!);
+    if (m.params[0] === '' || realname === '')
       return c.numeric(ERR.NEEDMOREPARAMS, 'USER', 'Not enough parameters');
-    c.user = { user: m.params[0]!, realname: sanitizeText(m.params[3]!) };
+    // Kept for the session: WHO, WHOIS and USERHOST show them, on every node (see profile()).
+    c.user = { user: ircUsername(m.params[0]!), realname };
     return tryRegister(c);
   }),
   AUTHENTICATE: cmd(1, false, sasl),
@@ -448,40 +454,7 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
     if (members === undefined) return c.numeric(RPL.ENDOFNAMES, channel, 'End of /NAMES list');
     names(c, channel, members.users, members.roles);
   }),
-  WHO: cmd(0, true, async (c, m) => {
-    const mask = m.params[0] ?? '*';
-    // Flags: H here, G gone (away); then @ or + for an operator or a voiced member.
-    const row = (channel: string, n: string, away: boolean, prefix: string): void =>
-      c.numeric(
-        RPL.WHOREPLY,
-        channel,
-        '~u',
-        'chat',
-        c.options.serverName,
-        ircNick(n),
-        `${away ? 'G' : 'H'}${prefix}`,
-        `0 ${ircNick(n)}`,
-      );
-    if (mask.startsWith('#')) {
-      const list = await users(c, mask);
-      const away = new Set((list?.members ?? []).filter((u) => u.away !== undefined).map((u) => u.user_name));
-      for (const n of list?.users ?? []) row(mask, n, away.has(n), rolePrefix(list?.roles?.[n]));
-    } else {
-      // A nick, or a mask (`*`, `al*`) over the nicks online on this server process.
-      const exact = c.options.online(mask);
-      const matched =
-        exact !== undefined
-          ? [exact]
-          : /[*?]/.test(mask)
-            ? [...c.options.nicks()].filter((n) => maskMatches(mask, ircNick(n))).slice(0, MAX_WHO_MATCHES)
-            : [];
-      for (const found of matched) {
-        const who = await c.ask({ type: 'whois', payload: { user_name: found } });
-        if (who?.type === 'whois') row('*', found, who.payload.away !== undefined, '');
-      }
-    }
-    c.numeric(RPL.ENDOFWHO, mask, 'End of WHO list');
-  }),
+  WHO: cmd(0, true, who),
   WHOIS: cmd(1, true, whois),
   LIST: cmd(0, true, list),
   USERHOST: cmd(1, true, async (c, m) => {
@@ -502,4 +475,5 @@ export const COMMANDS: Record<string, IrcCommand | undefined> = {
   MODE: cmd(1, true, mode),
   ...ROOM_COMMANDS,
   CHATHISTORY: cmd(2, true, chathistory),
+  MONITOR: cmd(1, true, monitor),
 };

@@ -1,6 +1,7 @@
 import { decodeClientValue } from '../../../protocol/codec.js';
 import type { CommandRequest } from '../../../protocol/commands.js';
-import type { ChatMessage, RoomRole, ServerMessage } from '../../../protocol/events.js';
+import type { ChatMessage, RoomRole, ServerEventPayloads, ServerMessage } from '../../../protocol/events.js';
+import type { UserProfile } from '../../connection.js';
 import { sanitizeText } from '../../../protocol/sanitize.js';
 import type { ClientMessage } from '../../../protocol/schema.js';
 import type { Cap } from './caps.js';
@@ -20,6 +21,7 @@ import { channelOf, ircNick, sourceOf } from './names.js';
 import { roleLetter } from './channel-state.js';
 import { ERR, RPL } from './numerics.js';
 import { Reply } from './reply.js';
+import { monitorLine, type MonitorRegistry } from './monitor.js';
 
 /** Prefix of a queued line whose bytes were not UTF-8 (set by the socket side, irc.ts). */
 export const INVALID_UTF8 = '\0utf8\0';
@@ -50,8 +52,14 @@ export interface IrcSessionOptions {
   counts(): { users: number; rooms: number };
   /** The display nick of the user online under `name` (as nicks collide), if any. */
   online(name: string): string | undefined;
-  /** The nicks online on this server process (WHO with a mask). */
-  nicks(): Iterable<string>;
+  /** The nicks online on any node that pass `test`, at most `limit` (WHO with a mask). */
+  findNicks(test: (nick: string) => boolean, limit: number): Promise<string[]>;
+  /** What whois says of each nick (rooms apart), wherever it is held; undefined for one gone (WHO). */
+  whoAnswers(names: string[]): Promise<(ServerEventPayloads['whois'] | undefined)[]>;
+  /** MONITOR: who monitors which nick on this door. */
+  monitors: MonitorRegistry;
+  /** MONITOR: the display nick of each name online on any node (undefined: offline). */
+  heldNicks(names: string[]): Promise<(string | undefined)[]>;
   /** Told about a command that failed inside the door (a bug): logged by the server. */
   onError?(err: unknown, context: string): void;
 }
@@ -91,6 +99,7 @@ export class IrcSession implements IrcContext {
   readonly channels = new Set<string>();
   /** Modes and roles of the channels joined, to say role and mode changes as IRC does. */
   readonly chans = new ChannelStates();
+  readonly monitored = new Map<string, string>();
   readonly options: IrcSessionOptions;
 
   private readonly lines: string[] = [];
@@ -126,6 +135,8 @@ export class IrcSession implements IrcContext {
   /** The connection ended: nothing more is written, waiting commands give up. */
   stop(): void {
     this.stopped = true;
+    for (const key of this.monitored.keys()) this.options.monitors.unwatch(key, this);
+    this.monitored.clear();
     for (const resolve of this.waiting.values()) resolve(undefined);
     this.waiting.clear();
   }
@@ -450,6 +461,18 @@ export class IrcSession implements IrcContext {
     }
     if (message.type === 'user_joined') this.quits.delete(message.payload.user_name);
     return false;
+  }
+
+  /** MONITOR: a monitored nick came online (730) or went (731). */
+  monitorChanged(nick: string, online: boolean): void {
+    if (this.stopped || !this.registered) return;
+    const { code, param } = monitorLine(nick, online);
+    this.numeric(code, param);
+  }
+
+  /** What USER gave (username with its `~`, real name), for whois and WHO on every node. */
+  profile(): UserProfile | undefined {
+    return this.user ? { username: this.user.user, realName: this.user.realname } : undefined;
   }
 
   /** The source of this client's own lines. */

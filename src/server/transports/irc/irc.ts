@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { closeWithGrace, listenOn } from '../line-listener.js';
 import { createServer as createTlsServer } from 'node:tls';
-import type { CloseReason, Connection } from '../../connection.js';
+import type { CloseReason, Connection, UserProfile } from '../../connection.js';
 import type { Hub } from '../../hub.js';
 import type { Admission } from '../../limits/admission.js';
 import type { KeyedRateLimiters } from '../../limits/keyed.js';
@@ -20,6 +20,7 @@ import { addressBuckets, FakeLag, FLOOD_DEFAULTS, type FloodOptions } from './fl
 import { INVALID_UTF8, IrcSession, type IrcSessionOptions } from './irc-session.js';
 import { formatMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES } from './message.js';
 import { ircNick } from './names.js';
+import { MonitorRegistry } from './monitor.js';
 import { ERR } from './numerics.js';
 
 /** Settings of the IRC door. */
@@ -138,6 +139,10 @@ class IrcClient implements Connection, Flushable {
     }
   }
 
+  profile(): UserProfile | undefined {
+    return this.irc.profile();
+  }
+
   bufferedBytes(): number {
     return this.queuedBytes + this.socket.writableLength;
   }
@@ -238,6 +243,8 @@ export class IrcTransport {
     this.coalescer = new WriteCoalescer(pacerOptionsOf(options));
     this.flood = { ...FLOOD_DEFAULTS, ...options.flood };
     this.addresses = addressBuckets(this.flood);
+    const monitors = new MonitorRegistry();
+    hub.watchNicks((nick, online) => monitors.tell(nick, online));
     this.sessionOptions = {
       serverName: options.serverName,
       motd: options.motd,
@@ -245,7 +252,10 @@ export class IrcTransport {
       replyTimeoutMs: options.replyTimeoutMs ?? 10_000,
       counts: () => ({ users: hub.userCount, rooms: hub.roomCount }),
       online: (name: string) => hub.onlineNick(name) ?? shownAs(name, hub.nicksHere()),
-      nicks: () => hub.nicksHere(),
+      findNicks: (test, limit) => hub.nicksMatching(test, limit),
+      whoAnswers: (names) => hub.whoAnswers(names),
+      monitors,
+      heldNicks: (names) => hub.heldNicks(names),
       onError: (err, context) => options.log?.error({ err }, context),
     };
     const socketOptions = { allowHalfOpen: true, noDelay: true };

@@ -5,6 +5,7 @@ import type { IrcContext } from './commands.js';
 import type { IrcMessage } from './message.js';
 import { channelOf, roomOf } from './names.js';
 import { RPL } from './numerics.js';
+import { maskMatches } from './who.js';
 
 /** Pages of the hub's room list one LIST reads at most, so one LIST cannot read forever. */
 const MAX_PAGES = 20;
@@ -14,20 +15,11 @@ const MAX_NAMED = 10;
 /** What a LIST asks for: channels by name, ELIST masks (M), negated masks (N), member counts (U). */
 interface ListQuery {
   names: string[];
-  masks: RegExp[];
-  notMasks: RegExp[];
+  masks: string[];
+  notMasks: string[];
   /** Members must be above `more` and below `less`. */
   more: number;
   less: number;
-}
-
-/** Turns an IRC mask (`*` any run, `?` one character) into a case-blind whole-string pattern. */
-function maskPattern(mask: string): RegExp {
-  const body = mask
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'is');
 }
 
 /**
@@ -42,8 +34,8 @@ export function parseList(m: IrcMessage): ListQuery {
       const n = Number(count[2]);
       if (count[1] === '>') query.more = Math.max(query.more, n);
       else query.less = Math.min(query.less, n);
-    } else if (term.startsWith('!') && term.length > 1) query.notMasks.push(maskPattern(term.slice(1)));
-    else if (/[*?]/.test(term)) query.masks.push(maskPattern(term));
+    } else if (term.startsWith('!') && term.length > 1) query.notMasks.push(term.slice(1));
+    else if (/[*?]/.test(term)) query.masks.push(term);
     else if (term.startsWith('#') && query.names.length < MAX_NAMED) query.names.push(term);
   }
   return query;
@@ -56,10 +48,10 @@ function selects(q: ListQuery, room: RoomSummary): boolean {
   if (
     chosen &&
     !q.names.some((n) => sameRoom(n.slice(1), room.room_id)) &&
-    !q.masks.some((r) => r.test(channel))
+    !q.masks.some((mask) => maskMatches(mask, channel))
   )
     return false;
-  if (q.notMasks.some((r) => r.test(channel))) return false;
+  if (q.notMasks.some((mask) => maskMatches(mask, channel))) return false;
   return room.members > q.more && room.members < q.less;
 }
 

@@ -1,8 +1,40 @@
 import { ROOM_ID_PATTERN } from '../../../protocol/limits.js';
 import { sanitizeText } from '../../../protocol/sanitize.js';
 
+/** Every chat user's IRC host: the door never shows addresses. */
+export const HOST = 'chat';
+
+/** The username of a user whose client gave none (another door's): `~`, as for any unverified one. */
+export const DEFAULT_USERNAME = '~u';
+
 /** The user and host part of every chat user's IRC source (`nick!~u@chat`): the door hides addresses. */
-export const USER_HOST = '~u@chat';
+export const USER_HOST = `${DEFAULT_USERNAME}@${HOST}`;
+
+/** The characters of a username given in USER that are kept (ircds cut it at 9 or 10, with the `~`). */
+export const MAX_USERNAME_CHARS = 9;
+
+/** The characters of a real name given in USER that are kept. */
+export const MAX_REALNAME_CHARS = 100;
+
+/**
+ * A username from USER as WHO and WHOIS show it: letters, digits, `.`, `_` and `-` only (nothing
+ * that could read as part of a mask or a line), at most {@link MAX_USERNAME_CHARS}, after a `~`
+ * (the server checked no ident for it); `~u` when nothing is left.
+ */
+export function ircUsername(given: string): string {
+  const kept = given.replace(/[^A-Za-z0-9._-]/g, '').slice(0, MAX_USERNAME_CHARS);
+  return `~${kept === '' ? 'u' : kept}`;
+}
+
+/**
+ * A real name from USER: sanitised (no control or escape character reaches another client),
+ * blanks folded to one space, at most {@link MAX_REALNAME_CHARS} characters; empty when
+ * nothing printable was given.
+ */
+export function ircRealName(given: string): string {
+  const text = sanitizeText(given).replace(/\s+/g, ' ').trim();
+  return [...text].slice(0, MAX_REALNAME_CHARS).join('').trim();
+}
 
 /**
  * A chat nick as IRC clients can read it. Chat nicks may hold characters IRC gives a meaning

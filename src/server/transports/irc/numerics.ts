@@ -32,6 +32,7 @@ export const RPL = {
   TOPICWHOTIME: '333',
   INVITING: '341',
   WHOREPLY: '352',
+  WHOSPCRPL: '354',
   NAMREPLY: '353',
   BANLIST: '367',
   ENDOFBANLIST: '368',
@@ -41,6 +42,10 @@ export const RPL = {
   ENDOFMOTD: '376',
   WHOISACCOUNT: '330',
   LOGGEDIN: '900',
+  MONONLINE: '730',
+  MONOFFLINE: '731',
+  MONLIST: '732',
+  ENDOFMONLIST: '733',
   SASLSUCCESS: '903',
   SASLMECHS: '908',
 } as const;
@@ -76,6 +81,7 @@ export const ERR = {
   SASLTOOLONG: '905',
   SASLABORTED: '906',
   SASLALREADY: '907',
+  MONLISTFULL: '734',
 } as const;
 
 /** Further numerics used by single commands. */

@@ -8,6 +8,7 @@ import {
   MAX_TOPIC_CHARS,
 } from '../../../protocol/limits.js';
 import { MAX_MODE_CHANGES } from './room-commands.js';
+import { MONITOR_LIMIT } from './monitor.js';
 import { SERVER_VERSION } from '../../hub/identity.js';
 import type { IrcContext } from './commands.js';
 import { MAX_LINE_BYTES } from './message.js';
@@ -34,6 +35,7 @@ export function isupport(serverName: string): string[] {
     `KICKLEN=${MAX_REASON_CHARS}`,
     `LINELEN=${MAX_LINE_BYTES}`,
     `MAXLIST=b:${MAX_BANS_PER_ROOM}`,
+    `MONITOR=${MONITOR_LIMIT}`,
     `MODES=${MAX_MODE_CHANGES}`,
     'MSGREFTYPES=msgid,timestamp',
     `NETWORK=${serverName}`,
@@ -42,6 +44,8 @@ export function isupport(serverName: string): string[] {
     `TARGMAX=JOIN:,PART:,PRIVMSG:1,NOTICE:1,NAMES:1,WHOIS:1,ISON:,USERHOST:5,KICK:${MAX_MODE_CHANGES}`,
     `TOPICLEN=${MAX_TOPIC_CHARS}`,
     'UTF8ONLY',
+    // WHO <mask> %<fields>[,<token>] (IRCv3 WHOX): 354 replies.
+    'WHOX',
   ];
 }
 

@@ -82,4 +82,12 @@ describe('LIST (irctest list)', () => {
     // Conditions not offered (creation and topic times) are ignored, not refused.
     expect(await sorted('C>2')).toEqual(['#chan1', '#chan2']);
   });
+
+  it('a mask that would backtrack (*a*a*...*b) over a long room name answers at once', async () => {
+    const port = await start();
+    const foo = track(await IrcTestClient.register(port, 'foo'));
+    await joined(foo, `#${'a'.repeat(40)}`);
+    expect(await listed(foo, `${'*a'.repeat(16)}*b`)).toEqual([]);
+    expect(await listed(foo, `!${'*a'.repeat(16)}*b`)).toEqual([`#${'a'.repeat(40)}`]);
+  });
 });
