@@ -173,7 +173,9 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       },
     });
     if (redisStats && redis)
-      log(`  redis-server over the window:\n${await redisAdmin(redis, (a) => a.info('commandstats'))}\n`);
+      log(
+        `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
+      );
     return { shape: shape.name, setup, result, cpu, otherPercent };
   } finally {
     await stop();
