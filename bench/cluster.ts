@@ -5,6 +5,7 @@
  *   - `sqlite`: one `chat serve` on SQLite (the default single node);
  *   - `redis-1`: one `chat serve --redis` node;
  *   - `redis-2`: two `chat serve --redis` nodes, the clients spread over both (client i on node i % 2);
+ *   - `redis-2s`: the same two nodes, each with `--write-share 12.5` (half the default: see SETUPS);
  *
  * for each shape: `1000x500` (1,000 members of one room, 500 msgs/s offered) and `100x10@5000`
  * (100 rooms of 10 members, 5,000 msgs/s in all). It prints deliveries/s, delivery and ack
@@ -52,12 +53,14 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     'hold-minutes': { type: 'string', default: '15' },
     'kill-one': { type: 'boolean', default: false },
+    'redis-stats': { type: 'boolean', default: false },
   },
 });
 const loadersPerNode = Number(values['loaders-per-node']);
 const concurrency = Number(values.concurrency);
 const holdMinutes = Number(values['hold-minutes']);
 const killOne = values['kill-one'];
+const redisStats = values['redis-stats'];
 const duration = Number(values.duration);
 const hold = Number(values.hold);
 
@@ -72,7 +75,13 @@ const SHAPES: Shape[] = [
   { name: '1000x500', clients: 1000, rooms: 1, rate: 500, publishers: 50 },
   { name: '100x10@5000', clients: 1000, rooms: 100, rate: 5000, publishers: 100 },
 ];
-const SETUPS = ['sqlite', 'redis-1', 'redis-2'] as const;
+/**
+ * `redis-2s`: two nodes, each with half the default `--write-share` (12.5%). The flush pacer
+ * lets each node spend up to its write share of wall time on socket writes under sustained load
+ * (and a loaded node does), so two nodes on one box spend twice one node's write time on the
+ * same deliveries; this row gives the two together one node's write budget.
+ */
+const SETUPS = ['sqlite', 'redis-1', 'redis-2', 'redis-2s'] as const;
 type Setup = (typeof SETUPS)[number];
 const shapes = values.shapes ? SHAPES.filter((s) => values.shapes!.split(',').includes(s.name)) : SHAPES;
 const setups = values.setups ? SETUPS.filter((s) => values.setups!.split(',').includes(s)) : [...SETUPS];
@@ -92,9 +101,10 @@ async function start(
   }
   const redis = await startRedis(['--maxmemory-policy', 'noeviction']);
   const count = setup === 'redis-1' ? 1 : 2;
+  const pacing = setup === 'redis-2s' ? ['--write-share', '12.5'] : [];
   const started: Awaited<ReturnType<typeof startChatServer>>[] = [];
   for (let i = 0; i < count; i++)
-    started.push(await startChatServer(true, [...common, '--redis', redis.url], 2_000));
+    started.push(await startChatServer(true, [...common, ...pacing, '--redis', redis.url], 2_000));
   return {
     nodes: started.map((s) => s.server),
     redis,
@@ -143,6 +153,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       localAddresses: sourceAddresses('127.0.0.1', shape.clients),
       onReady: async () => {
         await sleep(1000);
+        if (redisStats && redis) await redisAdmin(redis, (a) => a.config('RESETSTAT'));
         for (const [label, pid] of pids) cpu0.set(label, cpuMicros(pid) ?? 0);
         busy0 = machineBusyMicros() ?? 0;
         self0 = process.cpuUsage();
@@ -161,9 +172,23 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
         otherPercent = Math.max(0, Math.round(((busy - servers - self.user - self.system) / wallUs) * 100));
       },
     });
+    if (redisStats && redis)
+      log(
+        `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
+      );
     return { shape: shape.name, setup, result, cpu, otherPercent };
   } finally {
     await stop();
+  }
+}
+
+/** One command on a short-lived admin link (`--redis-stats`: what redis-server ran in the window). */
+async function redisAdmin<T>(redis: RedisProcess, fn: (admin: Redis) => Promise<T>): Promise<T> {
+  const admin = new Redis({ path: redis.socket });
+  try {
+    return await fn(admin);
+  } finally {
+    admin.disconnect();
   }
 }
 

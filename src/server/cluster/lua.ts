@@ -34,62 +34,77 @@ return {redis.call('HGET', KEYS[1], 'epoch'), redis.call('HGET', KEYS[1], 'base'
 `;
 
 /**
- * Commits a batch of drafts to one room: for each, returns {1, seq} (stored) or
- * {0, seq, message JSON or ''} (a retry of a stored client_msg_id); then PUBLISHes the stored
- * ones as one batch. Errors: EPOCH <found>, NOROOM.
- * KEYS: cluster, meta, log, idem, live.
- * ARGV: epoch, retain (0 = keep all), batch head JSON (`{"t":"batch","node":"N"`), n,
- *       then per draft: idempotency key ('' = none), message JSON without its leading `{` and seq.
+ * Commits drafts to one or more rooms (a node's round, see commit-rounds.ts): per room, returns
+ * 0 when the room does not exist (NOROOM: nothing of it stored), else per draft {1, seq}
+ * (stored) or {0, seq, message JSON or ''} (a retry of a stored client_msg_id), and PUBLISHes
+ * the room's stored drafts as one batch. One EPOCH check for the call: a wrong epoch fails it all.
+ * KEYS: cluster, then per room: meta, log, idem, live.
+ * ARGV: epoch, retain (0 = keep all), batch head JSON (`{"t":"batch","node":"N"`), rooms,
+ *       then per room: n, then per draft: idempotency key ('' = none), message JSON without its
+ *       leading `{` and seq.
  */
 export const COMMIT =
   FMT +
   EPOCH_CHECK +
   `
-local seq = redis.call('HGET', KEYS[2], 'seq')
-if not seq then return redis.error_reply('NOROOM no such room') end
-seq = tonumber(seq)
-local first = seq + 1
 local retain = ARGV[2]
-local out = {}
-local published = {}
-local n = tonumber(ARGV[4])
-for i = 0, n - 1 do
-  local ikey = ARGV[5 + i * 2]
-  local body = ARGV[6 + i * 2]
-  local known = false
-  if ikey ~= '' then known = redis.call('ZSCORE', KEYS[4], ikey) end
-  if known then
-    local s = fmt(tonumber(known))
-    local e = redis.call('XRANGE', KEYS[3], s .. '-0', s .. '-0')
-    local stored = ''
-    if e[1] then stored = e[1][2][2] end
-    out[#out + 1] = {0, tonumber(known), stored}
+local a = 5
+local results = {}
+for r = 0, tonumber(ARGV[4]) - 1 do
+  local meta, log, idem, live = KEYS[2 + r * 4], KEYS[3 + r * 4], KEYS[4 + r * 4], KEYS[5 + r * 4]
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  local seq = redis.call('HGET', meta, 'seq')
+  if not seq then
+    results[#results + 1] = 0
+    a = a + n * 2
   else
-    seq = seq + 1
-    local msg = '{"seq":' .. fmt(seq) .. ',' .. body
-    if retain == '0' then
-      redis.call('XADD', KEYS[3], fmt(seq) .. '-0', 'm', msg)
-    else
-      redis.call('XADD', KEYS[3], 'MAXLEN', '~', retain, fmt(seq) .. '-0', 'm', msg)
+    seq = tonumber(seq)
+    local first = seq + 1
+    local out = {}
+    local published = {}
+    for i = 1, n do
+      local ikey = ARGV[a]
+      local body = ARGV[a + 1]
+      a = a + 2
+      local known = false
+      if ikey ~= '' then known = redis.call('ZSCORE', idem, ikey) end
+      if known then
+        local s = fmt(tonumber(known))
+        local e = redis.call('XRANGE', log, s .. '-0', s .. '-0')
+        local stored = ''
+        if e[1] then stored = e[1][2][2] end
+        out[#out + 1] = {0, tonumber(known), stored}
+      else
+        seq = seq + 1
+        local id = fmt(seq)
+        local msg = '{"seq":' .. id .. ',' .. body
+        if retain == '0' then
+          redis.call('XADD', log, id .. '-0', 'm', msg)
+        else
+          redis.call('XADD', log, 'MAXLEN', '~', retain, id .. '-0', 'm', msg)
+        end
+        if ikey ~= '' then redis.call('ZADD', idem, id, ikey) end
+        out[#out + 1] = {1, seq}
+        published[#published + 1] = msg
+      end
     end
-    if ikey ~= '' then redis.call('ZADD', KEYS[4], fmt(seq), ikey) end
-    out[#out + 1] = {1, seq}
-    published[#published + 1] = msg
+    if #published > 0 then
+      redis.call('HSET', meta, 'seq', fmt(seq))
+      -- Idempotency keys live as long as their message: trimmed past the stream's head every 128 seqs.
+      if retain ~= '0' and math.floor(seq / 128) ~= math.floor((first - 1) / 128) then
+        local head = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+        if head[1] then
+          local fs = string.match(head[1][1], '^(%d+)')
+          redis.call('ZREMRANGEBYSCORE', idem, '-inf', '(' .. fs)
+        end
+      end
+      redis.call('PUBLISH', live, ARGV[3] .. ',"first":' .. fmt(first) .. ',"last":' .. fmt(seq) .. ',"messages":[' .. table.concat(published, ',') .. ']}')
+    end
+    results[#results + 1] = out
   end
 end
-if #published > 0 then
-  redis.call('HSET', KEYS[2], 'seq', fmt(seq))
-  -- Idempotency keys live as long as their message: trimmed past the stream's head every 128 seqs.
-  if retain ~= '0' and math.floor(seq / 128) ~= math.floor((first - 1) / 128) then
-    local head = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
-    if head[1] then
-      local fs = string.match(head[1][1], '^(%d+)')
-      redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. fs)
-    end
-  end
-  redis.call('PUBLISH', KEYS[5], ARGV[3] .. ',"first":' .. fmt(first) .. ',"last":' .. fmt(seq) .. ',"messages":[' .. table.concat(published, ',') .. ']}')
-end
-return out
+return results
 `;
 
 /**

@@ -49,6 +49,7 @@ import { checkRedisDurability, type RedisDurability } from './preflight.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { RoomFeed, type LiveBatch } from './room-feed.js';
 import { LuaScript } from './script.js';
+import { CommitRounds } from './commit-rounds.js';
 import { NodeLeases } from './leases.js';
 
 /** How a node opens its engine. */
@@ -92,6 +93,23 @@ const scripts = {
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**
+ * Drafts per commit script call at most: a round bigger than this is several calls (sent at
+ * once), so one call never holds Redis long (each draft is an XADD and some Lua: ~5 µs).
+ */
+const ROUND_DRAFTS = 1000;
+
+/** One commit() call in a round: its room (folded key), drafts, and their script arguments. */
+interface RoundCommit {
+  room: string;
+  size: number;
+  /** Per draft: idempotency key ('' none), message JSON without its `{` and seq. */
+  args: string[];
+}
+
+/** The commit script's reply for one room: 0 (no such room), or per draft {1, seq} | {0, seq, stored}. */
+type RoomReply = 0 | [number, number, string?][];
+
+/**
  * The Engine on Redis: Lua scripts for every shared decision, a stream per room for history,
  * pub/sub for live delivery (see docs/cluster.md). Open with {@link RedisEngine.open}.
  *
@@ -113,6 +131,13 @@ export class RedisEngine extends EventEmitter implements Engine {
   /** Whois questions this node asked, by id, waiting for the other node's answer. */
   private readonly asked = new Map<string, (answer: WhoisAnswer | undefined) => void>();
   private askCounter = 0;
+  /** This node's commits, sent to Redis a round at a time (commit-rounds.ts). */
+  private readonly rounds = new CommitRounds<RoundCommit, RoomReply>(
+    (commits) => this.commitRound(commits),
+    ROUND_DRAFTS,
+  );
+  /** The head of every batch this node publishes (see COMMIT). */
+  private readonly batchHead: string;
 
   private constructor(
     readonly nodeId: string,
@@ -129,6 +154,7 @@ export class RedisEngine extends EventEmitter implements Engine {
   ) {
     super();
     this.msgPrefix = `${nodeId}-${Date.now().toString(36)}`;
+    this.batchHead = `{"t":"batch","node":"${nodeId}"`;
   }
 
   /**
@@ -284,13 +310,8 @@ export class RedisEngine extends EventEmitter implements Engine {
 
   async commit(roomId: string, drafts: Draft[]): Promise<CommitOutcome[]> {
     if (drafts.length === 0) return [];
-    const args: (string | number)[] = [
-      this.epochId,
-      this.retain,
-      `{"t":"batch","node":"${this.nodeId}"`,
-      drafts.length,
-    ];
     const pending: Omit<ChatMessage, 'seq'>[] = [];
+    const args: string[] = [];
     for (const d of drafts) {
       const message: Omit<ChatMessage, 'seq'> = {
         room_id: roomId,
@@ -307,19 +328,16 @@ export class RedisEngine extends EventEmitter implements Engine {
         JSON.stringify(message).slice(1),
       );
     }
-    let reply: unknown;
+    let reply: RoomReply;
     try {
-      reply = await scripts.commit.run(
-        this.cmd,
-        [keys.cluster, keys.meta(roomId), keys.log(roomId), keys.idem(roomId), keys.live(roomId)],
-        args,
-      );
+      reply = await this.rounds.add({ room: roomKey(roomId), size: drafts.length, args });
     } catch (err) {
       return this.fail(err, `commit to ${roomId}`, roomId);
     }
+    if (reply === 0) throw new NoSuchRoomError(roomId);
     const out: CommitOutcome[] = [];
     let last = 0;
-    (reply as [number, number, string?][]).forEach(([fresh, seq, stored], i) => {
+    reply.forEach(([fresh, seq, stored], i) => {
       if (fresh === 1) {
         out.push({ duplicate: false, message: { seq, ...pending[i]! } as ChatMessage });
         last = seq;
@@ -329,6 +347,37 @@ export class RedisEngine extends EventEmitter implements Engine {
     });
     if (last > 0) this.feeds.get(roomKey(roomId))?.expect(last);
     return out;
+  }
+
+  /**
+   * One round's script call: the commits of every room in it, those of one room merged (in order)
+   * so the room is one step of the script and one PUBLISH; each commit gets its share of its room's reply.
+   */
+  private async commitRound(commits: RoundCommit[]): Promise<RoomReply[]> {
+    const rooms = new Map<string, RoundCommit[]>();
+    for (const c of commits) {
+      const same = rooms.get(c.room);
+      if (same) same.push(c);
+      else rooms.set(c.room, [c]);
+    }
+    const keyList: string[] = [keys.cluster];
+    const args: (string | number)[] = [this.epochId, this.retain, this.batchHead, rooms.size];
+    for (const [room, list] of rooms) {
+      keyList.push(keys.meta(room), keys.log(room), keys.idem(room), keys.live(room));
+      args.push(list.reduce((n, c) => n + c.size, 0));
+      for (const c of list) for (const a of c.args) args.push(a);
+    }
+    const reply = (await scripts.commit.run(this.cmd, keyList, args)) as RoomReply[];
+    const byCommit = new Map<RoundCommit, RoomReply>();
+    [...rooms.values()].forEach((list, r) => {
+      const roomReply = reply[r]!;
+      let at = 0;
+      for (const c of list) {
+        byCommit.set(c, roomReply === 0 ? 0 : roomReply.slice(at, at + c.size));
+        at += c.size;
+      }
+    });
+    return commits.map((c) => byCommit.get(c)!);
   }
 
   since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {

@@ -104,6 +104,40 @@ describe('RedisEngine commits', () => {
     expect(inBatch.map((o) => o.duplicate)).toEqual([false, true]);
   });
 
+  it('sends the commits of many rooms made in one turn as one script call, one batch per room; a missing room fails alone', async () => {
+    const a = await node('a');
+    const rooms = Array.from({ length: 10 }, (_, i) => `room${i}`);
+    for (const id of rooms) await room(a, id);
+    const seen: ChatMessage[][] = [];
+    const feed = await a.feed('room3', { messages: (batch) => void seen.push(batch) });
+    // Loads the script, so the turn below is EVALSHA only.
+    await a.commit('room0', [{ senderKey: 's', userName: 'S', text: 'warm' }]);
+    const admin = cluster.redis.admin();
+    await admin.config('RESETSTAT');
+    const draft = (text: string) => ({ senderKey: 's', userName: 'S', text });
+    const results = await Promise.allSettled([
+      ...rooms.map((id) => a.commit(id, [draft(`${id} one`), draft(`${id} two`)])),
+      a.commit('nothing', [draft('lost')]),
+      // The same room twice in a turn: one step of the script, in call order.
+      a.commit('room3', [draft('room3 three')]),
+    ]);
+    const stats = await admin.info('commandstats');
+    const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    expect(calls('evalsha')).toBe(1);
+    expect(calls('publish')).toBe(10);
+    const seqs = results.map((r) =>
+      r.status === 'fulfilled' ? r.value.map((o) => (o.duplicate ? -1 : o.message.seq)) : r.reason,
+    );
+    expect(seqs.slice(0, 10)).toEqual(rooms.map((_, i) => (i === 0 ? [2, 3] : [1, 2])));
+    expect(seqs[10]).toBeInstanceOf(NoSuchRoomError);
+    expect(seqs[11]).toEqual([3]);
+    await feed.reached(3);
+    expect(seen.map((batch) => batch.map((m) => m.message))).toEqual([
+      ['room3 one', 'room3 two', 'room3 three'],
+    ]);
+    await feed.close();
+  });
+
   it('reads since, before and firstSeq, and trims to about `retain` with the idempotency keys', async () => {
     const a = await node('a', { retain: 200 });
     await room(a, 'r');
