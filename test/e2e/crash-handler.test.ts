@@ -15,7 +15,7 @@ describe('a bug that escapes every handler in chat serve', () => {
       const server = await spawnChat(['--memory'], { nodeArgs: ['--import', BUG] });
       const client = await TestClient.open(server.url);
       await client.hello('watcher');
-    expect((await client.request('join', { room_id: 'lobby' })).type).toBe('joined');
+      expect((await client.request('join', { room_id: 'lobby' })).type).toBe('joined');
       expect((await client.request('message', { room_id: 'lobby', message: 'before' })).type).toBe('message');
       server.child.kill(signal);
       const notice = await client.next((m) => m.type === 'shutdown');
