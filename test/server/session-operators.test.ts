@@ -226,4 +226,28 @@ describe('a guest who creates a channel is its operator (IRC)', () => {
       expect.stringMatching(new RegExp(` 353 ${bazNick} = ${chan} :${bazNick}$`)),
     ]);
   });
+  it('a NICK keeps the creator its status; a later -o on the new nick reaches IRC as MODE -o', async () => {
+    const port = server.ircPort!;
+    const chan = `#${nick('renamed')}`;
+    const fooNick = nick('foo');
+    const foo = track(await IrcTestClient.register(port, fooNick));
+    foo.send(`JOIN ${chan}`);
+    await foo.wait(new RegExp(` 353 ${fooNick} = ${chan} :@${fooNick}$`));
+    const barNick = nick('bar');
+    const bar = track(await IrcTestClient.register(port, barNick));
+    bar.send(`JOIN ${chan}`);
+    await bar.wait(new RegExp(` 366 ${barNick} ${chan} :`));
+    foo.send(`MODE ${chan} +o ${barNick}`);
+    await bar.wait(new RegExp(`MODE ${chan} \\+o ${barNick}$`));
+    const renamed = nick('fooz');
+    foo.send(`NICK ${renamed}`);
+    await bar.wait(new RegExp(`:${fooNick}!\\S+ NICK :?${renamed}$`));
+    foo.send(`MODE ${chan} +m`);
+    await bar.wait(new RegExp(`:${renamed}!\\S+ MODE ${chan} \\+m$`));
+    bar.send(`MODE ${chan} -o ${renamed}`);
+    await foo.wait(new RegExp(`:${barNick}!\\S+ MODE ${chan} -o ${renamed}$`));
+    await bar.wait(new RegExp(`:${barNick}!\\S+ MODE ${chan} -o ${renamed}$`));
+    foo.send(`MODE ${chan} -m`);
+    await foo.wait(new RegExp(` 482 ${renamed} ${chan} :`));
+  });
 });
