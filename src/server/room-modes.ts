@@ -91,7 +91,9 @@ export class RoomPolicy {
 
   /** The session's standing in the room (server operators have none of their own here). */
   roleOf(session: Session): RoomRole | undefined {
-    return this.roleOfKey(session.nickKey, session.registered, this.sessionRef(session));
+    // The reference is made only where session operators exist (checked on every message).
+    const ref = this.current.session_ops ? this.sessionRef(session) : undefined;
+    return this.roleOfKey(session.nickKey, session.registered, ref);
   }
 
   /**

@@ -561,7 +561,15 @@ export class Room {
       this.policy.replace(settings);
       return;
     }
-    const outcome = await this.cluster.engine.saveSettings(this.id, this.settingsVersion, settings);
+    const { engine } = this.cluster;
+    if (settings.session_ops) {
+      // Entries of members gone without their node saying so (a node that died, its members
+      // reaped) name nobody; they are dropped here so the list stays as short as the room.
+      const present = new Set((await engine.members(this.id)).map((p) => `${p.node}:${p.session}`));
+      settings = { ...settings, session_ops: settings.session_ops.filter((r) => present.has(r)) };
+      if (settings.session_ops?.length === 0) delete settings.session_ops;
+    }
+    const outcome = await engine.saveSettings(this.id, this.settingsVersion, settings);
     if (!outcome.saved) {
       this.adoptSettings(outcome.current.version, outcome.current.settings);
       throw new SettingsConflict();

@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/events.js';
+import { keys } from '../../src/server/cluster/keys.js';
 import { chatFixtures } from '../helpers/chat-process.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -57,8 +58,9 @@ describe('session operators when the process dies', () => {
 
   it('--redis: the creator on a node killed with SIGKILL is reaped, and the nick on the other node is nobody', async () => {
     await redis.admin().flushall();
-    const a = await chats.spawn(['--redis', redis.url, '--msg-rate', '0', '--node-lease', '1']);
-    const b = await chats.spawn(['--redis', redis.url, '--msg-rate', '0', '--node-lease', '1']);
+    const args = ['--redis', redis.url, '--msg-rate', '0', '--node-lease', '1', '--operators', 'root'];
+    const a = await chats.spawn(args);
+    const b = await chats.spawn(args);
     const alice = await guest(a.url, 'alice');
     expect(await joinedRoles(alice, 'den')).toEqual({ alice: 'operator' });
     const bob = await guest(b.url, 'bob');
@@ -73,5 +75,15 @@ describe('session operators when the process dies', () => {
     expect(code(await alice2.request('kick', { room_id: 'den', user_name: 'bob' }))).toBe('not_operator');
     const users = await bob.request('users', { room_id: 'den' });
     expect((users.payload as { roles?: Record<string, string> }).roles).toEqual({});
+    // The dead node's entry names nobody; the next change of the settings drops it from Redis.
+    const stored = async (): Promise<{ session_ops?: string[] }> =>
+      JSON.parse((await redis.admin().hget(keys.settings('den'), 'json')) ?? '{}') as {
+        session_ops?: string[];
+      };
+    expect((await stored()).session_ops).toHaveLength(1);
+    const root = await guest(b.url, 'root');
+    expect(code(await root.request('register', { password: 'correct horse battery' }))).toBe('registered');
+    expect(code(await root.request('mode', { room_id: 'den', modes: '+m' }))).toBe('modes_changed');
+    expect((await stored()).session_ops).toBeUndefined();
   }, 30_000);
 });
