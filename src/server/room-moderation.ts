@@ -91,26 +91,44 @@ export async function moderate(
   switch (action.op) {
     case 'role': {
       const target = await requireMember(room, action.user_name);
-      const standing = policy.roleOfKey(target.key, target.registered);
+      const sref = target.local ? policy.sessionRef(target.local) : target.remote?.owner;
+      const standing = policy.roleOfKey(target.key, target.registered, sref);
       if (standing === 'owner' || (policy.isServerOperatorKey(target.key, target.registered) && !asServer))
         throw new RequestError('protected_user', `${target.nick} is the owner or a server operator`);
       const owner = policy.roleOf(actor) === 'owner' || asServer;
-      if ((action.role === 'operator' || standing === 'operator') && !owner)
-        throw new RequestError('not_owner', `only the owner of ${room.id} grants or removes operator status`);
-      if (action.role === 'operator' && !target.registered)
-        throw new RequestError('not_registered', `${target.nick} is not a registered nick`);
+      const standingOp = target.registered && policy.settings.operators.some((r) => r.key === target.key);
+      // Operator status for good goes to registered nicks, from the owner. In a room without an
+      // owner (a guest's, the server's) any operator gives it as IRC chanops do: to the session
+      // only, ending when it leaves (see docs/moderation.md).
+      const forSession = action.role === 'operator' && !(owner && target.registered);
+      if (forSession && policy.settings.owner !== undefined)
+        throw owner
+          ? new RequestError('not_registered', `${target.nick} is not a registered nick`)
+          : new RequestError('not_owner', `only the owner of ${room.id} grants operator status`);
+      if (standingOp && action.role !== 'operator' && !owner)
+        throw new RequestError('not_owner', `only the owner of ${room.id} removes operator status`);
+      if (action.role === 'operator' && !forSession && !owner)
+        throw new RequestError('not_owner', `only the owner of ${room.id} grants operator status`);
       const next = policy.draft();
       const { key } = target;
-      next.operators = next.operators.filter((r) => r.key !== key);
+      // (Only the owner gets here about a standing operator but to give it operator status again.)
+      if (owner) next.operators = next.operators.filter((r) => r.key !== key);
       next.voiced = next.voiced.filter((r) => r.key !== key);
+      if (sref !== undefined) next.session_ops = next.session_ops?.filter((r) => r !== sref);
       const ref_ = { key, nick: target.nick };
-      if (action.role !== 'none' && next.operators.length + next.voiced.length >= MAX_ROLES_PER_ROOM)
+      if (
+        action.role !== 'none' &&
+        !forSession &&
+        next.operators.length + next.voiced.length >= MAX_ROLES_PER_ROOM
+      )
         throw new RequestError(
           'list_full',
           `${room.id} has ${MAX_ROLES_PER_ROOM} operators and voiced nicks`,
         );
-      if (action.role === 'operator') next.operators.push(ref_);
+      if (forSession && sref !== undefined && !standingOp) (next.session_ops ??= []).push(sref);
+      else if (action.role === 'operator') next.operators.push(ref_);
       if (action.role === 'voice') next.voiced.push(ref_);
+      if (next.session_ops?.length === 0) delete next.session_ops;
       await room.save(next);
       const role = action.role === 'none' ? null : action.role;
       announce(room, 'role_changed', { room_id: room.id, user_name: ref_.nick, role, by }, actor, ref);

@@ -24,7 +24,8 @@ export function defaultSettings(): RoomSettings {
  *
  * Roles are kept by nick key. Owner and operator count only for a session that proved a registered
  * nick with its password (`Session.registered`), so taking a guest nick never grants them; voice
- * goes with the nick (a guest may be voiced).
+ * goes with the nick (a guest may be voiced). Session operators (a guest who made the room, IRC's
+ * channel creator) are kept by session, never by nick: see {@link sessionRef}.
  */
 export class RoomPolicy {
   private current: RoomSettings;
@@ -35,6 +36,11 @@ export class RoomPolicy {
     settings: RoomSettings | undefined,
     /** Nick keys of the server operators (`--operators`). */
     private readonly serverOperators: ReadonlySet<string>,
+    /**
+     * This process's part of a session reference: the cluster node id (random for each run), or
+     * `local` on one node, where session operators are never stored and so die with the process.
+     */
+    private readonly node?: string,
   ) {
     this.current = settings ?? defaultSettings();
     this.parseBans();
@@ -69,16 +75,36 @@ export class RoomPolicy {
     return session.registered && session.nickKey !== undefined && this.serverOperators.has(session.nickKey);
   }
 
-  /** The session's standing in the room (server operators have none of their own here). */
-  roleOf(session: Session): RoomRole | undefined {
-    return this.roleOfKey(session.nickKey, session.registered);
+  /**
+   * What names one session for a session operator: `node:session`, as the cluster's presence
+   * names members. Session ids are never reused within a run and node ids are random for each
+   * run, so a later session (after a restart or a crash) never inherits it, whatever its nick.
+   */
+  sessionRef(session: Session): string {
+    return sessionRef(this.node, session);
   }
 
-  /** The standing of a nick key (for a member on another node of a cluster: `registered` as looked up). */
-  roleOfKey(key: string | undefined, registered: boolean): RoomRole | undefined {
+  /** True for the session reference of a session operator (see {@link sessionRef}). */
+  isSessionOperator(ref: string | undefined): boolean {
+    return ref !== undefined && (this.current.session_ops?.includes(ref) ?? false);
+  }
+
+  /** The session's standing in the room (server operators have none of their own here). */
+  roleOf(session: Session): RoomRole | undefined {
+    // The reference is made only where session operators exist (checked on every message).
+    const ref = this.current.session_ops ? this.sessionRef(session) : undefined;
+    return this.roleOfKey(session.nickKey, session.registered, ref);
+  }
+
+  /**
+   * The standing of a nick key (for a member on another node of a cluster: `registered` as looked
+   * up); `ref`: the member's session reference (`node:session`), for session operators.
+   */
+  roleOfKey(key: string | undefined, registered: boolean, ref?: string): RoomRole | undefined {
     if (key === undefined) return undefined;
     if (registered && this.current.owner?.key === key) return 'owner';
     if (registered && hasKey(this.current.operators, key)) return 'operator';
+    if (this.isSessionOperator(ref)) return 'operator';
     if (hasKey(this.current.voiced, key)) return 'voice';
     return undefined;
   }
@@ -136,7 +162,7 @@ export class RoomPolicy {
     if (session.nickKey !== undefined) this.invites.delete(session.nickKey);
   }
 
-  /** Nicks with a standing role, for the `modes` reply. */
+  /** Nicks with a standing role, for the `modes` reply (session operators are not nicks: not listed). */
   listed(): { owner: string | null; operators: string[]; voiced: string[] } {
     return {
       owner: this.current.owner?.nick ?? null,
@@ -174,4 +200,26 @@ export function admissionError(
   if (!member && policy.modes.invite_only && !policy.isInvited(session) && !policy.mayOperate(session))
     return new RequestError('invite_only', `${roomId} is invite-only; ask an operator for an /invite`);
   return undefined;
+}
+
+/** RoomPolicy.sessionRef for a cluster node's id, or `local` on one node (`node` undefined). */
+export function sessionRef(node: string | undefined, session: Session): string {
+  return `${node ?? 'local'}:${session.id}`;
+}
+
+/** The settings as a store keeps them: without session operators (they end with the process). */
+export function storedSettings(settings: RoomSettings): RoomSettings {
+  if (settings.session_ops === undefined) return settings;
+  const stored = { ...settings };
+  delete stored.session_ops;
+  return stored;
+}
+
+/** A copy of `settings` without the session operator `ref` (undefined when it is not one). */
+export function withoutSessionOp(settings: RoomSettings, ref: string): RoomSettings | undefined {
+  if (!settings.session_ops?.includes(ref)) return undefined;
+  const next = structuredClone(settings);
+  next.session_ops = settings.session_ops.filter((r) => r !== ref);
+  if (next.session_ops.length === 0) delete next.session_ops;
+  return next;
 }

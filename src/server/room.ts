@@ -12,7 +12,13 @@ import { outbound } from './outbound.js';
 import { newestWithin, readReplayPage } from './reply-pages.js';
 import { moderate, type ModAction, type ModeratedRoom, type RemoteMember } from './room-moderation.js';
 import { nickKey } from '../protocol/nick.js';
-import { admissionError, defaultSettings, RoomPolicy } from './room-modes.js';
+import {
+  admissionError,
+  defaultSettings,
+  RoomPolicy,
+  storedSettings,
+  withoutSessionOp,
+} from './room-modes.js';
 import type { Session } from './session.js';
 import type { AppendRecord, RoomSettings, Store } from './store/store-types.js';
 import type { CommitOutcome, Draft, Engine, FeedHandle, FeedNotice, Presence } from './cluster/engine.js';
@@ -92,7 +98,9 @@ export type RoomEvent =
   /** Cluster mode: the shared presence, read again after the subscriber link came back. */
   | { kind: 'presence'; members: Presence[] }
   /** Cluster mode: members any ban covers leave (a new ban whose ban_changed never came). */
-  | { kind: 'bans' };
+  | { kind: 'bans' }
+  /** A session operator (`node:session`) is no longer one: its session left the room. */
+  | { kind: 'unop'; sessionRef: string };
 
 /** Cluster mode: a sender waiting for its message to come round the feed, to be acknowledged in seq order. */
 interface PendingAck {
@@ -185,6 +193,11 @@ export class Room {
    * so a node takes a change once and never goes back to older settings.
    */
   private settingsVersion = 0;
+  /**
+   * Cluster mode: the session reference (`node:session`) of each member nick, as memberList last
+   * read the shared presence, so memberRoles finds other nodes' session operators.
+   */
+  private presenceRefs: Map<string, string> | undefined;
 
   constructor(
     readonly id: string,
@@ -449,6 +462,8 @@ export class Room {
         return this.skipGap(event.to);
       case 'bans':
         return this.removeBanned();
+      case 'unop':
+        return this.dropSessionOp(event.sessionRef);
       case 'presence':
         for (const told of this.remote?.sync(this.id, event.members) ?? []) this.broadcast(told);
         return;
@@ -551,11 +566,19 @@ export class Room {
    */
   private async saveSettings(settings: RoomSettings): Promise<void> {
     if (!this.cluster) {
-      await this.store.saveRoomSettings(this.id, settings);
+      await this.store.saveRoomSettings(this.id, storedSettings(settings));
       this.policy.replace(settings);
       return;
     }
-    const outcome = await this.cluster.engine.saveSettings(this.id, this.settingsVersion, settings);
+    const { engine } = this.cluster;
+    if (settings.session_ops) {
+      // Entries of members gone without their node saying so (a node that died, its members
+      // reaped) name nobody; they are dropped here so the list stays as short as the room.
+      const present = new Set((await engine.members(this.id)).map((p) => `${p.node}:${p.session}`));
+      settings = { ...settings, session_ops: settings.session_ops.filter((r) => present.has(r)) };
+      if (settings.session_ops?.length === 0) delete settings.session_ops;
+    }
+    const outcome = await engine.saveSettings(this.id, this.settingsVersion, settings);
     if (!outcome.saved) {
       this.adoptSettings(outcome.current.version, outcome.current.settings);
       throw new SettingsConflict();
@@ -601,6 +624,39 @@ export class Room {
     }
   }
 
+  /**
+   * A member left (a leave, a quit, a kick, a ban): if its session was an operator of the room,
+   * that ends now. Taken off the policy at once, so nothing in the mailbox meanwhile sees it; then
+   * (cluster mode) off the shared settings, in the mailbox's order (a rejoin comes after).
+   */
+  private endSessionOp(session: Session): void {
+    const ref = this.policy.sessionRef(session);
+    if (!this.policy.isSessionOperator(ref)) return;
+    if (!this.cluster) {
+      // Never stored on one node: the policy is all there is.
+      this.policy.replace(withoutSessionOp(this.policy.settings, ref)!);
+      return;
+    }
+    this.post({ kind: 'unop', sessionRef: ref });
+  }
+
+  /** Cluster mode: takes a session operator out of the shared settings (again when another node changed them first). */
+  private async dropSessionOp(ref: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const next = withoutSessionOp(this.policy.settings, ref);
+      if (!next) return;
+      try {
+        return await this.saveSettings(next);
+      } catch (err) {
+        if (err instanceof SettingsConflict) continue;
+        // Redis refused: the session is out of the room all the same, and its reference is never
+        // reused, so the entry left in Redis names nobody. Here it is gone at once.
+        this.policy.replace(next);
+        return this.onError(err, `room ${this.id}: ending a session operator`);
+      }
+    }
+  }
+
   /** Takes a member out (a kick or a ban): its replay ends, the room and it are told. */
   private removeMember(
     member: Session,
@@ -609,6 +665,7 @@ export class Room {
   ): void {
     if (!this.members.delete(member)) return;
     this.replays.delete(member);
+    this.endSessionOp(member);
     // The session's own list of rooms, kept in step with the room as the hub's leave does.
     member.rooms.delete(this.id);
     this.noteIfEmpty();
@@ -715,7 +772,7 @@ export class Room {
       const here = new Set(this.memberNames());
       for (const nick of names) {
         if (here.has(nick)) continue;
-        const role = this.policy.roleOfKey(nickKey(nick), true);
+        const role = this.policy.roleOfKey(nickKey(nick), true, this.presenceRefs?.get(nick));
         if (role) roles[nick] = role;
       }
     }
@@ -974,6 +1031,7 @@ export class Room {
       ...(event.killedBy !== undefined ? { killed_by: event.killedBy } : {}),
     };
     this.members.delete(session);
+    this.endSessionOp(session);
     this.noteIfEmpty();
     if (this.cluster) {
       try {
@@ -1201,6 +1259,7 @@ export class Room {
     if (!this.cluster) return this.memberNames();
     const members = await this.cluster.engine.members(this.id);
     if (told) for (const e of this.remote?.sync(this.id, members) ?? []) this.broadcast(e, told);
+    this.presenceRefs = new Map(members.map((p) => [p.nick, `${p.node}:${p.session}`]));
     return members.map((p) => p.nick);
   }
 

@@ -65,6 +65,29 @@ describe('the nick list rows', () => {
     ]);
   });
 
+  it('a role ends with a leave and comes with a join; a rename keeps it (a session operator)', () => {
+    const s = run(
+      [
+        // dave (an operator for his session) renames, then leaves; a new dave joins with nothing.
+        server(ev('nick_changed', { room_id: 'dev', old_name: 'dave', user_name: 'david' })),
+        server(ev('user_left', { room_id: 'dev', user_name: 'david' })),
+        server(ev('user_joined', { room_id: 'dev', user_name: 'david' })),
+        // A standing role comes back with the join that says it.
+        server(ev('user_left', { room_id: 'dev', user_name: 'carol' })),
+        server(ev('user_joined', { room_id: 'dev', user_name: 'carol', role: 'owner' })),
+        server(ev('nick_changed', { room_id: 'dev', old_name: 'bob', user_name: 'bobby' })),
+      ],
+      inDev(),
+    );
+    expect(nickRows(conv(s, 'dev')).map((r) => r.prefix + r.nick)).toEqual([
+      '@carol',
+      '+bobby',
+      'alice',
+      'david',
+      'zed',
+    ]);
+  });
+
   it('takes away marks from a /users answer', () => {
     const s = run(
       [

@@ -61,3 +61,23 @@ export function renameAway(conv: Conversation, oldName: string, newName: string)
   if (!isAway(conv, oldName)) return conv;
   return setAway(setAway(conv, oldName, false), newName, true);
 }
+
+/**
+ * The room with `nick`'s role set to `role` (none: taken off), whatever case it was keyed in. A
+ * join says the role the member comes with and a leave ends it: a guest's operator status over a
+ * room it made lasts only while its session stays (docs/moderation.md).
+ */
+export function withRole(conv: Conversation, nick: string, role: RoomRole | undefined): Conversation {
+  const had = roleOf(conv, nick);
+  if (had === role && (role === undefined || conv.roles?.[nick] === role)) return conv;
+  const roles: Record<string, RoomRole> = {};
+  for (const [name, r] of Object.entries(conv.roles ?? {})) if (!sameNick(name, nick)) roles[name] = r;
+  if (role !== undefined) roles[nick] = role;
+  return { ...conv, roles };
+}
+
+/** A member's new nick keeps its role, as an IRC client moves a prefix on NICK. */
+export function renameRole(conv: Conversation, oldName: string, newName: string): Conversation {
+  const role = roleOf(conv, oldName);
+  return role === undefined ? conv : withRole(withRole(conv, oldName, undefined), newName, role);
+}

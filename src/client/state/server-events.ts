@@ -19,7 +19,7 @@ import {
   topicLine,
 } from './moderation-events.js';
 import { dmId, sameNick } from './mention.js';
-import { renameAway, setAway } from './members.js';
+import { renameAway, renameRole, setAway, withRole } from './members.js';
 import { takeReplyTarget } from './replies.js';
 import { isQuiet } from './smart-filter.js';
 import { sameRoom } from '../../protocol/room-key.js';
@@ -46,13 +46,17 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
     case 'dm':
       return directMessage(state, event.payload, event.ref);
     case 'user_joined':
-      return memberNotice(
-        state,
+      return updateConversation(
+        memberNotice(
+          state,
+          event.payload.room_id,
+          now,
+          `${event.payload.user_name} joined`,
+          (m) => (m.some((n) => sameNick(n, event.payload.user_name)) ? m : [...m, event.payload.user_name]),
+          event.payload.user_name,
+        ),
         event.payload.room_id,
-        now,
-        `${event.payload.user_name} joined`,
-        (m) => (m.some((n) => sameNick(n, event.payload.user_name)) ? m : [...m, event.payload.user_name]),
-        event.payload.user_name,
+        (c) => withRole(c, event.payload.user_name, event.payload.role),
       );
     case 'user_left': {
       const p = event.payload;
@@ -63,8 +67,11 @@ export function reduceServerEvent(state: ChatState, event: ServerMessage, now: n
           ? noticeWhereTyped(state, event.ref, p.room_id, kicked, now)
           : state;
       next = userLeft(next, p, now);
-      // Away marks are for the nick list: one who left is in it no more.
-      return updateConversation(next, p.room_id, (c) => setAway(c, p.user_name, false));
+      // Away marks and roles are for the nick list: one who left is in it no more (a standing
+      // role comes back with its next user_joined).
+      return updateConversation(next, p.room_id, (c) =>
+        withRole(setAway(c, p.user_name, false), p.user_name, undefined),
+      );
     }
     case 'user_away': {
       const { room_id, user_name, message } = event.payload;
@@ -373,7 +380,9 @@ function nickChanged(state: ChatState, p: P<'nick_changed'>, now: number): ChatS
   }
   const text = ours ? `you are now known as ${p.user_name}` : `${p.old_name} is now known as ${p.user_name}`;
   next = memberNotice(next, p.room_id, now, text, (m) => m.map((n) => (n === p.old_name ? p.user_name : n)));
-  next = updateConversation(next, p.room_id, (c) => renameAway(c, p.old_name, p.user_name));
+  next = updateConversation(next, p.room_id, (c) =>
+    renameRole(renameAway(c, p.old_name, p.user_name), p.old_name, p.user_name),
+  );
   return renameDm(next, p.old_name, p.user_name);
 }
 

@@ -45,7 +45,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     checkRoomQuota(me, hub);
     admitNewRoom(me, hub);
     const name = p.room_name ?? p.room_id;
-    const room = await hub.rooms.create(p.room_id, name, me.nick, me.registered, true);
+    const room = await hub.rooms.create(p.room_id, name, me.nick, me.registered, true, me);
     me.send('room_created', { room_id: p.room_id, room_name: name, created_by: me.nick }, ref);
     enter(me, room, undefined, ref);
   }),
@@ -63,11 +63,11 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
     if (!room) {
       const pending = hub.rooms.pending(p.room_id);
       if (!pending) admitNewRoom(me, hub);
-      room = await (pending ?? hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered));
+      room = await (pending ?? hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered, false, me));
       // Cluster mode: what was pending was a look-up that found no room; make it.
       if (!room) {
         admitNewRoom(me, hub);
-        room = await hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered);
+        room = await hub.rooms.create(p.room_id, p.room_id, me.nick, me.registered, false, me);
       }
     }
     checkAdmission(me, room);

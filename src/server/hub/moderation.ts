@@ -83,10 +83,17 @@ export const MODERATION_HANDLERS = {
     },
   ),
 
+  // Any member invites to a room that is not invite-only (IRC's rule); to a +i room, operators.
+  // A server operator invites also from outside, as with the other operator requests.
   invite: handler(
     'invite',
-    { identity: true, room: true, member: inRoom, operator: true, charge: 'presence' },
+    { identity: true, room: true, charge: 'presence' },
     async ({ session, payload: p, ref, room }, hub) => {
+      const { policy } = room;
+      if (!session.rooms.has(room.id) && !policy.isServerOperator(session))
+        throw new RequestError('not_in_room', inRoom(room.id));
+      if (policy.modes.invite_only && !policy.mayOperate(session))
+        throw new RequestError('not_operator', `${room.id} is invite-only: only its operators invite`);
       const here = hub.identities.online(p.user_name);
       const { engine } = hub.options;
       // Cluster mode: the nick may be held on another node, which tells its user.

@@ -3,7 +3,7 @@ import { roomKey } from '../../protocol/room-key.js';
 import { nickKey } from '../../protocol/nick.js';
 import type { Engine } from '../cluster/engine.js';
 import { Room } from '../room.js';
-import { defaultSettings, RoomPolicy } from '../room-modes.js';
+import { defaultSettings, RoomPolicy, sessionRef, storedSettings } from '../room-modes.js';
 import type { Session } from '../session.js';
 import type { RoomSettings } from '../store/store-types.js';
 import type { ResolvedHubOptions } from './options.js';
@@ -205,11 +205,20 @@ export class RoomRegistry {
    * failed write (a full disk) leaves no half-made room that is listed but cannot take messages.
    * Requests for the same id meanwhile wait for this write instead of starting another.
    */
-  create(roomId: string, name: string, createdBy: string, keep: boolean, mustBeNew = false): Promise<Room> {
+  create(
+    roomId: string,
+    name: string,
+    createdBy: string,
+    keep: boolean,
+    mustBeNew = false,
+    creator?: Session,
+  ): Promise<Room> {
     const key = roomKey(roomId);
-    // A registered nick that makes a room owns it (`keep` is true exactly then, or for the server).
+    // A registered nick that makes a room owns it (`keep` is true exactly then, or for the server);
+    // a guest's session is its operator while it stays (IRC's channel creator), never its nick.
     const settings = defaultSettings();
     if (keep && createdBy !== 'server') settings.owner = { key: nickKey(createdBy), nick: createdBy };
+    else if (creator) settings.session_ops = [sessionRef(this.options.engine?.nodeId, creator)];
     const made = (async () => {
       try {
         if (this.options.engine)
@@ -220,7 +229,7 @@ export class RoomRegistry {
           room_name: name,
           created_by: createdBy,
           created_ts: createdTs,
-          settings,
+          settings: storedSettings(settings),
         });
         const room = this.makeRoom(roomId, name, createdBy, 0, createdTs, keep, settings);
         this.rooms.set(key, room);
@@ -367,7 +376,7 @@ export class RoomRegistry {
       this.options.onInternalError,
       keep,
     );
-    room.policy = new RoomPolicy(settings, this.serverOperators);
+    room.policy = new RoomPolicy(settings, this.serverOperators, this.options.engine?.nodeId);
     room.epoch = Math.max(0, Math.trunc(createdTs)).toString(36);
     return room;
   }

@@ -18,6 +18,13 @@ export interface RoomSettings {
   operators: NickRef[];
   voiced: NickRef[];
   bans: BanEntry[];
+  /**
+   * Operators for as long as one session stays in the room (a guest who made the room, and whom
+   * an operator of an ownerless room gave `+o`), by `node:session` (see RoomPolicy.sessionRef):
+   * never a nick. Shared with the cluster's nodes in Redis, never written to SQLite (they mean
+   * nothing once the process that held the sessions is gone).
+   */
+  session_ops?: string[];
 }
 
 /** A room as persisted. */

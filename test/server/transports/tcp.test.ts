@@ -212,7 +212,8 @@ describe('TCP line transport: chatting', () => {
     const lines = c.lines;
     expect(lines.some((l) => new RegExp(`#lobby <${name}> first line$`).test(l))).toBe(true);
     expect(lines.some((l) => new RegExp(`#piped <${name}> second line$`).test(l))).toBe(true);
-    expect(lines).toContain(`*** in #piped: ${name}`);
+    // It made #piped, so it is its operator (for this connection).
+    expect(lines).toContain(`*** in #piped: @${name}`);
     expect(lines.some((l) => l.includes('note to self'))).toBe(true);
     expect(lines.at(-1)).toBe('*** bye');
   });

@@ -64,6 +64,18 @@ export class ChannelStates {
     else roles.delete(nickKey(nick));
   }
 
+  /**
+   * A member changed nick: its role goes with it, as IRC clients move a prefix on NICK (a session
+   * operator keeps its status across its own rename), so a later `-o` is said.
+   */
+  renamed(roomId: string, oldName: string, newName: string): void {
+    const roles = this.rooms.get(roomId)?.roles;
+    const letter = roles?.get(nickKey(oldName));
+    if (!roles || letter === undefined) return;
+    roles.delete(nickKey(oldName));
+    roles.set(nickKey(newName), letter);
+  }
+
   /** `MODE #c +o nick` / `-v nick`...: the lines of a role change, from who this session knew. */
   roleChanged(p: ServerEventPayloads['role_changed']): OutMessage[] {
     const before = this.of(p.room_id).roles.get(nickKey(p.user_name));

@@ -341,6 +341,9 @@ export class IrcSession implements IrcContext {
       return;
     }
     if (isShared(message.type)) {
+      // Each room's copy, the repeats and our own rename included: each room's roles follow it.
+      if (message.type === 'nick_changed' && message.payload.room_id !== undefined)
+        this.chans.renamed(message.payload.room_id, message.payload.old_name, message.payload.user_name);
       if (this.skipRepeat(message)) return;
       if (message.type === 'message') this.remember(message.payload);
       const bytes = sharedBytes(out, (this.key ??= renderKey(this.caps)), this.caps);

@@ -256,6 +256,58 @@ describe('IRC door conformance (irctest)', () => {
     expect(isupport).toContain('CLIENTTAGDENY=*');
   });
 
+  it('the creator of a channel is its operator: @ in NAMES, and it and whom it ops kick (kick testKickPrivileges)', async () => {
+    const chan = `#${nick('kickchan')}`;
+    const foo = nick('foo');
+    const f = track(await IrcTestClient.register(port, foo));
+    f.send(`JOIN ${chan}`);
+    await f.wait(new RegExp(` 366 ${foo} ${chan} `));
+    const bar = nick('bar');
+    const b = track(await IrcTestClient.register(port, bar));
+    b.send(`JOIN ${chan}`);
+    await b.wait(new RegExp(` 353 ${bar} = ${chan} :@${foo} ${bar}$`));
+    const baz = nick('baz');
+    const z = track(await IrcTestClient.register(port, baz));
+    z.send(`KICK ${chan} ${bar}`);
+    await z.wait(new RegExp(` (442|482|403) ${baz} ${chan} :`));
+    z.send(`JOIN ${chan}`);
+    await z.wait(new RegExp(` 366 ${baz} ${chan} `));
+    z.send(`KICK ${chan} ${bar}`);
+    await z.wait(new RegExp(` 482 ${baz} ${chan} :`));
+    f.send(`MODE ${chan} +o ${baz}`);
+    await z.wait(new RegExp(`:${foo}!\\S+ MODE ${chan} \\+o ${baz}$`));
+    z.send(`KICK ${chan} ${bar}`);
+    z.send(`KICK ${chan} ${foo}`);
+    await f.wait(new RegExp(`:${baz}!\\S+ KICK ${chan} ${bar} :`));
+    await f.wait(new RegExp(`:${baz}!\\S+ KICK ${chan} ${foo} :`));
+    expect(z.lines.filter((l) => / 482 /.test(l))).toHaveLength(1);
+  });
+
+  it('an unopped member invites to a channel that is not +i, not to a +i one (invite testInviteUnopped, testInviteInviteOnly)', async () => {
+    for (const inviteOnly of [false, true]) {
+      const chan = `#${nick('invchan')}`;
+      const foo = nick('foo');
+      const f = track(await IrcTestClient.register(port, foo));
+      const bar = nick('bar');
+      const b = track(await IrcTestClient.register(port, bar));
+      f.send(`JOIN ${chan}`);
+      await f.wait(new RegExp(` 366 ${foo} ${chan} `));
+      if (inviteOnly) {
+        f.send(`MODE ${chan} +i`);
+        await f.wait(new RegExp(`MODE ${chan} \\+i$`));
+      }
+      // The creator takes its own operator status away.
+      f.send(`MODE ${chan} -o ${foo}`);
+      await f.wait(new RegExp(`:${foo}!\\S+ MODE ${chan} -o ${foo}$`));
+      f.send(`INVITE ${bar} ${chan}`);
+      if (inviteOnly) await f.wait(new RegExp(` 482 ${foo} ${chan} :`));
+      else {
+        await f.wait(new RegExp(` 341 ${foo} ${bar} :?${chan}$`));
+        await b.wait(new RegExp(`^:${foo}!\\S+ INVITE ${bar} :?${chan}$`));
+      }
+    }
+  });
+
   it('masks match as IRC masks do', () => {
     expect(maskMatches('cool*', 'coolNick')).toBe(true);
     expect(maskMatches('COOLNI?K', 'coolnick')).toBe(true);
