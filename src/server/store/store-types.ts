@@ -92,3 +92,23 @@ export interface Store {
   /** Flushes pending appends and releases resources. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * A store whose commits the server can time (the SQLite store): the WebSocket door's write
+ * coalescer commits as the first step of each flush, so the acknowledgements and deliveries a
+ * commit releases leave in that same flush (docs/performance.md, "Commits in the flush").
+ */
+export interface CommitTiming {
+  /** `request` is called when an append arrives with none pending; undefined: the store times its commits. */
+  commitWhen(request: (() => void) | undefined): void;
+  /** Commits every pending append now; false when none was pending. */
+  commitPending(): boolean;
+}
+
+/** The store's {@link CommitTiming}, when it has one. */
+export function commitTimingOf(store: Store): CommitTiming | undefined {
+  const s = store as Partial<CommitTiming>;
+  return typeof s.commitWhen === 'function' && typeof s.commitPending === 'function'
+    ? (store as Store & CommitTiming)
+    : undefined;
+}

@@ -27,12 +27,21 @@ export type CoalescerOptions = PacerOptions & {
  * first event after a quiet spell) flushes at the end of the turn; under load the flushes are
  * spaced so that writing takes about `writeShare` of the time, never delaying an event by more
  * than `maxDelayMs`, and each write then carries several events.
+ *
+ * A flush may open with a first step ({@link lead}): the server's store commit. What that
+ * commit releases (acknowledgements, deliveries) is queued by the room actors on the microtasks
+ * that follow it, so the sockets are then written on the next immediate, in the same flush:
+ * committing on a timer of its own, a commit that landed just after a flush made its deliveries
+ * wait for the next one (about one flush interval more latency).
  */
 export class WriteCoalescer<T extends Flushable> {
   private readonly dirty = new Set<T>();
   private scheduled = false;
   private readonly pacer: FlushPacer;
   private readonly now: () => number;
+  private first: (() => boolean) | undefined;
+  /** {@link wake} was called since the last first step ran. */
+  private woken = false;
 
   constructor(options: CoalescerOptions = {}) {
     this.pacer = new FlushPacer(options);
@@ -42,6 +51,30 @@ export class WriteCoalescer<T extends Flushable> {
   /** Queues `conn` for the next flush. Call when its queue goes from empty to non-empty. */
   mark(conn: T): void {
     this.dirty.add(conn);
+    this.schedule();
+  }
+
+  /**
+   * Sets the step that opens every flush (undefined: none). It returns true when it settled
+   * promises whose writes belong in this flush; the sockets are then written on the next
+   * immediate, once the microtasks those promises started have queued their frames.
+   */
+  lead(first: (() => boolean) | undefined): void {
+    this.first = first;
+  }
+
+  /** Asks for a flush although no connection may be marked: the first step has work. */
+  wake(): void {
+    this.woken = true;
+    this.schedule();
+  }
+
+  /** Drops `conn` from the next flush (it flushed itself, e.g. before closing). */
+  forget(conn: T): void {
+    this.dirty.delete(conn);
+  }
+
+  private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     const wait = this.pacer.delay(this.now());
@@ -50,16 +83,26 @@ export class WriteCoalescer<T extends Flushable> {
     else setTimeout(this.run, wait);
   }
 
-  /** Drops `conn` from the next flush (it flushed itself, e.g. before closing). */
-  forget(conn: T): void {
-    this.dirty.delete(conn);
-  }
-
   private readonly run = (): void => {
+    this.woken = false;
+    let released = false;
+    try {
+      released = this.first?.() ?? false;
+    } finally {
+      // Still `scheduled` until the write: marks made meanwhile join this flush.
+      if (released) setImmediate(this.write);
+      else this.write();
+    }
+  };
+
+  private readonly write = (): void => {
     this.scheduled = false;
     const started = this.now();
     for (const conn of this.dirty) conn.flush();
     this.dirty.clear();
+    // Only the writes are paced, as before the first step existed: it is not what the share is of.
     this.pacer.flushed(started, this.now());
+    // Work for the first step arrived between it and the write: it opens the next flush.
+    if (this.woken) this.schedule();
   };
 }
