@@ -1,5 +1,12 @@
 import { FlushPacer, type PacerOptions } from './flush-pacer.js';
 
+/**
+ * Runs of the first step per flush, at most: the commit, then the appends its releases made
+ * (rooms take the messages queued behind a committed batch at once). More would let a steady
+ * stream of input (each step is one event-loop turn, with its reads) hold the writes back.
+ */
+const FIRST_STEPS = 2;
+
 /** A connection with frames queued that it can write in one go. */
 export interface Flushable {
   /** Writes what is queued, in one write. */
@@ -32,7 +39,9 @@ export type CoalescerOptions = PacerOptions & {
  * commit releases (acknowledgements, deliveries) is queued by the room actors on the microtasks
  * that follow it, so the sockets are then written on the next immediate, in the same flush:
  * committing on a timer of its own, a commit that landed just after a flush made its deliveries
- * wait for the next one (about one flush interval more latency).
+ * wait for the next one (about one flush interval more latency). On those microtasks a room also
+ * appends the messages that queued behind its committed batch, so the step runs a second time
+ * (one more immediate) before the write: they arrived before this flush and leave in it.
  */
 export class WriteCoalescer<T extends Flushable> {
   private readonly dirty = new Set<T>();
@@ -42,6 +51,8 @@ export class WriteCoalescer<T extends Flushable> {
   private first: (() => boolean) | undefined;
   /** {@link wake} was called since the last first step ran. */
   private woken = false;
+  /** First steps run in the current flush. */
+  private steps = 0;
 
   constructor(options: CoalescerOptions = {}) {
     this.pacer = new FlushPacer(options);
@@ -84,14 +95,23 @@ export class WriteCoalescer<T extends Flushable> {
   }
 
   private readonly run = (): void => {
+    this.steps = 0;
+    this.step();
+  };
+
+  private readonly step = (): void => {
     this.woken = false;
+    this.steps++;
     let released = false;
     try {
       released = this.first?.() ?? false;
     } finally {
-      // Still `scheduled` until the write: marks made meanwhile join this flush.
-      if (released) setImmediate(this.write);
-      else this.write();
+      // Still `scheduled` until the write: marks made meanwhile join this flush. A room that had
+      // an append in this commit took the messages queued behind it on the microtasks that
+      // follow and appended them: a second step commits those too, or they would wait for the
+      // next flush although they arrived before this one.
+      if (!released) this.write();
+      else setImmediate(this.steps < FIRST_STEPS ? this.step : this.write);
     }
   };
 

@@ -90,33 +90,41 @@ describe('WriteCoalescer', () => {
   });
 
   describe('with a first step (the store commit)', () => {
-    /** A first step that, like a commit, settles a promise; the "room" marks `target` after two awaits. */
+    /**
+     * A first step that, like a commit, settles what was appended since the last one; the "room"
+     * marks `target` after two awaits and, `again` times, appends once more right then (the
+     * messages that queued behind its committed batch).
+     */
     function committingStep(c: WriteCoalescer<ReturnType<typeof conn>>, target: ReturnType<typeof conn>) {
-      const step = { runs: 0, pending: false };
-      let release = (): void => {};
-      const wait = (): void => {
-        step.pending = true;
-        const committed = new Promise<void>((r) => (release = r));
+      const step = { runs: 0, commits: 0, again: 0 };
+      let waiting: (() => void)[] = [];
+      const append = (): void => {
+        const committed = new Promise<void>((r) => waiting.push(r));
         void (async () => {
           await committed;
           await Promise.resolve(); // the room's own awaits between the commit and its broadcast
           c.mark(target);
+          if (step.again > 0) {
+            step.again--;
+            append();
+          }
         })();
         c.wake();
       };
       c.lead(() => {
         step.runs++;
-        if (!step.pending) return false;
-        step.pending = false;
-        release();
+        if (waiting.length === 0) return false;
+        step.commits++;
+        for (const release of waiting) release();
+        waiting = [];
         return true;
       });
-      return { step, append: wait };
+      return { step, append };
     }
 
     it('writes what the step released in the same flush, even when the next flush would be held back', async () => {
       // A fixed 50 ms floor between flushes (on a clock that never moves): a mark made after the
-      // flush had written would wait for it, so a write within two turns is the same flush.
+      // flush had written would wait for it, so a write within three turns is the same flush.
       const { clock } = manualClock();
       const c = new WriteCoalescer<ReturnType<typeof conn>>({ minIntervalMs: 50, now: clock });
       const other = conn();
@@ -129,38 +137,46 @@ describe('WriteCoalescer', () => {
       while (step.runs === 0) await new Promise((r) => setTimeout(r, 5));
       await nextTurn();
       await nextTurn();
-      expect([step.runs, member.flushes]).toEqual([1, 1]);
+      expect([step.commits, member.flushes]).toEqual([1, 1]);
     });
 
-    it('runs the step first in every flush, and once per flush however many appends asked', async () => {
+    it('runs the step first in every flush, and commits once however many appends asked', async () => {
       const c = new WriteCoalescer<ReturnType<typeof conn>>();
       const member = conn();
       const { step, append } = committingStep(c, member);
       append();
+      append();
       c.wake();
-      c.wake();
-      await nextTurn();
-      await nextTurn();
-      expect([step.runs, member.flushes]).toEqual([1, 1]);
+      for (let i = 0; i < 3; i++) await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([1, 1]);
       // A flush asked for by a mark alone runs the step too, which finds nothing to do.
       c.mark(member);
       await nextTurn();
-      expect([step.runs, member.flushes]).toEqual([2, 2]);
+      expect([step.runs, step.commits, member.flushes]).toEqual([3, 1, 2]);
     });
 
-    it('opens another flush for work that arrived between the step and the write', async () => {
+    it('commits in a second step what the first released appended, and writes both in that flush', async () => {
       const c = new WriteCoalescer<ReturnType<typeof conn>>();
       const member = conn();
       const { step, append } = committingStep(c, member);
+      step.again = 1;
       append();
-      await nextTurn(); // the step ran; the write waits for the next immediate
-      expect(step.runs).toBe(1);
-      append(); // an append made meanwhile (a socket read in between): only wake() tells of it
-      await nextTurn(); // the write
-      expect(member.flushes).toBe(1);
-      await nextTurn(); // the next flush: its step commits the second append
-      await nextTurn(); // and its write carries what that released
-      expect([step.runs, member.flushes]).toEqual([2, 2]);
+      for (let i = 0; i < 3; i++) await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([2, 1]);
+      for (let i = 0; i < 3; i++) await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([2, 1]);
+    });
+
+    it('writes after two steps, and opens another flush for what the second released appended', async () => {
+      const c = new WriteCoalescer<ReturnType<typeof conn>>();
+      const member = conn();
+      const { step, append } = committingStep(c, member);
+      step.again = 2;
+      append();
+      for (let i = 0; i < 3; i++) await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([2, 1]);
+      for (let i = 0; i < 2; i++) await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([3, 2]);
     });
   });
 });
