@@ -51,8 +51,9 @@ export interface AppendRecord extends ChatMessage {
  *
  * Contract (checked by test/helpers/store-contract.ts against every implementation):
  * - `append` resolves only after the records are durable to the implementation's standard
- *   (committed transaction for SQLite). Appends made in one event-loop turn may be committed
- *   together; promises resolve in append order. A rejected append stored nothing of its batch.
+ *   (committed transaction for SQLite). Appends made in one event-loop turn (or, with
+ *   {@link CommitTiming}, since the last commit) may be committed together; promises resolve in
+ *   append order. A rejected append stored nothing of its batch.
  * - seq is assigned by the room actor, never by the store; the store keeps (room_id, seq) unique
  *   and rejects a duplicate.
  * - `(room_id, sender_key, client_msg_id)` is unique when client_msg_id is set;

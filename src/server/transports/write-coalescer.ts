@@ -37,11 +37,12 @@ export type CoalescerOptions = PacerOptions & {
  *
  * A flush may open with a first step ({@link lead}): the server's store commit. What that
  * commit releases (acknowledgements, deliveries) is queued by the room actors on the microtasks
- * that follow it, so the sockets are then written on the next immediate, in the same flush:
+ * that follow it, so the sockets are written once those have run, in the same flush:
  * committing on a timer of its own, a commit that landed just after a flush made its deliveries
  * wait for the next one (about one flush interval more latency). On those microtasks a room also
  * appends the messages that queued behind its committed batch, so the step runs a second time
- * (one more immediate) before the write: they arrived before this flush and leave in it.
+ * before the write: they arrived before this flush and leave in it. All of it within the one
+ * event-loop callback, with no turn (and no socket reads) in between.
  */
 export class WriteCoalescer<T extends Flushable> {
   private readonly dirty = new Set<T>();
@@ -67,8 +68,8 @@ export class WriteCoalescer<T extends Flushable> {
 
   /**
    * Sets the step that opens every flush (undefined: none). It returns true when it settled
-   * promises whose writes belong in this flush; the sockets are then written on the next
-   * immediate, once the microtasks those promises started have queued their frames.
+   * promises whose writes belong in this flush; the sockets are then written once the
+   * microtasks those promises started have run and queued their frames.
    */
   lead(first: (() => boolean) | undefined): void {
     this.first = first;
@@ -111,7 +112,7 @@ export class WriteCoalescer<T extends Flushable> {
       // follow and appended them: a second step commits those too, or they would wait for the
       // next flush although they arrived before this one.
       if (!released) this.write();
-      else setImmediate(this.steps < FIRST_STEPS ? this.step : this.write);
+      else afterMicrotasks(this.steps < FIRST_STEPS ? this.step : this.write);
     }
   };
 
@@ -125,4 +126,14 @@ export class WriteCoalescer<T extends Flushable> {
     // Work for the first step arrived between it and the write: it opens the next flush.
     if (this.woken) this.schedule();
   };
+}
+
+/**
+ * Runs `fn` once every microtask queued so far, and every one those queue in turn, has run (the
+ * chains of awaits a commit's promises start), still before the event loop goes on: a microtask
+ * queued now puts `fn` on the next-tick queue, which Node runs only after V8 drained the
+ * microtask queue.
+ */
+function afterMicrotasks(fn: () => void): void {
+  queueMicrotask(() => process.nextTick(fn));
 }
