@@ -13,7 +13,7 @@ import { createLogger, type Logger, type LogLevel } from './log.js';
 import { openStore } from './store/open.js';
 import { RedisEngine } from './cluster/redis-engine.js';
 import { DEFAULT_LEASE_MS } from './cluster/leases.js';
-import type { Store } from './store/store-types.js';
+import { commitTimingOf, type Store } from './store/store-types.js';
 import { createHttpHandler, healthRoute, type HttpContext, type HttpRoute } from './transports/http.js';
 import { WsTransport } from './transports/ws.js';
 import { ServerMetrics } from './metrics.js';
@@ -296,6 +296,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         : { status: 403, message: `origin ${String(req.headers.origin).slice(0, 100)} is not allowed` },
   });
   http.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket as Socket, head));
+  // The store commits as the first step of the WebSocket door's flushes: one transaction per
+  // flush, and the acknowledgements and deliveries it releases leave in that flush.
+  const commits = commitTimingOf(store);
+  commits?.commitWhen(ws.leadFlushesWith(() => commits.commitPending()));
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Answer as Node does without a listener (431 for headers past the 16 KiB limit, 400 for
     // other parse errors) so a client learns why; a socket mid-response is only dropped.
@@ -405,6 +409,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await hub.shutdown();
       // Clients answer the close frame once they have read everything before it.
       await ws.whenEmpty(options.shutdownDrainMs ?? 2000);
+      // The door flushes no more: the store times its own commits again (close() commits the rest).
+      commits?.commitWhen(undefined);
       ws.close();
       await tcp?.close(options.shutdownDrainMs ?? 2000);
       await Promise.all(ircDoors.map((d) => d.close(options.shutdownDrainMs ?? 2000)));

@@ -4,7 +4,14 @@ import { Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import { securePaths } from './permissions.js';
 import { SqliteRoomSettings } from './sqlite-room-settings.js';
-import type { AppendRecord, RoomRecord, RoomSettings, Store, UserRecord } from './store-types.js';
+import type {
+  AppendRecord,
+  CommitTiming,
+  RoomRecord,
+  RoomSettings,
+  Store,
+  UserRecord,
+} from './store-types.js';
 
 /** Options for {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -77,12 +84,13 @@ const MESSAGE_COLUMNS = 'room_id, seq, id, ts, user_name, message, client_msg_id
  * A {@link Store} on an embedded SQLite file (better-sqlite3, WAL).
  *
  * Appends made during one event-loop turn are committed in one transaction on the next
- * `setImmediate`, without savepoints. If any record is bad (duplicate seq or idempotency key,
+ * `setImmediate` (or, once {@link SqliteStore.commitWhen} handed the timing over, when the
+ * caller asks: every append since the previous commit), without savepoints. If any record is bad (duplicate seq or idempotency key,
  * unknown room) that transaction rolls back and the batch is written again with a savepoint per
  * `append`, so the bad record rejects only its own `append` while the rest of the batch commits.
  * Promises resolve after the commit, in append order. Records must not be mutated until then.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, CommitTiming {
   private readonly db: Database.Database;
   /** Held open for the store's lifetime: the exclusive lock on `<path>-lock` (see {@link lockDataFile}). */
   private readonly lock: Database.Database | undefined;
@@ -98,6 +106,8 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Checkpointer | undefined;
   private pending: PendingAppend[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
+  /** Set by {@link commitWhen}: who is told that appends wait for a commit. */
+  private commitRequest: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private readonly counters: SqliteStoreStats = { transactions: 0, records: 0 };
 
@@ -215,9 +225,32 @@ export class SqliteStore implements Store {
       }
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ records, resolve, reject });
-      this.flushTimer ??= setImmediate(() => this.flush());
+      if (this.pending.push({ records, resolve, reject }) > 1) return;
+      if (this.commitRequest) this.commitRequest();
+      else this.flushTimer ??= setImmediate(() => this.flush());
     });
+  }
+
+  /**
+   * Hands the timing of commits to the caller: from now on, when an append arrives with none
+   * pending, `request` is called instead of a commit being scheduled for the end of the turn,
+   * and the caller must call {@link commitPending} soon after (the server's WebSocket write
+   * coalescer does, as the first step of its next flush: see docs/performance.md). undefined
+   * gives the timing back to the store, which commits anything pending at the end of the turn.
+   */
+  commitWhen(request: (() => void) | undefined): void {
+    this.commitRequest = request;
+    if (!request && this.pending.length > 0) this.flushTimer ??= setImmediate(() => this.flush());
+  }
+
+  /**
+   * Commits every pending append now, in one transaction; false when none was pending. Their
+   * promises settle on the microtasks that follow the caller's synchronous code, in append order.
+   */
+  commitPending(): boolean {
+    if (this.pending.length === 0) return false;
+    this.flush();
+    return true;
   }
 
   async since(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {

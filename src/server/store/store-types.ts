@@ -58,8 +58,9 @@ export interface AppendRecord extends ChatMessage {
  *
  * Contract (checked by test/helpers/store-contract.ts against every implementation):
  * - `append` resolves only after the records are durable to the implementation's standard
- *   (committed transaction for SQLite). Appends made in one event-loop turn may be committed
- *   together; promises resolve in append order. A rejected append stored nothing of its batch.
+ *   (committed transaction for SQLite). Appends made in one event-loop turn (or, with
+ *   {@link CommitTiming}, since the last commit) may be committed together; promises resolve in
+ *   append order. A rejected append stored nothing of its batch.
  * - seq is assigned by the room actor, never by the store; the store keeps (room_id, seq) unique
  *   and rejects a duplicate.
  * - `(room_id, sender_key, client_msg_id)` is unique when client_msg_id is set;
@@ -98,4 +99,24 @@ export interface Store {
   putUser(user: UserRecord): Promise<void>;
   /** Flushes pending appends and releases resources. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * A store whose commits the server can time (the SQLite store): the WebSocket door's write
+ * coalescer commits as the first step of each flush, so the acknowledgements and deliveries a
+ * commit releases leave in that same flush (docs/performance.md, "Commits in the flush").
+ */
+export interface CommitTiming {
+  /** `request` is called when an append arrives with none pending; undefined: the store times its commits. */
+  commitWhen(request: (() => void) | undefined): void;
+  /** Commits every pending append now; false when none was pending. */
+  commitPending(): boolean;
+}
+
+/** The store's {@link CommitTiming}, when it has one. */
+export function commitTimingOf(store: Store): CommitTiming | undefined {
+  const s = store as Partial<CommitTiming>;
+  return typeof s.commitWhen === 'function' && typeof s.commitPending === 'function'
+    ? (store as Store & CommitTiming)
+    : undefined;
 }

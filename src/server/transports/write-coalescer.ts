@@ -1,5 +1,12 @@
 import { FlushPacer, type PacerOptions } from './flush-pacer.js';
 
+/**
+ * Runs of the first step per flush, at most: the commit, then the appends its releases made
+ * (rooms take the messages queued behind a committed batch at once). More would let a steady
+ * stream of input (each step is one event-loop turn, with its reads) hold the writes back.
+ */
+const FIRST_STEPS = 2;
+
 /** A connection with frames queued that it can write in one go. */
 export interface Flushable {
   /** Writes what is queued, in one write. */
@@ -27,12 +34,26 @@ export type CoalescerOptions = PacerOptions & {
  * first event after a quiet spell) flushes at the end of the turn; under load the flushes are
  * spaced so that writing takes about `writeShare` of the time, never delaying an event by more
  * than `maxDelayMs`, and each write then carries several events.
+ *
+ * A flush may open with a first step ({@link lead}): the server's store commit. What that
+ * commit releases (acknowledgements, deliveries) is queued by the room actors on the microtasks
+ * that follow it, so the sockets are written once those have run, in the same flush:
+ * committing on a timer of its own, a commit that landed just after a flush made its deliveries
+ * wait for the next one (about one flush interval more latency). On those microtasks a room also
+ * appends the messages that queued behind its committed batch, so the step runs a second time
+ * before the write: they arrived before this flush and leave in it. All of it within the one
+ * event-loop callback, with no turn (and no socket reads) in between.
  */
 export class WriteCoalescer<T extends Flushable> {
   private readonly dirty = new Set<T>();
   private scheduled = false;
   private readonly pacer: FlushPacer;
   private readonly now: () => number;
+  private first: (() => boolean) | undefined;
+  /** {@link wake} was called since the last first step ran. */
+  private woken = false;
+  /** First steps run in the current flush. */
+  private steps = 0;
 
   constructor(options: CoalescerOptions = {}) {
     this.pacer = new FlushPacer(options);
@@ -42,6 +63,30 @@ export class WriteCoalescer<T extends Flushable> {
   /** Queues `conn` for the next flush. Call when its queue goes from empty to non-empty. */
   mark(conn: T): void {
     this.dirty.add(conn);
+    this.schedule();
+  }
+
+  /**
+   * Sets the step that opens every flush (undefined: none). It returns true when it settled
+   * promises whose writes belong in this flush; the sockets are then written once the
+   * microtasks those promises started have run and queued their frames.
+   */
+  lead(first: (() => boolean) | undefined): void {
+    this.first = first;
+  }
+
+  /** Asks for a flush although no connection may be marked: the first step has work. */
+  wake(): void {
+    this.woken = true;
+    this.schedule();
+  }
+
+  /** Drops `conn` from the next flush (it flushed itself, e.g. before closing). */
+  forget(conn: T): void {
+    this.dirty.delete(conn);
+  }
+
+  private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     const wait = this.pacer.delay(this.now());
@@ -50,16 +95,45 @@ export class WriteCoalescer<T extends Flushable> {
     else setTimeout(this.run, wait);
   }
 
-  /** Drops `conn` from the next flush (it flushed itself, e.g. before closing). */
-  forget(conn: T): void {
-    this.dirty.delete(conn);
-  }
-
   private readonly run = (): void => {
+    this.steps = 0;
+    this.step();
+  };
+
+  private readonly step = (): void => {
+    this.woken = false;
+    this.steps++;
+    let released = false;
+    try {
+      released = this.first?.() ?? false;
+    } finally {
+      // Still `scheduled` until the write: marks made meanwhile join this flush. A room that had
+      // an append in this commit took the messages queued behind it on the microtasks that
+      // follow and appended them: a second step commits those too, or they would wait for the
+      // next flush although they arrived before this one.
+      if (!released) this.write();
+      else afterMicrotasks(this.steps < FIRST_STEPS ? this.step : this.write);
+    }
+  };
+
+  private readonly write = (): void => {
     this.scheduled = false;
     const started = this.now();
     for (const conn of this.dirty) conn.flush();
     this.dirty.clear();
+    // Only the writes are paced, as before the first step existed: it is not what the share is of.
     this.pacer.flushed(started, this.now());
+    // Work for the first step arrived between it and the write: it opens the next flush.
+    if (this.woken) this.schedule();
   };
+}
+
+/**
+ * Runs `fn` once every microtask queued so far, and every one those queue in turn, has run (the
+ * chains of awaits a commit's promises start), still before the event loop goes on: a microtask
+ * queued now puts `fn` on the next-tick queue, which Node runs only after V8 drained the
+ * microtask queue.
+ */
+function afterMicrotasks(fn: () => void): void {
+  queueMicrotask(() => process.nextTick(fn));
 }

@@ -225,6 +225,17 @@ export class WsTransport {
     });
   }
 
+  /**
+   * Makes `first` the first step of every flush of this door (the store's commit), so what it
+   * releases is written in that flush; returns the function that asks for a flush when `first`
+   * has work. The WebSocket door leads because it is always open and carries the big rooms;
+   * the other doors write what a commit released in their own next flush.
+   */
+  leadFlushesWith(first: () => boolean): () => void {
+    this.coalescer.lead(first);
+    return () => this.coalescer.wake();
+  }
+
   /** Number of open WebSocket connections. */
   get size(): number {
     return this.conns.size;

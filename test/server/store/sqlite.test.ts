@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../../src/server/store/migrations.js';
 import { SqliteStore } from '../../../src/server/store/sqlite.js';
+import { WriteCoalescer } from '../../../src/server/transports/write-coalescer.js';
 import type { SqliteStoreOptions } from '../../../src/server/store/sqlite.js';
 import { record, runStoreContract, stored } from '../../helpers/store-contract.js';
 import { roomRecord } from '../../helpers/room-record.js';
@@ -28,6 +29,34 @@ runStoreContract(
     return {
       store: current,
       reopen: async () => (current = new SqliteStore({ path })),
+      commits: () => current.stats.transactions,
+      cleanup: async () => {
+        await current.close();
+        expect(integrityCheck(path)).toBe('ok');
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  { durable: true },
+);
+
+/** A store whose commits open the flushes of a write coalescer, as the server wires it. */
+function ledByCoalescer(store: SqliteStore): SqliteStore {
+  const coalescer = new WriteCoalescer();
+  coalescer.lead(() => store.commitPending());
+  store.commitWhen(() => coalescer.wake());
+  return store;
+}
+
+runStoreContract(
+  'sqlite, commits led by a write coalescer',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
+    const path = join(dir, 'chat.db');
+    let current = ledByCoalescer(new SqliteStore({ path }));
+    return {
+      store: current,
+      reopen: async () => (current = ledByCoalescer(new SqliteStore({ path }))),
       commits: () => current.stats.transactions,
       cleanup: async () => {
         await current.close();
@@ -106,6 +135,44 @@ describe('SqliteStore', () => {
     await store.createRoom(roomA);
     await Promise.all([1, 2, 3, 4].map((seq) => store.append([record('a', seq)])));
     expect(store.stats).toEqual({ transactions: 1, records: 4 });
+  });
+
+  it('with its commits timed from outside, asks once and commits every append since the last commit when told', async () => {
+    const store = make();
+    await store.createRoom(roomA);
+    let requests = 0;
+    store.commitWhen(() => requests++);
+    const settled: number[] = [];
+    const first = [1, 2].map((seq) => store.append([record('a', seq)]).then(() => settled.push(seq)));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    // Two turns later nothing is committed or resolved: the store waits to be told.
+    expect([requests, settled.length, store.stats.transactions]).toEqual([1, 0, 0]);
+    const later = store.append([record('a', 3)]).then(() => settled.push(3));
+    expect(requests).toBe(1);
+    expect(store.commitPending()).toBe(true);
+    await Promise.all([...first, later]);
+    expect(settled).toEqual([1, 2, 3]);
+    expect(store.stats).toEqual({ transactions: 1, records: 3 });
+    expect(store.commitPending()).toBe(false);
+    // The next append asks again; handing the timing back commits it at the end of the turn.
+    const fourth = store.append([record('a', 4)]);
+    expect(requests).toBe(2);
+    store.commitWhen(undefined);
+    await fourth;
+    expect(store.stats).toEqual({ transactions: 2, records: 4 });
+  });
+
+  it('commits appends still waiting for their timed commit when it closes', async () => {
+    const path = join(dir, 'closing.db');
+    const store = make({}, path);
+    await store.createRoom(roomA);
+    store.commitWhen(() => {});
+    const appended = store.append([record('a', 1)]);
+    await store.close();
+    await appended;
+    const again = make({}, path);
+    expect((await again.since('a', 0, 10)).map((m) => m.seq)).toEqual([1]);
   });
 
   it('rejects a record of the wrong type alone, keeping the rest of its turn', async () => {

@@ -88,4 +88,94 @@ describe('WriteCoalescer', () => {
       advance(1);
     }
   });
+
+  describe('with a first step (the store commit)', () => {
+    /**
+     * A first step that, like a commit, settles what was appended since the last one; the "room"
+     * marks `target` after two awaits and, `again` times, appends once more right then (the
+     * messages that queued behind its committed batch).
+     */
+    function committingStep(c: WriteCoalescer<ReturnType<typeof conn>>, target: ReturnType<typeof conn>) {
+      const step = { runs: 0, commits: 0, again: 0 };
+      let waiting: (() => void)[] = [];
+      const append = (): void => {
+        const committed = new Promise<void>((r) => waiting.push(r));
+        void (async () => {
+          await committed;
+          await Promise.resolve(); // the room's own awaits between the commit and its broadcast
+          c.mark(target);
+          if (step.again > 0) {
+            step.again--;
+            append();
+          }
+        })();
+        c.wake();
+      };
+      c.lead(() => {
+        step.runs++;
+        if (waiting.length === 0) return false;
+        step.commits++;
+        for (const release of waiting) release();
+        waiting = [];
+        return true;
+      });
+      return { step, append };
+    }
+
+    it('writes what the step released in the same flush, even when the next flush would be held back', async () => {
+      // A fixed 50 ms floor between flushes (on a clock that never moves): a mark made after the
+      // flush had written would wait for it, so a write by then is the same flush.
+      const { clock } = manualClock();
+      const c = new WriteCoalescer<ReturnType<typeof conn>>({ minIntervalMs: 50, now: clock });
+      const other = conn();
+      c.mark(other);
+      await nextTurn();
+      expect(other.flushes).toBe(1);
+      const member = conn();
+      const { step, append } = committingStep(c, member);
+      append();
+      while (step.runs === 0) await new Promise((r) => setTimeout(r, 5));
+      expect([step.commits, member.flushes]).toEqual([1, 1]);
+    });
+
+    it('runs the step first in every flush, and commits once however many appends asked', async () => {
+      const c = new WriteCoalescer<ReturnType<typeof conn>>();
+      const member = conn();
+      const { step, append } = committingStep(c, member);
+      append();
+      append();
+      c.wake();
+      await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([1, 1]);
+      // A flush asked for by a mark alone runs the step too, which finds nothing to do.
+      c.mark(member);
+      await nextTurn();
+      expect([step.runs, step.commits, member.flushes]).toEqual([3, 1, 2]);
+    });
+
+    it('commits in a second step what the first released appended, and writes both in that flush', async () => {
+      const c = new WriteCoalescer<ReturnType<typeof conn>>();
+      const member = conn();
+      const { step, append } = committingStep(c, member);
+      step.again = 1;
+      append();
+      // All in the one turn: no socket reads between the commit and the write.
+      await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([2, 1]);
+      for (let i = 0; i < 3; i++) await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([2, 1]);
+    });
+
+    it('writes after two steps, and opens another flush for what the second released appended', async () => {
+      const c = new WriteCoalescer<ReturnType<typeof conn>>();
+      const member = conn();
+      const { step, append } = committingStep(c, member);
+      step.again = 2;
+      append();
+      await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([2, 1]);
+      await nextTurn();
+      expect([step.commits, member.flushes]).toEqual([3, 2]);
+    });
+  });
 });
