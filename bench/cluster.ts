@@ -23,6 +23,7 @@
  *   npx vite-node bench/cluster.ts                          # everything (needs `npm run build`)
  *   npx vite-node bench/cluster.ts -- --duration 10 --shapes 1000x500 --hold 0
  *   npx vite-node bench/cluster.ts -- --shapes none --hold 50000       # the holding run only
+ *   npx vite-node bench/cluster.ts -- --hold 0 --node-args '--max-write-delay 5'   # extra flags, every node
  *
  * A benchmark, not a test: it asserts nothing. The machine's other load is printed with each row
  * (`other load`, percent of one core used by everything else during the run).
@@ -54,6 +55,8 @@ const { values } = parseArgs({
     'hold-minutes': { type: 'string', default: '15' },
     'kill-one': { type: 'boolean', default: false },
     'redis-stats': { type: 'boolean', default: false },
+    /** Extra `chat serve` flags for every node of every setup (split on spaces). */
+    'node-args': { type: 'string', default: '' },
   },
 });
 const loadersPerNode = Number(values['loaders-per-node']);
@@ -63,6 +66,7 @@ const killOne = values['kill-one'];
 const redisStats = values['redis-stats'];
 const duration = Number(values.duration);
 const hold = Number(values.hold);
+const nodeArgs = values['node-args'].split(' ').filter((a) => a !== '');
 
 interface Shape {
   name: string;
@@ -94,7 +98,7 @@ async function start(
   setup: Setup,
 ): Promise<{ nodes: ServerProcess[]; redis?: RedisProcess; stop(): Promise<void> }> {
   // No per-connection message limit: the loader's publishers send tens of messages a second.
-  const common = ['--msg-rate', '0'];
+  const common = ['--msg-rate', '0', ...nodeArgs];
   if (setup === 'sqlite') {
     const s = await startChatServer(false, common, 2_000);
     return { nodes: [s.server], stop: s.cleanup };
