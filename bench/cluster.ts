@@ -36,7 +36,7 @@ import type { Connector } from '../src/load/connector.js';
 import { chatDialect } from '../src/load/dialects.js';
 import { runLoad, type LoadResult } from '../src/load/loader.js';
 import { sourceAddresses } from '../src/load/options.js';
-import { cpuMicros, machineBusyMicros, rssKiB } from '../src/load/proc.js';
+import { cpuMicros, machineBusyMicros, rssKiB, writeSyscalls } from '../src/load/proc.js';
 import { rawConnector } from '../src/load/raw-client.js';
 import type { ServerProcess } from '../src/load/server-process.js';
 import { Redis } from 'ioredis';
@@ -132,6 +132,8 @@ interface Row {
   result: LoadResult;
   /** CPU µs over the publish window, per process label. */
   cpu: Map<string, number>;
+  /** Write system calls over the publish window, per chat node (to clients and to Redis). */
+  writes: Map<string, number>;
   otherPercent: number;
 }
 
@@ -141,6 +143,8 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
   if (redis?.child().pid !== undefined) pids.set('redis-server', redis.child().pid!);
   const cpu0 = new Map<string, number>();
   const cpu = new Map<string, number>();
+  const writes0 = new Map<string, number>();
+  const writes = new Map<string, number>();
   let busy0 = 0;
   let wall0 = 0;
   let self0 = process.cpuUsage();
@@ -159,6 +163,8 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
         await sleep(1000);
         if (redisStats && redis) await redisAdmin(redis, (a) => a.config('RESETSTAT'));
         for (const [label, pid] of pids) cpu0.set(label, cpuMicros(pid) ?? 0);
+        for (const [label, pid] of pids)
+          if (label !== 'redis-server') writes0.set(label, writeSyscalls(pid) ?? 0);
         busy0 = machineBusyMicros() ?? 0;
         self0 = process.cpuUsage();
         wall0 = performance.now();
@@ -170,6 +176,8 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
           const used = (cpuMicros(pid) ?? 0) - (cpu0.get(label) ?? 0);
           cpu.set(label, used);
           servers += used;
+          if (label !== 'redis-server')
+            writes.set(label, (writeSyscalls(pid) ?? 0) - (writes0.get(label) ?? 0));
         }
         const self = process.cpuUsage(self0);
         const busy = (machineBusyMicros() ?? 0) - busy0;
@@ -180,7 +188,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       log(
         `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
       );
-    return { shape: shape.name, setup, result, cpu, otherPercent };
+    return { shape: shape.name, setup, result, cpu, writes, otherPercent };
   } finally {
     await stop();
   }
@@ -197,20 +205,21 @@ async function redisAdmin<T>(redis: RedisProcess, fn: (admin: Redis) => Promise<
 }
 
 const HEADER =
-  '| shape | setup | deliveries/s | delivered | p50 ms | p99 ms | ack p50 ms | ack p99 ms | µs CPU/delivery: all | per process | other load |\n' +
-  '|---|---|---|---|---|---|---|---|---|---|---|\n';
+  '| shape | setup | deliveries/s | delivered | p50 ms | p99 ms | ack p50 ms | ack p99 ms | µs CPU/delivery: all | per process | writes/delivery | other load |\n' +
+  '|---|---|---|---|---|---|---|---|---|---|---|---|\n';
 
 function row(r: Row): string {
   const { result } = r;
   const n = Math.max(1, result.deliveries);
   const total = [...r.cpu.values()].reduce((a, b) => a + b, 0);
   const per = [...r.cpu].map(([label, us]) => `${label} ${(us / n).toFixed(2)}`).join(', ');
+  const written = [...r.writes.values()].reduce((a, b) => a + b, 0);
   const delivered =
     result.expected_deliveries > 0 ? (100 * result.deliveries) / result.expected_deliveries : 100;
   return (
     `| ${r.shape} | ${r.setup} | ${Math.round(result.deliveries_per_s).toLocaleString('en-US')} | ${delivered.toFixed(1)}% | ` +
     `${result.latency_ms.p50.toFixed(1)} | ${result.latency_ms.p99.toFixed(1)} | ${result.ack_latency_ms.p50.toFixed(1)} | ` +
-    `${result.ack_latency_ms.p99.toFixed(1)} | ${(total / n).toFixed(2)} | ${per} | ${r.otherPercent}% |\n`
+    `${result.ack_latency_ms.p99.toFixed(1)} | ${(total / n).toFixed(2)} | ${per} | ${(written / n).toFixed(3)} | ${r.otherPercent}% |\n`
   );
 }
 

@@ -196,6 +196,8 @@ export interface ServerEventPayloads {
     owner: string | null;
     operators: string[];
     voiced: string[];
+    /** When the room was created (ms since the epoch): IRC's 329 RPL_CREATIONTIME. */
+    created_ts: number;
   };
   /** To the invited user, (as the reply) to the operator who invited, and to the room's other operators. */
   invited: { room_id: string; user_name: string; by: string };

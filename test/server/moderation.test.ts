@@ -89,6 +89,9 @@ describe('owner, topic and modes', () => {
     // Not stored: the session operator is not a nick, so the listing has no owner nor operators.
     const modes = await g.request('mode', { room_id: 'unowned1' });
     expect(modes).toMatchObject({ type: 'modes', payload: { owner: null, operators: [], voiced: [] } });
+    // The creation time: the same instant the room's epoch names (joined.epoch, base 36).
+    expect(modes.type === 'modes' && modes.payload.created_ts).toBe(parseInt(made.payload.epoch ?? '', 36));
+    expect(Math.abs(Date.now() - parseInt(made.payload.epoch ?? '', 36))).toBeLessThan(60_000);
   });
 
   it('the topic is a seq-numbered room line, kept by the room, sent in joined and asked with topic', async () => {

@@ -119,7 +119,12 @@ export const MODERATION_HANDLERS = {
       if (p.modes === undefined) {
         session.send(
           'modes',
-          { room_id: room.id, modes: { ...room.policy.modes }, ...room.policy.listed() },
+          {
+            room_id: room.id,
+            modes: { ...room.policy.modes },
+            ...room.policy.listed(),
+            created_ts: parseInt(room.epoch, 36),
+          },
           ref,
         );
         return;

@@ -27,6 +27,7 @@ export const RPL = {
   LIST: '322',
   LISTEND: '323',
   CHANNELMODEIS: '324',
+  CREATIONTIME: '329',
   NOTOPIC: '331',
   TOPIC: '332',
   TOPICWHOTIME: '333',

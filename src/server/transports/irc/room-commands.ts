@@ -165,7 +165,8 @@ async function kill(c: IrcContext, m: IrcMessage): Promise<void> {
 }
 
 /**
- * `MODE #c`: 324 with the room's modes. `MODE #c b` (or `+b`): the ban list (367, 368).
+ * `MODE #c`: 324 with the room's modes, then 329 with its creation time (seconds, as clients show
+ * "created on"). `MODE #c b` (or `+b`): the ban list (367, 368).
  * Changes: `+t -i +m` are the room modes, `+o/-o` and `+v/-v nick` roles, `+b/-b mask` bans;
  * any other letter is 472 and the rest of the line still applies, as IRC servers do.
  */
@@ -177,7 +178,9 @@ export async function channelMode(c: IrcContext, m: IrcMessage): Promise<void> {
   if (change === undefined) {
     const answer = await c.ask({ type: 'mode', payload: { room_id: room } });
     if (answer?.type !== 'modes') return refused(c, 'MODE', channel, errorOf(answer));
-    return c.numeric(RPL.CHANNELMODEIS, channelOf(answer.payload.room_id), modeString(answer.payload.modes));
+    const name = channelOf(answer.payload.room_id);
+    c.numeric(RPL.CHANNELMODEIS, name, modeString(answer.payload.modes));
+    return c.numeric(RPL.CREATIONTIME, name, String(Math.floor(answer.payload.created_ts / 1000)));
   }
   const args = m.params.slice(2);
   let on = true;

@@ -328,12 +328,17 @@ describe('IRC door: roles and modes', () => {
     await carol.wait(new RegExp(` 482 ${cn} ${chan} :`));
   });
 
-  it('MODE #c is 324 with the modes; +m: a member without voice gets 404, with voice speaks; 472 for an unknown mode', async () => {
+  it('MODE #c is 324 with the modes and 329 with the creation time; +m: a member without voice gets 404, with voice speaks; 472 for an unknown mode', async () => {
     const { c: alice, me: a, chan } = await owner('mod');
     const { c: bob, me: b } = await ircUser('modbob', chan);
     const ws = await wsUser(nick('modws'), chan.slice(1));
+    const before = bob.lines.length;
     bob.send(`MODE ${chan}`);
-    await bob.wait(new RegExp(` 324 ${b} ${chan} :\\+$`));
+    await bob.wait(new RegExp(` 329 ${b} ${chan} :?\\d+$`));
+    const answer = bob.since(before).filter((l) => / 32[49] /.test(l));
+    expect(answer[0]).toMatch(new RegExp(` 324 ${b} ${chan} :\\+$`));
+    const created = Number(answer[1]!.split(' ').at(-1)!.replace(':', ''));
+    expect(Math.abs(Date.now() / 1000 - created)).toBeLessThan(60);
     alice.send(`MODE ${chan} +mtx`);
     await alice.wait(new RegExp(` 472 ${a} x :is unknown mode char to me`));
     await bob.wait(new RegExp(`^:${a}!~u@chat MODE ${chan} \\+mt$`));
