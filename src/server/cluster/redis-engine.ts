@@ -48,7 +48,7 @@ import {
 import { checkRedisDurability, type RedisDurability } from './preflight.js';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { RoomFeed, type LiveBatch } from './room-feed.js';
-import { LuaScript } from './script.js';
+import { LuaScript, loadScripts } from './script.js';
 import { CommitRounds } from './commit-rounds.js';
 import { NodeLeases } from './leases.js';
 
@@ -171,6 +171,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     let sub: Redis | undefined;
     try {
       const durability = await checkRedisDurability(cmd, options.unchecked);
+      await loadScripts(cmd);
       sub = await openRedis(target, subscriberOptions(target, { ...options, name }));
       const [epoch, base] = await ensureEpoch(cmd, 0);
       const engine = new RedisEngine(
@@ -233,6 +234,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     this.cmd.on('close', () => this.setState('down'));
     this.cmd.on('ready', () => {
       this.setState('up');
+      void loadScripts(this.cmd).catch((err: unknown) => this.onError(err, 'loading the Lua scripts'));
       void this.recheck().catch((err: unknown) =>
         this.onError(err, 'checking the cluster epoch after a reconnect'),
       );

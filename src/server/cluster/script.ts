@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/** A Lua script run by its SHA1, loaded on first use (and again after a Redis restart forgot it). */
+/** Every script this process defined, for {@link loadScripts}. */
+const defined: LuaScript[] = [];
+
+/**
+ * A Lua script run by its SHA1. Loaded ahead by {@link loadScripts}, and on first use (and again
+ * after a Redis restart forgot it) by EVAL.
+ */
 export class LuaScript {
   readonly sha: string;
   constructor(
@@ -9,6 +15,7 @@ export class LuaScript {
     readonly source: string,
   ) {
     this.sha = createHash('sha1').update(source).digest('hex');
+    defined.push(this);
   }
 
   /**
@@ -24,4 +31,17 @@ export class LuaScript {
       throw err;
     }
   }
+}
+
+/**
+ * SCRIPT LOAD of every script, in one pipeline: run when a command link (re)connects, so calls
+ * made together right after (a round of commits, a burst of joins) find their script instead of
+ * each getting NOSCRIPT and sending its source again with EVAL (which still covers a race).
+ */
+export async function loadScripts(redis: Redis): Promise<void> {
+  const pipeline = redis.pipeline();
+  for (const script of defined) pipeline.script('LOAD', script.source);
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
 }

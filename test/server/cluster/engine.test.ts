@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../src/protocol/events.js';
 import type { EpochChange } from '../../../src/server/cluster/engine.js';
 import { EpochChangedError, NoSuchRoomError } from '../../../src/server/cluster/errors.js';
+import { COMMIT } from '../../../src/server/cluster/lua.js';
 import { RedisSetupError } from '../../../src/server/cluster/preflight.js';
 import type { RedisEngine } from '../../../src/server/cluster/redis-engine.js';
 import { type RedisEngineOptions } from '../../../src/server/cluster/redis-engine.js';
@@ -136,6 +137,31 @@ describe('RedisEngine commits', () => {
       ['room3 one', 'room3 two', 'room3 three'],
     ]);
     await feed.close();
+  });
+
+  it('loads every script when its command link connects, and again after a reconnect: no NOSCRIPT on first use', async () => {
+    const admin = cluster.redis.admin();
+    await admin.config('RESETSTAT');
+    const a = await node('a');
+    const rooms = Array.from({ length: 5 }, (_, i) => `loaded${i}`);
+    for (const id of rooms) await room(a, id);
+    const draft = (text: string) => ({ senderKey: 's', userName: 'S', text });
+    await Promise.all(rooms.map((id) => a.commit(id, [draft(`${id} one`)])));
+    const noscript = async () =>
+      Number(/errorstat_NOSCRIPT:count=(\d+)/.exec(await admin.info('errorstats'))?.[1] ?? 0);
+    expect(await noscript()).toBe(0);
+    // Redis forgets its scripts (SCRIPT FLUSH, or a restart); the node's link drops and comes back.
+    const commitSha = createHash('sha1').update(COMMIT).digest('hex');
+    await admin.script('FLUSH');
+    expect(await admin.script('EXISTS', commitSha)).toEqual([0]);
+    const list = (await admin.client('LIST')) as string;
+    // The command link is named chat:<node id>; its subscriber link chat:<node id>:sub.
+    const id = /^id=(\d+) .* name=chat:a /m.exec(list)?.[1];
+    expect(id).toBeDefined();
+    await admin.client('KILL', 'ID', id!);
+    await until(async () => ((await admin.script('EXISTS', commitSha)) as number[])[0] === 1);
+    await Promise.all(rooms.map((r) => a.commit(r, [draft(`${r} two`)])));
+    expect(await noscript()).toBe(0);
   });
 
   it('reads since, before and firstSeq, and trims to about `retain` with the idempotency keys', async () => {

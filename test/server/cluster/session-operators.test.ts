@@ -61,6 +61,11 @@ async function roles(c: TestClient, room: string): Promise<Record<string, string
   return (reply.payload as { roles?: Record<string, string> }).roles ?? {};
 }
 
+async function users(c: TestClient, room: string): Promise<string[]> {
+  const reply = await c.request('users', { room_id: room });
+  return reply.type === 'users' ? reply.payload.users : [];
+}
+
 const code = (reply: ServerMessage): string => (reply.type === 'error' ? reply.payload.code : reply.type);
 
 describe('session operators on a cluster', () => {
@@ -81,6 +86,8 @@ describe('session operators on a cluster', () => {
     expect(code(await bob.request('mode', { room_id: 'den', modes: '+t' }))).toBe('modes_changed');
     const carol = await guest(b, 'carol');
     await join(carol, 'den');
+    // Node A hears of carol's join through Redis: kick once it has.
+    await until(async () => (await users(alice, 'den')).includes('carol'));
     expect(code(await alice.request('kick', { room_id: 'den', user_name: 'carol' }))).toBe('user_left');
     // A nick change on A keeps it.
     expect(code(await alice.request('nick', { user_name: 'alicia' }))).toBe('nick_changed');
@@ -89,12 +96,13 @@ describe('session operators on a cluster', () => {
     // Alice leaves: her status ends on every node, and back in she is a plain member.
     expect(code(await alice.request('leave', { room_id: 'den' }))).toBe('user_left');
     expect((await join(alice, 'den')).roles).toEqual({ bob: 'operator' });
-    expect(await roles(bob, 'den')).toEqual({ bob: 'operator' });
+    await until(async () => JSON.stringify(await roles(bob, 'den')) === JSON.stringify({ bob: 'operator' }));
     expect(code(await alice.request('kick', { room_id: 'den', user_name: 'bob' }))).toBe('not_operator');
     // Kicked from A, bob (B) loses his: a new session under his nick gets nothing either.
     expect(code(await bob.request('role', { room_id: 'den', user_name: 'alicia', role: 'operator' }))).toBe(
       'role_changed',
     );
+    await until(async () => (await roles(alice, 'den'))['alicia'] === 'operator');
     expect(code(await alice.request('kick', { room_id: 'den', user_name: 'bob' }))).toBe('user_left');
     await until(async () => (await roles(alice, 'den'))['bob'] === undefined);
     expect((await join(bob, 'den')).roles).toEqual({ alicia: 'operator' });
