@@ -162,6 +162,8 @@ export interface ServerEventPayloads {
     /** The username and real name their client gave (IRC's USER); absent for other doors. */
     username?: string;
     real_name?: string;
+    /** Set (true) when they asked to be invisible (IRC's user mode +i): WHO masks skip them. */
+    invisible?: true;
   };
   nick_changed: { room_id?: string; old_name: string; user_name: string };
   message: ChatMessage;

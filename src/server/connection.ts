@@ -19,6 +19,8 @@ export interface CloseReason {
 export interface UserProfile {
   username: string;
   realName: string;
+  /** IRC's user mode +i: WHO masks do not list the user to those who share no room with it. */
+  invisible?: boolean;
 }
 
 /**

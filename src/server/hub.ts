@@ -380,8 +380,8 @@ export class Hub {
   }
 
   /** WHO: what whois says of each nick (rooms apart), wherever it is held; undefined when gone. */
-  whoAnswers(names: string[]): Promise<(WhoisAnswer | undefined)[]> {
-    return whoAnswers(this.identities, this.options.engine, names);
+  whoAnswers(names: string[], rooms: string[] = []): Promise<(WhoisAnswer | undefined)[]> {
+    return whoAnswers(this.identities, this.options.engine, names, rooms);
   }
 
   /** The nicks online on this node (the IRC door maps the `_` it shows back through them). */

@@ -104,6 +104,18 @@ describe('IRC WHO and WHOIS across nodes', () => {
     expect(chan).toContain(
       ':irc.test 352 otherNick #yard ~myusernam chat irc.test coolNick H@ :0 My UniqueReal Name',
     );
+
+    // +i on node A: node B's masks list coolNick while they share #yard, and not after.
+    cool.send('MODE coolNick +i');
+    await cool.wait(/ MODE coolNick :?\+i$/);
+    const listed = async () =>
+      (await exchange(other, 'WHO c?olN*', / 315 otherNick c\?olN\* /)).some((l) =>
+        / 352 .* coolNick /.test(l),
+      );
+    expect(await listed()).toBe(true);
+    other.send('PART #yard');
+    await other.wait(/ PART #yard/);
+    expect(await listed()).toBe(false);
   });
 
   it('a nick that left the cluster is no longer listed by WHO masks on any node', async () => {

@@ -88,10 +88,15 @@ export function whoisAnswer(target: Session, rooms: string[]): WhoisAnswer {
   };
 }
 
-/** The username and real name the target's client gave (IRC's USER), if any. */
-function profileOf(target: Session): { username?: string; real_name?: string } {
+/** The username and real name the target's client gave (IRC's USER), and its +i, if any. */
+function profileOf(target: Session): { username?: string; real_name?: string; invisible?: true } {
   const profile = target.conn.profile?.();
-  return profile ? { username: profile.username, real_name: profile.realName } : {};
+  if (!profile) return {};
+  return {
+    username: profile.username,
+    real_name: profile.realName,
+    ...(profile.invisible ? { invisible: true as const } : {}),
+  };
 }
 
 /**

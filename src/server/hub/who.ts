@@ -38,27 +38,28 @@ export async function matchingNicks(
 }
 
 /**
- * What whois says of each nick (without rooms), in order; undefined for a nick nobody holds any
- * more, or whose node did not answer. Users of this node are read from their sessions; at most
+ * What whois says of each nick, in order, its `rooms` those of `rooms` it is in (the asker's, for
+ * +i; none by default); undefined for a nick nobody holds any more, or whose node did not answer. Users of this node are read from their sessions; at most
  * {@link MAX_REMOTE_ASKS} users of other nodes are asked about, at once, the rest are undefined.
  */
 export async function whoAnswers(
   identities: Identities,
   engine: Engine | undefined,
   names: string[],
+  rooms: string[] = [],
 ): Promise<(WhoisAnswer | undefined)[]> {
   let asks = 0;
   return Promise.all(
     names.map(async (name): Promise<WhoisAnswer | undefined> => {
       try {
         const here = identities.online(name);
-        if (here) return here.closed ? undefined : whoisAnswer(here, []);
+        if (here) return here.closed ? undefined : whoisAnswer(here, rooms);
         if (!engine || engine.state !== 'up' || asks >= MAX_REMOTE_ASKS) return undefined;
         asks++;
         const key = nickKey(name);
         const holder = await engine.holder(key);
         if (!holder || holder.node === engine.nodeId) return undefined;
-        return await engine.whois(holder.node, { nick_key: key, session: holder.session, rooms: [] });
+        return await engine.whois(holder.node, { nick_key: key, session: holder.session, rooms });
       } catch {
         return undefined;
       }

@@ -37,6 +37,8 @@ export interface IrcContext {
   cap302: boolean;
   nick: string | undefined;
   user: { user: string; realname: string } | undefined;
+  /** User mode +i: left out of WHO masks by anyone who shares no channel with this user. */
+  invisible: boolean;
   password: string | undefined;
   bound: boolean;
   registered: boolean;
@@ -360,8 +362,22 @@ function mode(c: IrcContext, m: IrcMessage): void | Promise<void> {
     return c.numeric(ERR.NOSUCHNICK, ircNick(target), 'No such nick/channel');
   if (target.toLowerCase() !== (c.nick ?? '').toLowerCase())
     return c.numeric(ERR.USERSDONTMATCH, "Can't change mode for other users");
-  if (change === undefined) return c.numeric(RPL.UMODEIS, '+');
-  c.numeric(ERR.UMODEUNKNOWNFLAG, 'Unknown MODE flag');
+  if (change === undefined) return c.numeric(RPL.UMODEIS, c.invisible ? '+i' : '+');
+  // +i / -i is the one user mode (004 lists it); any other letter is 501, once, and the rest applies.
+  let on = true;
+  let applied = '';
+  let unknown = false;
+  for (const letter of change) {
+    if (letter === '+' || letter === '-') on = letter === '+';
+    else if (letter !== 'i') unknown = true;
+    else if (c.invisible !== on) {
+      c.invisible = on;
+      applied += `${on ? '+' : '-'}i`;
+    }
+  }
+  if (unknown) c.numeric(ERR.UMODEUNKNOWNFLAG, 'Unknown MODE flag');
+  if (applied !== '')
+    c.send({ source: c.source, command: 'MODE', params: [ircNick(c.nick ?? '*'), applied] });
 }
 
 /** `nick=+~user@chat` (here) or `nick=-~user@chat` (away) for a nick online, as USERHOST answers. */

@@ -55,7 +55,7 @@ export interface IrcSessionOptions {
   /** The nicks online on any node that pass `test`, at most `limit` (WHO with a mask). */
   findNicks(test: (nick: string) => boolean, limit: number): Promise<string[]>;
   /** What whois says of each nick (rooms apart), wherever it is held; undefined for one gone (WHO). */
-  whoAnswers(names: string[]): Promise<(ServerEventPayloads['whois'] | undefined)[]>;
+  whoAnswers(names: string[], rooms?: string[]): Promise<(ServerEventPayloads['whois'] | undefined)[]>;
   /** MONITOR: who monitors which nick on this door. */
   monitors: MonitorRegistry;
   /** MONITOR: the display nick of each name online on any node (undefined: offline). */
@@ -86,6 +86,8 @@ export class IrcSession implements IrcContext {
   /** The nick asked for with NICK (before registration), or the one held. */
   nick: string | undefined;
   user: { user: string; realname: string } | undefined;
+  /** User mode +i (see IrcContext.invisible). */
+  invisible = false;
   password: string | undefined;
   /** The hub knows this connection by a nick (SASL or registration bound it). */
   bound = false;
@@ -473,9 +475,11 @@ export class IrcSession implements IrcContext {
     this.numeric(code, param);
   }
 
-  /** What USER gave (username with its `~`, real name), for whois and WHO on every node. */
+  /** What USER gave (username with its `~`, real name) and mode +i, for whois and WHO on every node. */
   profile(): UserProfile | undefined {
-    return this.user ? { username: this.user.user, realName: this.user.realname } : undefined;
+    return this.user
+      ? { username: this.user.user, realName: this.user.realname, invisible: this.invisible }
+      : undefined;
   }
 
   /** The source of this client's own lines. */

@@ -253,7 +253,7 @@ export class IrcTransport {
       counts: () => ({ users: hub.userCount, rooms: hub.roomCount }),
       online: (name: string) => hub.onlineNick(name) ?? shownAs(name, hub.nicksHere()),
       findNicks: (test, limit) => hub.nicksMatching(test, limit),
-      whoAnswers: (names) => hub.whoAnswers(names),
+      whoAnswers: (names, rooms) => hub.whoAnswers(names, rooms),
       monitors,
       heldNicks: (names) => hub.heldNicks(names),
       onError: (err, context) => options.log?.error({ err }, context),

@@ -112,11 +112,17 @@ async function nickRows(c: IrcContext, mask: string): Promise<Row[]> {
   const names = /[*?]/.test(mask)
     ? await c.options.findNicks((n) => maskMatches(mask, ircNick(n)), MAX_WHO_MATCHES)
     : [c.options.online(mask) ?? mask];
-  const whois = await c.options.whoAnswers(names);
+  const masked = /[*?]/.test(mask);
+  // The asker's channels: each answer's `rooms` are then those it shares with the asker.
+  const whois = await c.options.whoAnswers(names, masked ? [...c.channels] : []);
   const rows: Row[] = [];
-  for (const w of whois)
-    if (w !== undefined)
-      rows.push({ channel: '*', nick: w.user_name, away: w.away !== undefined, prefix: '', whois: w });
+  for (const w of whois) {
+    if (w === undefined) continue;
+    // +i (Modern IRC): a mask lists an invisible user only to someone who shares a channel with
+    // it (`rooms` holds the shared ones) or to itself; asked by its exact nick, it is listed.
+    if (masked && w.invisible && w.rooms.length === 0 && w.user_name !== c.nick) continue;
+    rows.push({ channel: '*', nick: w.user_name, away: w.away !== undefined, prefix: '', whois: w });
+  }
   return rows;
 }
 

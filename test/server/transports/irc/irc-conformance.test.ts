@@ -327,4 +327,38 @@ describe('IRC door conformance (irctest)', () => {
     expect(maskMatches(`${'*a'.repeat(16)}*b`, 'a'.repeat(32))).toBe(false);
     expect(maskMatches(`${'*a'.repeat(16)}*`, 'a'.repeat(32))).toBe(true);
   });
+  it('user mode +i: MODE echoes it and 221 shows it; WHO masks skip an invisible user unless a channel is shared; 501 for other letters (umodes, who)', async () => {
+    const shy = nick('shy');
+    const s = track(await IrcTestClient.register(port, shy));
+    const other = nick('seeker');
+    const o = track(await IrcTestClient.register(port, other));
+    const rows = async (mask: string): Promise<string[]> =>
+      (await exchange(o, `WHO ${mask}`, new RegExp(` 315 ${other} `), / 352 /)).filter((l) =>
+        l.includes(` ${shy} H`),
+      );
+    expect(await rows('shy*')).toHaveLength(1);
+    s.send(`MODE ${shy} +i`);
+    await s.wait(new RegExp(`^:${shy}!\\S+ MODE ${shy} :?\\+i$`));
+    s.send(`MODE ${shy}`);
+    await s.wait(new RegExp(`^:My\\.Little\\.Server 221 ${shy} :?\\+i$`));
+    // Setting it again changes nothing and says nothing; an unknown letter is 501, the rest applies.
+    s.send(`MODE ${shy} +iZ`);
+    await s.wait(new RegExp(` 501 ${shy} :Unknown MODE flag`));
+    expect(s.lines.filter((l) => l.includes(` MODE ${shy} `))).toHaveLength(1);
+    expect(await rows('shy*')).toEqual([]);
+    expect(await rows('*')).toEqual([]);
+    // Asked by its nick, or once a channel is shared, it is listed.
+    expect(await rows(shy)).toHaveLength(1);
+    s.send('JOIN #hideout');
+    await s.wait(/ 366 .* #hideout /);
+    o.send('JOIN #hideout');
+    await o.wait(/ 366 .* #hideout /);
+    expect(await rows('shy*')).toHaveLength(1);
+    o.send('PART #hideout');
+    await o.wait(/ PART #hideout/);
+    expect(await rows('shy*')).toEqual([]);
+    s.send(`MODE ${shy} -i`);
+    await s.wait(new RegExp(`^:${shy}!\\S+ MODE ${shy} :?-i$`));
+    expect(await rows('shy*')).toHaveLength(1);
+  });
 });
