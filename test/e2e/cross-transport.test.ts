@@ -74,7 +74,7 @@ describe('cross-transport delivery', () => {
     }
     // ...and the SSE and TCP members see exactly that order.
     expect(sseMessages.map((m) => `<${m.user_name}> ${m.message}`)).toEqual(order);
-    expect(sse.events.filter((e) => e.event === 'message').map((e) => Number(e.id))).toEqual(
+    expect(sse.events.filter((e) => e.event === 'message').map((e) => Number(e.id!.split('@')[0]))).toEqual(
       wsMessages.map((m) => m.seq),
     );
     expect(tcpLines.map((l) => l.replace(/^\[\d\d:\d\d\] #lobby /, ''))).toEqual(order);

@@ -80,7 +80,7 @@ describe("the issue's curl commands against chat serve", () => {
     await stream.waitFor('Hello from terminal');
     stream.proc.kill();
     expect(stream.output()).toMatch(
-      /id: 1\nevent: message\ndata: \{"type":"message","payload":\{[^\n]*"message":"Hello from terminal"\}\}\n\n/,
+      /id: 1@[0-9a-z]+\nevent: message\ndata: \{"type":"message","payload":\{[^\n]*"message":"Hello from terminal"\}\}\n\n/,
     );
     await nc.waitLine((l) => /^\[\d\d:\d\d\] #lobby <Alice> Hello from terminal$/.test(l));
 

@@ -20,8 +20,10 @@ import {
 /**
  * `GET /stream[?room=ID]`: a room's messages and notices as Server-Sent Events. The stream is a
  * read-only session (transport `sse`, no nick, not a member: see `Hub.watch`). Every chat
- * message carries `id: <seq>`, so a client that reconnects with `Last-Event-ID` (EventSource
- * does this itself) or `?since=<seq>` gets exactly the messages it missed, from the store.
+ * message carries `id: <seq>@<epoch>` (the room's epoch, as `joined.epoch`), so a client that
+ * reconnects with `Last-Event-ID` (EventSource does this itself) or `?since=<seq>` gets exactly
+ * the messages it missed, from the store; one whose epoch names another history of the room (it
+ * was made again since) gets a `gap` event instead of other messages under the numbers it had.
  */
 
 /** SSE transport settings. */
@@ -33,26 +35,36 @@ export interface SseOptions extends WritePacing {
 }
 
 /** `data:` is the event's protocol JSON (the WebSocket frame's text), so one parser reads both. */
-function block(event: string, data: string, id?: number): string {
+function block(event: string, data: string, id?: string): string {
   return `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${data}\n\n`;
 }
 
-function messageBlock(m: ChatMessage): string {
-  return block('message', JSON.stringify({ type: 'message', payload: m }), m.seq);
+/** A message's event id: its seq, and the epoch of the room's history it counts in. */
+function idOf(seq: number, epoch: string | undefined): string {
+  return epoch === undefined ? String(seq) : `${seq}@${epoch}`;
 }
 
-/** The SSE text for one event. `history` (a resume replay) becomes one `message` event per message. */
-export function renderSse(out: Outbound): string {
+function messageBlock(m: ChatMessage, epoch: string | undefined): string {
+  return block('message', JSON.stringify({ type: 'message', payload: m }), idOf(m.seq, epoch));
+}
+
+/** The `gap` event: what the client held cannot be resumed (retention, or another history). */
+function gapBlock(roomId: string): string {
+  return block('gap', JSON.stringify({ room_id: roomId, recovered: false }));
+}
+
+/**
+ * The SSE text for one event; `epoch` is the watched room's (every SSE recipient of an event
+ * watches the room it came from). `history` (a resume replay) becomes one `message` event per message.
+ */
+export function renderSse(out: Outbound, epoch?: string): string {
   const message: ServerMessage = out.message;
   switch (message.type) {
     case 'message':
-      return block('message', out.text, message.payload.seq);
+      return block('message', out.text, idOf(message.payload.seq, epoch));
     case 'history': {
-      const gap =
-        message.payload.recovered === false
-          ? block('gap', JSON.stringify({ room_id: message.payload.room_id, recovered: false }))
-          : '';
-      return gap + message.payload.messages.map(messageBlock).join('');
+      const gap = message.payload.recovered === false ? gapBlock(message.payload.room_id) : '';
+      return gap + message.payload.messages.map((m) => messageBlock(m, epoch)).join('');
     }
     case 'error':
       // Not `error`: EventSource fires its own `error` for network failures.
@@ -63,8 +75,8 @@ export function renderSse(out: Outbound): string {
 }
 
 /** The event's SSE block, rendered once per event and shared by every SSE subscriber. */
-export function sseBlockOf(out: Outbound): Buffer {
-  return out.render('sse', (o) => Buffer.from(renderSse(o), 'utf8'));
+export function sseBlockOf(out: Outbound, epoch?: string): Buffer {
+  return out.render('sse', (o) => Buffer.from(renderSse(o, epoch), 'utf8'));
 }
 
 class SseConnection implements Connection {
@@ -79,12 +91,14 @@ class SseConnection implements Connection {
     private readonly res: ServerResponse,
     readonly remoteAddress: string,
     coalescer: WriteCoalescer<TurnCork>,
+    /** The epoch of the watched room's history, for the messages' ids. */
+    private readonly epoch: string,
   ) {
     this.cork = new TurnCork(res, coalescer, () => this.waiters?.check());
   }
 
   send(out: Outbound): void {
-    this.write(sseBlockOf(out));
+    this.write(sseBlockOf(out, this.epoch));
   }
 
   /** Writes go out corked and are flushed together once this turn's events are queued. */
@@ -117,11 +131,23 @@ class SseConnection implements Connection {
   }
 }
 
-/** Parses a Last-Event-ID / since value: a non-negative integer, else undefined (live only). */
-export function parseSeq(value: string | string[] | null | undefined): number | undefined {
+/**
+ * Parses a Last-Event-ID / since value: `<seq>` or `<seq>@<epoch>` (a message's event id), seq a
+ * non-negative integer; else undefined (live only).
+ */
+export function parseEventId(
+  value: string | string[] | null | undefined,
+): { seq: number; epoch?: string } | undefined {
   const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text === null || !/^\d{1,15}$/.test(text.trim())) return undefined;
-  return Number(text.trim());
+  const match =
+    text === undefined || text === null ? null : /^(\d{1,15})(?:@([0-9a-z]{1,16}))?$/.exec(text.trim());
+  if (!match) return undefined;
+  return match[2] === undefined ? { seq: Number(match[1]) } : { seq: Number(match[1]), epoch: match[2] };
+}
+
+/** Parses a Last-Event-ID / since value to its seq (see {@link parseEventId}). */
+export function parseSeq(value: string | string[] | null | undefined): number | undefined {
+  return parseEventId(value)?.seq;
 }
 
 /** The SSE door: its route and the heartbeat shared by every stream. */
@@ -177,7 +203,11 @@ export class SseTransport {
     if (req.socket.destroyed) return;
     // `?room=DEV` is #dev: the stream names the room as it is spelt.
     roomId = room.id;
-    const since = parseSeq(req.headers['last-event-id']) ?? parseSeq(query.get('since'));
+    const resume = parseEventId(req.headers['last-event-id']) ?? parseEventId(query.get('since'));
+    // An id from another history of the room (made again since it was seen): its numbers mean
+    // other messages here, so the stream says `gap` and goes on live instead of replaying.
+    const otherHistory = resume?.epoch !== undefined && resume.epoch !== room.epoch;
+    const since = otherHistory ? undefined : resume?.seq;
     // The stream's socket was counted against the connection limits when it was accepted.
     const address = req.socket.remoteAddress ?? 'unknown';
     const refused = this.hub.watchRefusal(roomId, address);
@@ -195,8 +225,9 @@ export class SseTransport {
     res.write(
       `retry: ${this.retryMs}\n: chat stream of #${roomId}${since !== undefined ? ` from seq ${since}` : ''}\n\n`,
     );
+    if (otherHistory) res.write(gapBlock(roomId));
 
-    const conn = new SseConnection(res, address, this.coalescer);
+    const conn = new SseConnection(res, address, this.coalescer, room.epoch);
     const session = this.hub.connect(conn);
     this.conns.add(conn);
     res.on('close', () => {

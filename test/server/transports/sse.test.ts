@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
 import type { RunningServer } from '../../../src/server/server.js';
 import { startTestServer } from '../../helpers/test-server.js';
-import { parseSeq } from '../../../src/server/transports/sse.js';
+import { parseEventId, parseSeq } from '../../../src/server/transports/sse.js';
 import { SseTestClient } from '../../helpers/sse-client.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
@@ -38,15 +38,17 @@ const stream = (query = '', headers: Record<string, string> = {}): Promise<SseTe
   SseTestClient.open(`${server.httpUrl}/stream${query}`, headers).then(track);
 
 describe('GET /stream', () => {
-  it('is an event stream of the default room: each message an event with id = seq', async () => {
+  it('is an event stream of the default room: each message an event with id = seq@epoch', async () => {
     const s = await stream();
     expect(s.status).toBe(200);
     expect(s.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    await s.waitEvent('joined');
+    const joined = await s.waitEvent('joined');
+    const epoch = (JSON.parse(joined.data) as { payload: { epoch: string } }).payload.epoch;
+    expect(epoch).toMatch(/^[0-9a-z]+$/);
     const sp = await speaker('lobby');
     const seq = await sp.say('into the stream');
     const [event] = await s.waitEvent('message', (e) => e.data.includes('into the stream')).then((e) => [e]);
-    expect(event!.id).toBe(String(seq));
+    expect(event!.id).toBe(`${seq}@${epoch}`);
     expect(JSON.parse(event!.data)).toMatchObject({
       type: 'message',
       payload: { room_id: 'lobby', seq, message: 'into the stream' },
@@ -88,7 +90,26 @@ describe('GET /stream', () => {
     expect(seen.map((m) => m.message)).toEqual(['m1', 'm2']);
     expect(all.map((m) => m.message)).toEqual(['m3', 'm4', 'm5']);
     expect(all.map((m) => m.seq)).toEqual([3, 4, 5]);
-    expect(second.events.filter((e) => e.event === 'message').map((e) => e.id)).toEqual(['3', '4', '5']);
+    const epoch = lastId.split('@')[1];
+    expect(second.events.filter((e) => e.event === 'message').map((e) => e.id)).toEqual(
+      [3, 4, 5].map((seq) => `${seq}@${epoch}`),
+    );
+    // A bare seq (an id from before epochs) still resumes.
+    const third = await stream(`?room=${room}`, { 'Last-Event-ID': '4' });
+    expect((await third.waitMessages(1)).map((m) => m.message)).toEqual(['m5']);
+  });
+
+  it('an id from another history of the room (another epoch) gets gap, not other messages under its numbers', async () => {
+    const room = `epoch${++n}`;
+    const sp = await speaker(room);
+    for (const t of ['a', 'b', 'c']) await sp.say(t);
+    const s = await stream(`?room=${room}`, { 'Last-Event-ID': '1@zz1' });
+    const gap = await s.waitEvent('gap');
+    expect(JSON.parse(gap.data)).toEqual({ room_id: room, recovered: false });
+    await s.waitEvent('joined');
+    await sp.say('d');
+    expect((await s.waitMessages(1)).map((m) => m.message)).toEqual(['d']);
+    expect(s.events.filter((e) => e.event === 'message')).toHaveLength(1);
   });
 
   it('accepts ?since= for clients that cannot set headers', async () => {
@@ -134,7 +155,16 @@ describe('parseSeq', () => {
     ['', undefined],
     [null, undefined],
     ['9'.repeat(20), undefined],
+    ['12@lq3x9a', 12],
+    ['12@', undefined],
+    ['12@LQ', undefined],
+    ['@lq3x9a', undefined],
   ])('%j -> %j', (input, expected) => {
     expect(parseSeq(input)).toBe(expected);
+  });
+
+  it('keeps the epoch of an event id', () => {
+    expect(parseEventId('12@lq3x9a')).toEqual({ seq: 12, epoch: 'lq3x9a' });
+    expect(parseEventId('12')).toEqual({ seq: 12 });
   });
 });
