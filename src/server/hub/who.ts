@@ -39,8 +39,9 @@ export async function matchingNicks(
 
 /**
  * What whois says of each nick, in order, its `rooms` those of `rooms` it is in (the asker's, for
- * +i; none by default); undefined for a nick nobody holds any more, or whose node did not answer. Users of this node are read from their sessions; at most
- * {@link MAX_REMOTE_ASKS} users of other nodes are asked about, at once, the rest are undefined.
+ * +i; none by default); undefined for a nick nobody holds any more, or whose node did not answer.
+ * Users of this node are read from their sessions; at most {@link MAX_REMOTE_ASKS} users of other
+ * nodes are asked about, at once, the rest are undefined.
  */
 export async function whoAnswers(
   identities: Identities,

@@ -109,10 +109,10 @@ async function channelRows(c: IrcContext, channel: string): Promise<Row[]> {
 
 /** One nick, or the nicks online anywhere that match a mask (`*`, `al?ce`): at most MAX_WHO_MATCHES. */
 async function nickRows(c: IrcContext, mask: string): Promise<Row[]> {
-  const names = /[*?]/.test(mask)
+  const masked = /[*?]/.test(mask);
+  const names = masked
     ? await c.options.findNicks((n) => maskMatches(mask, ircNick(n)), MAX_WHO_MATCHES)
     : [c.options.online(mask) ?? mask];
-  const masked = /[*?]/.test(mask);
   // The asker's channels: each answer's `rooms` are then those it shares with the asker.
   const whois = await c.options.whoAnswers(names, masked ? [...c.channels] : []);
   const rows: Row[] = [];
