@@ -86,9 +86,12 @@ describe('chat serve --redis, two processes', () => {
     const got = await alice.next((m) => isMessage(m) && (m.payload as ChatMessage).message === 'from curl');
     expect((got.payload as ChatMessage).seq).toBe(posted.seq);
 
-    // An SSE client that saw up to the 10th message resumes on node A with Last-Event-ID.
+    // The SSE client of node B that saw up to the 10th message resumes on node A with the id it
+    // got (seq@epoch): both nodes name the room's history alike.
+    const tenth = stream.events.filter((e) => e.event === 'message')[9]!.id!;
+    expect(tenth).toMatch(new RegExp(`^${order[9]}@[0-9a-z]+$`));
     const resumed = await SseTestClient.open(`http://127.0.0.1:${a.port}/stream?room=lobby`, {
-      'Last-Event-ID': String(order[9]),
+      'Last-Event-ID': tenth,
     });
     const rest = await resumed.waitMessages(31);
     expect(rest.map((m) => m.seq)).toEqual([...order.slice(10), posted.seq]);
