@@ -238,6 +238,14 @@ export class Room {
    */
   epoch = '0';
 
+  /**
+   * True when `epoch` (a client's, from `joined.epoch` or an SSE event id) names another history
+   * of this room, so its seqs are no place to resume. A client that sent none is trusted.
+   */
+  otherHistory(epoch: string | undefined): boolean {
+    return epoch !== undefined && epoch !== this.epoch;
+  }
+
   /** The highest seq acknowledged so far. */
   get seq(): number {
     return this.lastSeq;

@@ -78,7 +78,7 @@ export const HANDLERS: { readonly [T in RequestType]: HandlerEntry<T> } = {
       );
     }
     // A since_seq counted in another history of the room (see Room.epoch) is no place to resume.
-    const since = p.epoch !== undefined && p.epoch !== room.epoch ? undefined : p.since_seq;
+    const since = room.otherHistory(p.epoch) ? undefined : p.since_seq;
     enter(me, room, since, ref);
   }),
 

@@ -40,11 +40,11 @@ function block(event: string, data: string, id?: string): string {
 }
 
 /** A message's event id: its seq, and the epoch of the room's history it counts in. */
-function idOf(seq: number, epoch: string | undefined): string {
-  return epoch === undefined ? String(seq) : `${seq}@${epoch}`;
+function idOf(seq: number, epoch: string): string {
+  return `${seq}@${epoch}`;
 }
 
-function messageBlock(m: ChatMessage, epoch: string | undefined): string {
+function messageBlock(m: ChatMessage, epoch: string): string {
   return block('message', JSON.stringify({ type: 'message', payload: m }), idOf(m.seq, epoch));
 }
 
@@ -57,7 +57,7 @@ function gapBlock(roomId: string): string {
  * The SSE text for one event; `epoch` is the watched room's (every SSE recipient of an event
  * watches the room it came from). `history` (a resume replay) becomes one `message` event per message.
  */
-export function renderSse(out: Outbound, epoch?: string): string {
+export function renderSse(out: Outbound, epoch: string): string {
   const message: ServerMessage = out.message;
   switch (message.type) {
     case 'message':
@@ -75,7 +75,7 @@ export function renderSse(out: Outbound, epoch?: string): string {
 }
 
 /** The event's SSE block, rendered once per event and shared by every SSE subscriber. */
-export function sseBlockOf(out: Outbound, epoch?: string): Buffer {
+export function sseBlockOf(out: Outbound, epoch: string): Buffer {
   return out.render('sse', (o) => Buffer.from(renderSse(o, epoch), 'utf8'));
 }
 
@@ -145,11 +145,6 @@ export function parseEventId(
   return match[2] === undefined ? { seq: Number(match[1]) } : { seq: Number(match[1]), epoch: match[2] };
 }
 
-/** Parses a Last-Event-ID / since value to its seq (see {@link parseEventId}). */
-export function parseSeq(value: string | string[] | null | undefined): number | undefined {
-  return parseEventId(value)?.seq;
-}
-
 /** The SSE door: its route and the heartbeat shared by every stream. */
 export class SseTransport {
   private readonly conns = new Set<SseConnection>();
@@ -206,7 +201,7 @@ export class SseTransport {
     const resume = parseEventId(req.headers['last-event-id']) ?? parseEventId(query.get('since'));
     // An id from another history of the room (made again since it was seen): its numbers mean
     // other messages here, so the stream says `gap` and goes on live instead of replaying.
-    const otherHistory = resume?.epoch !== undefined && resume.epoch !== room.epoch;
+    const otherHistory = room.otherHistory(resume?.epoch);
     const since = otherHistory ? undefined : resume?.seq;
     // The stream's socket was counted against the connection limits when it was accepted.
     const address = req.socket.remoteAddress ?? 'unknown';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/protocol/events.js';
 import type { RunningServer } from '../../../src/server/server.js';
 import { startTestServer } from '../../helpers/test-server.js';
-import { parseEventId, parseSeq } from '../../../src/server/transports/sse.js';
+import { parseEventId } from '../../../src/server/transports/sse.js';
 import { SseTestClient } from '../../helpers/sse-client.js';
 import { TestClient } from '../../helpers/ws-client.js';
 
@@ -144,7 +144,7 @@ describe('GET /stream', () => {
   });
 });
 
-describe('parseSeq', () => {
+describe('parseEventId', () => {
   it.each([
     ['12', 12],
     [' 7 ', 7],
@@ -160,7 +160,7 @@ describe('parseSeq', () => {
     ['12@LQ', undefined],
     ['@lq3x9a', undefined],
   ])('%j -> %j', (input, expected) => {
-    expect(parseSeq(input)).toBe(expected);
+    expect(parseEventId(input)?.seq).toBe(expected);
   });
 
   it('keeps the epoch of an event id', () => {
