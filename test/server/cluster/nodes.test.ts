@@ -165,6 +165,9 @@ describe('messages across nodes', () => {
     feedB.pushBatch = (batch) => (holding ? void held.push(batch) : push(batch));
     const alice = await client(a!, 'alice');
     await join(alice, 'lobby');
+    // A client on node B too: its notice shows B has seen the loss, so a client opened on B
+    // after it is not one that B's own notice would close.
+    const watcher = await client(b!, 'watcher');
     let last = 0;
     for (let i = 1; i <= 5; i++)
       last = ((await alice.request('message', { room_id: 'lobby', message: `m${i}` })).payload as ChatMessage)
@@ -622,6 +625,9 @@ describe('when Redis lost its data', () => {
     const [a, b] = await nodes(2);
     const alice = await client(a!, 'alice');
     await join(alice, 'lobby');
+    // A client on node B too: its notice shows B has seen the loss, so a client opened on B
+    // after it is not one that B's own notice would close.
+    const watcher = await client(b!, 'watcher');
     let last = 0;
     for (let i = 0; i < 5; i++)
       last = (
@@ -631,6 +637,10 @@ describe('when Redis lost its data', () => {
     const notice = await alice.next((m) => m.type === 'shutdown');
     expect(notice.payload).toMatchObject({ reason: 'history_replaced' });
     await alice.closedByServer();
+    expect((await watcher.next((m) => m.type === 'shutdown')).payload).toMatchObject({
+      reason: 'history_replaced',
+    });
+    await watcher.closedByServer();
 
     const again = await client(b!);
     await expect
