@@ -165,9 +165,6 @@ describe('messages across nodes', () => {
     feedB.pushBatch = (batch) => (holding ? void held.push(batch) : push(batch));
     const alice = await client(a!, 'alice');
     await join(alice, 'lobby');
-    // A client on node B too: its notice shows B has seen the loss, so a client opened on B
-    // after it is not one that B's own notice would close.
-    const watcher = await client(b!, 'watcher');
     let last = 0;
     for (let i = 1; i <= 5; i++)
       last = ((await alice.request('message', { room_id: 'lobby', message: `m${i}` })).payload as ChatMessage)
