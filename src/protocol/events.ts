@@ -165,7 +165,11 @@ export interface ServerEventPayloads {
     /** Set (true) when they asked to be invisible (IRC's user mode +i): WHO masks skip them. */
     invisible?: true;
   };
-  nick_changed: { room_id?: string; old_name: string; user_name: string };
+  /**
+   * `role`, in a room's copy: the member's role there under the new nick (null: none). Roles
+   * given for good are a registered nick's, so a rename may drop one, or bring one back.
+   */
+  nick_changed: { room_id?: string; old_name: string; user_name: string; role?: RoomRole | null };
   message: ChatMessage;
   dm: DirectMessage;
   /** One page of the room list, busiest first; `next_cursor` asks for the next (see docs/protocol.md). */

@@ -506,7 +506,12 @@ export class Room {
               .catch((err: unknown) => this.onError(err, `room ${this.id}: renaming in the shared presence`));
           this.broadcast({
             type: 'nick_changed',
-            payload: { room_id: this.id, old_name: event.oldName, user_name: event.session.nick ?? '?' },
+            payload: {
+              room_id: this.id,
+              old_name: event.oldName,
+              user_name: event.session.nick ?? '?',
+              role: this.policy.roleOf(event.session) ?? null,
+            },
           });
         }
         return;
@@ -741,7 +746,20 @@ export class Room {
         if (this.remote && !this.remote.note(notice)) return;
         // Presence: the payload names the room as the other node (or the reaper) spelt it.
         this.broadcast(
-          { type: notice.type, payload: { ...notice.payload, room_id: this.id } } as ServerMessage,
+          {
+            type: notice.type,
+            payload: {
+              ...notice.payload,
+              room_id: this.id,
+              // A rename elsewhere: the role its new nick has here (as memberRoles reckons it).
+              ...(notice.type === 'nick_changed'
+                ? {
+                    role:
+                      this.policy.roleOfKey(nickKey(notice.payload.user_name), true, notice.owner) ?? null,
+                  }
+                : {}),
+            },
+          } as ServerMessage,
           skip,
         );
     }

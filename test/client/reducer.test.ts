@@ -663,6 +663,29 @@ describe('connection and identity', () => {
     expect(s.current).toBe('@robert');
   });
 
+  it("a rename moves the prefix, unless the server names the new nick's role", () => {
+    let s = run(
+      [
+        server(ev('role_changed', { room_id: 'lobby', user_name: 'bob', role: 'operator', by: 'alice' })),
+        server(ev('nick_changed', { room_id: 'lobby', old_name: 'bob', user_name: 'robert' })),
+      ],
+      twoRooms(),
+    );
+    // An older server says nothing: the prefix goes with the nick, as IRC clients do.
+    expect(conv(s, 'lobby').roles).toEqual({ robert: 'operator' });
+    // A standing operator status stays with the registered nick: the room says none.
+    s = reducer(
+      s,
+      server(ev('nick_changed', { room_id: 'lobby', old_name: 'robert', user_name: 'rob', role: null })),
+    );
+    expect(conv(s, 'lobby').roles).toEqual({});
+    s = reducer(
+      s,
+      server(ev('nick_changed', { room_id: 'lobby', old_name: 'rob', user_name: 'bob', role: 'operator' })),
+    );
+    expect(conv(s, 'lobby').roles).toEqual({ bob: 'operator' });
+  });
+
   it('joins and leaves update members with a notice', () => {
     const s = run(
       [

@@ -157,6 +157,36 @@ describe('owner, topic and modes', () => {
 });
 
 describe('operators and voice', () => {
+  it('a rename tells the room the role of the new nick: a standing operator loses @ away from its registered nick, a session operator keeps it', async () => {
+    const alice = await registered('alice21');
+    await join(alice, 'renamed-op');
+    const carol = await registered('carol21');
+    await join(carol, 'renamed-op');
+    const bob = await guest('bob21');
+    await join(bob, 'renamed-op');
+    await alice.request('role', { room_id: 'renamed-op', user_name: 'carol21', role: 'operator' });
+    await bob.next((m) => m.type === 'role_changed' && m.payload.user_name === 'carol21');
+
+    expect((await carol.request('nick', { user_name: 'carol21away' })).type).toBe('nick_changed');
+    const away = await bob.next((m) => m.type === 'nick_changed' && m.payload.user_name === 'carol21away');
+    expect(away.payload).toEqual({
+      room_id: 'renamed-op',
+      old_name: 'carol21',
+      user_name: 'carol21away',
+      role: null,
+    });
+    // Not an operator under a guest nick: what the room said is what it enforces.
+    expect(
+      errorCode(await carol.request('role', { room_id: 'renamed-op', user_name: 'bob21', role: 'voice' })),
+    ).toBe('not_operator');
+    // A session operator's status is the session's: it keeps it across a rename, and is told so.
+    const dave = await guest('dave21');
+    await join(dave, 'renamed-op-guest');
+    expect((await dave.request('nick', { user_name: 'dave21b' })).type).toBe('nick_changed');
+    const own = await dave.next((m) => m.type === 'nick_changed' && m.payload.room_id === 'renamed-op-guest');
+    expect(own.payload).toMatchObject({ user_name: 'dave21b', role: 'operator' });
+  });
+
   it('the owner grants operator status to registered nicks only; operators voice; nobody demotes the owner', async () => {
     const alice = await registered('alice4');
     await join(alice, 'roles');

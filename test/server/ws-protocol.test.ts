@@ -142,7 +142,13 @@ describe('requests', () => {
       payload: { old_name: 'oldname', user_name: 'newname' },
     });
     const seen = await b.next((m) => m.type === 'nick_changed');
-    expect(seen.payload).toEqual({ room_id: 'renames', old_name: 'oldname', user_name: 'newname' });
+    expect(seen.payload).toEqual({
+      room_id: 'renames',
+      old_name: 'oldname',
+      user_name: 'newname',
+      // It created the room: its operator status is its connection's, and goes with it.
+      role: 'operator',
+    });
     const c = await client();
     expect(await c.hello('oldname')).toMatchObject({ type: 'welcome' });
   });

@@ -23,6 +23,26 @@ const lobbyTexts = (state: State): string[] =>
     .items.map((i) => (i.kind === 'notice' ? `* ${i.text}` : `${i.nick}: ${i.text}`));
 
 describe('the browser page state', () => {
+  it('a rename keeps the role with the nick, or takes the one the server names', () => {
+    const state = inLobby();
+    const lobby = state.convs.get(roomKey('lobby'))!;
+    applyEvent(state, {
+      type: 'role_changed',
+      payload: { room_id: 'lobby', user_name: 'bob', role: 'operator', by: 'alice' },
+    });
+    applyEvent(state, {
+      type: 'nick_changed',
+      payload: { room_id: 'lobby', old_name: 'bob', user_name: 'robert' },
+    });
+    expect(lobby.roles).toEqual({ robert: 'operator' });
+    applyEvent(state, {
+      type: 'nick_changed',
+      payload: { room_id: 'lobby', old_name: 'robert', user_name: 'rob', role: null },
+    });
+    expect(lobby.roles).toEqual({});
+    expect([...lobby.members]).toContain('rob');
+  });
+
   it('marks an action', () => {
     const state = inLobby();
     applyEvent(state, {

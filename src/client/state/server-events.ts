@@ -380,9 +380,12 @@ function nickChanged(state: ChatState, p: P<'nick_changed'>, now: number): ChatS
   }
   const text = ours ? `you are now known as ${p.user_name}` : `${p.old_name} is now known as ${p.user_name}`;
   next = memberNotice(next, p.room_id, now, text, (m) => m.map((n) => (n === p.old_name ? p.user_name : n)));
-  next = updateConversation(next, p.room_id, (c) =>
-    renameRole(renameAway(c, p.old_name, p.user_name), p.old_name, p.user_name),
-  );
+  next = updateConversation(next, p.room_id, (c) => {
+    const moved = renameRole(renameAway(c, p.old_name, p.user_name), p.old_name, p.user_name);
+    // The server says the new nick's role (a role given for good stays with the registered
+    // nick); an older server does not, and the prefix moves with the nick.
+    return p.role === undefined ? moved : withRole(moved, p.user_name, p.role ?? undefined);
+  });
   return renameDm(next, p.old_name, p.user_name);
 }
 

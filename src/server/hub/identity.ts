@@ -328,6 +328,10 @@ export class Identities {
         this.onNick?.(session.nick, false);
         this.onNick?.(userName, true);
       }
+    } else if (this.engine && userName !== session.nick) {
+      // The same nick spelled anew: the claim keeps the spelling other nodes show (their WHOIS,
+      // WHO masks through chat:online), so it is claimed again, as this session's, to change it.
+      await this.claimShared(session, key, userName, session.resumeToken, undefined);
     }
     session.nick = userName;
   }

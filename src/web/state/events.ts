@@ -1,5 +1,5 @@
 import { mentions, sameNick } from '../../client/state/mention.js';
-import type { ChatMessage, ServerEventPayloads } from '../../protocol/events.js';
+import type { ChatMessage, RoomRole, ServerEventPayloads } from '../../protocol/events.js';
 import { cleanText } from '../text.js';
 import { addItem, addNotice, currentConv, dmKey, ensureConv, isMe, roomKey, selectConv } from './model.js';
 import { applyModerationEvent, kickNotice, rolePrefix, takeRoomInfo, topicOf } from './moderation.js';
@@ -92,6 +92,28 @@ function renameEverywhere(state: State, oldName: string, newName: string, roomId
     if (state.current === dmKey(oldName)) state.current = dm.key;
     addNotice(state, dm, `${oldName} is now known as ${newName}`);
   }
+}
+
+/**
+ * A room's copy of a rename: the role goes to the new nick, or the one the server names for it
+ * (`role`: a role given for good stays with the registered nick; null: none).
+ */
+function renameRole(
+  state: State,
+  roomId: string,
+  oldName: string,
+  newName: string,
+  role: RoomRole | null | undefined,
+): void {
+  const conv = state.convs.get(roomKey(roomId));
+  if (!conv?.roles) {
+    if (conv && role) conv.roles = { [newName]: role };
+    return;
+  }
+  const carried = Object.entries(conv.roles).find(([nick]) => sameNick(nick, oldName))?.[1];
+  for (const nick of Object.keys(conv.roles)) if (sameNick(nick, oldName)) delete conv.roles[nick];
+  const now = role === undefined ? carried : (role ?? undefined);
+  if (now) conv.roles[newName] = now;
 }
 
 /** The payload of an event of type `T`, as the protocol says it looks. */
@@ -241,6 +263,7 @@ export function applyEvent(state: State, event: WireEvent, request?: RequestMeta
       const oldName = oneLine(p.old_name);
       const newName = oneLine(p.user_name);
       if (isMe(state, oldName)) state.nick = newName;
+      if (p.room_id !== undefined) renameRole(state, p.room_id, oldName, newName, p.role);
       if (oldName === newName) return;
       renameEverywhere(state, oldName, newName, p.room_id);
       return;

@@ -416,6 +416,22 @@ describe('nicks and presence across nodes', () => {
     expect((ok.payload as { registered: boolean }).registered).toBe(true);
   });
 
+  it('a rename that only changes case shows the new spelling on every node (whois, WHO masks)', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    expect((await alice.request('nick', { user_name: 'Alice' })).type).toBe('nick_changed');
+    // Redis's list of held nicks (what WHO masks on any node read) has the new spelling, alone.
+    expect(await redis.admin().hvals('chat:online')).toEqual(expect.arrayContaining(['Alice', 'bob']));
+    expect(await redis.admin().hvals('chat:online')).not.toContain('alice');
+    const whois = await bob.request('whois', { user_name: 'alice' });
+    expect(whois.type).toBe('whois');
+    expect((whois.payload as { user_name: string }).user_name).toBe('Alice');
+    // Still one claim: the old spelling is not free for somebody else.
+    const other = await client(b!);
+    expect(code(await other.request('hello', { user_name: 'alice' }))).toBe('nick_taken');
+  });
+
   it('joins, leaves, renames and users reflect members on every node', async () => {
     const [a, b] = await nodes(2);
     const alice = await client(a!, 'alice');
@@ -431,7 +447,7 @@ describe('nicks and presence across nodes', () => {
 
     expect((await bob.request('nick', { user_name: 'robert' })).type).toBe('nick_changed');
     const renamed = await alice.next((m) => m.type === 'nick_changed' && m.ref === undefined);
-    expect(renamed.payload).toEqual({ room_id: 'lobby', old_name: 'bob', user_name: 'robert' });
+    expect(renamed.payload).toEqual({ room_id: 'lobby', old_name: 'bob', user_name: 'robert', role: null });
     const after = await alice.request('users', { room_id: 'lobby' });
     expect((after.payload as { users: string[] }).users).toEqual(['alice', 'robert']);
 

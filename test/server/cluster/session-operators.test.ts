@@ -91,6 +91,9 @@ describe('session operators on a cluster', () => {
     expect(code(await alice.request('kick', { room_id: 'den', user_name: 'carol' }))).toBe('user_left');
     // A nick change on A keeps it.
     expect(code(await alice.request('nick', { user_name: 'alicia' }))).toBe('nick_changed');
+    // Node B's members are told the role her new nick has, so their clients need no /users.
+    const heard = await bob.next((m) => m.type === 'nick_changed' && m.payload.user_name === 'alicia');
+    expect(heard.payload).toMatchObject({ room_id: 'den', old_name: 'alice', role: 'operator' });
     await until(async () => (await roles(bob, 'den'))['alicia'] === 'operator');
 
     // Alice leaves: her status ends on every node, and back in she is a plain member.

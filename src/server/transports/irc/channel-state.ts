@@ -78,17 +78,30 @@ export class ChannelStates {
 
   /** `MODE #c +o nick` / `-v nick`...: the lines of a role change, from who this session knew. */
   roleChanged(p: ServerEventPayloads['role_changed']): OutMessage[] {
-    const before = this.of(p.room_id).roles.get(nickKey(p.user_name));
-    const after = roleLetter(p.role);
-    this.setRole(p.room_id, p.user_name, p.role);
+    return this.changeRole(p.room_id, p.user_name, p.role, sourceOf(p.by));
+  }
+
+  /**
+   * After a rename's NICK: the role the new nick has in the room, when it is not the one the
+   * prefix carried over (a role given for good to a registered nick stays with that nick), as a
+   * MODE from the server.
+   */
+  renamedRole(roomId: string, nick: string, role: RoomRole | null, serverName: string): OutMessage[] {
+    return this.changeRole(roomId, nick, role, serverName);
+  }
+
+  private changeRole(roomId: string, user: string, role: RoomRole | null, source: string): OutMessage[] {
+    const before = this.of(roomId).roles.get(nickKey(user));
+    const after = roleLetter(role);
+    this.setRole(roomId, user, role);
     const change = before === after ? '' : `${before ? `-${before}` : ''}${after ? `+${after}` : ''}`;
     if (change === '') return [];
-    const nick = ircNick(p.user_name);
+    const nick = ircNick(user);
     return [
       {
-        source: sourceOf(p.by),
+        source,
         command: 'MODE',
-        params: [channelOf(p.room_id), change, ...(before && after ? [nick, nick] : [nick])],
+        params: [channelOf(roomId), change, ...(before && after ? [nick, nick] : [nick])],
       },
     ];
   }

@@ -346,12 +346,17 @@ export class IrcSession implements IrcContext {
       // Each room's copy, the repeats and our own rename included: each room's roles follow it.
       if (message.type === 'nick_changed' && message.payload.room_id !== undefined)
         this.chans.renamed(message.payload.room_id, message.payload.old_name, message.payload.user_name);
-      if (this.skipRepeat(message)) return;
+      // Said after the NICK (ours was the answer to NICK; a repeat's came with the first room).
+      if (this.skipRepeat(message)) {
+        if (message.type === 'nick_changed') this.renamedRole(message.payload);
+        return;
+      }
       if (message.type === 'message') this.remember(message.payload);
       const bytes = sharedBytes(out, (this.key ??= renderKey(this.caps)), this.caps);
       if (bytes.length > 0) this.port.writeBytes(bytes);
       if (message.type === 'user_joined') this.joinedRole(message.payload);
       if (message.type === 'user_left') this.leftBy(message.payload);
+      if (message.type === 'nick_changed') this.renamedRole(message.payload);
       return;
     }
     switch (message.type) {
@@ -466,6 +471,13 @@ export class IrcSession implements IrcContext {
     }
     if (message.type === 'user_joined') this.quits.delete(message.payload.user_name);
     return false;
+  }
+
+  /** A room's copy of a rename: a MODE when the new nick's role there is not the one carried over. */
+  private renamedRole(p: ServerEventPayloads['nick_changed']): void {
+    if (p.room_id === undefined || p.role === undefined) return;
+    const lines = this.chans.renamedRole(p.room_id, p.user_name, p.role, this.options.serverName);
+    if (lines.length > 0) this.write(lines.map(formatMessage).join(''));
   }
 
   /** MONITOR: a monitored nick came online (730) or went (731). */

@@ -328,6 +328,28 @@ describe('IRC door: roles and modes', () => {
     await carol.wait(new RegExp(` 482 ${cn} ${chan} :`));
   });
 
+  it('a standing operator renamed away from its registered nick: NICK, then MODE -o from the server', async () => {
+    const { c: alice, me: a, chan } = await owner('renop');
+    const bname = nick('renopbob');
+    await account(bname);
+    const bob = track(await IrcTestClient.register(port, bname, { pass: PW }));
+    bob.send(`JOIN ${chan}`);
+    await bob.wait(new RegExp(` 366 ${bname} ${chan} `));
+    alice.send(`MODE ${chan} +o ${bname}`);
+    await bob.wait(new RegExp(`^:${a}!~u@chat MODE ${chan} \\+o ${bname}$`));
+    const guestNick = nick('renopguest');
+    bob.send(`NICK ${guestNick}`);
+    await alice.wait(new RegExp(`^:${bname}!~u@chat NICK :?${guestNick}$`));
+    await alice.wait(new RegExp(`^:irc\\.test MODE ${chan} -o ${guestNick}$`));
+    // The renamed client is told too, and the NAMES that follow agree.
+    await bob.wait(new RegExp(`^:irc\\.test MODE ${chan} -o ${guestNick}$`));
+    alice.send(`NAMES ${chan}`);
+    // The second 353: the first was the join burst's.
+    const names = (await alice.waitCount(new RegExp(` 353 ${a} = ${chan} :`), 2))[1]!;
+    expect(names).toContain(` ${guestNick}`);
+    expect(names).not.toContain(`@${guestNick}`);
+  });
+
   it('MODE #c is 324 with the modes and 329 with the creation time; +m: a member without voice gets 404, with voice speaks; 472 for an unknown mode', async () => {
     const { c: alice, me: a, chan } = await owner('mod');
     const { c: bob, me: b } = await ircUser('modbob', chan);
