@@ -24,11 +24,13 @@
  *   npx vite-node bench/cluster.ts -- --duration 10 --shapes 1000x500 --hold 0
  *   npx vite-node bench/cluster.ts -- --shapes none --hold 50000       # the holding run only
  *   npx vite-node bench/cluster.ts -- --hold 0 --node-args '--max-write-delay 5'   # extra flags, every node
+ *   npx vite-node bench/cluster.ts -- --hold 0 --pin   # nodes on their own CPU (taskset), loader and Redis on the rest
  *
  * A benchmark, not a test: it asserts nothing. The machine's other load is printed with each row
  * (`other load`, percent of one core used by everything else during the run).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpus as cpuList } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startChatServer } from '../src/load/bench-command.js';
@@ -36,7 +38,7 @@ import type { Connector } from '../src/load/connector.js';
 import { chatDialect } from '../src/load/dialects.js';
 import { runLoad, type LoadResult } from '../src/load/loader.js';
 import { sourceAddresses } from '../src/load/options.js';
-import { cpuMicros, machineBusyMicros, rssKiB, writeSyscalls } from '../src/load/proc.js';
+import { cpuMicros, machineBusyMicros, rssKiB, wakeups, writeSyscalls } from '../src/load/proc.js';
 import { rawConnector } from '../src/load/raw-client.js';
 import type { ServerProcess } from '../src/load/server-process.js';
 import { Redis } from 'ioredis';
@@ -55,6 +57,12 @@ const { values } = parseArgs({
     'hold-minutes': { type: 'string', default: '15' },
     'kill-one': { type: 'boolean', default: false },
     'redis-stats': { type: 'boolean', default: false },
+    /**
+     * Pins the chat nodes to the last CPU and redis-server and this loader to the others
+     * (`taskset`), so a node never shares its core with the loader or Redis: the per-delivery cost
+     * without the cache and scheduling churn of three or four busy processes on two cores.
+     */
+    pin: { type: 'boolean', default: false },
     /** Extra `chat serve` flags for every node of every setup (split on spaces). */
     'node-args': { type: 'string', default: '' },
   },
@@ -66,6 +74,7 @@ const killOne = values['kill-one'];
 const redisStats = values['redis-stats'];
 const duration = Number(values.duration);
 const hold = Number(values.hold);
+const pin = values.pin;
 const nodeArgs = values['node-args'].split(' ').filter((a) => a !== '');
 
 interface Shape {
@@ -134,6 +143,8 @@ interface Row {
   cpu: Map<string, number>;
   /** Write system calls over the publish window, per chat node (to clients and to Redis). */
   writes: Map<string, number>;
+  /** Main-thread wake-ups per second over the publish window, summed over the chat nodes. */
+  wakeupsPerS: number;
   otherPercent: number;
 }
 
@@ -145,11 +156,14 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
   const cpu = new Map<string, number>();
   const writes0 = new Map<string, number>();
   const writes = new Map<string, number>();
+  let wakeups0 = 0;
+  let wakeupsPerS = 0;
   let busy0 = 0;
   let wall0 = 0;
   let self0 = process.cpuUsage();
   let otherPercent = 0;
   try {
+    if (pin) pinProcesses(pids);
     const result = await runLoad({
       connector: spread(nodes.map((n) => n.url)),
       clients: shape.clients,
@@ -165,6 +179,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
         for (const [label, pid] of pids) cpu0.set(label, cpuMicros(pid) ?? 0);
         for (const [label, pid] of pids)
           if (label !== 'redis-server') writes0.set(label, writeSyscalls(pid) ?? 0);
+        wakeups0 = nodeWakeups(pids);
         busy0 = machineBusyMicros() ?? 0;
         self0 = process.cpuUsage();
         wall0 = performance.now();
@@ -179,6 +194,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
           if (label !== 'redis-server')
             writes.set(label, (writeSyscalls(pid) ?? 0) - (writes0.get(label) ?? 0));
         }
+        wakeupsPerS = (nodeWakeups(pids) - wakeups0) / (wallUs / 1e6);
         const self = process.cpuUsage(self0);
         const busy = (machineBusyMicros() ?? 0) - busy0;
         otherPercent = Math.max(0, Math.round(((busy - servers - self.user - self.system) / wallUs) * 100));
@@ -188,10 +204,38 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       log(
         `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
       );
-    return { shape: shape.name, setup, result, cpu, writes, otherPercent };
+    return { shape: shape.name, setup, result, cpu, writes, wakeupsPerS, otherPercent };
   } finally {
     await stop();
+    if (pin) setAffinity(process.pid, allCpus());
   }
+}
+
+/** `--pin`: chat nodes on the last CPU; redis-server and this loader on the rest. */
+function pinProcesses(pids: Map<string, number>): void {
+  // The machine's CPUs, not this process's affinity (pinned after the first run).
+  const cpus = cpuList().length;
+  if (cpus < 2) throw new Error('--pin needs at least two CPUs');
+  const last = String(cpus - 1);
+  const rest = cpus === 2 ? '0' : `0-${cpus - 2}`;
+  for (const [label, pid] of pids) setAffinity(pid, label === 'redis-server' ? rest : last);
+  setAffinity(process.pid, rest);
+}
+
+function allCpus(): string {
+  return `0-${cpuList().length - 1}`;
+}
+
+/** Every thread of `pid` onto `cpus` (a taskset list). */
+function setAffinity(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/** Main-thread wake-ups of the chat nodes (not redis-server), summed. */
+function nodeWakeups(pids: Map<string, number>): number {
+  let sum = 0;
+  for (const [label, pid] of pids) if (label !== 'redis-server') sum += wakeups(pid) ?? 0;
+  return sum;
 }
 
 /** One command on a short-lived admin link (`--redis-stats`: what redis-server ran in the window). */
@@ -205,8 +249,8 @@ async function redisAdmin<T>(redis: RedisProcess, fn: (admin: Redis) => Promise<
 }
 
 const HEADER =
-  '| shape | setup | deliveries/s | delivered | p50 ms | p99 ms | ack p50 ms | ack p99 ms | µs CPU/delivery: all | per process | writes/delivery | other load |\n' +
-  '|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+  '| shape | setup | deliveries/s | delivered | p50 ms | p99 ms | ack p50 ms | ack p99 ms | µs CPU/delivery: all | per process | writes/delivery | node wake-ups/s | other load |\n' +
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
 
 function row(r: Row): string {
   const { result } = r;
@@ -219,7 +263,7 @@ function row(r: Row): string {
   return (
     `| ${r.shape} | ${r.setup} | ${Math.round(result.deliveries_per_s).toLocaleString('en-US')} | ${delivered.toFixed(1)}% | ` +
     `${result.latency_ms.p50.toFixed(1)} | ${result.latency_ms.p99.toFixed(1)} | ${result.ack_latency_ms.p50.toFixed(1)} | ` +
-    `${result.ack_latency_ms.p99.toFixed(1)} | ${(total / n).toFixed(2)} | ${per} | ${(written / n).toFixed(3)} | ${r.otherPercent}% |\n`
+    `${result.ack_latency_ms.p99.toFixed(1)} | ${(total / n).toFixed(2)} | ${per} | ${(written / n).toFixed(3)} | ${Math.round(r.wakeupsPerS).toLocaleString('en-US')} | ${r.otherPercent}% |\n`
   );
 }
 

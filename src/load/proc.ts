@@ -80,3 +80,17 @@ export function writeSyscalls(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Times a process's main thread went to sleep and was woken again (voluntary_ctxt_switches in
+ * /proc/<pid>/status: for Node, event-loop turns that found nothing to do and waited); undefined
+ * when unreadable. On a VM each of those wake-ups costs far more than the turn's own work.
+ */
+export function wakeups(pid: number): number | undefined {
+  try {
+    const match = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
