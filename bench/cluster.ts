@@ -38,7 +38,14 @@ import type { Connector } from '../src/load/connector.js';
 import { chatDialect } from '../src/load/dialects.js';
 import { runLoad, type LoadResult } from '../src/load/loader.js';
 import { sourceAddresses } from '../src/load/options.js';
-import { cpuMicros, machineBusyMicros, rssKiB, wakeups, writeSyscalls } from '../src/load/proc.js';
+import {
+  cpuMicros,
+  machineBusyMicros,
+  mainThreadCpuMicros,
+  rssKiB,
+  wakeups,
+  writeSyscalls,
+} from '../src/load/proc.js';
 import { rawConnector } from '../src/load/raw-client.js';
 import type { ServerProcess } from '../src/load/server-process.js';
 import { Redis } from 'ioredis';
@@ -141,6 +148,8 @@ interface Row {
   result: LoadResult;
   /** CPU µs over the publish window, per process label. */
   cpu: Map<string, number>;
+  /** Of that, the main thread's (chat nodes): the rest is V8's and libuv's helper threads. */
+  mainCpu: Map<string, number>;
   /** Write system calls over the publish window, per chat node (to clients and to Redis). */
   writes: Map<string, number>;
   /** Main-thread wake-ups per second over the publish window, summed over the chat nodes. */
@@ -154,6 +163,8 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
   if (redis?.child().pid !== undefined) pids.set('redis-server', redis.child().pid!);
   const cpu0 = new Map<string, number>();
   const cpu = new Map<string, number>();
+  const main0 = new Map<string, number>();
+  const mainCpu = new Map<string, number>();
   const writes0 = new Map<string, number>();
   const writes = new Map<string, number>();
   let wakeups0 = 0;
@@ -178,7 +189,10 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
         if (redisStats && redis) await redisAdmin(redis, (a) => a.config('RESETSTAT'));
         for (const [label, pid] of pids) cpu0.set(label, cpuMicros(pid) ?? 0);
         for (const [label, pid] of pids)
-          if (label !== 'redis-server') writes0.set(label, writeSyscalls(pid) ?? 0);
+          if (label !== 'redis-server') {
+            writes0.set(label, writeSyscalls(pid) ?? 0);
+            main0.set(label, mainThreadCpuMicros(pid) ?? 0);
+          }
         wakeups0 = nodeWakeups(pids);
         busy0 = machineBusyMicros() ?? 0;
         self0 = process.cpuUsage();
@@ -191,8 +205,10 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
           const used = (cpuMicros(pid) ?? 0) - (cpu0.get(label) ?? 0);
           cpu.set(label, used);
           servers += used;
-          if (label !== 'redis-server')
+          if (label !== 'redis-server') {
             writes.set(label, (writeSyscalls(pid) ?? 0) - (writes0.get(label) ?? 0));
+            mainCpu.set(label, (mainThreadCpuMicros(pid) ?? 0) - (main0.get(label) ?? 0));
+          }
         }
         wakeupsPerS = (nodeWakeups(pids) - wakeups0) / (wallUs / 1e6);
         const self = process.cpuUsage(self0);
@@ -204,7 +220,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       log(
         `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
       );
-    return { shape: shape.name, setup, result, cpu, writes, wakeupsPerS, otherPercent };
+    return { shape: shape.name, setup, result, cpu, mainCpu, writes, wakeupsPerS, otherPercent };
   } finally {
     await stop();
     if (pin) setAffinity(process.pid, allCpus());
@@ -256,7 +272,12 @@ function row(r: Row): string {
   const { result } = r;
   const n = Math.max(1, result.deliveries);
   const total = [...r.cpu.values()].reduce((a, b) => a + b, 0);
-  const per = [...r.cpu].map(([label, us]) => `${label} ${(us / n).toFixed(2)}`).join(', ');
+  const per = [...r.cpu]
+    .map(([label, us]) => {
+      const main = r.mainCpu.get(label);
+      return `${label} ${(us / n).toFixed(2)}${main === undefined ? '' : ` (main thread ${(main / n).toFixed(2)})`}`;
+    })
+    .join(', ');
   const written = [...r.writes.values()].reduce((a, b) => a + b, 0);
   const delivered =
     result.expected_deliveries > 0 ? (100 * result.deliveries) / result.expected_deliveries : 100;
