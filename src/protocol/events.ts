@@ -167,7 +167,7 @@ export interface ServerEventPayloads {
   };
   /**
    * `role`, in a room's copy: the member's role there under the new nick (null: none). Roles
-   * given for good are a registered nick's, so a rename may drop one, or bring one back.
+   * given for good are a registered nick's, so a rename away from it leaves them behind.
    */
   nick_changed: { room_id?: string; old_name: string; user_name: string; role?: RoomRole | null };
   message: ChatMessage;
