@@ -163,11 +163,9 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
   if (redis?.child().pid !== undefined) pids.set('redis-server', redis.child().pid!);
   const cpu0 = new Map<string, number>();
   const cpu = new Map<string, number>();
-  const main0 = new Map<string, number>();
+  const nodes0 = new Map<string, NodeCounters>();
   const mainCpu = new Map<string, number>();
-  const writes0 = new Map<string, number>();
   const writes = new Map<string, number>();
-  let wakeups0 = 0;
   let wakeupsPerS = 0;
   let busy0 = 0;
   let wall0 = 0;
@@ -188,12 +186,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
         await sleep(1000);
         if (redisStats && redis) await redisAdmin(redis, (a) => a.config('RESETSTAT'));
         for (const [label, pid] of pids) cpu0.set(label, cpuMicros(pid) ?? 0);
-        for (const [label, pid] of pids)
-          if (label !== 'redis-server') {
-            writes0.set(label, writeSyscalls(pid) ?? 0);
-            main0.set(label, mainThreadCpuMicros(pid) ?? 0);
-          }
-        wakeups0 = nodeWakeups(pids);
+        for (const [label, pid] of pids) if (label !== 'redis-server') nodes0.set(label, nodeCounters(pid));
         busy0 = machineBusyMicros() ?? 0;
         self0 = process.cpuUsage();
         wall0 = performance.now();
@@ -205,12 +198,13 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
           const used = (cpuMicros(pid) ?? 0) - (cpu0.get(label) ?? 0);
           cpu.set(label, used);
           servers += used;
-          if (label !== 'redis-server') {
-            writes.set(label, (writeSyscalls(pid) ?? 0) - (writes0.get(label) ?? 0));
-            mainCpu.set(label, (mainThreadCpuMicros(pid) ?? 0) - (main0.get(label) ?? 0));
-          }
+          const before = nodes0.get(label);
+          if (!before) continue;
+          const now = nodeCounters(pid);
+          writes.set(label, now.writes - before.writes);
+          mainCpu.set(label, now.mainCpu - before.mainCpu);
+          wakeupsPerS += (now.wakeups - before.wakeups) / (wallUs / 1e6);
         }
-        wakeupsPerS = (nodeWakeups(pids) - wakeups0) / (wallUs / 1e6);
         const self = process.cpuUsage(self0);
         const busy = (machineBusyMicros() ?? 0) - busy0;
         otherPercent = Math.max(0, Math.round(((busy - servers - self.user - self.system) / wallUs) * 100));
@@ -247,11 +241,19 @@ function setAffinity(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
 }
 
-/** Main-thread wake-ups of the chat nodes (not redis-server), summed. */
-function nodeWakeups(pids: Map<string, number>): number {
-  let sum = 0;
-  for (const [label, pid] of pids) if (label !== 'redis-server') sum += wakeups(pid) ?? 0;
-  return sum;
+/** What the bench reads of a chat node (not redis-server) at each end of the window. */
+interface NodeCounters {
+  writes: number;
+  mainCpu: number;
+  wakeups: number;
+}
+
+function nodeCounters(pid: number): NodeCounters {
+  return {
+    writes: writeSyscalls(pid) ?? 0,
+    mainCpu: mainThreadCpuMicros(pid) ?? 0,
+    wakeups: wakeups(pid) ?? 0,
+  };
 }
 
 /** One command on a short-lived admin link (`--redis-stats`: what redis-server ran in the window). */

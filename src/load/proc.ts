@@ -31,8 +31,13 @@ function statCpuMicros(path: string): number | undefined {
 
 /** Resident set size of a process in KiB (VmRSS); undefined off Linux. */
 export function rssKiB(pid: number): number | undefined {
+  return procNumber(`/proc/${pid}/status`, /^VmRSS:\s+(\d+) kB/m);
+}
+
+/** The number `field` (its first group) captures in a /proc file; undefined when unreadable or absent. */
+function procNumber(path: string, field: RegExp): number | undefined {
   try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    const match = field.exec(readFileSync(path, 'latin1'));
     return match ? Number(match[1]) : undefined;
   } catch {
     return undefined;
@@ -85,12 +90,7 @@ export async function waitQuiet(maxSeconds: number): Promise<void> {
 
 /** Write syscalls a process has made (syscw in /proc/<pid>/io); undefined when unreadable. */
 export function writeSyscalls(pid: number): number | undefined {
-  try {
-    const match = /^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'latin1'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+  return procNumber(`/proc/${pid}/io`, /^syscw:\s+(\d+)/m);
 }
 
 /**
@@ -99,10 +99,5 @@ export function writeSyscalls(pid: number): number | undefined {
  * when unreadable. On a VM each of those wake-ups costs far more than the turn's own work.
  */
 export function wakeups(pid: number): number | undefined {
-  try {
-    const match = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+  return procNumber(`/proc/${pid}/status`, /^voluntary_ctxt_switches:\s+(\d+)/m);
 }

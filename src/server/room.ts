@@ -751,12 +751,9 @@ export class Room {
             payload: {
               ...notice.payload,
               room_id: this.id,
-              // A rename elsewhere: the role its new nick has here (as memberRoles reckons it).
+              // A rename elsewhere: the role its new nick has here.
               ...(notice.type === 'nick_changed'
-                ? {
-                    role:
-                      this.policy.roleOfKey(nickKey(notice.payload.user_name), true, notice.owner) ?? null,
-                  }
+                ? { role: this.remoteRole(notice.payload.user_name, notice.owner) ?? null }
                 : {}),
             },
           } as ServerMessage,
@@ -793,9 +790,17 @@ export class Room {
   }
 
   /**
+   * The role of a member on another node, by its nick and its `node:session` (a connection's own
+   * operator status): a registered nick is held only by its password holder, so holding it
+   * proves it.
+   */
+  private remoteRole(nick: string, sessionRef: string | undefined): RoomRole | undefined {
+    return this.policy.roleOfKey(nickKey(nick), true, sessionRef);
+  }
+
+  /**
    * Roles of the members that have one, by nick. In cluster mode `names` lists members on every
-   * node: those on other nodes are looked up by nick key (a registered nick is held only by its
-   * password holder, so holding it proves it).
+   * node: those on other nodes are looked up with {@link remoteRole}.
    */
   private memberRoles(names?: string[]): Record<string, RoomRole> {
     const roles: Record<string, RoomRole> = {};
@@ -807,7 +812,7 @@ export class Room {
       const here = new Set(this.memberNames());
       for (const nick of names) {
         if (here.has(nick)) continue;
-        const role = this.policy.roleOfKey(nickKey(nick), true, this.presenceRefs?.get(nick));
+        const role = this.remoteRole(nick, this.presenceRefs?.get(nick));
         if (role) roles[nick] = role;
       }
     }

@@ -81,16 +81,8 @@ export class ChannelStates {
     return this.changeRole(p.room_id, p.user_name, p.role, sourceOf(p.by));
   }
 
-  /**
-   * After a rename's NICK: the role the new nick has in the room, when it is not the one the
-   * prefix carried over (a role given for good to a registered nick stays with that nick), as a
-   * MODE from the server.
-   */
-  renamedRole(roomId: string, nick: string, role: RoomRole | null, serverName: string): OutMessage[] {
-    return this.changeRole(roomId, nick, role, serverName);
-  }
-
-  private changeRole(roomId: string, user: string, role: RoomRole | null, source: string): OutMessage[] {
+  /** The MODE line (from `source`) that takes `user` from the role this session knew to `role`; none when equal. */
+  changeRole(roomId: string, user: string, role: RoomRole | null, source: string): OutMessage[] {
     const before = this.of(roomId).roles.get(nickKey(user));
     const after = roleLetter(role);
     this.setRole(roomId, user, role);

@@ -473,10 +473,13 @@ export class IrcSession implements IrcContext {
     return false;
   }
 
-  /** A room's copy of a rename: a MODE when the new nick's role there is not the one carried over. */
+  /**
+   * A room's copy of a rename: a MODE from the server when the new nick's role there is not the
+   * one its prefix carried over (a role given for good stays with the registered nick).
+   */
   private renamedRole(p: ServerEventPayloads['nick_changed']): void {
     if (p.room_id === undefined || p.role === undefined) return;
-    const lines = this.chans.renamedRole(p.room_id, p.user_name, p.role, this.options.serverName);
+    const lines = this.chans.changeRole(p.room_id, p.user_name, p.role, this.options.serverName);
     if (lines.length > 0) this.write(lines.map(formatMessage).join(''));
   }
 
