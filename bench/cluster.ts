@@ -25,11 +25,13 @@
  *   npx vite-node bench/cluster.ts -- --shapes none --hold 50000       # the holding run only
  *   npx vite-node bench/cluster.ts -- --hold 0 --node-args '--max-write-delay 5'   # extra flags, every node
  *   npx vite-node bench/cluster.ts -- --hold 0 --pin   # nodes on their own CPU (taskset), loader and Redis on the rest
+ *   CHAT_BENCH_SERVER_NODE_ARGS=--perf-basic-prof npx vite-node bench/cluster.ts -- --hold 0 --perf /tmp/pf
+ *       # a perf profile of the nodes over each publishing window (bench/perf-buckets.py sums it up)
  *
  * A benchmark, not a test: it asserts nothing. The machine's other load is printed with each row
  * (`other load`, percent of one core used by everything else during the run).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus as cpuList } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -56,6 +58,12 @@ const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     duration: { type: 'string', default: '10' },
+    /**
+     * Seconds of the same load, on other rooms, before the measured run: V8 optimises the
+     * message path while it runs (TurboFan's compiles took ~6% of a node's CPU in a cold 10 s
+     * window, twice that with two nodes), so the window measures the steady state. 0: none.
+     */
+    warmup: { type: 'string', default: '3' },
     shapes: { type: 'string' },
     setups: { type: 'string' },
     hold: { type: 'string', default: '50000' },
@@ -70,6 +78,12 @@ const { values } = parseArgs({
      * without the cache and scheduling churn of three or four busy processes on two cores.
      */
     pin: { type: 'boolean', default: false },
+    /**
+     * Records a `perf` profile (`perf record -g -e cpu-clock`, Debian's linux-perf) of the chat
+     * nodes over the publishing window only, one file per run in this directory. Give the nodes
+     * `--perf-basic-prof` (CHAT_BENCH_SERVER_NODE_ARGS) so JavaScript frames have names.
+     */
+    perf: { type: 'string' },
     /** Extra `chat serve` flags for every node of every setup (split on spaces). */
     'node-args': { type: 'string', default: '' },
   },
@@ -80,6 +94,7 @@ const holdMinutes = Number(values['hold-minutes']);
 const killOne = values['kill-one'];
 const redisStats = values['redis-stats'];
 const duration = Number(values.duration);
+const warmup = Number(values.warmup);
 const hold = Number(values.hold);
 const pin = values.pin;
 const nodeArgs = values['node-args'].split(' ').filter((a) => a !== '');
@@ -171,8 +186,22 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
   let wall0 = 0;
   let self0 = process.cpuUsage();
   let otherPercent = 0;
+  let profiler: ChildProcess | undefined;
   try {
     if (pin) pinProcesses(pids);
+    if (warmup > 0) {
+      log(`  warm-up: ${warmup} s of the same load\n`);
+      await runLoad({
+        connector: spread(nodes.map((n) => n.url)),
+        clients: shape.clients,
+        rooms: shape.rooms,
+        publishers: shape.publishers,
+        rate: shape.rate,
+        durationS: warmup,
+        size: 100,
+        localAddresses: sourceAddresses('127.0.0.1', shape.clients),
+      });
+    }
     const result = await runLoad({
       connector: spread(nodes.map((n) => n.url)),
       clients: shape.clients,
@@ -184,6 +213,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       localAddresses: sourceAddresses('127.0.0.1', shape.clients),
       onReady: async () => {
         await sleep(1000);
+        if (values.perf !== undefined) profiler = await startPerf(values.perf, `${setup}-${shape.name}`, nodes);
         if (redisStats && redis) await redisAdmin(redis, (a) => a.config('RESETSTAT'));
         for (const [label, pid] of pids) cpu0.set(label, cpuMicros(pid) ?? 0);
         for (const [label, pid] of pids) if (label !== 'redis-server') nodes0.set(label, nodeCounters(pid));
@@ -208,8 +238,10 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
         const self = process.cpuUsage(self0);
         const busy = (machineBusyMicros() ?? 0) - busy0;
         otherPercent = Math.max(0, Math.round(((busy - servers - self.user - self.system) / wallUs) * 100));
+        profiler?.kill('SIGINT');
       },
     });
+    if (profiler && profiler.exitCode === null) await new Promise((r) => profiler!.once('exit', r));
     if (redisStats && redis)
       log(
         `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
@@ -239,6 +271,20 @@ function allCpus(): string {
 /** Every thread of `pid` onto `cpus` (a taskset list). */
 function setAffinity(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/** `--perf DIR`: perf record of the chat nodes, started once it has attached (its first output). */
+async function startPerf(dir: string, name: string, nodes: ServerProcess[]): Promise<ChildProcess> {
+  const out = `${dir}/${name}.data`;
+  const pids = nodes.map((n) => n.pid).join(',');
+  const child = spawn('perf', ['record', '-F', '999', '-g', '-e', 'cpu-clock', '-p', pids, '-o', out], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr.on('data', (d: Buffer) => log(`  perf: ${String(d)}`));
+  // perf says nothing until it stops; give it a moment to attach.
+  await sleep(300);
+  log(`  perf recording nodes ${pids} to ${out}\n`);
+  return child;
 }
 
 /** What the bench reads of a chat node (not redis-server) at each end of the window. */

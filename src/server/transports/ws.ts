@@ -130,6 +130,7 @@ export class WsTransport {
   private readonly coalescer: WriteCoalescer<WsConnection>;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly conns = new Map<WebSocket, { conn: WsConnection; session: Session }>();
+  private leading = false;
 
   constructor(
     private readonly hub: Hub,
@@ -229,9 +230,12 @@ export class WsTransport {
    * Makes `first` the first step of every flush of this door (the store's commit), so what it
    * releases is written in that flush; returns the function that asks for a flush when `first`
    * has work. The WebSocket door leads because it is always open and carries the big rooms;
-   * the other doors write what a commit released in their own next flush.
+   * the other doors write what a commit released in their own next flush. One lead per door: the
+   * SQLite store's commits, or a cluster node's channel deliveries (RedisEngine.deliverWhen).
    */
   leadFlushesWith(first: () => boolean): () => void {
+    if (this.leading) throw new Error('the WebSocket door already has a first step');
+    this.leading = true;
     this.coalescer.lead(first);
     return () => this.coalescer.wake();
   }

@@ -164,6 +164,36 @@ describe('RedisEngine commits', () => {
     expect(await noscript()).toBe(0);
   });
 
+  it('holds what the channels bring for the WebSocket flush: routed in order on release, once; undefined releases at once', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    await room(b, 'held');
+    const delivered: number[] = [];
+    const feed = await a.feed('held', { messages: (ms) => delivered.push(...ms.map((m) => m.seq)) });
+    let requests = 0;
+    a.deliverWhen(() => requests++);
+    const draft = (text: string) => ({ senderKey: 'bob', userName: 'Bob', text });
+    await b.commit('held', [draft('one'), draft('two')]);
+    await b.commit('held', [draft('three')]);
+    // Both batches reached node a and wait there: the first one asked for a flush, the second did not.
+    await until(() => a.heldCount === 2);
+    expect(requests).toBe(1);
+    expect(delivered).toEqual([]);
+    expect(a.releaseHeld()).toBe(true);
+    await feed.reached(3);
+    expect(delivered).toEqual([1, 2, 3]);
+    expect(a.releaseHeld()).toBe(false);
+    await b.commit('held', [draft('four')]);
+    await until(() => a.heldCount === 1);
+    expect(requests).toBe(2);
+    // Handing the timing back (shutdown) routes what is held, and what comes later at once.
+    a.deliverWhen(undefined);
+    await feed.reached(4);
+    await b.commit('held', [draft('five')]);
+    await feed.reached(5);
+    expect(delivered).toEqual([1, 2, 3, 4, 5]);
+    expect(requests).toBe(2);
+  });
+
   it('reads since, before and firstSeq, and trims to about `retain` with the idempotency keys', async () => {
     const a = await node('a', { retain: 200 });
     await room(a, 'r');
