@@ -187,6 +187,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
   let self0 = process.cpuUsage();
   let otherPercent = 0;
   let profiler: ChildProcess | undefined;
+  let redisProfiler: ChildProcess | undefined;
   try {
     if (pin) pinProcesses(pids);
     if (warmup > 0) {
@@ -213,7 +214,12 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       localAddresses: sourceAddresses('127.0.0.1', shape.clients),
       onReady: async () => {
         await sleep(1000);
-        if (values.perf !== undefined) profiler = await startPerf(values.perf, `${setup}-${shape.name}`, nodes);
+        if (values.perf !== undefined) {
+          profiler = await startPerf(values.perf, `${setup}-${shape.name}`, nodes.map((n) => n.pid));
+          const redisPid = redis?.child().pid;
+          if (redisPid !== undefined)
+            redisProfiler = await startPerf(values.perf, `${setup}-${shape.name}-redis`, [redisPid]);
+        }
         if (redisStats && redis) await redisAdmin(redis, (a) => a.config('RESETSTAT'));
         for (const [label, pid] of pids) cpu0.set(label, cpuMicros(pid) ?? 0);
         for (const [label, pid] of pids) if (label !== 'redis-server') nodes0.set(label, nodeCounters(pid));
@@ -239,9 +245,11 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
         const busy = (machineBusyMicros() ?? 0) - busy0;
         otherPercent = Math.max(0, Math.round(((busy - servers - self.user - self.system) / wallUs) * 100));
         profiler?.kill('SIGINT');
+        redisProfiler?.kill('SIGINT');
       },
     });
-    if (profiler && profiler.exitCode === null) await new Promise((r) => profiler!.once('exit', r));
+    for (const p of [profiler, redisProfiler])
+      if (p && p.exitCode === null) await new Promise((r) => p.once('exit', r));
     if (redisStats && redis)
       log(
         `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
@@ -273,17 +281,17 @@ function setAffinity(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
 }
 
-/** `--perf DIR`: perf record of the chat nodes, started once it has attached (its first output). */
-async function startPerf(dir: string, name: string, nodes: ServerProcess[]): Promise<ChildProcess> {
+/** `--perf DIR`: perf record of some processes (the chat nodes; redis-server) into DIR/NAME.data. */
+async function startPerf(dir: string, name: string, processes: number[]): Promise<ChildProcess> {
   const out = `${dir}/${name}.data`;
-  const pids = nodes.map((n) => n.pid).join(',');
+  const pids = processes.join(',');
   const child = spawn('perf', ['record', '-F', '999', '-g', '-e', 'cpu-clock', '-p', pids, '-o', out], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr.on('data', (d: Buffer) => log(`  perf: ${String(d)}`));
   // perf says nothing until it stops; give it a moment to attach.
   await sleep(300);
-  log(`  perf recording nodes ${pids} to ${out}\n`);
+  log(`  perf recording ${pids} to ${out}\n`);
   return child;
 }
 

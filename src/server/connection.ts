@@ -31,8 +31,13 @@ export interface Connection {
   readonly transport: TransportKind;
   /** The peer's address (for per-IP limits and logs). */
   readonly remoteAddress: string;
-  /** Queues one event for the client. Must not throw; a dead connection ignores it. */
-  send(out: Outbound): void;
+  /**
+   * Queues one event for the client. Must not throw; a dead connection ignores it. Returns the
+   * bytes now queued for the client or an upper bound of them that costs nothing to keep (it is
+   * read once per delivery of every fan-out): the caller asks {@link bufferedBytes} for the exact
+   * figure before it acts on a high one.
+   */
+  send(out: Outbound): number;
   /** Bytes queued for this client and not yet taken by the kernel. */
   bufferedBytes(): number;
   /**

@@ -8,7 +8,13 @@ import type { ServerMessage } from '../protocol/events.js';
  */
 export class Outbound {
   private json?: string;
-  private readonly renders = new Map<string, unknown>();
+  /**
+   * The first rendering kept in two fields, the others in a map made for the second kind: most
+   * events go out through one door, and every recipient's lookup is a string compare then.
+   */
+  private firstKind: string | undefined;
+  private firstValue: unknown;
+  private renders: Map<string, unknown> | undefined;
 
   constructor(readonly message: ServerMessage) {}
 
@@ -19,10 +25,18 @@ export class Outbound {
 
   /** A transport-specific rendering, built once per event by the first recipient of that kind. */
   render<T>(kind: string, build: (out: Outbound) => T): T {
-    const cached = this.renders.get(kind);
+    if (this.firstKind === kind) return this.firstValue as T;
+    if (this.firstKind === undefined) {
+      const value = build(this);
+      this.firstKind = kind;
+      this.firstValue = value;
+      return value;
+    }
+    const renders = (this.renders ??= new Map<string, unknown>());
+    const cached = renders.get(kind);
     if (cached !== undefined) return cached as T;
     const value = build(this);
-    this.renders.set(kind, value);
+    renders.set(kind, value);
     return value;
   }
 }

@@ -87,11 +87,14 @@ export class Session {
     return this.nick !== undefined;
   }
 
-  /** Delivers a shared event; cuts the client if its queue grows past the bound. */
+  /**
+   * Delivers a shared event; cuts the client if its queue grows past the bound. The fan-out's
+   * inner loop: the bound `send` returns is a counter, and the socket is asked only past it.
+   */
   deliver(out: Outbound): void {
     if (this.closed) return;
-    this.conn.send(out);
-    if (this.conn.bufferedBytes() > this.options.maxQueueBytes) this.options.onSlowConsumer(this);
+    const max = this.options.maxQueueBytes;
+    if (this.conn.send(out) > max && this.conn.bufferedBytes() > max) this.options.onSlowConsumer(this);
   }
 
   /** Sends one event to this session only (replies, errors). */

@@ -14,7 +14,7 @@ export class MemoryConnection implements Connection {
 
   constructor(readonly remoteAddress = '127.0.0.1') {}
 
-  send(out: Outbound): void {
+  send(out: Outbound): number {
     // Round-trip through JSON so the test sees exactly what a client would.
     const message = JSON.parse(out.text) as ServerMessage;
     this.received.push(message);
@@ -23,6 +23,7 @@ export class MemoryConnection implements Connection {
       w.resolve(message);
       return false;
     });
+    return this.buffered;
   }
 
   bufferedBytes(): number {

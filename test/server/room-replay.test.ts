@@ -14,9 +14,9 @@ import { MemoryConnection } from '../helpers/memory-connection.js';
 
 /** A connection that counts what is queued to it as buffered until the test drains it. */
 class FillingConnection extends MemoryConnection {
-  override send(out: Parameters<MemoryConnection['send']>[0]): void {
+  override send(out: Parameters<MemoryConnection['send']>[0]): number {
     super.send(out);
-    this.buffered += Buffer.byteLength(out.text);
+    return (this.buffered += Buffer.byteLength(out.text));
   }
 }
 
@@ -93,7 +93,7 @@ describe('Room replay flow control (no sockets)', () => {
     const track = conn.send.bind(conn);
     conn.send = (out) => {
       if (conn.buffered <= budget) peak = Math.max(peak, conn.buffered); // a page is only started under the budget
-      track(out);
+      return track(out);
     };
     const drains = await drainAll(room, conn);
     expect(room.replaying).toBe(0);

@@ -113,7 +113,7 @@ describe('Room actor (no sockets)', () => {
       const send = m.conn.send.bind(m.conn);
       m.conn.send = (out) => {
         seen.add(out);
-        send(out);
+        return send(out);
       };
       room.post({ kind: 'join', session: m.session, ref: undefined });
     }

@@ -76,15 +76,17 @@ class OneShotConnection implements Connection {
 
   constructor(readonly remoteAddress: string) {}
 
-  send(out: Outbound): void {
+  send(out: Outbound): number {
     const { ref } = out.message;
-    if (ref === undefined) return;
+    if (ref === undefined) return 0;
     // `join`-style replies may come before the one awaited (`welcome` is the hello reply).
     const waiter = this.waiters.get(ref);
     if (waiter) {
       this.waiters.delete(ref);
       waiter(out.message);
     } else this.replies.set(ref, out.message);
+    // Replies wait in memory for the one request; nothing is queued on a socket.
+    return 0;
   }
 
   bufferedBytes(): number {

@@ -97,8 +97,9 @@ class SseConnection implements Connection {
     this.cork = new TurnCork(res, coalescer, () => this.waiters?.check());
   }
 
-  send(out: Outbound): void {
+  send(out: Outbound): number {
     this.write(sseBlockOf(out, this.epoch));
+    return this.bufferedBytes();
   }
 
   /** Writes go out corked and are flushed together once this turn's events are queued. */

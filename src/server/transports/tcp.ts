@@ -95,13 +95,14 @@ class TcpClient implements Connection {
     });
   }
 
-  send(out: Outbound): void {
-    if (this.closed) return;
+  send(out: Outbound): number {
+    if (this.closed) return 0;
     try {
       this.lines.receive(out.message, () => this.writeBytes(tcpLinesOf(out)));
     } catch {
       // A Connection must not throw into the room that is fanning out.
     }
+    return this.bufferedBytes();
   }
 
   bufferedBytes(): number {

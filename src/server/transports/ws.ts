@@ -46,6 +46,12 @@ class WsConnection implements Connection {
   readonly transport = 'ws' as const;
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
+  /**
+   * What the socket still held after the last flush (its writableLength then). It only falls
+   * until the next flush (ws's own pings and close frames aside, a few bytes), so queuedBytes +
+   * backlog bounds bufferedBytes() without asking the stream on every delivery.
+   */
+  private backlog = 0;
   /** Created by the first `drained` call: most connections never wait. */
   private waiters: DrainWaiters | undefined;
   alive = true;
@@ -59,18 +65,18 @@ class WsConnection implements Connection {
     private readonly coalescer: WriteCoalescer<WsConnection>,
   ) {}
 
-  send(out: Outbound): void {
-    if (this.ws.readyState !== 1) return;
+  send(out: Outbound): number {
+    if (this.ws.readyState !== 1) return 0;
     if (this.compression) {
       // ws must own framing when it compresses; no shared frame then. Its write callback is the
       // only sign that deflated bytes left its own queue (bufferedAmount).
       this.ws.send(out.text, () => this.waiters?.check());
-      return;
+      return this.bufferedBytes();
     }
     const frame = wsFrameOf(out);
     // Marked exactly when the queue becomes non-empty: one Set insert per socket per flush, not per event.
     if (this.queue.push(frame) === 1) this.coalescer.mark(this);
-    this.queuedBytes += frame.length;
+    return (this.queuedBytes += frame.length) + this.backlog;
   }
 
   /**
@@ -89,6 +95,7 @@ class WsConnection implements Connection {
     const open = this.ws.readyState === 1 && !this.socket.destroyed;
     if (open) writeFrames(this.socket, frames, bytes);
     frames.length = 0;
+    this.backlog = this.socket.writableLength;
     if (open) this.waiters?.check();
   }
 

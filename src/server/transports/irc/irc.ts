@@ -130,13 +130,14 @@ class IrcClient implements Connection, Flushable {
     });
   }
 
-  send(out: Outbound): void {
-    if (this.closed) return;
+  send(out: Outbound): number {
+    if (this.closed) return 0;
     try {
       this.irc.receive(out);
     } catch {
       // A Connection must not throw into the room that is fanning out.
     }
+    return this.bufferedBytes();
   }
 
   profile(): UserProfile | undefined {
