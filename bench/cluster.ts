@@ -215,7 +215,11 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       onReady: async () => {
         await sleep(1000);
         if (values.perf !== undefined) {
-          profiler = await startPerf(values.perf, `${setup}-${shape.name}`, nodes.map((n) => n.pid));
+          profiler = await startPerf(
+            values.perf,
+            `${setup}-${shape.name}`,
+            nodes.map((n) => n.pid),
+          );
           const redisPid = redis?.child().pid;
           if (redisPid !== undefined)
             redisProfiler = await startPerf(values.perf, `${setup}-${shape.name}-redis`, [redisPid]);

@@ -14,7 +14,10 @@
 import { execFileSync } from 'node:child_process';
 
 const BUCKETS: [string, RegExp][] = [
-  ['write (flush to sockets)', /JS:\S*write file:\S*write-coalescer\.js|JS:\S*flush file:\S*transports\/ws\.js|writeFrames/],
+  [
+    'write (flush to sockets)',
+    /JS:\S*write file:\S*write-coalescer\.js|JS:\S*flush file:\S*transports\/ws\.js|writeFrames/,
+  ],
   ['fan-out (queueing)', /broadcast|deliverCommitted|session\.js/],
   ['redis (ioredis, feeds, commits)', /ioredis|redis-parser|redis-engine|commit-rounds|room-feed/],
   ['client reads (ws, hub, rooms)', /websocket\.js|receiver\.js|hub\.js|handleMessages/],
