@@ -170,6 +170,15 @@ export class Room {
    * messages queued behind the batch waited one more flush.
    */
   private commitWaitMs = 0;
+  /**
+   * Cluster mode: commits sent and not answered yet. The mailbox does not wait for them: a node's
+   * commits go to Redis in rounds timed by the WebSocket door's flush, so waiting would hold the
+   * room's deliveries (and every message behind the batch) for a flush interval. Each commit's
+   * seqs are assigned by Redis in the order rounds are sent, and the engine routes the room's
+   * batches only when no round is in flight, so a commit's answer (its acknowledgements) is
+   * handled before the batch that delivers it.
+   */
+  private readonly commitsInFlight = new Set<Promise<void>>();
   private readonly recentIds = new Map<string, ChatMessage>();
   /** Replays under way, by session; see {@link Replay}. */
   private readonly replays = new Map<Session, Replay>();
@@ -357,7 +366,8 @@ export class Room {
 
   /** Resolves once the mailbox is empty (used by shutdown and tests). */
   async settled(): Promise<void> {
-    while (this.draining || this.mailbox.length > 0) await new Promise((r) => setImmediate(r));
+    while (this.draining || this.mailbox.length > 0 || this.commitsInFlight.size > 0)
+      await new Promise((r) => setImmediate(r));
   }
 
   private async drain(): Promise<void> {
@@ -378,7 +388,9 @@ export class Room {
           const batch: MessageEvent[] = [];
           while (this.mailbox[0]?.kind === 'message') batch.push(this.mailbox.shift() as MessageEvent);
           handled += batch.length;
-          await this.guard(batch, () => this.handleMessages(batch));
+          const committed = this.guard(batch, () => this.handleMessages(batch));
+          if (this.cluster) this.track(committed);
+          else await committed;
         } else {
           const event = this.mailbox.shift()!;
           handled++;
@@ -392,6 +404,12 @@ export class Room {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Cluster mode: a commit the mailbox goes on without (see {@link commitsInFlight}). */
+  private track(commit: Promise<void>): void {
+    this.commitsInFlight.add(commit);
+    void commit.finally(() => this.commitsInFlight.delete(commit));
   }
 
   /** A failing handler answers its requesters with internal_error; the actor keeps going. */

@@ -300,9 +300,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // flush, and the acknowledgements and deliveries it releases leave in that flush.
   const commits = commitTimingOf(store);
   commits?.commitWhen(ws.leadFlushesWith(() => commits.commitPending()));
-  // Cluster mode: what the room channels bring is routed as the first step of the same flushes,
-  // so it reaches the members' queues right before the write (RedisEngine.deliverWhen).
-  engine?.deliverWhen(ws.leadFlushesWith(() => engine.releaseHeld()));
+  // Cluster mode: the node's commit round goes to Redis, and what the room channels brought is
+  // routed, as the first step of the same flushes (RedisEngine.timeWith).
+  engine?.timeWith(ws.leadFlushesWith(() => engine.flushStep()));
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Answer as Node does without a listener (431 for headers past the 16 KiB limit, 400 for
     // other parse errors) so a client learns why; a socket mid-response is only dropped.
@@ -414,7 +414,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await ws.whenEmpty(options.shutdownDrainMs ?? 2000);
       // The door flushes no more: the store times its own commits again (close() commits the rest).
       commits?.commitWhen(undefined);
-      engine?.deliverWhen(undefined);
+      engine?.timeWith(undefined);
       ws.close();
       await tcp?.close(options.shutdownDrainMs ?? 2000);
       await Promise.all(ircDoors.map((d) => d.close(options.shutdownDrainMs ?? 2000)));

@@ -29,8 +29,11 @@ interface Waiting<T, R> {
  */
 export class CommitRounds<T extends RoundItem, R> {
   private queue: Waiting<T, R>[] = [];
-  private inFlight = false;
+  /** The round in flight: settles (never rejects) once every call of it answered. */
+  private inFlight: Promise<void> | undefined;
   private scheduled = false;
+  /** Set by {@link timeWith}: rounds go out when {@link sendNow} says, and this asks for that. */
+  private request: (() => void) | undefined;
 
   constructor(
     private readonly send: RoundSender<T, R>,
@@ -45,24 +48,53 @@ export class CommitRounds<T extends RoundItem, R> {
     });
   }
 
+  /**
+   * Hands the timing of rounds to the caller (the server's WebSocket flush): a round goes out
+   * when {@link sendNow} is called, and `request` is called when one is waiting to go (the first
+   * item queued with no round in flight, or a round that ended with items queued behind it).
+   * undefined: rounds go at the end of the turn again (and what waits, now).
+   */
+  timeWith(request: (() => void) | undefined): void {
+    this.request = request;
+    // Whatever was waiting for the old timing is scheduled by the new one.
+    this.scheduled = false;
+    this.schedule();
+  }
+
+  /** A round is in flight. */
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /**
+   * Sends the waiting items as a round now, unless one is in flight; resolves once that round
+   * (or the one in flight) has answered. Undefined when nothing is waiting or in flight.
+   */
+  sendNow(): Promise<void> | undefined {
+    if (!this.inFlight && this.queue.length > 0) this.round();
+    return this.inFlight;
+  }
+
   private schedule(): void {
     if (this.inFlight || this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
+    if (this.request) return this.request();
     // The end of this turn: every room that commits in it (each drained on a microtask) is in.
-    setImmediate(() => void this.round());
+    setImmediate(() => {
+      // Taken over by sendNow meanwhile (timing handed over and back)?
+      if (this.scheduled && !this.inFlight) this.round();
+    });
   }
 
-  private async round(): Promise<void> {
+  private round(): void {
     this.scheduled = false;
     const waiting = this.queue;
     this.queue = [];
-    this.inFlight = true;
-    try {
-      await Promise.all(chunks(waiting, this.maxSize).map((chunk) => this.call(chunk)));
-    } finally {
-      this.inFlight = false;
+    const done = Promise.all(chunks(waiting, this.maxSize).map((chunk) => this.call(chunk))).then(() => {
+      this.inFlight = undefined;
       this.schedule();
-    }
+    });
+    this.inFlight = done;
   }
 
   private async call(chunk: Waiting<T, R>[]): Promise<void> {

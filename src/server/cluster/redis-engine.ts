@@ -227,7 +227,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     return this.epochBase;
   }
 
-  /** Set by {@link deliverWhen}: channel messages are then held for the server's flush. */
+  /** Set by {@link timeWith}: channel messages are then held for the server's flush. */
   private releaseWhen: (() => void) | undefined;
   /** Channel messages held for the next flush, flat: channel, payload, channel, payload, ... */
   private held: string[] = [];
@@ -1007,18 +1007,42 @@ export class RedisEngine extends EventEmitter implements Engine {
   }
 
   /**
-   * Hands the timing of what the channels bring to the caller: the server routes them as the
-   * first step of the WebSocket door's paced flush, as the SQLite node commits there. Messages are
-   * held until {@link releaseHeld}; `request` is called when the first one is held. A batch then
-   * reaches its room's members right before the write that carries it, not one paced interval
-   * earlier into queues that wait for that write anyway: measured at 1,000 members x 500 msgs/s,
-   * 0.1-0.15 µs less CPU per delivery and fewer writes (docs/performance.md). Everything is held,
-   * not only room batches, so the channels keep their one order.
-   * undefined: routed as they arrive (and whatever is held, now).
+   * Hands the timing of this node's commit rounds and of what the channels bring to the caller:
+   * the server runs {@link flushStep} as the first step of the WebSocket door's paced flush, as the
+   * SQLite node commits there, and `request` is called when a round or a channel message waits.
+   *
+   * - Channel messages are held until {@link releaseHeld}: a batch reaches its room's members
+   *   right before the write that carries it, not one paced interval earlier into queues that
+   *   wait for that write anyway. Everything is held, not only room batches, so the channels keep
+   *   their one order.
+   * - Commits wait for the flush and go as one round: one script call, one reply and one
+   *   published batch per room per flush under load, where a round per message arrived before.
+   *   The flush waits for the round's answer (at most FIRST_STEP_WAIT_MS), so its deliveries
+   *   and acknowledgements still leave in that flush.
+   *
+   * undefined: rounds at the end of the turn and messages routed as they arrive (and what waits, now).
    */
-  deliverWhen(request: (() => void) | undefined): void {
+  timeWith(request: (() => void) | undefined): void {
     this.releaseWhen = request;
+    this.rounds.timeWith(request);
     if (request === undefined) this.releaseHeld();
+  }
+
+  /**
+   * The first step of a flush (see {@link timeWith}): sends the waiting commits as a round and
+   * routes what the channels brought. A promise (the round's answer) when a round is in flight,
+   * else whether anything was routed.
+   */
+  flushStep(): Promise<void> | boolean {
+    // Nothing is routed while a round is in flight: a batch it published could otherwise reach
+    // its room before the answer that tells the room which of its senders to acknowledge. (The
+    // flush waits for the answer and runs this again a turn later, which routes it then.)
+    const busy = this.rounds.busy;
+    const routed = !busy && this.releaseHeld();
+    const round = this.rounds.sendNow();
+    // Held back behind the round: another flush routes them once it answered.
+    if (busy && this.held.length > 0) void round?.then(() => this.releaseWhen?.());
+    return round ?? routed;
   }
 
   /** Channel messages held for the next {@link releaseHeld} (tests). */

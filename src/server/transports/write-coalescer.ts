@@ -7,6 +7,20 @@ import { FlushPacer, type PacerOptions } from './flush-pacer.js';
  */
 const FIRST_STEPS = 2;
 
+/**
+ * The longest a flush waits for what its first step sent away (a cluster node's commit round, a
+ * network round trip to Redis with its fsync): past it the sockets are written with what is
+ * there, and the round's deliveries leave in the next flush.
+ */
+export const FIRST_STEP_WAIT_MS = 10;
+
+/**
+ * What a first step did: `false` nothing for this flush; `true` it settled promises whose writes
+ * belong in it; a promise: it sent work away whose answer belongs in it (waited for, at most
+ * {@link FIRST_STEP_WAIT_MS}, before the step runs again and the sockets are written).
+ */
+export type FirstStepResult = boolean | Promise<unknown>;
+
 /** A connection with frames queued that it can write in one go. */
 export interface Flushable {
   /** Writes what is queued, in one write. */
@@ -43,13 +57,18 @@ export type CoalescerOptions = PacerOptions & {
  * appends the messages that queued behind its committed batch, so the step runs a second time
  * before the write: they arrived before this flush and leave in it. All of it within the one
  * event-loop callback, with no turn (and no socket reads) in between.
+ *
+ * A cluster node's first step sends its commit round to Redis instead and returns the round's
+ * promise: the flush then waits for the answer (the event loop runs meanwhile, and marks join this
+ * flush), and runs the step again a turn after it (the sub link's batch, read in the same poll,
+ * is routed then), so a round's deliveries leave in the flush that sent it.
  */
 export class WriteCoalescer<T extends Flushable> {
   private readonly dirty = new Set<T>();
   private scheduled = false;
   private readonly pacer: FlushPacer;
   private readonly now: () => number;
-  private first: (() => boolean) | undefined;
+  private first: (() => FirstStepResult) | undefined;
   /** {@link wake} was called since the last first step ran. */
   private woken = false;
   /** First steps run in the current flush. */
@@ -69,9 +88,10 @@ export class WriteCoalescer<T extends Flushable> {
   /**
    * Sets the step that opens every flush (undefined: none). It returns true when it settled
    * promises whose writes belong in this flush; the sockets are then written once the
-   * microtasks those promises started have run and queued their frames.
+   * microtasks those promises started have run and queued their frames. It returns a promise
+   * when it sent work away whose answer belongs in this flush (see {@link FirstStepResult}).
    */
-  lead(first: (() => boolean) | undefined): void {
+  lead(first: (() => FirstStepResult) | undefined): void {
     this.first = first;
   }
 
@@ -103,18 +123,34 @@ export class WriteCoalescer<T extends Flushable> {
   private readonly step = (): void => {
     this.woken = false;
     this.steps++;
-    let released = false;
+    let result: FirstStepResult = false;
     try {
-      released = this.first?.() ?? false;
+      result = this.first?.() ?? false;
     } finally {
       // Still `scheduled` until the write: marks made meanwhile join this flush. A room that had
       // an append in this commit took the messages queued behind it on the microtasks that
       // follow and appended them: a second step commits those too, or they would wait for the
       // next flush although they arrived before this one.
-      if (!released) this.write();
-      else afterMicrotasks(this.steps < FIRST_STEPS ? this.step : this.write);
+      const next = this.steps < FIRST_STEPS ? this.step : this.write;
+      if (result === false) this.write();
+      else if (result === true || next === this.write) afterMicrotasks(next);
+      else this.waitFor(result, next);
     }
   };
+
+  /** Runs `next` a turn after `answer` settled, or after FIRST_STEP_WAIT_MS, whichever is first. */
+  private waitFor(answer: Promise<unknown>, next: () => void): void {
+    let done = false;
+    const go = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      // A turn later: what came with the answer on another socket (a published batch) is read.
+      setImmediate(next);
+    };
+    const timer = setTimeout(go, FIRST_STEP_WAIT_MS);
+    answer.then(go, go);
+  }
 
   private readonly write = (): void => {
     this.scheduled = false;

@@ -11,7 +11,7 @@ import { writeFrames } from './frame-scratch.js';
 import { DrainWaiters } from './drain-waiters.js';
 import { wsFrameOf } from './ws-frame.js';
 import { pacerOptionsOf, type WritePacing } from './flush-pacer.js';
-import { WriteCoalescer } from './write-coalescer.js';
+import { WriteCoalescer, type FirstStepResult } from './write-coalescer.js';
 
 /** WebSocket transport settings. */
 export interface WsTransportOptions extends WritePacing {
@@ -238,9 +238,9 @@ export class WsTransport {
    * releases is written in that flush; returns the function that asks for a flush when `first`
    * has work. The WebSocket door leads because it is always open and carries the big rooms;
    * the other doors write what a commit released in their own next flush. One lead per door: the
-   * SQLite store's commits, or a cluster node's channel deliveries (RedisEngine.deliverWhen).
+   * SQLite store's commits, or a cluster node's commit rounds and channel deliveries (RedisEngine.timeWith).
    */
-  leadFlushesWith(first: () => boolean): () => void {
+  leadFlushesWith(first: () => FirstStepResult): () => void {
     if (this.leading) throw new Error('the WebSocket door already has a first step');
     this.leading = true;
     this.coalescer.lead(first);

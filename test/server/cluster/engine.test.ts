@@ -170,7 +170,7 @@ describe('RedisEngine commits', () => {
     const delivered: number[] = [];
     const feed = await a.feed('held', { messages: (ms) => delivered.push(...ms.map((m) => m.seq)) });
     let requests = 0;
-    a.deliverWhen(() => requests++);
+    a.timeWith(() => requests++);
     const draft = (text: string) => ({ senderKey: 'bob', userName: 'Bob', text });
     await b.commit('held', [draft('one'), draft('two')]);
     await b.commit('held', [draft('three')]);
@@ -186,7 +186,7 @@ describe('RedisEngine commits', () => {
     await until(() => a.heldCount === 1);
     expect(requests).toBe(2);
     // Handing the timing back (shutdown) routes what is held, and what comes later at once.
-    a.deliverWhen(undefined);
+    a.timeWith(undefined);
     await feed.reached(4);
     await b.commit('held', [draft('five')]);
     await feed.reached(5);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WriteCoalescer } from '../../../src/server/transports/write-coalescer.js';
+import { FIRST_STEP_WAIT_MS, WriteCoalescer } from '../../../src/server/transports/write-coalescer.js';
 import { manualClock } from '../../helpers/wait.js';
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -164,6 +164,52 @@ describe('WriteCoalescer', () => {
       expect([step.commits, member.flushes]).toEqual([2, 1]);
       for (let i = 0; i < 3; i++) await nextTurn();
       expect([step.commits, member.flushes]).toEqual([2, 1]);
+    });
+
+    it('waits for what the step sent away, runs the step again a turn after its answer, and writes both in that flush', async () => {
+      const c = new WriteCoalescer<ReturnType<typeof conn>>();
+      const member = conn();
+      const other = conn();
+      let answer: (() => void) | undefined;
+      const runs: string[] = [];
+      c.lead(() => {
+        if (runs.length === 0) {
+          runs.push('sent');
+          // A commit round to Redis: its answer comes later, in another callback.
+          return new Promise<void>((r) => (answer = r));
+        }
+        // The batch that came with the answer is delivered now.
+        runs.push('routed');
+        c.mark(member);
+        return true;
+      });
+      c.wake();
+      await nextTurn();
+      expect(runs).toEqual(['sent']);
+      // The event loop runs meanwhile; a mark made now joins the flush that waits.
+      c.mark(other);
+      await nextTurn();
+      expect([member.flushes, other.flushes]).toEqual([0, 0]);
+      answer!();
+      while (member.flushes === 0) await nextTurn();
+      expect(runs).toEqual(['sent', 'routed']);
+      expect([member.flushes, other.flushes]).toEqual([1, 1]);
+    });
+
+    it('writes without the answer once FIRST_STEP_WAIT_MS passed', async () => {
+      const c = new WriteCoalescer<ReturnType<typeof conn>>();
+      const member = conn();
+      let steps = 0;
+      c.lead(() => {
+        steps++;
+        // An answer that never comes (Redis away): the flush must not wait for it.
+        return steps === 1 ? new Promise<void>(() => {}) : false;
+      });
+      c.mark(member);
+      const started = performance.now();
+      while (member.flushes === 0) await sleep(1);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(FIRST_STEP_WAIT_MS - 1);
+      expect(steps).toBe(2);
     });
 
     it('writes after two steps, and opens another flush for what the second released appended', async () => {
