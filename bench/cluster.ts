@@ -26,7 +26,7 @@
  *   npx vite-node bench/cluster.ts -- --hold 0 --node-args '--max-write-delay 5'   # extra flags, every node
  *   npx vite-node bench/cluster.ts -- --hold 0 --pin   # nodes on their own CPU (taskset), loader and Redis on the rest
  *   CHAT_BENCH_SERVER_NODE_ARGS=--perf-basic-prof npx vite-node bench/cluster.ts -- --hold 0 --perf /tmp/pf
- *       # a perf profile of the nodes over each publishing window (bench/perf-buckets.py sums it up)
+ *       # a perf profile of the nodes over each publishing window (bench/perf-buckets.ts sums it up)
  *
  * A benchmark, not a test: it asserts nothing. The machine's other load is printed with each row
  * (`other load`, percent of one core used by everything else during the run).
@@ -79,8 +79,9 @@ const { values } = parseArgs({
      */
     pin: { type: 'boolean', default: false },
     /**
-     * Records a `perf` profile (`perf record -g -e cpu-clock`, Debian's linux-perf) of the chat
-     * nodes over the publishing window only, one file per run in this directory. Give the nodes
+     * Records `perf` profiles (`perf record -g -e cpu-clock`, Debian's linux-perf) of the chat
+     * nodes and, in a file of its own, of redis-server over the publishing window only, in this
+     * directory. Give the nodes
      * `--perf-basic-prof` (CHAT_BENCH_SERVER_NODE_ARGS) so JavaScript frames have names.
      */
     perf: { type: 'string' },
@@ -190,28 +191,23 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
   let redisProfiler: ChildProcess | undefined;
   try {
     if (pin) pinProcesses(pids);
-    if (warmup > 0) {
-      log(`  warm-up: ${warmup} s of the same load\n`);
-      await runLoad({
-        connector: spread(nodes.map((n) => n.url)),
-        clients: shape.clients,
-        rooms: shape.rooms,
-        publishers: shape.publishers,
-        rate: shape.rate,
-        durationS: warmup,
-        size: 100,
-        localAddresses: sourceAddresses('127.0.0.1', shape.clients),
-      });
-    }
-    const result = await runLoad({
+    // The shape's load; the warm-up runs it on rooms of its own (each run has its own run id).
+    const load = () => ({
       connector: spread(nodes.map((n) => n.url)),
       clients: shape.clients,
       rooms: shape.rooms,
       publishers: shape.publishers,
       rate: shape.rate,
-      durationS: duration,
       size: 100,
       localAddresses: sourceAddresses('127.0.0.1', shape.clients),
+    });
+    if (warmup > 0) {
+      log(`  warm-up: ${warmup} s of the same load\n`);
+      await runLoad({ ...load(), durationS: warmup });
+    }
+    const result = await runLoad({
+      ...load(),
+      durationS: duration,
       onReady: async () => {
         await sleep(1000);
         if (values.perf !== undefined) {

@@ -92,6 +92,8 @@ export class WriteCoalescer<T extends Flushable> {
    * when it sent work away whose answer belongs in this flush (see {@link FirstStepResult}).
    */
   lead(first: (() => FirstStepResult) | undefined): void {
+    // One first step: a second lead (a SQLite store and a cluster engine both) would drop one.
+    if (first && this.first) throw new Error('this coalescer already has a first step');
     this.first = first;
   }
 

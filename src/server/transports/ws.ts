@@ -137,7 +137,6 @@ export class WsTransport {
   private readonly coalescer: WriteCoalescer<WsConnection>;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly conns = new Map<WebSocket, { conn: WsConnection; session: Session }>();
-  private leading = false;
 
   constructor(
     private readonly hub: Hub,
@@ -241,8 +240,6 @@ export class WsTransport {
    * SQLite store's commits, or a cluster node's commit rounds and channel deliveries (RedisEngine.timeWith).
    */
   leadFlushesWith(first: () => FirstStepResult): () => void {
-    if (this.leading) throw new Error('the WebSocket door already has a first step');
-    this.leading = true;
     this.coalescer.lead(first);
     return () => this.coalescer.wake();
   }

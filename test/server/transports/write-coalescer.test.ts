@@ -196,6 +196,12 @@ describe('WriteCoalescer', () => {
       expect([member.flushes, other.flushes]).toEqual([1, 1]);
     });
 
+    it('takes one first step: a second lead is refused, not a silent replacement', () => {
+      const c = new WriteCoalescer<ReturnType<typeof conn>>();
+      c.lead(() => false);
+      expect(() => c.lead(() => true)).toThrow(/already has a first step/);
+    });
+
     it('writes without the answer once FIRST_STEP_WAIT_MS passed', async () => {
       const c = new WriteCoalescer<ReturnType<typeof conn>>();
       const member = conn();
