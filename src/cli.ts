@@ -45,30 +45,44 @@ ${helpSections(CONNECT_OPTIONS)}
     $ npx chat bench --clients 1000 --rate 1000 --duration 10
 `;
 
-const cli = meow(HELP, {
-  importMeta: import.meta,
-  allowUnknownFlags: false,
-  flags: {
-    ...meowFlags(SERVE_OPTIONS, CONNECT_OPTIONS),
-    // chat bench parses its own (src/load/options.ts); the flags it shares with serve are above.
-    clients: { type: 'number' },
-    rooms: { type: 'number' },
-    publishers: { type: 'number' },
-    rate: { type: 'number' },
-    duration: { type: 'number' },
-    size: { type: 'number' },
-    json: { type: 'boolean', default: false },
-    irc: { type: 'boolean', default: false },
-  },
-});
-
-/** meow's values, typed from the option tables they were defined by. */
-const flags = cli.flags as unknown as FlagValues<typeof SERVE_OPTIONS> & FlagValues<typeof CONNECT_OPTIONS>;
-
 function fail(message: string): never {
   process.stderr.write(`chat: ${message}\n`);
   process.exit(2);
 }
+
+/**
+ * meow's own refusals (a flag given twice that takes one value) are thrown, not printed: they
+ * end like every other bad flag, one line and exit 2, never a stack trace.
+ */
+function parseCommandLine<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    return fail(`${err instanceof Error ? err.message : String(err)} (chat --help lists the options)`);
+  }
+}
+
+const cli = parseCommandLine(() =>
+  meow(HELP, {
+    importMeta: import.meta,
+    allowUnknownFlags: false,
+    flags: {
+      ...meowFlags(SERVE_OPTIONS, CONNECT_OPTIONS),
+      // chat bench parses its own (src/load/options.ts); the flags it shares with serve are above.
+      clients: { type: 'number' },
+      rooms: { type: 'number' },
+      publishers: { type: 'number' },
+      rate: { type: 'number' },
+      duration: { type: 'number' },
+      size: { type: 'number' },
+      json: { type: 'boolean', default: false },
+      irc: { type: 'boolean', default: false },
+    },
+  }),
+);
+
+/** meow's values, typed from the option tables they were defined by. */
+const flags = cli.flags as unknown as FlagValues<typeof SERVE_OPTIONS> & FlagValues<typeof CONNECT_OPTIONS>;
 
 /**
  * `--irc-flood N`: the steady rate of IRC flood control, per connection (an address

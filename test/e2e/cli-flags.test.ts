@@ -41,6 +41,18 @@ describe('chat serve flag errors', () => {
     expect(result.stdout).toBe('');
   });
 
+  it.each([
+    [['serve', '--port', '1', '--port', '2', '--memory'], '--port'],
+    [['connect', '--url', 'ws://127.0.0.1:1/ws', '--url', 'ws://127.0.0.1:2/ws'], '--url'],
+  ])('%j: a one-value flag given twice is one line and exit 2, not a stack trace', (args, flag) => {
+    const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 10_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `chat: The flag ${flag} can only be set once. (chat --help lists the options)\n`,
+    );
+    expect(result.stdout).toBe('');
+  });
+
   it('lists the abuse limits in --help', () => {
     const result = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', timeout: 10_000 });
     expect(result.status).toBe(0);
