@@ -138,19 +138,24 @@ export class ServerMetrics implements RoomObserver {
     });
     this.fanout = new Histogram({
       name: 'chat_fanout_recipients',
-      help: 'Recipients per room message (averaged over each commit batch).',
+      help: 'Recipients per room message on this node (averaged over each delivered batch).',
       buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000, 20000, 100000],
       registers,
     });
     this.process = processMetricsRegistry();
   }
 
-  onMessagesCommitted(count: number, deliveries: number, commitMs: number): void {
+  onMessagesCommitted(count: number, deliveries: number | undefined, commitMs: number): void {
     this.stored.inc(count);
-    this.deliveries.inc(deliveries);
     this.commitSeconds.observe(commitMs / 1000);
     this.batchSize.observe(count);
-    if (count > 0) this.fanout.observe(deliveries / count);
+    if (deliveries !== undefined) this.onMessagesDelivered(count, deliveries);
+  }
+
+  /** Deliveries of `messages` (a commit's on one node, a feed batch's on a cluster node). */
+  onMessagesDelivered(messages: number, deliveries: number): void {
+    this.deliveries.inc(deliveries);
+    if (messages > 0) this.fanout.observe(deliveries / messages);
   }
 
   /** The Prometheus text exposition. */

@@ -111,7 +111,14 @@ interface PendingAck {
 
 /** Hooks the room reports through (metrics, message counters); all optional. */
 export interface RoomObserver {
-  onMessagesCommitted?(count: number, deliveries: number, commitMs: number): void;
+  /**
+   * A commit of `count` messages (0 when all were retries) took `commitMs`; `deliveries` counts
+   * what it queued to clients at once, undefined on a cluster node (it delivers from its feed,
+   * reported by onMessagesDelivered).
+   */
+  onMessagesCommitted?(count: number, deliveries: number | undefined, commitMs: number): void;
+  /** A cluster node delivered `messages` from its room feed to `deliveries` local recipients. */
+  onMessagesDelivered?(messages: number, deliveries: number): void;
 }
 
 /**
@@ -1251,6 +1258,7 @@ export class Room {
     const started = performance.now();
     const outcomes = await engine.commit(this.id, drafts);
     let stored = 0;
+    let acked = 0;
     outcomes.forEach((outcome, i) => {
       const event = batch[i]!;
       if (outcome.duplicate) {
@@ -1262,14 +1270,20 @@ export class Room {
       stored++;
       if (event.ref === undefined) return;
       const { seq } = outcome.message;
-      if (seq <= this.lastSeq) event.session.send('message', outcome.message, event.ref);
-      else {
+      if (seq <= this.lastSeq) {
+        // The feed delivered it before this answer came: the acknowledgement is this delivery.
+        if (!event.session.closed) {
+          event.session.send('message', outcome.message, event.ref);
+          acked++;
+        }
+      } else {
         const acks = this.pendingAcks.get(seq) ?? [];
         acks.push({ session: event.session, ref: event.ref, message: outcome.message });
         this.pendingAcks.set(seq, acks);
       }
     });
-    this.observer.onMessagesCommitted?.(stored, 0, performance.now() - started);
+    this.observer.onMessagesCommitted?.(stored, undefined, performance.now() - started);
+    if (acked > 0) this.observer.onMessagesDelivered?.(0, acked);
     // The node that committed a topic line stores it as the room's topic (every node shows it
     // from the line at once, and from the settings notice after).
     const topic = outcomes.findLast(
@@ -1296,7 +1310,7 @@ export class Room {
         deliveries++;
       }
     }
-    this.observer.onMessagesCommitted?.(0, deliveries, 0);
+    this.observer.onMessagesDelivered?.(messages.length, deliveries);
   }
 
   /** Seqs up to `to` will never come (retention): senders still waiting are acknowledged with their copy. */

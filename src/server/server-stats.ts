@@ -103,11 +103,16 @@ export class ServerStats implements RoomObserver {
     this.listeners.push(observer);
   }
 
-  onMessagesCommitted(count: number, deliveries: number, commitMs: number): void {
+  onMessagesCommitted(count: number, deliveries: number | undefined, commitMs: number): void {
     this.messagesStored += count;
-    this.deliveries += deliveries;
+    this.deliveries += deliveries ?? 0;
     this.window.add(count);
     for (const l of this.listeners) l.onMessagesCommitted?.(count, deliveries, commitMs);
+  }
+
+  onMessagesDelivered(messages: number, deliveries: number): void {
+    this.deliveries += deliveries;
+    for (const l of this.listeners) l.onMessagesDelivered?.(messages, deliveries);
   }
 
   /** Messages stored per second over the window. */

@@ -348,6 +348,35 @@ describe('/stats and /metrics across nodes', () => {
     expect(down).toMatchObject({ node: 'n0', connections: { total: 1 }, cluster: { redis: 'down' } });
     expect(down.cluster).toEqual({ redis: 'down' });
   });
+
+  it('count commits on the node that made them and deliveries on the node that made them: no empty commits, no zero fan-outs', async () => {
+    const [a, b] = await nodes(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    await join(alice, 'lobby');
+    await join(bob, 'lobby');
+    for (const message of ['one', 'two', 'three'])
+      expect((await alice.request('message', { room_id: 'lobby', message })).type).toBe('message');
+    await bob.waitCount(isMessageIn('lobby'), 3);
+    const value = (text: string, name: string): number =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const metricsA = await (await fetch(`${a!.httpUrl}/metrics`)).text();
+    const metricsB = await (await fetch(`${b!.httpUrl}/metrics`)).text();
+    expect(value(metricsA, 'chat_messages_stored_total')).toBe(3);
+    expect(value(metricsA, 'chat_store_commit_seconds_count')).toBe(3);
+    expect(value(metricsA, 'chat_store_commit_batch_messages_sum')).toBe(3);
+    // Node B committed nothing: its commit histograms stay empty (they got a zero per delivered batch).
+    expect(value(metricsB, 'chat_messages_stored_total')).toBe(0);
+    expect(value(metricsB, 'chat_store_commit_seconds_count')).toBe(0);
+    expect(value(metricsB, 'chat_store_commit_batch_messages_count')).toBe(0);
+    // Alice's three acknowledgements on A, bob's three messages on B; each a fan-out of one.
+    expect(value(metricsA, 'chat_message_deliveries_total')).toBe(3);
+    expect(value(metricsB, 'chat_message_deliveries_total')).toBe(3);
+    for (const m of [metricsA, metricsB]) {
+      expect(value(m, 'chat_fanout_recipients_bucket{le="0"}')).toBe(0);
+      expect(value(m, 'chat_fanout_recipients_sum')).toBe(value(m, 'chat_fanout_recipients_count'));
+    }
+  });
 });
 
 describe('the member cap across nodes', () => {
