@@ -138,6 +138,8 @@ export class RedisEngine extends EventEmitter implements Engine {
   );
   /** The head of every batch this node publishes (see COMMIT). */
   private readonly batchHead: string;
+  /** How this node's own batches start, up to their first seq (see {@link routeOwnBatch}). */
+  private readonly ownBatchStart: string;
 
   private constructor(
     readonly nodeId: string,
@@ -155,6 +157,7 @@ export class RedisEngine extends EventEmitter implements Engine {
     super();
     this.msgPrefix = `${nodeId}-${Date.now().toString(36)}`;
     this.batchHead = `{"t":"batch","node":"${nodeId}"`;
+    this.ownBatchStart = `${this.batchHead},"first":`;
   }
 
   /**
@@ -346,16 +349,17 @@ export class RedisEngine extends EventEmitter implements Engine {
     }
     if (reply === 0) throw new NoSuchRoomError(roomId);
     const out: CommitOutcome[] = [];
-    let last = 0;
+    const committed: ChatMessage[] = [];
     reply.forEach(([fresh, seq, stored], i) => {
       if (fresh === 1) {
-        out.push({ duplicate: false, message: { seq, ...pending[i]! } as ChatMessage });
-        last = seq;
+        const message = { seq, ...pending[i]! } as ChatMessage;
+        out.push({ duplicate: false, message });
+        committed.push(message);
       } else {
         out.push({ duplicate: true, seq, message: stored ? (JSON.parse(stored) as ChatMessage) : undefined });
       }
     });
-    if (last > 0) this.feeds.get(roomKey(roomId))?.expect(last);
+    if (committed.length > 0) this.feeds.get(roomKey(roomId))?.expect(committed);
     return out;
   }
 
@@ -1060,6 +1064,7 @@ export class RedisEngine extends EventEmitter implements Engine {
   }
 
   private route(channel: string, payload: string): void {
+    if (payload.startsWith(this.ownBatchStart) && this.routeOwnBatch(channel, payload)) return;
     let event: { t?: string };
     try {
       event = JSON.parse(payload) as { t?: string };
@@ -1081,8 +1086,7 @@ export class RedisEngine extends EventEmitter implements Engine {
       if (typeof nick === 'string' && typeof online === 'boolean') this.emit('nick', { nick, online });
       return;
     }
-    const room = /^chat:\{r:(.*)\}:live$/.exec(channel)?.[1];
-    const feed = room === undefined ? undefined : this.feeds.get(room);
+    const feed = this.liveFeed(channel);
     if (!feed) return;
     if (event.t === 'batch') feed.pushBatch(event as LiveBatch);
     else if (event.t === 'expired') this.emit('expired', feed.roomId);
@@ -1090,6 +1094,34 @@ export class RedisEngine extends EventEmitter implements Engine {
       const { t: _t, ...notice } = event as FeedNotice & { t: string };
       feed.pushNotice(notice);
     }
+  }
+  /** The feed of the room whose live channel this is, if this node feeds it. */
+  private liveFeed(channel: string): RoomFeed | undefined {
+    const room = /^chat:\{r:(.*)\}:live$/.exec(channel)?.[1];
+    return room === undefined ? undefined : this.feeds.get(room);
+  }
+
+  /**
+   * A batch this node published comes back on the channel with messages the feed already holds
+   * from the commit's answer ({@link RoomFeed.expect}): those are delivered without parsing the
+   * batch (each node parsed every batch, a visible share of its CPU). Only its first and last
+   * seq are read from the text; false (parse it) when the feed lacks any of them.
+   */
+  private routeOwnBatch(channel: string, payload: string): boolean {
+    const feed = this.liveFeed(channel);
+    if (!feed) return false;
+    const at = this.ownBatchStart.length;
+    const firstEnd = payload.indexOf(',"last":', at);
+    const lastEnd = firstEnd < 0 ? -1 : payload.indexOf(',', firstEnd + 8);
+    if (lastEnd < 0) return false;
+    const batch = feed.ownBatch(
+      this.nodeId,
+      Number(payload.slice(at, firstEnd)),
+      Number(payload.slice(firstEnd + 8, lastEnd)),
+    );
+    if (!batch) return false;
+    feed.pushBatch(batch);
+    return true;
   }
 
   async close(): Promise<void> {
