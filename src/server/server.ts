@@ -302,7 +302,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   commits?.commitWhen(ws.leadFlushesWith(() => commits.commitPending()));
   // Cluster mode: the node's commit round goes to Redis, and what the room channels brought is
   // routed, as the first step of the same flushes (RedisEngine.timeWith).
-  engine?.timeWith(ws.leadFlushesWith(() => engine.flushStep()));
+  engine?.timeWith(ws.leadFlushesWith((step) => engine.flushStep(step)));
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Answer as Node does without a listener (431 for headers past the 16 KiB limit, 400 for
     // other parse errors) so a client learns why; a socket mid-response is only dropped.

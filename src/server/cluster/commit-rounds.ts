@@ -61,6 +61,11 @@ export class CommitRounds<T extends RoundItem, R> {
     this.schedule();
   }
 
+  /** Items waiting for the next round. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** A round is in flight. */
   get busy(): boolean {
     return this.inFlight !== undefined;

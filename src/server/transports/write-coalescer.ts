@@ -68,7 +68,7 @@ export class WriteCoalescer<T extends Flushable> {
   private scheduled = false;
   private readonly pacer: FlushPacer;
   private readonly now: () => number;
-  private first: (() => FirstStepResult) | undefined;
+  private first: ((step: number) => FirstStepResult) | undefined;
   /** {@link wake} was called since the last first step ran. */
   private woken = false;
   /** First steps run in the current flush. */
@@ -90,8 +90,9 @@ export class WriteCoalescer<T extends Flushable> {
    * promises whose writes belong in this flush; the sockets are then written once the
    * microtasks those promises started have run and queued their frames. It returns a promise
    * when it sent work away whose answer belongs in this flush (see {@link FirstStepResult}).
+   * It runs up to twice a flush and is told which run it is (`step`: 1, then 2).
    */
-  lead(first: (() => FirstStepResult) | undefined): void {
+  lead(first: ((step: number) => FirstStepResult) | undefined): void {
     // One first step: a second lead (a SQLite store and a cluster engine both) would drop one.
     if (first && this.first) throw new Error('this coalescer already has a first step');
     this.first = first;
@@ -127,7 +128,7 @@ export class WriteCoalescer<T extends Flushable> {
     this.steps++;
     let result: FirstStepResult = false;
     try {
-      result = this.first?.() ?? false;
+      result = this.first?.(this.steps) ?? false;
     } finally {
       // Still `scheduled` until the write: marks made meanwhile join this flush. A room that had
       // an append in this commit took the messages queued behind it on the microtasks that

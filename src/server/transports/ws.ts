@@ -239,7 +239,7 @@ export class WsTransport {
    * the other doors write what a commit released in their own next flush. One lead per door: the
    * SQLite store's commits, or a cluster node's commit rounds and channel deliveries (RedisEngine.timeWith).
    */
-  leadFlushesWith(first: () => FirstStepResult): () => void {
+  leadFlushesWith(first: (step: number) => FirstStepResult): () => void {
     this.coalescer.lead(first);
     return () => this.coalescer.wake();
   }

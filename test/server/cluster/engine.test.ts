@@ -194,6 +194,39 @@ describe('RedisEngine commits', () => {
     expect(requests).toBe(2);
   });
 
+  it('timed by the flush, sends one round a flush: what queued during its trip waits for the next flush, which it asks for', async () => {
+    const a = await node('a');
+    await room(a, 'r');
+    const delivered: number[] = [];
+    const feed = await a.feed('r', { messages: (ms) => delivered.push(...ms.map((m) => m.seq)) });
+    let requests = 0;
+    a.timeWith(() => requests++);
+    const draft = (text: string) => ({ senderKey: 's', userName: 'S', text });
+    const first = a.commit('r', [draft('one')]);
+    await until(() => requests === 1);
+    const round = a.flushStep(1);
+    expect(round).toBeInstanceOf(Promise);
+    // Queued while the round is in flight.
+    let secondDone = false;
+    const second = a.commit('r', [draft('two')]).then((o) => ((secondDone = true), o));
+    await round;
+    expect(await first).toMatchObject([{ duplicate: false, message: { seq: 1 } }]);
+    await until(() => a.heldCount === 1); // the batch of seq 1
+    const asked = requests;
+    // The flush's second step routes what the answer brought and sends nothing...
+    expect(a.flushStep(2)).toBe(true);
+    await feed.reached(1);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(secondDone).toBe(false);
+    // ...but asks for the next flush, whose first step sends it.
+    expect(requests).toBe(asked + 1);
+    await a.flushStep(1);
+    expect(await second).toMatchObject([{ duplicate: false, message: { seq: 2 } }]);
+    a.timeWith(undefined);
+    await feed.reached(2);
+    expect(delivered).toEqual([1, 2]);
+  });
+
   it('reads since, before and firstSeq, and trims to about `retain` with the idempotency keys', async () => {
     const a = await node('a', { retain: 200 });
     await room(a, 'r');

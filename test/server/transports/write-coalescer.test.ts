@@ -172,7 +172,9 @@ describe('WriteCoalescer', () => {
       const other = conn();
       let answer: (() => void) | undefined;
       const runs: string[] = [];
-      c.lead(() => {
+      const steps: number[] = [];
+      c.lead((n) => {
+        steps.push(n);
         if (runs.length === 0) {
           runs.push('sent');
           // A commit round to Redis: its answer comes later, in another callback.
@@ -193,6 +195,7 @@ describe('WriteCoalescer', () => {
       answer!();
       while (member.flushes === 0) await nextTurn();
       expect(runs).toEqual(['sent', 'routed']);
+      expect(steps).toEqual([1, 2]); // the step is told which run of the flush it is
       expect([member.flushes, other.flushes]).toEqual([1, 1]);
     });
 
