@@ -10,7 +10,8 @@
  * for each shape: `1000x500` (1,000 members of one room, 500 msgs/s offered) and `100x10@5000`
  * (100 rooms of 10 members, 5,000 msgs/s in all). It prints deliveries/s, delivery and ack
  * latency p50/p99, and CPU per delivery of each node, of redis-server, and of all of them.
- * redis-server runs with `appendonly yes`, `appendfsync always` (as the issue's ack target asks).
+ * redis-server runs with `appendonly yes`, `appendfsync always` (as the issue's ack target asks;
+ * `--appendfsync everysec` to compare).
  *
  * Then the connection-holding figure: three `--redis` nodes and `--loaders-per-node` (default 2)
  * bench/hold-loader.ts processes per node (one process may hold at most `ulimit -n` sockets), at
@@ -87,8 +88,12 @@ const { values } = parseArgs({
     perf: { type: 'string' },
     /** Extra `chat serve` flags for every node of every setup (split on spaces). */
     'node-args': { type: 'string', default: '' },
+    /** redis-server's `appendfsync` for the setups (always, everysec or no): what each costs the acks. */
+    appendfsync: { type: 'string', default: 'always' },
   },
 });
+if (!['always', 'everysec', 'no'].includes(values.appendfsync))
+  throw new Error('--appendfsync: always, everysec or no');
 const loadersPerNode = Number(values['loaders-per-node']);
 const concurrency = Number(values.concurrency);
 const holdMinutes = Number(values['hold-minutes']);
@@ -156,7 +161,7 @@ async function start(
     const s = await startChatServer(false, common, 2_000);
     return { nodes: [s.server], stop: s.cleanup };
   }
-  const redis = await startRedis(['--maxmemory-policy', 'noeviction']);
+  const redis = await startRedis(['--maxmemory-policy', 'noeviction', '--appendfsync', values.appendfsync]);
   const count = setup === 'redis-1' ? 1 : 2;
   const pacing = setup === 'redis-2s' ? ['--write-share', '12.5'] : [];
   const started: Awaited<ReturnType<typeof startChatServer>>[] = [];
