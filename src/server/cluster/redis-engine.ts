@@ -1108,6 +1108,7 @@ export class RedisEngine extends EventEmitter implements Engine {
       feed.pushNotice(notice);
     }
   }
+
   /** The feed of the room whose live channel this is, if this node feeds it. */
   private liveFeed(channel: string): RoomFeed | undefined {
     const room = /^chat:\{r:(.*)\}:live$/.exec(channel)?.[1];
