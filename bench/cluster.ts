@@ -26,6 +26,7 @@
  *   npx vite-node bench/cluster.ts -- --shapes none --hold 50000       # the holding run only
  *   npx vite-node bench/cluster.ts -- --hold 0 --node-args '--max-write-delay 5'   # extra flags, every node
  *   npx vite-node bench/cluster.ts -- --hold 0 --pin   # nodes on their own CPU (taskset), loader and Redis on the rest
+ *   npx vite-node bench/cluster.ts -- --hold 0 --repeat 3   # three interleaved runs, medians and ratios
  *   CHAT_BENCH_SERVER_NODE_ARGS=--perf-basic-prof npx vite-node bench/cluster.ts -- --hold 0 --perf /tmp/pf
  *       # a perf profile of the nodes over each publishing window (bench/perf-buckets.ts sums it up)
  *
@@ -90,6 +91,12 @@ const { values } = parseArgs({
     'node-args': { type: 'string', default: '' },
     /** redis-server's `appendfsync` for the setups (always, everysec or no): what each costs the acks. */
     appendfsync: { type: 'string', default: 'always' },
+    /**
+     * Runs of every setup per shape, interleaved (sqlite, redis-1, redis-2, sqlite, ...): the SQLite
+     * node's own figure moves 5-10% from run to run, so one run's ratio says little. The summary
+     * gives each setup's median and the ratio of the medians.
+     */
+    repeat: { type: 'string', default: '1' },
   },
 });
 if (!['always', 'everysec', 'no'].includes(values.appendfsync))
@@ -97,6 +104,8 @@ if (!['always', 'everysec', 'no'].includes(values.appendfsync))
 const loadersPerNode = Number(values['loaders-per-node']);
 const concurrency = Number(values.concurrency);
 const holdMinutes = Number(values['hold-minutes']);
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat: a whole number of runs, 1 or more');
 const killOne = values['kill-one'];
 const redisStats = values['redis-stats'];
 const duration = Number(values.duration);
@@ -370,6 +379,38 @@ function row(r: Row): string {
   );
 }
 
+/** All CPU (nodes and redis-server) per delivery of a row, µs. */
+function cpuPerDelivery(r: Row): number {
+  return [...r.cpu.values()].reduce((a, b) => a + b, 0) / Math.max(1, r.result.deliveries);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
+ * Per shape: each setup's median CPU per delivery and ack p99 over the runs, and the ratio of
+ * its median CPU to the SQLite node's (the issue's targets: two nodes <= 1.5x; ack p99 <= 20 ms).
+ */
+function summary(all: Row[]): string {
+  let out =
+    '\n| shape | setup | runs | median µs CPU/delivery | x SQLite node | median ack p99 ms |\n|---|---|---|---|---|---|\n';
+  for (const shape of new Set(all.map((r) => r.shape))) {
+    const of = (setup: Setup) => all.filter((r) => r.shape === shape && r.setup === setup);
+    const base = of('sqlite').length > 0 ? median(of('sqlite').map(cpuPerDelivery)) : undefined;
+    for (const setup of setups) {
+      const runs = of(setup);
+      if (runs.length === 0) continue;
+      const cpu = median(runs.map(cpuPerDelivery));
+      const ratio = base === undefined ? '' : `${(cpu / base).toFixed(2)}x`;
+      out += `| ${shape} | ${setup} | ${runs.length} | ${cpu.toFixed(2)} | ${ratio} | ${median(runs.map((r) => r.result.ack_latency_ms.p99)).toFixed(1)} |\n`;
+    }
+  }
+  return out;
+}
+
 const VITE_NODE = fileURLToPath(new URL('../node_modules/vite-node/vite-node.mjs', import.meta.url));
 const HOLD_LOADER = fileURLToPath(new URL('./hold-loader.ts', import.meta.url));
 
@@ -579,10 +620,16 @@ async function killAndReap(redis: RedisProcess, nodes: ServerProcess[]): Promise
 }
 
 process.stdout.write(HEADER);
+const rows: Row[] = [];
 for (const shape of shapes) {
-  for (const setup of setups) {
-    log(`${shape.name}: ${setup}\n`);
-    process.stdout.write(row(await run(shape, setup)));
+  for (let i = 0; i < repeat; i++) {
+    for (const setup of setups) {
+      log(`${shape.name}: ${setup}${repeat > 1 ? ` (run ${i + 1} of ${repeat})` : ''}\n`);
+      const r = await run(shape, setup);
+      rows.push(r);
+      process.stdout.write(row(r));
+    }
   }
 }
+if (rows.length > 0) process.stdout.write(summary(rows));
 if (hold > 0) await holding(hold);
