@@ -1294,10 +1294,12 @@ export class Room {
 
   /** Delivers what the feed brought (in seq order, each once) to this node's members and watchers. */
   private deliverCommitted(messages: ChatMessage[]): void {
+    let delivered = 0;
     let deliveries = 0;
     for (const message of messages) {
       if (message.seq <= this.lastSeq) continue;
       this.lastSeq = message.seq;
+      delivered++;
       const acks = this.pendingAcks.get(message.seq);
       this.pendingAcks.delete(message.seq);
       const sender = acks?.[0]?.session;
@@ -1310,7 +1312,8 @@ export class Room {
         deliveries++;
       }
     }
-    this.observer.onMessagesDelivered?.(messages.length, deliveries);
+    // Recipients per message delivered here: a message this room had already delivered is not one.
+    this.observer.onMessagesDelivered?.(delivered, deliveries);
   }
 
   /** Seqs up to `to` will never come (retention): senders still waiting are acknowledged with their copy. */
