@@ -24,14 +24,15 @@
  *   npx vite-node bench/cluster.ts                          # everything (needs `npm run build`)
  *   npx vite-node bench/cluster.ts -- --duration 10 --shapes 1000x500 --hold 0
  *   npx vite-node bench/cluster.ts -- --shapes none --hold 50000       # the holding run only
- *   npx vite-node bench/cluster.ts -- --hold 0 --node-args '--max-write-delay 5'   # extra flags, every node
+ *   npx vite-node bench/cluster.ts -- --hold 0 '--node-args=--max-write-delay 5'   # extra flags, every node (with =: the value starts with a dash)
  *   npx vite-node bench/cluster.ts -- --hold 0 --pin   # nodes on their own CPU (taskset), loader and Redis on the rest
  *   npx vite-node bench/cluster.ts -- --hold 0 --repeat 3   # three interleaved runs, medians and ratios
  *   CHAT_BENCH_SERVER_NODE_ARGS=--perf-basic-prof npx vite-node bench/cluster.ts -- --hold 0 --perf /tmp/pf
  *       # a perf profile of the nodes over each publishing window (bench/perf-buckets.ts sums it up)
  *
- * A benchmark, not a test: it asserts nothing. The machine's other load is printed with each row
- * (`other load`, percent of one core used by everything else during the run).
+ * A benchmark, not a test: it asserts nothing. Each row also prints the loader's own CPU (this
+ * process), the machine's other load (everything else) and how busy the whole machine was, each in
+ * percent of one core over the window: on a small box the latencies are read against those.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus as cpuList } from 'node:os';
@@ -206,6 +207,9 @@ interface Row {
   /** Main-thread wake-ups per second over the publish window, summed over the chat nodes. */
   wakeupsPerS: number;
   otherPercent: number;
+  /** This process (the loader) and the whole machine over the window, percent of one core. */
+  loaderPercent: number;
+  machinePercent: number;
 }
 
 async function run(shape: Shape, setup: Setup): Promise<Row> {
@@ -222,6 +226,8 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
   let wall0 = 0;
   let self0 = process.cpuUsage();
   let otherPercent = 0;
+  let loaderPercent = 0;
+  let machinePercent = 0;
   let profiler: ChildProcess | undefined;
   let redisProfiler: ChildProcess | undefined;
   try {
@@ -279,6 +285,8 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
         const self = process.cpuUsage(self0);
         const busy = (machineBusyMicros() ?? 0) - busy0;
         otherPercent = Math.max(0, Math.round(((busy - servers - self.user - self.system) / wallUs) * 100));
+        loaderPercent = Math.round(((self.user + self.system) / wallUs) * 100);
+        machinePercent = Math.round((busy / wallUs) * 100);
         profiler?.kill('SIGINT');
         redisProfiler?.kill('SIGINT');
       },
@@ -289,7 +297,7 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       log(
         `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
       );
-    return { shape: shape.name, setup, result, cpu, mainCpu, writes, wakeupsPerS, otherPercent };
+    return { shape: shape.name, setup, result, cpu, mainCpu, writes, wakeupsPerS, otherPercent, loaderPercent, machinePercent };
   } finally {
     await stop();
     if (pin) setAffinity(process.pid, allCpus());
@@ -356,8 +364,8 @@ async function redisAdmin<T>(redis: RedisProcess, fn: (admin: Redis) => Promise<
 }
 
 const HEADER =
-  '| shape | setup | deliveries/s | delivered | p50 ms | p99 ms | ack p50 ms | ack p99 ms | µs CPU/delivery: all | per process | writes/delivery | node wake-ups/s | other load |\n' +
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+  '| shape | setup | deliveries/s | delivered | p50 ms | p99 ms | ack p50 ms | ack p99 ms | µs CPU/delivery: all | per process | writes/delivery | node wake-ups/s | loader CPU | other load | machine busy |\n' +
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
 
 function row(r: Row): string {
   const { result } = r;
@@ -375,7 +383,7 @@ function row(r: Row): string {
   return (
     `| ${r.shape} | ${r.setup} | ${Math.round(result.deliveries_per_s).toLocaleString('en-US')} | ${delivered.toFixed(1)}% | ` +
     `${result.latency_ms.p50.toFixed(1)} | ${result.latency_ms.p99.toFixed(1)} | ${result.ack_latency_ms.p50.toFixed(1)} | ` +
-    `${result.ack_latency_ms.p99.toFixed(1)} | ${(total / n).toFixed(2)} | ${per} | ${(written / n).toFixed(3)} | ${Math.round(r.wakeupsPerS).toLocaleString('en-US')} | ${r.otherPercent}% |\n`
+    `${result.ack_latency_ms.p99.toFixed(1)} | ${(total / n).toFixed(2)} | ${per} | ${(written / n).toFixed(3)} | ${Math.round(r.wakeupsPerS).toLocaleString('en-US')} | ${r.loaderPercent}% | ${r.otherPercent}% | ${r.machinePercent}% of ${cpuList().length * 100}% |\n`
   );
 }
 
