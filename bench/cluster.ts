@@ -297,7 +297,18 @@ async function run(shape: Shape, setup: Setup): Promise<Row> {
       log(
         `  redis-server over the window:\n${await redisAdmin(redis, async (a) => (await a.info('commandstats')) + (await a.info('errorstats')))}\n`,
       );
-    return { shape: shape.name, setup, result, cpu, mainCpu, writes, wakeupsPerS, otherPercent, loaderPercent, machinePercent };
+    return {
+      shape: shape.name,
+      setup,
+      result,
+      cpu,
+      mainCpu,
+      writes,
+      wakeupsPerS,
+      otherPercent,
+      loaderPercent,
+      machinePercent,
+    };
   } finally {
     await stop();
     if (pin) setAffinity(process.pid, allCpus());
