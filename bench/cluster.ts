@@ -381,7 +381,6 @@ const HEADER =
 function row(r: Row): string {
   const { result } = r;
   const n = Math.max(1, result.deliveries);
-  const total = [...r.cpu.values()].reduce((a, b) => a + b, 0);
   const per = [...r.cpu]
     .map(([label, us]) => {
       const main = r.mainCpu.get(label);
@@ -394,7 +393,7 @@ function row(r: Row): string {
   return (
     `| ${r.shape} | ${r.setup} | ${Math.round(result.deliveries_per_s).toLocaleString('en-US')} | ${delivered.toFixed(1)}% | ` +
     `${result.latency_ms.p50.toFixed(1)} | ${result.latency_ms.p99.toFixed(1)} | ${result.ack_latency_ms.p50.toFixed(1)} | ` +
-    `${result.ack_latency_ms.p99.toFixed(1)} | ${(total / n).toFixed(2)} | ${per} | ${(written / n).toFixed(3)} | ${Math.round(r.wakeupsPerS).toLocaleString('en-US')} | ${r.loaderPercent}% | ${r.otherPercent}% | ${r.machinePercent}% of ${cpuList().length * 100}% |\n`
+    `${result.ack_latency_ms.p99.toFixed(1)} | ${cpuPerDelivery(r).toFixed(2)} | ${per} | ${(written / n).toFixed(3)} | ${Math.round(r.wakeupsPerS).toLocaleString('en-US')} | ${r.loaderPercent}% | ${r.otherPercent}% | ${r.machinePercent}% of ${cpuList().length * 100}% |\n`
   );
 }
 
